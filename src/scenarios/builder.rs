@@ -1,0 +1,1 @@
+//! Builds kubeadm-style clusters as snapshot objects, for scenarios.

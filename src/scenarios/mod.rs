@@ -1,0 +1,146 @@
+//! Training scenarios: a snapshot plus metadata (id, title, summary, the playbook it
+//! demonstrates), a timeline of live changes, and the server behaviour (who the generated
+//! kubeconfig logs in as, faults). Scenarios are built in code on top of a kubeadm-style
+//! cluster (`builder`) and embedded in the binary; `registry()` lists them.
+
+pub mod builder;
+mod healthy;
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::snapshot::Snapshot;
+
+/// The instant every scenario is authored at: its `SnapshotInfo.capturedAt`. The embedded
+/// server shifts every timestamp by `now - SCENARIO_EPOCH` when it loads a scenario, so a
+/// served scenario always looks current, while a snapshot of it stays judged at its own clock.
+pub const SCENARIO_EPOCH: &str = "2026-01-15T10:00:00Z";
+
+/// One training scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Equals the id of the playbook it demonstrates (or `healthy`, or a negative control id).
+    pub id: &'static str,
+    pub title: &'static str,
+    pub summary: &'static str,
+    /// The playbook this scenario demonstrates, `None` for healthy clusters and controls.
+    pub playbook: Option<&'static str>,
+    pub snapshot: Snapshot,
+    pub timeline: Vec<TimelineStep>,
+    pub behavior: ServerBehavior,
+}
+
+/// A change applied live by the server at an offset from its start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineStep {
+    /// First application, from server start.
+    pub at: Duration,
+    /// Repeat period, `None` for a one-shot change.
+    pub every: Option<Duration>,
+    /// Stop repeating after this offset (a lease that stops being renewed).
+    pub until: Option<Duration>,
+    pub change: Change,
+}
+
+/// Names one object of the scenario.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ObjRef {
+    /// Kubernetes kind, e.g. `Node`, `Pod`, `Lease`.
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjRef {
+    pub fn new(kind: &str, namespace: Option<&str>, name: &str) -> Self {
+        ObjRef {
+            kind: kind.to_string(),
+            namespace: namespace.map(str::to_string),
+            name: name.to_string(),
+        }
+    }
+}
+
+/// What a timeline step does. Paths are JSON pointers (`/status/containerStatuses/0/restartCount`)
+/// where a segment may also select an array element by a field: `/status/conditions/[type=Ready]/status`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Set the value at `path`.
+    Set { target: ObjRef, path: String, value: Value },
+    /// Add `by` to the integer at `path` (a growing restartCount).
+    Increment { target: ObjRef, path: String, by: i64 },
+    /// Set the value at `path` to the server's current time, RFC 3339 (lease renewTime uses
+    /// microseconds, like the real API server).
+    Now { target: ObjRef, path: String },
+    /// JSON merge patch (RFC 7386) onto the object.
+    Merge { target: ObjRef, patch: Value },
+    /// Create an object (an Event is stamped with the current time where its timestamps are absent).
+    Create { object: Value },
+    /// Delete an object.
+    Delete { target: ObjRef },
+}
+
+/// How the embedded server behaves for this scenario.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServerBehavior {
+    /// The identity the generated kubeconfig logs in as. Default: `kubernetes-admin` in
+    /// group `system:masters` (kubeadm's admin.conf).
+    pub user: Option<Identity>,
+    /// How the kubeconfig authenticates that user.
+    pub auth: AuthMethod,
+    /// Injected faults, evaluated in order; the first that matches a request applies.
+    pub faults: Vec<Fault>,
+}
+
+/// A user name with its groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub name: String,
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AuthMethod {
+    /// A client certificate with CN = user and O = groups.
+    #[default]
+    ClientCertificate,
+    /// A bearer token the server maps to the user.
+    BearerToken,
+}
+
+/// A fault injected into matching requests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fault {
+    /// Applies to requests whose path (without query) starts with this prefix.
+    pub path_prefix: String,
+    /// Only to watch requests (`watch=true`), when set.
+    pub watch_only: bool,
+    /// Apply to at most this many matching requests; `None` = all of them.
+    pub times: Option<u32>,
+    pub kind: FaultKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaultKind {
+    /// Answer with this status code and a Status body carrying the message.
+    Status { code: u16, reason: String, message: String },
+    /// 429 Too Many Requests with Retry-After seconds.
+    TooManyRequests { retry_after_secs: u32 },
+    /// 410 Gone "too old resource version" for watches.
+    Gone,
+    /// Delay the answer.
+    Latency { millis: u64 },
+    /// Close the connection without an answer.
+    Drop,
+}
+
+/// Every embedded scenario, healthy first.
+pub fn registry() -> Vec<Scenario> {
+    vec![healthy::scenario()]
+}
+
+/// Looks a scenario up by id.
+pub fn find(id: &str) -> Option<Scenario> {
+    registry().into_iter().find(|s| s.id == id)
+}

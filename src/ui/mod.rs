@@ -1,0 +1,1 @@
+//! Views and widgets drawn with ratatui from the app state.
