@@ -1,6 +1,235 @@
-//! The command line (clap): subcommands, kubectl-style global flags, exit codes.
+//! The command line (clap): subcommands, kubectl-style global flags, logging set-up and exit
+//! codes (0 healthy, 1 warnings, 2 critical findings, 3 could not run).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use crate::scenarios;
+use crate::server::{self, ServerConfig};
+use crate::snapshot::Snapshot;
+
+/// Exit code when ktriage could not do what was asked.
+pub const EXIT_COULD_NOT_RUN: i32 = 3;
+
+/// Live Kubernetes cluster health and guided troubleshooting playbooks, in the terminal.
+#[derive(Debug, Parser)]
+#[command(name = "ktriage", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Flags that mean what they mean to kubectl.
+#[derive(Debug, Clone, Args, Default)]
+pub struct GlobalArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Namespace scope for namespaced views.
+    #[arg(short = 'n', long, global = true, value_name = "NAME")]
+    pub namespace: Option<String>,
+    /// Write logs to this file (default: $XDG_STATE_HOME/ktriage/ktriage.log).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run only the embedded API server on 127.0.0.1, for kubectl practice, tests and benchmarks.
+    Serve(ServeArgs),
+    /// List the embedded training scenarios.
+    Scenarios(ScenariosArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The scenario to serve (see `ktriage scenarios`).
+    #[arg(long, default_value = "healthy", conflicts_with = "snapshot")]
+    pub scenario: String,
+    /// Serve a snapshot file or `kubectl cluster-info dump` directory instead of a scenario.
+    #[arg(long, value_name = "PATH")]
+    pub snapshot: Option<PathBuf>,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Where to write the kubeconfig for this server.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig_out: Option<PathBuf>,
+    /// Append every request (method, path, user, status) to this file as JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub request_log: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScenariosArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "text")]
+    pub output: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
 
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> i32 {
-    0
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            // clap's usage errors exit 2 like most CLIs; 3 is kept for "could not run".
+            return code;
+        }
+    };
+    let _log_guard = init_logging(cli.global.log_file.clone());
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ktriage: {e:#}");
+            EXIT_COULD_NOT_RUN
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Scenarios(args)) => list_scenarios(args),
+        None => {
+            eprintln!(
+                "ktriage: the TUI is not wired up yet in this build; try `ktriage serve` or `ktriage scenarios`"
+            );
+            Ok(EXIT_COULD_NOT_RUN)
+        }
+    }
+}
+
+/// Log to a file (never to the terminal the TUI draws on). Level from `KTRIAGE_LOG`
+/// (default `info`).
+fn init_logging(path: Option<PathBuf>) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let path = path.or_else(|| {
+        let base = std::env::var_os("XDG_STATE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
+        Some(base.join("ktriage").join("ktriage.log"))
+    })?;
+    let dir = path.parent()?;
+    std::fs::create_dir_all(dir).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KTRIAGE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// Loads a scenario by id, or wraps a snapshot file as an ad-hoc scenario.
+pub fn load_scenario(id: &str, snapshot: Option<&PathBuf>) -> Result<scenarios::Scenario> {
+    if let Some(path) = snapshot {
+        let snap = Snapshot::load(path).with_context(|| format!("reading snapshot {}", path.display()))?;
+        return Ok(scenarios::Scenario {
+            id: "snapshot",
+            title: "Served snapshot",
+            summary: "A snapshot file served as a cluster",
+            playbook: None,
+            snapshot: snap,
+            timeline: Vec::new(),
+            behavior: Default::default(),
+        });
+    }
+    scenarios::find(id).with_context(|| {
+        let ids: Vec<&str> = scenarios::registry().iter().map(|s| s.id).collect();
+        format!("no scenario named {id:?}; known scenarios: {}", ids.join(", "))
+    })
+}
+
+fn serve(args: ServeArgs) -> Result<i32> {
+    let scenario = load_scenario(&args.scenario, args.snapshot.as_ref())?;
+    let id = scenario.id;
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let mut config = ServerConfig::new(scenario);
+        config.port = args.port;
+        config.request_log = args.request_log.clone();
+        let handle = server::start(config).await.context("starting the embedded API server")?;
+        let kubeconfig_path = args.kubeconfig_out.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("ktriage-{id}-{}.kubeconfig", handle.addr.port()))
+        });
+        handle.write_kubeconfig(&kubeconfig_path)?;
+        println!("ktriage: serving scenario {id:?} at {}", handle.url());
+        println!("kubeconfig: {}", kubeconfig_path.display());
+        println!(
+            "try:        kubectl --kubeconfig {} get nodes",
+            kubeconfig_path.display()
+        );
+        println!("Stop with Ctrl-C.");
+        wait_for_signal().await;
+        handle.stop();
+        Ok(0)
+    })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn list_scenarios(args: ScenariosArgs) -> Result<i32> {
+    let all = scenarios::registry();
+    match args.output {
+        ListFormat::Json => {
+            let rows: Vec<serde_json::Value> = all
+                .iter()
+                .map(|s| {
+                    serde_json::json!({"id": s.id, "title": s.title, "summary": s.summary, "playbook": s.playbook})
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+        }
+        ListFormat::Text => {
+            let width = all.iter().map(|s| s.id.len()).max().unwrap_or(2).max(2);
+            println!("{:width$}  {:24}  TITLE", "ID", "PLAYBOOK");
+            for s in &all {
+                println!("{:width$}  {:24}  {}", s.id, s.playbook.unwrap_or("-"), s.title);
+            }
+        }
+    }
+    Ok(0)
 }

@@ -2,6 +2,424 @@
 //! real kubectl (discovery, get/list/watch, tables, logs, RBAC, access reviews, faults, the
 //! live timeline), refusing every write and recording every request.
 
+mod discovery;
+mod http;
 pub mod rbac;
 pub mod resources;
+mod select;
+mod store;
 pub mod table;
+pub mod timeline;
+pub mod tls;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU32;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio_rustls::rustls;
+
+use crate::scenarios::{AuthMethod, Change, Fault, Scenario};
+use crate::snapshot::{PodLog, RawResponse};
+use rbac::{Authorizer, User};
+use store::Store;
+
+/// Environment variable naming a file every server appends its request log to (JSON lines),
+/// so a whole test suite can be audited for writes and Secret reads.
+pub const REQUEST_LOG_ENV: &str = "KTRIAGE_REQUEST_LOG";
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    Bind {
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// One request as the server saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestRecord {
+    pub method: String,
+    /// Path with query.
+    pub path: String,
+    pub user: String,
+    /// RBAC verb (get, list, watch, create…) or the lower-case method for non-resource paths.
+    pub verb: String,
+    /// Plural resource with subresource (`pods/log`), empty for non-resource paths.
+    pub resource: String,
+    /// HTTP status, 0 when the connection was dropped.
+    pub code: u16,
+}
+
+impl RequestRecord {
+    /// A request that would change state: any method but GET/HEAD, except access reviews.
+    pub fn is_write(&self) -> bool {
+        let review = matches!(
+            self.resource.as_str(),
+            "selfsubjectaccessreviews" | "selfsubjectrulesreviews" | "selfsubjectreviews"
+        );
+        !matches!(self.method.as_str(), "GET" | "HEAD") && !review
+    }
+
+    /// A request for Secrets (their data or their list).
+    pub fn reads_secrets(&self) -> bool {
+        self.resource == "secrets" || self.resource.starts_with("secrets/")
+    }
+}
+
+/// How to start a server.
+pub struct ServerConfig {
+    pub scenario: Scenario,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// Appends the request log here (JSON lines); defaults to `$KTRIAGE_REQUEST_LOG`.
+    pub request_log: Option<PathBuf>,
+    /// Shift the scenario's timestamps so its clock reads "now" (true for live serving).
+    pub rebase_time: bool,
+}
+
+impl ServerConfig {
+    pub fn new(scenario: Scenario) -> Self {
+        ServerConfig {
+            scenario,
+            port: 0,
+            request_log: None,
+            rebase_time: true,
+        }
+    }
+}
+
+/// State shared by every connection.
+pub(crate) struct Shared {
+    store: Mutex<Store>,
+    authz: Authorizer,
+    logs: Vec<PodLog>,
+    responses: Vec<RawResponse>,
+    faults: Vec<(Fault, AtomicU32)>,
+    tokens: HashMap<String, User>,
+    git_version: String,
+    addr: SocketAddr,
+    requests: Mutex<Vec<RequestRecord>>,
+    request_log: Option<Mutex<std::fs::File>>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Shared {
+    /// The store, even if a panicking thread poisoned the lock (the data stays consistent:
+    /// every mutation is a single insert).
+    fn lock_store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+
+    fn record(&self, r: RequestRecord) {
+        tracing::debug!(method = %r.method, path = %r.path, user = %r.user, code = r.code, "request");
+        if let Some(f) = &self.request_log {
+            if let Ok(line) = serde_json::to_string(&r) {
+                let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
+                let _ = writeln!(f, "{line}");
+            }
+        }
+        self.requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(r);
+    }
+}
+
+/// A running server. Dropping it stops the server.
+pub struct ServerHandle {
+    pub addr: SocketAddr,
+    /// The kubeconfig (YAML) that logs in as the scenario's user.
+    pub kubeconfig: String,
+    /// PEM of the CA that signed the serving certificate.
+    pub ca_pem: String,
+    shared: Arc<Shared>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+impl ServerHandle {
+    pub fn url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
+    /// Every request served so far.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Writes the kubeconfig (mode 0600 on Unix).
+    pub fn write_kubeconfig(&self, path: &Path) -> Result<(), ServerError> {
+        let werr = |source| ServerError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        std::fs::write(path, &self.kubeconfig).map_err(werr)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(werr)?;
+        }
+        Ok(())
+    }
+
+    /// Applies a change now, as a timeline step would (for tests and the demo).
+    pub fn apply(&self, change: &Change) -> Result<(), timeline::ChangeError> {
+        timeline::apply(&self.shared, change, Utc::now())
+    }
+
+    /// Drops the watch history: watches from older resourceVersions get 410 Gone.
+    pub fn compact(&self) {
+        self.shared.lock_store().compact();
+    }
+
+    /// The store's current resourceVersion.
+    pub fn resource_version(&self) -> u64 {
+        self.shared.lock_store().resource_version()
+    }
+
+    /// Stops accepting connections and ends open watches.
+    pub fn stop(&self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The API server version a scenario claims: the kube-apiserver image tag, else v1.31.4.
+fn git_version(objects: &[serde_json::Value]) -> String {
+    objects
+        .iter()
+        .filter(|o| o.get("kind").and_then(|k| k.as_str()) == Some("Pod"))
+        .filter_map(|o| o.pointer("/spec/containers/0/image").and_then(|i| i.as_str()))
+        .find_map(|img| {
+            let (repo, tag) = img.rsplit_once(':')?;
+            (repo.ends_with("/kube-apiserver") && tag.starts_with('v')).then(|| tag.to_string())
+        })
+        .unwrap_or_else(|| "v1.31.4".to_string())
+}
+
+/// Starts the server on the current tokio runtime.
+pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
+    // rustls needs a process-wide crypto provider; installing twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let ServerConfig {
+        scenario,
+        port,
+        request_log,
+        rebase_time,
+    } = config;
+    let mut snapshot = scenario.snapshot;
+    if rebase_time {
+        if let Some(clock) = snapshot.clock() {
+            let delta = Utc::now() - clock;
+            snapshot
+                .objects
+                .iter_mut()
+                .for_each(|o| timeline::shift_value(o, delta));
+            for log in &mut snapshot.pod_logs {
+                log.text = timeline::shift_text(&log.text, delta);
+            }
+        }
+    }
+
+    let listener = TcpListener::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port))
+        .await
+        .map_err(|source| ServerError::Bind { port, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ServerError::Bind { port, source })?;
+
+    let ca = tls::Authority::generate("kubernetes")?;
+    let serving = ca.serving_cert(
+        &[
+            "localhost",
+            "kubernetes",
+            "kubernetes.default",
+            "kubernetes.default.svc",
+            "kubernetes.default.svc.cluster.local",
+        ],
+        &[IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V4(Ipv4Addr::new(10, 96, 0, 1))],
+    )?;
+    let identity = scenario.behavior.user.clone().unwrap_or(crate::scenarios::Identity {
+        name: "kubernetes-admin".into(),
+        groups: vec!["system:masters".into()],
+    });
+    let mut tokens = HashMap::new();
+    let name = format!("ktriage-{}", scenario.id);
+    let server_url = format!("https://{addr}");
+    let kubeconfig = match scenario.behavior.auth {
+        AuthMethod::ClientCertificate => {
+            let pair = ca.client_cert(&identity.name, &identity.groups)?;
+            tls::kubeconfig(&name, &server_url, &ca.cert_pem, &identity.name, tls::Credentials::ClientCert(&pair))
+        }
+        AuthMethod::BearerToken => {
+            let token = format!("ktriage.{:016x}", addr.port() as u64 * 0x9e37_79b9_7f4a_7c15);
+            tokens.insert(token.clone(), authenticated(&identity.name, &identity.groups));
+            tls::kubeconfig(&name, &server_url, &ca.cert_pem, &identity.name, tls::Credentials::Token(&token))
+        }
+    };
+    let tls_config = server_tls(&ca, &serving)?;
+
+    let request_log = request_log
+        .or_else(|| std::env::var_os(REQUEST_LOG_ENV).map(PathBuf::from))
+        .and_then(|p| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&p)
+                .map_err(|e| tracing::warn!(path = %p.display(), error = %e, "request log not opened"))
+                .ok()
+        })
+        .map(Mutex::new);
+
+    let mut store = Store::new();
+    let authz = Authorizer::from_objects(snapshot.objects.iter());
+    let git_version = git_version(&snapshot.objects);
+    let skipped = store.load(snapshot.objects);
+    if skipped > 0 {
+        tracing::warn!(skipped, "objects without kind or name were not served");
+    }
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let shared = Arc::new(Shared {
+        store: Mutex::new(store),
+        authz,
+        logs: snapshot.pod_logs,
+        responses: snapshot.responses,
+        faults: scenario
+            .behavior
+            .faults
+            .into_iter()
+            .map(|f| (f, AtomicU32::new(0)))
+            .collect(),
+        tokens,
+        git_version,
+        addr,
+        requests: Mutex::new(Vec::new()),
+        request_log,
+        shutdown: shutdown_rx,
+    });
+
+    tokio::spawn(accept_loop(listener, tls_config, shared.clone()));
+    if !scenario.timeline.is_empty() {
+        tokio::spawn(timeline::run(
+            shared.clone(),
+            scenario.timeline,
+            tokio::time::Instant::now(),
+        ));
+    }
+    Ok(ServerHandle {
+        addr,
+        kubeconfig,
+        ca_pem: ca.cert_pem.clone(),
+        shared,
+        shutdown: shutdown_tx,
+    })
+}
+
+/// A user with the groups the authenticator adds.
+fn authenticated(name: &str, groups: &[String]) -> User {
+    let mut groups = groups.to_vec();
+    if !groups.iter().any(|g| g == "system:authenticated") {
+        groups.push("system:authenticated".into());
+    }
+    User {
+        name: name.to_string(),
+        groups,
+    }
+}
+
+fn server_tls(ca: &tls::Authority, serving: &tls::CertPair) -> Result<Arc<rustls::ServerConfig>, ServerError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let terr = |what: &str, e: &dyn std::fmt::Display| ServerError::Tls(format!("{what}: {e}"));
+    let ca_der = CertificateDer::from_pem_slice(ca.cert_pem.as_bytes()).map_err(|e| terr("CA", &e))?;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca_der.clone()).map_err(|e| terr("CA", &e))?;
+    let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
+        .allow_unauthenticated()
+        .build()
+        .map_err(|e| terr("client verifier", &e))?;
+    let cert = CertificateDer::from_pem_slice(serving.cert_pem.as_bytes()).map_err(|e| terr("serving cert", &e))?;
+    let key = PrivateKeyDer::from_pem_slice(serving.key_pem.as_bytes()).map_err(|e| terr("serving key", &e))?;
+    let mut cfg = rustls::ServerConfig::builder()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(vec![cert, ca_der], key)
+        .map_err(|e| terr("server config", &e))?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(cfg))
+}
+
+async fn accept_loop(listener: TcpListener, tls: Arc<rustls::ServerConfig>, shared: Arc<Shared>) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let mut shutdown = shared.shutdown.clone();
+    loop {
+        let (tcp, _peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => return,
+        };
+        let acceptor = acceptor.clone();
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let stream = match acceptor.accept(tcp).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::debug!(error = %e, "TLS handshake failed");
+                    return;
+                }
+            };
+            let cert_user = stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .and_then(|der| tls::identity_from_der(der))
+                .map(|(name, groups)| authenticated(&name, &groups));
+            let mut shutdown = shared.shutdown.clone();
+            let svc_shared = shared.clone();
+            let service = hyper::service::service_fn(move |req| {
+                http::handle(svc_shared.clone(), cert_user.clone(), req)
+            });
+            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            tokio::select! {
+                r = conn => if let Err(e) = r { tracing::debug!(error = %e, "connection ended") },
+                _ = shutdown.changed() => {}
+            }
+        });
+    }
+}

@@ -1,0 +1,180 @@
+//! Discovery documents (`/version`, `/api`, `/apis`, group and group-version resource lists)
+//! in the legacy (non-aggregated) format, which every kubectl and kube-rs version understands.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::resources::ResourceDef;
+
+/// Groups served only for their access-review endpoints.
+const REVIEW_GROUPS: &[(&str, &str, &[(&str, &str)])] = &[
+    (
+        "authorization.k8s.io",
+        "v1",
+        &[
+            ("selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+            ("selfsubjectrulesreviews", "SelfSubjectRulesReview"),
+            ("subjectaccessreviews", "SubjectAccessReview"),
+        ],
+    ),
+    (
+        "authentication.k8s.io",
+        "v1",
+        &[
+            ("selfsubjectreviews", "SelfSubjectReview"),
+            ("tokenreviews", "TokenReview"),
+        ],
+    ),
+];
+
+/// Subresources listed in discovery, per plural.
+fn subresources(plural: &str) -> &'static [&'static str] {
+    match plural {
+        "pods" => &["log", "status", "exec", "portforward", "proxy", "eviction"],
+        "nodes" => &["status", "proxy"],
+        "services" => &["status", "proxy"],
+        "deployments" | "statefulsets" | "replicasets" => &["status", "scale"],
+        "daemonsets" | "jobs" | "cronjobs" | "namespaces" | "persistentvolumeclaims"
+        | "persistentvolumes" | "certificatesigningrequests" | "ingresses" => &["status"],
+        _ => &[],
+    }
+}
+
+const ALL_VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+
+/// `GET /version`.
+pub fn version(git_version: &str) -> Value {
+    let minor = git_version
+        .trim_start_matches('v')
+        .split('.')
+        .nth(1)
+        .unwrap_or("31")
+        .to_string();
+    json!({
+        "major": "1",
+        "minor": minor,
+        "gitVersion": git_version,
+        "gitCommit": "ktriage-embedded",
+        "gitTreeState": "clean",
+        "buildDate": "2026-01-01T00:00:00Z",
+        "goVersion": "go1.23.4",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    })
+}
+
+/// `GET /api`.
+pub fn core_versions(server_address: &str) -> Value {
+    json!({
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}],
+    })
+}
+
+fn group_versions(defs: &[ResourceDef]) -> BTreeMap<&'static str, Vec<&'static str>> {
+    let mut groups: BTreeMap<&'static str, Vec<&'static str>> = BTreeMap::new();
+    for d in defs.iter().filter(|d| !d.group.is_empty()) {
+        let versions = groups.entry(d.group).or_default();
+        if !versions.contains(&d.version) {
+            versions.push(d.version);
+        }
+    }
+    for (g, v, _) in REVIEW_GROUPS {
+        groups.entry(g).or_default().push(v);
+    }
+    groups
+}
+
+fn group_json(name: &str, versions: &[&str]) -> Value {
+    let vs: Vec<Value> = versions
+        .iter()
+        .map(|v| json!({"groupVersion": format!("{name}/{v}"), "version": v}))
+        .collect();
+    json!({"name": name, "versions": vs, "preferredVersion": vs.first().cloned().unwrap_or(Value::Null)})
+}
+
+/// `GET /apis`.
+pub fn group_list(defs: &[ResourceDef]) -> Value {
+    let groups: Vec<Value> = group_versions(defs)
+        .iter()
+        .map(|(g, vs)| group_json(g, vs))
+        .collect();
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+/// `GET /apis/GROUP`, `None` for an unknown group.
+pub fn group(defs: &[ResourceDef], name: &str) -> Option<Value> {
+    let groups = group_versions(defs);
+    let versions = groups.get(name)?;
+    let mut g = group_json(name, versions);
+    g["kind"] = json!("APIGroup");
+    g["apiVersion"] = json!("v1");
+    Some(g)
+}
+
+/// `GET /api/v1` or `GET /apis/GROUP/VERSION`, `None` when nothing is served there.
+pub fn resource_list(defs: &[ResourceDef], group: &str, version: &str) -> Option<Value> {
+    let mut resources = Vec::new();
+    for d in defs.iter().filter(|d| d.group == group && d.version == version) {
+        resources.push(json!({
+            "name": d.plural,
+            "singularName": d.singular,
+            "namespaced": d.namespaced,
+            "kind": d.kind,
+            "verbs": ALL_VERBS,
+            "shortNames": d.short_names,
+            "categories": d.categories,
+            "storageVersionHash": "",
+        }));
+        for sub in subresources(d.plural) {
+            let verbs: &[&str] = match *sub {
+                "log" => &["get"],
+                "proxy" => &["create", "delete", "get", "patch", "update"],
+                "exec" | "portforward" | "eviction" => &["create", "get"],
+                _ => &["get", "patch", "update"],
+            };
+            resources.push(json!({
+                "name": format!("{}/{}", d.plural, sub),
+                "singularName": "",
+                "namespaced": d.namespaced,
+                "kind": if *sub == "log" { "Pod" } else { d.kind },
+                "verbs": verbs,
+            }));
+        }
+    }
+    for (g, v, kinds) in REVIEW_GROUPS {
+        if *g == group && *v == version {
+            for (plural, kind) in kinds.iter() {
+                resources.push(json!({
+                    "name": plural, "singularName": "", "namespaced": false,
+                    "kind": kind, "verbs": ["create"],
+                }));
+            }
+        }
+    }
+    if resources.is_empty() {
+        return None;
+    }
+    let group_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    Some(json!({
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": group_version,
+        "resources": resources,
+    }))
+}
