@@ -240,6 +240,12 @@ pub async fn handle(
         verb: String::new(),
         resource: String::new(),
         code: 0,
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
     };
     let Some(user) = user else {
         record.code = 401;

@@ -66,6 +66,9 @@ pub struct RequestRecord {
     pub resource: String,
     /// HTTP status, 0 when the connection was dropped.
     pub code: u16,
+    /// The client's User-Agent (kubectl, kube-rs…), so an audit can tell ktriage's
+    /// requests from those a test made with kubectl on purpose.
+    pub user_agent: String,
 }
 
 impl RequestRecord {

@@ -39,6 +39,9 @@ pub fn resolve_mut<'a>(mut cur: &'a mut Value, path: &str) -> Option<&'a mut Val
             let i: usize = seg.parse().ok()?;
             cur.get_mut(i)?
         } else {
+            if cur.is_null() {
+                *cur = json!({});
+            }
             cur.as_object_mut()?.entry(seg).or_insert(Value::Null)
         };
     }
