@@ -1,6 +1,9 @@
 //! Talking to a cluster: kubeconfig loading, the kube client, watchers that decode straight
 //! into lean types and keep lean stores, and the classification of kube errors.
 
+pub mod lean;
+pub mod state;
+
 /// The visible state of one watched resource (shown in the status line and in panes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncState {
@@ -9,7 +12,11 @@ pub enum SyncState {
     /// Initial list done; watching.
     Synced,
     /// The server refused: verb, resource and the server's message.
-    Forbidden { verb: String, resource: String, message: String },
+    Forbidden {
+        verb: String,
+        resource: String,
+        message: String,
+    },
     /// Failing with an error; the next retry in `retry_in_secs`.
     Failing { error: String, retry_in_secs: u64 },
 }
