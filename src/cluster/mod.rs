@@ -1,8 +1,10 @@
 //! Talking to a cluster: kubeconfig loading, the kube client, watchers that decode straight
 //! into lean types and keep lean stores, and the classification of kube errors.
 
+pub mod client;
 pub mod lean;
 pub mod state;
+pub mod watch;
 
 /// The visible state of one watched resource (shown in the status line and in panes).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,286 @@
+//! The watch layer: one kube-runtime watcher + reflector per resource the health model reads,
+//! decoding list and watch pages straight into the lean types (paginated lists, relist after
+//! 410, backoff on errors), a visible sync state per resource, a `/readyz?verbose` poller,
+//! and a coalesced "something changed" signal for whoever rebuilds the model.
+
+use std::fmt::Debug;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{watcher, WatchStreamExt};
+use kube::{Api, Client, Resource};
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::lean::{DaemonSet, Deployment, Event, Lease, Node, Pod, StatefulSet};
+use super::state::ClusterState;
+use super::{ResourceSync, SyncState};
+
+/// How often `/readyz?verbose` is fetched.
+const READYZ_EVERY: Duration = Duration::from_secs(10);
+
+/// Reflector stores and sync states of one cluster connection. Dropping it stops every
+/// watcher.
+pub struct Watchers {
+    nodes: Store<Node>,
+    pods: Store<Pod>,
+    system_leases: Store<Lease>,
+    node_leases: Store<Lease>,
+    events: Store<Event>,
+    daemonsets: Store<DaemonSet>,
+    deployments: Store<Deployment>,
+    statefulsets: Store<StatefulSet>,
+    shared: Arc<Mutex<Shared>>,
+    changed: watch::Receiver<u64>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Shared {
+    sync: Vec<ResourceSync>,
+    readyz: Option<String>,
+    server_version: Option<String>,
+}
+
+impl Shared {
+    fn set(&mut self, resource: &str, state: SyncState) {
+        match self.sync.iter_mut().find(|s| s.resource == resource) {
+            Some(s) => s.state = state,
+            None => self.sync.push(ResourceSync {
+                resource: resource.to_string(),
+                state,
+            }),
+        }
+    }
+}
+
+/// Bumps the change counter; receivers see only the newest value (coalescing bursts).
+#[derive(Clone)]
+struct Notifier(Arc<watch::Sender<u64>>);
+
+impl Notifier {
+    fn bump(&self) {
+        self.0.send_modify(|n| *n = n.wrapping_add(1));
+    }
+}
+
+fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+    shared.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The sync state an error of the watcher stands for.
+fn classify(resource: &str, err: &watcher::Error, attempt: u32) -> SyncState {
+    let (verb, status) = match err {
+        watcher::Error::InitialListFailed(kube::Error::Api(s)) => ("list", Some(s.as_ref())),
+        watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => ("watch", Some(s.as_ref())),
+        watcher::Error::WatchError(s) => ("watch", Some(s.as_ref())),
+        _ => ("list", None),
+    };
+    if let Some(s) = status {
+        if s.code == 403 {
+            return SyncState::Forbidden {
+                verb: verb.to_string(),
+                resource: resource.to_string(),
+                message: s.message.clone(),
+            };
+        }
+    }
+    // kube-runtime's default backoff: 800 ms doubling up to 30 s.
+    let retry = (0.8 * 2f64.powi(attempt.min(6) as i32)).min(30.0).ceil() as u64;
+    SyncState::Failing {
+        error: err.to_string(),
+        retry_in_secs: retry,
+    }
+}
+
+fn spawn_reflector<K>(
+    api: Api<K>,
+    label: &'static str,
+    shared: Arc<Mutex<Shared>>,
+    notify: Notifier,
+) -> (Store<K>, JoinHandle<()>)
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    let (reader, writer) = reflector::store();
+    lock(&shared).set(label, SyncState::Syncing);
+    let stream = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer);
+    let task = tokio::spawn(async move {
+        let mut stream = std::pin::pin!(stream);
+        let mut failures = 0u32;
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(watcher::Event::InitDone) => {
+                    failures = 0;
+                    lock(&shared).set(label, SyncState::Synced);
+                    notify.bump();
+                }
+                Ok(watcher::Event::Init) | Ok(watcher::Event::InitApply(_)) => {}
+                Ok(_) => {
+                    if failures > 0 {
+                        failures = 0;
+                        lock(&shared).set(label, SyncState::Synced);
+                    }
+                    notify.bump();
+                }
+                Err(e) => {
+                    let state = classify(label, &e, failures);
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(resource = label, error = %e, "watch failed");
+                    lock(&shared).set(label, state);
+                    notify.bump();
+                }
+            }
+        }
+    });
+    (reader, task)
+}
+
+impl Watchers {
+    /// Starts every watcher and the readyz poller on the current runtime.
+    pub fn start(client: Client) -> Watchers {
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let (tx, changed) = watch::channel(0u64);
+        let notify = Notifier(Arc::new(tx));
+        let mut tasks = Vec::new();
+        macro_rules! reflect {
+            ($api:expr, $label:literal) => {{
+                let (store, task) = spawn_reflector($api, $label, shared.clone(), notify.clone());
+                tasks.push(task);
+                store
+            }};
+        }
+        let nodes = reflect!(Api::<Node>::all(client.clone()), "nodes");
+        let pods = reflect!(Api::<Pod>::all(client.clone()), "pods");
+        let system_leases = reflect!(Api::<Lease>::namespaced(client.clone(), "kube-system"), "leases");
+        let node_leases = reflect!(
+            Api::<Lease>::namespaced(client.clone(), "kube-node-lease"),
+            "node-leases"
+        );
+        let events = reflect!(Api::<Event>::all(client.clone()), "events");
+        let daemonsets = reflect!(Api::<DaemonSet>::all(client.clone()), "daemonsets");
+        let deployments = reflect!(Api::<Deployment>::all(client.clone()), "deployments");
+        let statefulsets = reflect!(Api::<StatefulSet>::all(client.clone()), "statefulsets");
+        tasks.push(tokio::spawn(poll_probes(client, shared.clone(), notify)));
+        Watchers {
+            nodes,
+            pods,
+            system_leases,
+            node_leases,
+            events,
+            daemonsets,
+            deployments,
+            statefulsets,
+            shared,
+            changed,
+            tasks,
+        }
+    }
+
+    /// A receiver that changes whenever a store or a sync state changed.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changed.clone()
+    }
+
+    /// The current stores as a `ClusterState` (cheap: the stores hand out `Arc`s).
+    pub fn state(&self) -> ClusterState {
+        let shared = lock(&self.shared);
+        let mut leases = self.system_leases.state();
+        leases.extend(self.node_leases.state());
+        ClusterState {
+            nodes: self.nodes.state(),
+            pods: self.pods.state(),
+            leases,
+            events: self.events.state(),
+            daemonsets: self.daemonsets.state(),
+            deployments: self.deployments.state(),
+            statefulsets: self.statefulsets.state(),
+            readyz: shared.readyz.clone(),
+            server_version: shared.server_version.clone(),
+            sync: shared.sync.clone(),
+            skipped: 0,
+        }
+    }
+
+    /// Whether every resource finished its first sync (or settled as forbidden or failing).
+    pub fn settled(&self) -> bool {
+        let shared = lock(&self.shared);
+        !shared.sync.is_empty()
+            && shared
+                .sync
+                .iter()
+                .all(|s| !matches!(s.state, SyncState::Syncing))
+    }
+
+    /// Waits until every resource settled, or `timeout`; returns whether they settled.
+    pub async fn wait_settled(&self, timeout: Duration) -> bool {
+        let mut rx = self.changes();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.settled() {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
+                return self.settled();
+            }
+        }
+    }
+}
+
+impl Drop for Watchers {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Fetches `/version` once and `/readyz?verbose` every few seconds.
+async fn poll_probes(client: Client, shared: Arc<Mutex<Shared>>, notify: Notifier) {
+    lock(&shared).set("readyz", SyncState::Syncing);
+    let mut version_known = false;
+    loop {
+        if !version_known {
+            if let Ok(v) = client.apiserver_version().await {
+                lock(&shared).server_version = Some(v.git_version);
+                version_known = true;
+            }
+        }
+        let req = http::Request::get("/readyz?verbose").body(Vec::new());
+        let state = match req {
+            Ok(req) => match client.request_text(req).await {
+                Ok(body) => {
+                    lock(&shared).readyz = Some(body);
+                    SyncState::Synced
+                }
+                // A failing readyz answers 500 with the check list as its body.
+                Err(kube::Error::Api(s)) if s.code == 500 && s.message.contains("[-]") => {
+                    lock(&shared).readyz = Some(s.message.clone());
+                    SyncState::Synced
+                }
+                Err(kube::Error::Api(s)) if s.code == 403 => SyncState::Forbidden {
+                    verb: "get".into(),
+                    resource: "/readyz".into(),
+                    message: s.message.clone(),
+                },
+                Err(e) => SyncState::Failing {
+                    error: e.to_string(),
+                    retry_in_secs: READYZ_EVERY.as_secs(),
+                },
+            },
+            Err(e) => SyncState::Failing {
+                error: e.to_string(),
+                retry_in_secs: READYZ_EVERY.as_secs(),
+            },
+        };
+        lock(&shared).set("readyz", state);
+        notify.bump();
+        tokio::time::sleep(READYZ_EVERY).await;
+    }
+}
