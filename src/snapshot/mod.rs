@@ -193,19 +193,23 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 
 /// Field names whose instants lie in the future by nature.
 fn is_future_field(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
+    // Runs for every key of every object: no allocation.
+    let k = key.as_bytes();
     ["notafter", "expir", "renewaltime", "deadline", "validuntil"]
         .iter()
-        .any(|p| k.contains(p))
+        .any(|p| {
+            k.windows(p.len())
+                .any(|w| w.eq_ignore_ascii_case(p.as_bytes()))
+        })
 }
 
 fn newest_time(v: &Value, skip: bool, newest: &mut Option<DateTime<Utc>>) {
     match v {
         Value::String(s) if !skip => {
-            if let Some(t) = parse_time(s) {
-                if newest.is_none_or(|n| t > n) {
-                    *newest = Some(t);
-                }
+            if let Some(t) = parse_time(s)
+                && newest.is_none_or(|n| t > n)
+            {
+                *newest = Some(t);
             }
         }
         Value::Array(items) => items.iter().for_each(|i| newest_time(i, skip, newest)),

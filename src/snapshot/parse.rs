@@ -171,15 +171,20 @@ impl<'f> Reader<'f> {
             Some(Value::String(_)) | None | Some(Value::Null) => {
                 return Err(self.malformed(
                     loc,
-                    at("missing `kind`: every document must be a Kubernetes object \
+                    at(
+                        "missing `kind`: every document must be a Kubernetes object \
                         (apiVersion, kind, metadata) or ktriage/v1 evidence"
-                        .to_string()),
+                            .to_string(),
+                    ),
                 ));
             }
             Some(other) => {
                 return Err(self.malformed(
                     loc,
-                    at(format!("`kind` must be a string, found {}", describe(other))),
+                    at(format!(
+                        "`kind` must be a string, found {}",
+                        describe(other)
+                    )),
                 ));
             }
         };
@@ -192,18 +197,16 @@ impl<'f> Reader<'f> {
                 .evidence(&kind, obj)
                 .map_err(|msg| self.malformed(loc, at(format!("{kind}: {msg}"))));
         }
-        if kind.ends_with("List") {
-            if let Some(Value::Array(_)) = obj.get("items") {
-                let items = match obj.remove("items") {
-                    Some(Value::Array(items)) => items,
-                    _ => Vec::new(),
-                };
-                let item_kind = kind
-                    .strip_suffix("List")
-                    .filter(|k| !k.is_empty())
-                    .map(|k| (k.to_string(), api_version));
-                return self.items(items, loc, path, item_kind);
-            }
+        // Only take `items` out when it is a sequence: anything else stays in the object.
+        if kind.ends_with("List")
+            && matches!(obj.get("items"), Some(Value::Array(_)))
+            && let Some(Value::Array(items)) = obj.remove("items")
+        {
+            let item_kind = kind
+                .strip_suffix("List")
+                .filter(|k| !k.is_empty())
+                .map(|k| (k.to_string(), api_version));
+            return self.items(items, loc, path, item_kind);
         }
         self.snapshot.objects.push(Value::Object(obj));
         Ok(())
@@ -239,7 +242,10 @@ impl<'f> Reader<'f> {
                 (other, _) => {
                     return Err(self.malformed(
                         loc,
-                        format!("{item_path}: expected an object, found {}", describe(&other)),
+                        format!(
+                            "{item_path}: expected an object, found {}",
+                            describe(&other)
+                        ),
                     ));
                 }
             };
@@ -572,7 +578,10 @@ fn read_log_section(text: &str) -> (Vec<PodLog>, usize) {
     let body = &text[body_start..];
     let (log_text, consumed) = match find_line(body, &end_marker) {
         Some(i) => {
-            let after = body[i..].find('\n').map(|j| i + j + 1).unwrap_or(body.len());
+            let after = body[i..]
+                .find('\n')
+                .map(|j| i + j + 1)
+                .unwrap_or(body.len());
             (&body[..i], body_start + after)
         }
         None => (body, text.len()),
@@ -636,7 +645,8 @@ mod tests {
 
     #[test]
     fn split_counts_documents_and_lines() {
-        let text = "# leading comment\n---\na: 1\n---\n# only a comment\n---\n\nb: 2\n...\n---\nc: 3\n";
+        let text =
+            "# leading comment\n---\na: 1\n---\n# only a comment\n---\n\nb: 2\n...\n---\nc: 3\n";
         let chunks = split_yaml(text);
         let got: Vec<(usize, usize, usize)> = chunks
             .iter()

@@ -112,7 +112,10 @@ fn ordered(fields: &Fields) -> Result<serde_yaml_ng::Mapping, serde_yaml_ng::Err
 
 fn evidence(kind: &str) -> Fields {
     let mut doc = Fields(Vec::new());
-    doc.insert("apiVersion".into(), Value::String(EVIDENCE_API_VERSION.into()));
+    doc.insert(
+        "apiVersion".into(),
+        Value::String(EVIDENCE_API_VERSION.into()),
+    );
     doc.insert("kind".into(), Value::String(kind.into()));
     doc
 }
