@@ -194,11 +194,15 @@ async fn event_loop(
             _ = signals.recv() => return Ok(()),
         }
 
+        let mut quit = false;
         for msg in msgs.drain(..) {
             for effect in app.update(msg) {
                 match effect {
-                    Effect::Quit => return Ok(()),
+                    Effect::Quit => quit = true,
                 }
+            }
+            if quit {
+                return Ok(());
             }
         }
     }

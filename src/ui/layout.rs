@@ -11,8 +11,6 @@ pub const MIN_HEIGHT: u16 = 15;
 pub const WIDE_WIDTH: u16 = 120;
 /// The smallest pane: its borders and one row.
 const MIN_PANE_HEIGHT: u16 = 3;
-/// Rows beyond the minimum that every pane gets before long lists share the rest.
-const FAIR_SHARE: u16 = 4;
 
 /// Whether a terminal of this size is below the minimum.
 pub fn too_small(width: u16, height: u16) -> bool {
@@ -45,10 +43,14 @@ pub fn screen_layout(area: Rect, counts: [usize; 4], notice: bool) -> ScreenLayo
     let desired = counts.map(|c| u16::try_from(c).unwrap_or(u16::MAX).saturating_add(2));
     let wide = area.width >= WIDE_WIDTH;
     let panes = if wide {
-        let heights = distribute(
-            body.height,
-            &[desired[0].max(desired[1]), desired[2].max(desired[3])],
-        );
+        let rows = [desired[0].max(desired[1]), desired[2].max(desired[3])];
+        let heights = if rows[0] + rows[1] <= body.height {
+            // Everything fits: share the height evenly, each row at least what it needs.
+            let top = rows[0].max(body.height / 2).min(body.height - rows[1]);
+            [top, body.height - top]
+        } else {
+            distribute(body.height, &rows)
+        };
         let top = Rect {
             height: heights[0],
             ..body
@@ -111,8 +113,8 @@ pub fn scroll_offset(offset: usize, selected: usize, len: usize, rows: usize) ->
 
 /// Splits `total` rows over panes that would like `desired` rows each: every pane gets at
 /// least [`MIN_PANE_HEIGHT`]; if everything fits, the last pane takes what is left.
-/// Otherwise short lists are served first (up to [`FAIR_SHARE`] more rows each, round
-/// robin), and what remains is shared in proportion to each pane's unmet need.
+/// Otherwise every pane first gets up to an equal share of the spare rows (so short lists
+/// are shown whole), and what remains is shared in proportion to each pane's unmet need.
 fn distribute<const N: usize>(total: u16, desired: &[u16; N]) -> [u16; N] {
     let n = N as u16;
     if total < MIN_PANE_HEIGHT * n {
@@ -131,7 +133,8 @@ fn distribute<const N: usize>(total: u16, desired: &[u16; N]) -> [u16; N] {
         out[N - 1] += rest - total_need as u16;
         return out;
     }
-    for _ in 0..FAIR_SHARE {
+    let fair_share = rest / n;
+    for _ in 0..fair_share {
         for i in 0..N {
             if rest > 0 && unmet[i] > 0 {
                 out[i] += 1;
@@ -199,6 +202,12 @@ mod tests {
         assert_eq!(c.y, d.y);
         assert!(c.y > a.y);
         assert_eq!(a.width + b.width, 160);
+        // Short lists: the two rows share the height evenly.
+        assert_eq!((a.height, c.height), (22, 22));
+        // A long list on the bottom row takes the room the top row does not need.
+        let l = screen_layout(Rect::new(0, 0, 160, 45), [3, 6, 8, 200], false);
+        assert_eq!(l.panes[0].height, 8);
+        assert_eq!(l.panes[2].height, 36);
     }
 
     #[test]

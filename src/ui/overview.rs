@@ -11,7 +11,7 @@ use crate::app::{App, Model, Pane};
 use crate::health::{HealthItem, Severity};
 
 use super::layout::{self, ScreenLayout};
-use super::text::{fit, pad, width};
+use super::text::{fit, pad, pad_name, width};
 use super::theme::Theme;
 
 /// Columns before the title: cursor (1), marker (6), space (1).
@@ -20,6 +20,8 @@ const PREFIX: usize = 8;
 const GAP: usize = 2;
 /// A reason narrower than this is left out rather than cut to nothing.
 const MIN_REASON: usize = 8;
+/// A playbook id cut shorter than this is not worth showing cut.
+const MIN_PLAYBOOK: usize = 10;
 
 /// Draws the four panes into the areas of `screen`.
 pub fn draw_panes(frame: &mut Frame, app: &App, model: &Model, screen: &ScreenLayout) {
@@ -110,13 +112,14 @@ struct RowColumns {
 }
 
 impl RowColumns {
-    /// The title column fits the widest visible title, up to 40% of the row.
+    /// The title column fits the widest visible title, up to a third of the row (names are
+    /// cut so that their distinctive end stays).
     fn new(visible: &[HealthItem], cols: usize) -> RowColumns {
         let rest = cols.saturating_sub(PREFIX);
         let widest = visible.iter().map(|i| width(&i.title)).max().unwrap_or(0);
         RowColumns {
             width: cols,
-            title: widest.min(rest * 2 / 5).max(widest.min(12)).min(rest),
+            title: widest.min(rest / 3).max(widest.min(12)).min(rest),
         }
     }
 }
@@ -140,12 +143,25 @@ fn item_line<'a>(
     highlight: bool,
     theme: &Theme,
 ) -> Line<'a> {
-    let mut rest = cols.width.saturating_sub(PREFIX + cols.title);
+    let avail = cols.width.saturating_sub(PREFIX + cols.title);
     let playbook = playbook_text(item);
-    let pb_want = playbook.as_deref().map(|p| width(p) + GAP).unwrap_or(0);
-    // The playbook id goes before the reason: it says what to do next.
-    let pb_cols = pb_want.min(rest);
-    rest -= pb_cols;
+    let reason_want = GAP + width(&item.reason);
+    // The reason keeps about 40% of what is left; the playbook id takes the rest (cut if
+    // needed); a playbook id that would be cut to almost nothing takes the reason's room.
+    let pb_cols = match &playbook {
+        None => 0,
+        Some(pb) => {
+            let pb_want = GAP + width(pb);
+            let reason_min = reason_want.min((avail * 2 / 5).max(GAP + MIN_REASON));
+            let pb_cols = pb_want.min(avail.saturating_sub(reason_min));
+            if pb_cols < GAP + MIN_PLAYBOOK {
+                pb_want.min(avail)
+            } else {
+                pb_cols
+            }
+        }
+    };
+    let rest = avail - pb_cols;
     let reason_cols = if rest >= GAP + MIN_REASON.min(width(&item.reason)) {
         rest
     } else {
@@ -166,7 +182,7 @@ fn item_line<'a>(
         Span::styled(if highlight { ">" } else { " " }, theme.accent),
         Span::styled(Theme::marker(item.severity), theme.severity(item.severity)),
         Span::raw(" "),
-        Span::styled(pad(&item.title, cols.title), text_style),
+        Span::styled(pad_name(&item.title, cols.title), text_style),
     ];
     if reason_cols > GAP {
         let reason = if pb_cols > 0 {
