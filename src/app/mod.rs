@@ -1,2 +1,15 @@
-//! The TUI's event loop, actions and state: keys become actions, actions update state, the
-//! newest model is drawn.
+//! The TUI's event loop, actions and state: keys become messages, messages update the
+//! [`App`] state (synchronously, returning [`Effect`]s as data), and the newest [`Model`]
+//! published by a producer is drawn.
+//!
+//! - [`model`]: what the UI draws ([`Model`]), published through a `tokio::sync::watch`.
+//! - [`state`]: the [`App`] state machine ([`Msg`] in, [`Effect`]s out); no terminal needed.
+//! - [`run()`]: the terminal loop (raw mode, alternate screen, one `select!`, frame cap).
+
+pub mod model;
+mod run;
+pub mod state;
+
+pub use model::Model;
+pub use run::{RunOptions, run};
+pub use state::{App, Detail, Effect, Msg, Overlay, Pane, PaneCursor};

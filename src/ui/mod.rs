@@ -1,1 +1,52 @@
-//! Views and widgets drawn with ratatui from the app state.
+//! Views and widgets drawn with ratatui from the app state and the newest model: the
+//! Overview (four health panes), the status and notice lines, the detail and help popups,
+//! and the "terminal too small" message. Colours come only from [`theme::Theme`].
+//!
+//! Drawing reads the state and never changes it; the work per frame depends on the
+//! visible rows, not on the number of items.
+
+pub mod layout;
+mod overview;
+mod popup;
+mod status;
+pub mod text;
+pub mod theme;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::{Frame, Terminal, backend::TestBackend};
+
+use crate::app::{App, Model, Overlay};
+
+pub use status::{SyncTone, format_age, sync_summary};
+
+/// Draws the whole screen for `app` and `model`.
+pub fn draw(frame: &mut Frame, app: &App, model: &Model) {
+    let area = frame.area();
+    if layout::too_small(area.width, area.height) {
+        popup::draw_too_small(frame, app.theme());
+        return;
+    }
+    let notice = model.notice.is_some() || app.notice().is_some();
+    let screen = layout::screen_layout(area, model.counts(), notice);
+    overview::draw_panes(frame, app, model, &screen);
+    if let Some(notice_area) = screen.notice {
+        status::draw_notice(frame, notice_area, app, model);
+    }
+    status::draw_status(frame, screen.status, app, model);
+    match app.overlay() {
+        Overlay::None => {}
+        Overlay::Detail(detail) => popup::draw_detail(frame, detail, app.theme()),
+        Overlay::Help => popup::draw_help(frame, app.theme()),
+    }
+}
+
+/// Renders one frame into a buffer of `width` x `height` cells, without a terminal (for
+/// tests, golden screens and screenshots).
+pub fn render_to_buffer(app: &App, model: &Model, width: u16, height: u16) -> Buffer {
+    let mut buffer = Buffer::empty(Rect::new(0, 0, width, height));
+    let Ok(mut terminal) = Terminal::new(TestBackend::new(width, height));
+    let Ok(frame) = terminal.draw(|frame| draw(frame, app, model));
+    buffer.clone_from(frame.buffer);
+    buffer
+}

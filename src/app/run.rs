@@ -1,0 +1,305 @@
+//! The terminal loop: sets the terminal up (raw mode, alternate screen, bracketed paste,
+//! mouse only on request), restores it on every exit path (a guard's `Drop`, a panic hook,
+//! SIGTERM/SIGHUP/SIGINT), and runs one `select!` over terminal input, model changes and a
+//! one-second tick. Every queued input is handled before a frame is drawn; frames are drawn
+//! only when something changed, at most `max_fps` a second.
+
+use std::io::{self, Stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
+use std::task::Poll;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    EventStream, KeyCode, KeyEvent, KeyModifiers, MouseEventKind,
+};
+use crossterm::{cursor, execute, terminal};
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio::sync::watch;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::ui;
+
+use super::model::Model;
+use super::state::{App, Effect, Msg};
+
+/// How the loop runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Capture the mouse (wheel scrolls the focused pane). Off by default: capturing breaks
+    /// text selection in most terminals.
+    pub mouse: bool,
+    /// Frame cap.
+    pub max_fps: u32,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            mouse: false,
+            max_fps: 30,
+        }
+    }
+}
+
+/// The terminal is in raw mode / alternate screen and must be restored.
+static TERMINAL_ACTIVE: AtomicBool = AtomicBool::new(false);
+/// Mouse capture is on.
+static MOUSE_ACTIVE: AtomicBool = AtomicBool::new(false);
+/// A thread panicked while the terminal was set up (the hook restored it).
+static PANICKED: AtomicBool = AtomicBool::new(false);
+static PANIC_HOOK: Once = Once::new();
+
+/// Puts the terminal back: leaves raw mode and the alternate screen, turns bracketed paste
+/// and mouse capture off, shows the cursor. Does nothing if it is not set up.
+fn restore_terminal() {
+    if !TERMINAL_ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
+    let mut out = io::stdout();
+    if MOUSE_ACTIVE.swap(false, Ordering::SeqCst) {
+        let _ = execute!(out, DisableMouseCapture);
+    }
+    let _ = execute!(
+        out,
+        DisableBracketedPaste,
+        terminal::LeaveAlternateScreen,
+        cursor::Show
+    );
+    let _ = terminal::disable_raw_mode();
+}
+
+/// A panic anywhere restores the terminal first, so the message is readable and the shell
+/// usable. The loop then stops (the screen is no longer ours).
+fn install_panic_hook() {
+    PANIC_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if TERMINAL_ACTIVE.load(Ordering::SeqCst) {
+                PANICKED.store(true, Ordering::SeqCst);
+                restore_terminal();
+            }
+            previous(info);
+        }));
+    });
+}
+
+/// Sets the terminal up; restores it when dropped.
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter(mouse: bool) -> io::Result<TerminalGuard> {
+        install_panic_hook();
+        PANICKED.store(false, Ordering::SeqCst);
+        terminal::enable_raw_mode()?;
+        TERMINAL_ACTIVE.store(true, Ordering::SeqCst);
+        // From here on, an early return drops the guard, which restores the terminal.
+        let guard = TerminalGuard;
+        let mut out = io::stdout();
+        execute!(out, terminal::EnterAlternateScreen, EnableBracketedPaste)?;
+        if mouse {
+            MOUSE_ACTIVE.store(true, Ordering::SeqCst);
+            execute!(out, EnableMouseCapture)?;
+        }
+        Ok(guard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Runs the TUI until the user quits, the terminal input ends or a termination signal
+/// arrives. `model_rx` carries the newest model; the last one stays on screen if the
+/// producer stops.
+pub async fn run(
+    mut model_rx: watch::Receiver<Arc<Model>>,
+    opts: RunOptions,
+) -> anyhow::Result<()> {
+    let mut signals = Signals::new().context("cannot install signal handlers")?;
+    let guard = TerminalGuard::enter(opts.mouse).context("cannot set up the terminal")?;
+    let result = match Terminal::new(CrosstermBackend::new(io::stdout())) {
+        Ok(mut terminal) => event_loop(&mut terminal, &mut model_rx, &opts, &mut signals).await,
+        Err(e) => Err(e).context("cannot set up the terminal"),
+    };
+    drop(guard);
+    result
+}
+
+async fn event_loop(
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    model_rx: &mut watch::Receiver<Arc<Model>>,
+    opts: &RunOptions,
+    signals: &mut Signals,
+) -> anyhow::Result<()> {
+    terminal.clear().context("cannot clear the terminal")?;
+    let size = terminal.size().context("cannot read the terminal size")?;
+    let mut app = App::new();
+    app.update(Msg::Resize(size.width, size.height));
+    app.update(Msg::ModelChanged(model_rx.borrow_and_update().clone()));
+
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval_at(
+        Instant::now() + Duration::from_secs(1),
+        Duration::from_secs(1),
+    );
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let frame_time = Duration::from_secs(1) / opts.max_fps.max(1);
+    let mut next_frame = Instant::now();
+    let mut source_open = true;
+    let mut msgs = Vec::new();
+
+    loop {
+        if PANICKED.load(Ordering::SeqCst) {
+            bail!("ktriage stopped after an internal error (the panic message is above)");
+        }
+        if app.is_dirty() && Instant::now() >= next_frame {
+            let model = app.model().clone();
+            terminal
+                .draw(|frame| ui::draw(frame, &app, &model))
+                .context("cannot draw to the terminal")?;
+            app.mark_drawn();
+            next_frame = Instant::now() + frame_time;
+        }
+        let frame_due = app.is_dirty();
+
+        tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(event)) => {
+                    msgs.extend(translate(event, opts.mouse));
+                    // Take everything else already queued before drawing.
+                    while let Poll::Ready(Some(event)) = futures::poll!(events.next()) {
+                        let event = event.context("cannot read terminal input")?;
+                        msgs.extend(translate(event, opts.mouse));
+                    }
+                }
+                Some(Err(e)) => return Err(e).context("cannot read terminal input"),
+                None => return Ok(()),
+            },
+            changed = model_rx.changed(), if source_open => match changed {
+                Ok(()) => msgs.push(Msg::ModelChanged(model_rx.borrow_and_update().clone())),
+                Err(_) => {
+                    source_open = false;
+                    msgs.push(Msg::SourceClosed);
+                }
+            },
+            _ = tick.tick() => msgs.push(Msg::Tick),
+            _ = tokio::time::sleep_until(next_frame), if frame_due => {}
+            _ = signals.recv() => return Ok(()),
+        }
+
+        let mut quit = false;
+        for msg in msgs.drain(..) {
+            for effect in app.update(msg) {
+                match effect {
+                    Effect::Quit => quit = true,
+                }
+            }
+            if quit {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Turns a terminal event into a message; `None` for events the app does not use.
+fn translate(event: Event, mouse: bool) -> Option<Msg> {
+    match event {
+        Event::Key(key) => Some(Msg::Key(key)),
+        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        Event::Paste(text) => Some(Msg::Paste(text)),
+        Event::Mouse(m) if mouse => match m.kind {
+            MouseEventKind::ScrollDown => {
+                Some(Msg::Key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE)))
+            }
+            MouseEventKind::ScrollUp => {
+                Some(Msg::Key(KeyEvent::new(KeyCode::Up, KeyModifiers::NONE)))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Signals that end the loop cleanly (so the guard restores the terminal).
+#[cfg(unix)]
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn new() -> io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.hup.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
+}
+
+#[cfg(not(unix))]
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn new() -> io::Result<Signals> {
+        Ok(Signals)
+    }
+
+    async fn recv(&mut self) {
+        std::future::pending::<()>().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mouse_events_are_ignored_unless_the_mouse_is_on() {
+        let wheel = Event::Mouse(crossterm::event::MouseEvent {
+            kind: MouseEventKind::ScrollDown,
+            column: 0,
+            row: 0,
+            modifiers: KeyModifiers::NONE,
+        });
+        assert!(translate(wheel.clone(), false).is_none());
+        assert!(matches!(
+            translate(wheel, true),
+            Some(Msg::Key(KeyEvent {
+                code: KeyCode::Down,
+                ..
+            }))
+        ));
+    }
+
+    #[test]
+    fn paste_and_resize_become_messages() {
+        assert!(matches!(
+            translate(Event::Paste("x509".into()), false),
+            Some(Msg::Paste(t)) if t == "x509"
+        ));
+        assert!(matches!(
+            translate(Event::Resize(100, 30), false),
+            Some(Msg::Resize(100, 30))
+        ));
+    }
+}

@@ -1,0 +1,266 @@
+//! The Overview screen's panes: one bordered pane per health section, one row per item
+//! (cursor, severity marker, title, reason, playbook id). Only the visible rows are built.
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Widget};
+
+use crate::app::{App, Model, Pane};
+use crate::health::{HealthItem, Severity};
+
+use super::layout::{self, ScreenLayout};
+use super::text::{fit, pad, pad_name, width};
+use super::theme::Theme;
+
+/// Columns before the title: cursor (1), marker (6), space (1).
+const PREFIX: usize = 8;
+/// Space between columns.
+const GAP: usize = 2;
+/// A reason narrower than this is left out rather than cut to nothing.
+const MIN_REASON: usize = 8;
+/// A playbook id cut shorter than this is not worth showing cut.
+const MIN_PLAYBOOK: usize = 10;
+
+/// Draws the four panes into the areas of `screen`.
+pub fn draw_panes(frame: &mut Frame, app: &App, model: &Model, screen: &ScreenLayout) {
+    for pane in Pane::ALL {
+        let area = screen.panes[pane.index()];
+        draw_pane(frame.buffer_mut(), area, app, model, pane);
+    }
+}
+
+fn draw_pane(buf: &mut Buffer, area: Rect, app: &App, model: &Model, pane: Pane) {
+    let theme = app.theme();
+    let items = model.section(pane);
+    let focused = app.focus() == pane && app.detail().is_none();
+    let rows = usize::from(area.height.saturating_sub(2));
+    let cursor = app.cursor(pane);
+    let selected = cursor.selected.min(items.len().saturating_sub(1));
+    let offset = layout::scroll_offset(cursor.offset, selected, items.len(), rows);
+
+    let title_style = if focused {
+        theme.title.patch(theme.accent)
+    } else {
+        theme.title
+    };
+    let mut block = Block::bordered()
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(if focused { theme.accent } else { theme.border })
+        .title(Line::from(vec![
+            Span::styled(format!("{} ({})", pane.title(), items.len()), title_style),
+            Span::raw(" "),
+        ]))
+        .title(
+            Line::from(Span::styled(format!(" {} ", pane.index() + 1), theme.muted))
+                .alignment(Alignment::Right),
+        );
+    if items.len() > rows && rows > 0 {
+        block = block.title_bottom(
+            Line::from(Span::styled(
+                format!(" {}/{} ", selected + 1, items.len()),
+                theme.muted,
+            ))
+            .alignment(Alignment::Right),
+        );
+    }
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if inner.is_empty() {
+        return;
+    }
+
+    if items.is_empty() {
+        let text = if model.updated_at.is_none() {
+            "waiting for data…"
+        } else {
+            "nothing to report"
+        };
+        let line = Line::from(Span::styled(
+            format!(" {}", fit(text, usize::from(inner.width) - 1)),
+            theme.muted,
+        ));
+        buf.set_line(inner.x, inner.y, &line, inner.width);
+        return;
+    }
+
+    let visible = &items[offset..(offset + rows).min(items.len())];
+    let cols = RowColumns::new(visible, usize::from(inner.width));
+    for (i, item) in visible.iter().enumerate() {
+        let y = inner.y + i as u16;
+        let is_selected = offset + i == selected;
+        let highlight = is_selected && focused;
+        let row = Rect::new(inner.x, y, inner.width, 1);
+        if highlight {
+            buf.set_style(row, theme.selection);
+        }
+        let line = item_line(item, &cols, highlight, theme);
+        buf.set_line(row.x, row.y, &line, row.width);
+    }
+}
+
+/// Column widths of the visible rows of one pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RowColumns {
+    width: usize,
+    title: usize,
+}
+
+impl RowColumns {
+    /// The title column fits the widest visible title, up to a third of the row (names are
+    /// cut so that their distinctive end stays).
+    fn new(visible: &[HealthItem], cols: usize) -> RowColumns {
+        let rest = cols.saturating_sub(PREFIX);
+        let widest = visible.iter().map(|i| width(&i.title)).max().unwrap_or(0);
+        RowColumns {
+            width: cols,
+            title: widest.min(rest / 3).max(widest.min(12)).min(rest),
+        }
+    }
+}
+
+/// The playbook cell of a row: the first id, and how many more there are.
+fn playbook_text(item: &HealthItem) -> Option<String> {
+    if item.severity == Severity::Ok {
+        return None;
+    }
+    let first = item.playbooks.first()?;
+    Some(match item.playbooks.len() {
+        1 => format!("→ {first}"),
+        n => format!("→ {first} +{}", n - 1),
+    })
+}
+
+/// One row: `>[CRIT] title      reason…  → playbook-id`.
+fn item_line<'a>(
+    item: &'a HealthItem,
+    cols: &RowColumns,
+    highlight: bool,
+    theme: &Theme,
+) -> Line<'a> {
+    let avail = cols.width.saturating_sub(PREFIX + cols.title);
+    let playbook = playbook_text(item);
+    let reason_want = GAP + width(&item.reason);
+    // The reason keeps about 40% of what is left; the playbook id takes the rest (cut if
+    // needed); a playbook id that would be cut to almost nothing takes the reason's room.
+    let pb_cols = match &playbook {
+        None => 0,
+        Some(pb) => {
+            let pb_want = GAP + width(pb);
+            let reason_min = reason_want.min((avail * 2 / 5).max(GAP + MIN_REASON));
+            let pb_cols = pb_want.min(avail.saturating_sub(reason_min));
+            if pb_cols < GAP + MIN_PLAYBOOK {
+                pb_want.min(avail)
+            } else {
+                pb_cols
+            }
+        }
+    };
+    let rest = avail - pb_cols;
+    let reason_cols = if rest >= GAP + MIN_REASON.min(width(&item.reason)) {
+        rest
+    } else {
+        0
+    };
+
+    let text_style = if highlight {
+        theme.text.patch(theme.title)
+    } else {
+        theme.text
+    };
+    let reason_style = if item.severity == Severity::Ok {
+        theme.muted
+    } else {
+        theme.text
+    };
+    let mut spans = vec![
+        Span::styled(if highlight { ">" } else { " " }, theme.accent),
+        Span::styled(Theme::marker(item.severity), theme.severity(item.severity)),
+        Span::raw(" "),
+        Span::styled(pad_name(&item.title, cols.title), text_style),
+    ];
+    if reason_cols > GAP {
+        let reason = if pb_cols > 0 {
+            pad(&item.reason, reason_cols - GAP)
+        } else {
+            fit(&item.reason, reason_cols - GAP).into_owned()
+        };
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(reason, reason_style));
+    }
+    if let Some(pb) = playbook
+        && pb_cols > GAP
+    {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(
+            fit(&pb, pb_cols - GAP).into_owned(),
+            theme.accent,
+        ));
+    }
+    Line::from(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(sev: Severity, title: &str, reason: &str, pbs: &[&str]) -> HealthItem {
+        HealthItem {
+            severity: sev,
+            title: title.into(),
+            reason: reason.into(),
+            object: None,
+            playbooks: pbs.iter().map(|p| p.to_string()).collect(),
+            details: vec![],
+        }
+    }
+
+    fn text(line: &Line) -> String {
+        line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn a_narrow_row_keeps_marker_title_and_playbook_and_cuts_the_reason() {
+        let it = item(
+            Severity::Critical,
+            "worker-2",
+            "NotReady for 12m: container runtime network not ready: cni plugin not initialized",
+            &["node-notready-no-cni"],
+        );
+        let cols = RowColumns::new(std::slice::from_ref(&it), 78);
+        let line = item_line(&it, &cols, false, &Theme::default());
+        let s = text(&line);
+        assert!(width(&s) <= 78, "{s}");
+        assert!(s.starts_with(" [CRIT] worker-2"), "{s}");
+        assert!(s.contains('…'), "{s}");
+        assert!(s.ends_with("→ node-notready-no-cni"), "{s}");
+    }
+
+    #[test]
+    fn ok_rows_have_no_playbook_and_extra_ids_are_counted() {
+        let ok = item(Severity::Ok, "coredns", "2/2 ready", &["dns-broken"]);
+        assert_eq!(playbook_text(&ok), None);
+        let warn = item(Severity::Warning, "x", "y", &["a", "b", "c"]);
+        assert_eq!(playbook_text(&warn).as_deref(), Some("→ a +2"));
+    }
+
+    #[test]
+    fn a_very_narrow_row_never_overflows() {
+        let it = item(
+            Severity::Warning,
+            "a-very-long-item-title-that-goes-on",
+            "because",
+            &["leader-election-lease"],
+        );
+        for w in 0..40 {
+            let cols = RowColumns::new(std::slice::from_ref(&it), w);
+            let s = text(&item_line(&it, &cols, false, &Theme::default()));
+            assert!(width(&s) <= w.max(PREFIX), "width {w}: {s:?}");
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Things drawn over or instead of the Overview: the detail popup of an item, the help
+//! popup, and the "terminal too small" message.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+
+use crate::app::Detail;
+use crate::health::HealthItem;
+
+use super::layout::{MIN_HEIGHT, MIN_WIDTH};
+use super::text::{fit, width};
+use super::theme::Theme;
+
+/// Width of the label column in the detail popup.
+const LABEL: usize = 10;
+
+/// Draws the too-small message centred on the whole screen.
+pub fn draw_too_small(frame: &mut Frame, theme: &Theme) {
+    let area = frame.area();
+    let lines = vec![
+        Line::styled(
+            format!("Terminal too small: {}x{}.", area.width, area.height),
+            theme.warning,
+        ),
+        Line::raw(format!(
+            "ktriage needs at least {MIN_WIDTH}x{MIN_HEIGHT} (80x24 recommended)."
+        )),
+        Line::raw("Resize or press q to quit."),
+    ];
+    let height = wrapped_height(&lines, area.width).min(area.height);
+    let target = area.centered_vertically(Constraint::Length(height));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        target,
+    );
+}
+
+/// Rows `lines` take when wrapped at `cols` columns (an estimate that never undercounts
+/// by more than word-wrap slack; the popup scrolls anyway).
+fn wrapped_height(lines: &[Line], cols: u16) -> u16 {
+    let cols = usize::from(cols.max(1));
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(cols).max(1)).sum();
+    u16::try_from(rows).unwrap_or(u16::MAX)
+}
+
+/// A centred rectangle of at most `width` x `height` inside `area`, one cell margin kept.
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width.saturating_sub(2));
+    let h = height.min(area.height.saturating_sub(2));
+    area.centered(Constraint::Length(w), Constraint::Length(h))
+}
+
+fn label_line<'a>(label: &str, value: Vec<Span<'a>>, theme: &Theme) -> Line<'a> {
+    let mut spans = vec![Span::styled(
+        format!("{:<LABEL$}", fit(label, LABEL - 1)),
+        theme.muted,
+    )];
+    spans.extend(value);
+    Line::from(spans)
+}
+
+/// The detail text of an item: object, severity, reason, details, playbooks.
+fn detail_lines<'a>(item: &'a HealthItem, gone: bool, theme: &Theme) -> Vec<Line<'a>> {
+    let mut lines = Vec::new();
+    if gone {
+        lines.push(Line::styled(
+            "No longer in the report: this is its last known state.",
+            theme.warning,
+        ));
+    }
+    lines.push(label_line(
+        "Object",
+        vec![Span::styled(
+            item.object.as_deref().unwrap_or("-"),
+            theme.text,
+        )],
+        theme,
+    ));
+    lines.push(label_line(
+        "Severity",
+        vec![
+            Span::styled(Theme::marker(item.severity), theme.severity(item.severity)),
+            Span::raw(" "),
+            Span::styled(item.severity.label(), theme.severity(item.severity)),
+        ],
+        theme,
+    ));
+    lines.push(label_line(
+        "Reason",
+        vec![Span::styled(item.reason.as_str(), theme.text)],
+        theme,
+    ));
+    for (label, value) in &item.details {
+        lines.push(label_line(
+            label,
+            vec![Span::styled(value.as_str(), theme.text)],
+            theme,
+        ));
+    }
+    if item.playbooks.is_empty() {
+        lines.push(label_line(
+            "Playbooks",
+            vec![Span::styled("none", theme.muted)],
+            theme,
+        ));
+    }
+    for (i, id) in item.playbooks.iter().enumerate() {
+        lines.push(label_line(
+            if i == 0 { "Playbooks" } else { "" },
+            vec![Span::styled(format!("→ {id}"), theme.accent)],
+            theme,
+        ));
+    }
+    lines
+}
+
+/// Draws the detail popup of `detail` over the screen.
+pub fn draw_detail(frame: &mut Frame, detail: &Detail, theme: &Theme) {
+    let area = frame.area();
+    let lines = detail_lines(&detail.item, detail.gone, theme);
+    let max_w = area.width.saturating_sub(4).min(100);
+    let content_h = wrapped_height(&lines, max_w.saturating_sub(2));
+    let popup = centered(area, max_w, content_h.saturating_add(2));
+    let title_w = usize::from(popup.width).saturating_sub(6);
+    let block = Block::bordered()
+        .border_type(BorderType::Thick)
+        .border_style(theme.accent)
+        .title(Span::styled(
+            format!(" {} ", fit(&detail.item.title, title_w)),
+            theme.title,
+        ))
+        .title_bottom(
+            Line::from(vec![
+                Span::styled(" Esc", theme.accent),
+                Span::styled(" close  ", theme.muted),
+                Span::styled("j/k", theme.accent),
+                Span::styled(" scroll ", theme.muted),
+            ])
+            .alignment(Alignment::Right),
+        );
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((detail.scroll, 0)),
+        popup,
+    );
+}
+
+/// The keys of the Overview, for the help popup.
+const KEYS: &[(&str, &str)] = &[
+    ("j / ↓", "next item"),
+    ("k / ↑", "previous item"),
+    ("PgDn / PgUp", "page down / up"),
+    ("g / G", "first / last item"),
+    ("Tab / S-Tab", "next / previous pane"),
+    ("1-4", "focus a pane"),
+    ("Enter", "item details"),
+    ("Esc", "close a popup"),
+    ("?", "this help"),
+    ("q / Ctrl-C", "quit"),
+];
+
+/// Draws the help popup over the screen.
+pub fn draw_help(frame: &mut Frame, theme: &Theme) {
+    let key_w = KEYS.iter().map(|(k, _)| width(k)).max().unwrap_or(0) + 2;
+    let lines: Vec<Line> = KEYS
+        .iter()
+        .map(|(k, what)| {
+            Line::from(vec![
+                Span::styled(format!(" {k:<key_w$}"), theme.accent),
+                Span::styled(*what, theme.text),
+            ])
+        })
+        .collect();
+    let popup = centered(frame.area(), 44, KEYS.len() as u16 + 2);
+    let block = Block::bordered()
+        .border_type(BorderType::Thick)
+        .border_style(theme.accent)
+        .title(Span::styled(" Help ", theme.title))
+        .title_bottom(Line::styled(" Esc close ", theme.muted).alignment(Alignment::Right));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(Paragraph::new(lines).block(block), popup);
+}

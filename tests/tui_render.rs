@@ -1,0 +1,532 @@
+//! Renders the Overview on a TestBackend through the public API and drives the app with
+//! messages: what a user at an 80x24 or 160x45 terminal would see and do.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ktriage::app::{App, Effect, Model, Msg, Overlay, Pane};
+use ktriage::cluster::{ResourceSync, SyncState};
+use ktriage::health::{HealthItem, HealthReport, Severity};
+use ktriage::ui::render_to_buffer;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+
+// ---- fake model builder -------------------------------------------------------------
+
+fn item(severity: Severity, title: &str, reason: &str, object: &str, pbs: &[&str]) -> HealthItem {
+    HealthItem {
+        severity,
+        title: title.to_string(),
+        reason: reason.to_string(),
+        object: Some(object.to_string()),
+        playbooks: pbs.iter().map(|p| p.to_string()).collect(),
+        details: vec![],
+    }
+}
+
+fn synced(resource: &str) -> ResourceSync {
+    ResourceSync {
+        resource: resource.to_string(),
+        state: SyncState::Synced,
+    }
+}
+
+/// A small cluster with one finding of each kind, items in all four panes.
+fn report() -> HealthReport {
+    HealthReport {
+        control_plane: vec![
+            item(
+                Severity::Ok,
+                "kube-scheduler lease",
+                "held by master-1, renewed 2s ago",
+                "Lease/kube-system/kube-scheduler",
+                &[],
+            ),
+            item(
+                Severity::Warning,
+                "kube-controller-manager lease",
+                "12 transitions in the last hour",
+                "Lease/kube-system/kube-controller-manager",
+                &["leader-election-lease"],
+            ),
+        ],
+        nodes: vec![
+            item(
+                Severity::Ok,
+                "master-1",
+                "Ready, kubelet v1.33.1",
+                "Node/master-1",
+                &[],
+            ),
+            HealthItem {
+                details: vec![
+                    ("Ready".into(), "False since 12m".into()),
+                    ("Runtime".into(), "containerd://1.7.27".into()),
+                ],
+                ..item(
+                    Severity::Critical,
+                    "worker-2",
+                    "NotReady: container runtime network not ready: cni plugin not initialized",
+                    "Node/worker-2",
+                    &["node-notready-no-cni"],
+                )
+            },
+            item(
+                Severity::Ok,
+                "worker-3",
+                "Ready, kubelet v1.33.1",
+                "Node/worker-3",
+                &[],
+            ),
+        ],
+        addons: vec![
+            item(
+                Severity::Ok,
+                "coredns",
+                "2/2 ready",
+                "Deployment/kube-system/coredns",
+                &[],
+            ),
+            item(
+                Severity::Unknown,
+                "kube-proxy",
+                "forbidden: cannot list daemonsets in kube-system",
+                "DaemonSet/kube-system/kube-proxy",
+                &["component-rbac-forbidden"],
+            ),
+        ],
+        restarts: vec![item(
+            Severity::Critical,
+            "kube-system/calico-node-x7k2p",
+            "CrashLoopBackOff, 41 restarts (9.5/h), last exit 1 Error",
+            "Pod/kube-system/calico-node-x7k2p",
+            &["crashloop-exit-code"],
+        )],
+    }
+}
+
+fn model() -> Arc<Model> {
+    Arc::new(Model {
+        report: report(),
+        sync: [
+            "nodes",
+            "pods",
+            "leases",
+            "events",
+            "daemonsets",
+            "deployments",
+            "statefulsets",
+        ]
+        .into_iter()
+        .map(synced)
+        .collect(),
+        context: "kind-training".into(),
+        server: "https://127.0.0.1:6443".into(),
+        server_version: Some("v1.33.1".into()),
+        updated_at: Some(Instant::now() - Duration::from_secs(3)),
+        notice: None,
+    })
+}
+
+fn app_for(model: &Arc<Model>, width: u16, height: u16) -> App {
+    let mut app = App::new();
+    app.update(Msg::Resize(width, height));
+    app.update(Msg::ModelChanged(model.clone()));
+    app
+}
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn lines(buf: &Buffer) -> Vec<String> {
+    let area = buf.area;
+    (0..area.height)
+        .map(|y| {
+            (0..area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+fn screen(buf: &Buffer) -> String {
+    lines(buf).join("\n")
+}
+
+/// Row and column of the first occurrence of `needle` (column in cells).
+fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    lines(buf).iter().enumerate().find_map(|(y, line)| {
+        line.find(needle).map(|byte| {
+            let col = line[..byte].chars().count();
+            (y as u16, col as u16)
+        })
+    })
+}
+
+// ---- layout and content -------------------------------------------------------------
+
+#[test]
+fn at_80x24_the_four_panes_stack_and_show_every_item() {
+    let model = model();
+    let buf = render_to_buffer(&app_for(&model, 80, 24), &model, 80, 24);
+    let text = screen(&buf);
+
+    let titles = [
+        "Control plane (2)",
+        "Nodes (3)",
+        "Add-ons (2)",
+        "Restarts (1)",
+    ];
+    let rows: Vec<u16> = titles
+        .iter()
+        .map(|t| {
+            find(&buf, t)
+                .unwrap_or_else(|| panic!("{t} missing:\n{text}"))
+                .0
+        })
+        .collect();
+    // Stacked: one column, each title on its own row, in order, at the left border.
+    assert!(rows.windows(2).all(|w| w[0] < w[1]), "{rows:?}\n{text}");
+    for t in titles {
+        assert!(
+            find(&buf, t).unwrap().1 <= 2,
+            "{t} not at the left:\n{text}"
+        );
+    }
+
+    for needle in [
+        "kube-scheduler lease",
+        "worker-2",
+        "worker-3",
+        "coredns",
+        "kube-proxy",
+        "calico-node-x7k2p",
+        "[CRIT]",
+        "[WARN]",
+        "[ OK ]",
+        "[ ?? ]",
+        "→ node-notready-no-cni",
+        "→ crashloop-exit-code",
+        "forbidden: cannot list",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+    // The long reason is cut with an ellipsis instead of running off the pane.
+    assert!(text.contains('…'), "{text}");
+    // Status line on the last row.
+    let status = &lines(&buf)[23];
+    for needle in [
+        "kind-training",
+        "synced 7/7",
+        "updated 3s ago",
+        "? help  q quit",
+    ] {
+        assert!(status.contains(needle), "{needle} not in status: {status}");
+    }
+}
+
+#[test]
+fn at_160x45_the_panes_form_a_two_by_two_grid() {
+    let model = model();
+    let buf = render_to_buffer(&app_for(&model, 160, 45), &model, 160, 45);
+    let text = screen(&buf);
+    let cp = find(&buf, "Control plane (2)").unwrap();
+    let nodes = find(&buf, "Nodes (3)").unwrap();
+    let addons = find(&buf, "Add-ons (2)").unwrap();
+    let restarts = find(&buf, "Restarts (1)").unwrap();
+    assert_eq!(cp.0, nodes.0, "top row:\n{text}");
+    assert_eq!(addons.0, restarts.0, "bottom row:\n{text}");
+    assert!(addons.0 > cp.0);
+    assert!(nodes.1 >= 80 && restarts.1 >= 80, "right column:\n{text}");
+    assert!(cp.1 < 80 && addons.1 < 80, "left column:\n{text}");
+    for needle in [
+        "held by master-1, renewed 2s ago",
+        "[CRIT] worker-2",
+        "→ node-notready-no-cni",
+        "→ component-rbac-forbidden",
+        "calico-node-x7k2p",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+    let status = &lines(&buf)[44];
+    assert!(
+        status.contains("https://127.0.0.1:6443 │ v1.33.1"),
+        "{status}"
+    );
+}
+
+#[test]
+fn below_the_minimum_size_a_message_asks_for_a_larger_terminal() {
+    let model = model();
+    let buf = render_to_buffer(&app_for(&model, 50, 10), &model, 50, 10);
+    let text = lines(&buf)
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_eq!(
+        text,
+        "Terminal too small: 50x10. ktriage needs at least 60x15 (80x24 recommended). \
+         Resize or press q to quit."
+    );
+    assert!(!screen(&buf).contains("Nodes"));
+    // At exactly the minimum the Overview is back.
+    let buf = render_to_buffer(&app_for(&model, 60, 15), &model, 60, 15);
+    assert!(screen(&buf).contains("Restarts (1)"), "{}", screen(&buf));
+}
+
+#[test]
+fn a_critical_marker_is_red_and_an_ok_marker_green() {
+    let model = model();
+    let buf = render_to_buffer(&app_for(&model, 80, 24), &model, 80, 24);
+    let (y, x) = find(&buf, "[CRIT] worker-2").unwrap();
+    for dx in 0..6 {
+        assert_eq!(buf[(x + dx, y)].fg, Color::Red, "cell {dx} of [CRIT]");
+    }
+    let (y, x) = find(&buf, "[ OK ] master-1").unwrap();
+    assert_eq!(buf[(x + 2, y)].fg, Color::Green);
+    let (y, x) = find(&buf, "[WARN]").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Yellow);
+}
+
+#[test]
+fn a_forbidden_section_shows_what_is_forbidden_and_the_status_line_says_so() {
+    let mut m = (*model()).clone();
+    m.report.nodes = vec![item(
+        Severity::Unknown,
+        "nodes",
+        "forbidden: list nodes (User \"trainee\" cannot list resource \"nodes\")",
+        "Node",
+        &[],
+    )];
+    m.sync[0].state = SyncState::Forbidden {
+        verb: "list".into(),
+        resource: "nodes".into(),
+        message: "nope".into(),
+    };
+    let model = Arc::new(m);
+    let buf = render_to_buffer(&app_for(&model, 120, 30), &model, 120, 30);
+    let text = screen(&buf);
+    assert!(text.contains("[ ?? ] nodes"), "{text}");
+    assert!(text.contains("forbidden: list nodes"), "{text}");
+    assert!(
+        lines(&buf)[29].contains("synced 6/7 · forbidden: nodes"),
+        "{}",
+        lines(&buf)[29]
+    );
+}
+
+#[test]
+fn the_notice_is_shown_above_the_status_line() {
+    let mut m = (*model()).clone();
+    m.notice = Some("connection lost, retrying in 5s".into());
+    let model = Arc::new(m);
+    let buf = render_to_buffer(&app_for(&model, 80, 24), &model, 80, 24);
+    assert!(lines(&buf)[22].contains("connection lost, retrying in 5s"));
+    let mut app = app_for(&model, 80, 24);
+    app.update(Msg::SourceClosed);
+    let plain = Arc::new((*self::model()).clone());
+    app.update(Msg::ModelChanged(plain.clone()));
+    let buf = render_to_buffer(&app, &plain, 80, 24);
+    assert!(
+        lines(&buf)[22].contains("data source stopped"),
+        "{}",
+        screen(&buf)
+    );
+}
+
+// ---- keys ---------------------------------------------------------------------------
+
+#[test]
+fn j_k_and_arrows_move_the_selection_and_clamp_at_the_ends() {
+    let model = model();
+    let mut app = app_for(&model, 80, 24);
+    app.update(key(KeyCode::Char('2')));
+    assert_eq!(app.focus(), Pane::Nodes);
+    assert_eq!(app.cursor(Pane::Nodes).selected, 0);
+    app.update(key(KeyCode::Char('k')));
+    assert_eq!(app.cursor(Pane::Nodes).selected, 0, "clamped at the top");
+    app.update(key(KeyCode::Char('j')));
+    app.update(key(KeyCode::Down));
+    assert_eq!(app.cursor(Pane::Nodes).selected, 2);
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Char('j')));
+    assert_eq!(app.cursor(Pane::Nodes).selected, 2, "clamped at the bottom");
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.cursor(Pane::Nodes).selected, 1);
+    // Other panes keep their own selection.
+    assert_eq!(app.cursor(Pane::ControlPlane).selected, 0);
+
+    // The selected row of the focused pane carries the cursor.
+    let buf = render_to_buffer(&app, &model, 80, 24);
+    let (y, x) = find(&buf, "[CRIT] worker-2").unwrap();
+    assert_eq!(buf[(x - 1, y)].symbol(), ">");
+}
+
+#[test]
+fn tab_backtab_and_digits_change_the_focused_pane() {
+    let model = model();
+    let mut app = app_for(&model, 80, 24);
+    assert_eq!(app.focus(), Pane::ControlPlane);
+    app.update(key(KeyCode::Tab));
+    assert_eq!(app.focus(), Pane::Nodes);
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Tab));
+    assert_eq!(app.focus(), Pane::Restarts);
+    app.update(key(KeyCode::Tab));
+    assert_eq!(app.focus(), Pane::ControlPlane, "wraps around");
+    app.update(key(KeyCode::BackTab));
+    assert_eq!(app.focus(), Pane::Restarts);
+    app.update(key(KeyCode::Char('3')));
+    assert_eq!(app.focus(), Pane::Addons);
+    // h and l stay free for the vim keymap.
+    app.update(key(KeyCode::Char('l')));
+    assert_eq!(app.focus(), Pane::Addons);
+}
+
+#[test]
+fn enter_opens_the_detail_of_the_selected_item_and_esc_closes_it() {
+    let model = model();
+    let mut app = app_for(&model, 80, 24);
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Char('j')));
+    app.update(key(KeyCode::Enter));
+    let detail = app.detail().expect("detail open");
+    assert_eq!(detail.item.title, "worker-2");
+    assert_eq!(detail.pane, Pane::Nodes);
+
+    let buf = render_to_buffer(&app, &model, 80, 24);
+    let text = screen(&buf);
+    for needle in [
+        "Node/worker-2",
+        "[CRIT] critical",
+        "cni plugin not",
+        "False since 12m",
+        "containerd://1.7.27",
+        "→ node-notready-no-cni",
+        "Esc close",
+    ] {
+        assert!(
+            text.contains(needle),
+            "{needle} missing from the popup:\n{text}"
+        );
+    }
+
+    // While open, j/k scroll the popup, not the pane.
+    app.update(key(KeyCode::Char('j')));
+    assert_eq!(app.cursor(Pane::Nodes).selected, 1);
+
+    assert!(app.update(key(KeyCode::Esc)).is_empty());
+    assert_eq!(app.overlay(), &Overlay::None);
+    assert!(!screen(&render_to_buffer(&app, &model, 80, 24)).contains("Esc close"));
+}
+
+#[test]
+fn q_and_ctrl_c_quit() {
+    let model = model();
+    let mut app = app_for(&model, 80, 24);
+    assert_eq!(app.update(key(KeyCode::Char('q'))), vec![Effect::Quit]);
+    assert!(app.should_quit());
+    let mut app = app_for(&model, 80, 24);
+    let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert_eq!(app.update(ctrl_c), vec![Effect::Quit]);
+    // Below the minimum size q still quits.
+    let mut app = app_for(&model, 40, 10);
+    assert!(app.too_small());
+    assert_eq!(app.update(key(KeyCode::Char('q'))), vec![Effect::Quit]);
+}
+
+#[test]
+fn question_mark_opens_help_listing_the_keys() {
+    let model = model();
+    let mut app = app_for(&model, 80, 24);
+    app.update(key(KeyCode::Char('?')));
+    let text = screen(&render_to_buffer(&app, &model, 80, 24));
+    for needle in ["Help", "next item", "item details", "quit"] {
+        assert!(text.contains(needle), "{needle}:\n{text}");
+    }
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.overlay(), &Overlay::None);
+}
+
+#[test]
+fn a_long_list_scrolls_so_the_selected_row_stays_visible() {
+    let mut m = (*model()).clone();
+    m.report.restarts = (0..500)
+        .map(|i| {
+            item(
+                Severity::Warning,
+                &format!("default/app-{i:03}"),
+                &format!("{i} restarts"),
+                &format!("Pod/default/app-{i:03}"),
+                &["crashloop-exit-code"],
+            )
+        })
+        .collect();
+    let model = Arc::new(m);
+    for (w, h) in [(80, 24), (160, 45)] {
+        let mut app = app_for(&model, w, h);
+        app.update(key(KeyCode::Char('4')));
+        for _ in 0..40 {
+            app.update(key(KeyCode::Char('j')));
+        }
+        assert_eq!(app.cursor(Pane::Restarts).selected, 40);
+        let buf = render_to_buffer(&app, &model, w, h);
+        let text = screen(&buf);
+        let (y, x) = find(&buf, "default/app-040").unwrap_or_else(|| panic!("{text}"));
+        assert_eq!(
+            buf[(x - 8, y)].symbol(),
+            ">",
+            "selected row marked:\n{text}"
+        );
+        assert!(
+            !text.contains("default/app-000"),
+            "scrolled past the top:\n{text}"
+        );
+        assert!(text.contains(" 41/500 "), "position shown:\n{text}");
+
+        app.update(key(KeyCode::End));
+        let text = screen(&render_to_buffer(&app, &model, w, h));
+        assert!(text.contains("default/app-499"), "{text}");
+        app.update(key(KeyCode::Home));
+        let text = screen(&render_to_buffer(&app, &model, w, h));
+        assert!(text.contains("default/app-000"), "{text}");
+    }
+}
+
+#[test]
+fn selection_is_kept_visible_after_a_resize() {
+    let mut m = (*model()).clone();
+    m.report.nodes = (0..60)
+        .map(|i| {
+            item(
+                Severity::Ok,
+                &format!("node-{i:02}"),
+                "Ready",
+                &format!("Node/node-{i:02}"),
+                &[],
+            )
+        })
+        .collect();
+    let model = Arc::new(m);
+    let mut app = app_for(&model, 160, 45);
+    app.update(key(KeyCode::Char('2')));
+    for _ in 0..30 {
+        app.update(key(KeyCode::Down));
+    }
+    app.update(Msg::Resize(80, 24));
+    let text = screen(&render_to_buffer(&app, &model, 80, 24));
+    assert!(text.contains(">[ OK ] node-30"), "{text}");
+}
+
+#[test]
+fn an_empty_report_says_it_is_waiting_for_data() {
+    let model = Arc::new(Model::default());
+    let buf = render_to_buffer(&app_for(&model, 80, 24), &model, 80, 24);
+    let text = screen(&buf);
+    assert!(text.contains("waiting for data…"), "{text}");
+    assert!(text.contains("Control plane (0)"), "{text}");
+}
