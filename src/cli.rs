@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
+use crate::report::CheckReport;
 use crate::scenarios;
+use crate::source::{self, SourceSpec};
 use crate::server::{self, ServerConfig};
 use crate::snapshot::Snapshot;
 
@@ -42,6 +44,10 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the TUI on the embedded training cluster and print a kubeconfig for kubectl.
+    Demo(DemoArgs),
+    /// Print the health report headlessly (exit 0 ok, 1 warnings, 2 critical, 3 could not run).
+    Check(CheckArgs),
     /// Run only the embedded API server on 127.0.0.1, for kubectl practice, tests and benchmarks.
     Serve(ServeArgs),
     /// List the embedded training scenarios.
@@ -65,6 +71,39 @@ pub struct ServeArgs {
     /// Append every request (method, path, user, status) to this file as JSON lines.
     #[arg(long, value_name = "FILE")]
     pub request_log: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The scenario to open (see `ktriage scenarios`).
+    #[arg(long, default_value = "healthy")]
+    pub scenario: String,
+    /// Where to write the kubeconfig for kubectl (default: a file in the temp dir).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig_out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "text")]
+    pub output: ReportFormat,
+    /// Judge an embedded scenario (served in-process over HTTPS).
+    #[arg(long, value_name = "ID", conflicts_with = "snapshot")]
+    pub scenario: Option<String>,
+    /// Judge a snapshot file or `kubectl cluster-info dump` directory at its own clock.
+    #[arg(long, value_name = "PATH")]
+    pub snapshot: Option<PathBuf>,
+    /// How long to wait for the first sync of a live cluster, in seconds.
+    #[arg(long, default_value_t = 20)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -104,13 +143,13 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::Serve(args)) => serve(args),
+        Some(Command::Demo(args)) => demo(args),
+        Some(Command::Check(args)) => check(args, &cli.global),
         Some(Command::Scenarios(args)) => list_scenarios(args),
-        None => {
-            eprintln!(
-                "ktriage: the TUI is not wired up yet in this build; try `ktriage serve` or `ktriage scenarios`"
-            );
-            Ok(EXIT_COULD_NOT_RUN)
-        }
+        None => tui(SourceSpec::Context {
+            kubeconfig: cli.global.kubeconfig.clone(),
+            context: cli.global.context.clone(),
+        }, None),
     }
 }
 
@@ -209,6 +248,66 @@ async fn wait_for_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+fn check(args: CheckArgs, global: &GlobalArgs) -> Result<i32> {
+    let spec = match (&args.scenario, &args.snapshot) {
+        (Some(id), _) => SourceSpec::Scenario(id.clone()),
+        (None, Some(path)) => SourceSpec::Snapshot(path.clone()),
+        (None, None) => SourceSpec::Context {
+            kubeconfig: global.kubeconfig.clone(),
+            context: global.context.clone(),
+        },
+    };
+    let rt = runtime()?;
+    let judged = rt.block_on(source::judge_once(&spec, std::time::Duration::from_secs(args.timeout)))?;
+    let report = CheckReport {
+        health: crate::health::build(&judged.state, judged.now),
+        cluster: judged.info,
+    };
+    drop(judged.server);
+    match args.output {
+        ReportFormat::Text => print!("{}", report.to_text()),
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
+        ReportFormat::Markdown => print!("{}", report.to_markdown()),
+    }
+    Ok(report.exit_code())
+}
+
+fn demo(args: DemoArgs) -> Result<i32> {
+    tui(SourceSpec::Scenario(args.scenario), Some(args.kubeconfig_out))
+}
+
+/// Runs the TUI on a live source. For a scenario, writes its kubeconfig (to `kubeconfig_out`
+/// or the temp dir) and prints where, before and after the TUI.
+fn tui(spec: SourceSpec, kubeconfig_out: Option<Option<PathBuf>>) -> Result<i32> {
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let live = source::connect_live(&spec).await?;
+        let mut kubeconfig_note = None;
+        if let (Some(server), Some(out)) = (&live.server, kubeconfig_out) {
+            let path = out.unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("ktriage-demo-{}.kubeconfig", server.addr.port()))
+            });
+            server.write_kubeconfig(&path)?;
+            let note = format!(
+                "ktriage demo: {} at {}\nkubeconfig for kubectl: {}\n  kubectl --kubeconfig {} get nodes",
+                live.source,
+                server.url(),
+                path.display(),
+                path.display()
+            );
+            println!("{note}");
+            kubeconfig_note = Some(note);
+        }
+        let (model_rx, producer) = source::spawn_producer(&live);
+        let result = crate::app::run(model_rx, crate::app::RunOptions::default()).await;
+        producer.abort();
+        if let Some(note) = kubeconfig_note {
+            println!("{note}");
+        }
+        result.map(|_| 0)
+    })
 }
 
 fn list_scenarios(args: ScenariosArgs) -> Result<i32> {

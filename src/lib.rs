@@ -13,4 +13,5 @@ pub mod report;
 pub mod scenarios;
 pub mod server;
 pub mod snapshot;
+pub mod source;
 pub mod ui;

@@ -25,6 +25,14 @@ const READYZ_EVERY: Duration = Duration::from_secs(10);
 /// Reflector stores and sync states of one cluster connection. Dropping it stops every
 /// watcher.
 pub struct Watchers {
+    view: StateView,
+    changed: watch::Receiver<u64>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// A cheap, clonable reader of the watchers' stores (for the rebuild task).
+#[derive(Clone)]
+pub struct StateView {
     nodes: Store<Node>,
     pods: Store<Pod>,
     system_leases: Store<Lease>,
@@ -34,8 +42,6 @@ pub struct Watchers {
     deployments: Store<Deployment>,
     statefulsets: Store<StatefulSet>,
     shared: Arc<Mutex<Shared>>,
-    changed: watch::Receiver<u64>,
-    tasks: Vec<JoinHandle<()>>,
 }
 
 #[derive(Default)]
@@ -169,18 +175,33 @@ impl Watchers {
         let statefulsets = reflect!(Api::<StatefulSet>::all(client.clone()), "statefulsets");
         tasks.push(tokio::spawn(poll_probes(client, shared.clone(), notify)));
         Watchers {
-            nodes,
-            pods,
-            system_leases,
-            node_leases,
-            events,
-            daemonsets,
-            deployments,
-            statefulsets,
-            shared,
+            view: StateView {
+                nodes,
+                pods,
+                system_leases,
+                node_leases,
+                events,
+                daemonsets,
+                deployments,
+                statefulsets,
+                shared,
+            },
             changed,
             tasks,
         }
+    }
+
+    /// A reader of the stores that can move into another task.
+    pub fn view(&self) -> StateView {
+        self.view.clone()
+    }
+
+    pub fn state(&self) -> ClusterState {
+        self.view.state()
+    }
+
+    pub fn settled(&self) -> bool {
+        self.view.settled()
     }
 
     /// A receiver that changes whenever a store or a sync state changed.
@@ -188,6 +209,22 @@ impl Watchers {
         self.changed.clone()
     }
 
+    /// Waits until every resource settled, or `timeout`; returns whether they settled.
+    pub async fn wait_settled(&self, timeout: Duration) -> bool {
+        let mut rx = self.changes();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.settled() {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
+                return self.settled();
+            }
+        }
+    }
+}
+
+impl StateView {
     /// The current stores as a `ClusterState` (cheap: the stores hand out `Arc`s).
     pub fn state(&self) -> ClusterState {
         let shared = lock(&self.shared);
@@ -216,20 +253,6 @@ impl Watchers {
                 .sync
                 .iter()
                 .all(|s| !matches!(s.state, SyncState::Syncing))
-    }
-
-    /// Waits until every resource settled, or `timeout`; returns whether they settled.
-    pub async fn wait_settled(&self, timeout: Duration) -> bool {
-        let mut rx = self.changes();
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            if self.settled() {
-                return true;
-            }
-            if tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
-                return self.settled();
-            }
-        }
     }
 }
 

@@ -1,0 +1,188 @@
+//! Where the data comes from: a scenario served in-process by the embedded API server, a
+//! snapshot file, or a kubeconfig context; and the rebuild task that turns store changes into
+//! new models for the UI (coalesced: the UI only ever sees the newest model).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+
+use crate::app::Model;
+use crate::cluster::client::{self, Connection};
+use crate::cluster::state::ClusterState;
+use crate::cluster::watch::Watchers;
+use crate::health;
+use crate::report::ClusterInfo;
+use crate::scenarios;
+use crate::server::{self, ServerConfig, ServerHandle};
+use crate::snapshot::Snapshot;
+
+/// The three kinds of input every command accepts.
+#[derive(Debug, Clone)]
+pub enum SourceSpec {
+    /// An embedded scenario, served in-process over real HTTPS.
+    Scenario(String),
+    /// A snapshot file or `kubectl cluster-info dump` directory, judged at its own clock.
+    Snapshot(PathBuf),
+    /// A kubeconfig context (the current one when `None`).
+    Context {
+        kubeconfig: Option<PathBuf>,
+        context: Option<String>,
+    },
+}
+
+/// A live connection: watchers on a cluster, plus the embedded server when it serves a
+/// scenario (kept alive as long as this value).
+pub struct Live {
+    pub watchers: Watchers,
+    pub context: String,
+    pub server_url: String,
+    pub server: Option<ServerHandle>,
+    pub source: String,
+}
+
+/// Starts the embedded server for a scenario.
+pub async fn serve_scenario(id: &str) -> Result<ServerHandle> {
+    let scenario = scenarios::find(id).with_context(|| {
+        let ids: Vec<&str> = scenarios::registry().iter().map(|s| s.id).collect();
+        format!("no scenario named {id:?}; known scenarios: {}", ids.join(", "))
+    })?;
+    server::start(ServerConfig::new(scenario))
+        .await
+        .context("starting the embedded API server")
+}
+
+/// Connects to a scenario (starting its server) or a kubeconfig context and starts watching.
+pub async fn connect_live(spec: &SourceSpec) -> Result<Live> {
+    let (conn, server, source): (Connection, Option<ServerHandle>, String) = match spec {
+        SourceSpec::Scenario(id) => {
+            let handle = serve_scenario(id).await?;
+            let kc = client::parse_kubeconfig(&handle.kubeconfig)?;
+            let conn = client::connect(kc, None).await?;
+            (conn, Some(handle), format!("scenario {id}"))
+        }
+        SourceSpec::Context { kubeconfig, context } => {
+            let kc = client::load_kubeconfig(kubeconfig.as_deref())?;
+            let conn = client::connect(kc, context.as_deref()).await?;
+            let ctx = conn.context.clone();
+            (conn, None, format!("context {ctx}"))
+        }
+        SourceSpec::Snapshot(path) => {
+            anyhow::bail!("{} is a snapshot: it is read, not watched", path.display())
+        }
+    };
+    Ok(Live {
+        watchers: Watchers::start(conn.client),
+        context: conn.context,
+        server_url: conn.server,
+        server,
+        source,
+    })
+}
+
+/// A state to judge once, with the clock to judge it at and what it is about.
+pub struct Judged {
+    pub state: ClusterState,
+    pub now: DateTime<Utc>,
+    pub info: ClusterInfo,
+    /// Keeps a scenario's server alive while the caller still needs it.
+    pub server: Option<ServerHandle>,
+}
+
+/// Reads a source once, for `check`: a snapshot directly, a live source after its watchers
+/// settled (or `settle` passed).
+pub async fn judge_once(spec: &SourceSpec, settle: Duration) -> Result<Judged> {
+    if let SourceSpec::Snapshot(path) = spec {
+        let snap = Snapshot::load(path).with_context(|| format!("reading snapshot {}", path.display()))?;
+        let state = ClusterState::from_snapshot(&snap);
+        let now = snap.clock().unwrap_or_else(Utc::now);
+        let info = ClusterInfo {
+            source: "snapshot".into(),
+            name: path.display().to_string(),
+            server: snap.info.as_ref().and_then(|i| i.server.clone()),
+            version: state.server_version.clone(),
+            judged_at: now.to_rfc3339(),
+            problems: skipped_problem(state.skipped),
+        };
+        return Ok(Judged { state, now, info, server: None });
+    }
+    let live = connect_live(spec).await?;
+    live.watchers.wait_settled(settle).await;
+    let state = live.watchers.state();
+    let now = Utc::now();
+    let problems = state
+        .sync
+        .iter()
+        .filter_map(|s| match &s.state {
+            crate::cluster::SyncState::Synced => None,
+            crate::cluster::SyncState::Syncing => Some(format!("{}: still syncing after {}s", s.resource, settle.as_secs())),
+            crate::cluster::SyncState::Forbidden { verb, resource, message } => {
+                Some(format!("{resource}: cannot {verb}: {message}"))
+            }
+            crate::cluster::SyncState::Failing { error, .. } => Some(format!("{}: {error}", s.resource)),
+        })
+        .collect();
+    let (source, name) = match spec {
+        SourceSpec::Scenario(id) => ("scenario", id.clone()),
+        _ => ("context", live.context.clone()),
+    };
+    let info = ClusterInfo {
+        source: source.into(),
+        name,
+        server: Some(live.server_url.clone()),
+        version: state.server_version.clone(),
+        judged_at: now.to_rfc3339(),
+        problems,
+    };
+    Ok(Judged { state, now, info, server: live.server })
+}
+
+fn skipped_problem(skipped: usize) -> Vec<String> {
+    if skipped == 0 {
+        Vec::new()
+    } else {
+        vec![format!("{skipped} objects could not be decoded and were left out")]
+    }
+}
+
+/// Rebuilds the model whenever the watchers report a change (at most every 200 ms) and every
+/// second (ages move on), publishing only the newest.
+pub fn spawn_producer(live: &Live) -> (watch::Receiver<Arc<Model>>, tokio::task::JoinHandle<()>) {
+    let base = Model {
+        context: live.context.clone(),
+        server: live.server_url.clone(),
+        ..Default::default()
+    };
+    let (tx, rx) = watch::channel(Arc::new(base.clone()));
+    let mut changes = live.watchers.changes();
+    let watchers = live.watchers.view();
+    let task = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                r = changes.changed() => {
+                    if r.is_err() { return; }
+                    // Coalesce a burst of watch events into one rebuild.
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                _ = tick.tick() => {}
+            }
+            let state = watchers.state();
+            let report = health::build(&state, Utc::now());
+            let model = Model {
+                report,
+                sync: state.sync.clone(),
+                server_version: state.server_version.clone(),
+                updated_at: Some(Instant::now()),
+                ..base.clone()
+            };
+            if tx.send(Arc::new(model)).is_err() {
+                return;
+            }
+        }
+    });
+    (rx, task)
+}
