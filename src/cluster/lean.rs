@@ -1132,48 +1132,47 @@ mod tests {
         let j = chrono_to_time(t).unwrap();
         assert_eq!(time_to_chrono(&j), Some(t));
     }
-}
 
-/// Compile-time proof that kube-runtime's watcher and reflector accept the lean types.
-#[cfg(test)]
-#[allow(dead_code)]
-fn watcher_and_reflector_accept_lean_types(client: kube::Client) {
-    use kube::runtime::{WatchStreamExt, reflector, watcher};
-    let (_reader, writer) = reflector::store::<Pod>();
-    let _ = reflector(
-        writer,
-        watcher(
-            kube::Api::<Pod>::all(client.clone()),
+    /// Compile-time proof that kube-runtime's watcher and reflector accept the lean types.
+    #[allow(dead_code)]
+    fn watcher_and_reflector_accept_lean_types(client: kube::Client) {
+        use kube::runtime::{WatchStreamExt, reflector, watcher};
+        let (_reader, writer) = reflector::store::<Pod>();
+        let _ = reflector(
+            writer,
+            watcher(
+                kube::Api::<Pod>::all(client.clone()),
+                watcher::Config::default(),
+            ),
+        )
+        .applied_objects();
+        let _ = watcher(
+            kube::Api::<Node>::all(client.clone()),
             watcher::Config::default(),
-        ),
-    )
-    .applied_objects();
-    let _ = watcher(
-        kube::Api::<Node>::all(client.clone()),
-        watcher::Config::default(),
-    );
-    let _ = watcher(
-        kube::Api::<Lease>::all(client.clone()),
-        watcher::Config::default(),
-    );
-    let _ = watcher(
-        kube::Api::<Event>::all(client.clone()),
-        watcher::Config::default(),
-    );
-    let _ = watcher(
-        kube::Api::<DaemonSet>::all(client.clone()),
-        watcher::Config::default(),
-    );
-    let _ = watcher(
-        kube::Api::<Deployment>::all(client.clone()),
-        watcher::Config::default(),
-    );
-    let _ = watcher(
-        kube::Api::<StatefulSet>::all(client.clone()),
-        watcher::Config::default(),
-    );
-    let _ = watcher(
-        kube::Api::<ReplicaSet>::all(client),
-        watcher::Config::default(),
-    );
+        );
+        let _ = watcher(
+            kube::Api::<Lease>::all(client.clone()),
+            watcher::Config::default(),
+        );
+        let _ = watcher(
+            kube::Api::<Event>::all(client.clone()),
+            watcher::Config::default(),
+        );
+        let _ = watcher(
+            kube::Api::<DaemonSet>::all(client.clone()),
+            watcher::Config::default(),
+        );
+        let _ = watcher(
+            kube::Api::<Deployment>::all(client.clone()),
+            watcher::Config::default(),
+        );
+        let _ = watcher(
+            kube::Api::<StatefulSet>::all(client.clone()),
+            watcher::Config::default(),
+        );
+        let _ = watcher(
+            kube::Api::<ReplicaSet>::all(client),
+            watcher::Config::default(),
+        );
+    }
 }
