@@ -2,6 +2,8 @@
 //! kube client from the kubeconfig it generates.
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use std::path::PathBuf;
 
 use ktriage::scenarios::{self, Scenario};
