@@ -8,9 +8,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::report::CheckReport;
 use crate::scenarios;
-use crate::source::{self, SourceSpec};
 use crate::server::{self, ServerConfig};
 use crate::snapshot::Snapshot;
+use crate::source::{self, SourceSpec};
 
 /// Exit code when ktriage could not do what was asked.
 pub const EXIT_COULD_NOT_RUN: i32 = 3;
@@ -146,10 +146,13 @@ fn run(cli: Cli) -> Result<i32> {
         Some(Command::Demo(args)) => demo(args),
         Some(Command::Check(args)) => check(args, &cli.global),
         Some(Command::Scenarios(args)) => list_scenarios(args),
-        None => tui(SourceSpec::Context {
-            kubeconfig: cli.global.kubeconfig.clone(),
-            context: cli.global.context.clone(),
-        }, None),
+        None => tui(
+            SourceSpec::Context {
+                kubeconfig: cli.global.kubeconfig.clone(),
+                context: cli.global.context.clone(),
+            },
+            None,
+        ),
     }
 }
 
@@ -192,7 +195,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 /// Loads a scenario by id, or wraps a snapshot file as an ad-hoc scenario.
 pub fn load_scenario(id: &str, snapshot: Option<&PathBuf>) -> Result<scenarios::Scenario> {
     if let Some(path) = snapshot {
-        let snap = Snapshot::load(path).with_context(|| format!("reading snapshot {}", path.display()))?;
+        let snap =
+            Snapshot::load(path).with_context(|| format!("reading snapshot {}", path.display()))?;
         return Ok(scenarios::Scenario {
             id: "snapshot",
             title: "Served snapshot",
@@ -205,7 +209,10 @@ pub fn load_scenario(id: &str, snapshot: Option<&PathBuf>) -> Result<scenarios::
     }
     scenarios::find(id).with_context(|| {
         let ids: Vec<&str> = scenarios::registry().iter().map(|s| s.id).collect();
-        format!("no scenario named {id:?}; known scenarios: {}", ids.join(", "))
+        format!(
+            "no scenario named {id:?}; known scenarios: {}",
+            ids.join(", ")
+        )
     })
 }
 
@@ -217,7 +224,9 @@ fn serve(args: ServeArgs) -> Result<i32> {
         let mut config = ServerConfig::new(scenario);
         config.port = args.port;
         config.request_log = args.request_log.clone();
-        let handle = server::start(config).await.context("starting the embedded API server")?;
+        let handle = server::start(config)
+            .await
+            .context("starting the embedded API server")?;
         let kubeconfig_path = args.kubeconfig_out.clone().unwrap_or_else(|| {
             std::env::temp_dir().join(format!("ktriage-{id}-{}.kubeconfig", handle.addr.port()))
         });
@@ -238,7 +247,7 @@ fn serve(args: ServeArgs) -> Result<i32> {
 async fn wait_for_signal() {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{signal, SignalKind};
+        use tokio::signal::unix::{SignalKind, signal};
         if let Ok(mut term) = signal(SignalKind::terminate()) {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
@@ -260,7 +269,10 @@ fn check(args: CheckArgs, global: &GlobalArgs) -> Result<i32> {
         },
     };
     let rt = runtime()?;
-    let judged = rt.block_on(source::judge_once(&spec, std::time::Duration::from_secs(args.timeout)))?;
+    let judged = rt.block_on(source::judge_once(
+        &spec,
+        std::time::Duration::from_secs(args.timeout),
+    ))?;
     let report = CheckReport {
         health: crate::health::build(&judged.state, judged.now),
         cluster: judged.info,
@@ -275,7 +287,10 @@ fn check(args: CheckArgs, global: &GlobalArgs) -> Result<i32> {
 }
 
 fn demo(args: DemoArgs) -> Result<i32> {
-    tui(SourceSpec::Scenario(args.scenario), Some(args.kubeconfig_out))
+    tui(
+        SourceSpec::Scenario(args.scenario),
+        Some(args.kubeconfig_out),
+    )
 }
 
 /// Runs the TUI on a live source. For a scenario, writes its kubeconfig (to `kubeconfig_out`
@@ -326,7 +341,12 @@ fn list_scenarios(args: ScenariosArgs) -> Result<i32> {
             let width = all.iter().map(|s| s.id.len()).max().unwrap_or(2).max(2);
             println!("{:width$}  {:24}  TITLE", "ID", "PLAYBOOK");
             for s in &all {
-                println!("{:width$}  {:24}  {}", s.id, s.playbook.unwrap_or("-"), s.title);
+                println!(
+                    "{:width$}  {:24}  {}",
+                    s.id,
+                    s.playbook.unwrap_or("-"),
+                    s.title
+                );
             }
         }
     }

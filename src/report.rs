@@ -2,7 +2,7 @@
 //! terminal, JSON for machines, and Markdown ready to paste into an incident ticket; and maps
 //! it to the exit code (0 ok, 1 warnings, 2 critical).
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::health::{HealthItem, HealthReport, Severity};
 
@@ -220,6 +220,9 @@ mod tests {
         assert!(t.contains("[CRITICAL] worker-2"), "{t}");
         assert!(t.contains("-> node-notready-no-cni"), "{t}");
         let m = r.to_markdown();
-        assert!(m.contains("| critical | worker-2 | because \\| reasons |"), "{m}");
+        assert!(
+            m.contains("| critical | worker-2 | because \\| reasons |"),
+            "{m}"
+        );
     }
 }

@@ -48,7 +48,10 @@ pub struct Live {
 pub async fn serve_scenario(id: &str) -> Result<ServerHandle> {
     let scenario = scenarios::find(id).with_context(|| {
         let ids: Vec<&str> = scenarios::registry().iter().map(|s| s.id).collect();
-        format!("no scenario named {id:?}; known scenarios: {}", ids.join(", "))
+        format!(
+            "no scenario named {id:?}; known scenarios: {}",
+            ids.join(", ")
+        )
     })?;
     server::start(ServerConfig::new(scenario))
         .await
@@ -64,7 +67,10 @@ pub async fn connect_live(spec: &SourceSpec) -> Result<Live> {
             let conn = client::connect(kc, None).await?;
             (conn, Some(handle), format!("scenario {id}"))
         }
-        SourceSpec::Context { kubeconfig, context } => {
+        SourceSpec::Context {
+            kubeconfig,
+            context,
+        } => {
             let kc = client::load_kubeconfig(kubeconfig.as_deref())?;
             let conn = client::connect(kc, context.as_deref()).await?;
             let ctx = conn.context.clone();
@@ -96,7 +102,8 @@ pub struct Judged {
 /// settled (or `settle` passed).
 pub async fn judge_once(spec: &SourceSpec, settle: Duration) -> Result<Judged> {
     if let SourceSpec::Snapshot(path) = spec {
-        let snap = Snapshot::load(path).with_context(|| format!("reading snapshot {}", path.display()))?;
+        let snap =
+            Snapshot::load(path).with_context(|| format!("reading snapshot {}", path.display()))?;
         let state = ClusterState::from_snapshot(&snap);
         let now = snap.clock().unwrap_or_else(Utc::now);
         let info = ClusterInfo {
@@ -107,7 +114,12 @@ pub async fn judge_once(spec: &SourceSpec, settle: Duration) -> Result<Judged> {
             judged_at: now.to_rfc3339(),
             problems: skipped_problem(state.skipped),
         };
-        return Ok(Judged { state, now, info, server: None });
+        return Ok(Judged {
+            state,
+            now,
+            info,
+            server: None,
+        });
     }
     let live = connect_live(spec).await?;
     live.watchers.wait_settled(settle).await;
@@ -118,11 +130,19 @@ pub async fn judge_once(spec: &SourceSpec, settle: Duration) -> Result<Judged> {
         .iter()
         .filter_map(|s| match &s.state {
             crate::cluster::SyncState::Synced => None,
-            crate::cluster::SyncState::Syncing => Some(format!("{}: still syncing after {}s", s.resource, settle.as_secs())),
-            crate::cluster::SyncState::Forbidden { verb, resource, message } => {
-                Some(format!("{resource}: cannot {verb}: {message}"))
+            crate::cluster::SyncState::Syncing => Some(format!(
+                "{}: still syncing after {}s",
+                s.resource,
+                settle.as_secs()
+            )),
+            crate::cluster::SyncState::Forbidden {
+                verb,
+                resource,
+                message,
+            } => Some(format!("{resource}: cannot {verb}: {message}")),
+            crate::cluster::SyncState::Failing { error, .. } => {
+                Some(format!("{}: {error}", s.resource))
             }
-            crate::cluster::SyncState::Failing { error, .. } => Some(format!("{}: {error}", s.resource)),
         })
         .collect();
     let (source, name) = match spec {
@@ -137,14 +157,21 @@ pub async fn judge_once(spec: &SourceSpec, settle: Duration) -> Result<Judged> {
         judged_at: now.to_rfc3339(),
         problems,
     };
-    Ok(Judged { state, now, info, server: live.server })
+    Ok(Judged {
+        state,
+        now,
+        info,
+        server: live.server,
+    })
 }
 
 fn skipped_problem(skipped: usize) -> Vec<String> {
     if skipped == 0 {
         Vec::new()
     } else {
-        vec![format!("{skipped} objects could not be decoded and were left out")]
+        vec![format!(
+            "{skipped} objects could not be decoded and were left out"
+        )]
     }
 }
 

@@ -8,9 +8,9 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Event, Node, Pod};
+use ktriage::scenarios::{Change, Fault, FaultKind, Identity, ObjRef, TimelineStep};
 use kube::api::{Api, ListParams, WatchEvent, WatchParams};
 use kube::runtime::watcher;
-use ktriage::scenarios::{Change, Fault, FaultKind, Identity, ObjRef, TimelineStep};
 use serde_json::json;
 
 fn ready_status(node: &Node) -> Option<String> {
@@ -28,28 +28,57 @@ async fn kube_client_lists_nodes_pods_leases_and_events() {
     let server = common::serve(common::scenario("healthy")).await;
     let client = common::client(&server).await;
 
-    let nodes = Api::<Node>::all(client.clone()).list(&ListParams::default()).await.unwrap();
+    let nodes = Api::<Node>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap();
     assert_eq!(nodes.items.len(), 6, "3 control-plane and 3 worker nodes");
-    assert!(nodes.items.iter().all(|n| ready_status(n).as_deref() == Some("True")));
+    assert!(
+        nodes
+            .items
+            .iter()
+            .all(|n| ready_status(n).as_deref() == Some("True"))
+    );
     assert!(nodes.metadata.resource_version.is_some());
 
-    let pods = Api::<Pod>::all(client.clone()).list(&ListParams::default()).await.unwrap();
-    assert!(pods.items.len() > 20, "static pods, add-ons and apps: {}", pods.items.len());
+    let pods = Api::<Pod>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap();
+    assert!(
+        pods.items.len() > 20,
+        "static pods, add-ons and apps: {}",
+        pods.items.len()
+    );
     let cp = Api::<Pod>::namespaced(client.clone(), "kube-system")
         .list(&ListParams::default().labels("tier=control-plane"))
         .await
         .unwrap();
-    assert_eq!(cp.items.len(), 12, "apiserver, kcm, scheduler and etcd on 3 nodes");
+    assert_eq!(
+        cp.items.len(),
+        12,
+        "apiserver, kcm, scheduler and etcd on 3 nodes"
+    );
 
     let leases = Api::<Lease>::namespaced(client.clone(), "kube-system")
         .list(&ListParams::default())
         .await
         .unwrap();
-    let names: Vec<_> = leases.items.iter().filter_map(|l| l.metadata.name.clone()).collect();
-    assert!(names.contains(&"kube-controller-manager".to_string()), "{names:?}");
+    let names: Vec<_> = leases
+        .items
+        .iter()
+        .filter_map(|l| l.metadata.name.clone())
+        .collect();
+    assert!(
+        names.contains(&"kube-controller-manager".to_string()),
+        "{names:?}"
+    );
     assert!(names.contains(&"kube-scheduler".to_string()), "{names:?}");
 
-    let events = Api::<Event>::all(client.clone()).list(&ListParams::default()).await.unwrap();
+    let events = Api::<Event>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap();
     assert!(!events.items.is_empty());
 
     // Field selectors as `kubectl describe node` sends them.
@@ -62,10 +91,12 @@ async fn kube_client_lists_nodes_pods_leases_and_events() {
         .await
         .unwrap();
     assert!(!on_node.items.is_empty());
-    assert!(on_node
-        .items
-        .iter()
-        .all(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name.as_str())));
+    assert!(
+        on_node
+            .items
+            .iter()
+            .all(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name.as_str()))
+    );
     common::assert_read_only(&server);
 }
 
@@ -113,16 +144,21 @@ async fn watcher_sees_changes_and_timeline_events() {
     let mut stream = watcher(api, watcher::Config::default()).boxed();
     let saw = tokio::time::timeout(Duration::from_secs(15), async {
         while let Some(ev) = stream.try_next().await.unwrap() {
-            if let watcher::Event::Apply(n) = ev {
-                if n.metadata.name.as_deref() == Some("worker-2") && ready_status(&n).as_deref() == Some("Unknown") {
-                    return true;
-                }
+            if let watcher::Event::Apply(n) = ev
+                && n.metadata.name.as_deref() == Some("worker-2")
+                && ready_status(&n).as_deref() == Some("Unknown")
+            {
+                return true;
             }
         }
         false
     })
     .await;
-    assert_eq!(saw, Ok(true), "the timeline's NotReady change arrives as a watch event");
+    assert_eq!(
+        saw,
+        Ok(true),
+        "the timeline's NotReady change arrives as a watch event"
+    );
 }
 
 #[tokio::test]
@@ -132,13 +168,19 @@ async fn watch_from_compacted_version_gets_410_and_watcher_relists() {
     let api = Api::<Node>::all(client.clone());
 
     // A raw watch from a version older than the history gets an ERROR event with 410.
-    server.apply(&Change::Set {
-        target: ObjRef::new("Node", None, "cp-1"),
-        path: "/metadata/labels/touched".into(),
-        value: json!("yes"),
-    }).unwrap();
+    server
+        .apply(&Change::Set {
+            target: ObjRef::new("Node", None, "cp-1"),
+            path: "/metadata/labels/touched".into(),
+            value: json!("yes"),
+        })
+        .unwrap();
     server.compact();
-    let mut raw = api.watch(&WatchParams::default(), "1").await.unwrap().boxed();
+    let mut raw = api
+        .watch(&WatchParams::default(), "1")
+        .await
+        .unwrap()
+        .boxed();
     match tokio::time::timeout(Duration::from_secs(5), raw.next()).await {
         Ok(Some(Ok(WatchEvent::Error(e)))) => assert_eq!(e.code, 410, "{e:?}"),
         other => panic!("expected a 410 ERROR event, got {other:?}"),
@@ -167,7 +209,10 @@ async fn watch_from_compacted_version_gets_410_and_watcher_relists() {
         }
     })
     .await;
-    assert!(done.is_ok(), "watcher relisted after 410 (InitDone seen {inits} times)");
+    assert!(
+        done.is_ok(),
+        "watcher relisted after 410 (InitDone seen {inits} times)"
+    );
     let lists = server
         .requests()
         .iter()

@@ -44,7 +44,11 @@ impl Kubectl<'_> {
 
     async fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args).await;
-        assert!(out.ok, "kubectl {args:?} failed:\n{}\n{}", out.stdout, out.stderr);
+        assert!(
+            out.ok,
+            "kubectl {args:?} failed:\n{}\n{}",
+            out.stdout, out.stderr
+        );
         out.stdout
     }
 }
@@ -54,7 +58,10 @@ async fn kubectl_reads_the_healthy_scenario() {
     let server = common::serve(common::scenario("healthy")).await;
     let (dir, kubeconfig) = common::kubeconfig_file(&server);
     let cache = dir.path().join("cache");
-    let k = Kubectl { kubeconfig: &kubeconfig, cache: &cache };
+    let k = Kubectl {
+        kubeconfig: &kubeconfig,
+        cache: &cache,
+    };
 
     let nodes = k.ok(&["get", "nodes"]).await;
     let header = nodes.lines().next().unwrap_or("");
@@ -65,39 +72,76 @@ async fn kubectl_reads_the_healthy_scenario() {
         assert!(nodes.contains(node), "{node} missing:\n{nodes}");
     }
     assert!(nodes.contains("control-plane"), "roles column:\n{nodes}");
-    assert!(nodes.lines().skip(1).all(|l| l.contains(" Ready ")), "{nodes}");
+    assert!(
+        nodes.lines().skip(1).all(|l| l.contains(" Ready ")),
+        "{nodes}"
+    );
 
     let pods = k.ok(&["get", "pods", "-A"]).await;
-    assert!(pods.lines().next().unwrap_or("").starts_with("NAMESPACE"), "{pods}");
-    assert!(pods.lines().any(|l| l.starts_with("kube-system") && l.contains("coredns-")), "{pods}");
+    assert!(
+        pods.lines().next().unwrap_or("").starts_with("NAMESPACE"),
+        "{pods}"
+    );
+    assert!(
+        pods.lines()
+            .any(|l| l.starts_with("kube-system") && l.contains("coredns-")),
+        "{pods}"
+    );
     assert!(pods.contains("kube-apiserver-cp-1"), "{pods}");
 
     let leases = k.ok(&["get", "leases", "-n", "kube-system"]).await;
-    assert!(leases.contains("kube-scheduler") && leases.contains("HOLDER"), "{leases}");
+    assert!(
+        leases.contains("kube-scheduler") && leases.contains("HOLDER"),
+        "{leases}"
+    );
 
     let events = k.ok(&["get", "events", "-A"]).await;
     assert!(events.lines().count() > 1, "{events}");
 
     let describe = k.ok(&["describe", "node", "worker-1"]).await;
-    for want in ["Name:               worker-1", "Conditions:", "Non-terminated Pods:", "Lease:", "kubelet is posting ready status"] {
-        assert!(describe.contains(want), "describe lacks {want:?}:\n{describe}");
+    for want in [
+        "Name:               worker-1",
+        "Conditions:",
+        "Non-terminated Pods:",
+        "Lease:",
+        "kubelet is posting ready status",
+    ] {
+        assert!(
+            describe.contains(want),
+            "describe lacks {want:?}:\n{describe}"
+        );
     }
 
-    let logs = k.ok(&["logs", "-n", "kube-system", "kube-scheduler-cp-1"]).await;
+    let logs = k
+        .ok(&["logs", "-n", "kube-system", "kube-scheduler-cp-1"])
+        .await;
     assert!(logs.contains("leaderelection"), "{logs}");
 
-    assert_eq!(k.ok(&["auth", "can-i", "list", "nodes"]).await.trim(), "yes");
+    assert_eq!(
+        k.ok(&["auth", "can-i", "list", "nodes"]).await.trim(),
+        "yes"
+    );
     let whoami = k.ok(&["auth", "whoami"]).await;
-    assert!(whoami.contains("kubernetes-admin") && whoami.contains("system:masters"), "{whoami}");
+    assert!(
+        whoami.contains("kubernetes-admin") && whoami.contains("system:masters"),
+        "{whoami}"
+    );
 
     let readyz = k.ok(&["get", "--raw", "/readyz?verbose"]).await;
-    assert!(readyz.contains("[+]etcd ok") && readyz.contains("readyz check passed"), "{readyz}");
+    assert!(
+        readyz.contains("[+]etcd ok") && readyz.contains("readyz check passed"),
+        "{readyz}"
+    );
 
     // A write is refused and recorded.
     let create = k.run(&["create", "namespace", "x"]).await;
     assert!(!create.ok, "create must fail: {}", create.stdout);
     assert!(create.stderr.contains("read-only"), "{}", create.stderr);
-    let writes: Vec<_> = server.requests().into_iter().filter(|r| r.is_write()).collect();
+    let writes: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.is_write())
+        .collect();
     assert_eq!(writes.len(), 1, "{writes:?}");
     assert_eq!(writes[0].method, "POST");
     assert_eq!(writes[0].resource, "namespaces");
@@ -107,7 +151,10 @@ async fn kubectl_reads_the_healthy_scenario() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_as_restricted_user_is_forbidden() {
     let mut scenario = common::scenario("healthy");
-    scenario.behavior.user = Some(Identity { name: "jane".into(), groups: vec!["developers".into()] });
+    scenario.behavior.user = Some(Identity {
+        name: "jane".into(),
+        groups: vec!["developers".into()],
+    });
     scenario.snapshot.objects.push(json!({
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
         "metadata": {"name": "jane-view", "namespace": "shop"},
@@ -117,7 +164,10 @@ async fn kubectl_as_restricted_user_is_forbidden() {
     let server = common::serve(scenario).await;
     let (dir, kubeconfig) = common::kubeconfig_file(&server);
     let cache = dir.path().join("cache");
-    let k = Kubectl { kubeconfig: &kubeconfig, cache: &cache };
+    let k = Kubectl {
+        kubeconfig: &kubeconfig,
+        cache: &cache,
+    };
 
     let out = k.run(&["get", "nodes"]).await;
     assert!(!out.ok);
@@ -128,7 +178,12 @@ async fn kubectl_as_restricted_user_is_forbidden() {
         "{}",
         out.stderr
     );
-    assert_eq!(k.ok(&["auth", "can-i", "list", "pods", "-n", "shop"]).await.trim(), "yes");
+    assert_eq!(
+        k.ok(&["auth", "can-i", "list", "pods", "-n", "shop"])
+            .await
+            .trim(),
+        "yes"
+    );
     let no = k.run(&["auth", "can-i", "list", "nodes"]).await;
     assert_eq!(no.stdout.trim(), "no");
     let pods = k.ok(&["get", "pods", "-n", "shop"]).await;

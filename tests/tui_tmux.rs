@@ -18,7 +18,14 @@ fn has_panes(screen: &str) -> bool {
 
 fn demo_shows_overview_and_quits(width: u16, height: u16) {
     let t = Tmux::start(width, height, &[]);
-    t.run(BIN, &["demo", "--log-file", &t.dir().join("ktriage.log").display().to_string()]);
+    t.run(
+        BIN,
+        &[
+            "demo",
+            "--log-file",
+            &t.dir().join("ktriage.log").display().to_string(),
+        ],
+    );
     let screen = t.wait_until("the four panes with nodes", Duration::from_secs(30), |s| {
         has_panes(s) && s.contains("worker-1")
     });
@@ -46,14 +53,31 @@ fn demo_at_160x45() {
 fn timeline_change_appears_without_a_key_press() {
     let t = Tmux::start(160, 45, &[]);
     let launched = Instant::now();
-    t.run(BIN, &["demo", "--scenario", "node-notready-demo", "--log-file", &t.dir().join("ktriage.log").display().to_string()]);
-    t.wait_until("worker-2 listed", Duration::from_secs(30), |s| has_panes(s) && s.contains("worker-2"));
+    t.run(
+        BIN,
+        &[
+            "demo",
+            "--scenario",
+            "node-notready-demo",
+            "--log-file",
+            &t.dir().join("ktriage.log").display().to_string(),
+        ],
+    );
+    t.wait_until("worker-2 listed", Duration::from_secs(30), |s| {
+        has_panes(s) && s.contains("worker-2")
+    });
     // worker-2 turns NotReady 20 s after the server starts; the screen must follow within 5 s.
     let screen = t.wait_until("worker-2 not ready", Duration::from_secs(40), |s| {
-        s.lines().any(|l| l.contains("worker-2") && (l.contains("NotReady") || l.contains("not ready") || l.contains("Unknown")))
+        s.lines().any(|l| {
+            l.contains("worker-2")
+                && (l.contains("NotReady") || l.contains("not ready") || l.contains("Unknown"))
+        })
     });
     let elapsed = launched.elapsed();
-    assert!(elapsed < Duration::from_secs(20 + 5 + 3), "took {elapsed:?}:\n{screen}");
+    assert!(
+        elapsed < Duration::from_secs(20 + 5 + 3),
+        "took {elapsed:?}:\n{screen}"
+    );
     t.send_keys(&["q"]);
     assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
 }
@@ -61,7 +85,14 @@ fn timeline_change_appears_without_a_key_press() {
 #[test]
 fn tiny_terminal_gets_a_clear_message() {
     let t = Tmux::start(50, 12, &[]);
-    t.run(BIN, &["demo", "--log-file", &t.dir().join("ktriage.log").display().to_string()]);
+    t.run(
+        BIN,
+        &[
+            "demo",
+            "--log-file",
+            &t.dir().join("ktriage.log").display().to_string(),
+        ],
+    );
     t.wait_for("too small", Duration::from_secs(30));
     t.send_keys(&["q"]);
     assert_eq!(t.exit_code(Duration::from_secs(10)), 0);

@@ -40,7 +40,10 @@ pub fn parse_kubeconfig(yaml: &str) -> Result<Kubeconfig, ClientError> {
 }
 
 /// Builds a client for `context` (the kubeconfig's current context when `None`).
-pub async fn connect(kubeconfig: Kubeconfig, context: Option<&str>) -> Result<Connection, ClientError> {
+pub async fn connect(
+    kubeconfig: Kubeconfig,
+    context: Option<&str>,
+) -> Result<Connection, ClientError> {
     let options = KubeConfigOptions {
         context: context.map(str::to_string),
         ..Default::default()

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use kube::runtime::reflector::{self, Store};
-use kube::runtime::{watcher, WatchStreamExt};
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
@@ -86,14 +86,14 @@ fn classify(resource: &str, err: &watcher::Error, attempt: u32) -> SyncState {
         watcher::Error::WatchError(s) => ("watch", Some(s.as_ref())),
         _ => ("list", None),
     };
-    if let Some(s) = status {
-        if s.code == 403 {
-            return SyncState::Forbidden {
-                verb: verb.to_string(),
-                resource: resource.to_string(),
-                message: s.message.clone(),
-            };
-        }
+    if let Some(s) = status
+        && s.code == 403
+    {
+        return SyncState::Forbidden {
+            verb: verb.to_string(),
+            resource: resource.to_string(),
+            message: s.message.clone(),
+        };
     }
     // kube-runtime's default backoff: 800 ms doubling up to 30 s.
     let retry = (0.8 * 2f64.powi(attempt.min(6) as i32)).min(30.0).ceil() as u64;
@@ -164,7 +164,10 @@ impl Watchers {
         }
         let nodes = reflect!(Api::<Node>::all(client.clone()), "nodes");
         let pods = reflect!(Api::<Pod>::all(client.clone()), "pods");
-        let system_leases = reflect!(Api::<Lease>::namespaced(client.clone(), "kube-system"), "leases");
+        let system_leases = reflect!(
+            Api::<Lease>::namespaced(client.clone(), "kube-system"),
+            "leases"
+        );
         let node_leases = reflect!(
             Api::<Lease>::namespaced(client.clone(), "kube-node-lease"),
             "node-leases"
@@ -217,7 +220,10 @@ impl Watchers {
             if self.settled() {
                 return true;
             }
-            if tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
+            if tokio::time::timeout_at(deadline, rx.changed())
+                .await
+                .is_err()
+            {
                 return self.settled();
             }
         }
@@ -269,11 +275,9 @@ async fn poll_probes(client: Client, shared: Arc<Mutex<Shared>>, notify: Notifie
     lock(&shared).set("readyz", SyncState::Syncing);
     let mut version_known = false;
     loop {
-        if !version_known {
-            if let Ok(v) = client.apiserver_version().await {
-                lock(&shared).server_version = Some(v.git_version);
-                version_known = true;
-            }
+        if !version_known && let Ok(v) = client.apiserver_version().await {
+            lock(&shared).server_version = Some(v.git_version);
+            version_known = true;
         }
         let req = http::Request::get("/readyz?verbose").body(Vec::new());
         let state = match req {

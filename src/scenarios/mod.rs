@@ -67,9 +67,17 @@ impl ObjRef {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     /// Set the value at `path`.
-    Set { target: ObjRef, path: String, value: Value },
+    Set {
+        target: ObjRef,
+        path: String,
+        value: Value,
+    },
     /// Add `by` to the integer at `path` (a growing restartCount).
-    Increment { target: ObjRef, path: String, by: i64 },
+    Increment {
+        target: ObjRef,
+        path: String,
+        by: i64,
+    },
     /// Set the value at `path` to the server's current time, RFC 3339 (lease renewTime uses
     /// microseconds, like the real API server).
     Now { target: ObjRef, path: String },
@@ -124,7 +132,11 @@ pub struct Fault {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaultKind {
     /// Answer with this status code and a Status body carrying the message.
-    Status { code: u16, reason: String, message: String },
+    Status {
+        code: u16,
+        reason: String,
+        message: String,
+    },
     /// 429 Too Many Requests with Retry-After seconds.
     TooManyRequests { retry_after_secs: u32 },
     /// 410 Gone "too old resource version" for watches.

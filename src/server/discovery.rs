@@ -3,12 +3,19 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::resources::ResourceDef;
 
 /// Groups served only for their access-review endpoints.
-const REVIEW_GROUPS: &[(&str, &str, &[(&str, &str)])] = &[
+/// (group, version, [(plural, kind)]).
+type ReviewGroup = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+const REVIEW_GROUPS: &[ReviewGroup] = &[
     (
         "authorization.k8s.io",
         "v1",
@@ -35,8 +42,14 @@ fn subresources(plural: &str) -> &'static [&'static str] {
         "nodes" => &["status", "proxy"],
         "services" => &["status", "proxy"],
         "deployments" | "statefulsets" | "replicasets" => &["status", "scale"],
-        "daemonsets" | "jobs" | "cronjobs" | "namespaces" | "persistentvolumeclaims"
-        | "persistentvolumes" | "certificatesigningrequests" | "ingresses" => &["status"],
+        "daemonsets"
+        | "jobs"
+        | "cronjobs"
+        | "namespaces"
+        | "persistentvolumeclaims"
+        | "persistentvolumes"
+        | "certificatesigningrequests"
+        | "ingresses" => &["status"],
         _ => &[],
     }
 }
@@ -126,7 +139,10 @@ pub fn group(defs: &[ResourceDef], name: &str) -> Option<Value> {
 /// `GET /api/v1` or `GET /apis/GROUP/VERSION`, `None` when nothing is served there.
 pub fn resource_list(defs: &[ResourceDef], group: &str, version: &str) -> Option<Value> {
     let mut resources = Vec::new();
-    for d in defs.iter().filter(|d| d.group == group && d.version == version) {
+    for d in defs
+        .iter()
+        .filter(|d| d.group == group && d.version == version)
+    {
         resources.push(json!({
             "name": d.plural,
             "singularName": d.singular,

@@ -8,16 +8,16 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use http::{header, Method, Request, Response, StatusCode};
-use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full, StreamBody};
+use http::{Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, StreamBody, combinators::UnsyncBoxBody};
 use hyper::body::{Frame, Incoming};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::rbac::{Attributes, Authorizer, User};
 use super::select::{FieldSelector, LabelSelector};
 use super::store::{ListError, WatchEvent, WatchStart};
 use super::table::{self, IncludeObject};
-use super::{discovery, RequestRecord, Shared};
+use super::{RequestRecord, Shared, discovery};
 use crate::scenarios::FaultKind;
 
 pub type Body = UnsyncBoxBody<Bytes, Infallible>;
@@ -68,7 +68,12 @@ pub fn status(code: u16, reason: &str, message: &str, details: Option<Value>) ->
     s
 }
 
-fn status_response(code: u16, reason: &str, message: &str, details: Option<Value>) -> Response<Body> {
+fn status_response(
+    code: u16,
+    reason: &str,
+    message: &str,
+    details: Option<Value>,
+) -> Response<Body> {
     json_response(
         StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         &status(code, reason, message, details),
@@ -85,7 +90,12 @@ fn not_found(plural: &str, name: &str) -> Response<Body> {
 }
 
 fn page_not_found() -> Response<Body> {
-    status_response(404, "NotFound", "the server could not find the requested resource", Some(json!({})))
+    status_response(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+        Some(json!({})),
+    )
 }
 
 /// Query parameters, decoded.
@@ -154,7 +164,10 @@ struct ResourcePath {
 }
 
 /// Parses `/api/v1/...` and `/apis/G/V/...` resource paths (not the discovery roots).
-fn parse_resource_path(segs: &[&str], is_plural: impl Fn(&str, &str, &str) -> bool) -> Option<ResourcePath> {
+fn parse_resource_path(
+    segs: &[&str],
+    is_plural: impl Fn(&str, &str, &str) -> bool,
+) -> Option<ResourcePath> {
     let (group, version, rest) = match segs {
         ["api", v, rest @ ..] if !rest.is_empty() => ("", *v, rest),
         ["apis", g, v, rest @ ..] if !rest.is_empty() => (*g, *v, rest),
@@ -162,14 +175,16 @@ fn parse_resource_path(segs: &[&str], is_plural: impl Fn(&str, &str, &str) -> bo
     };
     let owned = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     let p = match rest {
-        ["namespaces", ns, plural, tail @ ..] if is_plural(group, version, plural) => ResourcePath {
-            group: group.into(),
-            version: version.into(),
-            namespace: Some(ns.to_string()),
-            plural: plural.to_string(),
-            name: tail.first().map(|s| s.to_string()),
-            subresource: tail.get(1..).map(owned).unwrap_or_default(),
-        },
+        ["namespaces", ns, plural, tail @ ..] if is_plural(group, version, plural) => {
+            ResourcePath {
+                group: group.into(),
+                version: version.into(),
+                namespace: Some(ns.to_string()),
+                plural: plural.to_string(),
+                name: tail.first().map(|s| s.to_string()),
+                subresource: tail.get(1..).map(owned).unwrap_or_default(),
+            }
+        }
         [plural, tail @ ..] => ResourcePath {
             group: group.into(),
             version: version.into(),
@@ -262,7 +277,18 @@ pub async fn handle(
         Bytes::new()
     };
 
-    let resp = route(&shared, &user, &method, &path, &path_and_query, &query, &accept, &body, &mut record).await;
+    let resp = route(
+        &shared,
+        &user,
+        &method,
+        &path,
+        &path_and_query,
+        &query,
+        &accept,
+        &body,
+        &mut record,
+    )
+    .await;
     match resp {
         Ok(r) => {
             record.code = r.status().as_u16();
@@ -289,7 +315,11 @@ async fn route(
     body: &Bytes,
     record: &mut RequestRecord,
 ) -> Result<Response<Body>, DropConnection> {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let watch = query.flag("watch");
 
     // Authorization attributes.
@@ -322,7 +352,10 @@ async fn route(
     };
     let allowed = shared.authz.allowed(user, &attrs);
     if !allowed {
-        return Ok(json_response(StatusCode::FORBIDDEN, &Authorizer::forbidden_status(user, &attrs)));
+        return Ok(json_response(
+            StatusCode::FORBIDDEN,
+            &shared.authz.forbidden_status_for(user, &attrs),
+        ));
     }
 
     // Injected faults.
@@ -330,17 +363,21 @@ async fn route(
         if !path.starts_with(&fault.path_prefix) || (fault.watch_only && !watch) {
             continue;
         }
-        if let Some(times) = fault.times {
-            if used.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= times {
-                continue;
-            }
+        if let Some(times) = fault.times
+            && used.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= times
+        {
+            continue;
         }
         match &fault.kind {
-            FaultKind::Latency { millis } => tokio::time::sleep(Duration::from_millis(*millis)).await,
-            FaultKind::Drop => return Err(DropConnection),
-            FaultKind::Status { code, reason, message } => {
-                return Ok(status_response(*code, reason, message, None))
+            FaultKind::Latency { millis } => {
+                tokio::time::sleep(Duration::from_millis(*millis)).await
             }
+            FaultKind::Drop => return Err(DropConnection),
+            FaultKind::Status {
+                code,
+                reason,
+                message,
+            } => return Ok(status_response(*code, reason, message, None)),
             FaultKind::TooManyRequests { retry_after_secs } => {
                 let mut r = status_response(
                     429,
@@ -354,10 +391,17 @@ async fn route(
                 return Ok(r);
             }
             FaultKind::Gone => {
-                let st = status(410, "Expired", "too old resource version: injected fault", None);
+                let st = status(
+                    410,
+                    "Expired",
+                    "too old resource version: injected fault",
+                    None,
+                );
                 if watch {
                     let line = json!({"type": "ERROR", "object": st}).to_string() + "\n";
-                    return Ok(stream_response(futures::stream::iter([Bytes::from(line)]).boxed()));
+                    return Ok(stream_response(
+                        futures::stream::iter([Bytes::from(line)]).boxed(),
+                    ));
                 }
                 return Ok(json_response(StatusCode::GONE, &st));
             }
@@ -385,8 +429,10 @@ async fn route(
     }
 
     // Access reviews: the only POSTs answered.
-    if *method == Method::POST {
-        if let Some(rp) = &rp {
+    if *method == Method::POST
+        && let Some(rp) = &rp
+    {
+        {
             let review: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
             let answer = match (rp.group.as_str(), rp.plural.as_str()) {
                 ("authorization.k8s.io", "selfsubjectaccessreviews") => {
@@ -424,34 +470,48 @@ async fn route(
 
     // Non-resource endpoints.
     match segs.as_slice() {
-        ["version"] => return Ok(json_response(StatusCode::OK, &discovery::version(&shared.git_version))),
+        ["version"] => {
+            return Ok(json_response(
+                StatusCode::OK,
+                &discovery::version(&shared.git_version),
+            ));
+        }
         ["api"] => {
             return Ok(json_response(
                 StatusCode::OK,
                 &discovery::core_versions(&shared.addr.to_string()),
-            ))
+            ));
         }
-        ["apis"] => return Ok(json_response(StatusCode::OK, &discovery::group_list(&store_defs_known))),
+        ["apis"] => {
+            return Ok(json_response(
+                StatusCode::OK,
+                &discovery::group_list(&store_defs_known),
+            ));
+        }
         ["api", v] => {
             return Ok(match discovery::resource_list(&store_defs_known, "", v) {
                 Some(l) => json_response(StatusCode::OK, &l),
                 None => page_not_found(),
-            })
+            });
         }
         ["apis", g] => {
             return Ok(match discovery::group(&store_defs_known, g) {
                 Some(l) => json_response(StatusCode::OK, &l),
                 None => page_not_found(),
-            })
+            });
         }
         ["apis", g, v] => {
             return Ok(match discovery::resource_list(&store_defs_known, g, v) {
                 Some(l) => json_response(StatusCode::OK, &l),
                 None => page_not_found(),
-            })
+            });
         }
         [probe] | [probe, _] if matches!(*probe, "healthz" | "livez" | "readyz") => {
-            return Ok(health_probe(probe, segs.get(1).copied(), query.has("verbose")));
+            return Ok(health_probe(
+                probe,
+                segs.get(1).copied(),
+                query.has("verbose"),
+            ));
         }
         _ => {}
     }
@@ -486,7 +546,9 @@ fn health_probe(probe: &str, check: Option<&str>, verbose: bool) -> Response<Bod
     let checks: Vec<&str> = CHECKS
         .iter()
         .copied()
-        .filter(|c| probe == "readyz" || !matches!(*c, "informer-sync" | "shutdown" | "etcd-readiness"))
+        .filter(|c| {
+            probe == "readyz" || !matches!(*c, "informer-sync" | "shutdown" | "etcd-readiness")
+        })
         .collect();
     if let Some(c) = check {
         return if checks.contains(&c) {
@@ -558,7 +620,13 @@ async fn resource_request(
         return Ok(match (def.plural, sub.as_slice()) {
             (_, []) | (_, ["status"]) => {
                 if wants_table(accept) {
-                    let t = table::table(&def, &[obj.as_ref()], json!({"resourceVersion": obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null)}), include_object(query), shared.now());
+                    let t = table::table(
+                        &def,
+                        &[obj.as_ref()],
+                        json!({"resourceVersion": obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null)}),
+                        include_object(query),
+                        shared.now(),
+                    );
                     json_response(StatusCode::OK, &t)
                 } else {
                     json_response(StatusCode::OK, &obj)
@@ -573,18 +641,41 @@ async fn resource_request(
     // Collections.
     let ns_filter = rp.namespace.as_deref();
     if watch {
-        return Ok(watch_response(shared.clone(), res, ns_filter.map(str::to_string), labels, fields, query, wants_table(accept)));
+        return Ok(watch_response(
+            shared.clone(),
+            res,
+            ns_filter.map(str::to_string),
+            labels,
+            fields,
+            query,
+            wants_table(accept),
+        ));
     }
     let limit = query.get("limit").and_then(|l| l.parse::<usize>().ok());
     let (def, page) = {
         let store = shared.lock_store();
         let def = *store.def(res);
-        (def, store.list(res, ns_filter, &labels, &fields, limit, query.get("continue")))
+        (
+            def,
+            store.list(
+                res,
+                ns_filter,
+                &labels,
+                &fields,
+                limit,
+                query.get("continue"),
+            ),
+        )
     };
     let page = match page {
         Ok(p) => p,
         Err(ListError::BadContinue) => {
-            return Ok(status_response(400, "BadRequest", "continue key is not valid", None))
+            return Ok(status_response(
+                400,
+                "BadRequest",
+                "continue key is not valid",
+                None,
+            ));
         }
         Err(ListError::ContinueExpired) => {
             return Ok(status_response(
@@ -592,7 +683,7 @@ async fn resource_request(
                 "Expired",
                 "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
                 None,
-            ))
+            ));
         }
     };
     let mut meta = json!({"resourceVersion": page.resource_version.to_string()});
@@ -669,7 +760,7 @@ fn pod_log(shared: &Shared, pod: &Value, ns: &str, name: &str, query: &Query) ->
                         many.join(" ")
                     ),
                     None,
-                )
+                );
             }
         },
     };
@@ -698,9 +789,11 @@ fn pod_log(shared: &Shared, pod: &Value, ns: &str, name: &str, query: &Query) ->
             return status_response(
                 400,
                 "BadRequest",
-                &format!("previous terminated container \"{container}\" in pod \"{name}\" not found"),
+                &format!(
+                    "previous terminated container \"{container}\" in pod \"{name}\" not found"
+                ),
                 None,
-            )
+            );
         }
         (None, false) => String::new(),
     };
@@ -710,7 +803,10 @@ fn pod_log(shared: &Shared, pod: &Value, ns: &str, name: &str, query: &Query) ->
         lines.drain(..skip);
     }
     let mut body: String = lines.concat();
-    if let Some(limit) = query.get("limitBytes").and_then(|t| t.parse::<usize>().ok()) {
+    if let Some(limit) = query
+        .get("limitBytes")
+        .and_then(|t| t.parse::<usize>().ok())
+    {
         let mut cut = limit.min(body.len());
         while !body.is_char_boundary(cut) {
             cut -= 1;
@@ -728,7 +824,10 @@ fn node_proxy(node: &Value, name: &str, rest: &[&str]) -> Response<Body> {
     let ready = node
         .pointer("/status/conditions")
         .and_then(Value::as_array)
-        .and_then(|cs| cs.iter().find(|c| c.get("type").and_then(Value::as_str) == Some("Ready")))
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))
+        })
         .and_then(|c| c.get("status").and_then(Value::as_str))
         == Some("True");
     match rest {
@@ -737,13 +836,18 @@ fn node_proxy(node: &Value, name: &str, rest: &[&str]) -> Response<Body> {
             let ip = node
                 .pointer("/status/addresses")
                 .and_then(Value::as_array)
-                .and_then(|a| a.iter().find(|x| x.get("type").and_then(Value::as_str) == Some("InternalIP")))
+                .and_then(|a| {
+                    a.iter()
+                        .find(|x| x.get("type").and_then(Value::as_str) == Some("InternalIP"))
+                })
                 .and_then(|x| x.get("address").and_then(Value::as_str))
                 .unwrap_or(name);
             status_response(
                 500,
                 "InternalError",
-                &format!("Internal error occurred: error dialing backend: dial tcp {ip}:10250: i/o timeout"),
+                &format!(
+                    "Internal error occurred: error dialing backend: dial tcp {ip}:10250: i/o timeout"
+                ),
                 None,
             )
         }
@@ -848,7 +952,12 @@ fn watch_response(
         Some(v) => match v.parse::<u64>() {
             Ok(n) => Some(n),
             Err(_) => {
-                return status_response(400, "BadRequest", &format!("invalid resource version: {v}"), None)
+                return status_response(
+                    400,
+                    "BadRequest",
+                    &format!("invalid resource version: {v}"),
+                    None,
+                );
             }
         },
     };
@@ -876,7 +985,9 @@ fn watch_response(
                     None,
                 );
                 let _ = tx
-                    .send(Bytes::from(json!({"type": "ERROR", "object": st}).to_string() + "\n"))
+                    .send(Bytes::from(
+                        json!({"type": "ERROR", "object": st}).to_string() + "\n",
+                    ))
                     .await;
                 return;
             }
@@ -927,8 +1038,10 @@ fn watch_response(
             }
         }
     });
-    let stream = futures::stream::unfold(out_rx, |mut rx| async move {
-        rx.recv().await.map(|b| (b, rx))
-    });
+    let stream =
+        futures::stream::unfold(
+            out_rx,
+            |mut rx| async move { rx.recv().await.map(|b| (b, rx)) },
+        );
     stream_response(stream.boxed())
 }

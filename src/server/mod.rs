@@ -137,11 +137,11 @@ impl Shared {
 
     fn record(&self, r: RequestRecord) {
         tracing::debug!(method = %r.method, path = %r.path, user = %r.user, code = r.code, "request");
-        if let Some(f) = &self.request_log {
-            if let Ok(line) = serde_json::to_string(&r) {
-                let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
-                let _ = writeln!(f, "{line}");
-            }
+        if let Some(f) = &self.request_log
+            && let Ok(line) = serde_json::to_string(&r)
+        {
+            let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = writeln!(f, "{line}");
         }
         self.requests
             .lock()
@@ -222,7 +222,10 @@ fn git_version(objects: &[serde_json::Value]) -> String {
     objects
         .iter()
         .filter(|o| o.get("kind").and_then(|k| k.as_str()) == Some("Pod"))
-        .filter_map(|o| o.pointer("/spec/containers/0/image").and_then(|i| i.as_str()))
+        .filter_map(|o| {
+            o.pointer("/spec/containers/0/image")
+                .and_then(|i| i.as_str())
+        })
         .find_map(|img| {
             let (repo, tag) = img.rsplit_once(':')?;
             (repo.ends_with("/kube-apiserver") && tag.starts_with('v')).then(|| tag.to_string())
@@ -241,16 +244,14 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
         rebase_time,
     } = config;
     let mut snapshot = scenario.snapshot;
-    if rebase_time {
-        if let Some(clock) = snapshot.clock() {
-            let delta = Utc::now() - clock;
-            snapshot
-                .objects
-                .iter_mut()
-                .for_each(|o| timeline::shift_value(o, delta));
-            for log in &mut snapshot.pod_logs {
-                log.text = timeline::shift_text(&log.text, delta);
-            }
+    if rebase_time && let Some(clock) = snapshot.clock() {
+        let delta = Utc::now() - clock;
+        snapshot
+            .objects
+            .iter_mut()
+            .for_each(|o| timeline::shift_value(o, delta));
+        for log in &mut snapshot.pod_logs {
+            log.text = timeline::shift_text(&log.text, delta);
         }
     }
 
@@ -270,24 +271,49 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
             "kubernetes.default.svc",
             "kubernetes.default.svc.cluster.local",
         ],
-        &[IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V4(Ipv4Addr::new(10, 96, 0, 1))],
+        &[
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V4(Ipv4Addr::new(10, 96, 0, 1)),
+        ],
     )?;
-    let identity = scenario.behavior.user.clone().unwrap_or(crate::scenarios::Identity {
-        name: "kubernetes-admin".into(),
-        groups: vec!["system:masters".into()],
-    });
+    let identity = scenario
+        .behavior
+        .user
+        .clone()
+        .unwrap_or(crate::scenarios::Identity {
+            name: "kubernetes-admin".into(),
+            groups: vec!["system:masters".into()],
+        });
     let mut tokens = HashMap::new();
     let name = format!("ktriage-{}", scenario.id);
     let server_url = format!("https://{addr}");
     let kubeconfig = match scenario.behavior.auth {
         AuthMethod::ClientCertificate => {
             let pair = ca.client_cert(&identity.name, &identity.groups)?;
-            tls::kubeconfig(&name, &server_url, &ca.cert_pem, &identity.name, tls::Credentials::ClientCert(&pair))
+            tls::kubeconfig(
+                &name,
+                &server_url,
+                &ca.cert_pem,
+                &identity.name,
+                tls::Credentials::ClientCert(&pair),
+            )
         }
         AuthMethod::BearerToken => {
-            let token = format!("ktriage.{:016x}", addr.port() as u64 * 0x9e37_79b9_7f4a_7c15);
-            tokens.insert(token.clone(), authenticated(&identity.name, &identity.groups));
-            tls::kubeconfig(&name, &server_url, &ca.cert_pem, &identity.name, tls::Credentials::Token(&token))
+            let token = format!(
+                "ktriage.{:016x}",
+                addr.port() as u64 * 0x9e37_79b9_7f4a_7c15
+            );
+            tokens.insert(
+                token.clone(),
+                authenticated(&identity.name, &identity.groups),
+            );
+            tls::kubeconfig(
+                &name,
+                &server_url,
+                &ca.cert_pem,
+                &identity.name,
+                tls::Credentials::Token(&token),
+            )
         }
     };
     let tls_config = server_tls(&ca, &serving)?;
@@ -299,7 +325,9 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
                 .create(true)
                 .append(true)
                 .open(&p)
-                .map_err(|e| tracing::warn!(path = %p.display(), error = %e, "request log not opened"))
+                .map_err(
+                    |e| tracing::warn!(path = %p.display(), error = %e, "request log not opened"),
+                )
                 .ok()
         })
         .map(Mutex::new);
@@ -360,19 +388,25 @@ fn authenticated(name: &str, groups: &[String]) -> User {
     }
 }
 
-fn server_tls(ca: &tls::Authority, serving: &tls::CertPair) -> Result<Arc<rustls::ServerConfig>, ServerError> {
+fn server_tls(
+    ca: &tls::Authority,
+    serving: &tls::CertPair,
+) -> Result<Arc<rustls::ServerConfig>, ServerError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let terr = |what: &str, e: &dyn std::fmt::Display| ServerError::Tls(format!("{what}: {e}"));
-    let ca_der = CertificateDer::from_pem_slice(ca.cert_pem.as_bytes()).map_err(|e| terr("CA", &e))?;
+    let ca_der =
+        CertificateDer::from_pem_slice(ca.cert_pem.as_bytes()).map_err(|e| terr("CA", &e))?;
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca_der.clone()).map_err(|e| terr("CA", &e))?;
     let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
         .allow_unauthenticated()
         .build()
         .map_err(|e| terr("client verifier", &e))?;
-    let cert = CertificateDer::from_pem_slice(serving.cert_pem.as_bytes()).map_err(|e| terr("serving cert", &e))?;
-    let key = PrivateKeyDer::from_pem_slice(serving.key_pem.as_bytes()).map_err(|e| terr("serving key", &e))?;
+    let cert = CertificateDer::from_pem_slice(serving.cert_pem.as_bytes())
+        .map_err(|e| terr("serving cert", &e))?;
+    let key = PrivateKeyDer::from_pem_slice(serving.key_pem.as_bytes())
+        .map_err(|e| terr("serving key", &e))?;
     let mut cfg = rustls::ServerConfig::builder()
         .with_client_cert_verifier(verifier)
         .with_single_cert(vec![cert, ca_der], key)

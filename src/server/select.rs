@@ -182,7 +182,11 @@ mod tests {
             ("app=web,tier=back", false),
             ("app in (api, web),tier", true),
         ] {
-            assert_eq!(LabelSelector::parse(sel).unwrap().matches(&p), want, "{sel}");
+            assert_eq!(
+                LabelSelector::parse(sel).unwrap().matches(&p),
+                want,
+                "{sel}"
+            );
         }
     }
 
@@ -196,12 +200,19 @@ mod tests {
         let p = pod();
         for (sel, want) in [
             ("metadata.name=web-1", true),
-            ("spec.nodeName=worker-1,status.phase!=Failed,status.phase!=Succeeded", true),
+            (
+                "spec.nodeName=worker-1,status.phase!=Failed,status.phase!=Succeeded",
+                true,
+            ),
             ("spec.nodeName=worker-2", false),
             ("metadata.namespace==shop", true),
             ("spec.missing=", true),
         ] {
-            assert_eq!(FieldSelector::parse(sel).unwrap().matches(&p), want, "{sel}");
+            assert_eq!(
+                FieldSelector::parse(sel).unwrap().matches(&p),
+                want,
+                "{sel}"
+            );
         }
         assert!(FieldSelector::parse("nonsense").is_err());
     }

@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use base64::Engine;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-use super::resources::{ResourceDef, RESOURCES};
+use super::resources::{RESOURCES, ResourceDef};
 use super::select::{FieldSelector, LabelSelector};
 
 /// How many watch events the store keeps for watches that resume from a resourceVersion.
@@ -206,7 +206,10 @@ impl Store {
         self.rv += 1;
         let rv = self.rv;
         let kind = self.defs[res].kind;
-        let meta = obj.as_object_mut()?.entry("metadata").or_insert_with(|| json!({}));
+        let meta = obj
+            .as_object_mut()?
+            .entry("metadata")
+            .or_insert_with(|| json!({}));
         if let Some(m) = meta.as_object_mut() {
             m.insert("resourceVersion".into(), Value::String(rv.to_string()));
             m.entry("uid")
@@ -292,8 +295,7 @@ impl Store {
         let bucket = &self.buckets[res];
         let range: Box<dyn Iterator<Item = (&Key, &Arc<Value>)>> = match &after {
             Some(k) => Box::new(
-                bucket
-                    .range::<Key, _>((std::ops::Bound::Excluded(k), std::ops::Bound::Unbounded)),
+                bucket.range::<Key, _>((std::ops::Bound::Excluded(k), std::ops::Bound::Unbounded)),
             ),
             None => Box::new(bucket.iter()),
         };
@@ -425,9 +427,15 @@ mod tests {
         let mut seen = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let page = s.list(res, None, &l, &f, Some(3), token.as_deref()).unwrap();
+            let page = s
+                .list(res, None, &l, &f, Some(3), token.as_deref())
+                .unwrap();
             assert_eq!(page.resource_version, 7);
-            seen.extend(page.items.iter().map(|p| p["metadata"]["name"].as_str().unwrap().to_string()));
+            seen.extend(
+                page.items
+                    .iter()
+                    .map(|p| p["metadata"]["name"].as_str().unwrap().to_string()),
+            );
             match page.continue_token {
                 Some(t) => token = Some(t),
                 None => break,
@@ -441,9 +449,28 @@ mod tests {
     fn namespace_and_selector_filter() {
         let (s, res) = store();
         let f = FieldSelector::parse("metadata.name!=p0").unwrap();
-        let page = s.list(res, Some("a"), &LabelSelector::parse("app=web").unwrap(), &f, None, None).unwrap();
+        let page = s
+            .list(
+                res,
+                Some("a"),
+                &LabelSelector::parse("app=web").unwrap(),
+                &f,
+                None,
+                None,
+            )
+            .unwrap();
         assert_eq!(page.items.len(), 3);
-        assert!(s.list(res, None, &LabelSelector::default(), &f, None, Some("garbage!")).is_err());
+        assert!(
+            s.list(
+                res,
+                None,
+                &LabelSelector::default(),
+                &f,
+                None,
+                Some("garbage!")
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::Shared;
 use crate::scenarios::{Change, ObjRef, TimelineStep};
@@ -77,7 +77,11 @@ fn merge(target: &mut Value, patch: &Value) {
 }
 
 /// Applies one change to the store, emitting the watch event.
-pub(crate) fn apply(shared: &Shared, change: &Change, now: DateTime<Utc>) -> Result<(), ChangeError> {
+pub(crate) fn apply(
+    shared: &Shared,
+    change: &Change,
+    now: DateTime<Utc>,
+) -> Result<(), ChangeError> {
     let mut store = shared.lock_store();
     let fetch = |store: &super::store::Store, target: &ObjRef| {
         let res = store
@@ -93,7 +97,11 @@ pub(crate) fn apply(shared: &Shared, change: &Change, now: DateTime<Utc>) -> Res
         path: path.to_string(),
     };
     let updated = match change {
-        Change::Set { target, path, value } => {
+        Change::Set {
+            target,
+            path,
+            value,
+        } => {
             let (_, mut obj) = fetch(&store, target)?;
             *resolve_mut(&mut obj, path).ok_or_else(|| bad_path(target, path))? = value.clone();
             obj
@@ -101,7 +109,11 @@ pub(crate) fn apply(shared: &Shared, change: &Change, now: DateTime<Utc>) -> Res
         Change::Increment { target, path, by } => {
             let (_, mut obj) = fetch(&store, target)?;
             let slot = resolve_mut(&mut obj, path).ok_or_else(|| bad_path(target, path))?;
-            let n = if slot.is_null() { Some(0) } else { slot.as_i64() };
+            let n = if slot.is_null() {
+                Some(0)
+            } else {
+                slot.as_i64()
+            };
             let n = n.ok_or_else(|| ChangeError::NotInteger {
                 object: describe(target),
                 path: path.clone(),
@@ -133,7 +145,10 @@ pub(crate) fn apply(shared: &Shared, change: &Change, now: DateTime<Utc>) -> Res
             return Ok(());
         }
     };
-    store.upsert(updated).map(|_| ()).ok_or(ChangeError::Unnamed)
+    store
+        .upsert(updated)
+        .map(|_| ())
+        .ok_or(ChangeError::Unnamed)
 }
 
 /// Fills an Event's name and timestamps from the current time where absent.
@@ -152,19 +167,26 @@ fn stamp_event(ev: &mut Value, now: DateTime<Utc>) {
         .and_then(Value::as_str)
         .unwrap_or("event")
         .to_string();
-    if let Some(meta) = ev.get_mut("metadata").and_then(Value::as_object_mut) {
-        if meta.get("name").is_none_or(Value::is_null) {
-            meta.insert(
-                "name".into(),
-                json!(format!("{involved}.{:x}", now.timestamp_nanos_opt().unwrap_or(0))),
-            );
-        }
+    if let Some(meta) = ev.get_mut("metadata").and_then(Value::as_object_mut)
+        && meta.get("name").is_none_or(Value::is_null)
+    {
+        meta.insert(
+            "name".into(),
+            json!(format!(
+                "{involved}.{:x}",
+                now.timestamp_nanos_opt().unwrap_or(0)
+            )),
+        );
     }
 }
 
 /// Runs the timeline until shutdown: each step at its offset from `start`, repeated every
 /// `every` until `until`.
-pub(crate) async fn run(shared: Arc<Shared>, steps: Vec<TimelineStep>, start: tokio::time::Instant) {
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    steps: Vec<TimelineStep>,
+    start: tokio::time::Instant,
+) {
     let mut due: BinaryHeap<Reverse<(Duration, usize)>> = steps
         .iter()
         .enumerate()
@@ -242,23 +264,20 @@ pub fn shift_text(text: &str, delta: chrono::Duration) -> String {
     let mut i = 0;
     let mut line_start = true;
     while i < bytes.len() {
-        if line_start {
-            if let Some(shifted) = shift_klog_header(&text[i..], delta) {
-                out.push_str(&shifted);
-                i += shifted.len();
-                line_start = false;
-                continue;
-            }
+        if line_start && let Some(shifted) = shift_klog_header(&text[i..], delta) {
+            out.push_str(&shifted);
+            i += shifted.len();
+            line_start = false;
+            continue;
         }
-        if bytes[i].is_ascii_digit() {
-            if let Some(len) = timestamp_len(&bytes[i..]) {
-                if let Some(s) = shift_one(&text[i..i + len], delta) {
-                    out.push_str(&s);
-                    i += len;
-                    line_start = false;
-                    continue;
-                }
-            }
+        if bytes[i].is_ascii_digit()
+            && let Some(len) = timestamp_len(&bytes[i..])
+            && let Some(s) = shift_one(&text[i..i + len], delta)
+        {
+            out.push_str(&s);
+            i += len;
+            line_start = false;
+            continue;
         }
         let ch = text[i..].chars().next().unwrap_or(' ');
         out.push(ch);
@@ -271,12 +290,24 @@ pub fn shift_text(text: &str, delta: chrono::Duration) -> String {
 /// `I0115 09:58:01.123456` → the same header shifted (year taken as the shifted year).
 fn shift_klog_header(s: &str, delta: chrono::Duration) -> Option<String> {
     let b = s.as_bytes();
-    if b.len() < 21 || !matches!(b[0], b'I' | b'W' | b'E' | b'F') || b[5] != b' ' || b[8] != b':' || b[14] != b'.' {
+    if b.len() < 21
+        || !matches!(b[0], b'I' | b'W' | b'E' | b'F')
+        || b[5] != b' '
+        || b[8] != b':'
+        || b[14] != b'.'
+    {
         return None;
     }
-    let (month, day) = (s.get(1..3)?.parse::<u32>().ok()?, s.get(3..5)?.parse::<u32>().ok()?);
+    let (month, day) = (
+        s.get(1..3)?.parse::<u32>().ok()?,
+        s.get(3..5)?.parse::<u32>().ok()?,
+    );
     let time = chrono::NaiveTime::parse_from_str(s.get(6..21)?, "%H:%M:%S%.6f").ok()?;
-    let year = (Utc::now() - delta).format("%Y").to_string().parse::<i32>().ok()?;
+    let year = (Utc::now() - delta)
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()
+        .ok()?;
     let date = chrono::NaiveDate::from_ymd_opt(year, month, day)?;
     let t = date.and_time(time).and_utc() + delta;
     Some(format!("{}{}", &s[0..1], t.format("%m%d %H:%M:%S%.6f")))
@@ -285,11 +316,9 @@ fn shift_klog_header(s: &str, delta: chrono::Duration) -> Option<String> {
 /// Shifts every timestamp string in an object tree by `delta`.
 pub fn shift_value(v: &mut Value, delta: chrono::Duration) {
     match v {
-        Value::String(s) => {
-            if timestamp_len(s.as_bytes()) == Some(s.len()) {
-                if let Some(shifted) = shift_one(s, delta) {
-                    *s = shifted;
-                }
+        Value::String(s) if timestamp_len(s.as_bytes()) == Some(s.len()) => {
+            if let Some(shifted) = shift_one(s, delta) {
+                *s = shifted;
             }
         }
         Value::Array(a) => a.iter_mut().for_each(|x| shift_value(x, delta)),
@@ -307,7 +336,8 @@ mod tests {
         let mut node = json!({"status": {"conditions": [
             {"type": "MemoryPressure", "status": "False"},
             {"type": "Ready", "status": "True"}]}});
-        *resolve_mut(&mut node, "/status/conditions/[type=Ready]/status").unwrap() = json!("Unknown");
+        *resolve_mut(&mut node, "/status/conditions/[type=Ready]/status").unwrap() =
+            json!("Unknown");
         assert_eq!(node["status"]["conditions"][1]["status"], "Unknown");
         assert!(resolve_mut(&mut node, "/status/conditions/[type=Nope]/status").is_none());
         *resolve_mut(&mut node, "/spec/unschedulable").unwrap() = json!(true);
@@ -326,7 +356,10 @@ mod tests {
         let delta = chrono::Duration::days(10);
         let mut v = json!({"a": "2026-01-15T10:00:00Z", "b": ["2026-01-15T09:59:58.412345Z"], "c": "2026-01-15"});
         shift_value(&mut v, delta);
-        assert_eq!(v, json!({"a": "2026-01-25T10:00:00Z", "b": ["2026-01-25T09:59:58.412345Z"], "c": "2026-01-15"}));
+        assert_eq!(
+            v,
+            json!({"a": "2026-01-25T10:00:00Z", "b": ["2026-01-25T09:59:58.412345Z"], "c": "2026-01-15"})
+        );
     }
 
     #[test]
@@ -334,7 +367,10 @@ mod tests {
         let delta = chrono::Duration::hours(1);
         let text = "I0115 09:58:01.123456       1 leaderelection.go:258] acquired\n{\"ts\":\"2026-01-15T09:00:00.000Z\"}\n";
         let out = shift_text(text, delta);
-        assert!(out.starts_with("I0115 10:58:01.123456       1 leaderelection"), "{out}");
+        assert!(
+            out.starts_with("I0115 10:58:01.123456       1 leaderelection"),
+            "{out}"
+        );
         assert!(out.contains("\"2026-01-15T10:00:00.000Z\""), "{out}");
     }
 }

@@ -3,8 +3,8 @@
 
 use base64::Engine;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -72,7 +72,11 @@ impl Authority {
     }
 
     /// The API server's serving certificate for the given DNS names and IP addresses.
-    pub fn serving_cert(&self, dns: &[&str], ips: &[std::net::IpAddr]) -> Result<CertPair, ServerError> {
+    pub fn serving_cert(
+        &self,
+        dns: &[&str],
+        ips: &[std::net::IpAddr],
+    ) -> Result<CertPair, ServerError> {
         let mut params = CertificateParams::default();
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, "kube-apiserver");
@@ -118,7 +122,13 @@ pub enum Credentials<'a> {
 }
 
 /// A kubeconfig (YAML) with one cluster, user and context, all named `name`.
-pub fn kubeconfig(name: &str, server: &str, ca_pem: &str, user: &str, creds: Credentials) -> String {
+pub fn kubeconfig(
+    name: &str,
+    server: &str,
+    ca_pem: &str,
+    user: &str,
+    creds: Credentials,
+) -> String {
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s.as_bytes());
     let user_body = match creds {
         Credentials::ClientCert(pair) => format!(

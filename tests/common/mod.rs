@@ -22,9 +22,10 @@ pub async fn serve(scenario: Scenario) -> ServerHandle {
 
 pub async fn client(handle: &ServerHandle) -> kube::Client {
     let kc = kube::config::Kubeconfig::from_yaml(&handle.kubeconfig).expect("kubeconfig parses");
-    let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-        .await
-        .expect("kubeconfig loads");
+    let config =
+        kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+            .await
+            .expect("kubeconfig loads");
     kube::Client::try_from(config).expect("client builds")
 }
 

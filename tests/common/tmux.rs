@@ -27,7 +27,16 @@ impl Tmux {
         let dir = tempfile::tempdir().expect("tempdir");
         let t = Tmux { socket, dir };
         let mut cmd = t.cmd();
-        cmd.args(["-f", "/dev/null", "new-session", "-d", "-x", &width.to_string(), "-y", &height.to_string()]);
+        cmd.args([
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+        ]);
         cmd.args(["-e", &format!("HOME={}", t.dir.path().display())]);
         cmd.args(["-e", "PS1=READY$ ", "-e", "TERM=xterm-256color"]);
         for (k, v) in env {
@@ -69,7 +78,13 @@ impl Tmux {
 
     /// Sends tmux key names (`Enter`, `Escape`, `q`, `Down`…).
     pub fn send_keys(&self, keys: &[&str]) {
-        let status = self.cmd().arg("send-keys").args(["-t", "0"]).args(keys).status().expect("tmux send-keys");
+        let status = self
+            .cmd()
+            .arg("send-keys")
+            .args(["-t", "0"])
+            .args(keys)
+            .status()
+            .expect("tmux send-keys");
         assert!(status.success());
     }
 
@@ -85,13 +100,21 @@ impl Tmux {
 
     /// The visible screen as text.
     pub fn capture(&self) -> String {
-        let out = self.cmd().args(["capture-pane", "-p", "-t", "0"]).output().expect("capture-pane");
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", "0"])
+            .output()
+            .expect("capture-pane");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// The visible screen with colour escapes (`capture-pane -e`).
     pub fn capture_escapes(&self) -> String {
-        let out = self.cmd().args(["capture-pane", "-p", "-e", "-t", "0"]).output().expect("capture-pane");
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-e", "-t", "0"])
+            .output()
+            .expect("capture-pane");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -114,8 +137,11 @@ impl Tmux {
                 return screen;
             }
             if start.elapsed() > timeout {
-                let stderr = std::fs::read_to_string(self.dir.path().join("stderr")).unwrap_or_default();
-                panic!("timed out after {timeout:?} waiting for {what}; screen:\n{screen}\nstderr:\n{stderr}");
+                let stderr =
+                    std::fs::read_to_string(self.dir.path().join("stderr")).unwrap_or_default();
+                panic!(
+                    "timed out after {timeout:?} waiting for {what}; screen:\n{screen}\nstderr:\n{stderr}"
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -130,12 +156,16 @@ impl Tmux {
         let path = self.dir.path().join("exit-code");
         let start = Instant::now();
         loop {
-            if let Ok(s) = std::fs::read_to_string(&path) {
-                if let Ok(code) = s.trim().parse() {
-                    return code;
-                }
+            if let Ok(s) = std::fs::read_to_string(&path)
+                && let Ok(code) = s.trim().parse()
+            {
+                return code;
             }
-            assert!(start.elapsed() < timeout, "program did not exit; screen:\n{}", self.capture());
+            assert!(
+                start.elapsed() < timeout,
+                "program did not exit; screen:\n{}",
+                self.capture()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
