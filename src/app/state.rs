@@ -247,8 +247,9 @@ impl App {
             return Vec::new();
         }
         let handled = match &mut self.overlay {
+            // Enter stays free here: it will open the item's playbook.
             Overlay::Detail(detail) => match key.code {
-                KeyCode::Esc | KeyCode::Enter => {
+                KeyCode::Esc => {
                     self.overlay = Overlay::None;
                     true
                 }
