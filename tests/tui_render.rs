@@ -565,3 +565,66 @@ fn frame_cost_depends_on_the_visible_rows_not_on_the_number_of_items() {
         "a frame took {per_frame:?}"
     );
 }
+
+#[test]
+fn the_selected_row_stays_readable_on_the_selection_background() {
+    let model = model();
+    let app = app_for(&model, 80, 24);
+    // The first control-plane item (ok, muted reason) is selected in the focused pane.
+    let buf = render_to_buffer(&app, &model, 80, 24);
+    let (y, x) = find(&buf, "held by master-1").unwrap();
+    let cell = &buf[(x, y)];
+    assert_ne!(cell.bg, Color::Reset, "selected row has a background");
+    assert_ne!(cell.fg, cell.bg, "reason text visible on the selection");
+    // Unselected ok rows keep the muted reason on the normal background.
+    let (y, x) = find(&buf, "Ready, kubelet").unwrap();
+    assert_eq!(buf[(x, y)].bg, Color::Reset);
+}
+
+#[test]
+fn text_from_the_cluster_cannot_put_control_characters_on_screen() {
+    let mut m = (*model()).clone();
+    m.report.nodes[1].reason = "NotReady\x1b[2J\x1b]52;c;ZXZpbA==\x07\nsecond line\ttab".into();
+    m.report.nodes[1].details = vec![("Message\r".into(), "a\x1b[31mred\x1b[0m".into())];
+    let model = Arc::new(m);
+    let mut app = app_for(&model, 80, 24);
+    app.update(key(KeyCode::Char('2')));
+    app.update(key(KeyCode::Char('j')));
+    for with_popup in [false, true] {
+        if with_popup {
+            app.update(key(KeyCode::Enter));
+        }
+        let buf = render_to_buffer(&app, &model, 80, 24);
+        for cell in buf.content() {
+            assert!(
+                !cell.symbol().chars().any(char::is_control),
+                "control character on screen: {:?}",
+                cell.symbol()
+            );
+        }
+        assert!(screen(&buf).contains("NotReady [2J"), "{}", screen(&buf));
+    }
+}
+
+#[test]
+fn the_detail_popup_aligns_long_detail_labels() {
+    let mut m = (*model()).clone();
+    m.report.nodes[1].details = vec![
+        ("Heartbeat age".into(), "4m12s".into()),
+        ("Container runtime".into(), "containerd://1.7.27".into()),
+    ];
+    let model = Arc::new(m);
+    let mut app = app_for(&model, 80, 24);
+    app.update(key(KeyCode::Char('2')));
+    app.update(key(KeyCode::Char('j')));
+    app.update(key(KeyCode::Enter));
+    let buf = render_to_buffer(&app, &model, 80, 24);
+    let text = screen(&buf);
+    let value_col = |needle: &str| find(&buf, needle).unwrap_or_else(|| panic!("{text}")).1;
+    assert_eq!(
+        value_col("Container runtime") + 18,
+        value_col("containerd://")
+    );
+    assert_eq!(value_col("4m12s"), value_col("containerd://"));
+    assert_eq!(value_col("Node/worker-2"), value_col("containerd://"));
+}

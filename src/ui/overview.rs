@@ -173,7 +173,8 @@ fn item_line<'a>(
     } else {
         theme.text
     };
-    let reason_style = if item.severity == Severity::Ok {
+    // Muted text could vanish on the selection's background: the selected row uses text.
+    let reason_style = if item.severity == Severity::Ok && !highlight {
         theme.muted
     } else {
         theme.text
