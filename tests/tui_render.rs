@@ -206,7 +206,7 @@ fn at_80x24_the_four_panes_stack_and_show_every_item() {
         "[CRIT]",
         "[WARN]",
         "[ OK ]",
-        "[ ?? ]",
+        "[UNKN]",
         "→ node-notready-no-cni",
         "→ crashloop-exit-code",
         "forbidden: cannot list",
@@ -310,7 +310,7 @@ fn a_forbidden_section_shows_what_is_forbidden_and_the_status_line_says_so() {
     let model = Arc::new(m);
     let buf = render_to_buffer(&app_for(&model, 120, 30), &model, 120, 30);
     let text = screen(&buf);
-    assert!(text.contains("[ ?? ] nodes"), "{text}");
+    assert!(text.contains("[UNKN] nodes"), "{text}");
     assert!(text.contains("forbidden: list nodes"), "{text}");
     assert!(
         lines(&buf)[29].contains("synced 6/7 · forbidden: nodes"),
@@ -385,6 +385,15 @@ fn tab_backtab_and_digits_change_the_focused_pane() {
     // h and l stay free for the vim keymap.
     app.update(key(KeyCode::Char('l')));
     assert_eq!(app.focus(), Pane::Addons);
+    // Focus is visible without colour: the focused pane has a double border.
+    let buf = render_to_buffer(&app, &model, 80, 24);
+    let corner = |title: &str| {
+        let (y, x) = find(&buf, title).unwrap();
+        buf[(x - 1, y)].symbol().to_string()
+    };
+    assert_eq!(corner("Add-ons (2)"), "╔");
+    assert_eq!(corner("Nodes (3)"), "┌");
+    assert_eq!(corner("Control plane (2)"), "┌");
 }
 
 #[test]

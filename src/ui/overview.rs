@@ -31,6 +31,8 @@ pub fn draw_panes(frame: &mut Frame, app: &App, model: &Model, screen: &ScreenLa
     }
 }
 
+/// The focused pane has a double border (box drawing that even the Linux console's
+/// CP437 fonts have), so focus does not depend on colour.
 fn draw_pane(buf: &mut Buffer, area: Rect, app: &App, model: &Model, pane: Pane) {
     let theme = app.theme();
     let items = model.section(pane);
@@ -47,7 +49,7 @@ fn draw_pane(buf: &mut Buffer, area: Rect, app: &App, model: &Model, pane: Pane)
     };
     let mut block = Block::bordered()
         .border_type(if focused {
-            BorderType::Thick
+            BorderType::Double
         } else {
             BorderType::Plain
         })

@@ -139,7 +139,7 @@ pub fn draw_detail(frame: &mut Frame, detail: &Detail, theme: &Theme) {
     let popup = centered(area, max_w, content_h.saturating_add(2));
     let title_w = usize::from(popup.width).saturating_sub(6);
     let block = Block::bordered()
-        .border_type(BorderType::Thick)
+        .border_type(BorderType::Double)
         .border_style(theme.accent)
         .title(Span::styled(
             format!(" {} ", fit(&detail.item.title, title_w)),
@@ -192,7 +192,7 @@ pub fn draw_help(frame: &mut Frame, theme: &Theme) {
         .collect();
     let popup = centered(frame.area(), 44, KEYS.len() as u16 + 2);
     let block = Block::bordered()
-        .border_type(BorderType::Thick)
+        .border_type(BorderType::Double)
         .border_style(theme.accent)
         .title(Span::styled(" Help ", theme.title))
         .title_bottom(Line::styled(" Esc close ", theme.muted).alignment(Alignment::Right));
