@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ktriage::app::{App, Effect, Model, Msg, Overlay, Pane};
 use ktriage::cluster::{ResourceSync, SyncState};
 use ktriage::health::{HealthItem, HealthReport, Severity};
-use ktriage::ui::render_to_buffer;
+use ktriage::ui::{buffer_lines, render_to_buffer};
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 
@@ -141,14 +141,7 @@ fn key(code: KeyCode) -> Msg {
 }
 
 fn lines(buf: &Buffer) -> Vec<String> {
-    let area = buf.area;
-    (0..area.height)
-        .map(|y| {
-            (0..area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect()
+    buffer_lines(buf)
 }
 
 fn screen(buf: &Buffer) -> String {

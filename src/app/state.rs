@@ -350,7 +350,13 @@ impl App {
                 .model
                 .section(pane)
                 .get(cursor.selected)
-                .and_then(|old| new_items.iter().position(|new| same_item(old, new)));
+                .and_then(|old| {
+                    // Usually the item has not moved: check its old place first.
+                    match new_items.get(cursor.selected) {
+                        Some(new) if same_item(old, new) => Some(cursor.selected),
+                        _ => new_items.iter().position(|new| same_item(old, new)),
+                    }
+                });
             cursor.selected = match kept {
                 Some(i) => i,
                 None => cursor.selected.min(new_items.len().saturating_sub(1)),
@@ -456,6 +462,22 @@ mod tests {
         assert!(app.update(key(KeyCode::Char('z'))).is_empty());
         assert!(!app.is_dirty());
         assert!(!app.should_quit());
+    }
+
+    #[test]
+    fn ticks_and_new_models_ask_for_a_redraw() {
+        let mut app = App::new();
+        app.mark_drawn();
+        app.update(Msg::Tick);
+        assert!(app.is_dirty(), "ages in the status line move on");
+        app.mark_drawn();
+        app.update(Msg::ModelChanged(model_with_nodes(&["a"])));
+        assert!(app.is_dirty());
+        app.mark_drawn();
+        app.update(Msg::Paste("ignored for now".into()));
+        assert!(!app.is_dirty());
+        app.update(key(KeyCode::Char('j')));
+        assert!(app.is_dirty());
     }
 
     #[test]
