@@ -630,3 +630,39 @@ fn the_detail_popup_aligns_long_detail_labels() {
     assert_eq!(value_col("4m12s"), value_col("containerd://"));
     assert_eq!(value_col("Node/worker-2"), value_col("containerd://"));
 }
+
+#[test]
+fn a_problem_below_the_visible_rows_is_announced_in_the_pane_title() {
+    let mut m = (*model()).clone();
+    m.report.nodes = (0..30)
+        .map(|i| {
+            let name = format!("node-{i:02}");
+            item(Severity::Ok, &name, "Ready", &format!("Node/{name}"), &[])
+        })
+        .collect();
+    m.report.nodes.push(item(
+        Severity::Critical,
+        "node-30",
+        "NotReady",
+        "Node/node-30",
+        &["node-notready-no-cni"],
+    ));
+    m.report.nodes.push(item(
+        Severity::Warning,
+        "node-31",
+        "DiskPressure",
+        "Node/node-31",
+        &["node-pressure-evictions"],
+    ));
+    let model = Arc::new(m);
+    let buf = render_to_buffer(&app_for(&model, 80, 24), &model, 80, 24);
+    let text = screen(&buf);
+    assert!(
+        !text.contains("node-30"),
+        "the item itself is below the fold:\n{text}"
+    );
+    let (y, x) = find(&buf, "Nodes (32) 1 crit 1 warn").unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(buf[(x + 11, y)].fg, Color::Red, "crit count is red");
+    assert!(text.contains("Add-ons (2) 1 unkn"), "{text}");
+    assert!(text.contains("Restarts (1) 1 crit"), "{text}");
+}
