@@ -227,13 +227,13 @@ impl App {
         &self.theme
     }
 
-    /// The model of the last [`Msg::ModelChanged`].
     /// How many items of `pane` are not ok, in the model of the last
     /// [`Msg::ModelChanged`].
     pub fn problems(&self, pane: Pane) -> Problems {
         self.problems[pane.index()]
     }
 
+    /// The model of the last [`Msg::ModelChanged`].
     pub fn model(&self) -> &Arc<Model> {
         &self.model
     }
