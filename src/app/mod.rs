@@ -12,4 +12,4 @@ pub mod state;
 
 pub use model::Model;
 pub use run::{RunOptions, run};
-pub use state::{App, Detail, Effect, Msg, Overlay, Pane, PaneCursor};
+pub use state::{App, Detail, Effect, Msg, Overlay, Pane, PaneCursor, Problems};

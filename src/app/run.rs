@@ -4,7 +4,7 @@
 //! one-second tick. Every queued input is handled before a frame is drawn; frames are drawn
 //! only when something changed, at most `max_fps` a second.
 
-use std::io::{self, Stdout};
+use std::io::{self, IsTerminal, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Once};
 use std::task::Poll;
@@ -122,6 +122,11 @@ pub async fn run(
     mut model_rx: watch::Receiver<Arc<Model>>,
     opts: RunOptions,
 ) -> anyhow::Result<()> {
+    if !io::stdout().is_terminal() {
+        bail!(
+            "the TUI needs a terminal, but standard output is not one (use `ktriage check` for a report)"
+        );
+    }
     let mut signals = Signals::new().context("cannot install signal handlers")?;
     let guard = TerminalGuard::enter(opts.mouse).context("cannot set up the terminal")?;
     let result = match Terminal::new(CrosstermBackend::new(io::stdout())) {

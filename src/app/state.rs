@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use crate::health::HealthItem;
+use crate::health::{HealthItem, Severity};
 use crate::ui::layout;
 use crate::ui::theme::Theme;
 
@@ -72,6 +72,30 @@ pub struct PaneCursor {
     pub offset: usize,
 }
 
+/// Counts of the items that are not ok in one pane (shown in the pane's title, so a
+/// problem below the visible rows is not missed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Problems {
+    pub critical: usize,
+    pub warning: usize,
+    pub unknown: usize,
+}
+
+impl Problems {
+    fn count(items: &[HealthItem]) -> Problems {
+        let mut p = Problems::default();
+        for item in items {
+            match item.severity {
+                Severity::Critical => p.critical += 1,
+                Severity::Warning => p.warning += 1,
+                Severity::Unknown => p.unknown += 1,
+                Severity::Ok => {}
+            }
+        }
+        p
+    }
+}
+
 /// The open detail popup: a copy of the item taken when it was opened, refreshed when a
 /// new model still holds the same item.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +150,8 @@ pub struct App {
     dirty: bool,
     source_closed: bool,
     model: Arc<Model>,
+    /// Non-ok items per pane in `model`, counted once per model (not per frame).
+    problems: [Problems; 4],
     theme: Theme,
 }
 
@@ -150,6 +176,7 @@ impl App {
             dirty: true,
             source_closed: false,
             model: Arc::new(Model::default()),
+            problems: [Problems::default(); 4],
             theme: Theme::default(),
         }
     }
@@ -200,6 +227,12 @@ impl App {
         &self.theme
     }
 
+    /// How many items of `pane` are not ok, in the model of the last
+    /// [`Msg::ModelChanged`].
+    pub fn problems(&self, pane: Pane) -> Problems {
+        self.problems[pane.index()]
+    }
+
     /// The model of the last [`Msg::ModelChanged`].
     pub fn model(&self) -> &Arc<Model> {
         &self.model
@@ -247,8 +280,9 @@ impl App {
             return Vec::new();
         }
         let handled = match &mut self.overlay {
+            // Enter stays free here: it will open the item's playbook.
             Overlay::Detail(detail) => match key.code {
-                KeyCode::Esc | KeyCode::Enter => {
+                KeyCode::Esc => {
                     self.overlay = Overlay::None;
                     true
                 }
@@ -349,7 +383,13 @@ impl App {
                 .model
                 .section(pane)
                 .get(cursor.selected)
-                .and_then(|old| new_items.iter().position(|new| same_item(old, new)));
+                .and_then(|old| {
+                    // Usually the item has not moved: check its old place first.
+                    match new_items.get(cursor.selected) {
+                        Some(new) if same_item(old, new) => Some(cursor.selected),
+                        _ => new_items.iter().position(|new| same_item(old, new)),
+                    }
+                });
             cursor.selected = match kept {
                 Some(i) => i,
                 None => cursor.selected.min(new_items.len().saturating_sub(1)),
@@ -368,6 +408,7 @@ impl App {
                 None => detail.gone = true,
             }
         }
+        self.problems = Pane::ALL.map(|pane| Problems::count(model.section(pane)));
         self.model = model;
     }
 
@@ -397,7 +438,6 @@ fn same_item(a: &HealthItem, b: &HealthItem) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::Severity;
 
     fn item(title: &str) -> HealthItem {
         HealthItem {
@@ -455,6 +495,22 @@ mod tests {
         assert!(app.update(key(KeyCode::Char('z'))).is_empty());
         assert!(!app.is_dirty());
         assert!(!app.should_quit());
+    }
+
+    #[test]
+    fn ticks_and_new_models_ask_for_a_redraw() {
+        let mut app = App::new();
+        app.mark_drawn();
+        app.update(Msg::Tick);
+        assert!(app.is_dirty(), "ages in the status line move on");
+        app.mark_drawn();
+        app.update(Msg::ModelChanged(model_with_nodes(&["a"])));
+        assert!(app.is_dirty());
+        app.mark_drawn();
+        app.update(Msg::Paste("ignored for now".into()));
+        assert!(!app.is_dirty());
+        app.update(key(KeyCode::Char('j')));
+        assert!(app.is_dirty());
     }
 
     #[test]

@@ -9,6 +9,8 @@ pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 15;
 /// From this many columns the panes are laid out as a 2x2 grid.
 pub const WIDE_WIDTH: u16 = 120;
+/// Lists longer than this share space as if they had this many items.
+const LONG_LIST: usize = 10_000;
 /// The smallest pane: its borders and one row.
 const MIN_PANE_HEIGHT: u16 = 3;
 
@@ -40,11 +42,12 @@ pub fn screen_layout(area: Rect, counts: [usize; 4], notice: bool) -> ScreenLayo
         Constraint::Length(1),
     ])
     .areas(area);
-    let desired = counts.map(|c| u16::try_from(c).unwrap_or(u16::MAX).saturating_add(2));
+    // Capped so that sums stay in range; past the cap every list is simply "long".
+    let desired = counts.map(|c| c.min(LONG_LIST) as u16 + 2);
     let wide = area.width >= WIDE_WIDTH;
     let panes = if wide {
         let rows = [desired[0].max(desired[1]), desired[2].max(desired[3])];
-        let heights = if rows[0] + rows[1] <= body.height {
+        let heights = if rows[0].saturating_add(rows[1]) <= body.height {
             // Everything fits: share the height evenly, each row at least what it needs.
             let top = rows[0].max(body.height / 2).min(body.height - rows[1]);
             [top, body.height - top]
@@ -208,6 +211,11 @@ mod tests {
         let l = screen_layout(Rect::new(0, 0, 160, 45), [3, 6, 8, 200], false);
         assert_eq!(l.panes[0].height, 8);
         assert_eq!(l.panes[2].height, 36);
+        // Huge lists do not overflow the arithmetic.
+        let l = screen_layout(Rect::new(0, 0, 160, 45), [usize::MAX; 4], true);
+        assert_eq!(l.panes[0].height + l.panes[2].height, 43);
+        let l = screen_layout(Rect::new(0, 0, 80, 24), [usize::MAX; 4], false);
+        assert_eq!(l.panes.map(|p| p.height).iter().sum::<u16>(), 23);
     }
 
     #[test]

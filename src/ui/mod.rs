@@ -50,3 +50,36 @@ pub fn render_to_buffer(app: &App, model: &Model, width: u16, height: u16) -> Bu
     buffer.clone_from(frame.buffer);
     buffer
 }
+
+/// The text of a buffer, one string per row, without styles; a wide character appears
+/// once (the cell it hides is skipped): for golden screens and for asserting on what a
+/// user would read.
+pub fn buffer_lines(buffer: &Buffer) -> Vec<String> {
+    let area = buffer.area;
+    (area.top()..area.bottom())
+        .map(|y| {
+            let mut line = String::new();
+            let mut x = area.left();
+            while x < area.right() {
+                let symbol = buffer[(x, y)].symbol();
+                line.push_str(symbol);
+                x = x.saturating_add(u16::try_from(text::width(symbol).max(1)).unwrap_or(1));
+            }
+            line
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::text::Line;
+
+    #[test]
+    fn buffer_lines_show_wide_characters_once() {
+        let mut buf = Buffer::empty(Rect::new(0, 0, 8, 2));
+        buf.set_line(0, 0, &Line::raw("節點-a"), 8);
+        buf.set_line(0, 1, &Line::raw("ok"), 8);
+        assert_eq!(buffer_lines(&buf), vec!["節點-a  ", "ok      "]);
+    }
+}

@@ -3,7 +3,10 @@
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
+use std::sync::Arc;
+
 use ratatui::layout::{Alignment, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Widget};
 
@@ -31,6 +34,8 @@ pub fn draw_panes(frame: &mut Frame, app: &App, model: &Model, screen: &ScreenLa
     }
 }
 
+/// The focused pane has a double border (box drawing that even the Linux console's
+/// CP437 fonts have), so focus does not depend on colour.
 fn draw_pane(buf: &mut Buffer, area: Rect, app: &App, model: &Model, pane: Pane) {
     let theme = app.theme();
     let items = model.section(pane);
@@ -47,15 +52,12 @@ fn draw_pane(buf: &mut Buffer, area: Rect, app: &App, model: &Model, pane: Pane)
     };
     let mut block = Block::bordered()
         .border_type(if focused {
-            BorderType::Thick
+            BorderType::Double
         } else {
             BorderType::Plain
         })
         .border_style(if focused { theme.accent } else { theme.border })
-        .title(Line::from(vec![
-            Span::styled(format!("{} ({})", pane.title(), items.len()), title_style),
-            Span::raw(" "),
-        ]))
+        .title(Line::from(title_spans(app, model, pane, title_style)))
         .title(
             Line::from(Span::styled(format!(" {} ", pane.index() + 1), theme.muted))
                 .alignment(Alignment::Right),
@@ -102,6 +104,32 @@ fn draw_pane(buf: &mut Buffer, area: Rect, app: &App, model: &Model, pane: Pane)
         let line = item_line(item, &cols, highlight, theme);
         buf.set_line(row.x, row.y, &line, row.width);
     }
+}
+
+/// `Nodes (50) 1 crit 2 warn `: the exact title, the item count, and the problems (which
+/// may be below the visible rows). Problems are counted once per model by the app; for a
+/// model the app has not seen, the title has no problem counts.
+fn title_spans<'a>(app: &App, model: &Model, pane: Pane, title_style: Style) -> Vec<Span<'a>> {
+    let theme = app.theme();
+    let mut spans = vec![Span::styled(
+        format!("{} ({})", pane.title(), model.section(pane).len()),
+        title_style,
+    )];
+    if std::ptr::eq(Arc::as_ptr(app.model()), model) {
+        let p = app.problems(pane);
+        for (n, label, style) in [
+            (p.critical, "crit", theme.critical),
+            (p.warning, "warn", theme.warning),
+            (p.unknown, "unkn", theme.unknown),
+        ] {
+            if n > 0 {
+                spans.push(Span::raw(" "));
+                spans.push(Span::styled(format!("{n} {label}"), style));
+            }
+        }
+    }
+    spans.push(Span::raw(" "));
+    spans
 }
 
 /// Column widths of the visible rows of one pane.
@@ -173,7 +201,8 @@ fn item_line<'a>(
     } else {
         theme.text
     };
-    let reason_style = if item.severity == Severity::Ok {
+    // Muted text could vanish on the selection's background: the selected row uses text.
+    let reason_style = if item.severity == Severity::Ok && !highlight {
         theme.muted
     } else {
         theme.text

@@ -10,11 +10,12 @@ use crate::app::Detail;
 use crate::health::HealthItem;
 
 use super::layout::{MIN_HEIGHT, MIN_WIDTH};
-use super::text::{fit, width};
+use super::text::{clean, fit, pad, width};
 use super::theme::Theme;
 
-/// Width of the label column in the detail popup.
-const LABEL: usize = 10;
+/// Width of the label column in the detail popup: the widest label, within these bounds.
+const LABEL_MIN: usize = 10;
+const LABEL_MAX: usize = 20;
 
 /// Draws the too-small message centred on the whole screen.
 pub fn draw_too_small(frame: &mut Frame, theme: &Theme) {
@@ -47,24 +48,29 @@ fn wrapped_height(lines: &[Line], cols: u16) -> u16 {
     u16::try_from(rows).unwrap_or(u16::MAX)
 }
 
-/// A centred rectangle of at most `width` x `height` inside `area`, one cell margin kept.
+/// A centred rectangle of at most `width` x `height` inside `area`, with a margin of one
+/// column on each side.
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width.saturating_sub(2));
-    let h = height.min(area.height.saturating_sub(2));
+    let h = height.min(area.height);
     area.centered(Constraint::Length(w), Constraint::Length(h))
 }
 
-fn label_line<'a>(label: &str, value: Vec<Span<'a>>, theme: &Theme) -> Line<'a> {
-    let mut spans = vec![Span::styled(
-        format!("{:<LABEL$}", fit(label, LABEL - 1)),
-        theme.muted,
-    )];
+fn label_line<'a>(label: &str, label_w: usize, value: Vec<Span<'a>>, theme: &Theme) -> Line<'a> {
+    let mut spans = vec![Span::styled(pad(label, label_w - 1) + " ", theme.muted)];
     spans.extend(value);
     Line::from(spans)
 }
 
 /// The detail text of an item: object, severity, reason, details, playbooks.
 fn detail_lines<'a>(item: &'a HealthItem, gone: bool, theme: &Theme) -> Vec<Line<'a>> {
+    let label_w = item
+        .details
+        .iter()
+        .map(|(label, _)| width(label) + 1)
+        .max()
+        .unwrap_or(0)
+        .clamp(LABEL_MIN, LABEL_MAX);
     let mut lines = Vec::new();
     if gone {
         lines.push(Line::styled(
@@ -74,14 +80,16 @@ fn detail_lines<'a>(item: &'a HealthItem, gone: bool, theme: &Theme) -> Vec<Line
     }
     lines.push(label_line(
         "Object",
+        label_w,
         vec![Span::styled(
-            item.object.as_deref().unwrap_or("-"),
+            clean(item.object.as_deref().unwrap_or("-")),
             theme.text,
         )],
         theme,
     ));
     lines.push(label_line(
         "Severity",
+        label_w,
         vec![
             Span::styled(Theme::marker(item.severity), theme.severity(item.severity)),
             Span::raw(" "),
@@ -91,19 +99,22 @@ fn detail_lines<'a>(item: &'a HealthItem, gone: bool, theme: &Theme) -> Vec<Line
     ));
     lines.push(label_line(
         "Reason",
-        vec![Span::styled(item.reason.as_str(), theme.text)],
+        label_w,
+        vec![Span::styled(clean(&item.reason), theme.text)],
         theme,
     ));
     for (label, value) in &item.details {
         lines.push(label_line(
             label,
-            vec![Span::styled(value.as_str(), theme.text)],
+            label_w,
+            vec![Span::styled(clean(value), theme.text)],
             theme,
         ));
     }
     if item.playbooks.is_empty() {
         lines.push(label_line(
             "Playbooks",
+            label_w,
             vec![Span::styled("none", theme.muted)],
             theme,
         ));
@@ -111,7 +122,8 @@ fn detail_lines<'a>(item: &'a HealthItem, gone: bool, theme: &Theme) -> Vec<Line
     for (i, id) in item.playbooks.iter().enumerate() {
         lines.push(label_line(
             if i == 0 { "Playbooks" } else { "" },
-            vec![Span::styled(format!("→ {id}"), theme.accent)],
+            label_w,
+            vec![Span::styled(format!("→ {}", clean(id)), theme.accent)],
             theme,
         ));
     }
@@ -127,7 +139,7 @@ pub fn draw_detail(frame: &mut Frame, detail: &Detail, theme: &Theme) {
     let popup = centered(area, max_w, content_h.saturating_add(2));
     let title_w = usize::from(popup.width).saturating_sub(6);
     let block = Block::bordered()
-        .border_type(BorderType::Thick)
+        .border_type(BorderType::Double)
         .border_style(theme.accent)
         .title(Span::styled(
             format!(" {} ", fit(&detail.item.title, title_w)),
@@ -180,7 +192,7 @@ pub fn draw_help(frame: &mut Frame, theme: &Theme) {
         .collect();
     let popup = centered(frame.area(), 44, KEYS.len() as u16 + 2);
     let block = Block::bordered()
-        .border_type(BorderType::Thick)
+        .border_type(BorderType::Double)
         .border_style(theme.accent)
         .title(Span::styled(" Help ", theme.title))
         .title_bottom(Line::styled(" Esc close ", theme.muted).alignment(Alignment::Right));

@@ -87,16 +87,18 @@ pub fn draw_status(frame: &mut Frame, area: Rect, app: &App, model: &Model) {
         .set_line(area.x, area.y, &line, area.width);
 }
 
-/// Draws the notice line: the model's notice, else the app's.
+/// Draws the notice line: the model's notice and the app's.
 pub fn draw_notice(frame: &mut Frame, area: Rect, app: &App, model: &Model) {
-    let Some(text) = model.notice.as_deref().or(app.notice()) else {
-        return;
+    let text = match (model.notice.as_deref(), app.notice()) {
+        (Some(a), Some(b)) => format!("{a} · {b}"),
+        (Some(a), None) | (None, Some(a)) => a.to_string(),
+        (None, None) => return,
     };
     let theme = app.theme();
     let line = Line::from(vec![
         Span::styled(" ! ", theme.warning),
         Span::styled(
-            fit(text, usize::from(area.width).saturating_sub(3)).into_owned(),
+            fit(&text, usize::from(area.width).saturating_sub(3)).into_owned(),
             theme.warning,
         ),
     ]);

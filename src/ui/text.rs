@@ -51,6 +51,11 @@ pub fn fit(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `s` with control characters (newlines, tabs, escape sequences' ESC) as spaces.
+pub fn clean(s: &str) -> Cow<'_, str> {
+    fit(s, usize::MAX)
+}
+
 /// Fits a name or title, keeping what tells it apart: for `namespace/name` the namespace
 /// is cut first (`kube…/calico-node-x7k2p`), then dropped (`calico…x7k2p`); a title with
 /// spaces is cut at the end (`kube-scheduler le…`); a single word in the middle, keeping

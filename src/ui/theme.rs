@@ -61,11 +61,11 @@ impl Theme {
         }
     }
 
-    /// A fixed-width ASCII marker readable without colour (and in any terminal font).
+    /// A fixed-width ASCII text marker, readable without colour and in any terminal font.
     pub fn marker(severity: Severity) -> &'static str {
         match severity {
             Severity::Ok => "[ OK ]",
-            Severity::Unknown => "[ ?? ]",
+            Severity::Unknown => "[UNKN]",
             Severity::Warning => "[WARN]",
             Severity::Critical => "[CRIT]",
         }
