@@ -50,6 +50,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Run only the embedded API server on 127.0.0.1, for kubectl practice, tests and benchmarks.
     Serve(ServeArgs),
+    /// Capture the cluster state the health model and playbooks read into one snapshot file.
+    Snapshot(SnapshotArgs),
     /// List the embedded training scenarios.
     Scenarios(ScenariosArgs),
 }
@@ -99,6 +101,16 @@ pub struct CheckArgs {
     pub timeout: u64,
 }
 
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// The file to write (YAML, readable back with `--snapshot`); `-` for standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Capture an embedded scenario (served in-process) instead of a kubeconfig context.
+    #[arg(long, value_name = "ID")]
+    pub scenario: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum ReportFormat {
     Text,
@@ -146,6 +158,7 @@ fn run(cli: Cli) -> Result<i32> {
         Some(Command::Demo(args)) => demo(args),
         Some(Command::Check(args)) => check(args, &cli.global),
         Some(Command::Scenarios(args)) => list_scenarios(args),
+        Some(Command::Snapshot(args)) => snapshot(args, &cli.global),
         None => tui(
             SourceSpec::Context {
                 kubeconfig: cli.global.kubeconfig.clone(),
@@ -284,6 +297,47 @@ fn check(args: CheckArgs, global: &GlobalArgs) -> Result<i32> {
         ReportFormat::Markdown => print!("{}", report.to_markdown()),
     }
     Ok(report.exit_code())
+}
+
+fn snapshot(args: SnapshotArgs, global: &GlobalArgs) -> Result<i32> {
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let (conn, _server) = match &args.scenario {
+            Some(id) => {
+                let handle = source::serve_scenario(id).await?;
+                let kc = crate::cluster::client::parse_kubeconfig(&handle.kubeconfig)?;
+                (crate::cluster::client::connect(kc, None).await?, Some(handle))
+            }
+            None => {
+                let kc = crate::cluster::client::load_kubeconfig(global.kubeconfig.as_deref())?;
+                (crate::cluster::client::connect(kc, global.context.as_deref()).await?, None)
+            }
+        };
+        let (snap, report) = crate::cluster::capture::capture(&conn.client, &conn.context, &conn.server).await;
+        if report.objects == 0 {
+            for s in &report.skipped {
+                eprintln!("ktriage: {s}");
+            }
+            anyhow::bail!("nothing could be read from {}: no snapshot written", conn.server);
+        }
+        let yaml = snap.to_yaml();
+        if args.output.as_os_str() == "-" {
+            print!("{yaml}");
+        } else {
+            std::fs::write(&args.output, yaml)
+                .with_context(|| format!("writing {}", args.output.display()))?;
+            eprintln!(
+                "ktriage: wrote {} objects and {} logs to {}",
+                report.objects,
+                report.logs,
+                args.output.display()
+            );
+        }
+        for s in &report.skipped {
+            eprintln!("ktriage: not captured: {s}");
+        }
+        Ok(0)
+    })
 }
 
 fn demo(args: DemoArgs) -> Result<i32> {

@@ -1,6 +1,7 @@
 //! Talking to a cluster: kubeconfig loading, the kube client, watchers that decode straight
 //! into lean types and keep lean stores, and the classification of kube errors.
 
+pub mod capture;
 pub mod client;
 pub mod lean;
 pub mod state;

@@ -1,0 +1,164 @@
+//! `ktriage snapshot`: captures what the health model and the playbooks read from a live
+//! cluster into one snapshot — objects (lean: no managedFields, no last-applied annotation),
+//! control-plane and add-on logs, the apiserver's readiness answers — read-only, and never a
+//! Secret.
+
+use chrono::Utc;
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, LogParams};
+use kube::Client;
+use serde_json::Value;
+
+use super::state::strip;
+use crate::server::resources::RESOURCES;
+use crate::snapshot::{PodLog, RawResponse, Snapshot, SnapshotInfo};
+
+/// Namespaces whose pods' logs are captured (the components the playbooks read).
+const LOG_NAMESPACES: &[&str] = &["kube-system", "kube-flannel", "calico-system", "tigera-operator", "ingress-nginx"];
+/// Lines kept per log.
+const LOG_TAIL: i64 = 300;
+
+/// What could not be captured, for the user to know the snapshot is partial.
+#[derive(Debug, Default)]
+pub struct CaptureReport {
+    pub objects: usize,
+    pub logs: usize,
+    pub skipped: Vec<String>,
+}
+
+fn is_capturable(kind: &str) -> bool {
+    // Secrets are never read; Events of the events.k8s.io group duplicate core Events.
+    kind != "Secret"
+}
+
+/// Captures the cluster behind `client`.
+pub async fn capture(client: &Client, context: &str, server: &str) -> (Snapshot, CaptureReport) {
+    let mut snap = Snapshot::default();
+    let mut report = CaptureReport::default();
+    let version = client.apiserver_version().await.ok().map(|v| v.git_version);
+    for def in RESOURCES.iter().filter(|d| is_capturable(d.kind)) {
+        let ar = ApiResource {
+            group: def.group.to_string(),
+            version: def.version.to_string(),
+            api_version: def.api_version(),
+            kind: def.kind.to_string(),
+            plural: def.plural.to_string(),
+        };
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+        match api.list(&ListParams::default().limit(500)).await {
+            Ok(list) => {
+                let mut cont = list.metadata.continue_.clone();
+                push_items(&mut snap, &mut report, def.kind, &ar.api_version, list.items);
+                while let Some(token) = cont.filter(|c| !c.is_empty()) {
+                    match api.list(&ListParams::default().limit(500).continue_token(&token)).await {
+                        Ok(page) => {
+                            cont = page.metadata.continue_.clone();
+                            push_items(&mut snap, &mut report, def.kind, &ar.api_version, page.items);
+                        }
+                        Err(e) => {
+                            report.skipped.push(format!("{}: {e}", def.plural));
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(kube::Error::Api(s)) if s.code == 404 => {}
+            Err(e) => report.skipped.push(format!("{}: {e}", def.plural)),
+        }
+    }
+    capture_logs(client, &mut snap, &mut report).await;
+    for path in ["/readyz?verbose", "/livez?verbose"] {
+        if let Ok(req) = http::Request::get(path).body(Vec::new()) {
+            let (code, body) = match client.request_text(req).await {
+                Ok(body) => (200, body),
+                Err(kube::Error::Api(s)) => (s.code, s.message),
+                Err(e) => {
+                    report.skipped.push(format!("{path}: {e}"));
+                    continue;
+                }
+            };
+            snap.responses.push(RawResponse {
+                method: "GET".into(),
+                path: path.into(),
+                code,
+                body,
+            });
+        }
+    }
+    snap.info = Some(SnapshotInfo {
+        captured_at: Some(Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        context: Some(context.to_string()),
+        server: Some(server.to_string()),
+        version,
+    });
+    (snap, report)
+}
+
+fn push_items(snap: &mut Snapshot, report: &mut CaptureReport, kind: &str, api_version: &str, items: Vec<DynamicObject>) {
+    for item in items {
+        let Ok(mut v) = serde_json::to_value(&item) else {
+            continue;
+        };
+        if let Some(o) = v.as_object_mut() {
+            o.insert("apiVersion".into(), Value::String(api_version.to_string()));
+            o.insert("kind".into(), Value::String(kind.to_string()));
+        }
+        strip(&mut v);
+        snap.objects.push(v);
+        report.objects += 1;
+    }
+}
+
+async fn capture_logs(client: &Client, snap: &mut Snapshot, report: &mut CaptureReport) {
+    let pods: Vec<Value> = snap
+        .objects
+        .iter()
+        .filter(|o| o.get("kind").and_then(Value::as_str) == Some("Pod"))
+        .filter(|o| {
+            o.pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .is_some_and(|ns| LOG_NAMESPACES.contains(&ns))
+        })
+        .cloned()
+        .collect();
+    for pod in pods {
+        let ns = pod.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
+        let name = pod.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+        let pods_api: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), ns);
+        let statuses = pod
+            .pointer("/status/containerStatuses")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for cs in statuses {
+            let Some(container) = cs.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            let restarted = cs.get("restartCount").and_then(Value::as_i64).unwrap_or(0) > 0;
+            for previous in [false, true] {
+                if previous && !restarted {
+                    continue;
+                }
+                let params = LogParams {
+                    container: Some(container.to_string()),
+                    previous,
+                    tail_lines: Some(LOG_TAIL),
+                    ..Default::default()
+                };
+                match pods_api.logs(name, &params).await {
+                    Ok(text) => {
+                        snap.pod_logs.push(PodLog {
+                            namespace: ns.to_string(),
+                            pod: name.to_string(),
+                            container: Some(container.to_string()),
+                            previous,
+                            text,
+                        });
+                        report.logs += 1;
+                    }
+                    Err(kube::Error::Api(s)) if s.code == 400 && previous => {}
+                    Err(e) => report.skipped.push(format!("log {ns}/{name}/{container}: {e}")),
+                }
+            }
+        }
+    }
+}
