@@ -659,3 +659,20 @@ fn a_list_kind_without_item_sequence_is_an_ordinary_object() {
     assert_eq!(s.objects.len(), 1);
     assert_eq!(s.objects[0]["items"]["cidr"], "10.0.0.0/8");
 }
+
+#[test]
+fn merge_keys_are_resolved_but_a_quoted_merge_key_is_data() {
+    let text = "kind: ConfigMap\nmetadata: {name: a}\nbase: &b {x: 1, y: 2}\n\
+                data:\n  <<: *b\n  y: 3\n";
+    let s = Snapshot::parse_str(text, "merge.yaml").unwrap();
+    assert_eq!(s.objects[0]["data"], json!({"x": 1, "y": 3}));
+
+    let literal = Snapshot {
+        objects: vec![json!({"kind": "ConfigMap", "data": {"<<": "not a merge", "=": "yes"}})],
+        ..Default::default()
+    };
+    assert_eq!(
+        Snapshot::parse_str(&literal.to_yaml(), "w.yaml").unwrap(),
+        literal
+    );
+}

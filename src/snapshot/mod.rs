@@ -4,6 +4,7 @@
 //! snapshot's clock (the instant every time-based rule is judged at).
 
 mod dump;
+mod emit;
 mod evidence;
 mod parse;
 mod write;

@@ -70,8 +70,16 @@ impl<'f> Reader<'f> {
                 document: chunk.index,
                 line: chunk.content_line,
             };
-            let parsed = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&chunk.text)
-                .and_then(|mut v| v.apply_merge().map(|()| v));
+            // Merge keys (`<<: *defaults`) are resolved, but only where a plain `<<` key
+            // appears: a quoted '<<' key (as written by `to_yaml`) is data.
+            let has_merge_key = chunk.text.contains("<<:") || chunk.text.contains("<< :");
+            let parsed =
+                serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&chunk.text).and_then(|mut v| {
+                    if has_merge_key {
+                        v.apply_merge()?;
+                    }
+                    Ok(v)
+                });
             let yaml = match parsed {
                 Ok(v) => v,
                 Err(e) => {

@@ -1,23 +1,24 @@
 //! Writing a snapshot as multi-document YAML that [`Snapshot::parse_str`] reads back to an
 //! equal snapshot: `SnapshotInfo` first, then the Kubernetes objects, then the evidence.
-//! Multi-line texts (logs, journal lines) come out as YAML literal blocks where YAML allows.
+//! Multi-line texts (logs, journal lines) come out as YAML literal blocks where YAML allows
+//! (see [`emit`](super::emit)).
 
 use serde_json::{Map, Value};
 
-use super::{EVIDENCE_API_VERSION, Snapshot};
+use super::{EVIDENCE_API_VERSION, Snapshot, emit};
 
 pub(crate) fn to_yaml(snapshot: &Snapshot) -> String {
     let mut out = String::new();
     let mut push = |doc: &Doc| {
         out.push_str("---\n");
-        let written = match doc {
-            Doc::Object(v) => serde_yaml_ng::to_string(v),
-            Doc::Evidence(fields) => ordered(fields).and_then(|m| serde_yaml_ng::to_string(&m)),
-        };
-        match written {
-            Ok(text) => out.push_str(&text),
-            // Not reachable for JSON values; never lose the reason silently.
-            Err(e) => out.push_str(&format!("# could not write this document: {e}\n")),
+        match doc {
+            Doc::Object(v) => emit::document(&mut out, v),
+            Doc::Evidence(fields) => emit::mapping(
+                &mut out,
+                fields.0.iter().map(|(k, v)| (k.as_str(), v)),
+                0,
+                false,
+            ),
         }
     };
 
@@ -97,17 +98,6 @@ impl Fields {
     fn insert(&mut self, key: String, value: Value) {
         self.0.push((key, value));
     }
-}
-
-fn ordered(fields: &Fields) -> Result<serde_yaml_ng::Mapping, serde_yaml_ng::Error> {
-    let mut map = serde_yaml_ng::Mapping::new();
-    for (k, v) in &fields.0 {
-        map.insert(
-            serde_yaml_ng::Value::String(k.clone()),
-            serde_yaml_ng::to_value(v)?,
-        );
-    }
-    Ok(map)
 }
 
 fn evidence(kind: &str) -> Fields {
