@@ -61,6 +61,11 @@ impl Snapshot {
     /// the list), a bare sequence of objects, or a stream of JSON values such as the stdout
     /// of `kubectl cluster-info dump` with its `==== START logs for container ... ====`
     /// sections. JSON input (first character `{` or `[`) is read with serde_json.
+    ///
+    /// Evidence defaults: a `PodLog` without `metadata.namespace` is in `default`, `previous`
+    /// is false; a `NodeLog` without `unit` has an empty one; a `Response` without `method`
+    /// is a GET, without `body` an empty body, and an object `body` is kept as its JSON text.
+    /// Fields of evidence documents beyond the documented ones are not kept.
     pub fn parse_str(text: &str, file: &str) -> Result<Snapshot, SnapshotError> {
         parse::parse(text, file)
     }
