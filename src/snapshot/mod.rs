@@ -91,6 +91,19 @@ impl Snapshot {
         write::to_yaml(self)
     }
 
+    /// Writes [`Snapshot::to_yaml`] to a file.
+    pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
+        std::fs::write(path, self.to_yaml()).map_err(|source| SnapshotError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// True when the snapshot holds nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self == &Snapshot::default()
+    }
+
     /// The instant time-based rules are judged at: `SnapshotInfo.capturedAt`, else the newest
     /// timestamp found anywhere in the snapshot, else `None` (the caller then uses its own
     /// clock, which only happens for a snapshot without a single timestamp).
