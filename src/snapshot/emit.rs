@@ -92,13 +92,35 @@ fn leaf(out: &mut String, value: &Value, block_indent: usize) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::Number(n) => out.push_str(&number(n)),
         Value::String(s) => scalar_string(out, s, Some(block_indent)),
         Value::Array(_) => out.push_str("[]"),
         Value::Object(_) => out.push_str("{}"),
     }
     if !out.ends_with('\n') {
         out.push('\n');
+    }
+}
+
+/// serde_json writes `1e300`; YAML 1.1 readers want a dot and a signed exponent
+/// (`1.0e+300`), which YAML 1.2 reads too.
+fn number(n: &serde_json::Number) -> String {
+    let text = n.to_string();
+    match text.split_once(['e', 'E']) {
+        Some((mantissa, exp)) if n.is_f64() => {
+            let mantissa = if mantissa.contains('.') {
+                mantissa.to_string()
+            } else {
+                format!("{mantissa}.0")
+            };
+            let exp = if exp.starts_with(['-', '+']) {
+                exp.to_string()
+            } else {
+                format!("+{exp}")
+            };
+            format!("{mantissa}e{exp}")
+        }
+        _ => text,
     }
 }
 
@@ -385,6 +407,14 @@ mod tests {
         let v = json!({"n": [u64::MAX, i64::MIN, -5, 0, 1e300, 0.1, -0.0, 1.5e-7],
                        "b": [true, false, null], "e": [[], {}], "deep": [[[1]]]});
         assert_eq!(read(&write(&v)), v);
+    }
+
+    #[test]
+    fn exponents_are_written_for_yaml_1_1() {
+        assert_eq!(
+            write(&json!({"a": 1e300, "b": 1.5e-7})),
+            "a: 1.0e+300\nb: 1.5e-7\n"
+        );
     }
 
     #[test]
