@@ -58,7 +58,7 @@ pub(crate) fn to_yaml(snapshot: &Snapshot) -> String {
         doc.insert("method".into(), Value::String(response.method.clone()));
         doc.insert("path".into(), Value::String(response.path.clone()));
         doc.insert("code".into(), Value::from(response.code));
-        doc.insert("body".into(), Value::String(response.body.clone()));
+        doc.insert("body".into(), body(&response.body));
         push(&Doc::Evidence(doc));
     }
     for connection in &snapshot.connections {
@@ -97,6 +97,15 @@ struct Fields(Vec<(String, Value)>);
 impl Fields {
     fn insert(&mut self, key: String, value: Value) {
         self.0.push((key, value));
+    }
+}
+
+/// A body that was read from a YAML/JSON object is written back as that object (readable,
+/// and it reads back to the same text); any other body as text.
+fn body(text: &str) -> Value {
+    match serde_json::from_str::<Value>(text) {
+        Ok(v @ (Value::Object(_) | Value::Array(_))) if v.to_string() == text => v,
+        _ => Value::String(text.to_string()),
     }
 }
 
