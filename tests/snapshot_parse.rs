@@ -574,7 +574,10 @@ fn to_yaml_is_readable() {
     assert!(text.contains("  I0115 09:40:01.118811"));
     assert!(text.contains("unit: 'true'") || text.contains("unit: \"true\""));
     // A JSON body read from an object is written back as YAML.
-    assert!(text.contains("body:\n  apiVersion: v1\n  code: 403\n"), "{text}");
+    assert!(
+        text.contains("body:\n  apiVersion: v1\n  code: 403\n"),
+        "{text}"
+    );
     assert!(
         text.contains("resourceVersion: '48213'") || text.contains("resourceVersion: \"48213\"")
     );
