@@ -104,7 +104,11 @@ impl Fields {
 /// and it reads back to the same text); any other body as text.
 fn body(text: &str) -> Value {
     match serde_json::from_str::<Value>(text) {
-        Ok(v @ (Value::Object(_) | Value::Array(_))) if v.to_string() == text => v,
+        Ok(v @ (Value::Object(_) | Value::Array(_)))
+            if serde_json::to_string(&v).is_ok_and(|t| t == text) =>
+        {
+            v
+        }
         _ => Value::String(text.to_string()),
     }
 }
