@@ -72,14 +72,7 @@ fn sequence(out: &mut String, items: &[Value], indent: usize, inline_first: bool
         }
         out.push_str("- ");
         match item {
-            Value::Object(m) if !m.is_empty() => {
-                mapping(
-                    out,
-                    m.iter().map(|(k, v)| (k.as_str(), v)),
-                    indent + 2,
-                    true,
-                );
-            }
+            Value::Object(m) if !m.is_empty() => object(out, m, indent + 2, true),
             Value::Array(a) if !a.is_empty() => sequence(out, a, indent + 2, true),
             other => leaf(out, other, indent + 2),
         }
