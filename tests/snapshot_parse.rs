@@ -573,6 +573,11 @@ fn to_yaml_is_readable() {
     assert!(text.contains("text: |"), "no literal block");
     assert!(text.contains("  I0115 09:40:01.118811"));
     assert!(text.contains("unit: 'true'") || text.contains("unit: \"true\""));
+    // A JSON body read from an object is written back as YAML.
+    assert!(
+        text.contains("body:\n  apiVersion: v1\n  code: 403\n"),
+        "{text}"
+    );
     assert!(
         text.contains("resourceVersion: '48213'") || text.contains("resourceVersion: \"48213\"")
     );
@@ -581,7 +586,20 @@ fn to_yaml_is_readable() {
 #[test]
 fn empty_snapshot_round_trips() {
     let s = Snapshot::default();
+    assert!(s.is_empty());
     assert_eq!(Snapshot::parse_str(&s.to_yaml(), "e").unwrap(), s);
+}
+
+#[test]
+fn save_then_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("incident.yaml");
+    let s = rich_snapshot();
+    s.save(&path).unwrap();
+    assert_eq!(Snapshot::load(&path).unwrap(), s);
+    assert!(!s.is_empty());
+    let err = s.save(&dir.path().join("missing/dir/x.yaml")).unwrap_err();
+    assert!(matches!(err, SnapshotError::Io { .. }), "{err}");
 }
 
 // ------------------------------------------------------------------ helpers
@@ -658,4 +676,67 @@ fn a_list_kind_without_item_sequence_is_an_ordinary_object() {
     .unwrap();
     assert_eq!(s.objects.len(), 1);
     assert_eq!(s.objects[0]["items"]["cidr"], "10.0.0.0/8");
+}
+
+#[test]
+fn merge_keys_are_resolved_but_a_quoted_merge_key_is_data() {
+    let text = "kind: ConfigMap\nmetadata: {name: a}\nbase: &b {x: 1, y: 2}\n\
+                data:\n  <<: *b\n  y: 3\n";
+    let s = Snapshot::parse_str(text, "merge.yaml").unwrap();
+    assert_eq!(s.objects[0]["data"], json!({"x": 1, "y": 3}));
+
+    let literal = Snapshot {
+        objects: vec![json!({"kind": "ConfigMap", "data": {"<<": "not a merge", "=": "yes"}})],
+        ..Default::default()
+    };
+    assert_eq!(
+        Snapshot::parse_str(&literal.to_yaml(), "w.yaml").unwrap(),
+        literal
+    );
+}
+
+#[test]
+fn windows_line_endings_read_the_same() {
+    let text = std::fs::read_to_string(fixture("evidence.yaml")).unwrap();
+    let crlf = text.replace('\n', "\r\n");
+    assert_eq!(
+        Snapshot::parse_str(&crlf, "crlf.yaml").unwrap(),
+        Snapshot::parse_str(&text, "lf.yaml").unwrap()
+    );
+    let bad = std::fs::read_to_string(fixture("malformed/bad-indent.yaml"))
+        .unwrap()
+        .replace('\n', "\r\n");
+    let err = Snapshot::parse_str(&bad, "bad.yaml").unwrap_err();
+    assert_eq!(malformed(&err).2, 27);
+}
+
+/// Every truncation and many one-byte mutations of the fixtures: no panic, and whatever
+/// parses also survives a round trip through `to_yaml`.
+#[test]
+fn mutated_fixtures_never_panic_and_round_trip() {
+    for (name, step) in [("evidence.yaml", 3), ("list.yaml", 3), ("pods.json", 41)] {
+        let text = std::fs::read_to_string(fixture(name)).unwrap();
+        let mut n = 0;
+        for cut in (0..text.len()).step_by(step) {
+            if !text.is_char_boundary(cut) {
+                continue;
+            }
+            let _ = Snapshot::parse_str(&text[..cut], "t");
+            let mut flipped = text.clone().into_bytes();
+            let m: &[u8] = b"-:{}[]\n #|>'\"\t&*!%@`";
+            flipped[cut] = m[cut % m.len()];
+            if let Ok(t) = String::from_utf8(flipped)
+                && let Ok(s) = Snapshot::parse_str(&t, "t")
+            {
+                let back = Snapshot::parse_str(&s.to_yaml(), "w")
+                    .unwrap_or_else(|e| panic!("{e}\n{}", s.to_yaml()));
+                assert!(
+                    back == s,
+                    "round trip differs for mutation at {cut} of {name}"
+                );
+                n += 1;
+            }
+        }
+        assert!(n > 10, "{name}: only {n} mutants parsed");
+    }
 }

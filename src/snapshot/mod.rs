@@ -4,6 +4,7 @@
 //! snapshot's clock (the instant every time-based rule is judged at).
 
 mod dump;
+mod emit;
 mod evidence;
 mod parse;
 mod write;
@@ -60,6 +61,11 @@ impl Snapshot {
     /// the list), a bare sequence of objects, or a stream of JSON values such as the stdout
     /// of `kubectl cluster-info dump` with its `==== START logs for container ... ====`
     /// sections. JSON input (first character `{` or `[`) is read with serde_json.
+    ///
+    /// Evidence defaults: a `PodLog` without `metadata.namespace` is in `default`, `previous`
+    /// is false; a `NodeLog` without `unit` has an empty one; a `Response` without `method`
+    /// is a GET, without `body` an empty body, and an object `body` is kept as its JSON text.
+    /// Fields of evidence documents beyond the documented ones are not kept.
     pub fn parse_str(text: &str, file: &str) -> Result<Snapshot, SnapshotError> {
         parse::parse(text, file)
     }
@@ -83,6 +89,19 @@ impl Snapshot {
     /// Multi-document YAML that [`Snapshot::parse_str`] reads back to an equal snapshot.
     pub fn to_yaml(&self) -> String {
         write::to_yaml(self)
+    }
+
+    /// Writes [`Snapshot::to_yaml`] to a file.
+    pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
+        std::fs::write(path, self.to_yaml()).map_err(|source| SnapshotError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// True when the snapshot holds nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self == &Snapshot::default()
     }
 
     /// The instant time-based rules are judged at: `SnapshotInfo.capturedAt`, else the newest

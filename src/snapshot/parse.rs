@@ -70,8 +70,16 @@ impl<'f> Reader<'f> {
                 document: chunk.index,
                 line: chunk.content_line,
             };
-            let parsed = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&chunk.text)
-                .and_then(|mut v| v.apply_merge().map(|()| v));
+            // Merge keys (`<<: *defaults`) are resolved, but only where a plain `<<` key
+            // appears: a quoted '<<' key (as written by `to_yaml`) is data.
+            let has_merge_key = chunk.text.contains("<<:") || chunk.text.contains("<< :");
+            let parsed =
+                serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&chunk.text).and_then(|mut v| {
+                    if has_merge_key {
+                        v.apply_merge()?;
+                    }
+                    Ok(v)
+                });
             let yaml = match parsed {
                 Ok(v) => v,
                 Err(e) => {
@@ -576,7 +584,8 @@ fn read_log_section(text: &str) -> (Vec<PodLog>, usize) {
     let body_start = (header_end + 1).min(text.len());
     let end_marker = format!("{LOG_END}{}", header.trim_end());
     let body = &text[body_start..];
-    let (log_text, consumed) = match find_line(body, &end_marker) {
+    // kubectl writes the END line right after the log, which need not end with a newline.
+    let (log_text, consumed) = match body.find(&end_marker) {
         Some(i) => {
             let after = body[i..]
                 .find('\n')
@@ -676,6 +685,20 @@ mod tests {
             shift_line_numbers("bad at line 3 column 4, while x at line 1 column 1", 10),
             "bad at line 13 column 4, while x at line 11 column 1"
         );
+    }
+
+    #[test]
+    fn log_sections_split_even_without_final_newline() {
+        let text = "==== START logs for container a of pod ns/p ====\n\
+                    no newline at end==== END logs for container a of pod ns/p ====\n\
+                    ==== START logs for container b of pod ns/p ====\n\
+                    b1\n==== END logs for container b of pod ns/p ====\n";
+        let logs = pod_logs_file(text, "ns", "p");
+        let got: Vec<(Option<&str>, &str)> = logs
+            .iter()
+            .map(|l| (l.container.as_deref(), l.text.as_str()))
+            .collect();
+        assert_eq!(got, [(Some("a"), "no newline at end"), (Some("b"), "b1\n")]);
     }
 
     #[test]

@@ -1,23 +1,24 @@
 //! Writing a snapshot as multi-document YAML that [`Snapshot::parse_str`] reads back to an
 //! equal snapshot: `SnapshotInfo` first, then the Kubernetes objects, then the evidence.
-//! Multi-line texts (logs, journal lines) come out as YAML literal blocks where YAML allows.
+//! Multi-line texts (logs, journal lines) come out as YAML literal blocks where YAML allows
+//! (see [`emit`](super::emit)).
 
 use serde_json::{Map, Value};
 
-use super::{EVIDENCE_API_VERSION, Snapshot};
+use super::{EVIDENCE_API_VERSION, Snapshot, emit};
 
 pub(crate) fn to_yaml(snapshot: &Snapshot) -> String {
     let mut out = String::new();
     let mut push = |doc: &Doc| {
         out.push_str("---\n");
-        let written = match doc {
-            Doc::Object(v) => serde_yaml_ng::to_string(v),
-            Doc::Evidence(fields) => ordered(fields).and_then(|m| serde_yaml_ng::to_string(&m)),
-        };
-        match written {
-            Ok(text) => out.push_str(&text),
-            // Not reachable for JSON values; never lose the reason silently.
-            Err(e) => out.push_str(&format!("# could not write this document: {e}\n")),
+        match doc {
+            Doc::Object(v) => emit::document(&mut out, v),
+            Doc::Evidence(fields) => emit::mapping(
+                &mut out,
+                fields.0.iter().map(|(k, v)| (k.as_str(), v)),
+                0,
+                false,
+            ),
         }
     };
 
@@ -57,7 +58,7 @@ pub(crate) fn to_yaml(snapshot: &Snapshot) -> String {
         doc.insert("method".into(), Value::String(response.method.clone()));
         doc.insert("path".into(), Value::String(response.path.clone()));
         doc.insert("code".into(), Value::from(response.code));
-        doc.insert("body".into(), Value::String(response.body.clone()));
+        doc.insert("body".into(), body(&response.body));
         push(&Doc::Evidence(doc));
     }
     for connection in &snapshot.connections {
@@ -99,15 +100,17 @@ impl Fields {
     }
 }
 
-fn ordered(fields: &Fields) -> Result<serde_yaml_ng::Mapping, serde_yaml_ng::Error> {
-    let mut map = serde_yaml_ng::Mapping::new();
-    for (k, v) in &fields.0 {
-        map.insert(
-            serde_yaml_ng::Value::String(k.clone()),
-            serde_yaml_ng::to_value(v)?,
-        );
+/// A body that was read from a YAML/JSON object is written back as that object (readable,
+/// and it reads back to the same text); any other body as text.
+fn body(text: &str) -> Value {
+    match serde_json::from_str::<Value>(text) {
+        Ok(v @ (Value::Object(_) | Value::Array(_)))
+            if serde_json::to_string(&v).is_ok_and(|t| t == text) =>
+        {
+            v
+        }
+        _ => Value::String(text.to_string()),
     }
-    Ok(map)
 }
 
 fn evidence(kind: &str) -> Fields {
