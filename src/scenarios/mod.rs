@@ -5,6 +5,9 @@
 
 pub mod builder;
 mod healthy;
+mod node_notready_demo;
+#[cfg(test)]
+mod tests;
 
 use std::time::Duration;
 
@@ -67,9 +70,17 @@ impl ObjRef {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     /// Set the value at `path`.
-    Set { target: ObjRef, path: String, value: Value },
+    Set {
+        target: ObjRef,
+        path: String,
+        value: Value,
+    },
     /// Add `by` to the integer at `path` (a growing restartCount).
-    Increment { target: ObjRef, path: String, by: i64 },
+    Increment {
+        target: ObjRef,
+        path: String,
+        by: i64,
+    },
     /// Set the value at `path` to the server's current time, RFC 3339 (lease renewTime uses
     /// microseconds, like the real API server).
     Now { target: ObjRef, path: String },
@@ -124,7 +135,11 @@ pub struct Fault {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaultKind {
     /// Answer with this status code and a Status body carrying the message.
-    Status { code: u16, reason: String, message: String },
+    Status {
+        code: u16,
+        reason: String,
+        message: String,
+    },
     /// 429 Too Many Requests with Retry-After seconds.
     TooManyRequests { retry_after_secs: u32 },
     /// 410 Gone "too old resource version" for watches.
@@ -135,12 +150,28 @@ pub enum FaultKind {
     Drop,
 }
 
+type Constructor = fn() -> Scenario;
+
+/// The embedded scenarios' ids and constructors, healthy first.
+const SCENARIOS: &[(&str, Constructor)] = &[
+    ("healthy", healthy::scenario),
+    ("node-notready-demo", node_notready_demo::scenario),
+];
+
 /// Every embedded scenario, healthy first.
 pub fn registry() -> Vec<Scenario> {
-    vec![healthy::scenario()]
+    SCENARIOS.iter().map(|(_, build)| build()).collect()
+}
+
+/// The ids of the embedded scenarios, without building them.
+pub fn ids() -> Vec<&'static str> {
+    SCENARIOS.iter().map(|(id, _)| *id).collect()
 }
 
 /// Looks a scenario up by id.
 pub fn find(id: &str) -> Option<Scenario> {
-    registry().into_iter().find(|s| s.id == id)
+    SCENARIOS
+        .iter()
+        .find(|(sid, _)| *sid == id)
+        .map(|(_, build)| build())
 }
