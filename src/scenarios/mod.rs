@@ -5,6 +5,9 @@
 
 pub mod builder;
 mod healthy;
+mod node_notready_demo;
+#[cfg(test)]
+mod tests;
 
 use std::time::Duration;
 
@@ -147,12 +150,28 @@ pub enum FaultKind {
     Drop,
 }
 
+type Constructor = fn() -> Scenario;
+
+/// The embedded scenarios' ids and constructors, healthy first.
+const SCENARIOS: &[(&str, Constructor)] = &[
+    ("healthy", healthy::scenario),
+    ("node-notready-demo", node_notready_demo::scenario),
+];
+
 /// Every embedded scenario, healthy first.
 pub fn registry() -> Vec<Scenario> {
-    vec![healthy::scenario()]
+    SCENARIOS.iter().map(|(_, build)| build()).collect()
+}
+
+/// The ids of the embedded scenarios, without building them.
+pub fn ids() -> Vec<&'static str> {
+    SCENARIOS.iter().map(|(id, _)| *id).collect()
 }
 
 /// Looks a scenario up by id.
 pub fn find(id: &str) -> Option<Scenario> {
-    registry().into_iter().find(|s| s.id == id)
+    SCENARIOS
+        .iter()
+        .find(|(sid, _)| *sid == id)
+        .map(|(_, build)| build())
 }

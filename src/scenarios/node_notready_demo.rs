@@ -1,0 +1,146 @@
+//! `node-notready-demo`: the healthy cluster, where worker-2's kubelet stops at the start
+//! (its node lease is no longer renewed), the node lifecycle controller marks it NotReady at
+//! +20 s, and a checkout pod's restartCount grows every 15 s. Tests of the server use it to
+//! prove that timeline changes arrive as watch events.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::builder::{ClusterBuilder, Terminated};
+use super::{Change, ObjRef, Scenario, ServerBehavior};
+
+/// The node that goes NotReady.
+pub const NODE: &str = "worker-2";
+
+pub fn scenario() -> Scenario {
+    let mut c = ClusterBuilder::kubeadm().build();
+    let node = ObjRef::new("Node", None, NODE);
+    let lease = ObjRef::new("Lease", Some("kube-node-lease"), NODE);
+    // The kubelet died 25 s before the epoch: no renewals, no status heartbeats.
+    if let Some(l) = c.find_mut("Lease", Some("kube-node-lease"), NODE) {
+        l["spec"]["renewTime"] = json!(super::builder::ago_micros(25_113_402));
+    }
+    c.stop_renewing(&lease, Duration::ZERO);
+    c.stop_renewing(&node, Duration::ZERO);
+    // +20 s: grace period (40 s) exceeded; the node lifecycle controller takes over.
+    let at = Duration::from_secs(20);
+    for t in ["MemoryPressure", "DiskPressure", "PIDPressure", "Ready"] {
+        let base = format!("/status/conditions/[type={t}]");
+        c.at(
+            at,
+            Change::Set {
+                target: node.clone(),
+                path: format!("{base}/status"),
+                value: json!("Unknown"),
+            },
+        );
+        c.at(
+            at,
+            Change::Set {
+                target: node.clone(),
+                path: format!("{base}/reason"),
+                value: json!("NodeStatusUnknown"),
+            },
+        );
+        c.at(
+            at,
+            Change::Set {
+                target: node.clone(),
+                path: format!("{base}/message"),
+                value: json!("Kubelet stopped posting node status."),
+            },
+        );
+        c.at(
+            at,
+            Change::Now {
+                target: node.clone(),
+                path: format!("{base}/lastTransitionTime"),
+            },
+        );
+    }
+    c.at(
+        at,
+        Change::Merge {
+            target: node.clone(),
+            patch: json!({"spec": {"taints": [
+                {"effect": "NoSchedule", "key": "node.kubernetes.io/unreachable"},
+                {"effect": "NoExecute", "key": "node.kubernetes.io/unreachable"},
+            ]}}),
+        },
+    );
+    c.at(
+        at,
+        Change::Now {
+            target: node.clone(),
+            path: "/spec/taints/[effect=NoExecute]/timeAdded".into(),
+        },
+    );
+    c.at(
+        at,
+        Change::Create {
+            object: json!({
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": {"name": format!("{NODE}.node-not-ready"), "namespace": "default"},
+                "involvedObject": {"apiVersion": "v1", "kind": "Node", "name": NODE, "uid": c.find("Node", None, NODE).map(|n| n["metadata"]["uid"].clone()).unwrap_or_default()},
+                "reason": "NodeNotReady",
+                "message": format!("Node {NODE} status is now: NodeNotReady"),
+                "source": {"component": "node-controller"},
+                "reportingComponent": "node-controller",
+                "reportingInstance": "",
+                "type": "Normal",
+                "count": 1,
+            }),
+        },
+    );
+    // A checkout pod on worker-1 crash-loops.
+    let pod = c.pods_named("shop", "checkout-").into_iter().find(|p| {
+        c.find("Pod", Some("shop"), p)
+            .is_some_and(|o| o["spec"]["nodeName"] != NODE)
+    });
+    if let Some(pod) = pod {
+        c.set_restarts(
+            "shop",
+            &pod,
+            "checkout",
+            1,
+            Terminated {
+                reason: "Error".into(),
+                exit_code: 1,
+                started_ago: 40,
+                finished_ago: 16,
+            },
+        );
+        let target = ObjRef::new("Pod", Some("shop"), &pod);
+        let path = "/status/containerStatuses/[name=checkout]/restartCount".to_string();
+        c.every(
+            Duration::from_secs(15),
+            Duration::from_secs(15),
+            Change::Increment {
+                target: target.clone(),
+                path,
+                by: 1,
+            },
+        );
+        c.every(
+            Duration::from_secs(15),
+            Duration::from_secs(15),
+            Change::Now {
+                target,
+                path: "/status/containerStatuses/[name=checkout]/lastState/terminated/finishedAt"
+                    .into(),
+            },
+        );
+    }
+    let (snapshot, timeline) = c.into_parts();
+    Scenario {
+        id: "node-notready-demo",
+        title: "Demo: a worker goes NotReady",
+        summary: "The healthy cluster, but worker-2's kubelet stops: its lease goes stale, the node turns NotReady at +20 s, and a checkout pod restarts every 15 s.",
+        playbook: None,
+        snapshot,
+        timeline,
+        behavior: ServerBehavior::default(),
+    }
+}
