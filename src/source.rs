@@ -111,7 +111,7 @@ pub async fn judge_once(spec: &SourceSpec, settle: Duration) -> Result<Judged> {
             name: path.display().to_string(),
             server: snap.info.as_ref().and_then(|i| i.server.clone()),
             version: state.server_version.clone(),
-            judged_at: now.to_rfc3339(),
+            judged_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             problems: skipped_problem(state.skipped),
         };
         return Ok(Judged {
@@ -154,7 +154,7 @@ pub async fn judge_once(spec: &SourceSpec, settle: Duration) -> Result<Judged> {
         name,
         server: Some(live.server_url.clone()),
         version: state.server_version.clone(),
-        judged_at: now.to_rfc3339(),
+        judged_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         problems,
     };
     Ok(Judged {

@@ -431,7 +431,9 @@ impl Pod {
     /// container that is terminated now, `state.terminated`. Returns the container too.
     pub fn last_termination(&self) -> Option<(&ContainerStatus, &StateTerminated)> {
         let mut best: Option<(&ContainerStatus, &StateTerminated)> = None;
-        for c in self.all_container_statuses() {
+        // Only containers that restarted: an init container that Completed, or a Job's
+        // container that exited 0 once, did not restart.
+        for c in self.all_container_statuses().filter(|c| c.restart_count > 0) {
             for t in [
                 c.last_state.terminated.as_ref(),
                 c.state.terminated.as_ref(),
@@ -972,6 +974,18 @@ pub mod de {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn completed_init_containers_are_not_restarts() {
+        let p: Pod = serde_json::from_value(json!({"status": {
+            "initContainerStatuses": [{"name": "install-cni", "restartCount": 0,
+                "state": {"terminated": {"exitCode": 0, "reason": "Completed",
+                                          "finishedAt": "2026-01-15T09:59:00Z"}}}],
+            "containerStatuses": [{"name": "calico-node", "restartCount": 0,
+                "state": {"running": {"startedAt": "2026-01-15T09:59:01Z"}}}]}}))
+        .unwrap();
+        assert!(p.last_termination().is_none());
+    }
 
     #[test]
     fn pod_decodes_fields_the_model_reads_and_drops_the_rest() {
