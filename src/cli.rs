@@ -306,19 +306,29 @@ fn snapshot(args: SnapshotArgs, global: &GlobalArgs) -> Result<i32> {
             Some(id) => {
                 let handle = source::serve_scenario(id).await?;
                 let kc = crate::cluster::client::parse_kubeconfig(&handle.kubeconfig)?;
-                (crate::cluster::client::connect(kc, None).await?, Some(handle))
+                (
+                    crate::cluster::client::connect(kc, None).await?,
+                    Some(handle),
+                )
             }
             None => {
                 let kc = crate::cluster::client::load_kubeconfig(global.kubeconfig.as_deref())?;
-                (crate::cluster::client::connect(kc, global.context.as_deref()).await?, None)
+                (
+                    crate::cluster::client::connect(kc, global.context.as_deref()).await?,
+                    None,
+                )
             }
         };
-        let (snap, report) = crate::cluster::capture::capture(&conn.client, &conn.context, &conn.server).await;
+        let (snap, report) =
+            crate::cluster::capture::capture(&conn.client, &conn.context, &conn.server).await;
         if report.objects == 0 {
             for s in &report.skipped {
                 eprintln!("ktriage: {s}");
             }
-            anyhow::bail!("nothing could be read from {}: no snapshot written", conn.server);
+            anyhow::bail!(
+                "nothing could be read from {}: no snapshot written",
+                conn.server
+            );
         }
         let yaml = snap.to_yaml();
         if args.output.as_os_str() == "-" {

@@ -4,8 +4,8 @@
 //! Secret.
 
 use chrono::Utc;
-use kube::api::{Api, ApiResource, DynamicObject, ListParams, LogParams};
 use kube::Client;
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, LogParams};
 use serde_json::Value;
 
 use super::state::strip;
@@ -13,7 +13,13 @@ use crate::server::resources::RESOURCES;
 use crate::snapshot::{PodLog, RawResponse, Snapshot, SnapshotInfo};
 
 /// Namespaces whose pods' logs are captured (the components the playbooks read).
-const LOG_NAMESPACES: &[&str] = &["kube-system", "kube-flannel", "calico-system", "tigera-operator", "ingress-nginx"];
+const LOG_NAMESPACES: &[&str] = &[
+    "kube-system",
+    "kube-flannel",
+    "calico-system",
+    "tigera-operator",
+    "ingress-nginx",
+];
 /// Lines kept per log.
 const LOG_TAIL: i64 = 300;
 
@@ -47,12 +53,27 @@ pub async fn capture(client: &Client, context: &str, server: &str) -> (Snapshot,
         match api.list(&ListParams::default().limit(500)).await {
             Ok(list) => {
                 let mut cont = list.metadata.continue_.clone();
-                push_items(&mut snap, &mut report, def.kind, &ar.api_version, list.items);
+                push_items(
+                    &mut snap,
+                    &mut report,
+                    def.kind,
+                    &ar.api_version,
+                    list.items,
+                );
                 while let Some(token) = cont.filter(|c| !c.is_empty()) {
-                    match api.list(&ListParams::default().limit(500).continue_token(&token)).await {
+                    match api
+                        .list(&ListParams::default().limit(500).continue_token(&token))
+                        .await
+                    {
                         Ok(page) => {
                             cont = page.metadata.continue_.clone();
-                            push_items(&mut snap, &mut report, def.kind, &ar.api_version, page.items);
+                            push_items(
+                                &mut snap,
+                                &mut report,
+                                def.kind,
+                                &ar.api_version,
+                                page.items,
+                            );
                         }
                         Err(e) => {
                             report.skipped.push(format!("{}: {e}", def.plural));
@@ -93,7 +114,13 @@ pub async fn capture(client: &Client, context: &str, server: &str) -> (Snapshot,
     (snap, report)
 }
 
-fn push_items(snap: &mut Snapshot, report: &mut CaptureReport, kind: &str, api_version: &str, items: Vec<DynamicObject>) {
+fn push_items(
+    snap: &mut Snapshot,
+    report: &mut CaptureReport,
+    kind: &str,
+    api_version: &str,
+    items: Vec<DynamicObject>,
+) {
     for item in items {
         let Ok(mut v) = serde_json::to_value(&item) else {
             continue;
@@ -121,8 +148,14 @@ async fn capture_logs(client: &Client, snap: &mut Snapshot, report: &mut Capture
         .cloned()
         .collect();
     for pod in pods {
-        let ns = pod.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
-        let name = pod.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+        let ns = pod
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let name = pod
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let pods_api: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), ns);
         let statuses = pod
             .pointer("/status/containerStatuses")
@@ -156,7 +189,9 @@ async fn capture_logs(client: &Client, snap: &mut Snapshot, report: &mut Capture
                         report.logs += 1;
                     }
                     Err(kube::Error::Api(s)) if s.code == 400 && previous => {}
-                    Err(e) => report.skipped.push(format!("log {ns}/{name}/{container}: {e}")),
+                    Err(e) => report
+                        .skipped
+                        .push(format!("log {ns}/{name}/{container}: {e}")),
                 }
             }
         }

@@ -433,7 +433,10 @@ impl Pod {
         let mut best: Option<(&ContainerStatus, &StateTerminated)> = None;
         // Only containers that restarted: an init container that Completed, or a Job's
         // container that exited 0 once, did not restart.
-        for c in self.all_container_statuses().filter(|c| c.restart_count > 0) {
+        for c in self
+            .all_container_statuses()
+            .filter(|c| c.restart_count > 0)
+        {
             for t in [
                 c.last_state.terminated.as_ref(),
                 c.state.terminated.as_ref(),
