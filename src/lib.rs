@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod cluster;
 pub mod health;
+pub mod playbooks;
 pub mod report;
 pub mod scenarios;
 pub mod server;

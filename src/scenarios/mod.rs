@@ -4,10 +4,15 @@
 //! cluster (`builder`) and embedded in the binary; `registry()` lists them.
 
 pub mod builder;
+mod controlplane;
 mod healthy;
+mod identity_storage;
+mod network_a;
+mod network_b;
 mod node_notready_demo;
 #[cfg(test)]
 mod tests;
+mod workloads;
 
 use std::time::Duration;
 
@@ -152,26 +157,33 @@ pub enum FaultKind {
 
 type Constructor = fn() -> Scenario;
 
-/// The embedded scenarios' ids and constructors, healthy first.
-const SCENARIOS: &[(&str, Constructor)] = &[
+/// The base scenarios' ids and constructors, healthy first.
+const BASE: &[(&str, Constructor)] = &[
     ("healthy", healthy::scenario),
     ("node-notready-demo", node_notready_demo::scenario),
 ];
 
+/// Every scenario's id and constructor: the base ones, then each playbook group's.
+fn all() -> impl Iterator<Item = &'static (&'static str, Constructor)> {
+    BASE.iter()
+        .chain(controlplane::SCENARIOS)
+        .chain(identity_storage::SCENARIOS)
+        .chain(network_a::SCENARIOS)
+        .chain(network_b::SCENARIOS)
+        .chain(workloads::SCENARIOS)
+}
+
 /// Every embedded scenario, healthy first.
 pub fn registry() -> Vec<Scenario> {
-    SCENARIOS.iter().map(|(_, build)| build()).collect()
+    all().map(|(_, build)| build()).collect()
 }
 
 /// The ids of the embedded scenarios, without building them.
 pub fn ids() -> Vec<&'static str> {
-    SCENARIOS.iter().map(|(id, _)| *id).collect()
+    all().map(|(id, _)| *id).collect()
 }
 
 /// Looks a scenario up by id.
 pub fn find(id: &str) -> Option<Scenario> {
-    SCENARIOS
-        .iter()
-        .find(|(sid, _)| *sid == id)
-        .map(|(_, build)| build())
+    all().find(|(sid, _)| *sid == id).map(|(_, build)| build())
 }

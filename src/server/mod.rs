@@ -6,7 +6,7 @@ mod discovery;
 mod http;
 pub mod rbac;
 pub mod resources;
-mod select;
+pub mod select;
 mod store;
 pub mod table;
 pub mod timeline;

@@ -1,0 +1,7 @@
+//! Playbooks of the `identity_storage` group (see shared/PLAYBOOKS.md). One file per playbook; add it to
+//! `PLAYBOOKS` below.
+
+use super::Playbook;
+
+/// This group's playbooks, in catalog order.
+pub static PLAYBOOKS: &[&Playbook] = &[];

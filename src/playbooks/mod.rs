@@ -1,0 +1,217 @@
+//! Guided troubleshooting playbooks (shared/PLAYBOOKS.md): each one declares the queries an
+//! expert would run (shown as the kubectl commands the engineer would type), a pure
+//! `diagnose` over their results, and the therapy. The same playbook code runs in the TUI, in
+//! `check` and in `explain`, on a live cluster, a served scenario or a snapshot, through one
+//! query interface (`source::QuerySource`).
+//!
+//! Adding a playbook is one new file in its group's folder and one line in that group's
+//! `PLAYBOOKS` list.
+
+pub mod controlplane;
+pub mod engine;
+pub mod identity_storage;
+pub mod network_a;
+pub mod network_b;
+pub mod source;
+pub mod workloads;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+/// How much of the diagnosis the API can decide (PLAYBOOKS.md "Access").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Access {
+    /// Decidable from API responses alone.
+    #[serde(rename = "API")]
+    Api,
+    /// The API narrows it to one cause class; node access confirms it.
+    #[serde(rename = "API+")]
+    ApiPlus,
+    /// Needs node access: the playbook says what to run on the node and how to read it.
+    #[serde(rename = "NODE")]
+    Node,
+    /// Decided on the client side (kubeconfig, environment, TLS handshake).
+    #[serde(rename = "API (client side)")]
+    Client,
+}
+
+/// A pattern of an error message or log line that points at this playbook.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Symptom {
+    /// Lower-case fragments that must all appear in the text (matched case-insensitively).
+    pub all_of: &'static [&'static str],
+    /// How strongly a match points here (0.0–1.0); the best match ranks first in `explain`.
+    pub weight: f32,
+}
+
+/// One request a playbook makes. Every query is read-only.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum QueryKind {
+    /// List objects: `resource` is the plural (`pods`), `group` `""` for core.
+    List {
+        group: String,
+        resource: String,
+        namespace: Option<String>,
+        label_selector: Option<String>,
+        field_selector: Option<String>,
+    },
+    /// Get one object.
+    Get {
+        group: String,
+        resource: String,
+        namespace: Option<String>,
+        name: String,
+    },
+    /// A container's log.
+    Logs {
+        namespace: String,
+        pod: String,
+        container: Option<String>,
+        previous: bool,
+        tail_lines: Option<i64>,
+    },
+    /// A raw GET (`/readyz?verbose`, `/api/v1/nodes/N/proxy/healthz`).
+    Raw { path: String },
+}
+
+/// A query with the kubectl command it stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Query {
+    /// What an engineer would type, e.g. `kubectl get leases -n kube-system`.
+    pub kubectl: String,
+    pub kind: QueryKind,
+}
+
+impl Query {
+    /// The API request path the query stands for (`GET /api/v1/namespaces/x/pods?labelSelector=…`).
+    pub fn request(&self) -> String {
+        engine::request_path(&self.kind)
+    }
+}
+
+/// What a query returned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Objects (a list's items, or one object from a get).
+    Objects(Vec<Value>),
+    /// Text (logs, raw bodies) with the HTTP status code.
+    Text { code: u16, body: String },
+    /// The request failed; `code` is the HTTP status (0 for transport errors).
+    Failed { code: u16, message: String },
+}
+
+/// The results of every query run so far, by query.
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    pub by_query: BTreeMap<Query, Outcome>,
+}
+
+impl Results {
+    /// The objects a query returned (empty if it failed or was not run).
+    pub fn objects(&self, q: &Query) -> &[Value] {
+        match self.by_query.get(q) {
+            Some(Outcome::Objects(v)) => v,
+            _ => &[],
+        }
+    }
+
+    /// The text a query returned.
+    pub fn text(&self, q: &Query) -> Option<&str> {
+        match self.by_query.get(q) {
+            Some(Outcome::Text { body, .. }) => Some(body),
+            _ => None,
+        }
+    }
+
+    pub fn outcome(&self, q: &Query) -> Option<&Outcome> {
+        self.by_query.get(q)
+    }
+}
+
+/// One piece of evidence: an object's field and its value, or a log line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// `Kind/namespace/name` or `Kind/name`.
+    pub object: String,
+    /// A field path (`status.conditions[Ready].message`) or `log` / `log[container]`.
+    pub field: String,
+    pub value: String,
+}
+
+/// What to do about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fix {
+    pub explanation: String,
+    /// Commands to copy, with the cluster's real names filled in. Commands to run on a node
+    /// start with `# on NODE:` comments that say so.
+    pub commands: Vec<String>,
+}
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingSeverity {
+    Info,
+    Warning,
+    Critical,
+}
+
+/// The diagnosis of one playbook on one cluster.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub severity: FindingSeverity,
+    /// 0.0–1.0: how sure the cause is.
+    pub confidence: f32,
+    /// The cause in one sentence.
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+    /// Why the other candidate causes were ruled out, one sentence each.
+    pub ruled_out: Vec<String>,
+    pub fix: Fix,
+}
+
+/// A playbook: metadata, queries, a pure diagnosis.
+pub struct Playbook {
+    /// The id from PLAYBOOKS.md (`node-notready-no-cni`).
+    pub id: &'static str,
+    /// The code (`NET-01`).
+    pub code: &'static str,
+    pub title: &'static str,
+    pub access: Access,
+    pub symptoms: &'static [Symptom],
+    /// The queries to run, given what earlier rounds returned (called until it asks for
+    /// nothing new, at most a few rounds): lets a playbook read the logs of a pod it found.
+    pub queries: fn(&Results) -> Vec<Query>,
+    /// The diagnosis: `None` when this playbook's cause is not present. Pure: no I/O; time
+    /// is `now` (the snapshot's clock for a snapshot).
+    pub diagnose: fn(&Results, DateTime<Utc>) -> Option<Finding>,
+}
+
+impl std::fmt::Debug for Playbook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Playbook")
+            .field("id", &self.id)
+            .field("code", &self.code)
+            .finish()
+    }
+}
+
+/// Every registered playbook.
+pub fn registry() -> Vec<&'static Playbook> {
+    [
+        controlplane::PLAYBOOKS,
+        identity_storage::PLAYBOOKS,
+        network_a::PLAYBOOKS,
+        network_b::PLAYBOOKS,
+        workloads::PLAYBOOKS,
+    ]
+    .concat()
+}
+
+/// Looks a playbook up by id.
+pub fn find(id: &str) -> Option<&'static Playbook> {
+    registry().into_iter().find(|p| p.id == id)
+}

@@ -1,0 +1,314 @@
+//! The one query interface playbooks run through: a live cluster (or a served scenario)
+//! through the kube client, or a snapshot in memory with the same selector semantics.
+
+use futures::future::BoxFuture;
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, LogParams};
+use serde_json::Value;
+
+use super::{Outcome, Query, QueryKind};
+use crate::server::resources::RESOURCES;
+use crate::server::select::{FieldSelector, LabelSelector};
+use crate::snapshot::Snapshot;
+
+/// Answers playbook queries. Implementations only read.
+pub trait QuerySource: Send + Sync {
+    fn run<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Outcome>;
+}
+
+fn api_resource(group: &str, resource: &str) -> Option<ApiResource> {
+    let def = RESOURCES
+        .iter()
+        .find(|d| d.group == group && d.plural == resource)?;
+    Some(ApiResource {
+        group: def.group.to_string(),
+        version: def.version.to_string(),
+        api_version: def.api_version(),
+        kind: def.kind.to_string(),
+        plural: def.plural.to_string(),
+    })
+}
+
+fn failed(e: kube::Error) -> Outcome {
+    match e {
+        kube::Error::Api(s) => Outcome::Failed {
+            code: s.code,
+            message: s.message,
+        },
+        other => Outcome::Failed {
+            code: 0,
+            message: other.to_string(),
+        },
+    }
+}
+
+/// Objects as the API returned them, with apiVersion and kind filled in (list items lack them).
+fn with_kind(obj: DynamicObject, ar: &ApiResource) -> Value {
+    let mut v = serde_json::to_value(&obj).unwrap_or(Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("apiVersion".into(), Value::String(ar.api_version.clone()));
+        o.insert("kind".into(), Value::String(ar.kind.clone()));
+    }
+    crate::cluster::state::strip(&mut v);
+    v
+}
+
+/// A live cluster through the kube client.
+pub struct LiveSource {
+    pub client: kube::Client,
+}
+
+impl QuerySource for LiveSource {
+    fn run<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            if query_reads_secret(&query.kind) {
+                return secrets_refused();
+            }
+            match &query.kind {
+                QueryKind::List {
+                    group,
+                    resource,
+                    namespace,
+                    label_selector,
+                    field_selector,
+                } => {
+                    let Some(ar) = api_resource(group, resource) else {
+                        return Outcome::Failed {
+                            code: 404,
+                            message: format!("unknown resource {resource}"),
+                        };
+                    };
+                    let api: Api<DynamicObject> = match namespace {
+                        Some(ns) => Api::namespaced_with(self.client.clone(), ns, &ar),
+                        None => Api::all_with(self.client.clone(), &ar),
+                    };
+                    let mut lp = ListParams::default().limit(500);
+                    if let Some(l) = label_selector {
+                        lp = lp.labels(l);
+                    }
+                    if let Some(f) = field_selector {
+                        lp = lp.fields(f);
+                    }
+                    let mut items = Vec::new();
+                    loop {
+                        match api.list(&lp).await {
+                            Ok(page) => {
+                                items.extend(page.items.into_iter().map(|o| with_kind(o, &ar)));
+                                match page.metadata.continue_ {
+                                    Some(c) if !c.is_empty() => lp = lp.continue_token(&c),
+                                    _ => break,
+                                }
+                            }
+                            Err(e) => return failed(e),
+                        }
+                    }
+                    Outcome::Objects(items)
+                }
+                QueryKind::Get {
+                    group,
+                    resource,
+                    namespace,
+                    name,
+                } => {
+                    let Some(ar) = api_resource(group, resource) else {
+                        return Outcome::Failed {
+                            code: 404,
+                            message: format!("unknown resource {resource}"),
+                        };
+                    };
+                    let api: Api<DynamicObject> = match namespace {
+                        Some(ns) => Api::namespaced_with(self.client.clone(), ns, &ar),
+                        None => Api::all_with(self.client.clone(), &ar),
+                    };
+                    match api.get(name).await {
+                        Ok(o) => Outcome::Objects(vec![with_kind(o, &ar)]),
+                        Err(e) => failed(e),
+                    }
+                }
+                QueryKind::Logs {
+                    namespace,
+                    pod,
+                    container,
+                    previous,
+                    tail_lines,
+                } => {
+                    let api: Api<k8s_openapi::api::core::v1::Pod> =
+                        Api::namespaced(self.client.clone(), namespace);
+                    let lp = LogParams {
+                        container: container.clone(),
+                        previous: *previous,
+                        tail_lines: *tail_lines,
+                        ..Default::default()
+                    };
+                    match api.logs(pod, &lp).await {
+                        Ok(body) => Outcome::Text { code: 200, body },
+                        Err(e) => failed(e),
+                    }
+                }
+                QueryKind::Raw { path } => {
+                    let req = match http::Request::get(path.as_str()).body(Vec::new()) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            return Outcome::Failed {
+                                code: 0,
+                                message: e.to_string(),
+                            };
+                        }
+                    };
+                    match self.client.request_text(req).await {
+                        Ok(body) => Outcome::Text { code: 200, body },
+                        Err(kube::Error::Api(s)) => Outcome::Text {
+                            code: s.code,
+                            body: s.message,
+                        },
+                        Err(e) => failed(e),
+                    }
+                }
+            }
+        })
+    }
+}
+
+fn query_reads_secret(kind: &QueryKind) -> bool {
+    matches!(kind, QueryKind::List { resource, .. } | QueryKind::Get { resource, .. } if resource == "secrets")
+}
+
+fn secrets_refused() -> Outcome {
+    Outcome::Failed {
+        code: 0,
+        message: "ktriage never reads Secrets".into(),
+    }
+}
+
+/// A snapshot in memory: lists and gets answered with the API server's selector semantics,
+/// logs from its `PodLog`s, raw paths from its `Response`s.
+pub struct SnapshotSource {
+    pub snapshot: Snapshot,
+}
+
+fn kind_of(group: &str, resource: &str) -> Option<(&'static str, String)> {
+    let def = RESOURCES
+        .iter()
+        .find(|d| d.group == group && d.plural == resource)?;
+    Some((def.kind, def.api_version()))
+}
+
+impl SnapshotSource {
+    fn answer(&self, query: &Query) -> Outcome {
+        if query_reads_secret(&query.kind) {
+            return secrets_refused();
+        }
+        let s = &self.snapshot;
+        match &query.kind {
+            QueryKind::List {
+                group,
+                resource,
+                namespace,
+                label_selector,
+                field_selector,
+            } => {
+                let Some((kind, api_version)) = kind_of(group, resource) else {
+                    return Outcome::Failed {
+                        code: 404,
+                        message: format!("unknown resource {resource}"),
+                    };
+                };
+                let labels = match LabelSelector::parse(label_selector.as_deref().unwrap_or("")) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        return Outcome::Failed {
+                            code: 400,
+                            message: e.to_string(),
+                        };
+                    }
+                };
+                let fields = match FieldSelector::parse(field_selector.as_deref().unwrap_or("")) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        return Outcome::Failed {
+                            code: 400,
+                            message: e.to_string(),
+                        };
+                    }
+                };
+                let items = s
+                    .objects
+                    .iter()
+                    .filter(|o| o.get("kind").and_then(Value::as_str) == Some(kind))
+                    .filter(|o| {
+                        o.get("apiVersion")
+                            .and_then(Value::as_str)
+                            .is_none_or(|v| v == api_version)
+                    })
+                    .filter(|o| {
+                        namespace.as_deref().is_none_or(|ns| {
+                            o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns)
+                        })
+                    })
+                    .filter(|o| labels.matches(o) && fields.matches(o))
+                    .cloned()
+                    .collect();
+                Outcome::Objects(items)
+            }
+            QueryKind::Get {
+                group,
+                resource,
+                namespace,
+                name,
+            } => {
+                let Some((kind, _)) = kind_of(group, resource) else {
+                    return Outcome::Failed {
+                        code: 404,
+                        message: format!("unknown resource {resource}"),
+                    };
+                };
+                match s.object(kind, namespace.as_deref(), name) {
+                    Some(o) => Outcome::Objects(vec![o.clone()]),
+                    None => Outcome::Failed {
+                        code: 404,
+                        message: format!("{resource} \"{name}\" not found"),
+                    },
+                }
+            }
+            QueryKind::Logs {
+                namespace,
+                pod,
+                container,
+                previous,
+                tail_lines,
+            } => match s.pod_log(namespace, pod, container.as_deref(), *previous) {
+                Some(log) => {
+                    let body = match tail_lines {
+                        Some(n) => {
+                            let lines: Vec<&str> = log.text.lines().collect();
+                            let skip = lines.len().saturating_sub(usize::try_from(*n).unwrap_or(0));
+                            lines[skip..].join("\n")
+                        }
+                        None => log.text.clone(),
+                    };
+                    Outcome::Text { code: 200, body }
+                }
+                None => Outcome::Failed {
+                    code: 404,
+                    message: format!("no log of {namespace}/{pod} in this snapshot"),
+                },
+            },
+            QueryKind::Raw { path } => match s.responses.iter().find(|r| r.path == *path) {
+                Some(r) => Outcome::Text {
+                    code: r.code,
+                    body: r.body.clone(),
+                },
+                None => Outcome::Failed {
+                    code: 404,
+                    message: format!("no answer for {path} in this snapshot"),
+                },
+            },
+        }
+    }
+}
+
+impl QuerySource for SnapshotSource {
+    fn run<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Outcome> {
+        let out = self.answer(query);
+        Box::pin(async move { out })
+    }
+}
