@@ -471,12 +471,6 @@ impl PodDef {
             "containers": self.containers.iter().map(ContainerDef::spec).collect::<Vec<_>>(),
             "dnsPolicy": self.dns_policy.clone().unwrap_or_else(|| if self.host_network { "ClusterFirstWithHostNet".into() } else { "ClusterFirst".into() }),
             "enableServiceLinks": true,
-            "preemptionPolicy": "PreemptLowerPriority",
-            "priority": match self.priority_class.as_deref() {
-                Some("system-node-critical") => 2_000_001_000,
-                Some("system-cluster-critical") => 2_000_000_000,
-                _ => 0,
-            },
             "restartPolicy": "Always",
             "schedulerName": "default-scheduler",
             "securityContext": self.security_context.clone().unwrap_or_else(|| json!({})),
@@ -500,9 +494,6 @@ impl PodDef {
         if let Some(sa) = &self.service_account {
             put(&mut s, "serviceAccount", json!(sa));
             put(&mut s, "serviceAccountName", json!(sa));
-        } else {
-            put(&mut s, "serviceAccount", json!("default"));
-            put(&mut s, "serviceAccountName", json!("default"));
         }
         if let Some(pc) = &self.priority_class {
             put(&mut s, "priorityClassName", json!(pc));
@@ -846,6 +837,20 @@ impl Cluster {
             }
         }
         let mut spec = def.spec();
+        // What admission adds to a pod but not to templates: its priority, and the default
+        // ServiceAccount (mirror pods of static manifests get none).
+        let mirror = def.owner.as_ref().is_some_and(|o| o["kind"] == "Node");
+        put(&mut spec, "preemptionPolicy", json!("PreemptLowerPriority"));
+        let priority = match def.priority_class.as_deref() {
+            Some("system-node-critical") => 2_000_001_000,
+            Some("system-cluster-critical") => 2_000_000_000,
+            _ => 0,
+        };
+        put(&mut spec, "priority", json!(priority));
+        if def.service_account.is_none() && !mirror {
+            put(&mut spec, "serviceAccount", json!("default"));
+            put(&mut spec, "serviceAccountName", json!("default"));
+        }
         let mut tolerations = def.tolerations.clone();
         if !def.host_network
             || !tolerations

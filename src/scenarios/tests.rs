@@ -207,15 +207,13 @@ fn check_times(v: &Value, path: &str, out: &mut Vec<String>) {
         Value::Object(m) => {
             for (k, x) in m {
                 let p = format!("{path}/{k}");
-                if is_time_key(k) {
-                    if let Some(s) = x.as_str() {
-                        match DateTime::parse_from_rfc3339(s) {
-                            Ok(t) if t <= limit => {}
-                            Ok(_) => out.push(format!("{p} = {s} is after the epoch")),
-                            Err(e) => out.push(format!("{p} = {s}: {e}")),
-                        }
-                        continue;
+                if let (true, Some(s)) = (is_time_key(k), x.as_str()) {
+                    match DateTime::parse_from_rfc3339(s) {
+                        Ok(t) if t <= limit => {}
+                        Ok(_) => out.push(format!("{p} = {s} is after the epoch")),
+                        Err(e) => out.push(format!("{p} = {s}: {e}")),
                     }
+                    continue;
                 }
                 check_times(x, &p, out);
             }
@@ -660,12 +658,12 @@ fn healthy_timeline_keeps_every_lease_renewing() {
     let s = healthy();
     let mut periods: HashMap<String, Duration> = HashMap::new();
     for step in &s.timeline {
-        if let Change::Now { target, path } = &step.change {
-            if target.kind == "Lease" {
-                assert_eq!(path, "/spec/renewTime");
-                assert!(step.at <= step.every.unwrap() && step.until.is_none());
-                periods.insert(target.name.clone(), step.every.unwrap());
-            }
+        if let Change::Now { target, path } = &step.change
+            && target.kind == "Lease"
+        {
+            assert_eq!(path, "/spec/renewTime");
+            assert!(step.at <= step.every.unwrap() && step.until.is_none());
+            periods.insert(target.name.clone(), step.every.unwrap());
         }
     }
     assert_eq!(periods.len(), 11, "{periods:?}");
@@ -825,4 +823,53 @@ fn dump_healthy() {
         ));
     }
     std::fs::write("/tmp/healthy.yaml", out).unwrap();
+}
+
+/// The instant of a klog (`I0115 09:58:01.123456 ...`) or JSON (`"ts":"..."`) log line.
+fn line_time(line: &str) -> Option<DateTime<chrono::Utc>> {
+    let b = line.as_bytes();
+    if b.len() > 21 && b"IWEF".contains(&b[0]) && b[1..5].iter().all(u8::is_ascii_digit) {
+        let year = if &line[1..3] == "12" { 2025 } else { 2026 };
+        let s = format!("{year}-{}-{}T{}Z", &line[1..3], &line[3..5], &line[6..21]);
+        return DateTime::parse_from_rfc3339(&s)
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc));
+    }
+    if b.len() > 23 && b[4] == b'-' && b[10] == b' ' {
+        let t = chrono::NaiveDateTime::parse_from_str(&line[..23], "%Y-%m-%d %H:%M:%S%.3f").ok()?;
+        return Some(t.and_utc());
+    }
+    let v: Value = serde_json::from_str(line).ok()?;
+    Some(parse(v["ts"].as_str()?))
+}
+
+#[test]
+fn log_lines_are_in_time_order_and_before_the_epoch() {
+    let s = healthy();
+    let mut checked = 0;
+    for l in &s.snapshot.pod_logs {
+        let times: Vec<DateTime<chrono::Utc>> = l.text.lines().filter_map(line_time).collect();
+        for w in times.windows(2) {
+            assert!(
+                w[0] <= w[1],
+                "{}/{}: {} after {}",
+                l.pod,
+                l.container.as_deref().unwrap_or(""),
+                w[0],
+                w[1]
+            );
+        }
+        if let Some(last) = times.last() {
+            assert!(*last <= epoch(), "{}: line after the epoch", l.pod);
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "{checked} logs with timestamps");
+    assert!(
+        s.snapshot
+            .pod_logs
+            .iter()
+            .filter(|l| l.pod.starts_with("calico-node-"))
+            .all(|l| l.text.lines().all(|x| line_time(x).is_some()))
+    );
 }

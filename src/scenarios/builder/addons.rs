@@ -140,7 +140,7 @@ fn coredns(c: &mut Cluster) {
         created_ago: CLUSTER_AGE,
         revision: 1,
         nodes: vec![cp.clone(), cp],
-        pods_created_ago: CNI_AGE - 40,
+        pods_created_ago: CNI_AGE - 70,
         annotations: Value::Null,
     });
     let dns_ip = c.dns_ip();

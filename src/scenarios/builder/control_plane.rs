@@ -113,12 +113,13 @@ fn node(c: &mut Cluster, n: &NodeInfo) {
         labels["node-role.kubernetes.io/control-plane"] = json!("");
         labels["node.kubernetes.io/exclude-from-external-load-balancers"] = json!("");
     }
-    let cni_up = n.created_ago - 60;
+    // The CNI came up a minute after the node joined, or when its manifest was applied.
+    let cni_up = (n.created_ago - 60).min(super::addons::CNI_AGE - 60);
     let network = match c.opts.cni {
         Cni::Calico => {
             annotations["projectcalico.org/IPv4Address"] = json!(format!("{}/24", n.ip));
             annotations["projectcalico.org/IPv4IPIPTunnelAddr"] =
-                json!(n.pod_cidr.replace(".0/24", ".0"));
+                json!(n.pod_cidr.replace(".0/24", ".1"));
             Some(("CalicoIsUp", "Calico is running on this node"))
         }
         Cni::Flannel => {
