@@ -522,6 +522,18 @@ pub fn default_tolerations() -> Vec<Value> {
         .collect()
 }
 
+/// Whether the tolerations let a pod onto a node tainted `node.kubernetes.io/not-ready:NoSchedule`.
+fn tolerates_not_ready(tolerations: &[Value]) -> bool {
+    tolerations.iter().any(|t| {
+        let effect_ok = t.get("effect").is_none_or(|e| e == "NoSchedule");
+        let key_ok = match t.get("key").and_then(Value::as_str) {
+            None => t["operator"] == "Exists",
+            Some(k) => k == "node.kubernetes.io/not-ready",
+        };
+        effect_ok && key_ok
+    })
+}
+
 fn qos_class(containers: &[ContainerDef]) -> &'static str {
     let any = containers
         .iter()
@@ -991,6 +1003,25 @@ impl Cluster {
             put(&mut status, "initContainerStatuses", json!(init_statuses));
         }
         pod["status"] = status;
+        if no_network && !mirror && !tolerates_not_ready(&tolerations) {
+            // Without a CNI every node keeps the not-ready taint: the scheduler cannot place it.
+            let n = self.nodes.len();
+            if let Some(m) = pod["spec"].as_object_mut() {
+                m.remove("nodeName");
+            }
+            pod["status"] = json!({
+                "conditions": [{
+                    "lastProbeTime": null,
+                    "lastTransitionTime": ago(created),
+                    "message": format!("0/{n} nodes are available: {n} node(s) had untolerated taint {{node.kubernetes.io/not-ready: }}. preemption: 0/{n} nodes are available: {n} Preemption is not helpful for scheduling."),
+                    "reason": "Unschedulable",
+                    "status": "False",
+                    "type": "PodScheduled",
+                }],
+                "phase": "Pending",
+                "qosClass": qos_class(&def.containers),
+            });
+        }
         self.objects.push(pod.clone());
         pod
     }
@@ -1155,10 +1186,12 @@ impl Cluster {
                     .as_str()
                     .unwrap_or_default()
                     .to_string();
-                let every = if l["spec"]["leaseDurationSeconds"] == 15 {
-                    2
-                } else {
-                    10
+                // client-go's retry periods: 2 s for the control plane's 15 s leases, 5 s for
+                // 30 s leases (ingress-nginx); kubelets and apiservers renew every 10 s.
+                let every = match l["spec"]["leaseDurationSeconds"].as_i64() {
+                    Some(15) => 2,
+                    Some(30) => 5,
+                    _ => 10,
                 };
                 (ns, name, every)
             })

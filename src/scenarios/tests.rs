@@ -666,7 +666,8 @@ fn healthy_timeline_keeps_every_lease_renewing() {
             periods.insert(target.name.clone(), step.every.unwrap());
         }
     }
-    assert_eq!(periods.len(), 11, "{periods:?}");
+    assert_eq!(periods.len(), 12, "{periods:?}");
+    assert_eq!(periods["ingress-nginx-leader"], Duration::from_secs(5));
     assert_eq!(periods["kube-scheduler"], Duration::from_secs(2));
     assert_eq!(periods["worker-1"], Duration::from_secs(10));
     // After 30 s every lease is fresher than its duration, judged at the new clock.
@@ -735,6 +736,27 @@ fn node_notready_demo_turns_worker_2_not_ready() {
             .iter()
             .any(|e| e["kind"] == "Event" && e["reason"] == "NodeNotReady")
     );
+    let proxy = get(&after, "DaemonSet", Some("kube-system"), "kube-proxy").unwrap();
+    assert_eq!(
+        (
+            proxy["status"]["numberReady"].as_i64(),
+            proxy["status"]["numberUnavailable"].as_i64()
+        ),
+        (Some(5), Some(1))
+    );
+    let on_node: Vec<&Value> = after
+        .iter()
+        .filter(|p| p["kind"] == "Pod" && p["spec"]["nodeName"] == "worker-2")
+        .collect();
+    assert!(!on_node.is_empty());
+    for p in on_node {
+        assert_eq!(
+            resolve(p, "/status/conditions/[type=Ready]/status"),
+            Some(&json!("False")),
+            "{}",
+            name(p)
+        );
+    }
 }
 
 #[test]
@@ -800,6 +822,19 @@ fn builder_options_change_the_cluster() {
         dns.iter()
             .all(|p| p["status"]["phase"] == "Pending" && p["status"].get("podIP").is_none())
     );
+    // The not-ready taint keeps them unscheduled; host-network DaemonSet pods still run.
+    assert!(dns.iter().all(|p| p["spec"].get("nodeName").is_none()
+        && p["status"]["conditions"][0]["reason"] == "Unschedulable"));
+    assert!(
+        none.of_kind("Pod", Some("kube-system"))
+            .filter(|p| p["metadata"]["labels"]["k8s-app"] == "kube-proxy")
+            .all(|p| p["status"]["phase"] == "Running")
+    );
+    assert!(
+        none.of_kind("DaemonSet", None)
+            .all(|d| d["metadata"]["name"] == "kube-proxy")
+    );
+    assert!(none.pod_logs.iter().all(|l| !l.pod.starts_with("coredns-")));
     let deploy = none
         .find("Deployment", Some("kube-system"), "coredns")
         .unwrap();

@@ -108,6 +108,25 @@ pub(super) fn build(c: &mut Cluster) {
     addon_logs(c);
     app_logs(c);
     events(c);
+    // Only running containers have logs (pods left Pending by a scenario's options have none).
+    let running: std::collections::HashSet<(String, String)> = c
+        .of_kind("Pod", None)
+        .filter(|p| p["status"]["phase"] == "Running")
+        .map(|p| {
+            (
+                p["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                p["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    c.pod_logs
+        .retain(|l| running.contains(&(l.namespace.clone(), l.pod.clone())));
 }
 
 fn pod_age(c: &Cluster, ns: &str, pod: &str) -> i64 {
