@@ -587,9 +587,10 @@ fn simulate(s: &Scenario, until: Duration) -> Result<Vec<Value>, String> {
     }
     firings.sort();
     for (t, i) in firings {
-        let now = (epoch() + chrono::Duration::from_std(t).unwrap())
-            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-            .to_string();
+        // MicroTime for lease fields, seconds elsewhere, as the API server serialises them.
+        let at = epoch() + chrono::Duration::from_std(t).unwrap();
+        let micro = at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+        let secs = at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let step: &TimelineStep = &s.timeline[i];
         let find = |objects: &mut Vec<Value>, r: &super::ObjRef| -> Result<usize, String> {
             objects
@@ -619,7 +620,18 @@ fn simulate(s: &Scenario, until: Duration) -> Result<Vec<Value>, String> {
                         "step {i}: Now on {path}, which is not a timestamp already"
                     ));
                 }
-                set_at(&mut objects[k], path, json!(now)).map_err(|e| format!("step {i}: {e}"))?;
+                set_at(
+                    &mut objects[k],
+                    path,
+                    json!(
+                        if path.ends_with("renewTime") || path.ends_with("acquireTime") {
+                            &micro
+                        } else {
+                            &secs
+                        }
+                    ),
+                )
+                .map_err(|e| format!("step {i}: {e}"))?;
             }
             Change::Increment { target, path, by } => {
                 let k = find(&mut objects, target)?;
@@ -736,6 +748,7 @@ fn node_notready_demo_turns_worker_2_not_ready() {
             .iter()
             .any(|e| e["kind"] == "Event" && e["reason"] == "NodeNotReady")
     );
+    round_trip::<k8s_openapi::api::core::v1::Node>(node).unwrap();
     let proxy = get(&after, "DaemonSet", Some("kube-system"), "kube-proxy").unwrap();
     assert_eq!(
         (
@@ -906,5 +919,96 @@ fn log_lines_are_in_time_order_and_before_the_epoch() {
             .iter()
             .filter(|l| l.pod.starts_with("calico-node-"))
             .all(|l| l.text.lines().all(|x| line_time(x).is_some()))
+    );
+}
+
+fn strip_nulls(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, x| !x.is_null());
+            m.values_mut().for_each(strip_nulls);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
+/// Decodes into the k8s-openapi type and encodes back: a field of the wrong type fails to
+/// decode, a misspelt or misplaced field is dropped and the round trip differs.
+fn round_trip<K: serde::de::DeserializeOwned + serde::Serialize>(o: &Value) -> Result<(), String> {
+    let typed: K = serde_json::from_value(o.clone()).map_err(|e| e.to_string())?;
+    let mut back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+    let mut want = o.clone();
+    strip_nulls(&mut want);
+    strip_nulls(&mut back);
+    if back == want {
+        return Ok(());
+    }
+    Err(format!(
+        "round trip differs:\n{}\n---\n{}",
+        serde_json::to_string(&want).unwrap(),
+        serde_json::to_string(&back).unwrap()
+    ))
+}
+
+#[test]
+fn every_object_decodes_as_its_kubernetes_type() {
+    use k8s_openapi::api::{
+        admissionregistration::v1 as adm, apps::v1 as apps, coordination::v1 as coord,
+        core::v1 as core, discovery::v1 as disc, networking::v1 as net, rbac::v1 as rbac,
+        scheduling::v1 as sched,
+    };
+    use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1 as agg;
+    // The check itself catches a misspelt field and a wrongly typed one.
+    let typo = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}, "spec": {"containers": [], "nodeNme": "a"}});
+    assert!(round_trip::<core::Pod>(&typo).is_err());
+    let wrong = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}, "status": {"containerStatuses": [{"restartCount": "1"}]}});
+    assert!(round_trip::<core::Pod>(&wrong).is_err());
+    let mut failures = Vec::new();
+    for s in registry() {
+        for o in &s.snapshot.objects {
+            let r = match o["kind"].as_str().unwrap() {
+                "Namespace" => round_trip::<core::Namespace>(o),
+                "Node" => round_trip::<core::Node>(o),
+                "Pod" => round_trip::<core::Pod>(o),
+                "Service" => round_trip::<core::Service>(o),
+                "Endpoints" => round_trip::<core::Endpoints>(o),
+                "ConfigMap" => round_trip::<core::ConfigMap>(o),
+                "ServiceAccount" => round_trip::<core::ServiceAccount>(o),
+                "Event" => round_trip::<core::Event>(o),
+                "EndpointSlice" => round_trip::<disc::EndpointSlice>(o),
+                "Lease" => round_trip::<coord::Lease>(o),
+                "Deployment" => round_trip::<apps::Deployment>(o),
+                "ReplicaSet" => round_trip::<apps::ReplicaSet>(o),
+                "DaemonSet" => round_trip::<apps::DaemonSet>(o),
+                "StatefulSet" => round_trip::<apps::StatefulSet>(o),
+                "ClusterRole" => round_trip::<rbac::ClusterRole>(o),
+                "ClusterRoleBinding" => round_trip::<rbac::ClusterRoleBinding>(o),
+                "Role" => round_trip::<rbac::Role>(o),
+                "RoleBinding" => round_trip::<rbac::RoleBinding>(o),
+                "PriorityClass" => round_trip::<sched::PriorityClass>(o),
+                "IngressClass" => round_trip::<net::IngressClass>(o),
+                "Ingress" => round_trip::<net::Ingress>(o),
+                "ValidatingWebhookConfiguration" => {
+                    round_trip::<adm::ValidatingWebhookConfiguration>(o)
+                }
+                "APIService" => round_trip::<agg::APIService>(o),
+                other => Err(format!("no type for kind {other}")),
+            };
+            if let Err(e) = r {
+                failures.push(format!("{} {}/{}: {e}", s.id, o["kind"], name(o)));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures, first:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
     );
 }
