@@ -13,6 +13,7 @@
 mod addons;
 mod apps;
 mod control_plane;
+mod faults;
 mod logs;
 mod rbac;
 mod workloads;
@@ -26,7 +27,9 @@ use serde_json::{Map, Value, json};
 use super::{Change, ObjRef, SCENARIO_EPOCH, TimelineStep};
 use crate::snapshot::{NodeLog, PodLog, RawResponse, Snapshot, SnapshotInfo};
 
+pub use control_plane::{apiserver_lease_name, leader_holder};
 pub use logs::{klog, readyz_body};
+pub use rbac::{group, named_rule, rule, service_account, url_rule, user};
 pub use workloads::{ServiceDef, WorkloadDef};
 
 pub const MIN: i64 = 60;

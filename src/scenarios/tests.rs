@@ -1012,3 +1012,84 @@ fn every_object_decodes_as_its_kubernetes_type() {
             .join("\n\n")
     );
 }
+
+#[test]
+fn fault_helpers_break_the_cluster_like_real_failures() {
+    let mut c = ClusterBuilder::kubeadm().build();
+    let pod = c.pods_named("kube-system", "coredns-")[0].clone();
+    assert!(c.crash_loop("kube-system", &pod, "coredns", 7, "Error", 1, 40));
+    assert!(!c.crash_loop("kube-system", "no-such-pod", "coredns", 1, "Error", 1, 40));
+    assert!(c.stale_lease("kube-system", "kube-scheduler", 95));
+    assert!(c.set_node_condition(
+        "worker-1",
+        "MemoryPressure",
+        "True",
+        "KubeletHasInsufficientMemory",
+        "kubelet has insufficient memory available",
+        120
+    ));
+    c.fail_health_checks(&["etcd", "etcd-readiness"]);
+    let p = c.find("Pod", Some("kube-system"), &pod).unwrap().clone();
+    let st = &p["status"]["containerStatuses"][0];
+    assert_eq!(st["state"]["waiting"]["reason"], "CrashLoopBackOff");
+    assert!(
+        st["state"]["waiting"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("back-off 5m0s restarting failed container=coredns pod=")
+    );
+    assert_eq!(st["restartCount"], 7);
+    assert_eq!(st["lastState"]["terminated"]["exitCode"], 1);
+    assert_eq!(
+        resolve(&p, "/status/conditions/[type=Ready]/status"),
+        Some(&json!("False"))
+    );
+    round_trip::<k8s_openapi::api::core::v1::Pod>(&p).unwrap();
+    let node = c.find("Node", None, "worker-1").unwrap().clone();
+    assert_eq!(
+        resolve(&node, "/status/conditions/[type=MemoryPressure]/status"),
+        Some(&json!("True"))
+    );
+    let ready = c
+        .responses
+        .iter()
+        .find(|r| r.path == "/readyz?verbose")
+        .unwrap();
+    assert_eq!(ready.code, 500);
+    assert!(
+        ready.body.contains(
+            "[-]etcd failed: reason withheld\n[-]etcd-readiness failed: reason withheld\n"
+        )
+    );
+    assert!(ready.body.ends_with("readyz check failed\n"));
+    let live = c
+        .responses
+        .iter()
+        .find(|r| r.path == "/livez?verbose")
+        .unwrap();
+    assert!(live.code == 500 && !live.body.contains("etcd-readiness"));
+    // The stale scheduler lease is never renewed; the controller-manager's still is.
+    let (snapshot, timeline) = c.into_parts();
+    let s = Scenario {
+        id: "t",
+        title: "t",
+        summary: "t",
+        playbook: None,
+        snapshot,
+        timeline,
+        behavior: Default::default(),
+    };
+    let after = simulate(&s, Duration::from_secs(20)).unwrap();
+    let before = &s.snapshot.objects;
+    let renew = |objs: &[Value], n: &str| {
+        get(objs, "Lease", Some("kube-system"), n).unwrap()["spec"]["renewTime"].clone()
+    };
+    assert_eq!(
+        renew(&after, "kube-scheduler"),
+        renew(before, "kube-scheduler")
+    );
+    assert_ne!(
+        renew(&after, "kube-controller-manager"),
+        renew(before, "kube-controller-manager")
+    );
+}
