@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::DateTime;
 use serde_json::{Value, json};
 
-use super::builder::{ClusterBuilder, Cni, epoch, is_namespaced, resolve, resolve_mut};
+use super::builder::{ClusterBuilder, Cni, Terminated, epoch, is_namespaced, resolve, resolve_mut};
 use super::{Change, SCENARIO_EPOCH, Scenario, TimelineStep, find, ids, registry};
 
 fn healthy() -> Scenario {
@@ -1017,8 +1017,30 @@ fn every_object_decodes_as_its_kubernetes_type() {
 fn fault_helpers_break_the_cluster_like_real_failures() {
     let mut c = ClusterBuilder::kubeadm().build();
     let pod = c.pods_named("kube-system", "coredns-")[0].clone();
-    assert!(c.crash_loop("kube-system", &pod, "coredns", 7, "Error", 1, 40));
-    assert!(!c.crash_loop("kube-system", "no-such-pod", "coredns", 1, "Error", 1, 40));
+    assert!(c.crash_loop(
+        "kube-system",
+        &pod,
+        "coredns",
+        7,
+        Terminated {
+            reason: "Error".into(),
+            exit_code: 1,
+            started_ago: 44,
+            finished_ago: 40
+        }
+    ));
+    assert!(!c.crash_loop(
+        "kube-system",
+        "no-such-pod",
+        "coredns",
+        1,
+        Terminated {
+            reason: "Error".into(),
+            exit_code: 1,
+            started_ago: 44,
+            finished_ago: 40
+        }
+    ));
     assert!(c.stale_lease("kube-system", "kube-scheduler", 95));
     assert!(c.set_node_condition(
         "worker-1",

@@ -8,24 +8,17 @@ use crate::scenarios::ObjRef;
 
 impl Cluster {
     /// Puts a pod's container in CrashLoopBackOff: `restarts` restarts, the last run ended
-    /// `last_exit_ago` seconds ago with `reason`/`exit_code`, the kubelet waiting out the
-    /// back-off, the pod not ready. Returns false when the pod or container does not exist.
+    /// as `last` says, the kubelet waiting out the back-off, the pod not ready. Returns false
+    /// when the pod or container does not exist.
     pub fn crash_loop(
         &mut self,
         ns: &str,
         pod: &str,
         container: &str,
         restarts: i64,
-        reason: &str,
-        exit_code: i64,
-        last_exit_ago: i64,
+        last: Terminated,
     ) -> bool {
-        let last = Terminated {
-            reason: reason.into(),
-            exit_code,
-            started_ago: last_exit_ago + 4,
-            finished_ago: last_exit_ago,
-        };
+        let last_exit_ago = last.finished_ago;
         self.set_restarts(ns, pod, container, restarts, last);
         let Some(p) = self.find_mut("Pod", Some(ns), pod) else {
             return false;
