@@ -13,6 +13,7 @@
 mod addons;
 mod apps;
 mod control_plane;
+mod faults;
 mod logs;
 mod rbac;
 mod workloads;
@@ -26,7 +27,9 @@ use serde_json::{Map, Value, json};
 use super::{Change, ObjRef, SCENARIO_EPOCH, TimelineStep};
 use crate::snapshot::{NodeLog, PodLog, RawResponse, Snapshot, SnapshotInfo};
 
+pub use control_plane::{apiserver_lease_name, leader_holder};
 pub use logs::{klog, readyz_body};
+pub use rbac::{group, named_rule, rule, service_account, url_rule, user};
 pub use workloads::{ServiceDef, WorkloadDef};
 
 pub const MIN: i64 = 60;
@@ -471,12 +474,6 @@ impl PodDef {
             "containers": self.containers.iter().map(ContainerDef::spec).collect::<Vec<_>>(),
             "dnsPolicy": self.dns_policy.clone().unwrap_or_else(|| if self.host_network { "ClusterFirstWithHostNet".into() } else { "ClusterFirst".into() }),
             "enableServiceLinks": true,
-            "preemptionPolicy": "PreemptLowerPriority",
-            "priority": match self.priority_class.as_deref() {
-                Some("system-node-critical") => 2_000_001_000,
-                Some("system-cluster-critical") => 2_000_000_000,
-                _ => 0,
-            },
             "restartPolicy": "Always",
             "schedulerName": "default-scheduler",
             "securityContext": self.security_context.clone().unwrap_or_else(|| json!({})),
@@ -500,9 +497,6 @@ impl PodDef {
         if let Some(sa) = &self.service_account {
             put(&mut s, "serviceAccount", json!(sa));
             put(&mut s, "serviceAccountName", json!(sa));
-        } else {
-            put(&mut s, "serviceAccount", json!("default"));
-            put(&mut s, "serviceAccountName", json!("default"));
         }
         if let Some(pc) = &self.priority_class {
             put(&mut s, "priorityClassName", json!(pc));
@@ -529,6 +523,18 @@ pub fn default_tolerations() -> Vec<Value> {
         .iter()
         .map(|k| json!({"effect": "NoExecute", "key": k, "operator": "Exists", "tolerationSeconds": 300}))
         .collect()
+}
+
+/// Whether the tolerations let a pod onto a node tainted `node.kubernetes.io/not-ready:NoSchedule`.
+fn tolerates_not_ready(tolerations: &[Value]) -> bool {
+    tolerations.iter().any(|t| {
+        let effect_ok = t.get("effect").is_none_or(|e| e == "NoSchedule");
+        let key_ok = match t.get("key").and_then(Value::as_str) {
+            None => t["operator"] == "Exists",
+            Some(k) => k == "node.kubernetes.io/not-ready",
+        };
+        effect_ok && key_ok
+    })
 }
 
 fn qos_class(containers: &[ContainerDef]) -> &'static str {
@@ -846,6 +852,20 @@ impl Cluster {
             }
         }
         let mut spec = def.spec();
+        // What admission adds to a pod but not to templates: its priority, and the default
+        // ServiceAccount (mirror pods of static manifests get none).
+        let mirror = def.owner.as_ref().is_some_and(|o| o["kind"] == "Node");
+        put(&mut spec, "preemptionPolicy", json!("PreemptLowerPriority"));
+        let priority = match def.priority_class.as_deref() {
+            Some("system-node-critical") => 2_000_001_000,
+            Some("system-cluster-critical") => 2_000_000_000,
+            _ => 0,
+        };
+        put(&mut spec, "priority", json!(priority));
+        if def.service_account.is_none() && !mirror {
+            put(&mut spec, "serviceAccount", json!("default"));
+            put(&mut spec, "serviceAccountName", json!("default"));
+        }
         let mut tolerations = def.tolerations.clone();
         if !def.host_network
             || !tolerations
@@ -986,6 +1006,25 @@ impl Cluster {
             put(&mut status, "initContainerStatuses", json!(init_statuses));
         }
         pod["status"] = status;
+        if no_network && !mirror && !tolerates_not_ready(&tolerations) {
+            // Without a CNI every node keeps the not-ready taint: the scheduler cannot place it.
+            let n = self.nodes.len();
+            if let Some(m) = pod["spec"].as_object_mut() {
+                m.remove("nodeName");
+            }
+            pod["status"] = json!({
+                "conditions": [{
+                    "lastProbeTime": null,
+                    "lastTransitionTime": ago(created),
+                    "message": format!("0/{n} nodes are available: {n} node(s) had untolerated taint {{node.kubernetes.io/not-ready: }}. preemption: 0/{n} nodes are available: {n} Preemption is not helpful for scheduling."),
+                    "reason": "Unschedulable",
+                    "status": "False",
+                    "type": "PodScheduled",
+                }],
+                "phase": "Pending",
+                "qosClass": qos_class(&def.containers),
+            });
+        }
         self.objects.push(pod.clone());
         pod
     }
@@ -1150,10 +1189,12 @@ impl Cluster {
                     .as_str()
                     .unwrap_or_default()
                     .to_string();
-                let every = if l["spec"]["leaseDurationSeconds"] == 15 {
-                    2
-                } else {
-                    10
+                // client-go's retry periods: 2 s for the control plane's 15 s leases, 5 s for
+                // 30 s leases (ingress-nginx); kubelets and apiservers renew every 10 s.
+                let every = match l["spec"]["leaseDurationSeconds"].as_i64() {
+                    Some(15) => 2,
+                    Some(30) => 5,
+                    _ => 10,
                 };
                 (ns, name, every)
             })

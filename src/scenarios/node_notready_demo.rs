@@ -82,7 +82,7 @@ pub fn scenario() -> Scenario {
             object: json!({
                 "apiVersion": "v1",
                 "kind": "Event",
-                "metadata": {"name": format!("{NODE}.node-not-ready"), "namespace": "default"},
+                "metadata": {"name": format!("{NODE}.{}", super::builder::hex("node-not-ready", 16)), "namespace": "default", "uid": super::builder::uid(&["Event", "default", "node-not-ready"])},
                 "involvedObject": {"apiVersion": "v1", "kind": "Node", "name": NODE, "uid": c.find("Node", None, NODE).map(|n| n["metadata"]["uid"].clone()).unwrap_or_default()},
                 "reason": "NodeNotReady",
                 "message": format!("Node {NODE} status is now: NodeNotReady"),
@@ -94,6 +94,66 @@ pub fn scenario() -> Scenario {
             }),
         },
     );
+    // The controller marks the node's pods not ready; the DaemonSets count them unavailable.
+    let on_node: Vec<(String, String)> = c
+        .of_kind("Pod", None)
+        .filter(|p| p["spec"]["nodeName"] == NODE)
+        .map(|p| {
+            (
+                p["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                p["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    for (ns, name) in on_node {
+        let pod = ObjRef::new("Pod", Some(&ns), &name);
+        c.at(
+            at,
+            Change::Set {
+                target: pod.clone(),
+                path: "/status/conditions/[type=Ready]/status".into(),
+                value: json!("False"),
+            },
+        );
+        c.at(
+            at,
+            Change::Now {
+                target: pod,
+                path: "/status/conditions/[type=Ready]/lastTransitionTime".into(),
+            },
+        );
+    }
+    let daemonsets: Vec<(String, String, i64)> = c
+        .of_kind("DaemonSet", None)
+        .map(|d| {
+            (
+                d["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                d["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                d["status"]["numberReady"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    for (ns, name, ready) in daemonsets {
+        c.at(
+            at,
+            Change::Merge {
+                target: ObjRef::new("DaemonSet", Some(&ns), &name),
+                patch: json!({"status": {"numberReady": ready - 1, "numberAvailable": ready - 1, "numberUnavailable": 1}}),
+            },
+        );
+    }
     // A checkout pod on worker-1 crash-loops.
     let pod = c.pods_named("shop", "checkout-").into_iter().find(|p| {
         c.find("Pod", Some("shop"), p)

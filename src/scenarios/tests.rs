@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::DateTime;
 use serde_json::{Value, json};
 
-use super::builder::{ClusterBuilder, Cni, epoch, is_namespaced, resolve, resolve_mut};
+use super::builder::{ClusterBuilder, Cni, Terminated, epoch, is_namespaced, resolve, resolve_mut};
 use super::{Change, SCENARIO_EPOCH, Scenario, TimelineStep, find, ids, registry};
 
 fn healthy() -> Scenario {
@@ -207,15 +207,13 @@ fn check_times(v: &Value, path: &str, out: &mut Vec<String>) {
         Value::Object(m) => {
             for (k, x) in m {
                 let p = format!("{path}/{k}");
-                if is_time_key(k) {
-                    if let Some(s) = x.as_str() {
-                        match DateTime::parse_from_rfc3339(s) {
-                            Ok(t) if t <= limit => {}
-                            Ok(_) => out.push(format!("{p} = {s} is after the epoch")),
-                            Err(e) => out.push(format!("{p} = {s}: {e}")),
-                        }
-                        continue;
+                if let (true, Some(s)) = (is_time_key(k), x.as_str()) {
+                    match DateTime::parse_from_rfc3339(s) {
+                        Ok(t) if t <= limit => {}
+                        Ok(_) => out.push(format!("{p} = {s} is after the epoch")),
+                        Err(e) => out.push(format!("{p} = {s}: {e}")),
                     }
+                    continue;
                 }
                 check_times(x, &p, out);
             }
@@ -589,9 +587,10 @@ fn simulate(s: &Scenario, until: Duration) -> Result<Vec<Value>, String> {
     }
     firings.sort();
     for (t, i) in firings {
-        let now = (epoch() + chrono::Duration::from_std(t).unwrap())
-            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-            .to_string();
+        // MicroTime for lease fields, seconds elsewhere, as the API server serialises them.
+        let at = epoch() + chrono::Duration::from_std(t).unwrap();
+        let micro = at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+        let secs = at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let step: &TimelineStep = &s.timeline[i];
         let find = |objects: &mut Vec<Value>, r: &super::ObjRef| -> Result<usize, String> {
             objects
@@ -621,7 +620,18 @@ fn simulate(s: &Scenario, until: Duration) -> Result<Vec<Value>, String> {
                         "step {i}: Now on {path}, which is not a timestamp already"
                     ));
                 }
-                set_at(&mut objects[k], path, json!(now)).map_err(|e| format!("step {i}: {e}"))?;
+                set_at(
+                    &mut objects[k],
+                    path,
+                    json!(
+                        if path.ends_with("renewTime") || path.ends_with("acquireTime") {
+                            &micro
+                        } else {
+                            &secs
+                        }
+                    ),
+                )
+                .map_err(|e| format!("step {i}: {e}"))?;
             }
             Change::Increment { target, path, by } => {
                 let k = find(&mut objects, target)?;
@@ -660,15 +670,16 @@ fn healthy_timeline_keeps_every_lease_renewing() {
     let s = healthy();
     let mut periods: HashMap<String, Duration> = HashMap::new();
     for step in &s.timeline {
-        if let Change::Now { target, path } = &step.change {
-            if target.kind == "Lease" {
-                assert_eq!(path, "/spec/renewTime");
-                assert!(step.at <= step.every.unwrap() && step.until.is_none());
-                periods.insert(target.name.clone(), step.every.unwrap());
-            }
+        if let Change::Now { target, path } = &step.change
+            && target.kind == "Lease"
+        {
+            assert_eq!(path, "/spec/renewTime");
+            assert!(step.at <= step.every.unwrap() && step.until.is_none());
+            periods.insert(target.name.clone(), step.every.unwrap());
         }
     }
-    assert_eq!(periods.len(), 11, "{periods:?}");
+    assert_eq!(periods.len(), 12, "{periods:?}");
+    assert_eq!(periods["ingress-nginx-leader"], Duration::from_secs(5));
     assert_eq!(periods["kube-scheduler"], Duration::from_secs(2));
     assert_eq!(periods["worker-1"], Duration::from_secs(10));
     // After 30 s every lease is fresher than its duration, judged at the new clock.
@@ -737,6 +748,28 @@ fn node_notready_demo_turns_worker_2_not_ready() {
             .iter()
             .any(|e| e["kind"] == "Event" && e["reason"] == "NodeNotReady")
     );
+    round_trip::<k8s_openapi::api::core::v1::Node>(node).unwrap();
+    let proxy = get(&after, "DaemonSet", Some("kube-system"), "kube-proxy").unwrap();
+    assert_eq!(
+        (
+            proxy["status"]["numberReady"].as_i64(),
+            proxy["status"]["numberUnavailable"].as_i64()
+        ),
+        (Some(5), Some(1))
+    );
+    let on_node: Vec<&Value> = after
+        .iter()
+        .filter(|p| p["kind"] == "Pod" && p["spec"]["nodeName"] == "worker-2")
+        .collect();
+    assert!(!on_node.is_empty());
+    for p in on_node {
+        assert_eq!(
+            resolve(p, "/status/conditions/[type=Ready]/status"),
+            Some(&json!("False")),
+            "{}",
+            name(p)
+        );
+    }
 }
 
 #[test]
@@ -802,6 +835,19 @@ fn builder_options_change_the_cluster() {
         dns.iter()
             .all(|p| p["status"]["phase"] == "Pending" && p["status"].get("podIP").is_none())
     );
+    // The not-ready taint keeps them unscheduled; host-network DaemonSet pods still run.
+    assert!(dns.iter().all(|p| p["spec"].get("nodeName").is_none()
+        && p["status"]["conditions"][0]["reason"] == "Unschedulable"));
+    assert!(
+        none.of_kind("Pod", Some("kube-system"))
+            .filter(|p| p["metadata"]["labels"]["k8s-app"] == "kube-proxy")
+            .all(|p| p["status"]["phase"] == "Running")
+    );
+    assert!(
+        none.of_kind("DaemonSet", None)
+            .all(|d| d["metadata"]["name"] == "kube-proxy")
+    );
+    assert!(none.pod_logs.iter().all(|l| !l.pod.starts_with("coredns-")));
     let deploy = none
         .find("Deployment", Some("kube-system"), "coredns")
         .unwrap();
@@ -825,4 +871,247 @@ fn dump_healthy() {
         ));
     }
     std::fs::write("/tmp/healthy.yaml", out).unwrap();
+}
+
+/// The instant of a klog (`I0115 09:58:01.123456 ...`) or JSON (`"ts":"..."`) log line.
+fn line_time(line: &str) -> Option<DateTime<chrono::Utc>> {
+    let b = line.as_bytes();
+    if b.len() > 21 && b"IWEF".contains(&b[0]) && b[1..5].iter().all(u8::is_ascii_digit) {
+        let year = if &line[1..3] == "12" { 2025 } else { 2026 };
+        let s = format!("{year}-{}-{}T{}Z", &line[1..3], &line[3..5], &line[6..21]);
+        return DateTime::parse_from_rfc3339(&s)
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc));
+    }
+    if b.len() > 23 && b[4] == b'-' && b[10] == b' ' {
+        let t = chrono::NaiveDateTime::parse_from_str(&line[..23], "%Y-%m-%d %H:%M:%S%.3f").ok()?;
+        return Some(t.and_utc());
+    }
+    let v: Value = serde_json::from_str(line).ok()?;
+    Some(parse(v["ts"].as_str()?))
+}
+
+#[test]
+fn log_lines_are_in_time_order_and_before_the_epoch() {
+    let s = healthy();
+    let mut checked = 0;
+    for l in &s.snapshot.pod_logs {
+        let times: Vec<DateTime<chrono::Utc>> = l.text.lines().filter_map(line_time).collect();
+        for w in times.windows(2) {
+            assert!(
+                w[0] <= w[1],
+                "{}/{}: {} after {}",
+                l.pod,
+                l.container.as_deref().unwrap_or(""),
+                w[0],
+                w[1]
+            );
+        }
+        if let Some(last) = times.last() {
+            assert!(*last <= epoch(), "{}: line after the epoch", l.pod);
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "{checked} logs with timestamps");
+    assert!(
+        s.snapshot
+            .pod_logs
+            .iter()
+            .filter(|l| l.pod.starts_with("calico-node-"))
+            .all(|l| l.text.lines().all(|x| line_time(x).is_some()))
+    );
+}
+
+fn strip_nulls(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, x| !x.is_null());
+            m.values_mut().for_each(strip_nulls);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
+/// Decodes into the k8s-openapi type and encodes back: a field of the wrong type fails to
+/// decode, a misspelt or misplaced field is dropped and the round trip differs.
+fn round_trip<K: serde::de::DeserializeOwned + serde::Serialize>(o: &Value) -> Result<(), String> {
+    let typed: K = serde_json::from_value(o.clone()).map_err(|e| e.to_string())?;
+    let mut back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+    let mut want = o.clone();
+    strip_nulls(&mut want);
+    strip_nulls(&mut back);
+    if back == want {
+        return Ok(());
+    }
+    Err(format!(
+        "round trip differs:\n{}\n---\n{}",
+        serde_json::to_string(&want).unwrap(),
+        serde_json::to_string(&back).unwrap()
+    ))
+}
+
+#[test]
+fn every_object_decodes_as_its_kubernetes_type() {
+    use k8s_openapi::api::{
+        admissionregistration::v1 as adm, apps::v1 as apps, coordination::v1 as coord,
+        core::v1 as core, discovery::v1 as disc, networking::v1 as net, rbac::v1 as rbac,
+        scheduling::v1 as sched,
+    };
+    use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1 as agg;
+    // The check itself catches a misspelt field and a wrongly typed one.
+    let typo = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}, "spec": {"containers": [], "nodeNme": "a"}});
+    assert!(round_trip::<core::Pod>(&typo).is_err());
+    let wrong = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}, "status": {"containerStatuses": [{"restartCount": "1"}]}});
+    assert!(round_trip::<core::Pod>(&wrong).is_err());
+    let mut failures = Vec::new();
+    for s in registry() {
+        for o in &s.snapshot.objects {
+            let r = match o["kind"].as_str().unwrap() {
+                "Namespace" => round_trip::<core::Namespace>(o),
+                "Node" => round_trip::<core::Node>(o),
+                "Pod" => round_trip::<core::Pod>(o),
+                "Service" => round_trip::<core::Service>(o),
+                "Endpoints" => round_trip::<core::Endpoints>(o),
+                "ConfigMap" => round_trip::<core::ConfigMap>(o),
+                "ServiceAccount" => round_trip::<core::ServiceAccount>(o),
+                "Event" => round_trip::<core::Event>(o),
+                "EndpointSlice" => round_trip::<disc::EndpointSlice>(o),
+                "Lease" => round_trip::<coord::Lease>(o),
+                "Deployment" => round_trip::<apps::Deployment>(o),
+                "ReplicaSet" => round_trip::<apps::ReplicaSet>(o),
+                "DaemonSet" => round_trip::<apps::DaemonSet>(o),
+                "StatefulSet" => round_trip::<apps::StatefulSet>(o),
+                "ClusterRole" => round_trip::<rbac::ClusterRole>(o),
+                "ClusterRoleBinding" => round_trip::<rbac::ClusterRoleBinding>(o),
+                "Role" => round_trip::<rbac::Role>(o),
+                "RoleBinding" => round_trip::<rbac::RoleBinding>(o),
+                "PriorityClass" => round_trip::<sched::PriorityClass>(o),
+                "IngressClass" => round_trip::<net::IngressClass>(o),
+                "Ingress" => round_trip::<net::Ingress>(o),
+                "ValidatingWebhookConfiguration" => {
+                    round_trip::<adm::ValidatingWebhookConfiguration>(o)
+                }
+                "APIService" => round_trip::<agg::APIService>(o),
+                other => Err(format!("no type for kind {other}")),
+            };
+            if let Err(e) = r {
+                failures.push(format!("{} {}/{}: {e}", s.id, o["kind"], name(o)));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures, first:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    );
+}
+
+#[test]
+fn fault_helpers_break_the_cluster_like_real_failures() {
+    let mut c = ClusterBuilder::kubeadm().build();
+    let pod = c.pods_named("kube-system", "coredns-")[0].clone();
+    assert!(c.crash_loop(
+        "kube-system",
+        &pod,
+        "coredns",
+        7,
+        Terminated {
+            reason: "Error".into(),
+            exit_code: 1,
+            started_ago: 44,
+            finished_ago: 40
+        }
+    ));
+    assert!(!c.crash_loop(
+        "kube-system",
+        "no-such-pod",
+        "coredns",
+        1,
+        Terminated {
+            reason: "Error".into(),
+            exit_code: 1,
+            started_ago: 44,
+            finished_ago: 40
+        }
+    ));
+    assert!(c.stale_lease("kube-system", "kube-scheduler", 95));
+    assert!(c.set_node_condition(
+        "worker-1",
+        "MemoryPressure",
+        "True",
+        "KubeletHasInsufficientMemory",
+        "kubelet has insufficient memory available",
+        120
+    ));
+    c.fail_health_checks(&["etcd", "etcd-readiness"]);
+    let p = c.find("Pod", Some("kube-system"), &pod).unwrap().clone();
+    let st = &p["status"]["containerStatuses"][0];
+    assert_eq!(st["state"]["waiting"]["reason"], "CrashLoopBackOff");
+    assert!(
+        st["state"]["waiting"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("back-off 5m0s restarting failed container=coredns pod=")
+    );
+    assert_eq!(st["restartCount"], 7);
+    assert_eq!(st["lastState"]["terminated"]["exitCode"], 1);
+    assert_eq!(
+        resolve(&p, "/status/conditions/[type=Ready]/status"),
+        Some(&json!("False"))
+    );
+    round_trip::<k8s_openapi::api::core::v1::Pod>(&p).unwrap();
+    let node = c.find("Node", None, "worker-1").unwrap().clone();
+    assert_eq!(
+        resolve(&node, "/status/conditions/[type=MemoryPressure]/status"),
+        Some(&json!("True"))
+    );
+    let ready = c
+        .responses
+        .iter()
+        .find(|r| r.path == "/readyz?verbose")
+        .unwrap();
+    assert_eq!(ready.code, 500);
+    assert!(
+        ready.body.contains(
+            "[-]etcd failed: reason withheld\n[-]etcd-readiness failed: reason withheld\n"
+        )
+    );
+    assert!(ready.body.ends_with("readyz check failed\n"));
+    let live = c
+        .responses
+        .iter()
+        .find(|r| r.path == "/livez?verbose")
+        .unwrap();
+    assert!(live.code == 500 && !live.body.contains("etcd-readiness"));
+    // The stale scheduler lease is never renewed; the controller-manager's still is.
+    let (snapshot, timeline) = c.into_parts();
+    let s = Scenario {
+        id: "t",
+        title: "t",
+        summary: "t",
+        playbook: None,
+        snapshot,
+        timeline,
+        behavior: Default::default(),
+    };
+    let after = simulate(&s, Duration::from_secs(20)).unwrap();
+    let before = &s.snapshot.objects;
+    let renew = |objs: &[Value], n: &str| {
+        get(objs, "Lease", Some("kube-system"), n).unwrap()["spec"]["renewTime"].clone()
+    };
+    assert_eq!(
+        renew(&after, "kube-scheduler"),
+        renew(before, "kube-scheduler")
+    );
+    assert_ne!(
+        renew(&after, "kube-controller-manager"),
+        renew(before, "kube-controller-manager")
+    );
 }

@@ -140,7 +140,7 @@ fn coredns(c: &mut Cluster) {
         created_ago: CLUSTER_AGE,
         revision: 1,
         nodes: vec![cp.clone(), cp],
-        pods_created_ago: CNI_AGE - 40,
+        pods_created_ago: CNI_AGE - 70,
         annotations: Value::Null,
     });
     let dns_ip = c.dns_ip();
@@ -670,6 +670,28 @@ fn ingress_nginx(c: &mut Cluster) {
         pods_created_ago: age - 30,
         annotations: Value::Null,
     });
+    // The controller's leader-election lease (client-go defaults: 30 s, renewed every 5 s).
+    if let Some(pod) = c
+        .pods_named(ns, "ingress-nginx-controller-")
+        .first()
+        .cloned()
+    {
+        let mut lease = object(
+            "coordination.k8s.io/v1",
+            "Lease",
+            Some(ns),
+            "ingress-nginx-leader",
+            age - 40,
+        );
+        lease["spec"] = json!({
+            "acquireTime": super::ago_micros((age - 43) * 1_000_000 - 215_330),
+            "holderIdentity": pod,
+            "leaseDurationSeconds": 30,
+            "leaseTransitions": 0,
+            "renewTime": super::ago_micros(super::control_plane::renew_lag("ingress-nginx-leader", 300, 4000)),
+        });
+        c.push(lease);
+    }
     c.add_service(&ServiceDef {
         labels: labels.clone(),
         type_: c.opts.ingress_service_type.clone(),

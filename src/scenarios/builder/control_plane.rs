@@ -53,6 +53,13 @@ fn namespaces(c: &mut Cluster) {
         o["status"] = json!({"phase": "Active"});
         c.push(o);
         c.push(object("v1", "ServiceAccount", Some(ns), "default", age));
+        let mut ca = object("v1", "ConfigMap", Some(ns), "kube-root-ca.crt", age);
+        ca["metadata"]["annotations"] = kv(&[(
+            "kubernetes.io/description",
+            "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.",
+        )]);
+        ca["data"] = json!({"ca.crt": fake_ca_pem()});
+        c.push(ca);
     }
 }
 
@@ -113,12 +120,13 @@ fn node(c: &mut Cluster, n: &NodeInfo) {
         labels["node-role.kubernetes.io/control-plane"] = json!("");
         labels["node.kubernetes.io/exclude-from-external-load-balancers"] = json!("");
     }
-    let cni_up = n.created_ago - 60;
+    // The CNI came up a minute after the node joined, or when its manifest was applied.
+    let cni_up = (n.created_ago - 60).min(super::addons::CNI_AGE - 60);
     let network = match c.opts.cni {
         Cni::Calico => {
             annotations["projectcalico.org/IPv4Address"] = json!(format!("{}/24", n.ip));
             annotations["projectcalico.org/IPv4IPIPTunnelAddr"] =
-                json!(n.pod_cidr.replace(".0/24", ".0"));
+                json!(n.pod_cidr.replace(".0/24", ".1"));
             Some(("CalicoIsUp", "Calico is running on this node"))
         }
         Cni::Flannel => {
@@ -730,12 +738,17 @@ fn kubernetes_service(c: &mut Cluster) {
     c.push(es);
 }
 
-/// A stand-in cluster CA in PEM, base64-encoded as kubeconfigs carry it.
-pub(super) fn fake_ca_data() -> String {
+/// A stand-in cluster CA certificate in PEM (not a parseable certificate: the embedded
+/// server serves its own CA; this only fills the fields that carry one).
+pub(super) fn fake_ca_pem() -> String {
     let body =
         base64::engine::general_purpose::STANDARD.encode(hex("ktriage-scenario-ca", 96).as_bytes());
-    let pem = format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n");
-    base64::engine::general_purpose::STANDARD.encode(pem)
+    format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n")
+}
+
+/// [`fake_ca_pem`] base64-encoded, as kubeconfigs and caBundles carry it.
+pub(super) fn fake_ca_data() -> String {
+    base64::engine::general_purpose::STANDARD.encode(fake_ca_pem())
 }
 
 fn config_map(c: &mut Cluster, ns: &str, name: &str, age: i64, data: Value) {
@@ -779,5 +792,19 @@ fn config_maps(c: &mut Cluster) {
         "cluster-info",
         CLUSTER_AGE,
         json!({"kubeconfig": kubeconfig}),
+    );
+    config_map(
+        c,
+        "kube-system",
+        "extension-apiserver-authentication",
+        CLUSTER_AGE,
+        json!({
+            "client-ca-file": fake_ca_pem(),
+            "requestheader-allowed-names": "[\"front-proxy-client\"]",
+            "requestheader-client-ca-file": fake_ca_pem(),
+            "requestheader-extra-headers-prefix": "[\"X-Remote-Extra-\"]",
+            "requestheader-group-headers": "[\"X-Remote-Group\"]",
+            "requestheader-username-headers": "[\"X-Remote-User\"]",
+        }),
     );
 }

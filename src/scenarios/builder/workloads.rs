@@ -166,10 +166,14 @@ impl Cluster {
             rs["metadata"]["ownerReferences"] = json!([owner_ref(&dep)]);
             let mut selector = def.selector.clone();
             put(&mut selector, "pod-template-hash", json!(hash));
+            let mut old_template = def.template.clone();
+            for c in old_template.containers.iter_mut() {
+                c.image = older_image(&c.image, revision - rev);
+            }
             rs["spec"] = json!({
                 "replicas": if current { replicas } else { 0 },
                 "selector": {"matchLabels": selector},
-                "template": template(&labels, &def.template),
+                "template": template(&labels, &old_template),
             });
             rs["status"] =
                 json!({"observedGeneration": rs["metadata"]["generation"], "replicas": 0});
@@ -564,6 +568,25 @@ impl Cluster {
                 c["lastTransitionTime"] = json!(ago(last.finished_ago - 12));
             }
         }
+    }
+}
+
+/// The image `steps` releases earlier: the last numeric part of a dotted tag decremented
+/// (`app:2.14.1` one step back is `app:2.14.0`), so older ReplicaSets differ from the current.
+fn older_image(image: &str, steps: i64) -> String {
+    let Some((repo, tag)) = image.rsplit_once(':') else {
+        return image.to_string();
+    };
+    let mut parts: Vec<String> = tag.split('.').map(str::to_string).collect();
+    let Some(last) = parts.last_mut() else {
+        return image.to_string();
+    };
+    match last.parse::<i64>() {
+        Ok(n) if steps > 0 => {
+            *last = (n - steps).max(0).to_string();
+            format!("{repo}:{}", parts.join("."))
+        }
+        _ => image.to_string(),
     }
 }
 
