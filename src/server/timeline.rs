@@ -123,8 +123,13 @@ pub(crate) fn apply(
         }
         Change::Now { target, path } => {
             let (_, mut obj) = fetch(&store, target)?;
-            *resolve_mut(&mut obj, path).ok_or_else(|| bad_path(target, path))? =
-                json!(micro_time(now));
+            // MicroTime fields (lease renew/acquire) carry microseconds; Time fields seconds.
+            let value = if path.ends_with("renewTime") || path.ends_with("acquireTime") {
+                micro_time(now)
+            } else {
+                now.to_rfc3339_opts(SecondsFormat::Secs, true)
+            };
+            *resolve_mut(&mut obj, path).ok_or_else(|| bad_path(target, path))? = json!(value);
             obj
         }
         Change::Merge { target, patch } => {
