@@ -420,30 +420,27 @@ fn explain(args: ExplainArgs, global: &GlobalArgs) -> Result<i32> {
                     pb.title,
                     score.min(1.0) * 100.0
                 );
-                match report.as_ref().map(|runs| &runs[i]) {
-                    Some(run) => {
-                        for s in &run.steps {
-                            println!("     $ {}  → {}", s.query.kubectl, s.summary());
-                        }
-                        match &run.finding {
-                            Some(f) => {
-                                println!(
-                                    "   cause: {} (confidence {:.0}%)",
-                                    f.summary,
-                                    f.confidence * 100.0
-                                );
-                                for e in &f.evidence {
-                                    println!("   evidence: {} {} = {}", e.object, e.field, e.value);
-                                }
-                                println!("   fix: {}", f.fix.explanation);
-                                for c in &f.fix.commands {
-                                    println!("     $ {c}");
-                                }
-                            }
-                            None => println!("   not present on this cluster"),
-                        }
+                if let Some(run) = report.as_ref().map(|runs| &runs[i]) {
+                    for s in &run.steps {
+                        println!("     $ {}  → {}", s.query.kubectl, s.summary());
                     }
-                    None => {}
+                    match &run.finding {
+                        Some(f) => {
+                            println!(
+                                "   cause: {} (confidence {:.0}%)",
+                                f.summary,
+                                f.confidence * 100.0
+                            );
+                            for e in &f.evidence {
+                                println!("   evidence: {} {} = {}", e.object, e.field, e.value);
+                            }
+                            println!("   fix: {}", f.fix.explanation);
+                            for c in &f.fix.commands {
+                                println!("     $ {c}");
+                            }
+                        }
+                        None => println!("   not present on this cluster"),
+                    }
                 }
             }
             if report.is_none() {
