@@ -59,6 +59,13 @@ pub enum Command {
     Playbooks(ScenariosArgs),
     /// List the embedded training scenarios.
     Scenarios(ScenariosArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from these command definitions.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -185,6 +192,18 @@ fn run(cli: Cli) -> Result<i32> {
         Some(Command::Check(args)) => check(args, &cli.global),
         Some(Command::Scenarios(args)) => list_scenarios(args),
         Some(Command::Playbooks(args)) => list_playbooks(args),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "ktriage", &mut std::io::stdout());
+            Ok(0)
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .context("writing the man page")?;
+            Ok(0)
+        }
         Some(Command::Explain(args)) => explain(args, &cli.global),
         Some(Command::Snapshot(args)) => snapshot(args, &cli.global),
         None => tui(
