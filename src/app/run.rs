@@ -11,6 +11,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use chrono::Utc;
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
     EventStream, KeyCode, KeyEvent, KeyModifiers, MouseEventKind,
@@ -19,7 +20,6 @@ use crossterm::{cursor, execute, terminal};
 use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
@@ -64,11 +64,14 @@ impl std::fmt::Debug for RunOptions {
 }
 
 /// Why a playbook cannot run without a query source.
-pub const NO_QUERY_SOURCE: &str =
-    "no cluster connection for playbook queries in this session (run `ktriage check` or `ktriage explain` instead)";
+pub const NO_QUERY_SOURCE: &str = "no cluster connection for playbook queries in this session (run `ktriage check` or `ktriage explain` instead)";
 
 /// Runs playbook `id` in a task; its result comes back on `tx` as a message.
-fn spawn_playbook(id: &str, queries: Option<&Arc<dyn QuerySource>>, tx: &mpsc::UnboundedSender<Msg>) {
+fn spawn_playbook(
+    id: &str,
+    queries: Option<&Arc<dyn QuerySource>>,
+    tx: &mpsc::UnboundedSender<Msg>,
+) {
     let fail = |message: String| Msg::PlaybookFailed {
         id: id.to_string(),
         message,

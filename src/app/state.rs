@@ -9,15 +9,15 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::health::{HealthItem, Severity};
-use crate::playbooks::engine::{self, Run};
-use crate::playbooks::{self as playbooks};
+use crate::playbooks::engine::Run;
+use crate::playbooks::{self as playbooks, Playbook};
 use crate::ui::theme::Theme;
 use crate::ui::{layout, lists, runner};
 
 use super::model::Model;
 use super::views::{
-    CommandLine, MatchList, PlaybookList, RunState, RunnerFocus, RunnerView,
-    STRONG_MATCH, Screen,
+    CommandLine, MatchList, PlaybookList, RunState, RunnerFocus, RunnerView, STRONG_MATCH, Screen,
+    rank_symptoms_in,
 };
 
 /// One of the four Overview panes, in display order.
@@ -141,7 +141,10 @@ pub enum Msg {
     /// A playbook run finished.
     PlaybookRan(Arc<Run>),
     /// A playbook could not run (no query source).
-    PlaybookFailed { id: String, message: String },
+    PlaybookFailed {
+        id: String,
+        message: String,
+    },
     /// The producer stopped publishing; the last model stays on screen.
     SourceClosed,
 }
@@ -176,6 +179,8 @@ pub struct App {
     /// A one-line message from the app (unknown command, no playbook…), cleared by the
     /// next key.
     flash: Option<String>,
+    /// The playbooks the app offers (the registry; tests bring their own).
+    catalog: Vec<&'static Playbook>,
 }
 
 impl Default for App {
@@ -204,7 +209,20 @@ impl App {
             screens: Vec::new(),
             command: None,
             flash: None,
+            catalog: playbooks::registry(),
         }
+    }
+
+    /// The same app offering `catalog` instead of the registry's playbooks (for tests and
+    /// demos; the loop runs playbooks by id from the registry).
+    pub fn with_catalog(mut self, catalog: Vec<&'static Playbook>) -> App {
+        self.catalog = catalog;
+        self
+    }
+
+    /// The playbooks the app offers.
+    pub fn catalog(&self) -> &[&'static Playbook] {
+        &self.catalog
     }
 
     pub fn focus(&self) -> Pane {
@@ -620,7 +638,7 @@ impl App {
 
     /// Opens the runner for `id` and asks the loop to run it; an unknown id is a notice.
     pub fn open_playbook(&mut self, id: &str) -> Vec<Effect> {
-        let Some(pb) = playbooks::find(id) else {
+        let Some(pb) = self.catalog.iter().copied().find(|p| p.id == id) else {
             self.flash = Some(format!(
                 "no playbook with id \"{id}\" (:playbooks lists them)"
             ));
@@ -705,7 +723,7 @@ impl App {
             self.flash = Some("paste or type an error message first".into());
             return Vec::new();
         }
-        let matches = engine::rank_symptoms(&text);
+        let matches = rank_symptoms_in(&self.catalog, &text);
         let strong: Vec<_> = matches.iter().filter(|(_, s)| *s >= STRONG_MATCH).collect();
         if let [(pb, _)] = strong.as_slice() {
             return self.open_playbook(pb.id);
@@ -772,7 +790,7 @@ impl App {
                 return self.execute(&input);
             }
             KeyCode::Tab => {
-                let ids: Vec<&str> = playbooks::registry().iter().map(|p| p.id).collect();
+                let ids: Vec<&str> = self.catalog.iter().map(|p| p.id).collect();
                 cmd.complete(&ids);
             }
             KeyCode::Backspace => {
@@ -807,7 +825,7 @@ impl App {
             "playbooks" | "pb" => {
                 if !matches!(self.screen(), Some(Screen::Playbooks(_))) {
                     self.screens
-                        .push(Screen::Playbooks(PlaybookList::new(playbooks::registry())));
+                        .push(Screen::Playbooks(PlaybookList::new(self.catalog.clone())));
                 }
                 self.overlay = Overlay::None;
             }

@@ -92,6 +92,31 @@ impl RunnerView {
     }
 }
 
+/// [`crate::playbooks::engine::rank_symptoms`] over `catalog` instead of the registry
+/// (same scoring): the playbooks whose symptoms all match in `text`, best first.
+pub fn rank_symptoms_in(
+    catalog: &[&'static Playbook],
+    text: &str,
+) -> Vec<(&'static Playbook, f32)> {
+    let lower = text.to_lowercase();
+    let mut ranked: Vec<(&'static Playbook, f32)> = catalog
+        .iter()
+        .filter_map(|pb| {
+            pb.symptoms
+                .iter()
+                .filter(|s| s.all_of.iter().all(|frag| lower.contains(frag)))
+                .map(|s| {
+                    let len: usize = s.all_of.iter().map(|f| f.len()).sum();
+                    s.weight + (len.min(80) as f32) / 1000.0
+                })
+                .reduce(f32::max)
+                .map(|best| (*pb, best))
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.id.cmp(b.0.id)));
+    ranked
+}
+
 /// Whether `pb` matches a `/` filter (case-insensitive, on code, id and title).
 fn matches_filter(pb: &Playbook, filter: &str) -> bool {
     if filter.is_empty() {
@@ -204,14 +229,7 @@ pub enum Screen {
 }
 
 /// The names `:` completes, in the order Tab offers them.
-pub const COMMANDS: &[&str] = &[
-    "overview",
-    "playbooks",
-    "playbook",
-    "explain",
-    "quit",
-    "q",
-];
+pub const COMMANDS: &[&str] = &["overview", "playbooks", "playbook", "explain", "quit", "q"];
 
 /// The `:` command line at the bottom of the screen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -227,14 +245,13 @@ impl CommandLine {
     /// candidate completes fully (a command that takes an argument gets its space);
     /// several complete to their common prefix and are listed.
     pub fn complete(&mut self, ids: &[&str]) {
-        let (prefix, word, options): (String, &str, Vec<&str>) =
-            match self.input.split_once(' ') {
-                Some((cmd, arg)) if cmd == "playbook" => {
-                    (format!("{cmd} "), arg.trim_start(), ids.to_vec())
-                }
-                Some(_) => return,
-                None => (String::new(), self.input.as_str(), COMMANDS.to_vec()),
-            };
+        let (prefix, word, options): (String, &str, Vec<&str>) = match self.input.split_once(' ') {
+            Some((cmd, arg)) if cmd == "playbook" => {
+                (format!("{cmd} "), arg.trim_start(), ids.to_vec())
+            }
+            Some(_) => return,
+            None => (String::new(), self.input.as_str(), COMMANDS.to_vec()),
+        };
         let found: Vec<&str> = options
             .into_iter()
             .filter(|o| o.starts_with(word))
@@ -284,7 +301,11 @@ mod tests {
 
     #[test]
     fn tab_completes_commands_and_playbook_ids() {
-        let ids = ["node-notready-no-cni", "node-notready-kubelet", "dns-pending"];
+        let ids = [
+            "node-notready-no-cni",
+            "node-notready-kubelet",
+            "dns-pending",
+        ];
         let mut c = CommandLine {
             input: "playb".into(),
             ..Default::default()

@@ -142,8 +142,7 @@ fn draw_table(frame: &mut Frame, area: Rect, t: Table, theme: &Theme) {
 }
 
 fn split(area: Rect) -> (Rect, Rect) {
-    let [body, bottom] =
-        Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+    let [body, bottom] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
     (body, bottom)
 }
 
@@ -177,7 +176,11 @@ pub fn draw_playbooks(
         frame,
         body,
         Table {
-            title: format!(" Playbooks ({}/{}){filter} ", list.shown.len(), list.all.len()),
+            title: format!(
+                " Playbooks ({}/{}){filter} ",
+                list.shown.len(),
+                list.all.len()
+            ),
             last_header: "ACCESS",
             rows: visible,
             selected: list.selected,
@@ -233,7 +236,10 @@ pub fn draw_matches(
         frame,
         body,
         Table {
-            title: format!(" Playbooks matching the pasted text ({}) ", list.matches.len()),
+            title: format!(
+                " Playbooks matching the pasted text ({}) ",
+                list.matches.len()
+            ),
             last_header: "MATCH",
             rows: visible,
             selected: list.selected,
@@ -255,7 +261,12 @@ pub fn draw_matches(
 pub const PASTE_HINT: &str = "Ctrl-S or Alt-Enter find playbooks";
 
 /// Draws the paste box; returns the bottom row.
-pub fn draw_paste(frame: &mut Frame, paste: &PasteBox, theme: &Theme, notice: Option<&str>) -> Rect {
+pub fn draw_paste(
+    frame: &mut Frame,
+    paste: &PasteBox,
+    theme: &Theme,
+    notice: Option<&str>,
+) -> Rect {
     let (body, bottom) = split(frame.area());
     let block = Block::bordered()
         .border_type(BorderType::Double)

@@ -181,7 +181,7 @@ const KEYS: &[(&str, &str)] = &[
     ("/", "in lists: filter as you type"),
     ("Tab", "in the runner: switch column"),
     ("j / k", "in the runner: select a fix command"),
-    ("r", "in the runner: run again"),
+    ("r", "in the runner: re-run the playbook"),
     ("Esc", "close a popup, go back"),
     ("?", "this help"),
     ("q / Ctrl-C", "quit"),

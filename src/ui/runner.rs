@@ -253,7 +253,11 @@ pub fn diagnosis_lines(
                 ));
                 out.push(Line::raw(""));
                 out.push(header("Cause", theme));
-                out.extend(wrap(&[Span::styled(f.summary.clone(), theme.text)], cols, 0));
+                out.extend(wrap(
+                    &[Span::styled(f.summary.clone(), theme.text)],
+                    cols,
+                    0,
+                ));
                 out.push(Line::raw(""));
                 out.push(header("Fix", theme));
                 out.extend(wrap(
@@ -357,7 +361,7 @@ fn hints(theme: &Theme) -> Line<'static> {
         ("Esc", "back"),
         ("Tab", "column"),
         ("j/k", "select fix"),
-        ("PgDn/PgUp", "scroll"),
+        ("PgDn", "scroll"),
         ("r", "re-run"),
         (":", "command"),
         ("?", "help"),

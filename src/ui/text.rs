@@ -263,15 +263,23 @@ mod tests {
 
     #[test]
     fn wrap_breaks_at_words_indents_and_cuts_long_words() {
-        let text = |rows: Vec<Line>| -> Vec<String> { rows.iter().map(|l| l.to_string()).collect() };
+        let text =
+            |rows: Vec<Line>| -> Vec<String> { rows.iter().map(|l| l.to_string()).collect() };
         let rows = wrap(&[Span::raw("the quick brown fox jumps")], 10, 2);
-        assert_eq!(text(rows), vec!["the quick ", "  brown ", "  fox ", "  jumps"]);
+        assert_eq!(
+            text(rows),
+            vec!["the quick ", "  brown ", "  fox ", "  jumps"]
+        );
         let rows = wrap(&[Span::raw("abcdefghijkl")], 5, 0);
         assert_eq!(text(rows), vec!["abcde", "fghij", "kl"]);
         let rows = wrap(&[Span::raw("a\nb")], 10, 0);
         assert_eq!(text(rows), vec!["a b"]);
         assert_eq!(wrap(&[], 10, 0).len(), 1, "an empty line is one row");
-        for l in wrap(&[Span::raw("kubectl get pods -n kube-system -o yaml")], 12, 3) {
+        for l in wrap(
+            &[Span::raw("kubectl get pods -n kube-system -o yaml")],
+            12,
+            3,
+        ) {
             assert!(l.width() <= 12, "{l}");
         }
     }
