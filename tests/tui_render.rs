@@ -1132,3 +1132,25 @@ fn help_lists_the_runner_and_command_keys() {
         assert!(text.contains(needle), "{needle} missing:\n{text}");
     }
 }
+
+#[test]
+fn a_detail_whose_playbook_is_not_in_this_build_stays_open_with_a_notice() {
+    let mut m = (*model()).clone();
+    m.report.nodes[1].playbooks = vec!["not-in-this-build".into()];
+    let m = Arc::new(m);
+    let mut app = App::new().with_catalog(catalog());
+    app.update(Msg::Resize(80, 24));
+    app.update(Msg::ModelChanged(m.clone()));
+    app.update(key(KeyCode::Char('2')));
+    app.update(key(KeyCode::Char('j')));
+    app.update(key(KeyCode::Enter));
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    assert!(app.detail().is_some(), "the detail stays open");
+    let text = screen(&render_to_buffer(&app, &m, 80, 24));
+    assert!(text.contains("not-in-this-build"), "{text}");
+    assert!(
+        app.notice().unwrap().contains("no playbook with id"),
+        "{:?}",
+        app.notice()
+    );
+}

@@ -415,10 +415,9 @@ impl App {
                 KeyCode::Enter | KeyCode::Char('p') => {
                     let first = detail.item.playbooks.first().cloned();
                     match first {
-                        Some(id) => {
-                            self.overlay = Overlay::None;
-                            effects = self.open_playbook(&id);
-                        }
+                        // Closes the detail when the playbook opens; an unknown id
+                        // leaves it open with a notice.
+                        Some(id) => effects = self.open_playbook(&id),
                         None => {
                             self.flash = Some(format!(
                                 "no playbook for \"{}\" (try e to paste an error, or :playbooks)",

@@ -147,7 +147,9 @@ pub fn draw_detail(frame: &mut Frame, detail: &Detail, theme: &Theme) {
         ))
         .title_bottom(
             Line::from(vec![
-                Span::styled(" Esc", theme.accent),
+                Span::styled(" Enter", theme.accent),
+                Span::styled(" playbook  ", theme.muted),
+                Span::styled("Esc", theme.accent),
                 Span::styled(" close  ", theme.muted),
                 Span::styled("j/k", theme.accent),
                 Span::styled(" scroll ", theme.muted),

@@ -16,7 +16,7 @@ use super::text::{fit, width};
 use super::theme::Theme;
 
 const SEPARATOR: &str = " │ ";
-const HINTS: &str = "? help  q quit";
+const HINTS: &str = ": cmd  ? help  q quit";
 /// An update older than this is shown as a warning.
 const STALE_AFTER: Duration = Duration::from_secs(60);
 
