@@ -1,7 +1,12 @@
 //! Playbooks of the `controlplane` group (see shared/PLAYBOOKS.md). One file per playbook; add it to
 //! `PLAYBOOKS` below.
 
+pub mod common;
+mod controlplane_proxy_without_no_proxy;
+#[cfg(test)]
+mod tests;
+
 use super::Playbook;
 
 /// This group's playbooks, in catalog order.
-pub static PLAYBOOKS: &[&Playbook] = &[];
+pub static PLAYBOOKS: &[&Playbook] = &[&controlplane_proxy_without_no_proxy::PLAYBOOK];

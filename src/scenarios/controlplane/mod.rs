@@ -1,7 +1,13 @@
 //! Training scenarios of the `controlplane` playbook group: one per playbook, with the playbook's id,
 //! plus negative controls. Built on `super::builder`. Add each scenario to `SCENARIOS`.
 
+mod common;
+mod controlplane_proxy_without_no_proxy;
+
 use super::Constructor;
 
 /// This group's scenarios: id and constructor.
-pub const SCENARIOS: &[(&str, Constructor)] = &[];
+pub const SCENARIOS: &[(&str, Constructor)] = &[(
+    "controlplane-proxy-without-no-proxy",
+    controlplane_proxy_without_no_proxy::scenario,
+)];
