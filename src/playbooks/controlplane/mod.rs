@@ -3,10 +3,14 @@
 
 pub mod common;
 mod controlplane_proxy_without_no_proxy;
+mod leader_election_lease;
 #[cfg(test)]
 mod tests;
 
 use super::Playbook;
 
 /// This group's playbooks, in catalog order.
-pub static PLAYBOOKS: &[&Playbook] = &[&controlplane_proxy_without_no_proxy::PLAYBOOK];
+pub static PLAYBOOKS: &[&Playbook] = &[
+    &controlplane_proxy_without_no_proxy::PLAYBOOK,
+    &leader_election_lease::PLAYBOOK,
+];

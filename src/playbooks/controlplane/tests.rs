@@ -27,9 +27,12 @@ fn ours(id: &str) -> bool {
 }
 
 /// Scenario ids of this group that demonstrate a playbook.
-const BROKEN: &[&str] = &["controlplane-proxy-without-no-proxy"];
+const BROKEN: &[&str] = &[
+    "controlplane-proxy-without-no-proxy",
+    "leader-election-lease",
+];
 /// The healthy cluster and this group's negative controls.
-const CLEAN: &[&str] = &["healthy"];
+const CLEAN: &[&str] = &["healthy", "leader-election-lease-control"];
 
 #[test]
 fn each_scenario_puts_its_playbook_first() {

@@ -3,11 +3,20 @@
 
 mod common;
 mod controlplane_proxy_without_no_proxy;
+mod leader_election_lease;
+mod leader_election_lease_control;
 
 use super::Constructor;
 
 /// This group's scenarios: id and constructor.
-pub const SCENARIOS: &[(&str, Constructor)] = &[(
-    "controlplane-proxy-without-no-proxy",
-    controlplane_proxy_without_no_proxy::scenario,
-)];
+pub const SCENARIOS: &[(&str, Constructor)] = &[
+    (
+        "controlplane-proxy-without-no-proxy",
+        controlplane_proxy_without_no_proxy::scenario,
+    ),
+    ("leader-election-lease", leader_election_lease::scenario),
+    (
+        "leader-election-lease-control",
+        leader_election_lease_control::scenario,
+    ),
+];
