@@ -3,6 +3,7 @@
 
 pub mod common;
 mod controlplane_proxy_without_no_proxy;
+mod ha_apiserver_endpoints_flap;
 mod leader_election_lease;
 #[cfg(test)]
 mod tests;
@@ -13,4 +14,5 @@ use super::Playbook;
 pub static PLAYBOOKS: &[&Playbook] = &[
     &controlplane_proxy_without_no_proxy::PLAYBOOK,
     &leader_election_lease::PLAYBOOK,
+    &ha_apiserver_endpoints_flap::PLAYBOOK,
 ];

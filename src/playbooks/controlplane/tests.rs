@@ -30,6 +30,7 @@ fn ours(id: &str) -> bool {
 const BROKEN: &[&str] = &[
     "controlplane-proxy-without-no-proxy",
     "leader-election-lease",
+    "ha-apiserver-endpoints-flap",
 ];
 /// The healthy cluster and this group's negative controls.
 const CLEAN: &[&str] = &["healthy", "leader-election-lease-control"];

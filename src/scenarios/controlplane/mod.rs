@@ -3,6 +3,7 @@
 
 mod common;
 mod controlplane_proxy_without_no_proxy;
+mod ha_apiserver_endpoints_flap;
 mod leader_election_lease;
 mod leader_election_lease_control;
 
@@ -15,6 +16,10 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
         controlplane_proxy_without_no_proxy::scenario,
     ),
     ("leader-election-lease", leader_election_lease::scenario),
+    (
+        "ha-apiserver-endpoints-flap",
+        ha_apiserver_endpoints_flap::scenario,
+    ),
     (
         "leader-election-lease-control",
         leader_election_lease_control::scenario,
