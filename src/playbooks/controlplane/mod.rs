@@ -5,6 +5,7 @@ pub mod common;
 mod controlplane_proxy_without_no_proxy;
 mod ha_apiserver_endpoints_flap;
 mod leader_election_lease;
+mod static_pod_liveness_mismatch;
 #[cfg(test)]
 mod tests;
 
@@ -15,4 +16,5 @@ pub static PLAYBOOKS: &[&Playbook] = &[
     &controlplane_proxy_without_no_proxy::PLAYBOOK,
     &leader_election_lease::PLAYBOOK,
     &ha_apiserver_endpoints_flap::PLAYBOOK,
+    &static_pod_liveness_mismatch::PLAYBOOK,
 ];

@@ -31,6 +31,7 @@ const BROKEN: &[&str] = &[
     "controlplane-proxy-without-no-proxy",
     "leader-election-lease",
     "ha-apiserver-endpoints-flap",
+    "static-pod-liveness-mismatch",
 ];
 /// The healthy cluster and this group's negative controls.
 const CLEAN: &[&str] = &["healthy", "leader-election-lease-control"];

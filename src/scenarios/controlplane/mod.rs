@@ -6,6 +6,7 @@ mod controlplane_proxy_without_no_proxy;
 mod ha_apiserver_endpoints_flap;
 mod leader_election_lease;
 mod leader_election_lease_control;
+mod static_pod_liveness_mismatch;
 
 use super::Constructor;
 
@@ -23,5 +24,9 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
     (
         "leader-election-lease-control",
         leader_election_lease_control::scenario,
+    ),
+    (
+        "static-pod-liveness-mismatch",
+        static_pod_liveness_mismatch::scenario,
     ),
 ];
