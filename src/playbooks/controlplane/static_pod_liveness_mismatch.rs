@@ -74,10 +74,11 @@ fn served(pod: &Value) -> Vec<(i64, &'static str, Option<String>)> {
             };
             let mut out = vec![(port_flag("secure-port", secure), "HTTPS", bind.clone())];
             // Clusters older than 1.22 could still serve the insecure port.
-            if let Some(p) = flag(pod, "port").and_then(|v| v.parse::<i64>().ok()) {
-                if p > 0 {
-                    out.push((p, "HTTP", flag(pod, "address").filter(|a| a != "0.0.0.0")));
-                }
+            if let Some(p) = flag(pod, "port")
+                .and_then(|v| v.parse::<i64>().ok())
+                .filter(|p| *p > 0)
+            {
+                out.push((p, "HTTP", flag(pod, "address").filter(|a| a != "0.0.0.0")));
             }
             out
         }
