@@ -2,6 +2,7 @@
 //! `PLAYBOOKS` below.
 
 pub mod common;
+mod control_plane_topology;
 mod controlplane_proxy_without_no_proxy;
 mod ha_apiserver_endpoints_flap;
 mod leader_election_lease;
@@ -17,4 +18,5 @@ pub static PLAYBOOKS: &[&Playbook] = &[
     &leader_election_lease::PLAYBOOK,
     &ha_apiserver_endpoints_flap::PLAYBOOK,
     &static_pod_liveness_mismatch::PLAYBOOK,
+    &control_plane_topology::PLAYBOOK,
 ];

@@ -32,6 +32,7 @@ const BROKEN: &[&str] = &[
     "leader-election-lease",
     "ha-apiserver-endpoints-flap",
     "static-pod-liveness-mismatch",
+    "control-plane-topology",
 ];
 /// The healthy cluster and this group's negative controls.
 const CLEAN: &[&str] = &["healthy", "leader-election-lease-control"];

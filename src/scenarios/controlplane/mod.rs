@@ -2,6 +2,7 @@
 //! plus negative controls. Built on `super::builder`. Add each scenario to `SCENARIOS`.
 
 mod common;
+mod control_plane_topology;
 mod controlplane_proxy_without_no_proxy;
 mod ha_apiserver_endpoints_flap;
 mod leader_election_lease;
@@ -29,4 +30,5 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
         "static-pod-liveness-mismatch",
         static_pod_liveness_mismatch::scenario,
     ),
+    ("control-plane-topology", control_plane_topology::scenario),
 ];
