@@ -128,7 +128,7 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             .collect();
         issues.push((
             format!(
-                "all {} control-plane nodes are in zone {z}{}: an outage of that zone or its network takes the whole control plane (and etcd quorum) down",
+                "all {} control-plane nodes are in {z}{}: an outage of that zone or its network takes the whole control plane (and etcd quorum) down",
                 cps.len(),
                 if worker_zones.len() > 1 {
                     format!(" although the workers span {}", worker_zones.into_iter().collect::<Vec<_>>().join(", "))
@@ -155,12 +155,12 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             format!(
                 "{members} stacked etcd members ({})",
                 etcd.iter()
-                    .map(|p| common::node_of(p))
+                    .map(|p| common::node_of(p as &Value))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
         ));
-        if members % 2 == 0 {
+        if members.is_multiple_of(2) {
             issues.push((
                 format!(
                     "etcd has an even number of members ({members}): quorum is {}, so it tolerates {} failure(s) — no more than {} members would",
@@ -244,7 +244,7 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             .collect::<Vec<_>>()
             .join("; ")
     );
-    if cps.len() == 1 || cps.len() % 2 == 0 {
+    if cps.len() == 1 || cps.len().is_multiple_of(2) {
         commands.push("# add control-plane nodes so that there are 3 (or 5), one per zone:".into());
     } else {
         commands.push("# move control-plane nodes into other zones one at a time (remove, then re-join in the new zone):".into());
@@ -345,10 +345,7 @@ mod tests {
         ];
         let f = diagnose(&results(nodes, "10.0.0.11:6443"), now()).unwrap();
         assert_eq!(f.severity, FindingSeverity::Warning);
-        assert!(
-            f.summary
-                .contains("all 3 control-plane nodes are in zone a")
-        );
+        assert!(f.summary.contains("all 3 control-plane nodes are in a"));
         assert!(f.summary.contains("the address of cp-1 alone"));
         assert!(f.confidence > 0.75);
     }
