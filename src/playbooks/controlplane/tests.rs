@@ -33,6 +33,7 @@ const BROKEN: &[&str] = &[
     "ha-apiserver-endpoints-flap",
     "static-pod-liveness-mismatch",
     "control-plane-topology",
+    "apiserver-not-ready",
 ];
 /// The healthy cluster and this group's negative controls.
 const CLEAN: &[&str] = &["healthy", "leader-election-lease-control"];

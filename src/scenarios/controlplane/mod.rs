@@ -1,6 +1,7 @@
 //! Training scenarios of the `controlplane` playbook group: one per playbook, with the playbook's id,
 //! plus negative controls. Built on `super::builder`. Add each scenario to `SCENARIOS`.
 
+mod apiserver_not_ready;
 mod common;
 mod control_plane_topology;
 mod controlplane_proxy_without_no_proxy;
@@ -31,4 +32,5 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
         static_pod_liveness_mismatch::scenario,
     ),
     ("control-plane-topology", control_plane_topology::scenario),
+    ("apiserver-not-ready", apiserver_not_ready::scenario),
 ];
