@@ -1,7 +1,11 @@
-//! Playbooks of the `network_a` group (see shared/PLAYBOOKS.md). One file per playbook; add it to
-//! `PLAYBOOKS` below.
+//! Playbooks of the `network_a` group (see shared/PLAYBOOKS.md): nodes without a CNI, pod
+//! CIDRs, pods that cannot reach the API service, the FORWARD policy, the kubelet port and the
+//! overlay ports. One file per playbook; add it to `PLAYBOOKS` below.
+
+mod common;
+pub mod node_notready_no_cni;
 
 use super::Playbook;
 
 /// This group's playbooks, in catalog order.
-pub static PLAYBOOKS: &[&Playbook] = &[];
+pub static PLAYBOOKS: &[&Playbook] = &[&node_notready_no_cni::PLAYBOOK];

@@ -1,7 +1,12 @@
 //! Training scenarios of the `network_a` playbook group: one per playbook, with the playbook's id,
 //! plus negative controls. Built on `super::builder`. Add each scenario to `SCENARIOS`.
 
+mod node_notready_no_cni;
+#[cfg(test)]
+mod tests;
+
 use super::Constructor;
 
 /// This group's scenarios: id and constructor.
-pub const SCENARIOS: &[(&str, Constructor)] = &[];
+pub const SCENARIOS: &[(&str, Constructor)] =
+    &[("node-notready-no-cni", node_notready_no_cni::scenario)];
