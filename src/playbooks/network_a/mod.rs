@@ -3,9 +3,13 @@
 //! overlay ports. One file per playbook; add it to `PLAYBOOKS` below.
 
 mod common;
+pub mod kubelet_port_unreachable;
 pub mod node_notready_no_cni;
 
 use super::Playbook;
 
 /// This group's playbooks, in catalog order.
-pub static PLAYBOOKS: &[&Playbook] = &[&node_notready_no_cni::PLAYBOOK];
+pub static PLAYBOOKS: &[&Playbook] = &[
+    &node_notready_no_cni::PLAYBOOK,
+    &kubelet_port_unreachable::PLAYBOOK,
+];

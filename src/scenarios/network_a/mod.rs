@@ -1,6 +1,7 @@
 //! Training scenarios of the `network_a` playbook group: one per playbook, with the playbook's id,
 //! plus negative controls. Built on `super::builder`. Add each scenario to `SCENARIOS`.
 
+mod kubelet_port_unreachable;
 mod node_notready_no_cni;
 #[cfg(test)]
 mod tests;
@@ -8,5 +9,10 @@ mod tests;
 use super::Constructor;
 
 /// This group's scenarios: id and constructor.
-pub const SCENARIOS: &[(&str, Constructor)] =
-    &[("node-notready-no-cni", node_notready_no_cni::scenario)];
+pub const SCENARIOS: &[(&str, Constructor)] = &[
+    ("node-notready-no-cni", node_notready_no_cni::scenario),
+    (
+        "kubelet-port-unreachable",
+        kubelet_port_unreachable::scenario,
+    ),
+];
