@@ -5,6 +5,7 @@
 mod common;
 pub mod kubelet_port_unreachable;
 pub mod node_notready_no_cni;
+pub mod overlay_port_blocked;
 
 use super::Playbook;
 
@@ -12,4 +13,5 @@ use super::Playbook;
 pub static PLAYBOOKS: &[&Playbook] = &[
     &node_notready_no_cni::PLAYBOOK,
     &kubelet_port_unreachable::PLAYBOOK,
+    &overlay_port_blocked::PLAYBOOK,
 ];

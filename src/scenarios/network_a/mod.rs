@@ -3,6 +3,7 @@
 
 mod kubelet_port_unreachable;
 mod node_notready_no_cni;
+mod overlay_port_blocked;
 #[cfg(test)]
 mod tests;
 
@@ -15,4 +16,5 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
         "kubelet-port-unreachable",
         kubelet_port_unreachable::scenario,
     ),
+    ("overlay-port-blocked", overlay_port_blocked::scenario),
 ];
