@@ -6,12 +6,14 @@ mod common;
 pub mod kubelet_port_unreachable;
 pub mod node_notready_no_cni;
 pub mod overlay_port_blocked;
+pub mod pod_cannot_reach_apiserver_service;
 
 use super::Playbook;
 
 /// This group's playbooks, in catalog order.
 pub static PLAYBOOKS: &[&Playbook] = &[
     &node_notready_no_cni::PLAYBOOK,
+    &pod_cannot_reach_apiserver_service::PLAYBOOK,
     &kubelet_port_unreachable::PLAYBOOK,
     &overlay_port_blocked::PLAYBOOK,
 ];

@@ -4,6 +4,7 @@
 mod kubelet_port_unreachable;
 mod node_notready_no_cni;
 mod overlay_port_blocked;
+mod pod_cannot_reach_apiserver_service;
 #[cfg(test)]
 mod tests;
 
@@ -12,6 +13,10 @@ use super::Constructor;
 /// This group's scenarios: id and constructor.
 pub const SCENARIOS: &[(&str, Constructor)] = &[
     ("node-notready-no-cni", node_notready_no_cni::scenario),
+    (
+        "pod-cannot-reach-apiserver-service",
+        pod_cannot_reach_apiserver_service::scenario,
+    ),
     (
         "kubelet-port-unreachable",
         kubelet_port_unreachable::scenario,
