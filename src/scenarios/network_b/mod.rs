@@ -1,7 +1,16 @@
-//! Training scenarios of the `network_b` playbook group: one per playbook, with the playbook's id,
-//! plus negative controls. Built on `super::builder`. Add each scenario to `SCENARIOS`.
+//! Training scenarios of the `network_b` playbook group (NET-07…NET-12): one per playbook,
+//! with the playbook's id, plus negative controls. Built on `super::builder`. Add each
+//! scenario to `SCENARIOS`.
+
+mod common;
+mod ipv6_disabled_cni_sandbox;
+#[cfg(test)]
+mod tests;
 
 use super::Constructor;
 
 /// This group's scenarios: id and constructor.
-pub const SCENARIOS: &[(&str, Constructor)] = &[];
+pub const SCENARIOS: &[(&str, Constructor)] = &[(
+    "ipv6-disabled-cni-sandbox",
+    ipv6_disabled_cni_sandbox::scenario,
+)];

@@ -1,0 +1,132 @@
+//! Helpers shared by the `network_b` scenarios: a pod whose sandbox never comes up (and so
+//! leaves its Service's endpoints and its workload's ready counts), and the events of a pod.
+
+use serde_json::{Value, json};
+
+use crate::scenarios::builder::{Cluster, ago};
+
+/// Puts a built pod in `Pending` / `ContainerCreating` since `since_ago` seconds (its sandbox
+/// was never created): no IP, no container ids, conditions false. Drops its kubelet events
+/// after `Scheduled` (it never pulled or started anything), its addresses from Endpoints and
+/// EndpointSlices, and one ready replica from its ReplicaSet and Deployment.
+pub fn stuck_creating(c: &mut Cluster, ns: &str, pod: &str, since_ago: i64) {
+    let Some(p) = c.find_mut("Pod", Some(ns), pod) else {
+        return;
+    };
+    let ip = p["status"]["podIP"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let owner = p["metadata"]["ownerReferences"][0]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    p["metadata"]["creationTimestamp"] = json!(ago(since_ago));
+    p["status"]["phase"] = json!("Pending");
+    p["status"]["startTime"] = json!(ago(since_ago));
+    if let Some(m) = p["status"].as_object_mut() {
+        m.remove("podIP");
+        m.remove("podIPs");
+    }
+    let names: Vec<String> = p["spec"]["containers"]
+        .as_array()
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(sts) = p["status"]["containerStatuses"].as_array_mut() {
+        for st in sts {
+            if let Some(m) = st.as_object_mut() {
+                m.remove("containerID");
+            }
+            st["imageID"] = json!("");
+            st["lastState"] = json!({});
+            st["ready"] = json!(false);
+            st["restartCount"] = json!(0);
+            st["started"] = json!(false);
+            st["state"] = json!({"waiting": {"reason": "ContainerCreating"}});
+        }
+    }
+    if let Some(conds) = p["status"]["conditions"].as_array_mut() {
+        for cond in conds.iter_mut() {
+            let t = cond["type"].as_str().unwrap_or_default().to_string();
+            cond["lastTransitionTime"] = json!(ago(since_ago));
+            if matches!(
+                t.as_str(),
+                "Ready" | "ContainersReady" | "PodReadyToStartContainers"
+            ) {
+                cond["status"] = json!("False");
+                if t != "PodReadyToStartContainers" {
+                    cond["reason"] = json!("ContainersNotReady");
+                    cond["message"] = json!(format!(
+                        "containers with unready status: [{}]",
+                        names.join(" ")
+                    ));
+                }
+            }
+        }
+    }
+    let pod_name = pod.to_string();
+    c.objects.retain(|o| {
+        !(o["kind"] == "Event"
+            && o["involvedObject"]["name"] == pod_name.as_str()
+            && o["involvedObject"]["kind"] == "Pod"
+            && o["reason"] != "Scheduled")
+    });
+    if !ip.is_empty() {
+        for o in c.objects.iter_mut() {
+            if o["metadata"]["namespace"] != ns {
+                continue;
+            }
+            if o["kind"] == "Endpoints" {
+                if let Some(subsets) = o["subsets"].as_array_mut() {
+                    for s in subsets.iter_mut() {
+                        if let Some(a) = s["addresses"].as_array_mut() {
+                            a.retain(|x| x["ip"] != ip.as_str());
+                        }
+                    }
+                }
+            } else if o["kind"] == "EndpointSlice"
+                && let Some(eps) = o["endpoints"].as_array_mut()
+            {
+                eps.retain(|e| e["addresses"][0] != ip.as_str());
+            }
+        }
+    }
+    // One ready replica fewer on the ReplicaSet and its Deployment.
+    let mut deployment = None;
+    if let Some(rs) = c.find_mut("ReplicaSet", Some(ns), &owner) {
+        deployment = rs["metadata"]["ownerReferences"][0]["name"]
+            .as_str()
+            .map(str::to_string);
+        dec(&mut rs["status"], "readyReplicas");
+        dec(&mut rs["status"], "availableReplicas");
+    }
+    if let Some(d) = deployment.and_then(|d| c.find_mut("Deployment", Some(ns), &d)) {
+        dec(&mut d["status"], "readyReplicas");
+        dec(&mut d["status"], "availableReplicas");
+        let un = d["status"]["unavailableReplicas"].as_i64().unwrap_or(0) + 1;
+        d["status"]["unavailableReplicas"] = json!(un);
+    }
+}
+
+fn dec(v: &mut Value, key: &str) {
+    let n = v[key].as_i64().unwrap_or(0) - 1;
+    if let Some(m) = v.as_object_mut() {
+        if n > 0 {
+            m.insert(key.into(), json!(n));
+        } else {
+            m.remove(key);
+        }
+    }
+}
+
+/// The first pod of `ns` whose name starts with `prefix` and that runs on `node`.
+pub fn pod_on(c: &Cluster, ns: &str, prefix: &str, node: &str) -> Option<String> {
+    c.pods_named(ns, prefix).into_iter().find(|p| {
+        c.find("Pod", Some(ns), p)
+            .is_some_and(|o| o["spec"]["nodeName"] == node)
+    })
+}
