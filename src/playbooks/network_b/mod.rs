@@ -5,9 +5,13 @@
 
 pub mod haproxy;
 mod ipv6_disabled_cni_sandbox;
+mod nodeport_needs_external_lb;
 mod util;
 
 use super::Playbook;
 
 /// This group's playbooks, in catalog order.
-pub static PLAYBOOKS: &[&Playbook] = &[&ipv6_disabled_cni_sandbox::PLAYBOOK];
+pub static PLAYBOOKS: &[&Playbook] = &[
+    &ipv6_disabled_cni_sandbox::PLAYBOOK,
+    &nodeport_needs_external_lb::PLAYBOOK,
+];

@@ -4,13 +4,20 @@
 
 mod common;
 mod ipv6_disabled_cni_sandbox;
+mod nodeport_needs_external_lb;
 #[cfg(test)]
 mod tests;
 
 use super::Constructor;
 
 /// This group's scenarios: id and constructor.
-pub const SCENARIOS: &[(&str, Constructor)] = &[(
-    "ipv6-disabled-cni-sandbox",
-    ipv6_disabled_cni_sandbox::scenario,
-)];
+pub const SCENARIOS: &[(&str, Constructor)] = &[
+    (
+        "ipv6-disabled-cni-sandbox",
+        ipv6_disabled_cni_sandbox::scenario,
+    ),
+    (
+        "nodeport-needs-external-lb",
+        nodeport_needs_external_lb::scenario,
+    ),
+];
