@@ -3,6 +3,7 @@
 //! playbook; add it to `PLAYBOOKS` below. `haproxy` generates the HAProxy configuration
 //! NET-10 proposes (and `ktriage export haproxy` prints).
 
+mod dns_addon_degraded;
 pub mod haproxy;
 mod ipv6_disabled_cni_sandbox;
 mod nodeport_needs_external_lb;
@@ -14,4 +15,5 @@ use super::Playbook;
 pub static PLAYBOOKS: &[&Playbook] = &[
     &ipv6_disabled_cni_sandbox::PLAYBOOK,
     &nodeport_needs_external_lb::PLAYBOOK,
+    &dns_addon_degraded::PLAYBOOK,
 ];

@@ -130,3 +130,96 @@ pub fn pod_on(c: &Cluster, ns: &str, prefix: &str, node: &str) -> Option<String>
             .is_some_and(|o| o["spec"]["nodeName"] == node)
     })
 }
+
+/// Moves the addresses `ips` of every Endpoints object in `ns` to `notReadyAddresses` and
+/// marks them not ready/serving in the EndpointSlices (pods that run but fail readiness).
+pub fn endpoints_not_ready(c: &mut Cluster, ns: &str, ips: &[String]) {
+    for o in c.objects.iter_mut() {
+        if o["metadata"]["namespace"] != ns {
+            continue;
+        }
+        if o["kind"] == "Endpoints" {
+            let Some(subsets) = o["subsets"].as_array_mut() else {
+                continue;
+            };
+            for s in subsets.iter_mut() {
+                let moved: Vec<Value> = s["addresses"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter(|x| ips.iter().any(|ip| x["ip"] == ip.as_str()))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if moved.is_empty() {
+                    continue;
+                }
+                if let Some(a) = s["addresses"].as_array_mut() {
+                    a.retain(|x| !ips.iter().any(|ip| x["ip"] == ip.as_str()));
+                }
+                let mut nr = s["notReadyAddresses"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                nr.extend(moved);
+                s["notReadyAddresses"] = json!(nr);
+                if s["addresses"].as_array().is_some_and(Vec::is_empty)
+                    && let Some(m) = s.as_object_mut()
+                {
+                    m.remove("addresses");
+                }
+            }
+        } else if o["kind"] == "EndpointSlice"
+            && let Some(eps) = o["endpoints"].as_array_mut()
+        {
+            for e in eps.iter_mut() {
+                if ips.iter().any(|ip| e["addresses"][0] == ip.as_str()) {
+                    e["conditions"] =
+                        json!({"ready": false, "serving": false, "terminating": false});
+                }
+            }
+        }
+    }
+}
+
+/// Sets a Deployment's (and its current ReplicaSet's) ready/available counts to `ready`.
+pub fn deployment_ready(c: &mut Cluster, ns: &str, name: &str, ready: i64) {
+    let mut targets = vec![("Deployment".to_string(), name.to_string())];
+    for rs in c.of_kind("ReplicaSet", Some(ns)) {
+        if rs["metadata"]["ownerReferences"][0]["name"] == name
+            && rs["spec"]["replicas"].as_i64().unwrap_or(0) > 0
+        {
+            targets.push((
+                "ReplicaSet".into(),
+                rs["metadata"]["name"].as_str().unwrap_or_default().into(),
+            ));
+        }
+    }
+    for (kind, n) in targets {
+        let Some(o) = c.find_mut(&kind, Some(ns), &n) else {
+            continue;
+        };
+        let replicas = o["spec"]["replicas"].as_i64().unwrap_or(0);
+        let st = &mut o["status"];
+        for key in ["readyReplicas", "availableReplicas"] {
+            if let Some(m) = st.as_object_mut() {
+                if ready > 0 {
+                    m.insert(key.into(), json!(ready));
+                } else {
+                    m.remove(key);
+                }
+            }
+        }
+        if kind == "Deployment" && replicas > ready {
+            st["unavailableReplicas"] = json!(replicas - ready);
+            if let Some(conds) = st["conditions"].as_array_mut() {
+                for cond in conds.iter_mut().filter(|c| c["type"] == "Available") {
+                    cond["status"] = json!("False");
+                    cond["reason"] = json!("MinimumReplicasUnavailable");
+                    cond["message"] = json!("Deployment does not have minimum availability.");
+                }
+            }
+        }
+    }
+}

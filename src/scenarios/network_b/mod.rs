@@ -3,6 +3,7 @@
 //! scenario to `SCENARIOS`.
 
 mod common;
+mod dns_addon_degraded;
 mod ipv6_disabled_cni_sandbox;
 mod nodeport_needs_external_lb;
 #[cfg(test)]
@@ -16,6 +17,7 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
         "ipv6-disabled-cni-sandbox",
         ipv6_disabled_cni_sandbox::scenario,
     ),
+    ("dns-addon-degraded", dns_addon_degraded::scenario),
     (
         "nodeport-needs-external-lb",
         nodeport_needs_external_lb::scenario,
