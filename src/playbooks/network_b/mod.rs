@@ -7,6 +7,7 @@ mod dns_addon_degraded;
 pub mod haproxy;
 mod ipv6_disabled_cni_sandbox;
 mod nodeport_needs_external_lb;
+mod service_no_endpoints;
 mod util;
 
 use super::Playbook;
@@ -14,6 +15,7 @@ use super::Playbook;
 /// This group's playbooks, in catalog order.
 pub static PLAYBOOKS: &[&Playbook] = &[
     &ipv6_disabled_cni_sandbox::PLAYBOOK,
+    &service_no_endpoints::PLAYBOOK,
     &nodeport_needs_external_lb::PLAYBOOK,
     &dns_addon_degraded::PLAYBOOK,
 ];

@@ -223,3 +223,26 @@ pub fn deployment_ready(c: &mut Cluster, ns: &str, name: &str, ready: i64) {
         }
     }
 }
+
+/// Appends `lines` to a container's current log (creating it when absent).
+pub fn append_log(c: &mut Cluster, ns: &str, pod: &str, container: &str, lines: &str) {
+    match c.pod_logs.iter_mut().find(|l| {
+        l.namespace == ns
+            && l.pod == pod
+            && !l.previous
+            && l.container.as_deref().is_none_or(|x| x == container)
+    }) {
+        Some(l) => l.text.push_str(lines),
+        None => c.add_log(ns, pod, container, lines.to_string()),
+    }
+}
+
+/// A JSON log line as the shop's services print them, `secs_ago` before the epoch.
+pub fn json_line(secs_ago: i64, level: &str, msg: &str, extra: &str) -> String {
+    let t =
+        crate::scenarios::builder::epoch() - chrono::Duration::milliseconds(secs_ago * 1000 + 137);
+    format!(
+        "{{\"level\":\"{level}\",\"ts\":\"{}\",\"msg\":\"{msg}\"{extra}}}\n",
+        t.format("%Y-%m-%dT%H:%M:%S%.6fZ")
+    )
+}

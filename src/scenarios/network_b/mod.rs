@@ -6,6 +6,7 @@ mod common;
 mod dns_addon_degraded;
 mod ipv6_disabled_cni_sandbox;
 mod nodeport_needs_external_lb;
+mod service_no_endpoints;
 #[cfg(test)]
 mod tests;
 
@@ -22,4 +23,5 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
         "nodeport-needs-external-lb",
         nodeport_needs_external_lb::scenario,
     ),
+    ("service-no-endpoints", service_no_endpoints::scenario),
 ];
