@@ -8,6 +8,7 @@ pub mod haproxy;
 mod ipv6_disabled_cni_sandbox;
 mod nodeport_needs_external_lb;
 mod service_no_endpoints;
+mod service_port_mismatch;
 mod util;
 
 use super::Playbook;
@@ -16,6 +17,7 @@ use super::Playbook;
 pub static PLAYBOOKS: &[&Playbook] = &[
     &ipv6_disabled_cni_sandbox::PLAYBOOK,
     &service_no_endpoints::PLAYBOOK,
+    &service_port_mismatch::PLAYBOOK,
     &nodeport_needs_external_lb::PLAYBOOK,
     &dns_addon_degraded::PLAYBOOK,
 ];

@@ -7,6 +7,7 @@ mod dns_addon_degraded;
 mod ipv6_disabled_cni_sandbox;
 mod nodeport_needs_external_lb;
 mod service_no_endpoints;
+mod service_port_mismatch;
 #[cfg(test)]
 mod tests;
 
@@ -24,4 +25,5 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
         nodeport_needs_external_lb::scenario,
     ),
     ("service-no-endpoints", service_no_endpoints::scenario),
+    ("service-port-mismatch", service_port_mismatch::scenario),
 ];
