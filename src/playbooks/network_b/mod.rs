@@ -5,6 +5,7 @@
 
 mod dns_addon_degraded;
 pub mod haproxy;
+mod ingress_misconfigured;
 mod ipv6_disabled_cni_sandbox;
 mod nodeport_needs_external_lb;
 mod service_no_endpoints;
@@ -19,5 +20,6 @@ pub static PLAYBOOKS: &[&Playbook] = &[
     &service_no_endpoints::PLAYBOOK,
     &service_port_mismatch::PLAYBOOK,
     &nodeport_needs_external_lb::PLAYBOOK,
+    &ingress_misconfigured::PLAYBOOK,
     &dns_addon_degraded::PLAYBOOK,
 ];

@@ -4,6 +4,7 @@
 
 mod common;
 mod dns_addon_degraded;
+mod ingress_misconfigured;
 mod ipv6_disabled_cni_sandbox;
 mod nodeport_needs_external_lb;
 mod service_no_endpoints;
@@ -26,4 +27,5 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
     ),
     ("service-no-endpoints", service_no_endpoints::scenario),
     ("service-port-mismatch", service_port_mismatch::scenario),
+    ("ingress-misconfigured", ingress_misconfigured::scenario),
 ];
