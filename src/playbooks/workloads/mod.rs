@@ -1,7 +1,10 @@
 //! Playbooks of the `workloads` group (see shared/PLAYBOOKS.md). One file per playbook; add it to
 //! `PLAYBOOKS` below.
 
+pub mod addon_restart_storm;
+pub mod common;
+
 use super::Playbook;
 
 /// This group's playbooks, in catalog order.
-pub static PLAYBOOKS: &[&Playbook] = &[];
+pub static PLAYBOOKS: &[&Playbook] = &[&addon_restart_storm::PLAYBOOK];

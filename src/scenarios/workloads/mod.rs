@@ -1,7 +1,16 @@
 //! Training scenarios of the `workloads` playbook group: one per playbook, with the playbook's id,
 //! plus negative controls. Built on `super::builder`. Add each scenario to `SCENARIOS`.
 
+mod addon_restart_storm;
+mod common;
+
 use super::Constructor;
 
 /// This group's scenarios: id and constructor.
-pub const SCENARIOS: &[(&str, Constructor)] = &[];
+pub const SCENARIOS: &[(&str, Constructor)] = &[
+    ("addon-restart-storm", addon_restart_storm::scenario),
+    ("addon-restart-storm-control", addon_restart_storm::control),
+];
+
+#[cfg(test)]
+mod tests;
