@@ -2,9 +2,13 @@
 //! `PLAYBOOKS` below.
 
 pub mod addon_restart_storm;
+pub mod apparmor_seccomp_blocked;
 pub mod common;
 
 use super::Playbook;
 
 /// This group's playbooks, in catalog order.
-pub static PLAYBOOKS: &[&Playbook] = &[&addon_restart_storm::PLAYBOOK];
+pub static PLAYBOOKS: &[&Playbook] = &[
+    &addon_restart_storm::PLAYBOOK,
+    &apparmor_seccomp_blocked::PLAYBOOK,
+];

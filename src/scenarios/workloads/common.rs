@@ -217,3 +217,24 @@ pub fn endpoint_not_ready(c: &mut Cluster, ns: &str, pod: &str) {
         }
     }
 }
+
+/// Removes a pod's address from every Endpoints and EndpointSlice of `ns` (a pod that never ran).
+pub fn endpoint_remove(c: &mut Cluster, ns: &str, pod: &str) {
+    for o in c.objects.iter_mut().filter(|o| {
+        (o["kind"] == "Endpoints" || o["kind"] == "EndpointSlice")
+            && o["metadata"]["namespace"] == ns
+    }) {
+        if let Some(subsets) = o["subsets"].as_array_mut() {
+            for sub in subsets.iter_mut() {
+                for key in ["addresses", "notReadyAddresses"] {
+                    if let Some(a) = sub[key].as_array_mut() {
+                        a.retain(|x| x["targetRef"]["name"] != pod);
+                    }
+                }
+            }
+        }
+        if let Some(eps) = o["endpoints"].as_array_mut() {
+            eps.retain(|e| e["targetRef"]["name"] != pod);
+        }
+    }
+}

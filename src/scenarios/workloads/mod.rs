@@ -2,6 +2,7 @@
 //! plus negative controls. Built on `super::builder`. Add each scenario to `SCENARIOS`.
 
 mod addon_restart_storm;
+mod apparmor_seccomp_blocked;
 mod common;
 
 use super::Constructor;
@@ -10,6 +11,10 @@ use super::Constructor;
 pub const SCENARIOS: &[(&str, Constructor)] = &[
     ("addon-restart-storm", addon_restart_storm::scenario),
     ("addon-restart-storm-control", addon_restart_storm::control),
+    (
+        "apparmor-seccomp-blocked",
+        apparmor_seccomp_blocked::scenario,
+    ),
 ];
 
 #[cfg(test)]
