@@ -4,11 +4,13 @@
 pub mod addon_restart_storm;
 pub mod apparmor_seccomp_blocked;
 pub mod common;
+pub mod crashloop;
 
 use super::Playbook;
 
 /// This group's playbooks, in catalog order.
 pub static PLAYBOOKS: &[&Playbook] = &[
+    &crashloop::PLAYBOOK,
     &addon_restart_storm::PLAYBOOK,
     &apparmor_seccomp_blocked::PLAYBOOK,
 ];
