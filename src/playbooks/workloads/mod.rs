@@ -5,11 +5,13 @@ pub mod addon_restart_storm;
 pub mod apparmor_seccomp_blocked;
 pub mod common;
 pub mod crashloop;
+pub mod image_pull_failure;
 
 use super::Playbook;
 
 /// This group's playbooks, in catalog order.
 pub static PLAYBOOKS: &[&Playbook] = &[
+    &image_pull_failure::PLAYBOOK,
     &crashloop::PLAYBOOK,
     &addon_restart_storm::PLAYBOOK,
     &apparmor_seccomp_blocked::PLAYBOOK,

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::scenarios::builder::{Cluster, ago};
+use crate::scenarios::builder::{Cluster, ContainerDef, PodDef, WorkloadDef, ago, kv};
 
 /// The first pod in `ns` whose name starts with `prefix`.
 pub fn pod_named(c: &Cluster, ns: &str, prefix: &str) -> Option<String> {
@@ -237,4 +237,39 @@ pub fn endpoint_remove(c: &mut Cluster, ns: &str, pod: &str) {
             eps.retain(|e| e["targetRef"]["name"] != pod);
         }
     }
+}
+
+/// A new application Deployment in `ns` (no Service), one pod per node of `nodes`, created
+/// `age` seconds ago; `ctr` is its only container. Returns the pod names.
+pub fn add_app(
+    c: &mut Cluster,
+    ns: &str,
+    name: &str,
+    ctr: ContainerDef,
+    nodes: &[&str],
+    age: i64,
+) -> Vec<String> {
+    let labels = kv(&[
+        ("app.kubernetes.io/name", name),
+        ("app.kubernetes.io/part-of", ns),
+    ]);
+    let pods = c.add_deployment(&WorkloadDef {
+        namespace: ns.into(),
+        name: name.into(),
+        selector: kv(&[("app.kubernetes.io/name", name)]),
+        labels: labels.clone(),
+        template: PodDef {
+            labels,
+            containers: vec![ctr],
+            ..Default::default()
+        },
+        created_ago: age,
+        revision: 1,
+        nodes: nodes.iter().map(|n| n.to_string()).collect(),
+        pods_created_ago: age - 1,
+        annotations: Value::Null,
+    });
+    pods.iter()
+        .filter_map(|p| p["metadata"]["name"].as_str().map(str::to_string))
+        .collect()
 }

@@ -5,11 +5,13 @@ mod addon_restart_storm;
 mod apparmor_seccomp_blocked;
 mod common;
 mod crashloop;
+mod image_pull_failure;
 
 use super::Constructor;
 
 /// This group's scenarios: id and constructor.
 pub const SCENARIOS: &[(&str, Constructor)] = &[
+    ("image-pull-failure", image_pull_failure::scenario),
     ("crashloop", crashloop::scenario),
     ("addon-restart-storm", addon_restart_storm::scenario),
     ("addon-restart-storm-control", addon_restart_storm::control),
