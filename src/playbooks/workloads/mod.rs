@@ -4,6 +4,7 @@
 pub mod addon_restart_storm;
 pub mod apparmor_seccomp_blocked;
 pub mod common;
+pub mod container_config_error;
 pub mod crashloop;
 pub mod image_pull_failure;
 
@@ -11,6 +12,7 @@ use super::Playbook;
 
 /// This group's playbooks, in catalog order.
 pub static PLAYBOOKS: &[&Playbook] = &[
+    &container_config_error::PLAYBOOK,
     &image_pull_failure::PLAYBOOK,
     &crashloop::PLAYBOOK,
     &addon_restart_storm::PLAYBOOK,

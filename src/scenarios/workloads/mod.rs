@@ -4,6 +4,7 @@
 mod addon_restart_storm;
 mod apparmor_seccomp_blocked;
 mod common;
+mod container_config_error;
 mod crashloop;
 mod image_pull_failure;
 
@@ -11,6 +12,7 @@ use super::Constructor;
 
 /// This group's scenarios: id and constructor.
 pub const SCENARIOS: &[(&str, Constructor)] = &[
+    ("container-config-error", container_config_error::scenario),
     ("image-pull-failure", image_pull_failure::scenario),
     ("crashloop", crashloop::scenario),
     ("addon-restart-storm", addon_restart_storm::scenario),
