@@ -7,11 +7,13 @@ mod common;
 mod container_config_error;
 mod crashloop;
 mod image_pull_failure;
+mod running_not_ready;
 
 use super::Constructor;
 
 /// This group's scenarios: id and constructor.
 pub const SCENARIOS: &[(&str, Constructor)] = &[
+    ("running-not-ready", running_not_ready::scenario),
     ("container-config-error", container_config_error::scenario),
     ("image-pull-failure", image_pull_failure::scenario),
     ("crashloop", crashloop::scenario),
