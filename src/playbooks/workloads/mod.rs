@@ -7,12 +7,14 @@ pub mod common;
 pub mod container_config_error;
 pub mod crashloop;
 pub mod image_pull_failure;
+pub mod pending_unschedulable;
 pub mod running_not_ready;
 
 use super::Playbook;
 
 /// This group's playbooks, in catalog order.
 pub static PLAYBOOKS: &[&Playbook] = &[
+    &pending_unschedulable::PLAYBOOK,
     &running_not_ready::PLAYBOOK,
     &container_config_error::PLAYBOOK,
     &image_pull_failure::PLAYBOOK,

@@ -7,12 +7,14 @@ mod common;
 mod container_config_error;
 mod crashloop;
 mod image_pull_failure;
+mod pending_unschedulable;
 mod running_not_ready;
 
 use super::Constructor;
 
 /// This group's scenarios: id and constructor.
 pub const SCENARIOS: &[(&str, Constructor)] = &[
+    ("pending-unschedulable", pending_unschedulable::scenario),
     ("running-not-ready", running_not_ready::scenario),
     ("container-config-error", container_config_error::scenario),
     ("image-pull-failure", image_pull_failure::scenario),
