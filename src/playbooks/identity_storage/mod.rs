@@ -1,7 +1,11 @@
-//! Playbooks of the `identity_storage` group (see shared/PLAYBOOKS.md). One file per playbook; add it to
-//! `PLAYBOOKS` below.
+//! Playbooks of the `identity_storage` group (see shared/PLAYBOOKS.md): kubelet and webhook
+//! certificates, RBAC and node bootstrap, volumes, and the cloud provider. One file per
+//! playbook; add it to `PLAYBOOKS` below.
+
+mod common;
+pub mod kubelet_serving_cert_untrusted;
 
 use super::Playbook;
 
 /// This group's playbooks, in catalog order.
-pub static PLAYBOOKS: &[&Playbook] = &[];
+pub static PLAYBOOKS: &[&Playbook] = &[&kubelet_serving_cert_untrusted::PLAYBOOK];

@@ -1,7 +1,131 @@
-//! Training scenarios of the `identity_storage` playbook group: one per playbook, with the playbook's id,
-//! plus negative controls. Built on `super::builder`. Add each scenario to `SCENARIOS`.
+//! Training scenarios of the `identity_storage` playbook group: one per playbook, with the
+//! playbook's id, plus negative controls. Built on `super::builder`. Add each scenario to
+//! `SCENARIOS`. The helpers here build the objects several of them need (CSRs, API error
+//! Status bodies, flags on static pods).
+
+mod kubelet_serving_cert_untrusted;
+
+use base64::Engine;
+use serde_json::{Value, json};
 
 use super::Constructor;
+use super::builder::{Cluster, ago, hex, object};
 
 /// This group's scenarios: id and constructor.
-pub const SCENARIOS: &[(&str, Constructor)] = &[];
+pub const SCENARIOS: &[(&str, Constructor)] = &[(
+    "kubelet-serving-cert-untrusted",
+    kubelet_serving_cert_untrusted::scenario,
+)];
+
+/// Base64 of a PEM block of `label` with deterministic filler (not parseable DER: it only
+/// fills fields that carry one).
+pub(crate) fn pem_b64(label: &str, seed: &str) -> String {
+    let body = base64::engine::general_purpose::STANDARD.encode(hex(seed, 120).as_bytes());
+    let pem = format!("-----BEGIN {label}-----\n{body}\n-----END {label}-----\n");
+    base64::engine::general_purpose::STANDARD.encode(pem)
+}
+
+/// A CertificateSigningRequest as `kubectl get csr -o yaml` prints it. `approved`: the
+/// approval condition's (reason, message, seconds ago); an approved CSR is also issued.
+pub(crate) struct CsrDef<'a> {
+    pub name: &'a str,
+    pub signer: &'a str,
+    pub username: &'a str,
+    pub groups: &'a [&'a str],
+    pub usages: &'a [&'a str],
+    pub created_ago: i64,
+    pub approved: Option<(&'a str, &'a str, i64)>,
+}
+
+pub(crate) fn csr(d: &CsrDef) -> Value {
+    let mut o = object(
+        "certificates.k8s.io/v1",
+        "CertificateSigningRequest",
+        None,
+        d.name,
+        d.created_ago,
+    );
+    o["spec"] = json!({
+        "groups": d.groups,
+        "request": pem_b64("CERTIFICATE REQUEST", d.name),
+        "signerName": d.signer,
+        "usages": d.usages,
+        "username": d.username,
+    });
+    o["status"] = match d.approved {
+        Some((reason, message, at)) => json!({
+            "certificate": pem_b64("CERTIFICATE", &format!("{}/issued", d.name)),
+            "conditions": [{
+                "lastTransitionTime": ago(at),
+                "lastUpdateTime": ago(at),
+                "message": message,
+                "reason": reason,
+                "status": "True",
+                "type": "Approved",
+            }],
+        }),
+        None => json!({}),
+    };
+    o
+}
+
+/// The Status body the API server answers a failed request with.
+pub(crate) fn status_body(code: u16, reason: &str, message: &str) -> String {
+    let mut v = json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "code": code,
+    });
+    if !reason.is_empty() {
+        v["reason"] = json!(reason);
+    }
+    v.to_string()
+}
+
+/// Adds a flag to the first container's command of every pod whose name starts with
+/// `prefix` in kube-system (static control-plane pods), keeping the flags sorted as kubeadm does.
+pub(crate) fn add_static_flag(c: &mut Cluster, prefix: &str, flag: &str) {
+    for pod in c.pods_named("kube-system", prefix) {
+        if let Some(cmd) = c
+            .find_mut("Pod", Some("kube-system"), &pod)
+            .and_then(|p| p["spec"]["containers"][0]["command"].as_array_mut())
+        {
+            let at = cmd
+                .iter()
+                .skip(1)
+                .position(|f| f.as_str().is_some_and(|f| f > flag))
+                .map_or(cmd.len(), |i| i + 1);
+            cmd.insert(at, json!(flag));
+        }
+    }
+}
+
+/// Names of the pods on `node`, as (namespace, name, first container, all containers).
+pub(crate) fn pods_on(c: &Cluster, node: &str) -> Vec<(String, String, Vec<String>)> {
+    c.of_kind("Pod", None)
+        .filter(|p| p["spec"]["nodeName"] == node)
+        .map(|p| {
+            (
+                p["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                p["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                p["spec"]["containers"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|c| c["name"].as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            )
+        })
+        .collect()
+}
