@@ -11,7 +11,7 @@ use ktriage::playbooks::source::{LiveSource, SnapshotSource};
 use ktriage::playbooks::{FindingSeverity, identity_storage};
 
 /// Scenario id → the playbook that must come first.
-const CASES: &[&str] = &["kubelet-serving-cert-untrusted"];
+const CASES: &[&str] = &["kubelet-serving-cert-untrusted", "invalid-pem-material"];
 /// Scenarios where no playbook of this group may warn.
 const QUIET: &[&str] = &["healthy"];
 
@@ -121,6 +121,14 @@ fn explain_ranks_the_seed_texts() {
         (
             "Error from server: Get \"https://10.0.0.22:10250/containerLogs/shop/web-1/web\": x509: certificate signed by unknown authority",
             "kubelet-serving-cert-untrusted",
+        ),
+        (
+            "tls: failed to find any PEM data in certificate input",
+            "invalid-pem-material",
+        ),
+        (
+            "Internal error occurred: failed calling webhook \"x\": could not get REST client: unable to load root certificates: unable to parse bytes as PEM block",
+            "invalid-pem-material",
         ),
     ] {
         let ranked = engine::rank_symptoms(text);

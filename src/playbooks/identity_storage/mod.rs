@@ -3,9 +3,13 @@
 //! playbook; add it to `PLAYBOOKS` below.
 
 mod common;
+pub mod invalid_pem_material;
 pub mod kubelet_serving_cert_untrusted;
 
 use super::Playbook;
 
 /// This group's playbooks, in catalog order.
-pub static PLAYBOOKS: &[&Playbook] = &[&kubelet_serving_cert_untrusted::PLAYBOOK];
+pub static PLAYBOOKS: &[&Playbook] = &[
+    &kubelet_serving_cert_untrusted::PLAYBOOK,
+    &invalid_pem_material::PLAYBOOK,
+];

@@ -3,19 +3,23 @@
 //! `SCENARIOS`. The helpers here build the objects several of them need (CSRs, API error
 //! Status bodies, flags on static pods).
 
+mod invalid_pem_material;
 mod kubelet_serving_cert_untrusted;
 
 use base64::Engine;
 use serde_json::{Value, json};
 
 use super::Constructor;
-use super::builder::{Cluster, ago, hex, object};
+use super::builder::{Cluster, ContainerDef, ago, hex, http_probe, object};
 
 /// This group's scenarios: id and constructor.
-pub const SCENARIOS: &[(&str, Constructor)] = &[(
-    "kubelet-serving-cert-untrusted",
-    kubelet_serving_cert_untrusted::scenario,
-)];
+pub const SCENARIOS: &[(&str, Constructor)] = &[
+    (
+        "kubelet-serving-cert-untrusted",
+        kubelet_serving_cert_untrusted::scenario,
+    ),
+    ("invalid-pem-material", invalid_pem_material::scenario),
+];
 
 /// Base64 of a PEM block of `label` with deterministic filler (not parseable DER: it only
 /// fills fields that carry one).
@@ -128,4 +132,38 @@ pub(crate) fn pods_on(c: &Cluster, node: &str) -> Vec<(String, String, Vec<Strin
             )
         })
         .collect()
+}
+
+/// A namespace as the API server and kube-controller-manager leave it: the Namespace, its
+/// `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap.
+pub(crate) fn add_namespace(c: &mut Cluster, ns: &str, age: i64) {
+    let mut o = object("v1", "Namespace", None, ns, age);
+    o["metadata"]["labels"] = json!({"kubernetes.io/metadata.name": ns});
+    o["spec"] = json!({"finalizers": ["kubernetes"]});
+    o["status"] = json!({"phase": "Active"});
+    c.push(o);
+    c.push(object("v1", "ServiceAccount", Some(ns), "default", age));
+    let mut ca = object("v1", "ConfigMap", Some(ns), "kube-root-ca.crt", age);
+    let pem = base64::engine::general_purpose::STANDARD
+        .decode(pem_b64("CERTIFICATE", "ktriage-scenario-ca"))
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_default();
+    ca["data"] = json!({"ca.crt": pem});
+    c.push(ca);
+}
+
+/// A web server container with a port, requests and an HTTP(S) readiness probe.
+pub(crate) fn server_container(name: &str, image: &str, port: i64, scheme: &str) -> ContainerDef {
+    let mut ctr = ContainerDef::new(name, image);
+    ctr.ports = vec![json!({"containerPort": port, "name": "https", "protocol": "TCP"})];
+    ctr.resources = json!({"requests": {"cpu": "50m", "memory": "64Mi"}});
+    ctr.readiness = Some(http_probe(
+        None,
+        "/readyz",
+        json!(port),
+        scheme,
+        [3, 5, 10, 1],
+    ));
+    ctr
 }
