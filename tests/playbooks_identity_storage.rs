@@ -11,7 +11,11 @@ use ktriage::playbooks::source::{LiveSource, SnapshotSource};
 use ktriage::playbooks::{FindingSeverity, identity_storage};
 
 /// Scenario id → the playbook that must come first.
-const CASES: &[&str] = &["kubelet-serving-cert-untrusted", "invalid-pem-material"];
+const CASES: &[&str] = &[
+    "kubelet-serving-cert-untrusted",
+    "invalid-pem-material",
+    "rbac-forbidden",
+];
 /// Scenarios where no playbook of this group may warn.
 const QUIET: &[&str] = &["healthy"];
 
@@ -129,6 +133,10 @@ fn explain_ranks_the_seed_texts() {
         (
             "Internal error occurred: failed calling webhook \"x\": could not get REST client: unable to load root certificates: unable to parse bytes as PEM block",
             "invalid-pem-material",
+        ),
+        (
+            "Error from server (Forbidden): User \"kubernetes-admin\" cannot list nodes at the cluster scope",
+            "rbac-forbidden",
         ),
     ] {
         let ranked = engine::rank_symptoms(text);

@@ -5,6 +5,7 @@
 mod common;
 pub mod invalid_pem_material;
 pub mod kubelet_serving_cert_untrusted;
+pub mod rbac_forbidden;
 
 use super::Playbook;
 
@@ -12,4 +13,5 @@ use super::Playbook;
 pub static PLAYBOOKS: &[&Playbook] = &[
     &kubelet_serving_cert_untrusted::PLAYBOOK,
     &invalid_pem_material::PLAYBOOK,
+    &rbac_forbidden::PLAYBOOK,
 ];

@@ -5,6 +5,7 @@
 
 mod invalid_pem_material;
 mod kubelet_serving_cert_untrusted;
+mod rbac_forbidden;
 
 use base64::Engine;
 use serde_json::{Value, json};
@@ -19,6 +20,7 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
         kubelet_serving_cert_untrusted::scenario,
     ),
     ("invalid-pem-material", invalid_pem_material::scenario),
+    ("rbac-forbidden", rbac_forbidden::scenario),
 ];
 
 /// Base64 of a PEM block of `label` with deterministic filler (not parseable DER: it only
