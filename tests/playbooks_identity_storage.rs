@@ -15,6 +15,7 @@ const CASES: &[&str] = &[
     "kubelet-serving-cert-untrusted",
     "invalid-pem-material",
     "rbac-forbidden",
+    "component-rbac-forbidden",
 ];
 /// Scenarios where no playbook of this group may warn.
 const QUIET: &[&str] = &["healthy"];
@@ -137,6 +138,10 @@ fn explain_ranks_the_seed_texts() {
         (
             "Error from server (Forbidden): User \"kubernetes-admin\" cannot list nodes at the cluster scope",
             "rbac-forbidden",
+        ),
+        (
+            "E0115 reflector.go:158] failed to list *v1.EndpointSlice: endpointslices.discovery.k8s.io is forbidden: User \"system:serviceaccount:kube-system:coredns\" cannot list resource \"endpointslices\"",
+            "component-rbac-forbidden",
         ),
     ] {
         let ranked = engine::rank_symptoms(text);

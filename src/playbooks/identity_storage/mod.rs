@@ -3,6 +3,7 @@
 //! playbook; add it to `PLAYBOOKS` below.
 
 mod common;
+pub mod component_rbac_forbidden;
 pub mod invalid_pem_material;
 pub mod kubelet_serving_cert_untrusted;
 pub mod rbac_forbidden;
@@ -14,4 +15,5 @@ pub static PLAYBOOKS: &[&Playbook] = &[
     &kubelet_serving_cert_untrusted::PLAYBOOK,
     &invalid_pem_material::PLAYBOOK,
     &rbac_forbidden::PLAYBOOK,
+    &component_rbac_forbidden::PLAYBOOK,
 ];

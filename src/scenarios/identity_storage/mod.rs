@@ -3,6 +3,7 @@
 //! `SCENARIOS`. The helpers here build the objects several of them need (CSRs, API error
 //! Status bodies, flags on static pods).
 
+mod component_rbac_forbidden;
 mod invalid_pem_material;
 mod kubelet_serving_cert_untrusted;
 mod rbac_forbidden;
@@ -21,6 +22,10 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
     ),
     ("invalid-pem-material", invalid_pem_material::scenario),
     ("rbac-forbidden", rbac_forbidden::scenario),
+    (
+        "component-rbac-forbidden",
+        component_rbac_forbidden::scenario,
+    ),
 ];
 
 /// Base64 of a PEM block of `label` with deterministic filler (not parseable DER: it only
