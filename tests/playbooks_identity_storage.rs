@@ -16,6 +16,7 @@ const CASES: &[&str] = &[
     "invalid-pem-material",
     "rbac-forbidden",
     "component-rbac-forbidden",
+    "csr-pending-node-cannot-join",
 ];
 /// Scenarios where no playbook of this group may warn.
 const QUIET: &[&str] = &["healthy"];

@@ -4,6 +4,7 @@
 
 mod common;
 pub mod component_rbac_forbidden;
+pub mod csr_pending_node_cannot_join;
 pub mod invalid_pem_material;
 pub mod kubelet_serving_cert_untrusted;
 pub mod rbac_forbidden;
@@ -16,4 +17,5 @@ pub static PLAYBOOKS: &[&Playbook] = &[
     &invalid_pem_material::PLAYBOOK,
     &rbac_forbidden::PLAYBOOK,
     &component_rbac_forbidden::PLAYBOOK,
+    &csr_pending_node_cannot_join::PLAYBOOK,
 ];

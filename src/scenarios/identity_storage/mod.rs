@@ -4,6 +4,7 @@
 //! Status bodies, flags on static pods).
 
 mod component_rbac_forbidden;
+mod csr_pending_node_cannot_join;
 mod invalid_pem_material;
 mod kubelet_serving_cert_untrusted;
 mod rbac_forbidden;
@@ -25,6 +26,10 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
     (
         "component-rbac-forbidden",
         component_rbac_forbidden::scenario,
+    ),
+    (
+        "csr-pending-node-cannot-join",
+        csr_pending_node_cannot_join::scenario,
     ),
 ];
 
