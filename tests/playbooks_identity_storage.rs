@@ -17,6 +17,7 @@ const CASES: &[&str] = &[
     "rbac-forbidden",
     "component-rbac-forbidden",
     "csr-pending-node-cannot-join",
+    "pvc-pending-no-storageclass-or-pv",
 ];
 /// Scenarios where no playbook of this group may warn.
 const QUIET: &[&str] = &["healthy"];
@@ -143,6 +144,10 @@ fn explain_ranks_the_seed_texts() {
         (
             "E0115 reflector.go:158] failed to list *v1.EndpointSlice: endpointslices.discovery.k8s.io is forbidden: User \"system:serviceaccount:kube-system:coredns\" cannot list resource \"endpointslices\"",
             "component-rbac-forbidden",
+        ),
+        (
+            "Normal FailedBinding persistentvolume-controller no persistent volumes available for this claim and no storage class is set",
+            "pvc-pending-no-storageclass-or-pv",
         ),
     ] {
         let ranked = engine::rank_symptoms(text);

@@ -7,7 +7,9 @@ pub mod component_rbac_forbidden;
 pub mod csr_pending_node_cannot_join;
 pub mod invalid_pem_material;
 pub mod kubelet_serving_cert_untrusted;
+pub mod pvc_pending_no_storageclass_or_pv;
 pub mod rbac_forbidden;
+mod storage;
 
 use super::Playbook;
 
@@ -18,4 +20,5 @@ pub static PLAYBOOKS: &[&Playbook] = &[
     &rbac_forbidden::PLAYBOOK,
     &component_rbac_forbidden::PLAYBOOK,
     &csr_pending_node_cannot_join::PLAYBOOK,
+    &pvc_pending_no_storageclass_or_pv::PLAYBOOK,
 ];

@@ -7,13 +7,15 @@ mod component_rbac_forbidden;
 mod csr_pending_node_cannot_join;
 mod invalid_pem_material;
 mod kubelet_serving_cert_untrusted;
+mod pvc_pending_no_storageclass_or_pv;
 mod rbac_forbidden;
 
 use base64::Engine;
 use serde_json::{Value, json};
 
 use super::Constructor;
-use super::builder::{Cluster, ContainerDef, ago, hex, http_probe, object};
+use super::ObjRef;
+use super::builder::{Cluster, ContainerDef, EventDef, ago, hex, http_probe, object};
 
 /// This group's scenarios: id and constructor.
 pub const SCENARIOS: &[(&str, Constructor)] = &[
@@ -30,6 +32,10 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
     (
         "csr-pending-node-cannot-join",
         csr_pending_node_cannot_join::scenario,
+    ),
+    (
+        "pvc-pending-no-storageclass-or-pv",
+        pvc_pending_no_storageclass_or_pv::scenario,
     ),
 ];
 
@@ -178,4 +184,113 @@ pub(crate) fn server_container(name: &str, image: &str, port: i64, scheme: &str)
         [3, 5, 10, 1],
     ));
     ctr
+}
+
+/// Leaves a built pod unscheduled: no node, phase Pending, `PodScheduled=False
+/// (Unschedulable)` with the scheduler's message, no container statuses; adds the scheduler's
+/// FailedScheduling event (`count` times since `first_ago`).
+pub(crate) fn unschedule(
+    c: &mut Cluster,
+    ns: &str,
+    pod: &str,
+    message: &str,
+    count: i64,
+    first_ago: i64,
+) {
+    let Some(p) = c.find_mut("Pod", Some(ns), pod) else {
+        return;
+    };
+    let created = p["metadata"]["creationTimestamp"].clone();
+    if let Some(spec) = p["spec"].as_object_mut() {
+        spec.remove("nodeName");
+    }
+    p["status"] = json!({
+        "conditions": [{"lastProbeTime": null, "lastTransitionTime": created, "message": message, "reason": "Unschedulable", "status": "False", "type": "PodScheduled"}],
+        "phase": "Pending",
+        "qosClass": p["status"]["qosClass"].clone(),
+    });
+    c.pod_logs.retain(|l| !(l.namespace == ns && l.pod == pod));
+    c.event(
+        EventDef::normal(
+            ObjRef::new("Pod", Some(ns), pod),
+            "FailedScheduling",
+            message,
+            "default-scheduler",
+            (first_ago / count.max(1)).max(5),
+        )
+        .warning()
+        .repeated(count, first_ago),
+    );
+}
+
+/// Leaves a built pod on its node in ContainerCreating (volumes not ready): phase Pending,
+/// containers waiting, not ready, no pod IP.
+pub(crate) fn container_creating(c: &mut Cluster, ns: &str, pod: &str) {
+    let Some(p) = c.find_mut("Pod", Some(ns), pod) else {
+        return;
+    };
+    let created = p["metadata"]["creationTimestamp"].clone();
+    let names: Vec<String> = p["spec"]["containers"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let statuses: Vec<Value> = names
+        .iter()
+        .zip(
+            p["status"]["containerStatuses"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+        )
+        .map(|(n, st)| json!({"image": st["image"], "imageID": "", "lastState": {}, "name": n, "ready": false, "restartCount": 0, "started": false, "state": {"waiting": {"reason": "ContainerCreating"}}}))
+        .collect();
+    let host_ip = p["status"]["hostIP"].clone();
+    let msg = format!("containers with unready status: [{}]", names.join(" "));
+    p["status"] = json!({
+        "conditions": [
+            {"lastProbeTime": null, "lastTransitionTime": created, "status": "False", "type": "PodReadyToStartContainers"},
+            {"lastProbeTime": null, "lastTransitionTime": created, "status": "True", "type": "Initialized"},
+            {"lastProbeTime": null, "lastTransitionTime": created, "message": msg, "reason": "ContainersNotReady", "status": "False", "type": "Ready"},
+            {"lastProbeTime": null, "lastTransitionTime": created, "message": msg, "reason": "ContainersNotReady", "status": "False", "type": "ContainersReady"},
+            {"lastProbeTime": null, "lastTransitionTime": created, "status": "True", "type": "PodScheduled"},
+        ],
+        "containerStatuses": statuses,
+        "hostIP": host_ip,
+        "hostIPs": [{"ip": host_ip}],
+        "phase": "Pending",
+        "qosClass": p["status"]["qosClass"].clone(),
+        "startTime": created,
+    });
+    c.pod_logs.retain(|l| !(l.namespace == ns && l.pod == pod));
+}
+
+/// A Pending PersistentVolumeClaim as the API server prints it.
+pub(crate) fn pvc(
+    ns: &str,
+    name: &str,
+    class: Option<&str>,
+    size: &str,
+    modes: &[&str],
+    created_ago: i64,
+    labels: Value,
+) -> Value {
+    let mut o = object("v1", "PersistentVolumeClaim", Some(ns), name, created_ago);
+    if labels.is_object() {
+        o["metadata"]["labels"] = labels;
+    }
+    o["metadata"]["finalizers"] = json!(["kubernetes.io/pvc-protection"]);
+    o["spec"] = json!({
+        "accessModes": modes,
+        "resources": {"requests": {"storage": size}},
+        "volumeMode": "Filesystem",
+    });
+    if let Some(c) = class {
+        o["spec"]["storageClassName"] = json!(c);
+    }
+    o["status"] = json!({"phase": "Pending"});
+    o
 }
