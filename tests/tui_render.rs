@@ -1154,3 +1154,32 @@ fn a_detail_whose_playbook_is_not_in_this_build_stays_open_with_a_notice() {
         app.notice()
     );
 }
+
+#[test]
+fn at_80x24_a_long_diagnosis_shows_the_cause_first_and_j_brings_the_fix_commands_in_view() {
+    let mut app = catalog_app(80, 24);
+    command(&mut app, "playbook node-notready-no-cni");
+    let mut run = cni_run(true);
+    if let Some(f) = &mut run.finding {
+        f.fix.explanation = "A long explanation of the fix. ".repeat(20);
+    }
+    app.update(Msg::PlaybookRan(Arc::new(run)));
+    let text = screen(&render_to_buffer(&app, &model(), 80, 24));
+    assert!(text.contains("critical · confidence 90%"), "{text}");
+    assert!(text.contains("No CNI plugin is installed"), "{text}");
+    assert!(!text.contains("▶ kubectl apply"), "{text}");
+    app.update(key(KeyCode::Char('j')));
+    let text = screen(&render_to_buffer(&app, &model(), 80, 24));
+    assert!(
+        text.contains("▶ kubectl apply -f"),
+        "the first command, in view:\n{text}"
+    );
+    app.update(key(KeyCode::Char('j')));
+    let text = screen(&render_to_buffer(&app, &model(), 80, 24));
+    assert!(text.contains("▶ kubectl get nodes -w"), "{text}");
+    // PgUp scrolls back to the cause.
+    app.update(key(KeyCode::PageUp));
+    app.update(key(KeyCode::PageUp));
+    let text = screen(&render_to_buffer(&app, &model(), 80, 24));
+    assert!(text.contains("No CNI plugin is installed"), "{text}");
+}

@@ -331,6 +331,7 @@ impl App {
                     {
                         v.state = RunState::Done(run.clone());
                         v.selected_command = 0;
+                        v.follow_selection = false;
                         self.dirty = true;
                     }
                 }
@@ -559,7 +560,15 @@ impl App {
                 };
                 match v.focus {
                     RunnerFocus::Diagnosis if commands > 0 => {
-                        v.selected_command = step(v.selected_command, delta, commands);
+                        // The first j/k with the selected command out of view brings it in
+                        // view; after that j/k move the selection.
+                        let in_view = geometry.selected_row.is_some_and(|row| {
+                            let top = usize::from(v.diagnosis_scroll);
+                            row >= top && row < top + geometry.diagnosis_visible
+                        });
+                        if v.follow_selection || in_view {
+                            v.selected_command = step(v.selected_command, delta, commands);
+                        }
                         v.follow_selection = true;
                     }
                     RunnerFocus::Diagnosis => scroll(

@@ -48,8 +48,8 @@ pub struct RunnerView {
     pub diagnosis_scroll: u16,
     /// The selected fix command.
     pub selected_command: usize,
-    /// The diagnosis column scrolls to keep the selected command in view (j/k); PgUp/PgDn
-    /// scroll freely.
+    /// The diagnosis column scrolls to keep the selected command in view (after j/k);
+    /// PgUp/PgDn scroll freely. Off until the first j/k, so the cause is seen first.
     pub follow_selection: bool,
 }
 
@@ -64,7 +64,8 @@ impl RunnerView {
             steps_scroll: 0,
             diagnosis_scroll: 0,
             selected_command: 0,
-            follow_selection: true,
+            // The top (severity, cause) is shown first; j/k then bring the commands in view.
+            follow_selection: false,
         }
     }
 
