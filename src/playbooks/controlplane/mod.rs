@@ -5,6 +5,7 @@ mod apiserver_not_ready;
 pub mod common;
 mod control_plane_topology;
 mod controlplane_proxy_without_no_proxy;
+mod etcd_quorum_membership;
 mod ha_apiserver_endpoints_flap;
 mod leader_election_lease;
 mod static_pod_liveness_mismatch;
@@ -17,6 +18,7 @@ use super::Playbook;
 pub static PLAYBOOKS: &[&Playbook] = &[
     &controlplane_proxy_without_no_proxy::PLAYBOOK,
     &apiserver_not_ready::PLAYBOOK,
+    &etcd_quorum_membership::PLAYBOOK,
     &leader_election_lease::PLAYBOOK,
     &ha_apiserver_endpoints_flap::PLAYBOOK,
     &static_pod_liveness_mismatch::PLAYBOOK,

@@ -34,6 +34,7 @@ const BROKEN: &[&str] = &[
     "static-pod-liveness-mismatch",
     "control-plane-topology",
     "apiserver-not-ready",
+    "etcd-quorum-membership",
 ];
 /// The healthy cluster and this group's negative controls.
 const CLEAN: &[&str] = &["healthy", "leader-election-lease-control"];

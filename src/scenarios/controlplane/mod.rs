@@ -5,6 +5,7 @@ mod apiserver_not_ready;
 mod common;
 mod control_plane_topology;
 mod controlplane_proxy_without_no_proxy;
+mod etcd_quorum_membership;
 mod ha_apiserver_endpoints_flap;
 mod leader_election_lease;
 mod leader_election_lease_control;
@@ -33,4 +34,5 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
     ),
     ("control-plane-topology", control_plane_topology::scenario),
     ("apiserver-not-ready", apiserver_not_ready::scenario),
+    ("etcd-quorum-membership", etcd_quorum_membership::scenario),
 ];
