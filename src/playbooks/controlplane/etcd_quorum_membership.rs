@@ -182,23 +182,22 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             ));
         }
         for previous in [true, false] {
-            if let Some(text) = results.text(&etcd_log_query(common::name(p), previous)) {
-                if let Some(line) = text.lines().rev().find(|l| {
-                    l.contains("\"level\":\"fatal\"")
-                        || l.contains("\"level\":\"panic\"")
-                        || l.contains("\"level\":\"error\"")
-                }) {
-                    evidence.push(ev(
-                        obj_id(p),
-                        if previous {
-                            "log[etcd] (previous)"
-                        } else {
-                            "log[etcd]"
-                        },
-                        line.trim_end(),
-                    ));
-                    break;
-                }
+            let text = results
+                .text(&etcd_log_query(common::name(p), previous))
+                .unwrap_or_default();
+            let bad = text.lines().rev().find(|l| {
+                l.contains("\"level\":\"fatal\"")
+                    || l.contains("\"level\":\"panic\"")
+                    || l.contains("\"level\":\"error\"")
+            });
+            if let Some(line) = bad {
+                let field = if previous {
+                    "log[etcd] (previous)"
+                } else {
+                    "log[etcd]"
+                };
+                evidence.push(ev(obj_id(p), field, line.trim_end()));
+                break;
             }
         }
     }
