@@ -7,6 +7,7 @@ mod control_plane_topology;
 mod controlplane_proxy_without_no_proxy;
 mod etcd_quorum_membership;
 mod ha_apiserver_endpoints_flap;
+mod kubeadm_preflight_host;
 mod leader_election_lease;
 mod static_pod_liveness_mismatch;
 #[cfg(test)]
@@ -23,4 +24,5 @@ pub static PLAYBOOKS: &[&Playbook] = &[
     &ha_apiserver_endpoints_flap::PLAYBOOK,
     &static_pod_liveness_mismatch::PLAYBOOK,
     &control_plane_topology::PLAYBOOK,
+    &kubeadm_preflight_host::PLAYBOOK,
 ];

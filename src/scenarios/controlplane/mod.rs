@@ -7,6 +7,7 @@ mod control_plane_topology;
 mod controlplane_proxy_without_no_proxy;
 mod etcd_quorum_membership;
 mod ha_apiserver_endpoints_flap;
+mod kubeadm_preflight_host;
 mod leader_election_lease;
 mod leader_election_lease_control;
 mod static_pod_liveness_mismatch;
@@ -35,4 +36,5 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
     ("control-plane-topology", control_plane_topology::scenario),
     ("apiserver-not-ready", apiserver_not_ready::scenario),
     ("etcd-quorum-membership", etcd_quorum_membership::scenario),
+    ("kubeadm-preflight-host", kubeadm_preflight_host::scenario),
 ];
