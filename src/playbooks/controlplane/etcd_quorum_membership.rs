@@ -88,14 +88,17 @@ fn initial_cluster(pod: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn node_ready(nodes: &[Value], name: &str) -> bool {
+/// Whether the node still reports: a Ready condition of `Unknown` means the kubelet stopped
+/// posting status, so its pods' status is stale. (Ready=False for other reasons — no CNI,
+/// pressure — does not stop host-network static pods like etcd.)
+fn node_reporting(nodes: &[Value], name: &str) -> bool {
     nodes
         .iter()
         .find(|n| common::name(n) == name)
         .and_then(|n| n.pointer("/status/conditions").and_then(Value::as_array))
         .is_none_or(|cs| {
-            cs.iter()
-                .any(|c| s(c, "/type") == "Ready" && s(c, "/status") == "True")
+            !cs.iter()
+                .any(|c| s(c, "/type") == "Ready" && s(c, "/status") == "Unknown")
         })
 }
 
@@ -150,7 +153,7 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     let member_of = |p: &Value| flag(p, "name").unwrap_or_else(|| common::node_of(p).to_string());
     let healthy: Vec<&Value> = pods
         .iter()
-        .filter(|p| common::running_ready(p) && node_ready(nodes, common::node_of(p)))
+        .filter(|p| common::running_ready(p) && node_reporting(nodes, common::node_of(p)))
         .collect();
     let unhealthy: Vec<&Value> = pods
         .iter()
@@ -174,11 +177,11 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     )];
     for p in &unhealthy {
         evidence.push(ev(obj_id(p), "status", pod_state(p)));
-        if !node_ready(nodes, common::node_of(p)) {
+        if !node_reporting(nodes, common::node_of(p)) {
             evidence.push(ev(
                 format!("Node/{}", common::node_of(p)),
                 "status.conditions[Ready]",
-                "not Ready: the pod's status is stale",
+                "Unknown: the kubelet stopped posting status, the pod's status is stale",
             ));
         }
         for previous in [true, false] {
@@ -383,6 +386,37 @@ mod tests {
         ];
         let f = diagnose(&results(pods), Utc::now()).unwrap();
         assert!(f.summary.contains("below the quorum of 2"));
+    }
+
+    #[test]
+    fn a_node_not_ready_for_lack_of_cni_does_not_stop_etcd() {
+        let all = ["cp-1", "cp-2", "cp-3"];
+        let pods = vec![
+            etcd("cp-1", &all[..1], true),
+            etcd("cp-2", &all[..2], true),
+            etcd("cp-3", &all, true),
+        ];
+        let mut r = results(pods);
+        let node = |n: &str, st: &str| json!({"kind": "Node", "metadata": {"name": n}, "status": {"conditions": [{"type": "Ready", "status": st, "reason": "KubeletNotReady"}]}});
+        r.by_query.insert(
+            nodes_query(),
+            Outcome::Objects(vec![
+                node("cp-1", "False"),
+                node("cp-2", "False"),
+                node("cp-3", "False"),
+            ]),
+        );
+        assert!(diagnose(&r, Utc::now()).is_none());
+        r.by_query.insert(
+            nodes_query(),
+            Outcome::Objects(vec![
+                node("cp-1", "True"),
+                node("cp-2", "True"),
+                node("cp-3", "Unknown"),
+            ]),
+        );
+        let f = diagnose(&r, Utc::now()).unwrap();
+        assert!(f.evidence.iter().any(|e| e.object == "Node/cp-3"));
     }
 
     #[test]
