@@ -46,7 +46,12 @@ const BROKEN: &[&str] = &[
     "kubeadm-preflight-host",
 ];
 /// The healthy cluster and this group's negative controls.
-const CLEAN: &[&str] = &["healthy", "leader-election-lease-control"];
+const CLEAN: &[&str] = &[
+    "healthy",
+    "leader-election-lease-control",
+    "controlplane-proxy-with-no-proxy-control",
+    "ha-apiserver-master-count-control",
+];
 
 #[test]
 fn each_scenario_puts_its_playbook_first() {
