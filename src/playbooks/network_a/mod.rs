@@ -3,6 +3,7 @@
 //! overlay ports. One file per playbook; add it to `PLAYBOOKS` below.
 
 mod common;
+pub mod forward_policy_drop;
 pub mod kubelet_port_unreachable;
 pub mod node_notready_no_cni;
 pub mod overlay_port_blocked;
@@ -14,6 +15,7 @@ use super::Playbook;
 pub static PLAYBOOKS: &[&Playbook] = &[
     &node_notready_no_cni::PLAYBOOK,
     &pod_cannot_reach_apiserver_service::PLAYBOOK,
+    &forward_policy_drop::PLAYBOOK,
     &kubelet_port_unreachable::PLAYBOOK,
     &overlay_port_blocked::PLAYBOOK,
 ];
