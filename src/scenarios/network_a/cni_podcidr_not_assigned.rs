@@ -171,7 +171,7 @@ pub fn scenario() -> Scenario {
                 ('I', "main.go:231", format!("Created subnet manager: Kubernetes Subnet Manager - {NODE}")),
                 ('I', "main.go:234", "Installing signal handlers".into()),
                 ('I', "main.go:452", "Found network config - Backend type: vxlan".into()),
-                ('I', "match.go:211", format!("Determining IP address of default interface")),
+                ('I', "match.go:211", "Determining IP address of default interface".to_string()),
                 ('I', "match.go:264", format!("Using interface with name ens3 and address {node_ip}")),
                 ('I', "match.go:286", format!("Defaulting external address to interface address ({node_ip})")),
                 ('E', "main.go:359", format!("Error registering network: failed to acquire lease: node \"{NODE}\" pod cidr not assigned")),
