@@ -191,7 +191,7 @@ fn backend_problems(
         let same_ns: Vec<&str> = services
             .iter()
             .filter(|v| namespace(v) == ns)
-            .map(|v| name(v))
+            .map(name)
             .collect();
         let guess = same_ns
             .iter()
@@ -253,23 +253,21 @@ fn backend_problems(
             )],
         });
     }
-    if svc.pointer("/spec/selector").is_some() {
-        if let Some(e) = endpoints
+    if svc.pointer("/spec/selector").is_some()
+        && let Some(e) = endpoints
             .iter()
             .find(|e| namespace(e) == ns && name(e) == svc_name)
-        {
-            if endpoint_counts(e).0 == 0 {
-                return Some(Problem {
-                    severity: FindingSeverity::Warning,
-                    confidence: 0.55,
-                    sentence: format!(
-                        "Ingress {ns}/{ing_name}'s backend Service {svc_name} has no ready endpoints (the controller answers 503; see NET-08)"
-                    ),
-                    evidence: vec![ev(obj(e), "subsets[*].addresses", "<none>")],
-                    commands: vec![format!("kubectl describe service {svc_name} -n {ns}")],
-                });
-            }
-        }
+        && endpoint_counts(e).0 == 0
+    {
+        return Some(Problem {
+            severity: FindingSeverity::Warning,
+            confidence: 0.55,
+            sentence: format!(
+                "Ingress {ns}/{ing_name}'s backend Service {svc_name} has no ready endpoints (the controller answers 503; see NET-08)"
+            ),
+            evidence: vec![ev(obj(e), "subsets[*].addresses", "<none>")],
+            commands: vec![format!("kubectl describe service {svc_name} -n {ns}")],
+        });
     }
     None
 }
@@ -310,7 +308,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             classes.iter().find(|c| name(c) == class_name)
         };
         let Some(class) = class else {
-            let known: Vec<&str> = classes.iter().map(|c| name(c)).collect();
+            let known: Vec<&str> = classes.iter().map(name).collect();
             let sentence = if class_name.is_empty() {
                 format!(
                     "Ingress {ns}/{ing_name} names no ingress class and no IngressClass is marked default, so no controller serves it"

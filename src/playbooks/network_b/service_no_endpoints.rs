@@ -196,10 +196,11 @@ fn classify<'a>(svc: &'a Value, pods: &[Value], workloads: &[&Value]) -> Option<
                 _ => others_ok = false,
             }
         }
-        if let (true, Some((k, have, d))) = (others_ok, diff) {
-            if d <= 3 && near.as_ref().is_none_or(|n| d < n.0) {
-                near = Some((d, k, have, name(p).to_string()));
-            }
+        if let (true, Some((k, have, d))) = (others_ok, diff)
+            && d <= 3
+            && near.as_ref().is_none_or(|n| d < n.0)
+        {
+            near = Some((d, k, have, name(p).to_string()));
         }
     }
     let elsewhere = pods

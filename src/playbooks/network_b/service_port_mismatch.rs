@@ -251,9 +251,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             ));
         }
         let pod_name = m.pod.rsplit('/').next().unwrap_or_default();
-        commands.push(format!(
-            "# check what the app really listens on (0.0.0.0 vs 127.0.0.1) and test the pod directly:"
-        ));
+        commands.push("# check what the app really listens on (0.0.0.0 vs 127.0.0.1) and test the pod directly:".to_string());
         commands.push(format!(
             "kubectl exec -n {} {pod_name} -- sh -c 'ss -ltn || netstat -ltn'",
             m.ns
