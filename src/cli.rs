@@ -59,6 +59,13 @@ pub enum Command {
     Playbooks(ScenariosArgs),
     /// List the embedded training scenarios.
     Scenarios(ScenariosArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from these command definitions.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -185,6 +192,18 @@ fn run(cli: Cli) -> Result<i32> {
         Some(Command::Check(args)) => check(args, &cli.global),
         Some(Command::Scenarios(args)) => list_scenarios(args),
         Some(Command::Playbooks(args)) => list_playbooks(args),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "ktriage", &mut std::io::stdout());
+            Ok(0)
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .context("writing the man page")?;
+            Ok(0)
+        }
         Some(Command::Explain(args)) => explain(args, &cli.global),
         Some(Command::Snapshot(args)) => snapshot(args, &cli.global),
         None => tui(
@@ -420,30 +439,27 @@ fn explain(args: ExplainArgs, global: &GlobalArgs) -> Result<i32> {
                     pb.title,
                     score.min(1.0) * 100.0
                 );
-                match report.as_ref().map(|runs| &runs[i]) {
-                    Some(run) => {
-                        for s in &run.steps {
-                            println!("     $ {}  → {}", s.query.kubectl, s.summary());
-                        }
-                        match &run.finding {
-                            Some(f) => {
-                                println!(
-                                    "   cause: {} (confidence {:.0}%)",
-                                    f.summary,
-                                    f.confidence * 100.0
-                                );
-                                for e in &f.evidence {
-                                    println!("   evidence: {} {} = {}", e.object, e.field, e.value);
-                                }
-                                println!("   fix: {}", f.fix.explanation);
-                                for c in &f.fix.commands {
-                                    println!("     $ {c}");
-                                }
-                            }
-                            None => println!("   not present on this cluster"),
-                        }
+                if let Some(run) = report.as_ref().map(|runs| &runs[i]) {
+                    for s in &run.steps {
+                        println!("     $ {}  → {}", s.query.kubectl, s.summary());
                     }
-                    None => {}
+                    match &run.finding {
+                        Some(f) => {
+                            println!(
+                                "   cause: {} (confidence {:.0}%)",
+                                f.summary,
+                                f.confidence * 100.0
+                            );
+                            for e in &f.evidence {
+                                println!("   evidence: {} {} = {}", e.object, e.field, e.value);
+                            }
+                            println!("   fix: {}", f.fix.explanation);
+                            for c in &f.fix.commands {
+                                println!("     $ {c}");
+                            }
+                        }
+                        None => println!("   not present on this cluster"),
+                    }
                 }
             }
             if report.is_none() {

@@ -1,7 +1,24 @@
-//! Playbooks of the `identity_storage` group (see shared/PLAYBOOKS.md). One file per playbook; add it to
-//! `PLAYBOOKS` below.
+//! Playbooks of the `identity_storage` group (see shared/PLAYBOOKS.md): kubelet and webhook
+//! certificates, RBAC and node bootstrap, volumes, and the cloud provider. One file per
+//! playbook; add it to `PLAYBOOKS` below.
+
+mod common;
+pub mod component_rbac_forbidden;
+pub mod csr_pending_node_cannot_join;
+pub mod invalid_pem_material;
+pub mod kubelet_serving_cert_untrusted;
+pub mod pvc_pending_no_storageclass_or_pv;
+pub mod rbac_forbidden;
+mod storage;
 
 use super::Playbook;
 
 /// This group's playbooks, in catalog order.
-pub static PLAYBOOKS: &[&Playbook] = &[];
+pub static PLAYBOOKS: &[&Playbook] = &[
+    &kubelet_serving_cert_untrusted::PLAYBOOK,
+    &invalid_pem_material::PLAYBOOK,
+    &rbac_forbidden::PLAYBOOK,
+    &component_rbac_forbidden::PLAYBOOK,
+    &csr_pending_node_cannot_join::PLAYBOOK,
+    &pvc_pending_no_storageclass_or_pv::PLAYBOOK,
+];

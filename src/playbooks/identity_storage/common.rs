@@ -1,0 +1,287 @@
+//! Small pure helpers the identity and storage playbooks share: reading fields of JSON
+//! objects, naming objects in evidence, container flags, events about an object, ages, and
+//! parsing the API server's "forbidden" messages.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::playbooks::Evidence;
+
+/// The string at a JSON pointer, or `""`.
+pub fn s<'a>(v: &'a Value, ptr: &str) -> &'a str {
+    v.pointer(ptr).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The array at a JSON pointer, or an empty slice.
+pub fn arr<'a>(v: &'a Value, ptr: &str) -> &'a [Value] {
+    v.pointer(ptr)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+pub fn name(v: &Value) -> &str {
+    s(v, "/metadata/name")
+}
+
+pub fn namespace(v: &Value) -> &str {
+    s(v, "/metadata/namespace")
+}
+
+/// `Kind/namespace/name` or `Kind/name`.
+pub fn oref(v: &Value) -> String {
+    let kind = s(v, "/kind");
+    let kind = if kind.is_empty() { "Object" } else { kind };
+    match namespace(v) {
+        "" => format!("{kind}/{}", name(v)),
+        ns => format!("{kind}/{ns}/{}", name(v)),
+    }
+}
+
+/// One piece of evidence.
+pub fn ev(
+    object: impl Into<String>,
+    field: impl Into<String>,
+    value: impl Into<String>,
+) -> Evidence {
+    Evidence {
+        object: object.into(),
+        field: field.into(),
+        value: value.into(),
+    }
+}
+
+/// A timestamp field parsed as UTC.
+pub fn time(v: &Value, ptr: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s(v, ptr))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Seconds since the object was created (0 when unknown).
+pub fn age_secs(v: &Value, now: DateTime<Utc>) -> i64 {
+    time(v, "/metadata/creationTimestamp")
+        .map(|t| (now - t).num_seconds())
+        .unwrap_or(0)
+}
+
+/// A human age: `45s`, `12m`, `3h`, `6d`.
+pub fn human(secs: i64) -> String {
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 2 * 86400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86400),
+    }
+}
+
+/// The command line (command + args) of a pod's first container.
+pub fn flags(pod: &Value) -> Vec<String> {
+    let c = pod.pointer("/spec/containers/0");
+    let mut out = Vec::new();
+    for key in ["command", "args"] {
+        if let Some(a) = c.and_then(|c| c.get(key)).and_then(Value::as_array) {
+            out.extend(a.iter().filter_map(Value::as_str).map(str::to_string));
+        }
+    }
+    out
+}
+
+/// The value of `--flag=value` (or `--flag value`) on a command line.
+pub fn flag<'a>(cmd: &'a [String], name: &str) -> Option<&'a str> {
+    let eq = format!("{name}=");
+    for (i, a) in cmd.iter().enumerate() {
+        if let Some(v) = a.strip_prefix(&eq) {
+            return Some(v);
+        }
+        if a == name {
+            return cmd.get(i + 1).map(String::as_str);
+        }
+    }
+    None
+}
+
+/// Events whose involvedObject is `kind`/`name` (and namespace, when given), newest first.
+pub fn events_for<'a>(
+    events: &'a [Value],
+    kind: &str,
+    ns: Option<&str>,
+    name: &str,
+) -> Vec<&'a Value> {
+    let mut out: Vec<&Value> = events
+        .iter()
+        .filter(|e| {
+            s(e, "/involvedObject/kind") == kind
+                && s(e, "/involvedObject/name") == name
+                && ns.is_none_or(|n| s(e, "/involvedObject/namespace") == n)
+        })
+        .collect();
+    out.sort_by_key(|e| std::cmp::Reverse(event_time(e)));
+    out
+}
+
+/// The last time an event was seen.
+pub fn event_time(e: &Value) -> Option<DateTime<Utc>> {
+    time(e, "/lastTimestamp")
+        .or_else(|| time(e, "/eventTime"))
+        .or_else(|| time(e, "/series/lastObservedTime"))
+        .or_else(|| time(e, "/metadata/creationTimestamp"))
+}
+
+/// `reason (xN): message` of an event, for evidence.
+pub fn event_text(e: &Value) -> String {
+    let count = e.get("count").and_then(Value::as_i64).unwrap_or(1);
+    let times = if count > 1 {
+        format!(" (x{count})")
+    } else {
+        String::new()
+    };
+    format!("{}{times}: {}", s(e, "/reason"), s(e, "/message"))
+}
+
+/// `Event/ns/name` for evidence.
+pub fn event_ref(e: &Value) -> String {
+    format!("Event/{}/{}", namespace(e), name(e))
+}
+
+/// Whether a pod's phase is Running.
+pub fn running(pod: &Value) -> bool {
+    s(pod, "/status/phase") == "Running"
+}
+
+/// What the API server says when it refuses a request: the parts of
+/// `User "X" cannot VERB resource "R" in API group "G" (at the cluster scope | in the namespace "N")`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Denial {
+    pub user: String,
+    pub verb: String,
+    pub resource: String,
+    pub group: String,
+    /// `None` at the cluster scope.
+    pub namespace: Option<String>,
+}
+
+fn quoted(s: &str) -> Option<(String, &str)> {
+    let s = s.trim_start();
+    let s = s.strip_prefix('"').or_else(|| s.strip_prefix("\\\""))?;
+    // Either a plain quote or an escaped one (a log line quoting a quoted error) ends it.
+    let end_plain = s.find('"');
+    let end_esc = s.find("\\\"");
+    let (end, skip) = match (end_plain, end_esc) {
+        (Some(p), Some(e)) if e < p => (e, 2),
+        (Some(p), _) => (p, 1),
+        (None, Some(e)) => (e, 2),
+        (None, None) => return None,
+    };
+    Some((s[..end].to_string(), &s[end + skip..]))
+}
+
+/// Parses every "User ... cannot ..." denial in a text (a Status message or a log line).
+pub fn denials(text: &str) -> Vec<Denial> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("User ") {
+        rest = &rest[i + 5..];
+        let Some((user, after)) = quoted(rest) else {
+            continue;
+        };
+        let Some(after) = after.trim_start().strip_prefix("cannot ") else {
+            continue;
+        };
+        let verb: String = after.chars().take_while(|c| !c.is_whitespace()).collect();
+        let after = after[verb.len()..].trim_start();
+        // The old form: `cannot list nodes at the cluster scope`.
+        let (resource, group, after) = if let Some(a) = after.strip_prefix("resource ") {
+            let Some((resource, a)) = quoted(a) else {
+                continue;
+            };
+            let (group, a) = match a.trim_start().strip_prefix("in API group ") {
+                Some(g) => match quoted(g) {
+                    Some((g, a)) => (g, a),
+                    None => (String::new(), a),
+                },
+                None => (String::new(), a),
+            };
+            (resource, group, a)
+        } else if after.starts_with("path ") {
+            continue;
+        } else {
+            let r: String = after.chars().take_while(|c| !c.is_whitespace()).collect();
+            let a = &after[r.len()..];
+            (r, String::new(), a)
+        };
+        let a = after.trim_start();
+        let namespace = a
+            .strip_prefix("in the namespace ")
+            .and_then(quoted)
+            .map(|(n, _)| n);
+        if resource.is_empty() {
+            continue;
+        }
+        out.push(Denial {
+            user,
+            verb,
+            resource,
+            group,
+            namespace,
+        });
+    }
+    out
+}
+
+/// The message of a Status JSON body, or the text itself.
+pub fn status_message(body: &str) -> String {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| body.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn denials_parse_status_messages_log_lines_and_the_old_form() {
+        let d = denials(
+            "nodes is forbidden: User \"jane\" cannot list resource \"nodes\" in API group \"\" at the cluster scope",
+        );
+        assert_eq!(
+            d,
+            vec![Denial {
+                user: "jane".into(),
+                verb: "list".into(),
+                resource: "nodes".into(),
+                group: "".into(),
+                namespace: None
+            }]
+        );
+        let d = denials(
+            "err=\"failed to list *v1.EndpointSlice: endpointslices.discovery.k8s.io is forbidden: User \\\"system:serviceaccount:kube-system:kube-proxy\\\" cannot list resource \\\"endpointslices\\\" in API group \\\"discovery.k8s.io\\\" at the cluster scope\"",
+        );
+        assert_eq!(d[0].user, "system:serviceaccount:kube-system:kube-proxy");
+        assert_eq!(d[0].resource, "endpointslices");
+        assert_eq!(d[0].group, "discovery.k8s.io");
+        let d = denials(
+            "Error from server (Forbidden): User \"kubernetes-admin\" cannot list nodes at the cluster scope. (get nodes)",
+        );
+        assert_eq!(d[0].resource, "nodes");
+        assert_eq!(d[0].verb, "list");
+        let d = denials(
+            "pods is forbidden: User \"jane\" cannot list resource \"pods\" in API group \"\" in the namespace \"kube-system\"",
+        );
+        assert_eq!(d[0].namespace.as_deref(), Some("kube-system"));
+        assert!(denials("all good").is_empty());
+    }
+
+    #[test]
+    fn flags_read_both_forms() {
+        let cmd: Vec<String> = ["kube-apiserver", "--a=1", "--b", "2"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(flag(&cmd, "--a"), Some("1"));
+        assert_eq!(flag(&cmd, "--b"), Some("2"));
+        assert_eq!(flag(&cmd, "--c"), None);
+    }
+}

@@ -1,0 +1,453 @@
+//! AUTH-02 `component-rbac-forbidden`: kube-proxy, CoreDNS, the CNI, the kubelets or the
+//! controllers log `… is forbidden: User "system:…" cannot list …`. The playbook reads their
+//! logs, evaluates the cluster's RBAC for each denied component identity (a static access
+//! review over the ClusterRoleBindings and ClusterRoles), and names the bootstrap binding that
+//! is missing or was emptied (`system:coredns`, `kubeadm:node-proxier`, the CNI's), or the
+//! API server's `--authorization-mode` that lacks `Node`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::common::{Denial, arr, denials, ev, flag, flags, name, namespace, s};
+use crate::playbooks::engine::q;
+use crate::playbooks::{
+    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, QueryKind, Results, Symptom,
+};
+
+pub static PLAYBOOK: Playbook = Playbook {
+    id: "component-rbac-forbidden",
+    code: "AUTH-02",
+    title: "Cluster components are forbidden by RBAC (bootstrap bindings missing or emptied)",
+    access: Access::Api,
+    symptoms: &[
+        Symptom {
+            all_of: &["forbidden", "user \"system:serviceaccount:kube-system:"],
+            weight: 0.95,
+        },
+        Symptom {
+            all_of: &["forbidden", "user \"system:node:"],
+            weight: 0.95,
+        },
+        Symptom {
+            all_of: &["forbidden", "user \"system:kube-"],
+            weight: 0.95,
+        },
+        Symptom {
+            all_of: &["failed to list", "is forbidden"],
+            weight: 0.9,
+        },
+        Symptom {
+            all_of: &["forbidden", "system:serviceaccount:"],
+            weight: 0.85,
+        },
+    ],
+    queries,
+    diagnose,
+};
+
+const RBAC: &str = "rbac.authorization.k8s.io";
+/// Pod name prefixes of the components whose logs are read, with their namespace.
+const COMPONENTS: &[(&str, &str)] = &[
+    ("kube-system", "kube-proxy-"),
+    ("kube-system", "coredns-"),
+    ("kube-system", "calico-node-"),
+    ("kube-system", "calico-kube-controllers-"),
+    ("kube-flannel", "kube-flannel-ds-"),
+    ("kube-system", "kube-flannel-ds-"),
+    ("kube-system", "cilium-"),
+    ("kube-system", "weave-net-"),
+    ("kube-system", "kube-controller-manager-"),
+    ("kube-system", "kube-scheduler-"),
+];
+/// Pods read per component.
+const PER_COMPONENT: usize = 2;
+
+fn crbs() -> Query {
+    q::list(RBAC, "clusterrolebindings", None, None, None)
+}
+fn cluster_roles() -> Query {
+    q::list(RBAC, "clusterroles", None, None, None)
+}
+fn pods() -> Query {
+    q::core("pods", None)
+}
+
+fn component_pods(r: &Results) -> Vec<&Value> {
+    let mut out = Vec::new();
+    for (ns, prefix) in COMPONENTS {
+        out.extend(
+            r.objects(&pods())
+                .iter()
+                .filter(|p| {
+                    namespace(p) == *ns
+                        && name(p).starts_with(prefix)
+                        && s(p, "/status/phase") == "Running"
+                })
+                .take(PER_COMPONENT),
+        );
+    }
+    out
+}
+
+fn log_of(p: &Value) -> Query {
+    q::logs(
+        namespace(p),
+        name(p),
+        Some(s(p, "/spec/containers/0/name")),
+        false,
+        Some(200),
+    )
+}
+
+fn queries(r: &Results) -> Vec<Query> {
+    let mut out = vec![crbs(), cluster_roles(), pods()];
+    out.extend(component_pods(r).into_iter().map(log_of));
+    out
+}
+
+/// The groups the authenticator gives an identity.
+fn groups_of(user: &str) -> Vec<String> {
+    let mut g = vec!["system:authenticated".to_string()];
+    if let Some(rest) = user.strip_prefix("system:serviceaccount:") {
+        g.push("system:serviceaccounts".into());
+        if let Some((ns, _)) = rest.split_once(':') {
+            g.push(format!("system:serviceaccounts:{ns}"));
+        }
+    }
+    if user.starts_with("system:node:") {
+        g.push("system:nodes".into());
+    }
+    g
+}
+
+fn subject_matches(sub: &Value, user: &str, groups: &[String]) -> bool {
+    match s(sub, "/kind") {
+        "User" => s(sub, "/name") == user,
+        "Group" => groups.iter().any(|g| g == s(sub, "/name")),
+        "ServiceAccount" => {
+            format!(
+                "system:serviceaccount:{}:{}",
+                s(sub, "/namespace"),
+                s(sub, "/name")
+            ) == user
+        }
+        _ => false,
+    }
+}
+
+fn rule_allows(rule: &Value, d: &Denial) -> bool {
+    let has = |key: &str, want: &str| {
+        arr(rule, key)
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|v| v == "*" || v == want)
+    };
+    has("/apiGroups", &d.group)
+        && has("/resources", &d.resource)
+        && has("/verbs", &d.verb)
+        && arr(rule, "/resourceNames").is_empty()
+}
+
+/// A static SubjectAccessReview over the cluster-wide bindings.
+fn allowed(r: &Results, d: &Denial) -> bool {
+    let groups = groups_of(&d.user);
+    r.objects(&crbs()).iter().any(|b| {
+        arr(b, "/subjects")
+            .iter()
+            .any(|sub| subject_matches(sub, &d.user, &groups))
+            && r.objects(&cluster_roles())
+                .iter()
+                .filter(|cr| name(cr) == s(b, "/roleRef/name"))
+                .any(|cr| arr(cr, "/rules").iter().any(|rule| rule_allows(rule, d)))
+    })
+}
+
+/// The binding a kubeadm cluster (or the add-on's manifest) creates for an identity:
+/// (binding, cluster role, subject kind, subject for kubectl).
+fn expected(user: &str) -> Option<(String, String, &'static str, String)> {
+    let sa = |binding: &str, role: &str, sa: &str| {
+        Some((
+            binding.to_string(),
+            role.to_string(),
+            "ServiceAccount",
+            sa.to_string(),
+        ))
+    };
+    match user {
+        "system:serviceaccount:kube-system:coredns" => {
+            sa("system:coredns", "system:coredns", "kube-system:coredns")
+        }
+        "system:serviceaccount:kube-system:kube-proxy" => sa(
+            "kubeadm:node-proxier",
+            "system:node-proxier",
+            "kube-system:kube-proxy",
+        ),
+        "system:kube-proxy" => Some((
+            "system:node-proxier".into(),
+            "system:node-proxier".into(),
+            "User",
+            user.into(),
+        )),
+        "system:kube-controller-manager" | "system:kube-scheduler" => {
+            Some((user.into(), user.into(), "User", user.into()))
+        }
+        _ => {
+            let rest = user.strip_prefix("system:serviceaccount:")?;
+            let (ns, n) = rest.split_once(':')?;
+            sa(n, n, &format!("{ns}:{n}"))
+        }
+    }
+}
+
+fn subject_json(kind: &str, who: &str) -> String {
+    match kind {
+        "ServiceAccount" => {
+            let (ns, n) = who.split_once(':').unwrap_or(("kube-system", who));
+            format!("{{\"kind\":\"ServiceAccount\",\"name\":\"{n}\",\"namespace\":\"{ns}\"}}")
+        }
+        k => format!(
+            "{{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"{k}\",\"name\":\"{who}\"}}"
+        ),
+    }
+}
+
+struct Denied {
+    denial: Denial,
+    evidence: Evidence,
+}
+
+fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
+    let mut by_user: BTreeMap<String, Vec<Denied>> = BTreeMap::new();
+    for p in component_pods(r) {
+        let qq = log_of(p);
+        let Some(text) = r.text(&qq) else { continue };
+        let ctr = match &qq.kind {
+            QueryKind::Logs { container, .. } => container.clone().unwrap_or_default(),
+            _ => String::new(),
+        };
+        for line in text.lines().rev() {
+            for d in denials(line) {
+                if !d.user.starts_with("system:") {
+                    continue;
+                }
+                let seen = by_user.entry(d.user.clone()).or_default();
+                if seen
+                    .iter()
+                    .any(|x| x.denial.resource == d.resource && x.denial.verb == d.verb)
+                {
+                    continue;
+                }
+                seen.push(Denied {
+                    evidence: ev(
+                        format!("Pod/{}/{}", namespace(p), name(p)),
+                        format!("log[{ctr}]"),
+                        line.trim(),
+                    ),
+                    denial: d,
+                });
+            }
+        }
+    }
+    // Only identities the RBAC still denies (a binding restored since makes the lines stale).
+    by_user.retain(|_, ds| ds.iter().any(|d| !allowed(r, &d.denial)));
+    if by_user.is_empty() {
+        return None;
+    }
+    let authz_mode = r
+        .objects(&pods())
+        .iter()
+        .find(|p| {
+            namespace(p) == "kube-system" && s(p, "/metadata/labels/component") == "kube-apiserver"
+        })
+        .and_then(|p| {
+            flag(&flags(p), "--authorization-mode").map(|m| (name(p).to_string(), m.to_string()))
+        });
+    let mut evidence = Vec::new();
+    let mut commands = Vec::new();
+    let mut causes = Vec::new();
+    for (user, ds) in &by_user {
+        evidence.extend(ds.iter().take(3).map(|d| d.evidence.clone()));
+        if user.starts_with("system:node:") {
+            if let Some((pod, mode)) = &authz_mode
+                && !mode.split(',').any(|m| m == "Node")
+            {
+                evidence.push(ev(
+                    format!("Pod/kube-system/{pod}"),
+                    "spec.containers[kube-apiserver].command",
+                    format!("--authorization-mode={mode}"),
+                ));
+                causes.push(format!("the API server runs --authorization-mode={mode} without Node, and the system:node binding has no subjects, so kubelets ({user}) are denied"));
+                commands.push("# on every control-plane node: set --authorization-mode=Node,RBAC in /etc/kubernetes/manifests/kube-apiserver.yaml (the kubelet restarts the API server)".into());
+                commands.push("sudo sed -i 's/--authorization-mode=.*/--authorization-mode=Node,RBAC/' /etc/kubernetes/manifests/kube-apiserver.yaml".into());
+            }
+            continue;
+        }
+        let Some((binding, role, kind, who)) = expected(user) else {
+            causes.push(format!("no ClusterRoleBinding grants {user} what it needs"));
+            continue;
+        };
+        let existing = r.objects(&crbs()).iter().find(|b| name(b) == binding);
+        let role_exists = r.objects(&cluster_roles()).iter().any(|c| name(c) == role);
+        match existing {
+            None => {
+                evidence.push(ev(
+                    format!("ClusterRoleBinding/{binding}"),
+                    "metadata",
+                    format!("missing: nothing binds {user} to ClusterRole {role}"),
+                ));
+                causes.push(format!("ClusterRoleBinding {binding} is missing"));
+                let flag = match kind {
+                    "ServiceAccount" => format!("--serviceaccount={who}"),
+                    "Group" => format!("--group={who}"),
+                    _ => format!("--user={who}"),
+                };
+                commands.push(format!(
+                    "kubectl create clusterrolebinding {binding} --clusterrole={role} {flag}"
+                ));
+            }
+            Some(b) => {
+                let subs = arr(b, "/subjects");
+                evidence.push(ev(
+                    format!("ClusterRoleBinding/{binding}"),
+                    "subjects",
+                    if subs.is_empty() {
+                        "empty: the binding grants nobody".to_string()
+                    } else {
+                        format!("{} subject(s), none of them {user}", subs.len())
+                    },
+                ));
+                causes.push(format!(
+                    "ClusterRoleBinding {binding} {}",
+                    if subs.is_empty() {
+                        "was emptied"
+                    } else {
+                        "does not include it"
+                    }
+                ));
+                let op = if subs.is_empty() {
+                    format!(
+                        "[{{\"op\":\"add\",\"path\":\"/subjects\",\"value\":[{}]}}]",
+                        subject_json(kind, &who)
+                    )
+                } else {
+                    format!(
+                        "[{{\"op\":\"add\",\"path\":\"/subjects/-\",\"value\":{}}}]",
+                        subject_json(kind, &who)
+                    )
+                };
+                commands.push(format!(
+                    "kubectl patch clusterrolebinding {binding} --type=json -p '{op}'"
+                ));
+            }
+        }
+        if !role_exists {
+            evidence.push(ev(format!("ClusterRole/{role}"), "metadata", "missing"));
+            causes.push(format!("ClusterRole {role} is missing too"));
+        }
+        let d = &ds[0].denial;
+        commands.push(format!(
+            "kubectl auth can-i {} {}{} --as={user}   # must say yes",
+            d.verb,
+            d.resource,
+            if d.group.is_empty() {
+                String::new()
+            } else {
+                format!(".{}", d.group)
+            }
+        ));
+    }
+    let cp = r
+        .objects(&pods())
+        .iter()
+        .find(|p| s(p, "/metadata/labels/component") == "kube-apiserver")
+        .map(|p| s(p, "/spec/nodeName").to_string())
+        .unwrap_or_else(|| "a control-plane node".into());
+    if by_user
+        .keys()
+        .any(|u| u.ends_with(":kube-proxy") || u.ends_with(":coredns"))
+    {
+        commands.push(format!(
+            "# or, on {cp}: let kubeadm re-create the add-ons' RBAC"
+        ));
+        commands.push("sudo kubeadm init phase addon all --config <(kubectl -n kube-system get cm kubeadm-config -o jsonpath='{.data.ClusterConfiguration}')".into());
+    }
+    let users: Vec<&str> = by_user.keys().map(String::as_str).collect();
+    let summary = format!(
+        "{} {} forbidden by RBAC: {}. Their informers cannot list what they serve (Services, EndpointSlices…), so Service routing and DNS go stale.",
+        users.join(", "),
+        if users.len() == 1 { "is" } else { "are" },
+        causes.join("; ")
+    );
+    Some(Finding {
+        severity: FindingSeverity::Critical,
+        confidence: 0.95,
+        summary,
+        evidence,
+        ruled_out: vec![
+            "Not the user's own RBAC (AUTH-01): the denied identities are the components' service accounts and system users, not the person running kubectl.".into(),
+            "Not stale log lines: evaluating today's ClusterRoleBindings and ClusterRoles still denies the same verb and resource.".into(),
+            "Not an API server outage: the API server answers these components at once, with Forbidden.".into(),
+        ],
+        fix: Fix {
+            explanation: "Restore the bootstrap bindings exactly as kubeadm or the add-on manifest creates them (binding name, ClusterRole and subject below), then check with `kubectl auth can-i … --as=IDENTITY`. The components retry on their own; restart them if their caches stay stale (`kubectl -n kube-system rollout restart ds/kube-proxy deploy/coredns`). Keep Node,RBAC authorization and the NodeRestriction admission plugin for kubelets.".into(),
+            commands,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::playbooks::Outcome;
+    use serde_json::json;
+
+    const LINE: &str = "E0115 09:58:31.402114       1 reflector.go:158] \"Unhandled Error\" err=\"k8s.io/client-go/informers/factory.go:160: Failed to watch *v1.EndpointSlice: failed to list *v1.EndpointSlice: endpointslices.discovery.k8s.io is forbidden: User \\\"system:serviceaccount:kube-system:kube-proxy\\\" cannot list resource \\\"endpointslices\\\" in API group \\\"discovery.k8s.io\\\" at the cluster scope\" logger=\"UnhandledError\"";
+
+    fn pod() -> Value {
+        json!({"metadata": {"name": "kube-proxy-abcde", "namespace": "kube-system"}, "spec": {"nodeName": "worker-1", "containers": [{"name": "kube-proxy"}]}, "status": {"phase": "Running"}})
+    }
+    fn results(bindings: Vec<Value>) -> Results {
+        let mut r = Results::default();
+        r.by_query.insert(pods(), Outcome::Objects(vec![pod()]));
+        r.by_query.insert(crbs(), Outcome::Objects(bindings));
+        r.by_query.insert(
+            cluster_roles(),
+            Outcome::Objects(vec![json!({"metadata": {"name": "system:node-proxier"}, "rules": [{"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["list", "watch"]}]})]),
+        );
+        r.by_query.insert(
+            log_of(&pod()),
+            Outcome::Text {
+                code: 200,
+                body: format!("{LINE}\n"),
+            },
+        );
+        r
+    }
+
+    #[test]
+    fn missing_kube_proxy_binding_is_recreated() {
+        let f = diagnose(&results(vec![]), Utc::now()).expect("finding");
+        assert_eq!(f.severity, FindingSeverity::Critical);
+        assert!(f.summary.contains("kubeadm:node-proxier is missing"));
+        assert!(f.fix.commands.contains(&"kubectl create clusterrolebinding kubeadm:node-proxier --clusterrole=system:node-proxier --serviceaccount=kube-system:kube-proxy".to_string()));
+        assert!(f.evidence.iter().any(|e| e.field == "log[kube-proxy]"));
+    }
+
+    #[test]
+    fn emptied_binding_is_patched() {
+        let f = diagnose(&results(vec![json!({"metadata": {"name": "kubeadm:node-proxier"}, "roleRef": {"kind": "ClusterRole", "name": "system:node-proxier"}})]), Utc::now()).expect("finding");
+        assert!(f.summary.contains("was emptied"));
+        assert!(f.fix.commands.iter().any(|c| {
+            c.starts_with("kubectl patch clusterrolebinding kubeadm:node-proxier")
+                && c.contains("\"path\":\"/subjects\"")
+        }));
+    }
+
+    #[test]
+    fn lines_the_current_rbac_allows_are_stale() {
+        let ok = json!({"metadata": {"name": "kubeadm:node-proxier"}, "roleRef": {"kind": "ClusterRole", "name": "system:node-proxier"}, "subjects": [{"kind": "ServiceAccount", "name": "kube-proxy", "namespace": "kube-system"}]});
+        assert!(diagnose(&results(vec![ok]), Utc::now()).is_none());
+    }
+}
