@@ -345,6 +345,8 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         let replicas = deploy
             .and_then(|d| d.pointer("/spec/replicas"))
             .and_then(Value::as_i64);
+        let pending_only =
+            !pods.is_empty() && pods.iter().all(|p| s(p, "/status/phase") == "Pending");
         let api_timeouts = log_lines(r, pods, &|l| {
             l.contains(":443") && (l.contains("i/o timeout") || l.contains("no route to host"))
         });
@@ -382,15 +384,19 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 ));
             }
             (
-                    format!("No CoreDNS pod is ready ({}), so the kube-dns Service has no ready endpoints: every name lookup in the cluster fails.", pods.iter().map(|p| format!("{} {}", name(p), waiting_reason(p))).collect::<Vec<_>>().join(", ")),
-                    0.8,
+                    format!("No CoreDNS pod is ready ({}), so the kube-dns Service has no ready endpoints: every name lookup in the cluster fails{}.", pods.iter().map(|p| format!("{} {}", name(p), waiting_reason(p))).collect::<Vec<_>>().join(", "), if pending_only { " (the pods are Pending: the cause is upstream, scheduling or the pod network, see NET-01)" } else { "" }),
+                    if pending_only { 0.5 } else { 0.8 },
                     "A forwarding loop: no loop message in the CoreDNS logs.".to_string(),
                     vec![format!("kubectl -n {NS} describe pods -l {SELECTOR}"), format!("kubectl -n {NS} logs -l {SELECTOR} --previous --tail 50")],
                     "Read why the CoreDNS pods are not ready in their events and previous logs (Pending: scheduling/CNI, NET-01; CrashLoopBackOff: its last log line).".to_string(),
                 )
         };
         return Some(Finding {
-            severity: FindingSeverity::Critical,
+            severity: if pending_only {
+                FindingSeverity::Warning
+            } else {
+                FindingSeverity::Critical
+            },
             confidence,
             summary,
             evidence,
@@ -540,6 +546,18 @@ mod tests {
         let f = diagnose(&r, Utc::now()).unwrap();
         assert!(f.summary.contains("NET-03"));
         assert!(f.confidence < 0.7);
+    }
+
+    #[test]
+    fn pending_coredns_is_a_consequence_not_the_cause() {
+        let mut p = pod("coredns-a", 0, false);
+        p["status"]["phase"] = json!("Pending");
+        p["status"]["containerStatuses"] = json!([]);
+        let f = diagnose(&base(vec![p], false), Utc::now()).unwrap();
+        assert_eq!(f.severity, FindingSeverity::Warning);
+        assert!(f.summary.contains("NET-01"), "{}", f.summary);
+        let f = diagnose(&base(vec![pod("coredns-a", 4, false)], false), Utc::now()).unwrap();
+        assert_eq!(f.severity, FindingSeverity::Critical);
     }
 
     #[test]

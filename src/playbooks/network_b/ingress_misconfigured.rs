@@ -349,14 +349,26 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         if !serving.iter().any(|p| pod_ready(p)) {
             let mut evidence = vec![ev(obj(class), "spec.controller", ctl)];
             for p in serving.iter().take(3) {
-                evidence.push(ev(obj(p), "status.conditions[Ready]", "not True"));
+                evidence.push(ev(
+                    obj(p),
+                    "status.phase, status.conditions[Ready]",
+                    format!("{}, not ready", s(p, "/status/phase")),
+                ));
             }
+            // Controller pods that exist but are Pending are a consequence (scheduling, CNI).
+            let pending =
+                !serving.is_empty() && serving.iter().all(|p| s(p, "/status/phase") == "Pending");
             problems.push(Problem {
-                severity: FindingSeverity::Critical,
-                confidence: 0.85,
+                severity: if pending {
+                    FindingSeverity::Warning
+                } else {
+                    FindingSeverity::Critical
+                },
+                confidence: if pending { 0.5 } else { 0.85 },
                 sentence: format!(
-                    "No ready controller pod serves ingress class {} ({ctl}): Ingress {ns}/{ing_name} is not served at all",
-                    name(class)
+                    "No ready controller pod serves ingress class {} ({ctl}): Ingress {ns}/{ing_name} is not served at all{}",
+                    name(class),
+                    if pending { " (its controller pods are Pending: see why they cannot start)" } else { "" }
                 ),
                 evidence,
                 commands: vec![
@@ -584,6 +596,24 @@ mod tests {
         );
         let f = diagnose(
             &results(ingress("nginx", "frontend", 80), vec![controller(false)]),
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(f.severity, FindingSeverity::Critical);
+    }
+
+    #[test]
+    fn pending_controller_pods_are_only_a_warning() {
+        let mut c = controller(false);
+        c["status"]["phase"] = json!("Pending");
+        let f = diagnose(
+            &results(ingress("nginx", "frontend", 80), vec![c]),
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(f.severity, FindingSeverity::Warning);
+        let f = diagnose(
+            &results(ingress("nginx", "frontend", 80), vec![]),
             Utc::now(),
         )
         .unwrap();
