@@ -8,12 +8,14 @@ pub mod container_config_error;
 pub mod crashloop;
 pub mod image_pull_failure;
 pub mod pending_unschedulable;
+pub mod quota_or_admission_blocked;
 pub mod running_not_ready;
 
 use super::Playbook;
 
 /// This group's playbooks, in catalog order.
 pub static PLAYBOOKS: &[&Playbook] = &[
+    &quota_or_admission_blocked::PLAYBOOK,
     &pending_unschedulable::PLAYBOOK,
     &running_not_ready::PLAYBOOK,
     &container_config_error::PLAYBOOK,

@@ -8,12 +8,17 @@ mod container_config_error;
 mod crashloop;
 mod image_pull_failure;
 mod pending_unschedulable;
+mod quota_or_admission_blocked;
 mod running_not_ready;
 
 use super::Constructor;
 
 /// This group's scenarios: id and constructor.
 pub const SCENARIOS: &[(&str, Constructor)] = &[
+    (
+        "quota-or-admission-blocked",
+        quota_or_admission_blocked::scenario,
+    ),
     ("pending-unschedulable", pending_unschedulable::scenario),
     ("running-not-ready", running_not_ready::scenario),
     ("container-config-error", container_config_error::scenario),
