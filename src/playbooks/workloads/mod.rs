@@ -2,6 +2,7 @@
 //! `PLAYBOOKS` below.
 
 pub mod addon_restart_storm;
+pub mod admission_webhook_unavailable;
 pub mod apparmor_seccomp_blocked;
 pub mod common;
 pub mod container_config_error;
@@ -15,6 +16,7 @@ use super::Playbook;
 
 /// This group's playbooks, in catalog order.
 pub static PLAYBOOKS: &[&Playbook] = &[
+    &admission_webhook_unavailable::PLAYBOOK,
     &quota_or_admission_blocked::PLAYBOOK,
     &pending_unschedulable::PLAYBOOK,
     &running_not_ready::PLAYBOOK,

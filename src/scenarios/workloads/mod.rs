@@ -2,6 +2,7 @@
 //! plus negative controls. Built on `super::builder`. Add each scenario to `SCENARIOS`.
 
 mod addon_restart_storm;
+mod admission_webhook_unavailable;
 mod apparmor_seccomp_blocked;
 mod common;
 mod container_config_error;
@@ -15,6 +16,10 @@ use super::Constructor;
 
 /// This group's scenarios: id and constructor.
 pub const SCENARIOS: &[(&str, Constructor)] = &[
+    (
+        "admission-webhook-unavailable",
+        admission_webhook_unavailable::scenario,
+    ),
     (
         "quota-or-admission-blocked",
         quota_or_admission_blocked::scenario,
