@@ -70,7 +70,7 @@ fn queries(r: &Results) -> Vec<Query> {
             })
         })
         .collect();
-    logs.sort_by(|a, b| b.0.cmp(&a.0));
+    logs.sort_by_key(|x| std::cmp::Reverse(x.0));
     out.extend(logs.into_iter().take(MAX_LOGS).map(|(_, q)| q));
     out
 }
@@ -86,7 +86,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     if found.is_empty() {
         return None;
     }
-    found.sort_by(|a, b| i(b.1, "/restartCount").cmp(&i(a.1, "/restartCount")));
+    found.sort_by_key(|x| std::cmp::Reverse(i(x.1, "/restartCount")));
     let (pod, cs) = found[0];
     let (ns, pod_name, cname) = (namespace(pod), name(pod), s(cs, "/name"));
     let pod_events = events_for(events, "Pod", ns, pod_name);

@@ -8,6 +8,7 @@ pub mod common;
 pub mod container_config_error;
 pub mod crashloop;
 pub mod image_pull_failure;
+pub mod node_pressure_evictions;
 pub mod pending_unschedulable;
 pub mod quota_or_admission_blocked;
 pub mod running_not_ready;
@@ -16,6 +17,7 @@ use super::Playbook;
 
 /// This group's playbooks, in catalog order.
 pub static PLAYBOOKS: &[&Playbook] = &[
+    &node_pressure_evictions::PLAYBOOK,
     &admission_webhook_unavailable::PLAYBOOK,
     &quota_or_admission_blocked::PLAYBOOK,
     &pending_unschedulable::PLAYBOOK,

@@ -52,7 +52,7 @@ fn queries(_: &Results) -> Vec<Query> {
 }
 
 /// Running, not ready containers with a readiness probe, past their start grace.
-fn unready<'a>(p: &'a Value, now: DateTime<Utc>) -> Vec<&'a Value> {
+fn unready(p: &Value, now: DateTime<Utc>) -> Vec<&Value> {
     if s(p, "/status/phase") != "Running" || p.pointer("/metadata/deletionTimestamp").is_some() {
         return Vec::new();
     }

@@ -8,6 +8,7 @@ mod common;
 mod container_config_error;
 mod crashloop;
 mod image_pull_failure;
+mod node_pressure_evictions;
 mod pending_unschedulable;
 mod quota_or_admission_blocked;
 mod running_not_ready;
@@ -16,6 +17,11 @@ use super::Constructor;
 
 /// This group's scenarios: id and constructor.
 pub const SCENARIOS: &[(&str, Constructor)] = &[
+    ("node-pressure-evictions", node_pressure_evictions::scenario),
+    (
+        "node-pressure-evictions-control",
+        node_pressure_evictions::control,
+    ),
     (
         "admission-webhook-unavailable",
         admission_webhook_unavailable::scenario,
