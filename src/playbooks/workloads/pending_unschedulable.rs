@@ -109,10 +109,18 @@ fn reasons(msg: &str) -> Vec<(i64, String)> {
     if !cur.is_empty() {
         out.push(cur);
     }
+    // `0/6 nodes are available: pod has unbound immediate PersistentVolumeClaims.` has no
+    // per-node count: it applies to all N nodes.
+    let total: i64 = msg
+        .split("nodes are available")
+        .next()
+        .and_then(|x| x.trim().rsplit('/').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
     out.into_iter()
-        .filter_map(|x| {
-            let (n, r) = x.split_once(' ')?;
-            Some((n.parse().ok()?, r.to_string()))
+        .map(|x| match x.split_once(' ') {
+            Some((n, r)) if n.parse::<i64>().is_ok() => (n.parse().unwrap_or(0), r.to_string()),
+            _ => (total, x),
         })
         .collect()
 }
@@ -505,6 +513,21 @@ mod tests {
             f.evidence
         );
         assert!(f.ruled_out.iter().any(|r| r.contains("control-plane")));
+    }
+
+    #[test]
+    fn unbound_pvcs_are_left_to_storage() {
+        let m = "0/6 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/6 nodes are available: 6 Preemption is not helpful for scheduling.";
+        assert_eq!(
+            reasons(m),
+            vec![(
+                6,
+                "pod has unbound immediate PersistentVolumeClaims".to_string()
+            )]
+        );
+        let f = diagnose(&results(vec![pending(m)]), now()).unwrap();
+        assert_eq!(f.severity, FindingSeverity::Info);
+        assert!(f.summary.contains("ST-01"), "{}", f.summary);
     }
 
     #[test]
