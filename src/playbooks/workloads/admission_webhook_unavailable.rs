@@ -292,12 +292,16 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         ));
     }
     let blocking = policy == "Fail";
-    let severity = if blocking && (b.broad || !mine.is_empty()) {
-        FindingSeverity::Critical
-    } else {
-        FindingSeverity::Warning
+    // Failing calls prove the outage; a broad webhook without a backend will fail the next
+    // pod; a narrow one (ingresses only) without failures is latent.
+    let (severity, confidence) = match (blocking, !mine.is_empty(), b.broad) {
+        (true, true, _) | (true, false, true) => (
+            FindingSeverity::Critical,
+            if mine.is_empty() { 0.8 } else { 0.95 },
+        ),
+        (_, true, _) | (false, false, true) => (FindingSeverity::Warning, 0.75),
+        (_, false, false) => (FindingSeverity::Info, 0.6),
     };
-    let confidence = if !mine.is_empty() { 0.95 } else { 0.75 };
     let scope = if b.broad {
         "every pod or workload it matches"
     } else {
@@ -407,7 +411,7 @@ mod tests {
     }
 
     #[test]
-    fn a_narrow_webhook_without_failures_is_a_warning_and_a_ready_backend_is_fine() {
+    fn a_narrow_webhook_without_failures_is_info_and_a_ready_backend_is_fine() {
         let svc =
             json!({"kind": "Service", "metadata": {"namespace": "kyverno", "name": "kyverno-svc"}});
         let f = diagnose(
@@ -420,7 +424,7 @@ mod tests {
             Utc::now(),
         )
         .unwrap();
-        assert_eq!(f.severity, FindingSeverity::Warning);
+        assert_eq!(f.severity, FindingSeverity::Info);
         assert!(f.summary.contains("no ready endpoints"), "{}", f.summary);
         let ep = json!({"kind": "Endpoints", "metadata": {"namespace": "kyverno", "name": "kyverno-svc"}, "subsets": [{"addresses": [{"ip": "10.244.1.5"}]}]});
         assert!(

@@ -175,6 +175,12 @@ fn class(reason: &str) -> Class {
     {
         return Class::Elsewhere("ST-01", "its PersistentVolumeClaim is not bound");
     }
+    if r.contains("volumebinding") || r.contains("binding volumes") {
+        return Class::Elsewhere(
+            "ST-02",
+            "its volume is still waiting to be provisioned (the VolumeBinding step timed out)",
+        );
+    }
     if r.contains("volume node affinity conflict") {
         return Class::Elsewhere("ST-03", "its volume is pinned to other nodes (zone)");
     }
@@ -326,12 +332,22 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             list.push(new[0].clone());
         }
     }
-    let main = by_class
+    // A node excluded only because it is broken (not ready, uninitialized) or a volume that
+    // is not there explains the pod even when other nodes are also full: the owner of that
+    // cause comes first.
+    let elsewhere = by_class
         .values()
-        .filter(|(_, c)| *c != Class::ControlPlaneTaint)
-        .max_by_key(|(n, _)| *n)
-        .map(|x| x.1.clone())
-        .unwrap_or(Class::Other(msg.to_string()));
+        .find(|(_, c)| matches!(c, Class::Elsewhere(..)))
+        .map(|x| x.1.clone());
+    let main = elsewhere
+        .or_else(|| {
+            by_class
+                .values()
+                .filter(|(_, c)| *c != Class::ControlPlaneTaint)
+                .max_by_key(|(n, _)| *n)
+                .map(|x| x.1.clone())
+        })
+        .unwrap_or_else(|| class(msg));
     let own_severity = if ready == 0 {
         FindingSeverity::Critical
     } else {
@@ -513,6 +529,21 @@ mod tests {
             f.evidence
         );
         assert!(f.ruled_out.iter().any(|r| r.contains("control-plane")));
+    }
+
+    #[test]
+    fn a_broken_node_explains_the_pod_even_when_others_are_full() {
+        let m = "0/6 nodes are available: 1 node(s) had untolerated taint {node.cloudprovider.kubernetes.io/uninitialized: true}, 2 Insufficient cpu, 3 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }. preemption: 0/6 nodes are available: 2 No preemption victims found for incoming pod, 4 Preemption is not helpful for scheduling.";
+        let f = diagnose(&results(vec![pending(m)]), now()).unwrap();
+        assert_eq!(f.severity, FindingSeverity::Info);
+        assert!(f.summary.contains("CL-02"), "{}", f.summary);
+        let m =
+            "running PreBind plugin \"VolumeBinding\": binding volumes: context deadline exceeded";
+        let mut p = pending(m);
+        p["status"]["conditions"][0]["reason"] = json!("SchedulerError");
+        let f = diagnose(&results(vec![p]), now()).unwrap();
+        assert_eq!(f.severity, FindingSeverity::Info);
+        assert!(f.summary.contains("ST-02"), "{}", f.summary);
     }
 
     #[test]
