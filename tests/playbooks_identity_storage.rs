@@ -18,9 +18,10 @@ const CASES: &[&str] = &[
     "component-rbac-forbidden",
     "csr-pending-node-cannot-join",
     "pvc-pending-no-storageclass-or-pv",
+    "pvc-pending-provisioner-missing",
 ];
 /// Scenarios where no playbook of this group may warn.
-const QUIET: &[&str] = &["healthy"];
+const QUIET: &[&str] = &["healthy", "pvc-waiting-for-first-consumer"];
 
 fn ours(runs: &[Run]) -> Vec<&Run> {
     let ids: Vec<&str> = identity_storage::PLAYBOOKS.iter().map(|p| p.id).collect();
@@ -148,6 +149,10 @@ fn explain_ranks_the_seed_texts() {
         (
             "Normal FailedBinding persistentvolume-controller no persistent volumes available for this claim and no storage class is set",
             "pvc-pending-no-storageclass-or-pv",
+        ),
+        (
+            "Waiting for a volume to be created either by the external provisioner 'ebs.csi.aws.com' or manually by the system administrator",
+            "pvc-pending-provisioner-missing",
         ),
     ] {
         let ranked = engine::rank_symptoms(text);

@@ -8,6 +8,7 @@ pub mod csr_pending_node_cannot_join;
 pub mod invalid_pem_material;
 pub mod kubelet_serving_cert_untrusted;
 pub mod pvc_pending_no_storageclass_or_pv;
+pub mod pvc_pending_provisioner_missing;
 pub mod rbac_forbidden;
 mod storage;
 
@@ -21,4 +22,5 @@ pub static PLAYBOOKS: &[&Playbook] = &[
     &component_rbac_forbidden::PLAYBOOK,
     &csr_pending_node_cannot_join::PLAYBOOK,
     &pvc_pending_no_storageclass_or_pv::PLAYBOOK,
+    &pvc_pending_provisioner_missing::PLAYBOOK,
 ];

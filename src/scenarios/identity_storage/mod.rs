@@ -8,6 +8,8 @@ mod csr_pending_node_cannot_join;
 mod invalid_pem_material;
 mod kubelet_serving_cert_untrusted;
 mod pvc_pending_no_storageclass_or_pv;
+mod pvc_pending_provisioner_missing;
+mod pvc_waiting_for_first_consumer;
 mod rbac_forbidden;
 
 use base64::Engine;
@@ -36,6 +38,14 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
     (
         "pvc-pending-no-storageclass-or-pv",
         pvc_pending_no_storageclass_or_pv::scenario,
+    ),
+    (
+        "pvc-pending-provisioner-missing",
+        pvc_pending_provisioner_missing::scenario,
+    ),
+    (
+        "pvc-waiting-for-first-consumer",
+        pvc_waiting_for_first_consumer::scenario,
     ),
 ];
 
