@@ -19,6 +19,7 @@ const CASES: &[&str] = &[
     "csr-pending-node-cannot-join",
     "pvc-pending-no-storageclass-or-pv",
     "pvc-pending-provisioner-missing",
+    "loadbalancer-pending-no-cloud-provider",
 ];
 /// Scenarios where no playbook of this group may warn.
 const QUIET: &[&str] = &["healthy", "pvc-waiting-for-first-consumer"];
@@ -153,6 +154,10 @@ fn explain_ranks_the_seed_texts() {
         (
             "Waiting for a volume to be created either by the external provisioner 'ebs.csi.aws.com' or manually by the system administrator",
             "pvc-pending-provisioner-missing",
+        ),
+        (
+            "W0329 core.go:105] no cloud provider provided, services of type LoadBalancer will fail",
+            "loadbalancer-pending-no-cloud-provider",
         ),
     ] {
         let ranked = engine::rank_symptoms(text);

@@ -7,6 +7,7 @@ pub mod component_rbac_forbidden;
 pub mod csr_pending_node_cannot_join;
 pub mod invalid_pem_material;
 pub mod kubelet_serving_cert_untrusted;
+pub mod loadbalancer_pending_no_cloud_provider;
 pub mod pvc_pending_no_storageclass_or_pv;
 pub mod pvc_pending_provisioner_missing;
 pub mod rbac_forbidden;
@@ -23,4 +24,5 @@ pub static PLAYBOOKS: &[&Playbook] = &[
     &csr_pending_node_cannot_join::PLAYBOOK,
     &pvc_pending_no_storageclass_or_pv::PLAYBOOK,
     &pvc_pending_provisioner_missing::PLAYBOOK,
+    &loadbalancer_pending_no_cloud_provider::PLAYBOOK,
 ];

@@ -7,6 +7,7 @@ mod component_rbac_forbidden;
 mod csr_pending_node_cannot_join;
 mod invalid_pem_material;
 mod kubelet_serving_cert_untrusted;
+mod loadbalancer_pending_no_cloud_provider;
 mod pvc_pending_no_storageclass_or_pv;
 mod pvc_pending_provisioner_missing;
 mod pvc_waiting_for_first_consumer;
@@ -46,6 +47,10 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
     (
         "pvc-waiting-for-first-consumer",
         pvc_waiting_for_first_consumer::scenario,
+    ),
+    (
+        "loadbalancer-pending-no-cloud-provider",
+        loadbalancer_pending_no_cloud_provider::scenario,
     ),
 ];
 
@@ -303,4 +308,27 @@ pub(crate) fn pvc(
     }
     o["status"] = json!({"phase": "Pending"});
     o
+}
+
+/// Inserts klog lines into a pod's log in time order (klog lines sort by their
+/// `Lmmdd hh:mm:ss.uuuuuu` prefix within a year).
+pub(crate) fn insert_log_lines(c: &mut Cluster, ns: &str, pod: &str, lines: &[String]) {
+    let Some(log) = c
+        .pod_logs
+        .iter_mut()
+        .find(|l| l.namespace == ns && l.pod == pod && !l.previous)
+    else {
+        return;
+    };
+    let key = |l: &str| l.get(1..21).unwrap_or("").to_string();
+    let mut all: Vec<String> = log.text.lines().map(str::to_string).collect();
+    for line in lines {
+        let line = line.trim_end().to_string();
+        let at = all
+            .iter()
+            .position(|l| key(l) > key(&line))
+            .unwrap_or(all.len());
+        all.insert(at, line);
+    }
+    log.text = all.join("\n") + "\n";
 }
