@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
+use crate::playbooks::{self, engine};
 use crate::report::CheckReport;
 use crate::scenarios;
 use crate::server::{self, ServerConfig};
@@ -52,8 +53,19 @@ pub enum Command {
     Serve(ServeArgs),
     /// Capture the cluster state the health model and playbooks read into one snapshot file.
     Snapshot(SnapshotArgs),
+    /// Match a pasted error message to playbooks and run the best ones.
+    Explain(ExplainArgs),
+    /// List the playbooks: id, code, title, access level.
+    Playbooks(ScenariosArgs),
     /// List the embedded training scenarios.
     Scenarios(ScenariosArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from these command definitions.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +108,27 @@ pub struct CheckArgs {
     /// Judge a snapshot file or `kubectl cluster-info dump` directory at its own clock.
     #[arg(long, value_name = "PATH")]
     pub snapshot: Option<PathBuf>,
+    /// How long to wait for the first sync of a live cluster, in seconds.
+    #[arg(long, default_value_t = 20)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The error text as seen (quote it).
+    pub text: String,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "text")]
+    pub output: ListFormat,
+    /// Run the matches against an embedded scenario.
+    #[arg(long, value_name = "ID", conflicts_with = "snapshot")]
+    pub scenario: Option<String>,
+    /// Run the matches against a snapshot.
+    #[arg(long, value_name = "PATH")]
+    pub snapshot: Option<PathBuf>,
+    /// How many of the best matches to show and run.
+    #[arg(long, default_value_t = 3)]
+    pub top: usize,
     /// How long to wait for the first sync of a live cluster, in seconds.
     #[arg(long, default_value_t = 20)]
     pub timeout: u64,
@@ -158,6 +191,20 @@ fn run(cli: Cli) -> Result<i32> {
         Some(Command::Demo(args)) => demo(args),
         Some(Command::Check(args)) => check(args, &cli.global),
         Some(Command::Scenarios(args)) => list_scenarios(args),
+        Some(Command::Playbooks(args)) => list_playbooks(args),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "ktriage", &mut std::io::stdout());
+            Ok(0)
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .context("writing the man page")?;
+            Ok(0)
+        }
+        Some(Command::Explain(args)) => explain(args, &cli.global),
         Some(Command::Snapshot(args)) => snapshot(args, &cli.global),
         None => tui(
             SourceSpec::Context {
@@ -272,31 +319,157 @@ async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-fn check(args: CheckArgs, global: &GlobalArgs) -> Result<i32> {
-    let spec = match (&args.scenario, &args.snapshot) {
+fn source_spec(
+    scenario: &Option<String>,
+    snapshot: &Option<PathBuf>,
+    global: &GlobalArgs,
+) -> SourceSpec {
+    match (scenario, snapshot) {
         (Some(id), _) => SourceSpec::Scenario(id.clone()),
         (None, Some(path)) => SourceSpec::Snapshot(path.clone()),
         (None, None) => SourceSpec::Context {
             kubeconfig: global.kubeconfig.clone(),
             context: global.context.clone(),
         },
-    };
+    }
+}
+
+fn check(args: CheckArgs, global: &GlobalArgs) -> Result<i32> {
+    let spec = source_spec(&args.scenario, &args.snapshot, global);
     let rt = runtime()?;
-    let judged = rt.block_on(source::judge_once(
-        &spec,
-        std::time::Duration::from_secs(args.timeout),
-    ))?;
-    let report = CheckReport {
-        health: crate::health::build(&judged.state, judged.now),
-        cluster: judged.info,
-    };
-    drop(judged.server);
+    let report = rt.block_on(async {
+        let judged =
+            source::judge_once(&spec, std::time::Duration::from_secs(args.timeout)).await?;
+        let findings = engine::run_all(judged.queries.as_ref(), judged.now).await;
+        drop(judged.server);
+        Ok::<_, anyhow::Error>(CheckReport {
+            health: crate::health::build(&judged.state, judged.now),
+            cluster: judged.info,
+            findings,
+        })
+    })?;
     match args.output {
         ReportFormat::Text => print!("{}", report.to_text()),
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
         ReportFormat::Markdown => print!("{}", report.to_markdown()),
     }
     Ok(report.exit_code())
+}
+
+fn list_playbooks(args: ScenariosArgs) -> Result<i32> {
+    let all = playbooks::registry();
+    match args.output {
+        ListFormat::Json => {
+            let rows: Vec<serde_json::Value> = all
+                .iter()
+                .map(|p| serde_json::json!({"id": p.id, "code": p.code, "title": p.title, "access": p.access}))
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+        }
+        ListFormat::Text => {
+            let width = all.iter().map(|p| p.id.len()).max().unwrap_or(2).max(2);
+            println!("{:7}  {:width$}  {:18}  TITLE", "CODE", "ID", "ACCESS");
+            for p in &all {
+                let access = serde_json::to_value(p.access)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                println!("{:7}  {:width$}  {:18}  {}", p.code, p.id, access, p.title);
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn explain(args: ExplainArgs, global: &GlobalArgs) -> Result<i32> {
+    let ranked = engine::rank_symptoms(&args.text);
+    if ranked.is_empty() {
+        println!(
+            "No playbook matches this text. Try `ktriage check` for a full report, or `ktriage playbooks` for the list."
+        );
+        return Ok(0);
+    }
+    let best: Vec<_> = ranked.iter().take(args.top).collect();
+    let explicit = args.scenario.is_some()
+        || args.snapshot.is_some()
+        || global.context.is_some()
+        || global.kubeconfig.is_some();
+    let report = if explicit {
+        let spec = source_spec(&args.scenario, &args.snapshot, global);
+        let rt = runtime()?;
+        Some(rt.block_on(async {
+            let judged =
+                source::judge_once(&spec, std::time::Duration::from_secs(args.timeout)).await?;
+            let mut cache = engine::Cache::default();
+            let mut runs = Vec::new();
+            for (pb, _) in &best {
+                runs.push(engine::run(pb, judged.queries.as_ref(), &mut cache, judged.now).await);
+            }
+            drop(judged.server);
+            Ok::<_, anyhow::Error>(runs)
+        })?)
+    } else {
+        None
+    };
+    match args.output {
+        ListFormat::Json => {
+            let rows: Vec<serde_json::Value> = best
+                .iter()
+                .enumerate()
+                .map(|(i, (pb, score))| {
+                    let finding = report.as_ref().and_then(|runs| runs[i].finding.as_ref());
+                    serde_json::json!({
+                        "playbook": pb.id, "code": pb.code, "title": pb.title,
+                        "score": score, "ran": report.is_some(), "finding": finding,
+                    })
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({"matches": rows}))?
+            );
+        }
+        ListFormat::Text => {
+            for (i, (pb, score)) in best.iter().enumerate() {
+                println!(
+                    "{}. {} {} — {} (match {:.0}%)",
+                    i + 1,
+                    pb.code,
+                    pb.id,
+                    pb.title,
+                    score.min(1.0) * 100.0
+                );
+                if let Some(run) = report.as_ref().map(|runs| &runs[i]) {
+                    for s in &run.steps {
+                        println!("     $ {}  → {}", s.query.kubectl, s.summary());
+                    }
+                    match &run.finding {
+                        Some(f) => {
+                            println!(
+                                "   cause: {} (confidence {:.0}%)",
+                                f.summary,
+                                f.confidence * 100.0
+                            );
+                            for e in &f.evidence {
+                                println!("   evidence: {} {} = {}", e.object, e.field, e.value);
+                            }
+                            println!("   fix: {}", f.fix.explanation);
+                            for c in &f.fix.commands {
+                                println!("     $ {c}");
+                            }
+                        }
+                        None => println!("   not present on this cluster"),
+                    }
+                }
+            }
+            if report.is_none() {
+                println!(
+                    "\nRun them against a cluster with --scenario ID, --snapshot PATH or --context NAME."
+                );
+            }
+        }
+    }
+    Ok(0)
 }
 
 fn snapshot(args: SnapshotArgs, global: &GlobalArgs) -> Result<i32> {

@@ -5,6 +5,8 @@
 use serde_json::{Value, json};
 
 use crate::health::{HealthItem, HealthReport, Severity};
+use crate::playbooks::engine::{FindingReport, Run};
+use crate::playbooks::{Finding, FindingSeverity};
 
 /// What the report is about.
 #[derive(Debug, Clone, Default)]
@@ -26,16 +28,35 @@ pub struct ClusterInfo {
 pub struct CheckReport {
     pub cluster: ClusterInfo,
     pub health: HealthReport,
+    /// Playbooks whose cause is present, most severe and most certain first.
+    pub findings: Vec<Run>,
 }
 
 impl CheckReport {
-    /// 0 all ok, 1 warnings (or unknowns), 2 critical.
+    /// 0 all ok, 1 warnings (or unknowns), 2 critical — over health and findings.
     pub fn exit_code(&self) -> i32 {
-        match self.health.worst() {
+        let health = match self.health.worst() {
             Severity::Ok => 0,
             Severity::Unknown | Severity::Warning => 1,
             Severity::Critical => 2,
-        }
+        };
+        let findings = self
+            .findings()
+            .map(|(_, f)| match f.severity {
+                FindingSeverity::Info => 0,
+                FindingSeverity::Warning => 1,
+                FindingSeverity::Critical => 2,
+            })
+            .max()
+            .unwrap_or(0);
+        health.max(findings)
+    }
+
+    /// The findings with the run they came from.
+    pub fn findings(&self) -> impl Iterator<Item = (&Run, &Finding)> {
+        self.findings
+            .iter()
+            .filter_map(|r| r.finding.as_ref().map(|f| (r, f)))
     }
 
     pub fn to_json(&self) -> Value {
@@ -55,6 +76,12 @@ impl CheckReport {
                 "addons": items(&self.health.addons),
                 "restarts": items(&self.health.restarts),
             },
+            "findings": self.findings().map(|(r, f)| FindingReport {
+                playbook: r.playbook.id,
+                code: r.playbook.code,
+                title: r.playbook.title,
+                finding: f,
+            }).collect::<Vec<_>>(),
         })
     }
 
@@ -99,7 +126,35 @@ impl CheckReport {
                 ));
             }
         }
-        out.push_str(&format!("\nOverall: {}\n", self.health.worst().label()));
+        out.push_str("\nFindings\n");
+        if self.findings.is_empty() {
+            out.push_str("  (no playbook found its cause)\n");
+        }
+        for (r, f) in self.findings() {
+            out.push_str(&format!(
+                "\n  [{}] {} {} — {} (confidence {:.0}%)\n    cause: {}\n",
+                severity_word(f.severity).to_uppercase(),
+                r.playbook.code,
+                r.playbook.id,
+                r.playbook.title,
+                f.confidence * 100.0,
+                f.summary
+            ));
+            for e in &f.evidence {
+                out.push_str(&format!(
+                    "    evidence: {} {} = {}\n",
+                    e.object, e.field, e.value
+                ));
+            }
+            for n in &f.ruled_out {
+                out.push_str(&format!("    ruled out: {n}\n"));
+            }
+            out.push_str(&format!("    fix: {}\n", f.fix.explanation));
+            for c in &f.fix.commands {
+                out.push_str(&format!("      $ {c}\n"));
+            }
+        }
+        out.push_str(&format!("\nOverall: {}\n", overall_word(self.exit_code())));
         out
     }
 
@@ -115,7 +170,10 @@ impl CheckReport {
             out.push_str(&format!("- Version: {v}\n"));
         }
         out.push_str(&format!("- Judged at: {}\n", self.cluster.judged_at));
-        out.push_str(&format!("- Overall: **{}**\n", self.health.worst().label()));
+        out.push_str(&format!(
+            "- Overall: **{}**\n",
+            overall_word(self.exit_code())
+        ));
         for p in &self.cluster.problems {
             out.push_str(&format!("- Could not read: {p}\n"));
         }
@@ -140,7 +198,75 @@ impl CheckReport {
                 ));
             }
         }
+        md_findings(&mut out, self);
         out
+    }
+}
+
+fn severity_word(s: FindingSeverity) -> &'static str {
+    match s {
+        FindingSeverity::Info => "info",
+        FindingSeverity::Warning => "warning",
+        FindingSeverity::Critical => "critical",
+    }
+}
+
+fn overall_word(code: i32) -> &'static str {
+    match code {
+        0 => "ok",
+        1 => "warning",
+        _ => "critical",
+    }
+}
+
+fn md_findings(out: &mut String, report: &CheckReport) {
+    out.push_str("\n### Findings\n\n");
+    if report.findings.is_empty() {
+        out.push_str("No playbook found its cause.\n");
+    }
+    for (r, f) in report.findings() {
+        out.push_str(&format!(
+            "#### {} `{}` {}: {}\n\n- Severity: **{}**, confidence {:.0}%\n- Cause: {}\n",
+            r.playbook.code,
+            r.playbook.id,
+            r.playbook.title,
+            severity_word(f.severity),
+            severity_word(f.severity),
+            f.confidence * 100.0,
+            md_cell(&f.summary)
+        ));
+        if !f.evidence.is_empty() {
+            out.push_str("\n| Object | Field | Value |\n|---|---|---|\n");
+            for e in &f.evidence {
+                out.push_str(&format!(
+                    "| `{}` | `{}` | {} |\n",
+                    e.object,
+                    e.field,
+                    md_cell(&e.value)
+                ));
+            }
+        }
+        for n in &f.ruled_out {
+            out.push_str(&format!("- Ruled out: {}\n", md_cell(n)));
+        }
+        out.push_str(&format!("\n**Fix:** {}\n", f.fix.explanation));
+        if !f.fix.commands.is_empty() {
+            out.push_str("\n```sh\n");
+            for c in &f.fix.commands {
+                out.push_str(c);
+                out.push('\n');
+            }
+            out.push_str("```\n");
+        }
+        out.push_str("\n<details><summary>Queries run</summary>\n\n");
+        for s in &r.steps {
+            out.push_str(&format!(
+                "- `{}` → {}\n",
+                s.query.kubectl,
+                md_cell(&s.summary())
+            ));
+        }
+        out.push_str("\n</details>\n\n");
     }
 }
 
@@ -190,6 +316,7 @@ mod tests {
                 nodes: vec![item(sev, "worker-2"), item(Severity::Ok, "cp-1")],
                 ..Default::default()
             },
+            findings: Vec::new(),
         }
     }
 

@@ -15,6 +15,7 @@ use crate::cluster::client::{self, Connection};
 use crate::cluster::state::ClusterState;
 use crate::cluster::watch::Watchers;
 use crate::health;
+use crate::playbooks::source::{LiveSource, QuerySource, SnapshotSource};
 use crate::report::ClusterInfo;
 use crate::scenarios;
 use crate::server::{self, ServerConfig, ServerHandle};
@@ -38,6 +39,8 @@ pub enum SourceSpec {
 /// scenario (kept alive as long as this value).
 pub struct Live {
     pub watchers: Watchers,
+    /// The client the watchers use, for playbook queries.
+    pub client: kube::Client,
     pub context: String,
     pub server_url: String,
     pub server: Option<ServerHandle>,
@@ -81,7 +84,8 @@ pub async fn connect_live(spec: &SourceSpec) -> Result<Live> {
         }
     };
     Ok(Live {
-        watchers: Watchers::start(conn.client),
+        watchers: Watchers::start(conn.client.clone()),
+        client: conn.client,
         context: conn.context,
         server_url: conn.server,
         server,
@@ -94,6 +98,8 @@ pub struct Judged {
     pub state: ClusterState,
     pub now: DateTime<Utc>,
     pub info: ClusterInfo,
+    /// Answers the playbooks' queries from the same source.
+    pub queries: Box<dyn QuerySource>,
     /// Keeps a scenario's server alive while the caller still needs it.
     pub server: Option<ServerHandle>,
 }
@@ -118,6 +124,7 @@ pub async fn judge_once(spec: &SourceSpec, settle: Duration) -> Result<Judged> {
             state,
             now,
             info,
+            queries: Box::new(SnapshotSource { snapshot: snap }),
             server: None,
         });
     }
@@ -161,6 +168,9 @@ pub async fn judge_once(spec: &SourceSpec, settle: Duration) -> Result<Judged> {
         state,
         now,
         info,
+        queries: Box::new(LiveSource {
+            client: live.client,
+        }),
         server: live.server,
     })
 }

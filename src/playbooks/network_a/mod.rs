@@ -1,7 +1,19 @@
-//! Playbooks of the `network_a` group (see shared/PLAYBOOKS.md). One file per playbook; add it to
-//! `PLAYBOOKS` below.
+//! Playbooks of the `network_a` group (see shared/PLAYBOOKS.md): nodes without a CNI, pod
+//! CIDRs, pods that cannot reach the API service, the FORWARD policy, the kubelet port and the
+//! overlay ports. One file per playbook; add it to `PLAYBOOKS` below.
+
+mod common;
+pub mod kubelet_port_unreachable;
+pub mod node_notready_no_cni;
+pub mod overlay_port_blocked;
+pub mod pod_cannot_reach_apiserver_service;
 
 use super::Playbook;
 
 /// This group's playbooks, in catalog order.
-pub static PLAYBOOKS: &[&Playbook] = &[];
+pub static PLAYBOOKS: &[&Playbook] = &[
+    &node_notready_no_cni::PLAYBOOK,
+    &pod_cannot_reach_apiserver_service::PLAYBOOK,
+    &kubelet_port_unreachable::PLAYBOOK,
+    &overlay_port_blocked::PLAYBOOK,
+];

@@ -1,7 +1,25 @@
 //! Training scenarios of the `network_a` playbook group: one per playbook, with the playbook's id,
 //! plus negative controls. Built on `super::builder`. Add each scenario to `SCENARIOS`.
 
+mod kubelet_port_unreachable;
+mod node_notready_no_cni;
+mod overlay_port_blocked;
+mod pod_cannot_reach_apiserver_service;
+#[cfg(test)]
+mod tests;
+
 use super::Constructor;
 
 /// This group's scenarios: id and constructor.
-pub const SCENARIOS: &[(&str, Constructor)] = &[];
+pub const SCENARIOS: &[(&str, Constructor)] = &[
+    ("node-notready-no-cni", node_notready_no_cni::scenario),
+    (
+        "pod-cannot-reach-apiserver-service",
+        pod_cannot_reach_apiserver_service::scenario,
+    ),
+    (
+        "kubelet-port-unreachable",
+        kubelet_port_unreachable::scenario,
+    ),
+    ("overlay-port-blocked", overlay_port_blocked::scenario),
+];

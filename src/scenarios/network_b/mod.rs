@@ -1,7 +1,31 @@
-//! Training scenarios of the `network_b` playbook group: one per playbook, with the playbook's id,
-//! plus negative controls. Built on `super::builder`. Add each scenario to `SCENARIOS`.
+//! Training scenarios of the `network_b` playbook group (NET-07…NET-12): one per playbook,
+//! with the playbook's id, plus negative controls. Built on `super::builder`. Add each
+//! scenario to `SCENARIOS`.
+
+mod common;
+mod dns_addon_degraded;
+mod ingress_misconfigured;
+mod ipv6_disabled_cni_sandbox;
+mod nodeport_needs_external_lb;
+mod service_no_endpoints;
+mod service_port_mismatch;
+#[cfg(test)]
+mod tests;
 
 use super::Constructor;
 
 /// This group's scenarios: id and constructor.
-pub const SCENARIOS: &[(&str, Constructor)] = &[];
+pub const SCENARIOS: &[(&str, Constructor)] = &[
+    (
+        "ipv6-disabled-cni-sandbox",
+        ipv6_disabled_cni_sandbox::scenario,
+    ),
+    ("dns-addon-degraded", dns_addon_degraded::scenario),
+    (
+        "nodeport-needs-external-lb",
+        nodeport_needs_external_lb::scenario,
+    ),
+    ("service-no-endpoints", service_no_endpoints::scenario),
+    ("service-port-mismatch", service_port_mismatch::scenario),
+    ("ingress-misconfigured", ingress_misconfigured::scenario),
+];

@@ -1,7 +1,31 @@
 //! Training scenarios of the `workloads` playbook group: one per playbook, with the playbook's id,
 //! plus negative controls. Built on `super::builder`. Add each scenario to `SCENARIOS`.
 
+mod addon_restart_storm;
+mod apparmor_seccomp_blocked;
+mod common;
+mod container_config_error;
+mod crashloop;
+mod image_pull_failure;
+mod pending_unschedulable;
+mod running_not_ready;
+
 use super::Constructor;
 
 /// This group's scenarios: id and constructor.
-pub const SCENARIOS: &[(&str, Constructor)] = &[];
+pub const SCENARIOS: &[(&str, Constructor)] = &[
+    ("pending-unschedulable", pending_unschedulable::scenario),
+    ("running-not-ready", running_not_ready::scenario),
+    ("container-config-error", container_config_error::scenario),
+    ("image-pull-failure", image_pull_failure::scenario),
+    ("crashloop", crashloop::scenario),
+    ("addon-restart-storm", addon_restart_storm::scenario),
+    ("addon-restart-storm-control", addon_restart_storm::control),
+    (
+        "apparmor-seccomp-blocked",
+        apparmor_seccomp_blocked::scenario,
+    ),
+];
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,408 @@
+//! Shared readers for the control-plane playbooks: the queries they have in common (mirror
+//! pods, leases, nodes, kubeadm-config), static-pod flag parsing, kubeadm ClusterConfiguration
+//! fields, klog timestamps, lease freshness and NO_PROXY matching. Pure functions only.
+
+use std::net::Ipv4Addr;
+
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
+use serde_json::Value;
+
+use crate::playbooks::engine::q;
+use crate::playbooks::{Evidence, Query, Results};
+
+/// `kubectl get pods -n kube-system -l tier=control-plane -o yaml`: the mirror pods of the
+/// static control-plane pods (the API view of /etc/kubernetes/manifests).
+pub fn mirror_pods_query() -> Query {
+    q::list(
+        "",
+        "pods",
+        Some("kube-system"),
+        Some("tier=control-plane"),
+        None,
+    )
+}
+
+/// `kubectl get leases -n kube-system -o yaml`.
+pub fn leases_query() -> Query {
+    q::list(
+        "coordination.k8s.io",
+        "leases",
+        Some("kube-system"),
+        None,
+        None,
+    )
+}
+
+/// `kubectl get nodes -o yaml`.
+pub fn nodes_query() -> Query {
+    q::core("nodes", None)
+}
+
+/// `kubectl get cm kubeadm-config -n kube-system -o yaml`.
+pub fn kubeadm_config_query() -> Query {
+    q::get("", "configmaps", Some("kube-system"), "kubeadm-config")
+}
+
+/// The log of one container, the last `tail` lines.
+pub fn log_query(pod: &str, container: &str) -> Query {
+    q::logs("kube-system", pod, Some(container), false, Some(300))
+}
+
+/// A string at a JSON pointer ("" when absent).
+pub fn s<'a>(v: &'a Value, ptr: &str) -> &'a str {
+    v.pointer(ptr).and_then(Value::as_str).unwrap_or_default()
+}
+
+pub fn name(v: &Value) -> &str {
+    s(v, "/metadata/name")
+}
+
+/// `Kind/namespace/name` (or `Kind/name` for cluster-scoped objects).
+pub fn obj_id(v: &Value) -> String {
+    let kind = s(v, "/kind");
+    let kind = if kind.is_empty() { "Object" } else { kind };
+    match v.pointer("/metadata/namespace").and_then(Value::as_str) {
+        Some(ns) => format!("{kind}/{ns}/{}", name(v)),
+        None => format!("{kind}/{}", name(v)),
+    }
+}
+
+pub fn ev(
+    object: impl Into<String>,
+    field: impl Into<String>,
+    value: impl Into<String>,
+) -> Evidence {
+    Evidence {
+        object: object.into(),
+        field: field.into(),
+        value: value.into(),
+    }
+}
+
+/// The `component` label of a mirror pod (`kube-apiserver`, `etcd`, ...).
+pub fn component(pod: &Value) -> &str {
+    s(pod, "/metadata/labels/component")
+}
+
+pub fn node_of(pod: &Value) -> &str {
+    s(pod, "/spec/nodeName")
+}
+
+/// The containers of a pod spec.
+pub fn containers(pod: &Value) -> &[Value] {
+    pod.pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// The container named like the pod's component (or the first one).
+pub fn main_container(pod: &Value) -> Option<&Value> {
+    let comp = component(pod);
+    let cs = containers(pod);
+    cs.iter().find(|c| s(c, "/name") == comp).or(cs.first())
+}
+
+/// `--key=value` flags of a container's command and args, in order (`--flag` alone has "").
+pub fn flags(container: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for key in ["command", "args"] {
+        let Some(items) = container.get(key).and_then(Value::as_array) else {
+            continue;
+        };
+        for a in items.iter().filter_map(Value::as_str) {
+            if let Some(f) = a.strip_prefix("--") {
+                match f.split_once('=') {
+                    Some((k, v)) => out.push((k.to_string(), v.to_string())),
+                    None => out.push((f.to_string(), String::new())),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The last value of a flag of the pod's main container.
+pub fn flag(pod: &Value, key: &str) -> Option<String> {
+    let c = main_container(pod)?;
+    flags(c)
+        .into_iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+}
+
+/// `restartCount` of the pod's main container.
+pub fn restarts(pod: &Value) -> i64 {
+    let comp = component(pod);
+    pod.pointer("/status/containerStatuses")
+        .and_then(Value::as_array)
+        .and_then(|a| {
+            a.iter()
+                .find(|c| s(c, "/name") == comp)
+                .or_else(|| a.first())
+        })
+        .and_then(|c| c.get("restartCount"))
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+}
+
+/// Phase Running and condition Ready=True.
+pub fn running_ready(pod: &Value) -> bool {
+    s(pod, "/status/phase") == "Running"
+        && pod
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| s(c, "/type") == "Ready" && s(c, "/status") == "True")
+            })
+}
+
+/// A node's InternalIP.
+pub fn internal_ip(node: &Value) -> Option<&str> {
+    node.pointer("/status/addresses")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|a| s(a, "/type") == "InternalIP")
+        .and_then(|a| a.get("address"))
+        .and_then(Value::as_str)
+}
+
+pub fn is_control_plane(node: &Value) -> bool {
+    let labels = node.pointer("/metadata/labels");
+    labels.is_some_and(|l| {
+        l.get("node-role.kubernetes.io/control-plane").is_some()
+            || l.get("node-role.kubernetes.io/master").is_some()
+    })
+}
+
+/// Fields of kubeadm's ClusterConfiguration (from the kubeadm-config ConfigMap).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KubeadmConfig {
+    pub control_plane_endpoint: String,
+    pub pod_subnet: String,
+    pub service_subnet: String,
+    pub kubernetes_version: String,
+}
+
+/// Parses the ClusterConfiguration out of the kubeadm-config ConfigMap; `None` when absent or
+/// unreadable.
+pub fn kubeadm_config(results: &Results) -> Option<KubeadmConfig> {
+    let cm = results.objects(&kubeadm_config_query()).first()?;
+    let text = s(cm, "/data/ClusterConfiguration");
+    let v: Value = serde_yaml_ng::from_str(text).ok()?;
+    let get = |p: &str| s(&v, p).to_string();
+    Some(KubeadmConfig {
+        control_plane_endpoint: get("/controlPlaneEndpoint"),
+        pod_subnet: get("/networking/podSubnet"),
+        service_subnet: get("/networking/serviceSubnet"),
+        kubernetes_version: get("/kubernetesVersion"),
+    })
+}
+
+pub fn parse_time(t: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(t)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// The time of a klog line (`E0329 17:47:54.136036 ...`), the year taken from `now` (the
+/// previous year when the month lies after now's).
+pub fn klog_time(line: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let b = line.as_bytes();
+    if b.len() < 21 || !b"IWEF".contains(&b[0]) {
+        return None;
+    }
+    let month: u32 = line.get(1..3)?.parse().ok()?;
+    let year = if month > now.month() {
+        now.year() - 1
+    } else {
+        now.year()
+    };
+    let text = format!(
+        "{year}-{}-{} {}",
+        line.get(1..3)?,
+        line.get(3..5)?,
+        line.get(6..21)?
+    );
+    NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S%.f")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+/// Lines of `text` containing `fragment` (case-sensitive).
+pub fn lines_with<'a>(text: &'a str, fragment: &str) -> Vec<&'a str> {
+    text.lines().filter(|l| l.contains(fragment)).collect()
+}
+
+/// Seconds as `3m12s` / `45s` / `2h5m`.
+pub fn human(secs: i64) -> String {
+    let secs = secs.max(0);
+    if secs < 60 {
+        format!("{secs}s")
+    } else if secs < 3600 {
+        format!("{}m{}s", secs / 60, secs % 60)
+    } else if secs < 86400 {
+        format!("{}h{}m", secs / 3600, (secs % 3600) / 60)
+    } else {
+        format!("{}d{}h", secs / 86400, (secs % 86400) / 3600)
+    }
+}
+
+/// A lease read at `now`.
+#[derive(Debug, Clone)]
+pub struct LeaseState {
+    pub holder: String,
+    pub duration: i64,
+    pub transitions: i64,
+    pub renew: Option<DateTime<Utc>>,
+    pub acquire: Option<DateTime<Utc>>,
+    /// Seconds since renewTime (None without renewTime).
+    pub age: Option<i64>,
+}
+
+impl LeaseState {
+    pub fn read(lease: &Value, now: DateTime<Utc>) -> Self {
+        let renew = parse_time(s(lease, "/spec/renewTime"));
+        LeaseState {
+            holder: s(lease, "/spec/holderIdentity").to_string(),
+            duration: lease
+                .pointer("/spec/leaseDurationSeconds")
+                .and_then(Value::as_i64)
+                .unwrap_or(15),
+            transitions: lease
+                .pointer("/spec/leaseTransitions")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
+            renew,
+            acquire: parse_time(s(lease, "/spec/acquireTime")),
+            age: renew.map(|r| (now - r).num_seconds()),
+        }
+    }
+    /// renewTime + leaseDurationSeconds is in the past (or there is no renewTime).
+    pub fn expired(&self) -> bool {
+        self.age.is_none_or(|a| a > self.duration)
+    }
+    /// The node part of a leader-election holder identity (`cp-1_0f3c…` → `cp-1`).
+    pub fn holder_node(&self) -> &str {
+        self.holder.split('_').next().unwrap_or_default()
+    }
+}
+
+/// An IPv4 CIDR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    pub addr: u32,
+    pub len: u32,
+}
+
+impl Cidr {
+    pub fn parse(text: &str) -> Option<Cidr> {
+        let (a, l) = text.trim().split_once('/')?;
+        let addr: Ipv4Addr = a.parse().ok()?;
+        let len: u32 = l.parse().ok().filter(|l| *l <= 32)?;
+        Some(Cidr {
+            addr: u32::from(addr) & mask(len),
+            len,
+        })
+    }
+    pub fn contains_ip(&self, ip: Ipv4Addr) -> bool {
+        u32::from(ip) & mask(self.len) == self.addr
+    }
+    /// Whether `other` lies wholly inside this range.
+    pub fn covers(&self, other: &Cidr) -> bool {
+        other.len >= self.len && other.addr & mask(self.len) == self.addr
+    }
+}
+
+fn mask(len: u32) -> u32 {
+    if len == 0 { 0 } else { u32::MAX << (32 - len) }
+}
+
+/// Whether a proxy-bypass list (`NO_PROXY`) exempts `target`: a host name, an IPv4 address or
+/// an IPv4 CIDR (a CIDR is exempt only when one CIDR entry covers all of it). Go's rules:
+/// `*` matches everything, IP entries match that IP, CIDR entries match addresses inside
+/// them, `example.com` / `.example.com` match the domain and its subdomains.
+pub fn no_proxy_matches(no_proxy: &str, target: &str) -> bool {
+    let target = target.trim().to_ascii_lowercase();
+    let entries: Vec<String> = no_proxy
+        .split(',')
+        .map(|e| e.trim().to_ascii_lowercase())
+        .filter(|e| !e.is_empty())
+        .collect();
+    if entries.iter().any(|e| e == "*") {
+        return true;
+    }
+    if let Some(c) = Cidr::parse(&target) {
+        return entries
+            .iter()
+            .filter_map(|e| Cidr::parse(e))
+            .any(|e| e.covers(&c));
+    }
+    if let Ok(ip) = target.parse::<Ipv4Addr>() {
+        return entries.iter().any(|e| {
+            Cidr::parse(e).is_some_and(|c| c.contains_ip(ip))
+                || e.split(':').next().and_then(|h| h.parse::<Ipv4Addr>().ok()) == Some(ip)
+        });
+    }
+    entries.iter().any(|e| {
+        let e = e.split(':').next().unwrap_or_default();
+        let bare = e.trim_start_matches("*.").trim_start_matches('.');
+        !bare.is_empty() && (target == bare || target.ends_with(&format!(".{bare}")))
+    })
+}
+
+/// The host part of `host:port` / `https://host:port/`.
+pub fn host_of(endpoint: &str) -> &str {
+    let e = endpoint
+        .trim_start_matches("https://")
+        .trim_start_matches("http://");
+    let e = e.split('/').next().unwrap_or_default();
+    e.rsplit_once(':').map(|(h, _)| h).unwrap_or(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_proxy_follows_go_rules() {
+        let np = "localhost,127.0.0.1,.corp.example,10.96.0.0/12";
+        assert!(no_proxy_matches(np, "127.0.0.1"));
+        assert!(no_proxy_matches(np, "api.corp.example"));
+        assert!(no_proxy_matches(np, "corp.example"));
+        assert!(no_proxy_matches(np, "10.96.0.1"));
+        assert!(no_proxy_matches(np, "10.96.0.0/12"));
+        assert!(!no_proxy_matches(np, "10.0.0.11"));
+        assert!(!no_proxy_matches(np, "10.244.0.0/16"));
+        assert!(!no_proxy_matches(np, "k8s-api.lab.internal"));
+        assert!(no_proxy_matches("10.0.0.0/8", "10.244.0.0/16"));
+        assert!(no_proxy_matches("*", "anything"));
+        assert!(!no_proxy_matches("", "10.0.0.1"));
+    }
+
+    #[test]
+    fn klog_time_takes_the_year_from_now() {
+        let now = parse_time("2026-01-15T10:00:00Z").unwrap();
+        let t = klog_time("E0115 09:58:01.123456       1 x.go:1] m", now).unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-01-15T09:58:01.123456+00:00");
+        let t = klog_time("I1231 23:59:59.000000       1 x.go:1] m", now).unwrap();
+        assert_eq!(t.format("%Y").to_string(), "2025");
+        assert!(klog_time("garbage", now).is_none());
+    }
+
+    #[test]
+    fn flags_and_hosts() {
+        let c = serde_json::json!({"command": ["kube-apiserver", "--secure-port=6443", "--leader-elect"]});
+        assert_eq!(
+            flags(&c),
+            vec![
+                ("secure-port".to_string(), "6443".to_string()),
+                ("leader-elect".to_string(), String::new())
+            ]
+        );
+        assert_eq!(host_of("https://10.0.0.7:6443/api"), "10.0.0.7");
+        assert_eq!(host_of("k8s-api.lab.internal:6443"), "k8s-api.lab.internal");
+    }
+}

@@ -1,0 +1,392 @@
+//! Helpers the `network_a` playbooks share: reading names, conditions and addresses from
+//! objects as the API returns them, recognising CNI DaemonSets, IPv4 CIDR arithmetic, the
+//! kubeadm ClusterConfiguration, and version comparison. All pure, none panics on odd input.
+
+use std::fmt;
+use std::net::Ipv4Addr;
+
+use serde_json::Value;
+
+use crate::playbooks::Evidence;
+
+/// `metadata.name`, or `""`.
+pub fn name(v: &Value) -> &str {
+    v.pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+/// `metadata.namespace`, or `""`.
+pub fn namespace(v: &Value) -> &str {
+    v.pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+/// `Kind/namespace/name` or `Kind/name`, as evidence names objects.
+pub fn obj(kind: &str, v: &Value) -> String {
+    match namespace(v) {
+        "" => format!("{kind}/{}", name(v)),
+        ns => format!("{kind}/{ns}/{}", name(v)),
+    }
+}
+
+/// One piece of evidence.
+pub fn ev(
+    object: impl Into<String>,
+    field: impl Into<String>,
+    value: impl Into<String>,
+) -> Evidence {
+    Evidence {
+        object: object.into(),
+        field: field.into(),
+        value: value.into(),
+    }
+}
+
+/// The condition of `type_` in `status.conditions`.
+pub fn condition<'a>(v: &'a Value, type_: &str) -> Option<&'a Value> {
+    v.pointer("/status/conditions")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|c| c.get("type").and_then(Value::as_str) == Some(type_))
+}
+
+/// A string field of a condition.
+pub fn cond_str<'a>(c: &'a Value, field: &str) -> &'a str {
+    c.get(field).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Whether the node's Ready condition is True.
+pub fn node_ready(node: &Value) -> bool {
+    condition(node, "Ready").is_some_and(|c| cond_str(c, "status") == "True")
+}
+
+/// The node's InternalIP (the first one).
+pub fn internal_ip(node: &Value) -> Option<&str> {
+    address(node, "InternalIP")
+}
+
+/// The node's first address of `type_` (`InternalIP`, `ExternalIP`, `Hostname`).
+pub fn address<'a>(node: &'a Value, type_: &str) -> Option<&'a str> {
+    node.pointer("/status/addresses")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|a| a.get("type").and_then(Value::as_str) == Some(type_))
+        .and_then(|a| a.get("address").and_then(Value::as_str))
+}
+
+/// Whether the node carries the control-plane role label.
+pub fn is_control_plane(node: &Value) -> bool {
+    node.pointer("/metadata/labels")
+        .and_then(Value::as_object)
+        .is_some_and(|l| {
+            l.contains_key("node-role.kubernetes.io/control-plane")
+                || l.contains_key("node-role.kubernetes.io/master")
+        })
+}
+
+/// An integer status field of a workload (`desiredNumberScheduled`), 0 when absent.
+pub fn status_int(v: &Value, field: &str) -> i64 {
+    v.pointer(&format!("/status/{field}"))
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+}
+
+/// The containers of a pod spec or a workload's pod template.
+pub fn containers(v: &Value) -> Vec<&Value> {
+    let spec = v
+        .pointer("/spec/template/spec")
+        .or_else(|| v.get("spec"))
+        .unwrap_or(&Value::Null);
+    spec.get("containers")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default()
+}
+
+/// A container's literal env value (`valueFrom` entries are not resolved).
+pub fn env_value<'a>(container: &'a Value, var: &str) -> Option<&'a str> {
+    container
+        .get("env")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|e| e.get("name").and_then(Value::as_str) == Some(var))
+        .and_then(|e| e.get("value").and_then(Value::as_str))
+}
+
+/// The command and args of a container, as one list.
+pub fn command_line(container: &Value) -> Vec<&str> {
+    ["command", "args"]
+        .iter()
+        .filter_map(|k| container.get(*k).and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// The value of `--flag=value` in a command line.
+pub fn flag<'a>(cmd: &[&'a str], flag: &str) -> Option<&'a str> {
+    let prefix = format!("--{flag}=");
+    cmd.iter().find_map(|a| a.strip_prefix(prefix.as_str()))
+}
+
+/// The image tag of the first container whose image contains `repo_part`.
+pub fn image_tag<'a>(v: &'a Value, repo_part: &str) -> Option<&'a str> {
+    containers(v)
+        .into_iter()
+        .filter_map(|c| c.get("image").and_then(Value::as_str))
+        .find(|i| i.contains(repo_part))
+        .and_then(|i| i.rsplit_once(':').map(|(_, t)| t))
+}
+
+/// A CNI plugin's DaemonSet: the name it is usually installed under and the plugin.
+pub struct CniDaemonSet {
+    pub prefix: &'static str,
+    pub plugin: &'static str,
+}
+
+/// The DaemonSets of the usual CNI manifests and operators.
+pub const CNI_DAEMONSETS: &[CniDaemonSet] = &[
+    CniDaemonSet {
+        prefix: "calico-node",
+        plugin: "Calico",
+    },
+    CniDaemonSet {
+        prefix: "kube-flannel-ds",
+        plugin: "flannel",
+    },
+    CniDaemonSet {
+        prefix: "kube-flannel",
+        plugin: "flannel",
+    },
+    CniDaemonSet {
+        prefix: "weave-net",
+        plugin: "Weave Net",
+    },
+    CniDaemonSet {
+        prefix: "cilium",
+        plugin: "Cilium",
+    },
+    CniDaemonSet {
+        prefix: "canal",
+        plugin: "Canal",
+    },
+    CniDaemonSet {
+        prefix: "antrea-agent",
+        plugin: "Antrea",
+    },
+    CniDaemonSet {
+        prefix: "kube-router",
+        plugin: "kube-router",
+    },
+    CniDaemonSet {
+        prefix: "kube-ovn-cni",
+        plugin: "Kube-OVN",
+    },
+    CniDaemonSet {
+        prefix: "ovnkube-node",
+        plugin: "OVN-Kubernetes",
+    },
+    CniDaemonSet {
+        prefix: "aws-node",
+        plugin: "Amazon VPC CNI",
+    },
+    CniDaemonSet {
+        prefix: "azure-cns",
+        plugin: "Azure CNI",
+    },
+    CniDaemonSet {
+        prefix: "kindnet",
+        plugin: "kindnet",
+    },
+];
+
+/// The CNI plugin a DaemonSet belongs to, by its name (`cilium-envoy` and `cilium-operator`
+/// are not agents; only the agent DaemonSet counts).
+pub fn cni_plugin(ds: &Value) -> Option<&'static str> {
+    let n = name(ds);
+    if n.starts_with("cilium-") {
+        return None;
+    }
+    CNI_DAEMONSETS
+        .iter()
+        .find(|c| n == c.prefix || n.starts_with(&format!("{}-", c.prefix)))
+        .map(|c| c.plugin)
+}
+
+/// An IPv4 network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    pub net: u32,
+    pub len: u8,
+}
+
+impl Cidr {
+    /// Parses `10.244.0.0/16` (a bare address is a /32); `None` for anything else (IPv6 too).
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let s = s.trim();
+        let (ip, len) = match s.split_once('/') {
+            Some((ip, len)) => (ip, len.parse::<u8>().ok()?),
+            None => (s, 32),
+        };
+        if len > 32 {
+            return None;
+        }
+        let ip: Ipv4Addr = ip.parse().ok()?;
+        let mask = Self::mask(len);
+        Some(Cidr {
+            net: u32::from(ip) & mask,
+            len,
+        })
+    }
+
+    fn mask(len: u8) -> u32 {
+        if len == 0 {
+            0
+        } else {
+            u32::MAX << (32 - u32::from(len))
+        }
+    }
+
+    /// Whether the address is inside this network.
+    pub fn contains(&self, ip: &str) -> bool {
+        ip.parse::<Ipv4Addr>()
+            .is_ok_and(|a| u32::from(a) & Self::mask(self.len) == self.net)
+    }
+
+    /// Whether the two networks share an address.
+    pub fn overlaps(&self, other: &Cidr) -> bool {
+        let len = self.len.min(other.len);
+        let m = Self::mask(len);
+        self.net & m == other.net & m
+    }
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", Ipv4Addr::from(self.net), self.len)
+    }
+}
+
+/// The networking section of kubeadm's ClusterConfiguration (`kube-system/kubeadm-config`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KubeadmNetworking {
+    pub pod_subnet: Option<String>,
+    pub service_subnet: Option<String>,
+    pub control_plane_endpoint: Option<String>,
+}
+
+/// Reads the networking fields of the kubeadm-config ConfigMap (`None` if it is not one).
+pub fn kubeadm_networking(cm: &Value) -> Option<KubeadmNetworking> {
+    let text = cm.pointer("/data/ClusterConfiguration")?.as_str()?;
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).ok()?;
+    let s = |v: Option<&serde_yaml_ng::Value>| v.and_then(|x| x.as_str()).map(str::to_string);
+    let net = doc.get("networking");
+    Some(KubeadmNetworking {
+        pod_subnet: s(net.and_then(|n| n.get("podSubnet"))),
+        service_subnet: s(net.and_then(|n| n.get("serviceSubnet"))),
+        control_plane_endpoint: s(doc.get("controlPlaneEndpoint")),
+    })
+}
+
+/// A dotted version (`v0.9.1`, `docker://1.13.1`, `17.03.2-ce`) as numbers; `None` if the
+/// first part is not a number.
+pub fn version(s: &str) -> Option<Vec<u64>> {
+    let s = s.rsplit("://").next().unwrap_or(s);
+    let s = s.trim_start_matches('v');
+    let core = s.split(['-', '+', ' ']).next().unwrap_or("");
+    let parts: Vec<u64> = core
+        .split('.')
+        .map_while(|p| p.parse::<u64>().ok())
+        .collect();
+    if parts.is_empty() { None } else { Some(parts) }
+}
+
+/// Whether version `a` is lower than `b` (missing parts count as 0).
+pub fn version_lt(a: &[u64], b: &[u64]) -> bool {
+    let n = a.len().max(b.len());
+    let at = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
+    for i in 0..n {
+        match at(a, i).cmp(&at(b, i)) {
+            std::cmp::Ordering::Less => return true,
+            std::cmp::Ordering::Greater => return false,
+            std::cmp::Ordering::Equal => {}
+        }
+    }
+    false
+}
+
+/// The lines of a log that contain every fragment (case-insensitive).
+pub fn log_lines<'a>(text: &'a str, fragments: &[&str]) -> Vec<&'a str> {
+    text.lines()
+        .filter(|l| {
+            let low = l.to_lowercase();
+            fragments.iter().all(|f| low.contains(f))
+        })
+        .collect()
+}
+
+/// Joins names as `a, b and c`.
+pub fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn cidrs_contain_and_overlap() {
+        let weave = Cidr::parse("10.32.0.0/12").unwrap();
+        assert!(weave.contains("10.40.1.5"));
+        assert!(!weave.contains("10.96.0.1"));
+        assert!(!weave.contains("not an ip"));
+        let pods = Cidr::parse("10.244.0.0/16").unwrap();
+        assert!(!pods.overlaps(&Cidr::parse("10.96.0.0/12").unwrap()));
+        assert!(
+            Cidr::parse("192.168.0.0/16")
+                .unwrap()
+                .overlaps(&Cidr::parse("192.168.1.0/24").unwrap())
+        );
+        assert_eq!(Cidr::parse("10.0.0.7/8").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(Cidr::parse("fd00::/64"), None);
+        assert_eq!(Cidr::parse("10.0.0.0/33"), None);
+    }
+
+    #[test]
+    fn versions_compare_like_releases() {
+        let v = |s| version(s).unwrap();
+        assert!(version_lt(&v("v0.9.0"), &v("0.9.1")));
+        assert!(!version_lt(&v("v0.10.0"), &v("0.9.1")));
+        assert!(!version_lt(&v("docker://1.13.1"), &v("1.13")));
+        assert!(version_lt(&v("docker://1.12.6"), &v("1.13")));
+        assert!(!version_lt(&v("docker://17.3.2-ce"), &v("1.13")));
+        assert_eq!(version("containerd://abc"), None);
+    }
+
+    #[test]
+    fn cni_daemonsets_are_recognised_by_name() {
+        let ds = |n: &str| json!({"metadata": {"name": n}});
+        assert_eq!(cni_plugin(&ds("calico-node")), Some("Calico"));
+        assert_eq!(cni_plugin(&ds("kube-flannel-ds-amd64")), Some("flannel"));
+        assert_eq!(cni_plugin(&ds("cilium")), Some("Cilium"));
+        assert_eq!(cni_plugin(&ds("cilium-envoy")), None);
+        assert_eq!(cni_plugin(&ds("kube-proxy")), None);
+    }
+
+    #[test]
+    fn kubeadm_config_networking_is_read() {
+        let cm = json!({"data": {"ClusterConfiguration": "apiVersion: kubeadm.k8s.io/v1beta4\ncontrolPlaneEndpoint: lb:6443\nnetworking:\n  dnsDomain: cluster.local\n  podSubnet: 10.244.0.0/16\n  serviceSubnet: 10.96.0.0/12\n"}});
+        let n = kubeadm_networking(&cm).unwrap();
+        assert_eq!(n.pod_subnet.as_deref(), Some("10.244.0.0/16"));
+        assert_eq!(n.service_subnet.as_deref(), Some("10.96.0.0/12"));
+        assert_eq!(n.control_plane_endpoint.as_deref(), Some("lb:6443"));
+        assert_eq!(kubeadm_networking(&json!({"data": {}})), None);
+    }
+}

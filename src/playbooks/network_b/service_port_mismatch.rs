@@ -1,0 +1,389 @@
+//! NET-09 `service-port-mismatch`: a Service has endpoints, but its `targetPort` is not a
+//! port the selected containers expose (a number no container declares, or a port name no
+//! container has), so connections to the Service are refused or time out (popeye 1106).
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::util::{arr, endpoint_counts, ev, labels_match, name, namespace, obj, s};
+use crate::playbooks::engine::q;
+use crate::playbooks::{
+    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
+};
+
+pub static PLAYBOOK: Playbook = Playbook {
+    id: "service-port-mismatch",
+    code: "NET-09",
+    title: "Service targetPort does not match the container port",
+    access: Access::Api,
+    symptoms: &[
+        Symptom {
+            all_of: &["targetport", "containerport"],
+            weight: 0.9,
+        },
+        Symptom {
+            all_of: &["targetport", "connection refused"],
+            weight: 0.85,
+        },
+        Symptom {
+            all_of: &["endpoints", "connection refused"],
+            weight: 0.6,
+        },
+        Symptom {
+            all_of: &["port-forward", "connection refused"],
+            weight: 0.55,
+        },
+    ],
+    queries,
+    diagnose,
+};
+
+fn q_services() -> Query {
+    q::core("services", None)
+}
+fn q_endpoints() -> Query {
+    q::core("endpoints", None)
+}
+fn q_pods() -> Query {
+    q::core("pods", None)
+}
+
+fn queries(_: &Results) -> Vec<Query> {
+    vec![q_services(), q_endpoints(), q_pods()]
+}
+
+/// A container port: container, number, name, protocol.
+struct CPort {
+    container: String,
+    number: i64,
+    name: String,
+    protocol: String,
+}
+
+fn container_ports(pod: &Value) -> Vec<CPort> {
+    let mut out = Vec::new();
+    for c in arr(pod, "/spec/containers") {
+        for p in arr(c, "/ports") {
+            out.push(CPort {
+                container: s(c, "/name").to_string(),
+                number: p.get("containerPort").and_then(Value::as_i64).unwrap_or(0),
+                name: s(p, "/name").to_string(),
+                protocol: p
+                    .get("protocol")
+                    .and_then(Value::as_str)
+                    .unwrap_or("TCP")
+                    .to_string(),
+            });
+        }
+    }
+    out
+}
+
+fn describe(ports: &[CPort]) -> String {
+    ports
+        .iter()
+        .map(|p| {
+            if p.name.is_empty() {
+                format!("{}:{}/{}", p.container, p.number, p.protocol)
+            } else {
+                format!("{}:{}/{} ({})", p.container, p.number, p.protocol, p.name)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+struct Mismatch {
+    ns: String,
+    svc: String,
+    svc_obj: String,
+    port_index: usize,
+    port_label: String,
+    target: String,
+    pod: String,
+    declared: String,
+    /// A declared port to point the Service at instead (`http` or `8080`).
+    suggestion: Option<String>,
+    named: bool,
+}
+
+fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
+    let services = r.objects(&q_services());
+    let endpoints = r.objects(&q_endpoints());
+    let pods = r.objects(&q_pods());
+    let mut found: Vec<Mismatch> = Vec::new();
+    for svc in services {
+        let Some(selector) = svc.pointer("/spec/selector") else {
+            continue;
+        };
+        let (ns, sname) = (namespace(svc), name(svc));
+        let selected: Vec<&Value> = pods
+            .iter()
+            .filter(|p| s(p, "/status/phase") == "Running")
+            .filter(|p| namespace(p) == ns && labels_match(selector, p))
+            .collect();
+        if selected.is_empty() {
+            continue; // NET-08's case.
+        }
+        for (i, sp) in arr(svc, "/spec/ports").iter().enumerate() {
+            let proto = sp.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+            let port = sp.get("port").and_then(Value::as_i64).unwrap_or(0);
+            let target = sp.get("targetPort").cloned().unwrap_or(Value::from(port));
+            let label = {
+                let n = s(sp, "/name");
+                if n.is_empty() {
+                    port.to_string()
+                } else {
+                    n.to_string()
+                }
+            };
+            // Judge on the first selected pod that declares ports at all.
+            let Some((pod, ports)) = selected
+                .iter()
+                .map(|p| (*p, container_ports(p)))
+                .find(|(_, ports)| !ports.is_empty())
+            else {
+                continue;
+            };
+            let same_proto: Vec<&CPort> = ports.iter().filter(|p| p.protocol == proto).collect();
+            let (ok, named, tstr) = match &target {
+                Value::String(n) if n.parse::<i64>().is_err() => {
+                    (same_proto.iter().any(|p| &p.name == n), true, n.clone())
+                }
+                Value::String(n) => {
+                    let num = n.parse::<i64>().unwrap_or(0);
+                    (same_proto.iter().any(|p| p.number == num), false, n.clone())
+                }
+                other => {
+                    let num = other.as_i64().unwrap_or(port);
+                    (
+                        same_proto.iter().any(|p| p.number == num),
+                        false,
+                        num.to_string(),
+                    )
+                }
+            };
+            if ok {
+                continue;
+            }
+            let suggestion = if same_proto.len() == 1 {
+                let p = same_proto[0];
+                Some(if p.name.is_empty() {
+                    p.number.to_string()
+                } else {
+                    p.name.clone()
+                })
+            } else {
+                None
+            };
+            found.push(Mismatch {
+                ns: ns.to_string(),
+                svc: sname.to_string(),
+                svc_obj: obj(svc),
+                port_index: i,
+                port_label: label,
+                target: tstr,
+                pod: obj(pod),
+                declared: describe(&ports),
+                suggestion,
+                named,
+            });
+        }
+    }
+    if found.is_empty() {
+        return None;
+    }
+    let mut evidence: Vec<Evidence> = Vec::new();
+    let mut commands = Vec::new();
+    let mut parts = Vec::new();
+    for m in found.iter().take(6) {
+        evidence.push(ev(
+            m.svc_obj.clone(),
+            format!("spec.ports[{}].targetPort", m.port_label),
+            m.target.clone(),
+        ));
+        evidence.push(ev(
+            m.pod.clone(),
+            "spec.containers[*].ports",
+            m.declared.clone(),
+        ));
+        if let Some(e) = endpoints
+            .iter()
+            .find(|e| namespace(e) == m.ns && name(e) == m.svc)
+        {
+            let (ready, _) = endpoint_counts(e);
+            let ports: Vec<String> = arr(e, "/subsets")
+                .iter()
+                .flat_map(|ss| arr(ss, "/ports"))
+                .map(|p| {
+                    p.get("port")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(0)
+                        .to_string()
+                })
+                .collect();
+            evidence.push(ev(
+                obj(e),
+                "subsets[*].ports",
+                format!(
+                    "{ready} ready address(es) on port(s) {}",
+                    if ports.is_empty() {
+                        "<none>".into()
+                    } else {
+                        ports.join(",")
+                    }
+                ),
+            ));
+        }
+        parts.push(format!(
+            "Service {}/{} sends port {} to targetPort {} but its pods only expose {}",
+            m.ns, m.svc, m.port_label, m.target, m.declared
+        ));
+        if let Some(sug) = &m.suggestion {
+            let value = if sug.parse::<i64>().is_ok() {
+                sug.clone()
+            } else {
+                format!("\"{sug}\"")
+            };
+            commands.push(format!(
+                "kubectl patch service {} -n {} --type=json -p '[{{\"op\":\"replace\",\"path\":\"/spec/ports/{}/targetPort\",\"value\":{value}}}]'",
+                m.svc, m.ns, m.port_index
+            ));
+        }
+        let pod_name = m.pod.rsplit('/').next().unwrap_or_default();
+        commands.push(format!(
+            "# check what the app really listens on (0.0.0.0 vs 127.0.0.1) and test the pod directly:"
+        ));
+        commands.push(format!(
+            "kubectl exec -n {} {pod_name} -- sh -c 'ss -ltn || netstat -ltn'",
+            m.ns
+        ));
+        commands.push(format!(
+            "kubectl port-forward -n {} pod/{pod_name} 18080:{}   # then: curl -v http://127.0.0.1:18080/",
+            m.ns,
+            m.suggestion
+                .as_deref()
+                .filter(|s| s.parse::<i64>().is_ok())
+                .map(str::to_string)
+                .or_else(|| {
+                    m.declared
+                        .split(':')
+                        .nth(1)
+                        .and_then(|x| x.split('/').next())
+                        .map(str::to_string)
+                })
+                .unwrap_or_else(|| m.target.clone())
+        ));
+    }
+    let any_named = found.iter().any(|m| m.named);
+    Some(Finding {
+        severity: FindingSeverity::Warning,
+        confidence: if any_named { 0.9 } else { 0.85 },
+        summary: format!("{}: connections reach the pods on a port nothing listens on and are refused.", parts.join("; ")),
+        evidence,
+        ruled_out: vec![
+            "No endpoints (NET-08): the selector matches running pods and the Endpoints list their addresses.".into(),
+            "A network policy or CNI fault: the traffic reaches the pod IP and is refused there (RST), which is the port, not the path.".into(),
+        ],
+        fix: Fix {
+            explanation: format!(
+                "kube-proxy forwards Service port → pod IP:targetPort. The targetPort must be a port the container listens on (declared containerPorts document it; a named targetPort must match a declared port name). Point targetPort at the container's port{}, or change the app/containerPort. If the port is right and `ss -ltn` shows 127.0.0.1:PORT, the app listens on loopback only: make it bind 0.0.0.0. After the fix, `kubectl get endpoints` shows the container port and the port-forward test answers.",
+                if any_named { " name" } else { "" }
+            ),
+            commands,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::playbooks::Outcome;
+    use serde_json::json;
+
+    fn svc(target: Value) -> Value {
+        json!({"kind": "Service", "metadata": {"namespace": "shop", "name": "cart"},
+            "spec": {"selector": {"app": "cart"}, "ports": [{"name": "http", "port": 8080, "protocol": "TCP", "targetPort": target}]}})
+    }
+    fn pod(ports: Value) -> Value {
+        json!({"kind": "Pod", "metadata": {"namespace": "shop", "name": "cart-1", "labels": {"app": "cart"}},
+            "spec": {"containers": [{"name": "cart", "ports": ports}]}, "status": {"phase": "Running"}})
+    }
+    fn results(svcs: Vec<Value>, pods: Vec<Value>) -> Results {
+        let mut r = Results::default();
+        r.by_query.insert(q_services(), Outcome::Objects(svcs));
+        r.by_query.insert(q_endpoints(), Outcome::Objects(vec![json!({"kind": "Endpoints", "metadata": {"namespace": "shop", "name": "cart"},
+            "subsets": [{"addresses": [{"ip": "10.244.3.4"}], "ports": [{"name": "http", "port": 80}]}]})]));
+        r.by_query.insert(q_pods(), Outcome::Objects(pods));
+        r
+    }
+    fn http8080() -> Value {
+        json!([{"containerPort": 8080, "name": "http", "protocol": "TCP"}])
+    }
+
+    #[test]
+    fn numeric_target_port_not_declared_is_a_warning_with_a_patch() {
+        let f = diagnose(
+            &results(vec![svc(json!(80))], vec![pod(http8080())]),
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(f.severity, FindingSeverity::Warning);
+        assert!(f.summary.contains("targetPort 80"), "{}", f.summary);
+        assert!(f.summary.contains("cart:8080/TCP (http)"));
+        assert!(
+            f.fix
+                .commands
+                .iter()
+                .any(|c| c.contains("\"path\":\"/spec/ports/0/targetPort\",\"value\":\"http\"")),
+            "{:?}",
+            f.fix.commands
+        );
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.object == "Endpoints/shop/cart" && e.value.contains("port(s) 80"))
+        );
+    }
+
+    #[test]
+    fn a_named_target_port_must_exist() {
+        let f = diagnose(
+            &results(vec![svc(json!("web"))], vec![pod(http8080())]),
+            Utc::now(),
+        )
+        .unwrap();
+        assert!(f.confidence >= 0.9);
+        assert!(
+            diagnose(
+                &results(vec![svc(json!("http"))], vec![pod(http8080())]),
+                Utc::now()
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn matching_or_undeclared_ports_are_no_finding() {
+        assert!(
+            diagnose(
+                &results(vec![svc(json!(8080))], vec![pod(http8080())]),
+                Utc::now()
+            )
+            .is_none()
+        );
+        // Pods that declare no ports: nothing to compare with.
+        assert!(
+            diagnose(
+                &results(vec![svc(json!(80))], vec![pod(json!([]))]),
+                Utc::now()
+            )
+            .is_none()
+        );
+        // UDP service port against a UDP container port of the same number.
+        let dns = json!({"kind": "Service", "metadata": {"namespace": "shop", "name": "cart"},
+            "spec": {"selector": {"app": "cart"}, "ports": [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53}]}});
+        let p = pod(json!([{"containerPort": 53, "name": "dns", "protocol": "UDP"}]));
+        assert!(diagnose(&results(vec![dns], vec![p]), Utc::now()).is_none());
+    }
+}

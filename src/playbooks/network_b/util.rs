@@ -1,0 +1,212 @@
+//! Small readers over the JSON objects the `network_b` playbooks look at (names, node
+//! readiness and addresses, events, service ports, endpoints), so each playbook reads them
+//! the same way and never panics on partial objects.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::playbooks::Evidence;
+
+/// A string field by JSON pointer, `""` when absent.
+pub fn s<'a>(v: &'a Value, ptr: &str) -> &'a str {
+    v.pointer(ptr).and_then(Value::as_str).unwrap_or_default()
+}
+
+pub fn name(v: &Value) -> &str {
+    s(v, "/metadata/name")
+}
+
+pub fn namespace(v: &Value) -> &str {
+    s(v, "/metadata/namespace")
+}
+
+/// `Kind/namespace/name` or `Kind/name`.
+pub fn obj(v: &Value) -> String {
+    let kind = s(v, "/kind");
+    let kind = if kind.is_empty() { "Object" } else { kind };
+    match namespace(v) {
+        "" => format!("{kind}/{}", name(v)),
+        ns => format!("{kind}/{ns}/{}", name(v)),
+    }
+}
+
+/// An evidence item.
+pub fn ev(
+    object: impl Into<String>,
+    field: impl Into<String>,
+    value: impl Into<String>,
+) -> Evidence {
+    Evidence {
+        object: object.into(),
+        field: field.into(),
+        value: value.into(),
+    }
+}
+
+/// A list field by pointer (empty when absent).
+pub fn arr<'a>(v: &'a Value, ptr: &str) -> &'a [Value] {
+    v.pointer(ptr)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// The status of a condition of an object (`Ready` → `True`/`False`/`Unknown`/``).
+pub fn condition<'a>(v: &'a Value, type_: &str) -> &'a str {
+    arr(v, "/status/conditions")
+        .iter()
+        .find(|c| c.get("type").and_then(Value::as_str) == Some(type_))
+        .and_then(|c| c.get("status"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+/// Whether a node's Ready condition is True.
+pub fn node_ready(node: &Value) -> bool {
+    condition(node, "Ready") == "True"
+}
+
+/// A node's InternalIP (first one), or `""`.
+pub fn internal_ip(node: &Value) -> &str {
+    arr(node, "/status/addresses")
+        .iter()
+        .find(|a| a.get("type").and_then(Value::as_str) == Some("InternalIP"))
+        .and_then(|a| a.get("address"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+/// Whether a pod's Ready condition is True.
+pub fn pod_ready(pod: &Value) -> bool {
+    condition(pod, "Ready") == "True"
+}
+
+/// Whether the labels of `v` (at `/metadata/labels`) satisfy an equality selector map.
+pub fn labels_match(selector: &Value, v: &Value) -> bool {
+    let Some(sel) = selector.as_object() else {
+        return false;
+    };
+    if sel.is_empty() {
+        return false;
+    }
+    let labels = v.pointer("/metadata/labels");
+    sel.iter().all(|(k, want)| {
+        labels
+            .and_then(|l| l.get(k))
+            .is_some_and(|have| have == want)
+    })
+}
+
+/// Node names that hold a ready endpoint of a Service, from its EndpointSlices (label
+/// `kubernetes.io/service-name`) or, when there is no slice, its Endpoints object.
+pub fn ready_endpoint_nodes(
+    ns: &str,
+    svc: &str,
+    endpoint_slices: &[Value],
+    endpoints: &[Value],
+) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let slices: Vec<&Value> = endpoint_slices
+        .iter()
+        .filter(|e| {
+            namespace(e) == ns && s(e, "/metadata/labels/kubernetes.io~1service-name") == svc
+        })
+        .collect();
+    if !slices.is_empty() {
+        for sl in slices {
+            for e in arr(sl, "/endpoints") {
+                // `ready` absent means ready (EndpointSlice API semantics).
+                let ready = e
+                    .pointer("/conditions/ready")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(true);
+                let node = s(e, "/nodeName");
+                if ready && !node.is_empty() {
+                    out.insert(node.to_string());
+                }
+            }
+        }
+        return out;
+    }
+    for ep in endpoints
+        .iter()
+        .filter(|e| namespace(e) == ns && name(e) == svc)
+    {
+        for subset in arr(ep, "/subsets") {
+            for a in arr(subset, "/addresses") {
+                let node = s(a, "/nodeName");
+                if !node.is_empty() {
+                    out.insert(node.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Counts of ready and not-ready addresses of a Service's Endpoints object.
+pub fn endpoint_counts(ep: &Value) -> (usize, usize) {
+    let mut ready = 0;
+    let mut not_ready = 0;
+    for subset in arr(ep, "/subsets") {
+        ready += arr(subset, "/addresses").len();
+        not_ready += arr(subset, "/notReadyAddresses").len();
+    }
+    (ready, not_ready)
+}
+
+/// A selector map as `k=v,k2=v2`.
+pub fn selector_string(selector: &Value) -> String {
+    selector
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
+}
+
+/// Lines of `text` that contain `needle` (case-sensitive), at most `max`.
+pub fn lines_with<'a>(text: &'a str, needle: &str, max: usize) -> Vec<&'a str> {
+    text.lines()
+        .filter(|l| l.contains(needle))
+        .take(max)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ready_endpoint_nodes_prefers_slices_and_skips_unready() {
+        let slices = vec![json!({
+            "metadata": {"namespace": "a", "name": "web-x", "labels": {"kubernetes.io/service-name": "web"}},
+            "endpoints": [
+                {"addresses": ["10.244.3.2"], "nodeName": "w1", "conditions": {"ready": true}},
+                {"addresses": ["10.244.4.2"], "nodeName": "w2", "conditions": {"ready": false}},
+                {"addresses": ["10.244.5.2"], "nodeName": "w3"},
+            ]
+        })];
+        let got = ready_endpoint_nodes("a", "web", &slices, &[]);
+        assert_eq!(got.into_iter().collect::<Vec<_>>(), vec!["w1", "w3"]);
+        let eps = vec![
+            json!({"metadata": {"namespace": "a", "name": "web"}, "subsets": [{"addresses": [{"ip": "1", "nodeName": "w9"}], "notReadyAddresses": [{"ip": "2", "nodeName": "w8"}]}]}),
+        ];
+        let got = ready_endpoint_nodes("a", "web", &[], &eps);
+        assert_eq!(got.into_iter().collect::<Vec<_>>(), vec!["w9"]);
+        assert_eq!(endpoint_counts(&eps[0]), (1, 1));
+    }
+
+    #[test]
+    fn empty_selector_matches_nothing() {
+        let pod = json!({"metadata": {"labels": {"app": "x"}}});
+        assert!(!labels_match(&json!({}), &pod));
+        assert!(labels_match(&json!({"app": "x"}), &pod));
+        assert!(!labels_match(&json!({"app": "y"}), &pod));
+    }
+}

@@ -1,0 +1,617 @@
+//! WL-07 `addon-restart-storm`: cluster add-ons (kube-system, ingress controllers, CNI
+//! namespaces) whose containers keep restarting. A high restart count alone is not a failure
+//! (a pod that restarted long ago and has run quietly since is healthy): the rule looks at
+//! the restart rate against the pod's age and at how recent the last restart is, then
+//! classifies the cause from `lastState.terminated`, the previous run's log and the events
+//! (OOMKilled, an error the add-on logged, liveness kills, a bad command). Causes another
+//! playbook owns (the API service VIP unreachable, control-plane probes, DNS loops, RBAC)
+//! are named and left to it at a lower severity.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::common::{
+    RestartCause, classify, container_statuses, ev, event_count, events_all, events_for, human, i,
+    is_addon_namespace, last_terminated, name, namespace, pod_ref, pods_all, s, secs_since,
+    workload_arg,
+};
+use crate::playbooks::engine::q;
+use crate::playbooks::{Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom};
+
+pub static PLAYBOOK: Playbook = Playbook {
+    id: "addon-restart-storm",
+    code: "WL-07",
+    title: "Add-on pods restarting at a high rate",
+    access: Access::Api,
+    symptoms: &[
+        Symptom {
+            all_of: &["kube-system", "restarts"],
+            weight: 0.6,
+        },
+        Symptom {
+            all_of: &["high restart count"],
+            weight: 0.7,
+        },
+        Symptom {
+            all_of: &["kube-system", "crashloopbackoff"],
+            weight: 0.6,
+        },
+        Symptom {
+            all_of: &["add-on", "restart"],
+            weight: 0.5,
+        },
+        Symptom {
+            all_of: &["ingress-nginx", "crashloopbackoff"],
+            weight: 0.6,
+        },
+    ],
+    queries,
+    diagnose,
+};
+
+/// Restarts below this never make a storm.
+const MIN_RESTARTS: i64 = 3;
+/// This many restarts with a recent one is a storm whatever the pod's age.
+const HIGH_RESTARTS: i64 = 5;
+/// Restarts per hour of pod age that make a storm (popeye 205 counts, we rate).
+const RATE_PER_HOUR: f64 = 5.0;
+/// A restart within this window means the container is still failing.
+const RECENT_SECS: i64 = 3600;
+/// Rates are computed over at least this much uptime.
+const MIN_RATE_HOURS: f64 = 0.1;
+/// At most this many previous logs are read.
+const MAX_LOGS: usize = 5;
+const LOG_TAIL: i64 = 50;
+
+/// Add-on containers that restarted often enough to be worth a log read (no clock here).
+fn candidates(pods: &[Value]) -> Vec<(String, String, String, i64)> {
+    let mut out: Vec<(String, String, String, i64)> = pods
+        .iter()
+        .filter(|p| is_addon_namespace(namespace(p)))
+        .flat_map(|p| {
+            container_statuses(p).iter().filter_map(move |cs| {
+                let rc = i(cs, "/restartCount");
+                (rc >= MIN_RESTARTS).then(|| {
+                    (
+                        namespace(p).to_string(),
+                        name(p).to_string(),
+                        s(cs, "/name").to_string(),
+                        rc,
+                    )
+                })
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.3.cmp(&a.3).then(a.1.cmp(&b.1)));
+    out.truncate(MAX_LOGS);
+    out
+}
+
+fn log_query(ns: &str, pod: &str, c: &str) -> Query {
+    q::logs(ns, pod, Some(c), true, Some(LOG_TAIL))
+}
+
+fn queries(r: &Results) -> Vec<Query> {
+    let mut out = vec![pods_all(), events_all()];
+    for (ns, pod, c, _) in candidates(r.objects(&pods_all())) {
+        out.push(log_query(&ns, &pod, &c));
+    }
+    out
+}
+
+/// One restarting add-on container, judged at `now`.
+struct Storm<'a> {
+    pod: &'a Value,
+    cs: &'a Value,
+    restarts: i64,
+    rate: f64,
+    age_secs: i64,
+    last_restart_ago: Option<i64>,
+    crashloop: bool,
+}
+
+fn storm<'a>(pod: &'a Value, cs: &'a Value, now: DateTime<Utc>) -> Option<Storm<'a>> {
+    let restarts = i(cs, "/restartCount");
+    if restarts < MIN_RESTARTS {
+        return None;
+    }
+    let started = [
+        s(pod, "/status/startTime"),
+        s(pod, "/metadata/creationTimestamp"),
+    ]
+    .into_iter()
+    .find_map(|t| secs_since(t, now))?;
+    let hours = (started as f64 / 3600.0).max(MIN_RATE_HOURS);
+    let rate = restarts as f64 / hours;
+    let crashloop = s(cs, "/state/waiting/reason") == "CrashLoopBackOff";
+    let last_restart_ago = last_terminated(cs)
+        .and_then(|(_, _, finished, _)| secs_since(finished, now))
+        .or_else(|| secs_since(s(cs, "/state/running/startedAt"), now));
+    let recent = crashloop || last_restart_ago.is_some_and(|a| a <= RECENT_SECS);
+    (recent && (restarts >= HIGH_RESTARTS || rate >= RATE_PER_HOUR)).then_some(Storm {
+        pod,
+        cs,
+        restarts,
+        rate,
+        age_secs: started,
+        last_restart_ago,
+        crashloop,
+    })
+}
+
+/// Another playbook that owns the cause, recognised from the log line or the pod.
+fn owned_elsewhere(pod: &Value, cause: &RestartCause) -> Option<(&'static str, &'static str)> {
+    let line = match cause {
+        RestartCause::AppError { line, .. } => line.to_lowercase(),
+        RestartCause::LivenessKilled { message } => message.to_lowercase(),
+        _ => String::new(),
+    };
+    let control_plane = s(pod, "/metadata/labels/tier") == "control-plane";
+    if control_plane && matches!(cause, RestartCause::LivenessKilled { .. }) {
+        return Some((
+            "CP-06",
+            "the kubelet kills a control-plane static pod for failing its liveness probe (probe host/port/scheme)",
+        ));
+    }
+    if line.contains(":443: i/o timeout") || line.contains("10.96.0.1:443") {
+        return Some((
+            "NET-03",
+            "the add-on cannot reach the API server through the kubernetes Service VIP",
+        ));
+    }
+    if line.contains("plugin/loop") || line.contains("loop detected") {
+        return Some((
+            "NET-12",
+            "CoreDNS detected a forwarding loop (resolv.conf points at a local stub resolver)",
+        ));
+    }
+    if line.contains("pod cidr not assigned") {
+        return Some(("NET-02", "the node has no podCIDR for the CNI"));
+    }
+    if line.contains("is forbidden: user \"system:") {
+        return Some((
+            "AUTH-02",
+            "the add-on's identity is denied by RBAC (its bootstrap binding is missing)",
+        ));
+    }
+    None
+}
+
+fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
+    let pods = r.objects(&pods_all());
+    let events = r.objects(&events_all());
+    let mut storms: Vec<Storm> = pods
+        .iter()
+        .filter(|p| is_addon_namespace(namespace(p)))
+        .flat_map(|p| {
+            container_statuses(p)
+                .iter()
+                .filter_map(move |cs| storm(p, cs, now))
+        })
+        .collect();
+    if storms.is_empty() {
+        return None;
+    }
+    storms.sort_by(|a, b| {
+        b.crashloop
+            .cmp(&a.crashloop)
+            .then(b.rate.total_cmp(&a.rate))
+            .then(b.restarts.cmp(&a.restarts))
+    });
+    let worst = &storms[0];
+    let (ns, pod_name, cname) = (namespace(worst.pod), name(worst.pod), s(worst.cs, "/name"));
+    let pod_events = events_for(events, "Pod", ns, pod_name);
+    let log = r.text(&log_query(ns, pod_name, cname));
+    let cause = classify(worst.pod, worst.cs, &pod_events, log);
+    let pref = pod_ref(ns, pod_name);
+    let cpath = format!("status.containerStatuses[{cname}]");
+    let mut evidence = vec![
+        ev(
+            &pref,
+            format!("{cpath}.restartCount"),
+            worst.restarts.to_string(),
+        ),
+        ev(
+            &pref,
+            "restart rate",
+            format!(
+                "{:.1} restarts/h over its {} of age",
+                worst.rate,
+                human(worst.age_secs)
+            ),
+        ),
+    ];
+    if let Some(a) = worst.last_restart_ago {
+        evidence.push(ev(
+            &pref,
+            format!("{cpath}.lastState.terminated.finishedAt"),
+            format!("{} ago", human(a)),
+        ));
+    }
+    if let Some((reason, exit, _, _)) = last_terminated(worst.cs) {
+        evidence.push(ev(
+            &pref,
+            format!("{cpath}.lastState.terminated"),
+            format!("reason={reason} exitCode={exit}"),
+        ));
+    }
+    if worst.crashloop {
+        evidence.push(ev(
+            &pref,
+            format!("{cpath}.state.waiting"),
+            format!(
+                "CrashLoopBackOff: {}",
+                s(worst.cs, "/state/waiting/message")
+            ),
+        ));
+    }
+    if let Some(b) = pod_events.iter().find(|e| s(e, "/reason") == "BackOff") {
+        evidence.push(ev(
+            format!("Event/{ns}/{}", name(b)),
+            "BackOff",
+            format!("{} (x{})", s(b, "/message"), event_count(b)),
+        ));
+    }
+    let image = worst
+        .pod
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .and_then(|cs| cs.iter().find(|c| s(c, "/name") == cname))
+        .map(|c| s(c, "/image"))
+        .unwrap_or("");
+    let wl = workload_arg(worst.pod);
+    let others: Vec<String> = storms[1..]
+        .iter()
+        .map(|o| {
+            format!(
+                "{}/{} ({} restarts, {:.1}/h)",
+                namespace(o.pod),
+                name(o.pod),
+                o.restarts,
+                o.rate
+            )
+        })
+        .collect();
+    if !others.is_empty() {
+        evidence.push(ev("Pod", "other restarting add-ons", others.join(", ")));
+    }
+    let logs_cmd =
+        format!("kubectl logs -n {ns} {pod_name} -c {cname} --previous --tail {LOG_TAIL}");
+    let describe = format!("kubectl describe pod -n {ns} {pod_name}");
+    let mut ruled_out: Vec<String> = Vec::new();
+    let severity;
+    let confidence;
+    let summary;
+    let explanation: String;
+    let mut commands: Vec<String>;
+    if let Some((code, why)) = owned_elsewhere(worst.pod, &cause) {
+        let line = match &cause {
+            RestartCause::AppError { line, .. } => line.clone(),
+            RestartCause::LivenessKilled { message } => message.clone(),
+            _ => String::new(),
+        };
+        evidence.push(ev(&pref, format!("log[{cname}] (previous)"), line));
+        summary = format!(
+            "Add-on {ns}/{pod_name} keeps restarting ({} restarts) because {why}: see {code}.",
+            worst.restarts
+        );
+        explanation = format!(
+            "The restarts are a symptom; {code} diagnoses the cause. Read the previous run's log to confirm, then follow {code}."
+        );
+        commands = vec![logs_cmd.clone(), describe.clone()];
+        ruled_out.push("Not OOMKilled: the last termination was not reported as OOMKilled.".into());
+        severity = FindingSeverity::Warning;
+        confidence = 0.5;
+    } else {
+        match &cause {
+            RestartCause::OomKilled { limit } => {
+                let lim = limit.clone().unwrap_or_else(|| "none".into());
+                evidence.push(ev(
+                    &pref,
+                    format!("spec.containers[{cname}].resources.limits.memory"),
+                    lim.clone(),
+                ));
+                let raised = limit
+                    .as_deref()
+                    .and_then(double_quantity)
+                    .unwrap_or_else(|| "512Mi".into());
+                summary = format!(
+                    "Add-on {ns}/{pod_name} ({cname}) is killed by the OOM killer over and over ({} restarts, last exit 137 OOMKilled): its memory limit {lim} is too small for its load.",
+                    worst.restarts
+                );
+                explanation = format!(
+                    "The container exceeds its memory limit ({lim}) and the kernel kills it (exit 137, reason OOMKilled); the kubelet restarts it with a growing back-off, so the add-on is down most of the time. Check its usage with `kubectl top`, then raise the limit on the owning {wl} (and its request if the node is tight). If usage grows without bound, it is a leak: upgrade the add-on."
+                );
+                commands = vec![
+                    format!("kubectl top pod -n {ns} {pod_name} --containers"),
+                    format!(
+                        "kubectl -n {ns} set resources {wl} -c {cname} --limits=memory={raised}"
+                    ),
+                    format!("kubectl -n {ns} rollout status {wl}"),
+                ];
+                ruled_out.push("Not a liveness-probe kill: the last termination is OOMKilled, which only the kernel reports.".into());
+                ruled_out.push("Not an application error: the container did not exit on its own; it was killed at its memory limit.".into());
+                severity = FindingSeverity::Critical;
+                confidence = 0.92;
+            }
+            RestartCause::AppError { exit_code, line } => {
+                evidence.push(ev(&pref, format!("log[{cname}] (previous)"), line.clone()));
+                summary = format!(
+                    "Add-on {ns}/{pod_name} ({cname}) exits with code {exit_code} and restarts over and over ({} restarts): it logs `{}`.",
+                    worst.restarts,
+                    short(line)
+                );
+                explanation = "The add-on starts, hits the error in its log and exits; fix what the error names (its flags or ConfigMap, a dependency, its RBAC) and the restarts stop. The previous run's log holds the full context.".into();
+                commands = vec![
+                    logs_cmd.clone(),
+                    format!("kubectl -n {ns} get {wl} -o yaml"),
+                    format!("kubectl -n {ns} rollout restart {wl}"),
+                ];
+                ruled_out.push(
+                    "Not OOMKilled: the container exited on its own with an error code.".into(),
+                );
+                ruled_out.push(
+                    "Not a liveness kill: no failed liveness probe events for this pod.".into(),
+                );
+                severity = FindingSeverity::Critical;
+                confidence = 0.85;
+            }
+            RestartCause::LivenessKilled { message } => {
+                evidence.push(ev(format!("Event/{ns}"), "Unhealthy", message.clone()));
+                summary = format!(
+                    "Add-on {ns}/{pod_name} ({cname}) is restarted by the kubelet for failing its liveness probe ({} restarts): {}",
+                    worst.restarts,
+                    short(message)
+                );
+                explanation = "The kubelet kills the container whenever its liveness probe fails. Check that the probe's host, port, path and scheme match what the add-on serves, and that timeoutSeconds/failureThreshold leave room for slow starts; if the endpoint really hangs, the add-on is overloaded.".into();
+                commands = vec![
+                    describe.clone(),
+                    format!(
+                        "kubectl -n {ns} get {wl} -o jsonpath='{{.spec.template.spec.containers[?(@.name==\"{cname}\")].livenessProbe}}'"
+                    ),
+                    logs_cmd.clone(),
+                ];
+                ruled_out.push("Not OOMKilled: the last termination is not OOMKilled.".into());
+                severity = FindingSeverity::Critical;
+                confidence = 0.85;
+            }
+            RestartCause::BadCommand { exit_code, detail } => {
+                evidence.push(ev(
+                    &pref,
+                    format!("{cpath}.lastState.terminated.message"),
+                    detail.clone(),
+                ));
+                summary = format!(
+                    "Add-on {ns}/{pod_name} ({cname}) cannot start its command (exit {exit_code}): the image {image} does not run here (wrong command or architecture)."
+                );
+                explanation = "Exit 127/126 or `exec format error` means the entrypoint is missing, not executable, or built for another CPU architecture. Use an image (or tag) built for the nodes' architecture and check command/args.".into();
+                commands = vec![
+                    logs_cmd.clone(),
+                    "kubectl get nodes -o custom-columns=NAME:.metadata.name,ARCH:.status.nodeInfo.architecture".into(),
+                    format!("kubectl -n {ns} set image {wl} {cname}=<image built for the node architecture>"),
+                ];
+                ruled_out
+                    .push("Not OOMKilled and not a liveness kill: the process never ran.".into());
+                severity = FindingSeverity::Critical;
+                confidence = 0.85;
+            }
+            RestartCause::Unknown { exit_code, reason } => {
+                summary = format!(
+                    "Add-on {ns}/{pod_name} ({cname}) restarts at {:.1}/h ({} restarts, last exit {exit_code} {reason}); its previous log did not name a cause.",
+                    worst.rate, worst.restarts
+                );
+                explanation = "The add-on keeps failing but neither its termination nor the log it left names the cause. Read the previous log in full and the pod's events; check the node it runs on.".into();
+                commands = vec![logs_cmd.clone(), describe.clone()];
+                ruled_out.push("Not OOMKilled: the last termination is not OOMKilled.".into());
+                severity = if worst.crashloop {
+                    FindingSeverity::Critical
+                } else {
+                    FindingSeverity::Warning
+                };
+                confidence = 0.6;
+            }
+        }
+    }
+    commands.push(format!(
+        "kubectl get pods -n {ns} -o custom-columns=NAME:.metadata.name,RESTARTS:.status.containerStatuses[*].restartCount,LAST:.status.containerStatuses[*].lastState.terminated.reason"
+    ));
+    ruled_out.push(format!(
+        "Not an old, settled restart count: the last restart was {} ago and the rate is {:.1}/h (a pod that restarted long ago and has run since is ignored).",
+        worst.last_restart_ago.map(human).unwrap_or_else(|| "moments".into()),
+        worst.rate
+    ));
+    Some(Finding {
+        severity,
+        confidence,
+        summary,
+        evidence,
+        ruled_out,
+        fix: Fix {
+            explanation,
+            commands,
+        },
+    })
+}
+
+fn short(line: &str) -> String {
+    let t = line.trim();
+    if t.chars().count() > 160 {
+        format!("{}…", t.chars().take(160).collect::<String>())
+    } else {
+        t.to_string()
+    }
+}
+
+/// Twice a memory quantity (`256Mi` -> `512Mi`), for the suggested new limit.
+fn double_quantity(q: &str) -> Option<String> {
+    let split = q.find(|c: char| !c.is_ascii_digit()).unwrap_or(q.len());
+    let (n, unit) = q.split_at(split);
+    let n: u64 = n.parse().ok()?;
+    Some(format!("{}{unit}", n * 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::playbooks::Outcome;
+    use serde_json::json;
+
+    fn now() -> DateTime<Utc> {
+        crate::playbooks::workloads::common::time("2026-01-15T10:00:00Z").unwrap_or_default()
+    }
+
+    fn pod(
+        ns: &str,
+        name: &str,
+        created: &str,
+        restarts: i64,
+        last: Option<(&str, i64, &str)>,
+        waiting: bool,
+    ) -> Value {
+        let mut cs = json!({"name": "c", "restartCount": restarts, "ready": !waiting,
+            "state": if waiting { json!({"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}}) } else { json!({"running": {"startedAt": "2026-01-15T09:58:00Z"}}) }});
+        if let Some((reason, exit, finished)) = last {
+            cs["lastState"] =
+                json!({"terminated": {"reason": reason, "exitCode": exit, "finishedAt": finished}});
+        }
+        json!({"kind": "Pod", "metadata": {"namespace": ns, "name": name, "creationTimestamp": created,
+                "labels": {"pod-template-hash": "abc"}, "ownerReferences": [{"kind": "ReplicaSet", "name": "x-abc", "controller": true}]},
+            "spec": {"containers": [{"name": "c", "image": "img:1", "resources": {"limits": {"memory": "128Mi"}}}]},
+            "status": {"startTime": created, "containerStatuses": [cs]}})
+    }
+
+    fn results(pods: Vec<Value>, events: Vec<Value>) -> Results {
+        let mut r = Results::default();
+        r.by_query.insert(pods_all(), Outcome::Objects(pods));
+        r.by_query.insert(events_all(), Outcome::Objects(events));
+        r
+    }
+
+    #[test]
+    fn an_oom_storm_in_kube_system_is_critical_with_the_limit_to_raise() {
+        let p = pod(
+            "kube-system",
+            "metrics-server-abc-1",
+            "2026-01-15T07:50:00Z",
+            17,
+            Some(("OOMKilled", 137, "2026-01-15T09:58:49Z")),
+            false,
+        );
+        let f = diagnose(&results(vec![p], vec![]), now()).unwrap();
+        assert_eq!(f.severity, FindingSeverity::Critical);
+        assert!(f.confidence > 0.9);
+        assert!(f.summary.contains("OOM"), "{}", f.summary);
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.field == "restart rate" && e.value.starts_with("7.8 restarts/h")),
+            "{:#?}",
+            f.evidence
+        );
+        assert!(
+            f.fix
+                .commands
+                .iter()
+                .any(|c| c.contains("set resources deployment/x -c c --limits=memory=256Mi")),
+            "{:#?}",
+            f.fix.commands
+        );
+    }
+
+    #[test]
+    fn old_restarts_and_workload_namespaces_are_not_a_storm() {
+        // Negative control: many restarts, the last 12 days ago, running since.
+        let old = pod(
+            "kube-system",
+            "coredns-1",
+            "2025-12-01T00:00:00Z",
+            9,
+            Some(("Error", 1, "2026-01-03T10:00:00Z")),
+            false,
+        );
+        assert!(diagnose(&results(vec![old], vec![]), now()).is_none());
+        // A crash-looping application pod belongs to crashloop, not here.
+        let app = pod(
+            "shop",
+            "cart-1",
+            "2026-01-15T09:00:00Z",
+            12,
+            Some(("Error", 1, "2026-01-15T09:59:00Z")),
+            true,
+        );
+        assert!(diagnose(&results(vec![app], vec![]), now()).is_none());
+        // Two restarts are not a storm.
+        let few = pod(
+            "kube-system",
+            "coredns-2",
+            "2026-01-15T09:30:00Z",
+            2,
+            Some(("Error", 1, "2026-01-15T09:59:00Z")),
+            false,
+        );
+        assert!(diagnose(&results(vec![few], vec![]), now()).is_none());
+        assert!(diagnose(&results(vec![], vec![]), now()).is_none());
+    }
+
+    #[test]
+    fn causes_owned_by_other_playbooks_are_named_and_left_to_them() {
+        let p = pod(
+            "kube-system",
+            "coredns-1",
+            "2025-12-01T00:00:00Z",
+            30,
+            Some(("Error", 1, "2026-01-15T09:59:30Z")),
+            true,
+        );
+        let mut r = results(vec![p], vec![]);
+        r.by_query.insert(
+            log_query("kube-system", "coredns-1", "c"),
+            Outcome::Text { code: 200, body: "[ERROR] plugin/kubernetes: Failed to watch *v1.Namespace: failed to list *v1.Namespace: Get \"https://10.96.0.1:443/api/v1/namespaces?limit=500\": dial tcp 10.96.0.1:443: i/o timeout\n".into() },
+        );
+        let f = diagnose(&r, now()).unwrap();
+        assert_eq!(f.severity, FindingSeverity::Warning);
+        assert!(f.summary.contains("NET-03"), "{}", f.summary);
+        // A liveness kill of an ordinary add-on is diagnosed here.
+        let p = pod(
+            "ingress-nginx",
+            "ingress-nginx-controller-1",
+            "2026-01-15T09:00:00Z",
+            8,
+            Some(("Error", 137, "2026-01-15T09:59:30Z")),
+            true,
+        );
+        let e = json!({"kind": "Event", "metadata": {"name": "e1", "namespace": "ingress-nginx"}, "involvedObject": {"kind": "Pod", "namespace": "ingress-nginx", "name": "ingress-nginx-controller-1"},
+            "reason": "Unhealthy", "message": "Liveness probe failed: HTTP probe failed with statuscode: 500", "lastTimestamp": "2026-01-15T09:59:20Z"});
+        let f = diagnose(&results(vec![p], vec![e]), now()).unwrap();
+        assert_eq!(f.severity, FindingSeverity::Critical);
+        assert!(f.summary.contains("liveness"), "{}", f.summary);
+    }
+
+    #[test]
+    fn previous_logs_are_read_for_restarting_addons_only() {
+        let p = pod(
+            "kube-system",
+            "coredns-1",
+            "2025-12-01T00:00:00Z",
+            30,
+            None,
+            true,
+        );
+        let q = pod("shop", "cart-1", "2025-12-01T00:00:00Z", 30, None, true);
+        let r = results(vec![p, q], vec![]);
+        let qs = queries(&r);
+        assert!(qs.contains(&log_query("kube-system", "coredns-1", "c")));
+        assert_eq!(qs.len(), 3, "{qs:#?}");
+        assert_eq!(
+            qs[2].kubectl,
+            "kubectl logs -n kube-system coredns-1 -c c --previous --tail 50"
+        );
+    }
+
+    #[test]
+    fn symptoms_point_here() {
+        let ranked =
+            crate::playbooks::engine::rank_symptoms("kube-system pods with high restart counts");
+        assert_eq!(ranked.first().map(|r| r.0.id), Some("addon-restart-storm"));
+    }
+}

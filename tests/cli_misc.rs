@@ -1,0 +1,58 @@
+//! Small commands a user or packager relies on: shell completions and the man page generated
+//! from the clap definitions, and the playbook and scenario lists.
+
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ktriage");
+
+fn stdout(args: &[&str]) -> String {
+    let out = Command::new(BIN).args(args).output().expect("ktriage runs");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn completions_and_man_page_cover_every_subcommand() {
+    let bash = stdout(&["completions", "bash"]);
+    let man = stdout(&["man"]);
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH ktriage 1"),
+        "{man}"
+    );
+    for sub in [
+        "demo",
+        "check",
+        "serve",
+        "snapshot",
+        "explain",
+        "playbooks",
+        "scenarios",
+    ] {
+        assert!(bash.contains(sub), "bash completion lacks {sub}");
+        assert!(man.contains(sub), "man page lacks {sub}");
+    }
+    let zsh = stdout(&["completions", "zsh"]);
+    assert!(
+        zsh.starts_with("#compdef ktriage"),
+        "{}",
+        &zsh[..40.min(zsh.len())]
+    );
+}
+
+#[test]
+fn lists_are_machine_readable() {
+    let scenarios: serde_json::Value =
+        serde_json::from_str(&stdout(&["scenarios", "-o", "json"])).unwrap();
+    assert_eq!(scenarios[0]["id"], "healthy");
+    let playbooks: serde_json::Value =
+        serde_json::from_str(&stdout(&["playbooks", "-o", "json"])).unwrap();
+    for p in playbooks.as_array().unwrap() {
+        for key in ["id", "code", "title", "access"] {
+            assert!(p[key].is_string(), "{p}");
+        }
+    }
+}
