@@ -20,6 +20,7 @@ const CASES: &[&str] = &[
     "pvc-pending-no-storageclass-or-pv",
     "pvc-pending-provisioner-missing",
     "loadbalancer-pending-no-cloud-provider",
+    "node-uninitialized-cloud-taint",
 ];
 /// Scenarios where no playbook of this group may warn.
 const QUIET: &[&str] = &["healthy", "pvc-waiting-for-first-consumer"];
@@ -158,6 +159,10 @@ fn explain_ranks_the_seed_texts() {
         (
             "W0329 core.go:105] no cloud provider provided, services of type LoadBalancer will fail",
             "loadbalancer-pending-no-cloud-provider",
+        ),
+        (
+            "0/6 nodes are available: 1 node(s) had untolerated taint {node.cloudprovider.kubernetes.io/uninitialized: true}",
+            "node-uninitialized-cloud-taint",
         ),
     ] {
         let ranked = engine::rank_symptoms(text);

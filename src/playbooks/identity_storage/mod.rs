@@ -8,6 +8,7 @@ pub mod csr_pending_node_cannot_join;
 pub mod invalid_pem_material;
 pub mod kubelet_serving_cert_untrusted;
 pub mod loadbalancer_pending_no_cloud_provider;
+pub mod node_uninitialized_cloud_taint;
 pub mod pvc_pending_no_storageclass_or_pv;
 pub mod pvc_pending_provisioner_missing;
 pub mod rbac_forbidden;
@@ -25,4 +26,5 @@ pub static PLAYBOOKS: &[&Playbook] = &[
     &pvc_pending_no_storageclass_or_pv::PLAYBOOK,
     &pvc_pending_provisioner_missing::PLAYBOOK,
     &loadbalancer_pending_no_cloud_provider::PLAYBOOK,
+    &node_uninitialized_cloud_taint::PLAYBOOK,
 ];

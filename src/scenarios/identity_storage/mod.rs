@@ -8,6 +8,7 @@ mod csr_pending_node_cannot_join;
 mod invalid_pem_material;
 mod kubelet_serving_cert_untrusted;
 mod loadbalancer_pending_no_cloud_provider;
+mod node_uninitialized_cloud_taint;
 mod pvc_pending_no_storageclass_or_pv;
 mod pvc_pending_provisioner_missing;
 mod pvc_waiting_for_first_consumer;
@@ -51,6 +52,10 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
     (
         "loadbalancer-pending-no-cloud-provider",
         loadbalancer_pending_no_cloud_provider::scenario,
+    ),
+    (
+        "node-uninitialized-cloud-taint",
+        node_uninitialized_cloud_taint::scenario,
     ),
 ];
 
