@@ -21,6 +21,7 @@ const CASES: &[&str] = &[
     "pvc-pending-provisioner-missing",
     "loadbalancer-pending-no-cloud-provider",
     "node-uninitialized-cloud-taint",
+    "volume-attach-mount-failure",
 ];
 /// Scenarios where no playbook of this group may warn.
 const QUIET: &[&str] = &["healthy", "pvc-waiting-for-first-consumer"];
@@ -163,6 +164,10 @@ fn explain_ranks_the_seed_texts() {
         (
             "0/6 nodes are available: 1 node(s) had untolerated taint {node.cloudprovider.kubernetes.io/uninitialized: true}",
             "node-uninitialized-cloud-taint",
+        ),
+        (
+            "Warning FailedAttachVolume Multi-Attach error for volume \"pvc-1\" Volume is already used by pod(s) db-0",
+            "volume-attach-mount-failure",
         ),
     ] {
         let ranked = engine::rank_symptoms(text);

@@ -13,6 +13,7 @@ pub mod pvc_pending_no_storageclass_or_pv;
 pub mod pvc_pending_provisioner_missing;
 pub mod rbac_forbidden;
 mod storage;
+pub mod volume_attach_mount_failure;
 
 use super::Playbook;
 
@@ -27,4 +28,5 @@ pub static PLAYBOOKS: &[&Playbook] = &[
     &pvc_pending_provisioner_missing::PLAYBOOK,
     &loadbalancer_pending_no_cloud_provider::PLAYBOOK,
     &node_uninitialized_cloud_taint::PLAYBOOK,
+    &volume_attach_mount_failure::PLAYBOOK,
 ];

@@ -13,6 +13,7 @@ mod pvc_pending_no_storageclass_or_pv;
 mod pvc_pending_provisioner_missing;
 mod pvc_waiting_for_first_consumer;
 mod rbac_forbidden;
+mod volume_attach_mount_failure;
 
 use base64::Engine;
 use serde_json::{Value, json};
@@ -56,6 +57,10 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
     (
         "node-uninitialized-cloud-taint",
         node_uninitialized_cloud_taint::scenario,
+    ),
+    (
+        "volume-attach-mount-failure",
+        volume_attach_mount_failure::scenario,
     ),
 ];
 
