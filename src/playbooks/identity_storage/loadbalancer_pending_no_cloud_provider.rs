@@ -312,9 +312,12 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             Some(c) => format!("runs with --cloud-provider={c}"),
         }
     );
+    // The controller manager's own word (or an external provider without its CCM) makes it
+    // certain; otherwise the Service may be a leftover on a NodePort-based cluster (NET-10).
+    let decisive = log_seen || cloud.as_deref() == Some("external");
     Some(Finding {
-        severity: FindingSeverity::Critical,
-        confidence: if log_seen { 0.97 } else { 0.93 },
+        severity: if decisive { FindingSeverity::Critical } else { FindingSeverity::Warning },
+        confidence: if log_seen { 0.97 } else if decisive { 0.93 } else { 0.85 },
         summary,
         evidence,
         ruled_out: vec![
@@ -372,6 +375,21 @@ mod tests {
                 .iter()
                 .any(|c| c.contains("http://10.0.0.21:31380/"))
         );
+    }
+
+    #[test]
+    fn without_the_controller_managers_word_it_is_a_warning() {
+        let mut r = results(vec![], &["kube-controller-manager"]);
+        r.by_query.insert(
+            kcm_log("kube-controller-manager-cp-1"),
+            Outcome::Text {
+                code: 200,
+                body: String::new(),
+            },
+        );
+        let f = diagnose(&r, now()).expect("finding");
+        assert_eq!(f.severity, FindingSeverity::Warning);
+        assert!(f.confidence < 0.9);
     }
 
     #[test]

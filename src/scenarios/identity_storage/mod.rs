@@ -342,3 +342,79 @@ pub(crate) fn insert_log_lines(c: &mut Cluster, ns: &str, pod: &str, lines: &[St
     }
     log.text = all.join("\n") + "\n";
 }
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::admissionregistration::v1 as adm;
+    use k8s_openapi::api::certificates::v1 as cert;
+    use k8s_openapi::api::core::v1 as core;
+    use k8s_openapi::api::storage::v1 as storage;
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+    use serde_json::Value;
+
+    /// Decodes as the Kubernetes type and back, without losing a field.
+    fn round_trip<T: DeserializeOwned + Serialize>(o: &Value) -> Result<(), String> {
+        let typed: T = serde_json::from_value(o.clone()).map_err(|e| e.to_string())?;
+        let back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+        if strip_nulls(&back) == strip_nulls(o) {
+            Ok(())
+        } else {
+            Err(format!("changed by a round trip:\n{o}\n{back}"))
+        }
+    }
+
+    fn strip_nulls(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), strip_nulls(v)))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.iter().map(strip_nulls).collect()),
+            other => other.clone(),
+        }
+    }
+
+    /// The kinds this group's scenarios add to the kubeadm cluster are valid API objects.
+    #[test]
+    fn added_kinds_decode_as_their_kubernetes_types() {
+        let mut seen = std::collections::BTreeSet::new();
+        for (id, build) in super::SCENARIOS {
+            for o in &build().snapshot.objects {
+                let kind = o["kind"].as_str().unwrap_or_default();
+                let r = match kind {
+                    "CertificateSigningRequest" => round_trip::<cert::CertificateSigningRequest>(o),
+                    "PersistentVolume" => round_trip::<core::PersistentVolume>(o),
+                    "PersistentVolumeClaim" => round_trip::<core::PersistentVolumeClaim>(o),
+                    "StorageClass" => round_trip::<storage::StorageClass>(o),
+                    "CSIDriver" => round_trip::<storage::CSIDriver>(o),
+                    "CSINode" => round_trip::<storage::CSINode>(o),
+                    "VolumeAttachment" => round_trip::<storage::VolumeAttachment>(o),
+                    "ValidatingWebhookConfiguration" => {
+                        round_trip::<adm::ValidatingWebhookConfiguration>(o)
+                    }
+                    "Pod" => round_trip::<core::Pod>(o),
+                    "Event" => round_trip::<core::Event>(o),
+                    _ => continue,
+                };
+                seen.insert(kind.to_string());
+                if let Err(e) = r {
+                    panic!("{id} {kind}/{}: {e}", o["metadata"]["name"]);
+                }
+            }
+        }
+        for k in [
+            "CertificateSigningRequest",
+            "PersistentVolume",
+            "PersistentVolumeClaim",
+            "StorageClass",
+            "CSIDriver",
+            "CSINode",
+            "VolumeAttachment",
+        ] {
+            assert!(seen.contains(k), "no scenario has a {k}");
+        }
+    }
+}
