@@ -114,3 +114,35 @@ fn print_findings() {
         println!("{}", serde_json::to_string_pretty(&report).unwrap());
     }
 }
+
+#[test]
+fn the_new_node_control_shows_the_look_alike_symptom() {
+    let s = find("cni-starting-on-new-node").unwrap();
+    let node = s
+        .snapshot
+        .object("Node", None, "worker-4")
+        .expect("worker-4");
+    let ready = node["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Ready")
+        .unwrap();
+    assert_eq!(ready["status"], "False");
+    assert!(
+        ready["message"]
+            .as_str()
+            .unwrap()
+            .contains("cni plugin not initialized")
+    );
+    let calico_on_new = s.snapshot.objects.iter().any(|o| {
+        o["kind"] == "Pod"
+            && o["spec"]["nodeName"] == "worker-4"
+            && o["metadata"]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("calico-node-")
+            && o["status"]["phase"] == "Pending"
+    });
+    assert!(calico_on_new, "calico-node is starting on worker-4");
+}
