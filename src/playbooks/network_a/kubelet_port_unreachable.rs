@@ -546,6 +546,45 @@ mod tests {
     }
 
     #[test]
+    fn dialing_an_address_that_is_not_the_internal_ip_is_a_wrong_address() {
+        let mut r = base();
+        r.by_query.insert(
+            healthz("worker-2"),
+            Outcome::Text {
+                code: 500,
+                body: status_body("203.0.113.22", "i/o timeout"),
+            },
+        );
+        r.by_query.insert(
+            apiservers(),
+            Outcome::Objects(vec![json!({"spec": {"containers": [{"name": "kube-apiserver", "command": ["kube-apiserver", "--kubelet-preferred-address-types=ExternalIP,InternalIP,Hostname"]}]}})]),
+        );
+        // The node's addresses include the external one the apiserver dials.
+        let mut n = node("worker-2", "10.0.0.22", true);
+        n["status"]["addresses"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"type": "ExternalIP", "address": "203.0.113.22"}));
+        r.by_query.insert(
+            nodes(),
+            Outcome::Objects(vec![node("cp-1", "10.0.0.11", true), n]),
+        );
+        let f = diagnose(&r, Utc::now()).expect("finding");
+        assert!(
+            f.summary
+                .contains("dials 203.0.113.22 for worker-2 instead of its InternalIP"),
+            "{}",
+            f.summary
+        );
+        assert!(
+            f.fix
+                .commands
+                .iter()
+                .any(|c| c == "- --kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname")
+        );
+    }
+
+    #[test]
     fn dial_targets_are_parsed() {
         assert_eq!(
             dial_target(

@@ -793,6 +793,26 @@ mod tests {
     }
 
     #[test]
+    fn missing_kube_proxy_is_named_when_no_range_overlaps() {
+        let mut r = results(&[("cp-1", "10.0.0.11")], "10.0.0.11", vec![]);
+        r.by_query
+            .insert(kube_proxy_pods(), Outcome::Objects(vec![]));
+        let f = diagnose(&r, Utc::now()).expect("finding");
+        assert!(
+            f.summary
+                .starts_with("kube-proxy is not programming the Service VIP"),
+            "{}",
+            f.summary
+        );
+        assert!(
+            f.fix
+                .commands
+                .iter()
+                .any(|c| c.contains("kubeadm init phase addon kube-proxy"))
+        );
+    }
+
+    #[test]
     fn coredns_without_the_timeout_is_not_this_cause() {
         let mut r = results(&[("cp-1", "10.32.0.11")], "10.32.0.11", vec![weave(None)]);
         r.by_query.insert(
