@@ -146,3 +146,26 @@ fn the_new_node_control_shows_the_look_alike_symptom() {
     });
     assert!(calico_on_new, "calico-node is starting on worker-4");
 }
+
+/// `cargo test --lib network_a::tests::cross_check -- --ignored --nocapture`: where this group's
+/// playbooks fire (warning or worse) on other scenarios, and whether they outrank the
+/// scenario's own playbook.
+#[test]
+#[ignore]
+fn cross_check() {
+    let ours: Vec<&str> = network_a::PLAYBOOKS.iter().map(|p| p.id).collect();
+    for s in crate::scenarios::registry() {
+        let id = s.id;
+        let own = s.playbook;
+        let f = findings(s.snapshot);
+        let first = f.first().map(|x| x.0);
+        for (i, x) in f.iter().enumerate() {
+            if ours.contains(&x.0) && x.1 >= FindingSeverity::Warning && Some(x.0) != own {
+                println!(
+                    "{id}: {} #{i} {:?} {:.2} (first: {first:?}) {}",
+                    x.0, x.1, x.2, x.3
+                );
+            }
+        }
+    }
+}
