@@ -18,9 +18,13 @@ const CASES: &[&str] = &[
     "component-rbac-forbidden",
     "csr-pending-node-cannot-join",
     "pvc-pending-no-storageclass-or-pv",
+    "pvc-pending-provisioner-missing",
+    "loadbalancer-pending-no-cloud-provider",
+    "node-uninitialized-cloud-taint",
+    "volume-attach-mount-failure",
 ];
 /// Scenarios where no playbook of this group may warn.
-const QUIET: &[&str] = &["healthy"];
+const QUIET: &[&str] = &["healthy", "pvc-waiting-for-first-consumer"];
 
 fn ours(runs: &[Run]) -> Vec<&Run> {
     let ids: Vec<&str> = identity_storage::PLAYBOOKS.iter().map(|p| p.id).collect();
@@ -148,6 +152,22 @@ fn explain_ranks_the_seed_texts() {
         (
             "Normal FailedBinding persistentvolume-controller no persistent volumes available for this claim and no storage class is set",
             "pvc-pending-no-storageclass-or-pv",
+        ),
+        (
+            "Waiting for a volume to be created either by the external provisioner 'ebs.csi.aws.com' or manually by the system administrator",
+            "pvc-pending-provisioner-missing",
+        ),
+        (
+            "W0329 core.go:105] no cloud provider provided, services of type LoadBalancer will fail",
+            "loadbalancer-pending-no-cloud-provider",
+        ),
+        (
+            "0/6 nodes are available: 1 node(s) had untolerated taint {node.cloudprovider.kubernetes.io/uninitialized: true}",
+            "node-uninitialized-cloud-taint",
+        ),
+        (
+            "Warning FailedAttachVolume Multi-Attach error for volume \"pvc-1\" Volume is already used by pod(s) db-0",
+            "volume-attach-mount-failure",
         ),
     ] {
         let ranked = engine::rank_symptoms(text);

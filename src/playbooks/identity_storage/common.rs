@@ -28,16 +28,6 @@ pub fn namespace(v: &Value) -> &str {
     s(v, "/metadata/namespace")
 }
 
-/// `Kind/namespace/name` or `Kind/name`.
-pub fn oref(v: &Value) -> String {
-    let kind = s(v, "/kind");
-    let kind = if kind.is_empty() { "Object" } else { kind };
-    match namespace(v) {
-        "" => format!("{kind}/{}", name(v)),
-        ns => format!("{kind}/{ns}/{}", name(v)),
-    }
-}
-
 /// One piece of evidence.
 pub fn ev(
     object: impl Into<String>,

@@ -441,9 +441,10 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     }
     for sec in &suspect_secrets {
         let (ns, n) = sec.split_once('/').unwrap_or(("default", sec));
-        commands.push(format!(
+        commands.push(
             "head -1 tls.crt tls.key   # on your workstation: both must start with -----BEGIN"
-        ));
+                .to_string(),
+        );
         commands.push(format!("kubectl create secret tls {n} -n {ns} --cert=tls.crt --key=tls.key --dry-run=client -o yaml | kubectl apply -f -"));
     }
     let ruled_out = vec![

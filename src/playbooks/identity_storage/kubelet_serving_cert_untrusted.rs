@@ -221,7 +221,8 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         if let Some(Outcome::Text { code: 200, body }) = r.outcome(&configz(&n)) {
             let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
             if compact.contains("\"serverTLSBootstrap\":true") {
-                e.trusted.push(format!("configz serverTLSBootstrap: true"));
+                e.trusted
+                    .push("configz serverTLSBootstrap: true".to_string());
             } else {
                 e.self_signed.push(ev(
                     format!("Node/{n}"),

@@ -7,9 +7,13 @@ pub mod component_rbac_forbidden;
 pub mod csr_pending_node_cannot_join;
 pub mod invalid_pem_material;
 pub mod kubelet_serving_cert_untrusted;
+pub mod loadbalancer_pending_no_cloud_provider;
+pub mod node_uninitialized_cloud_taint;
 pub mod pvc_pending_no_storageclass_or_pv;
+pub mod pvc_pending_provisioner_missing;
 pub mod rbac_forbidden;
 mod storage;
+pub mod volume_attach_mount_failure;
 
 use super::Playbook;
 
@@ -21,4 +25,8 @@ pub static PLAYBOOKS: &[&Playbook] = &[
     &component_rbac_forbidden::PLAYBOOK,
     &csr_pending_node_cannot_join::PLAYBOOK,
     &pvc_pending_no_storageclass_or_pv::PLAYBOOK,
+    &pvc_pending_provisioner_missing::PLAYBOOK,
+    &loadbalancer_pending_no_cloud_provider::PLAYBOOK,
+    &node_uninitialized_cloud_taint::PLAYBOOK,
+    &volume_attach_mount_failure::PLAYBOOK,
 ];

@@ -7,8 +7,13 @@ mod component_rbac_forbidden;
 mod csr_pending_node_cannot_join;
 mod invalid_pem_material;
 mod kubelet_serving_cert_untrusted;
+mod loadbalancer_pending_no_cloud_provider;
+mod node_uninitialized_cloud_taint;
 mod pvc_pending_no_storageclass_or_pv;
+mod pvc_pending_provisioner_missing;
+mod pvc_waiting_for_first_consumer;
 mod rbac_forbidden;
+mod volume_attach_mount_failure;
 
 use base64::Engine;
 use serde_json::{Value, json};
@@ -36,6 +41,26 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
     (
         "pvc-pending-no-storageclass-or-pv",
         pvc_pending_no_storageclass_or_pv::scenario,
+    ),
+    (
+        "pvc-pending-provisioner-missing",
+        pvc_pending_provisioner_missing::scenario,
+    ),
+    (
+        "pvc-waiting-for-first-consumer",
+        pvc_waiting_for_first_consumer::scenario,
+    ),
+    (
+        "loadbalancer-pending-no-cloud-provider",
+        loadbalancer_pending_no_cloud_provider::scenario,
+    ),
+    (
+        "node-uninitialized-cloud-taint",
+        node_uninitialized_cloud_taint::scenario,
+    ),
+    (
+        "volume-attach-mount-failure",
+        volume_attach_mount_failure::scenario,
     ),
 ];
 
@@ -293,4 +318,103 @@ pub(crate) fn pvc(
     }
     o["status"] = json!({"phase": "Pending"});
     o
+}
+
+/// Inserts klog lines into a pod's log in time order (klog lines sort by their
+/// `Lmmdd hh:mm:ss.uuuuuu` prefix within a year).
+pub(crate) fn insert_log_lines(c: &mut Cluster, ns: &str, pod: &str, lines: &[String]) {
+    let Some(log) = c
+        .pod_logs
+        .iter_mut()
+        .find(|l| l.namespace == ns && l.pod == pod && !l.previous)
+    else {
+        return;
+    };
+    let key = |l: &str| l.get(1..21).unwrap_or("").to_string();
+    let mut all: Vec<String> = log.text.lines().map(str::to_string).collect();
+    for line in lines {
+        let line = line.trim_end().to_string();
+        let at = all
+            .iter()
+            .position(|l| key(l) > key(&line))
+            .unwrap_or(all.len());
+        all.insert(at, line);
+    }
+    log.text = all.join("\n") + "\n";
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::admissionregistration::v1 as adm;
+    use k8s_openapi::api::certificates::v1 as cert;
+    use k8s_openapi::api::core::v1 as core;
+    use k8s_openapi::api::storage::v1 as storage;
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+    use serde_json::Value;
+
+    /// Decodes as the Kubernetes type and back, without losing a field.
+    fn round_trip<T: DeserializeOwned + Serialize>(o: &Value) -> Result<(), String> {
+        let typed: T = serde_json::from_value(o.clone()).map_err(|e| e.to_string())?;
+        let back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+        if strip_nulls(&back) == strip_nulls(o) {
+            Ok(())
+        } else {
+            Err(format!("changed by a round trip:\n{o}\n{back}"))
+        }
+    }
+
+    fn strip_nulls(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), strip_nulls(v)))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.iter().map(strip_nulls).collect()),
+            other => other.clone(),
+        }
+    }
+
+    /// The kinds this group's scenarios add to the kubeadm cluster are valid API objects.
+    #[test]
+    fn added_kinds_decode_as_their_kubernetes_types() {
+        let mut seen = std::collections::BTreeSet::new();
+        for (id, build) in super::SCENARIOS {
+            for o in &build().snapshot.objects {
+                let kind = o["kind"].as_str().unwrap_or_default();
+                let r = match kind {
+                    "CertificateSigningRequest" => round_trip::<cert::CertificateSigningRequest>(o),
+                    "PersistentVolume" => round_trip::<core::PersistentVolume>(o),
+                    "PersistentVolumeClaim" => round_trip::<core::PersistentVolumeClaim>(o),
+                    "StorageClass" => round_trip::<storage::StorageClass>(o),
+                    "CSIDriver" => round_trip::<storage::CSIDriver>(o),
+                    "CSINode" => round_trip::<storage::CSINode>(o),
+                    "VolumeAttachment" => round_trip::<storage::VolumeAttachment>(o),
+                    "ValidatingWebhookConfiguration" => {
+                        round_trip::<adm::ValidatingWebhookConfiguration>(o)
+                    }
+                    "Pod" => round_trip::<core::Pod>(o),
+                    "Event" => round_trip::<core::Event>(o),
+                    _ => continue,
+                };
+                seen.insert(kind.to_string());
+                if let Err(e) = r {
+                    panic!("{id} {kind}/{}: {e}", o["metadata"]["name"]);
+                }
+            }
+        }
+        for k in [
+            "CertificateSigningRequest",
+            "PersistentVolume",
+            "PersistentVolumeClaim",
+            "StorageClass",
+            "CSIDriver",
+            "CSINode",
+            "VolumeAttachment",
+        ] {
+            assert!(seen.contains(k), "no scenario has a {k}");
+        }
+    }
 }

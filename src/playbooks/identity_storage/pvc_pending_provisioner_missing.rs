@@ -1,0 +1,454 @@
+//! ST-02 `pvc-pending-provisioner-missing`: a claim of a StorageClass stays Pending with
+//! `waiting for a volume to be created, either by external provisioner "X" or manually
+//! created by system administrator` (or `ProvisioningFailed`): the class's provisioner has no
+//! CSIDriver and no controller running here, or an in-tree provisioner has no cloud provider,
+//! or the provisioner runs and reports why it fails.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::common::{
+    age_secs, arr, ev, event_ref, event_text, flag, flags, human, name, namespace, s,
+};
+use super::storage::{
+    claim_events, classes, consumers, default_class, events, pending_claims, pods, pvcs,
+};
+use crate::playbooks::engine::q;
+use crate::playbooks::{Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom};
+
+pub static PLAYBOOK: Playbook = Playbook {
+    id: "pvc-pending-provisioner-missing",
+    code: "ST-02",
+    title: "PVC Pending: the StorageClass's provisioner is missing or failing",
+    access: Access::Api,
+    symptoms: &[
+        Symptom {
+            all_of: &["waiting for a volume to be created", "external provisioner"],
+            weight: 0.97,
+        },
+        Symptom {
+            all_of: &["provisioningfailed"],
+            weight: 0.85,
+        },
+        Symptom {
+            all_of: &["failed to provision volume with storageclass"],
+            weight: 0.9,
+        },
+        Symptom {
+            all_of: &["externalprovisioning"],
+            weight: 0.85,
+        },
+    ],
+    queries,
+    diagnose,
+};
+
+fn csidrivers() -> Query {
+    q::list("storage.k8s.io", "csidrivers", None, None, None)
+}
+fn csinodes() -> Query {
+    q::list("storage.k8s.io", "csinodes", None, None, None)
+}
+fn kcm() -> Query {
+    q::list(
+        "",
+        "pods",
+        Some("kube-system"),
+        Some("component=kube-controller-manager"),
+        None,
+    )
+}
+
+fn queries(_r: &Results) -> Vec<Query> {
+    vec![
+        pvcs(),
+        classes(),
+        events(),
+        pods(),
+        csidrivers(),
+        csinodes(),
+        kcm(),
+    ]
+}
+
+/// Running pods that look like the provisioner's controller: a `csi-provisioner` sidecar, or
+/// a name/argument naming the provisioner.
+fn controllers<'a>(r: &'a Results, provisioner: &str) -> Vec<&'a Value> {
+    let short = provisioner
+        .split(['.', '/'])
+        .find(|p| !p.is_empty())
+        .unwrap_or(provisioner);
+    r.objects(&pods())
+        .iter()
+        .filter(|p| s(p, "/status/phase") == "Running")
+        .filter(|p| {
+            arr(p, "/spec/containers").iter().any(|c| {
+                let image = s(c, "/image");
+                let args = c.to_string();
+                (image.contains("csi-provisioner") && args.contains(provisioner))
+                    || args.contains(&format!("={provisioner}"))
+                    || args.contains(&format!("\"{provisioner}\""))
+            }) || (short.len() > 3 && name(p).contains(short) && name(p).contains("provisioner"))
+        })
+        .collect()
+}
+
+fn install_hint(p: &str) -> Vec<String> {
+    match p {
+        "ebs.csi.aws.com" => vec![
+            "helm repo add aws-ebs-csi-driver https://kubernetes-sigs.github.io/aws-ebs-csi-driver".into(),
+            "helm upgrade --install aws-ebs-csi-driver aws-ebs-csi-driver/aws-ebs-csi-driver -n kube-system   # the nodes' IAM role (or IRSA) needs the AmazonEBSCSIDriverPolicy".into(),
+        ],
+        "pd.csi.storage.gke.io" => vec!["kubectl apply -k 'github.com/kubernetes-sigs/gcp-compute-persistent-disk-csi-driver/deploy/kubernetes/overlays/stable-master'".into()],
+        "disk.csi.azure.com" => vec!["helm upgrade --install azuredisk-csi-driver azuredisk-csi-driver/azuredisk-csi-driver -n kube-system --repo https://raw.githubusercontent.com/kubernetes-sigs/azuredisk-csi-driver/master/charts".into()],
+        "nfs.csi.k8s.io" => vec!["helm upgrade --install csi-driver-nfs csi-driver-nfs -n kube-system --repo https://raw.githubusercontent.com/kubernetes-csi/csi-driver-nfs/master/charts".into()],
+        "rancher.io/local-path" => vec!["kubectl apply -f https://raw.githubusercontent.com/rancher/local-path-provisioner/v0.0.30/deploy/local-path-storage.yaml".into()],
+        "driver.longhorn.io" => vec!["helm upgrade --install longhorn longhorn -n longhorn-system --create-namespace --repo https://charts.longhorn.io".into()],
+        other => vec![format!("# install the CSI driver / provisioner that implements {other} (its controller with the csi-provisioner sidecar, and its node plugin)")],
+    }
+}
+
+fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
+    let default = default_class(r).map(|c| name(c).to_string());
+    let kcm_cmd = r.objects(&kcm()).first().map(flags).unwrap_or_default();
+    let cloud = flag(&kcm_cmd, "--cloud-provider").map(str::to_string);
+    struct Hit<'a> {
+        claim: &'a Value,
+        class: String,
+        provisioner: String,
+        cause: String,
+        missing: bool,
+        evidence: Vec<crate::playbooks::Evidence>,
+    }
+    let mut hits: Vec<Hit> = Vec::new();
+    for claim in pending_claims(r, now, 120) {
+        let class = match claim
+            .pointer("/spec/storageClassName")
+            .and_then(Value::as_str)
+        {
+            Some("") => continue,
+            Some(c) => c.to_string(),
+            None => match &default {
+                Some(d) => d.clone(),
+                None => continue,
+            },
+        };
+        let obj = format!("PersistentVolumeClaim/{}/{}", namespace(claim), name(claim));
+        let evs = claim_events(r, claim);
+        let Some(sc) = r.objects(&classes()).iter().find(|c| name(c) == class) else {
+            let mut evidence = vec![ev(
+                obj.clone(),
+                "spec.storageClassName",
+                format!("{class}: no such StorageClass"),
+            )];
+            evidence.extend(
+                evs.iter()
+                    .take(1)
+                    .map(|e| ev(event_ref(e), format!("{obj} event"), event_text(e))),
+            );
+            hits.push(Hit {
+                claim,
+                class: class.clone(),
+                provisioner: String::new(),
+                cause: format!("StorageClass {class} does not exist"),
+                missing: true,
+                evidence,
+            });
+            continue;
+        };
+        let provisioner = s(sc, "/provisioner").to_string();
+        let selected = s(
+            claim,
+            "/metadata/annotations/volume.kubernetes.io~1selected-node",
+        );
+        if s(sc, "/volumeBindingMode") == "WaitForFirstConsumer" && selected.is_empty() {
+            continue; // waiting for a pod: normal
+        }
+        if provisioner == "kubernetes.io/no-provisioner" {
+            continue; // static local volumes: ST-01's business
+        }
+        let mut evidence = vec![
+            ev(
+                obj.clone(),
+                "spec.storageClassName",
+                format!(
+                    "{class}{}; Pending for {}",
+                    if claim.pointer("/spec/storageClassName").is_none() {
+                        " (default)"
+                    } else {
+                        ""
+                    },
+                    human(age_secs(claim, now))
+                ),
+            ),
+            ev(
+                format!("StorageClass/{class}"),
+                "provisioner / volumeBindingMode",
+                format!(
+                    "{provisioner} / {}",
+                    match s(sc, "/volumeBindingMode") {
+                        "" => "Immediate",
+                        m => m,
+                    }
+                ),
+            ),
+        ];
+        if !selected.is_empty() {
+            evidence.push(ev(
+                obj.clone(),
+                "metadata.annotations[volume.kubernetes.io/selected-node]",
+                selected,
+            ));
+        }
+        let failed: Vec<&&Value> = evs
+            .iter()
+            .filter(|e| s(e, "/reason") == "ProvisioningFailed")
+            .collect();
+        let waiting: Vec<&&Value> = evs
+            .iter()
+            .filter(|e| s(e, "/reason") == "ExternalProvisioning")
+            .collect();
+        for e in waiting.iter().take(1).chain(failed.iter().take(2)) {
+            evidence.push(ev(event_ref(e), format!("{obj} event"), event_text(e)));
+        }
+        let (cause, missing) = if let Some(rest) = provisioner.strip_prefix("kubernetes.io/") {
+            match &cloud {
+                None => {
+                    evidence.push(ev(
+                        "Pod/kube-system/kube-controller-manager",
+                        "spec.containers[kube-controller-manager].command",
+                        "no --cloud-provider",
+                    ));
+                    (
+                        format!(
+                            "the in-tree provisioner kubernetes.io/{rest} needs a cloud provider, and kube-controller-manager runs without one (CL-01)"
+                        ),
+                        true,
+                    )
+                }
+                Some(c) => match failed.first() {
+                    Some(e) => (
+                        format!(
+                            "the in-tree provisioner (cloud provider {c}) fails: {}",
+                            s(e, "/message")
+                        ),
+                        false,
+                    ),
+                    None => continue,
+                },
+            }
+        } else {
+            let driver = r
+                .objects(&csidrivers())
+                .iter()
+                .any(|d| name(d) == provisioner);
+            let ctrls = controllers(r, &provisioner);
+            let nodes_with: Vec<&str> = r
+                .objects(&csinodes())
+                .iter()
+                .filter(|n| {
+                    arr(n, "/spec/drivers")
+                        .iter()
+                        .any(|d| s(d, "/name") == provisioner)
+                })
+                .map(name)
+                .collect();
+            evidence.push(ev(
+                format!("CSIDriver/{provisioner}"),
+                "metadata",
+                if driver {
+                    "registered".to_string()
+                } else {
+                    "not registered: no CSIDriver object".to_string()
+                },
+            ));
+            evidence.push(ev(
+                "CSINodes",
+                format!("spec.drivers[name={provisioner}]"),
+                if nodes_with.is_empty() {
+                    "on no node".to_string()
+                } else {
+                    format!("on {}", nodes_with.join(", "))
+                },
+            ));
+            evidence.push(ev(
+                "Pods",
+                format!("controller of {provisioner}"),
+                if ctrls.is_empty() {
+                    "none running (no csi-provisioner sidecar serving it)".to_string()
+                } else {
+                    ctrls
+                        .iter()
+                        .map(|p| format!("{}/{}", namespace(p), name(p)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            ));
+            if ctrls.is_empty() && (!driver || !waiting.is_empty() || failed.is_empty()) {
+                (
+                    format!(
+                        "nothing in the cluster implements provisioner {provisioner}: {}no controller pod runs for it",
+                        if driver {
+                            ""
+                        } else {
+                            "no CSIDriver is registered and "
+                        }
+                    ),
+                    true,
+                )
+            } else if let Some(e) = failed.first() {
+                (
+                    format!(
+                        "provisioner {provisioner} runs but fails: {}",
+                        s(e, "/message")
+                    ),
+                    false,
+                )
+            } else {
+                continue;
+            }
+        };
+        hits.push(Hit {
+            claim,
+            class,
+            provisioner,
+            cause,
+            missing,
+            evidence,
+        });
+    }
+    let first = hits.first()?;
+    let mut evidence: Vec<crate::playbooks::Evidence> =
+        hits.iter().flat_map(|h| h.evidence.clone()).collect();
+    let mut blocked = Vec::new();
+    for h in &hits {
+        for p in consumers(r, h.claim) {
+            if s(p, "/status/phase") == "Pending" {
+                blocked.push(format!("{}/{}", namespace(p), name(p)));
+            }
+        }
+    }
+    if !blocked.is_empty() {
+        evidence.push(ev(
+            "Pods",
+            "status.phase",
+            format!("Pending, waiting for the claim: {}", blocked.join(", ")),
+        ));
+    }
+    let (ns, n) = (namespace(first.claim), name(first.claim));
+    let mut commands = vec![
+        "kubectl get storageclass".to_string(),
+        "kubectl get csidrivers; kubectl get pods -A -o wide | grep -i -e csi -e provisioner"
+            .into(),
+    ];
+    if first.missing
+        && !first.provisioner.is_empty()
+        && !first.provisioner.starts_with("kubernetes.io/")
+    {
+        commands.extend(install_hint(&first.provisioner));
+    }
+    if first.provisioner.starts_with("kubernetes.io/") {
+        commands.push("# in-tree cloud provisioners are gone in current releases: install the cloud's CSI driver and point the StorageClass at it".into());
+    }
+    commands.push(format!("# or use a class whose provisioner runs here: kubectl delete pvc -n {ns} {n} and recreate it with storageClassName set to it"));
+    commands.push(format!(
+        "kubectl describe pvc -n {ns} {n}   # Bound once the provisioner created the volume"
+    ));
+    let summary = format!(
+        "PersistentVolumeClaim {ns}/{n} (StorageClass {}) is Pending: {}{}.",
+        first.class,
+        first.cause,
+        if hits.len() > 1 {
+            format!("; {} more claims wait the same way", hits.len() - 1)
+        } else {
+            String::new()
+        }
+    );
+    let missing = hits.iter().any(|h| h.missing);
+    Some(Finding {
+        severity: if missing || !blocked.is_empty() { FindingSeverity::Critical } else { FindingSeverity::Warning },
+        confidence: if missing { 0.93 } else { 0.75 },
+        summary,
+        evidence,
+        ruled_out: vec![
+            "Not a claim without any StorageClass (ST-01): the claim has a class, and the PV controller handed it to that class's provisioner.".into(),
+            "Not WaitForFirstConsumer: a consumer exists and a node was selected, or the class binds immediately.".into(),
+            "Not a matching pre-created PV: dynamic claims of a class only bind PVs of that class, and the controller waits for the provisioner.".into(),
+        ],
+        fix: Fix {
+            explanation: "Install the CSI driver that implements the class's provisioner (its controller with the csi-provisioner sidecar, its node DaemonSet and its CSIDriver object, plus the cloud credentials it needs), or switch the workload to a StorageClass whose provisioner runs in this cluster. Once the controller runs, the Pending claim is provisioned without being recreated. For zonal disks keep volumeBindingMode: WaitForFirstConsumer.".into(),
+            commands,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::playbooks::Outcome;
+    use serde_json::json;
+
+    fn results(mode: &str, annotated: bool, objects_ctrl: Vec<Value>, reason: &str) -> Results {
+        let mut claim = json!({"metadata": {"name": "data-redis-0", "namespace": "shop", "creationTimestamp": "2026-01-15T09:00:00Z"}, "spec": {"storageClassName": "gp3", "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "8Gi"}}}, "status": {"phase": "Pending"}});
+        if annotated {
+            claim["metadata"]["annotations"] =
+                json!({"volume.kubernetes.io/selected-node": "worker-1"});
+        }
+        let mut r = Results::default();
+        r.by_query.insert(pvcs(), Outcome::Objects(vec![claim]));
+        r.by_query.insert(classes(), Outcome::Objects(vec![json!({"metadata": {"name": "gp3"}, "provisioner": "ebs.csi.aws.com", "volumeBindingMode": mode})]));
+        r.by_query.insert(events(), Outcome::Objects(vec![json!({"metadata": {"name": "e", "namespace": "shop"}, "involvedObject": {"kind": "PersistentVolumeClaim", "namespace": "shop", "name": "data-redis-0"}, "reason": reason, "message": "waiting for a volume to be created, either by external provisioner \"ebs.csi.aws.com\" or manually created by system administrator", "count": 120})]));
+        r.by_query.insert(pods(), Outcome::Objects(objects_ctrl));
+        for qq in [csidrivers(), csinodes(), kcm()] {
+            r.by_query.insert(qq, Outcome::Objects(vec![]));
+        }
+        r
+    }
+    fn now() -> DateTime<Utc> {
+        crate::scenarios::builder::epoch()
+    }
+
+    #[test]
+    fn csi_provisioner_not_installed_is_critical() {
+        let f = diagnose(
+            &results("WaitForFirstConsumer", true, vec![], "ExternalProvisioning"),
+            now(),
+        )
+        .expect("finding");
+        assert_eq!(f.severity, FindingSeverity::Critical);
+        assert!(
+            f.summary
+                .contains("nothing in the cluster implements provisioner ebs.csi.aws.com")
+        );
+        assert!(
+            f.fix
+                .commands
+                .iter()
+                .any(|c| c.contains("aws-ebs-csi-driver"))
+        );
+    }
+
+    #[test]
+    fn waiting_for_first_consumer_and_a_running_driver_are_not_this() {
+        assert!(
+            diagnose(
+                &results(
+                    "WaitForFirstConsumer",
+                    false,
+                    vec![],
+                    "WaitForFirstConsumer"
+                ),
+                now()
+            )
+            .is_none()
+        );
+        let ctrl = json!({"metadata": {"name": "ebs-csi-controller-7d9f-abcde", "namespace": "kube-system"}, "spec": {"containers": [{"name": "csi-provisioner", "image": "registry.k8s.io/sig-storage/csi-provisioner:v5.0.1", "args": ["--csi-address=$(ADDRESS)"]}, {"name": "ebs-plugin", "image": "public.ecr.aws/ebs-csi-driver/aws-ebs-csi-driver:v1.35.0", "args": ["controller", "--driver-name=ebs.csi.aws.com"]}]}, "status": {"phase": "Running"}});
+        assert!(
+            diagnose(
+                &results("Immediate", false, vec![ctrl], "Provisioning"),
+                now()
+            )
+            .is_none()
+        );
+    }
+}
