@@ -42,7 +42,6 @@ fn each_scenario_ranks_its_playbook_first() {
         let Some(pb) = s.playbook else { continue };
         assert_eq!(pb, *id, "scenario {id} names another playbook");
         let found = runs(&s);
-        eprintln!("{id}: {found:?}");
         assert!(
             found.first().is_some_and(|f| f.0 == pb),
             "{id}: findings {found:#?}"
