@@ -372,8 +372,17 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 explanation = format!(
                     "The container exceeds its memory limit ({lim}) and the kernel kills it (exit 137, reason OOMKilled); the kubelet restarts it with a growing back-off, so the add-on is down most of the time. Check its usage with `kubectl top`, then raise the limit on the owning {wl} (and its request if the node is tight). If usage grows without bound, it is a leak: upgrade the add-on."
                 );
+                // `kubectl top` needs metrics-server: when it is the victim, ask the runtime.
+                let usage = if pod_name.starts_with("metrics-server") {
+                    format!(
+                        "# on {}: sudo crictl stats --name {cname}   # the metrics API is down with it",
+                        s(worst.pod, "/spec/nodeName")
+                    )
+                } else {
+                    format!("kubectl top pod -n {ns} {pod_name} --containers")
+                };
                 commands = vec![
-                    format!("kubectl top pod -n {ns} {pod_name} --containers"),
+                    usage,
                     format!(
                         "kubectl -n {ns} set resources {wl} -c {cname} --limits=memory={raised}"
                     ),

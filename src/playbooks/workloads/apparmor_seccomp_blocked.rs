@@ -316,7 +316,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 commands.push(format!("sudo apparmor_parser -r -W /etc/apparmor.d/{p}"));
             }
             commands.push(format!(
-                "kubectl -n {ns} patch {wl} --type=json -p '[{{\"op\":\"replace\",\"path\":\"/spec/template/spec/securityContext/appArmorProfile\",\"value\":{{\"type\":\"RuntimeDefault\"}}}}]'   # or keep Localhost once loaded"
+                "kubectl -n {ns} patch {wl} --type=json -p '[{{\"op\":\"add\",\"path\":\"/spec/template/spec/securityContext/appArmorProfile\",\"value\":{{\"type\":\"RuntimeDefault\"}}}}]'   # or keep Localhost once loaded"
             ));
             ruled_out.push("Not AppArmor disabled on the host: the kubelet admitted the pod; the runtime failed on the profile itself.".into());
             confidence = 0.85;

@@ -1,5 +1,5 @@
 //! Playbooks of the `workloads` group (see shared/PLAYBOOKS.md). One file per playbook; add it to
-//! `PLAYBOOKS` below.
+//! `PLAYBOOKS` below. `common` holds the readers and the restart classification they share.
 
 pub mod addon_restart_storm;
 pub mod admission_webhook_unavailable;
@@ -17,14 +17,14 @@ use super::Playbook;
 
 /// This group's playbooks, in catalog order.
 pub static PLAYBOOKS: &[&Playbook] = &[
-    &node_pressure_evictions::PLAYBOOK,
-    &admission_webhook_unavailable::PLAYBOOK,
-    &quota_or_admission_blocked::PLAYBOOK,
+    &crashloop::PLAYBOOK,
+    &image_pull_failure::PLAYBOOK,
     &pending_unschedulable::PLAYBOOK,
+    &quota_or_admission_blocked::PLAYBOOK,
     &running_not_ready::PLAYBOOK,
     &container_config_error::PLAYBOOK,
-    &image_pull_failure::PLAYBOOK,
-    &crashloop::PLAYBOOK,
     &addon_restart_storm::PLAYBOOK,
+    &node_pressure_evictions::PLAYBOOK,
     &apparmor_seccomp_blocked::PLAYBOOK,
+    &admission_webhook_unavailable::PLAYBOOK,
 ];

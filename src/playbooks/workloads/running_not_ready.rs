@@ -318,6 +318,11 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     } else {
         FindingSeverity::Warning
     };
+    let idx = pod
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .and_then(|a| a.iter().position(|c| s(c, "/name") == cname))
+        .unwrap_or(0);
     let patch = match (&port, cause) {
         (Some((_, false)), ProbeCause::Refused) => {
             let target = ctr
@@ -339,7 +344,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 "tcpSocket"
             };
             format!(
-                "kubectl -n {ns} patch {wl} --type=json -p '[{{\"op\":\"replace\",\"path\":\"/spec/template/spec/containers/0/readinessProbe/{kind}/port\",\"value\":{target}}}]'"
+                "kubectl -n {ns} patch {wl} --type=json -p '[{{\"op\":\"replace\",\"path\":\"/spec/template/spec/containers/{idx}/readinessProbe/{kind}/port\",\"value\":{target}}}]'"
             )
         }
         _ => format!(

@@ -17,29 +17,29 @@ use super::Constructor;
 
 /// This group's scenarios: id and constructor.
 pub const SCENARIOS: &[(&str, Constructor)] = &[
+    ("crashloop", crashloop::scenario),
+    ("image-pull-failure", image_pull_failure::scenario),
+    ("pending-unschedulable", pending_unschedulable::scenario),
+    (
+        "quota-or-admission-blocked",
+        quota_or_admission_blocked::scenario,
+    ),
+    ("running-not-ready", running_not_ready::scenario),
+    ("container-config-error", container_config_error::scenario),
+    ("addon-restart-storm", addon_restart_storm::scenario),
+    ("addon-restart-storm-control", addon_restart_storm::control),
     ("node-pressure-evictions", node_pressure_evictions::scenario),
     (
         "node-pressure-evictions-control",
         node_pressure_evictions::control,
     ),
     (
-        "admission-webhook-unavailable",
-        admission_webhook_unavailable::scenario,
-    ),
-    (
-        "quota-or-admission-blocked",
-        quota_or_admission_blocked::scenario,
-    ),
-    ("pending-unschedulable", pending_unschedulable::scenario),
-    ("running-not-ready", running_not_ready::scenario),
-    ("container-config-error", container_config_error::scenario),
-    ("image-pull-failure", image_pull_failure::scenario),
-    ("crashloop", crashloop::scenario),
-    ("addon-restart-storm", addon_restart_storm::scenario),
-    ("addon-restart-storm-control", addon_restart_storm::control),
-    (
         "apparmor-seccomp-blocked",
         apparmor_seccomp_blocked::scenario,
+    ),
+    (
+        "admission-webhook-unavailable",
+        admission_webhook_unavailable::scenario,
     ),
 ];
 

@@ -42,7 +42,6 @@ fn each_scenario_ranks_its_playbook_first() {
         let Some(pb) = s.playbook else { continue };
         assert_eq!(pb, *id, "scenario {id} names another playbook");
         let found = runs(&s);
-        eprintln!("{id}: {found:?}");
         assert!(
             found.first().is_some_and(|f| f.0 == pb),
             "{id}: findings {found:#?}"
@@ -68,4 +67,40 @@ fn healthy_and_controls_raise_nothing_from_this_group() {
         checked += 1;
     }
     assert!(checked >= 2);
+}
+
+#[test]
+fn metadata_follows_the_catalog_and_every_playbook_has_its_scenario() {
+    let want = [
+        ("WL-01", "crashloop"),
+        ("WL-02", "image-pull-failure"),
+        ("WL-03", "pending-unschedulable"),
+        ("WL-04", "quota-or-admission-blocked"),
+        ("WL-05", "running-not-ready"),
+        ("WL-06", "container-config-error"),
+        ("WL-07", "addon-restart-storm"),
+        ("WL-08", "node-pressure-evictions"),
+        ("WL-09", "apparmor-seccomp-blocked"),
+        ("WL-10", "admission-webhook-unavailable"),
+    ];
+    let got: Vec<(&str, &str)> = workloads::PLAYBOOKS
+        .iter()
+        .map(|p| (p.code, p.id))
+        .collect();
+    assert_eq!(got, want);
+    for p in workloads::PLAYBOOKS {
+        let s = find(p.id).unwrap_or_else(|| panic!("no scenario {}", p.id));
+        assert_eq!(s.playbook, Some(p.id));
+        for sym in p.symptoms {
+            assert!(sym.weight > 0.0 && sym.weight <= 1.0);
+            for frag in sym.all_of {
+                assert_eq!(
+                    *frag,
+                    frag.to_lowercase(),
+                    "{}: symptoms are lower-case",
+                    p.id
+                );
+            }
+        }
+    }
 }
