@@ -494,7 +494,7 @@ fn snapshot(args: SnapshotArgs, global: &GlobalArgs) -> Result<i32> {
         };
         let (snap, report) =
             crate::cluster::capture::capture(&conn.client, &conn.context, &conn.server).await;
-        if report.objects == 0 {
+        if report.objects == 0 && snap.responses.is_empty() {
             for s in &report.skipped {
                 eprintln!("ktriage: {s}");
             }

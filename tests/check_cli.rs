@@ -46,7 +46,11 @@ fn healthy_scenario_is_all_ok_with_four_populated_sections() {
     }
     assert_eq!(report["health"]["nodes"].as_array().unwrap().len(), 6);
     assert_eq!(report["cluster"]["version"], "v1.31.4");
-    assert!(report["findings"].as_array().unwrap().is_empty());
+    // Informational findings (an on-prem cluster's NodePorts need a load balancer) are fine;
+    // nothing may warn.
+    for f in report["findings"].as_array().unwrap() {
+        assert_eq!(f["severity"], "info", "{f:#}");
+    }
 }
 
 /// The critical items of a section of `check --scenario ID`.

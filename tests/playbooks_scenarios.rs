@@ -43,19 +43,20 @@ fn finding_ids(report: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn snapshot_of(id: &str, dir: &Path) -> String {
+fn snapshot_of(id: &str, dir: &Path) -> Result<String, String> {
     let path = dir.join(format!("{id}.yaml"));
     let out = Command::new(BIN)
         .args(["snapshot", "--scenario", id, "-o"])
         .arg(&path)
         .output()
         .expect("ktriage snapshot runs");
-    assert!(
-        out.status.success(),
-        "snapshot of {id} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    path.display().to_string()
+    if !out.status.success() {
+        return Err(format!(
+            "snapshot of {id} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(path.display().to_string())
 }
 
 /// Runs `f` over `items` on a few threads, collecting failures instead of stopping at the first.
@@ -97,7 +98,7 @@ fn each_playbook_is_first_on_its_scenario_live_and_through_a_snapshot() {
                 finding_ids(&live)
             ));
         }
-        let snap = snapshot_of(id, dir.path());
+        let snap = snapshot_of(id, dir.path())?;
         let offline = check(&["--snapshot", &snap]);
         if first_finding(&offline) != Some(id) {
             return Err(format!(

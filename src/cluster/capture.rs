@@ -49,40 +49,28 @@ pub async fn capture(client: &Client, context: &str, server: &str) -> (Snapshot,
             kind: def.kind.to_string(),
             plural: def.plural.to_string(),
         };
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
-        match api.list(&ListParams::default().limit(500)).await {
-            Ok(list) => {
-                let mut cont = list.metadata.continue_.clone();
-                push_items(
-                    &mut snap,
-                    &mut report,
-                    def.kind,
-                    &ar.api_version,
-                    list.items,
-                );
-                while let Some(token) = cont.filter(|c| !c.is_empty()) {
-                    match api
-                        .list(&ListParams::default().limit(500).continue_token(&token))
-                        .await
-                    {
-                        Ok(page) => {
-                            cont = page.metadata.continue_.clone();
-                            push_items(
-                                &mut snap,
-                                &mut report,
-                                def.kind,
-                                &ar.api_version,
-                                page.items,
-                            );
+        match list_all(&Api::all_with(client.clone(), &ar)).await {
+            Ok(items) => push_items(&mut snap, &mut report, def.kind, &ar.api_version, items),
+            Err(kube::Error::Api(s)) if s.code == 404 => {}
+            Err(kube::Error::Api(s)) => {
+                // Kept as evidence: a forbidden list is what AUTH playbooks read.
+                record_status(&mut snap, list_path(def, None), &s);
+                report
+                    .skipped
+                    .push(format!("{}: {} ({})", def.plural, s.reason, s.code));
+                if def.namespaced && s.code == 403 {
+                    let ns = client.default_namespace().to_string();
+                    match list_all(&Api::namespaced_with(client.clone(), &ns, &ar)).await {
+                        Ok(items) => {
+                            push_items(&mut snap, &mut report, def.kind, &ar.api_version, items)
                         }
-                        Err(e) => {
-                            report.skipped.push(format!("{}: {e}", def.plural));
-                            break;
+                        Err(kube::Error::Api(s)) => {
+                            record_status(&mut snap, list_path(def, Some(&ns)), &s)
                         }
+                        Err(e) => report.skipped.push(format!("{} in {ns}: {e}", def.plural)),
                     }
                 }
             }
-            Err(kube::Error::Api(s)) if s.code == 404 => {}
             Err(e) => report.skipped.push(format!("{}: {e}", def.plural)),
         }
     }
@@ -112,6 +100,47 @@ pub async fn capture(client: &Client, context: &str, server: &str) -> (Snapshot,
         version,
     });
     (snap, report)
+}
+
+/// Every item of a list, page by page.
+async fn list_all(api: &Api<DynamicObject>) -> Result<Vec<DynamicObject>, kube::Error> {
+    let mut items = Vec::new();
+    let mut lp = ListParams::default().limit(500);
+    loop {
+        let page = api.list(&lp).await?;
+        items.extend(page.items);
+        match page.metadata.continue_ {
+            Some(c) if !c.is_empty() => lp = lp.continue_token(&c),
+            _ => return Ok(items),
+        }
+    }
+}
+
+/// The path a list of `def` is requested at, as playbook queries request it.
+fn list_path(def: &crate::server::resources::ResourceDef, namespace: Option<&str>) -> String {
+    let kind = crate::playbooks::QueryKind::List {
+        group: def.group.to_string(),
+        resource: def.plural.to_string(),
+        namespace: namespace.map(str::to_string),
+        label_selector: None,
+        field_selector: None,
+    };
+    let req = crate::playbooks::engine::request_path(&kind);
+    req.trim_start_matches("GET ").to_string()
+}
+
+/// Keeps the error Status the API server answered for `path` as a `Response`.
+fn record_status(snap: &mut Snapshot, path: String, s: &kube::core::Status) {
+    let body = serde_json::json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": s.message, "reason": s.reason, "code": s.code,
+    });
+    snap.responses.push(RawResponse {
+        method: "GET".into(),
+        path,
+        code: s.code,
+        body: body.to_string(),
+    });
 }
 
 fn push_items(

@@ -11,6 +11,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::common::{RECENT_SECS, age_secs, pb, sort_items, unavailable};
+
+/// An add-on pod restarting this often (restarts per hour since it started, with a restart
+/// in the last hour) is in a restart storm: the add-on is effectively down (popeye 205).
+const STORM_PER_HOUR: f64 = 5.0;
 use super::{HealthItem, Severity};
 use crate::cluster::lean::{MetaExt, Pod};
 use crate::cluster::state::ClusterState;
@@ -132,6 +136,8 @@ struct Addon<'a> {
     restarts: i64,
     crashlooping: Vec<&'a str>,
     restarted_recently: usize,
+    /// Pods that restarted recently at a storm rate (>= STORM_PER_HOUR since they started).
+    storming: usize,
 }
 
 pub(super) fn section(state: &ClusterState, now: DateTime<Utc>) -> Vec<HealthItem> {
@@ -159,6 +165,7 @@ pub(super) fn section(state: &ClusterState, now: DateTime<Utc>) -> Vec<HealthIte
                     restarts: 0,
                     crashlooping: Vec::new(),
                     restarted_recently: 0,
+                    storming: 0,
                 });
             }
         }
@@ -190,6 +197,7 @@ pub(super) fn section(state: &ClusterState, now: DateTime<Utc>) -> Vec<HealthIte
                 restarts: 0,
                 crashlooping: Vec::new(),
                 restarted_recently: 0,
+                storming: 0,
             });
         }
     }
@@ -272,6 +280,11 @@ fn attach_pods<'a>(addons: &mut [Addon<'a>], pods: &'a [std::sync::Arc<Pod>], no
             .is_some_and(|f| age_secs(now, f) < RECENT_SECS)
         {
             a.restarted_recently += 1;
+            let started = p.status.start_time.or_else(|| p.metadata.created());
+            let hours = started.map(|s| (age_secs(now, s) as f64 / 3600.0).max(0.25));
+            if hours.is_some_and(|h| p.restarts() as f64 / h >= STORM_PER_HOUR) {
+                a.storming += 1;
+            }
         }
     }
 }
@@ -330,6 +343,16 @@ fn addon_item(a: &Addon, pods_known: bool) -> HealthItem {
             Severity::Warning,
             format!("{what}: {counts}"),
             vec![a.category.playbook()],
+        )
+    } else if a.storming > 0 {
+        (
+            Severity::Critical,
+            format!(
+                "{} pod{} restarting at {STORM_PER_HOUR:.0}+ restarts/h; {counts}",
+                a.storming,
+                if a.storming == 1 { "" } else { "s" }
+            ),
+            vec![pb::ADDON_STORM, pb::CRASHLOOP],
         )
     } else if a.restarted_recently > 0 {
         (
@@ -544,6 +567,40 @@ mod tests {
         let kp = find(&section(&state, now()), "kube-proxy");
         assert_eq!(kp.severity, Severity::Warning);
         assert_eq!(kp.playbooks, ["addon-restart-storm"]);
+    }
+
+    #[test]
+    fn a_restart_storm_of_a_running_addon_pod_is_critical() {
+        // 60 restarts in the 2 days since it started (1.25/h) with one 10 min ago: a warning.
+        let slow = restarted(
+            ds_pod("kube-system", "kube-proxy", "pw-1", "w-1"),
+            60,
+            600,
+            137,
+            "OOMKilled",
+        );
+        let state = healthy_with(|v| is(v, "Pod", "kube-proxy-pw-1"), vec![slow]);
+        assert_eq!(
+            find(&section(&state, now()), "kube-proxy").severity,
+            Severity::Warning
+        );
+        // 300 restarts in 2 days (6.25/h), the last 2 min ago, Running between kills: critical.
+        let storm = restarted(
+            ds_pod("kube-system", "kube-proxy", "pw-1", "w-1"),
+            300,
+            120,
+            137,
+            "OOMKilled",
+        );
+        let state = healthy_with(|v| is(v, "Pod", "kube-proxy-pw-1"), vec![storm]);
+        let kp = find(&section(&state, now()), "kube-proxy");
+        assert_eq!(kp.severity, Severity::Critical, "{kp:?}");
+        assert!(
+            kp.reason.contains("restarting at 5+ restarts/h"),
+            "{}",
+            kp.reason
+        );
+        assert_eq!(kp.playbooks[0], "addon-restart-storm");
     }
 
     #[test]

@@ -192,10 +192,72 @@ fn kind_of(group: &str, resource: &str) -> Option<(&'static str, String)> {
     Some((def.kind, def.api_version()))
 }
 
+/// The message of a Status body, or the body itself.
+fn status_message(body: &str) -> String {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| body.to_string())
+}
+
 impl SnapshotSource {
+    /// An error the API server answered for this request when the snapshot was taken: for
+    /// exactly this path, or (lists and gets) for the resource's cluster-wide list when the
+    /// snapshot holds none of the objects asked for.
+    fn recorded_error(&self, query: &Query) -> Option<Outcome> {
+        let s = &self.snapshot;
+        let path = query.request();
+        let path = path.trim_start_matches("GET ");
+        let failed = |r: &crate::snapshot::RawResponse| Outcome::Failed {
+            code: r.code,
+            message: status_message(&r.body),
+        };
+        if let Some(r) = s.responses.iter().find(|r| r.path == path && r.code >= 400) {
+            return Some(failed(r));
+        }
+        let (group, resource) = match &query.kind {
+            QueryKind::List {
+                group, resource, ..
+            }
+            | QueryKind::Get {
+                group, resource, ..
+            } => (group, resource),
+            _ => return None,
+        };
+        let cluster_list = super::engine::request_path(&QueryKind::List {
+            group: group.clone(),
+            resource: resource.clone(),
+            namespace: None,
+            label_selector: None,
+            field_selector: None,
+        });
+        let cluster_list = cluster_list.trim_start_matches("GET ");
+        let recorded = s
+            .responses
+            .iter()
+            .find(|r| r.path == cluster_list && r.code >= 400)?;
+        let kind = kind_of(group, resource)?.0;
+        let namespace = match &query.kind {
+            QueryKind::List { namespace, .. } | QueryKind::Get { namespace, .. } => {
+                namespace.as_deref()
+            }
+            _ => None,
+        };
+        let held = s.objects.iter().any(|o| {
+            o.get("kind").and_then(Value::as_str) == Some(kind)
+                && namespace.is_none_or(|ns| {
+                    o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns)
+                })
+        });
+        (!held).then(|| failed(recorded))
+    }
+
     fn answer(&self, query: &Query) -> Outcome {
         if query_reads_secret(&query.kind) {
             return secrets_refused();
+        }
+        if let Some(err) = self.recorded_error(query) {
+            return err;
         }
         let s = &self.snapshot;
         match &query.kind {

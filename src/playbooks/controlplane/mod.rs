@@ -5,7 +5,9 @@ mod apiserver_not_ready;
 pub mod common;
 mod control_plane_topology;
 mod controlplane_proxy_without_no_proxy;
+mod etcd_quorum_membership;
 mod ha_apiserver_endpoints_flap;
+mod kubeadm_preflight_host;
 mod leader_election_lease;
 mod static_pod_liveness_mismatch;
 #[cfg(test)]
@@ -17,8 +19,10 @@ use super::Playbook;
 pub static PLAYBOOKS: &[&Playbook] = &[
     &controlplane_proxy_without_no_proxy::PLAYBOOK,
     &apiserver_not_ready::PLAYBOOK,
+    &etcd_quorum_membership::PLAYBOOK,
     &leader_election_lease::PLAYBOOK,
     &ha_apiserver_endpoints_flap::PLAYBOOK,
     &static_pod_liveness_mismatch::PLAYBOOK,
     &control_plane_topology::PLAYBOOK,
+    &kubeadm_preflight_host::PLAYBOOK,
 ];

@@ -6,6 +6,7 @@ use crate::playbooks::FindingSeverity;
 use crate::playbooks::engine;
 use crate::playbooks::source::SnapshotSource;
 use crate::scenarios::{self, SCENARIO_EPOCH};
+use crate::snapshot::Snapshot;
 
 fn now() -> chrono::DateTime<chrono::Utc> {
     super::common::parse_time(SCENARIO_EPOCH).unwrap()
@@ -13,13 +14,20 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 
 fn run(id: &str) -> Vec<engine::Run> {
     let s = scenarios::find(id).unwrap_or_else(|| panic!("no scenario {id}"));
+    run_on(s.snapshot)
+}
+
+fn run_on(snapshot: Snapshot) -> Vec<engine::Run> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let src = SnapshotSource {
-        snapshot: s.snapshot,
-    };
+    let src = SnapshotSource { snapshot };
     rt.block_on(engine::run_all(&src, now()))
+}
+
+fn first(runs: &[engine::Run]) -> Option<(&str, FindingSeverity)> {
+    runs.first()
+        .and_then(|r| r.finding.as_ref().map(|f| (r.playbook.id, f.severity)))
 }
 
 fn ours(id: &str) -> bool {
@@ -34,9 +42,16 @@ const BROKEN: &[&str] = &[
     "static-pod-liveness-mismatch",
     "control-plane-topology",
     "apiserver-not-ready",
+    "etcd-quorum-membership",
+    "kubeadm-preflight-host",
 ];
 /// The healthy cluster and this group's negative controls.
-const CLEAN: &[&str] = &["healthy", "leader-election-lease-control"];
+const CLEAN: &[&str] = &[
+    "healthy",
+    "leader-election-lease-control",
+    "controlplane-proxy-with-no-proxy-control",
+    "ha-apiserver-master-count-control",
+];
 
 #[test]
 fn each_scenario_puts_its_playbook_first() {
@@ -52,6 +67,53 @@ fn each_scenario_puts_its_playbook_first() {
             .collect();
         assert_eq!(got.first().map(|g| g.0), Some(*id), "{id}: {got:?}");
         assert!(got[0].1 >= FindingSeverity::Warning, "{id}: {got:?}");
+    }
+}
+
+#[test]
+fn the_result_survives_a_snapshot_file() {
+    for id in BROKEN {
+        let s = scenarios::find(id).unwrap();
+        let yaml = s.snapshot.to_yaml();
+        let back = Snapshot::parse_str(&yaml, "scenario.yaml").unwrap();
+        let runs = run_on(back);
+        assert_eq!(first(&runs).map(|f| f.0), Some(*id), "{id} through YAML");
+    }
+}
+
+#[test]
+fn metadata_matches_the_catalog() {
+    let want = [
+        ("CP-01", "controlplane-proxy-without-no-proxy"),
+        ("CP-02", "apiserver-not-ready"),
+        ("CP-03", "etcd-quorum-membership"),
+        ("CP-04", "leader-election-lease"),
+        ("CP-05", "ha-apiserver-endpoints-flap"),
+        ("CP-06", "static-pod-liveness-mismatch"),
+        ("CP-07", "control-plane-topology"),
+        ("CP-08", "kubeadm-preflight-host"),
+    ];
+    let got: Vec<(&str, &str)> = super::PLAYBOOKS.iter().map(|p| (p.code, p.id)).collect();
+    assert_eq!(got, want);
+    for p in super::PLAYBOOKS {
+        let s = scenarios::find(p.id).unwrap_or_else(|| panic!("no scenario for {}", p.id));
+        assert_eq!(s.playbook, Some(p.id));
+        assert!(!p.symptoms.is_empty());
+        for sym in p.symptoms {
+            for frag in sym.all_of {
+                assert_eq!(
+                    *frag,
+                    frag.to_lowercase(),
+                    "{}: symptom must be lower-case",
+                    p.id
+                );
+            }
+        }
+        assert!(
+            BROKEN.contains(&p.id),
+            "{} not in the acceptance list",
+            p.id
+        );
     }
 }
 

@@ -317,16 +317,6 @@ pub fn version_lt(a: &[u64], b: &[u64]) -> bool {
     false
 }
 
-/// The lines of a log that contain every fragment (case-insensitive).
-pub fn log_lines<'a>(text: &'a str, fragments: &[&str]) -> Vec<&'a str> {
-    text.lines()
-        .filter(|l| {
-            let low = l.to_lowercase();
-            fragments.iter().all(|f| low.contains(f))
-        })
-        .collect()
-}
-
 /// Joins names as `a, b and c`.
 pub fn and_list(items: &[String]) -> String {
     match items {

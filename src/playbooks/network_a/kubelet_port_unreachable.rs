@@ -391,8 +391,14 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     let only_logs = failures.iter().all(|f| !f.object.starts_with("Node/"));
     Some(Finding {
         severity: FindingSeverity::Critical,
+        // Repeated scrape errors for a subset of Ready nodes are nearly as decisive as the
+        // proxy's own answer.
         confidence: if only_logs {
-            0.8
+            if scrape_lines >= 3 && !all_ready_fail {
+                0.88
+            } else {
+                0.75
+            }
         } else if all_ready_fail {
             0.8
         } else {

@@ -483,7 +483,12 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         let decisive = !blocked.is_empty() && !ports.is_empty();
         return Some(Finding {
             severity: FindingSeverity::Critical,
-            confidence: if decisive { 0.9 } else { 0.7 },
+            // Several agents naming the same peers leave little doubt.
+            confidence: match (decisive, reports.len() >= 2) {
+                (true, true) => 0.93,
+                (true, false) => 0.88,
+                _ => 0.7,
+            },
             summary,
             evidence,
             ruled_out,

@@ -608,7 +608,13 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 );
             }
             cmds.push("kubectl -n kube-system rollout restart deployment/coredns".into());
-            (summary, explanation, cmds, 0.9)
+            // Every CoreDNS pod timing out plus an overlap of the node network is decisive.
+            let conf = if failing_pods == dns.len() {
+                0.93
+            } else {
+                0.88
+            };
+            (summary, explanation, cmds, conf)
         }
         Cause::ServiceOverlap { service, pods } => {
             let (s, p) = (&ranges[service], &ranges[pods]);

@@ -134,15 +134,15 @@ fn log_lines(r: &Results, pods: &[Value], needle: &dyn Fn(&str) -> bool) -> Vec<
     let mut out = Vec::new();
     for p in pods.iter().take(3) {
         for previous in [false, true] {
-            if let Some(t) = r.text(&q_log(name(p), previous)) {
-                if let Some(l) = t.lines().find(|l| needle(l)) {
-                    out.push(Line {
-                        pod: name(p).to_string(),
-                        previous,
-                        text: l.to_string(),
-                    });
-                    break;
-                }
+            if let Some(t) = r.text(&q_log(name(p), previous))
+                && let Some(l) = t.lines().find(|l| needle(l))
+            {
+                out.push(Line {
+                    pod: name(p).to_string(),
+                    previous,
+                    text: l.to_string(),
+                });
+                break;
             }
         }
     }
@@ -334,72 +334,78 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     }
 
     // 3. kube-dns without ready endpoints.
-    if let (Some(svc), Some(ep)) = (svc, ep) {
-        if ready_eps == 0 {
-            let mut evidence = vec![ev(
-                obj(ep),
-                "subsets",
-                format!("{ready_eps} ready, {not_ready_eps} not ready addresses"),
-            )];
-            let replicas = deploy
-                .and_then(|d| d.pointer("/spec/replicas"))
-                .and_then(Value::as_i64);
-            let api_timeouts = log_lines(r, pods, &|l| {
-                l.contains(":443") && (l.contains("i/o timeout") || l.contains("no route to host"))
-            });
-            let (summary, confidence, ruled, commands, explanation) = if pods.is_empty() {
-                if let (Some(d), Some(n)) = (deploy, replicas) {
-                    evidence.push(ev(obj(d), "spec.replicas", n.to_string()));
-                }
-                (
+    if let (Some(svc), Some(ep)) = (svc, ep)
+        && ready_eps == 0
+    {
+        let mut evidence = vec![ev(
+            obj(ep),
+            "subsets",
+            format!("{ready_eps} ready, {not_ready_eps} not ready addresses"),
+        )];
+        let replicas = deploy
+            .and_then(|d| d.pointer("/spec/replicas"))
+            .and_then(Value::as_i64);
+        let pending_only =
+            !pods.is_empty() && pods.iter().all(|p| s(p, "/status/phase") == "Pending");
+        let api_timeouts = log_lines(r, pods, &|l| {
+            l.contains(":443") && (l.contains("i/o timeout") || l.contains("no route to host"))
+        });
+        let (summary, confidence, ruled, commands, explanation) = if pods.is_empty() {
+            if let (Some(d), Some(n)) = (deploy, replicas) {
+                evidence.push(ev(obj(d), "spec.replicas", n.to_string()));
+            }
+            (
                     format!("The kube-dns Service ({}) has no endpoints because no CoreDNS pod exists{}: every name lookup in the cluster fails.", s(svc, "/spec/clusterIP"), if replicas == Some(0) { " (the coredns Deployment is scaled to 0)" } else { "" }),
                     0.9,
                     "CoreDNS crashing or unready: there is no CoreDNS pod at all.".to_string(),
                     vec![format!("kubectl -n {NS} scale deployment coredns --replicas=2"), format!("kubectl -n {NS} rollout status deployment coredns")],
                     "Scale CoreDNS back up (kubeadm deploys 2 replicas); if the Deployment is gone, `kubeadm init phase addon coredns` on a control-plane node recreates it.".to_string(),
                 )
-            } else if !api_timeouts.is_empty() {
-                evidence.extend(api_timeouts.iter().map(log_evidence));
-                (
+        } else if !api_timeouts.is_empty() {
+            evidence.extend(api_timeouts.iter().map(log_evidence));
+            (
                     format!("CoreDNS cannot reach the API server (`{}`), never becomes ready, and the kube-dns Service has no ready endpoints: follow NET-03 (pod cannot reach the apiserver Service).", api_timeouts[0].text),
                     0.6,
                     "A DNS-specific fault (loop, upstream): CoreDNS fails before serving, on the API server connection.".to_string(),
                     vec!["ktriage explain 'dial tcp 10.96.0.1:443: i/o timeout'".to_string()],
                     "The cause is the pod network's path to the API server Service VIP; see NET-03.".to_string(),
                 )
-            } else {
-                for p in pods {
-                    evidence.push(ev(
-                        obj(p),
-                        "status",
-                        format!(
-                            "{} on {}, {} restarts",
-                            waiting_reason(p),
-                            s(p, "/spec/nodeName"),
-                            restarts(p)
-                        ),
-                    ));
-                }
-                (
-                    format!("No CoreDNS pod is ready ({}), so the kube-dns Service has no ready endpoints: every name lookup in the cluster fails.", pods.iter().map(|p| format!("{} {}", name(p), waiting_reason(p))).collect::<Vec<_>>().join(", ")),
-                    0.8,
+        } else {
+            for p in pods {
+                evidence.push(ev(
+                    obj(p),
+                    "status",
+                    format!(
+                        "{} on {}, {} restarts",
+                        waiting_reason(p),
+                        s(p, "/spec/nodeName"),
+                        restarts(p)
+                    ),
+                ));
+            }
+            (
+                    format!("No CoreDNS pod is ready ({}), so the kube-dns Service has no ready endpoints: every name lookup in the cluster fails{}.", pods.iter().map(|p| format!("{} {}", name(p), waiting_reason(p))).collect::<Vec<_>>().join(", "), if pending_only { " (the pods are Pending: the cause is upstream, scheduling or the pod network, see NET-01)" } else { "" }),
+                    if pending_only { 0.5 } else { 0.8 },
                     "A forwarding loop: no loop message in the CoreDNS logs.".to_string(),
                     vec![format!("kubectl -n {NS} describe pods -l {SELECTOR}"), format!("kubectl -n {NS} logs -l {SELECTOR} --previous --tail 50")],
                     "Read why the CoreDNS pods are not ready in their events and previous logs (Pending: scheduling/CNI, NET-01; CrashLoopBackOff: its last log line).".to_string(),
                 )
-            };
-            return Some(Finding {
-                severity: FindingSeverity::Critical,
-                confidence,
-                summary,
-                evidence,
-                ruled_out: vec![ruled],
-                fix: Fix {
-                    explanation,
-                    commands,
-                },
-            });
-        }
+        };
+        return Some(Finding {
+            severity: if pending_only {
+                FindingSeverity::Warning
+            } else {
+                FindingSeverity::Critical
+            },
+            confidence,
+            summary,
+            evidence,
+            ruled_out: vec![ruled],
+            fix: Fix {
+                explanation,
+                commands,
+            },
+        });
     }
 
     // 4. Upstream resolvers time out.
@@ -540,6 +546,18 @@ mod tests {
         let f = diagnose(&r, Utc::now()).unwrap();
         assert!(f.summary.contains("NET-03"));
         assert!(f.confidence < 0.7);
+    }
+
+    #[test]
+    fn pending_coredns_is_a_consequence_not_the_cause() {
+        let mut p = pod("coredns-a", 0, false);
+        p["status"]["phase"] = json!("Pending");
+        p["status"]["containerStatuses"] = json!([]);
+        let f = diagnose(&base(vec![p], false), Utc::now()).unwrap();
+        assert_eq!(f.severity, FindingSeverity::Warning);
+        assert!(f.summary.contains("NET-01"), "{}", f.summary);
+        let f = diagnose(&base(vec![pod("coredns-a", 4, false)], false), Utc::now()).unwrap();
+        assert_eq!(f.severity, FindingSeverity::Critical);
     }
 
     #[test]

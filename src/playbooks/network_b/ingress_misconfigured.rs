@@ -191,7 +191,7 @@ fn backend_problems(
         let same_ns: Vec<&str> = services
             .iter()
             .filter(|v| namespace(v) == ns)
-            .map(|v| name(v))
+            .map(name)
             .collect();
         let guess = same_ns
             .iter()
@@ -253,23 +253,21 @@ fn backend_problems(
             )],
         });
     }
-    if svc.pointer("/spec/selector").is_some() {
-        if let Some(e) = endpoints
+    if svc.pointer("/spec/selector").is_some()
+        && let Some(e) = endpoints
             .iter()
             .find(|e| namespace(e) == ns && name(e) == svc_name)
-        {
-            if endpoint_counts(e).0 == 0 {
-                return Some(Problem {
-                    severity: FindingSeverity::Warning,
-                    confidence: 0.55,
-                    sentence: format!(
-                        "Ingress {ns}/{ing_name}'s backend Service {svc_name} has no ready endpoints (the controller answers 503; see NET-08)"
-                    ),
-                    evidence: vec![ev(obj(e), "subsets[*].addresses", "<none>")],
-                    commands: vec![format!("kubectl describe service {svc_name} -n {ns}")],
-                });
-            }
-        }
+        && endpoint_counts(e).0 == 0
+    {
+        return Some(Problem {
+            severity: FindingSeverity::Warning,
+            confidence: 0.55,
+            sentence: format!(
+                "Ingress {ns}/{ing_name}'s backend Service {svc_name} has no ready endpoints (the controller answers 503; see NET-08)"
+            ),
+            evidence: vec![ev(obj(e), "subsets[*].addresses", "<none>")],
+            commands: vec![format!("kubectl describe service {svc_name} -n {ns}")],
+        });
     }
     None
 }
@@ -310,7 +308,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             classes.iter().find(|c| name(c) == class_name)
         };
         let Some(class) = class else {
-            let known: Vec<&str> = classes.iter().map(|c| name(c)).collect();
+            let known: Vec<&str> = classes.iter().map(name).collect();
             let sentence = if class_name.is_empty() {
                 format!(
                     "Ingress {ns}/{ing_name} names no ingress class and no IngressClass is marked default, so no controller serves it"
@@ -351,14 +349,26 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         if !serving.iter().any(|p| pod_ready(p)) {
             let mut evidence = vec![ev(obj(class), "spec.controller", ctl)];
             for p in serving.iter().take(3) {
-                evidence.push(ev(obj(p), "status.conditions[Ready]", "not True"));
+                evidence.push(ev(
+                    obj(p),
+                    "status.phase, status.conditions[Ready]",
+                    format!("{}, not ready", s(p, "/status/phase")),
+                ));
             }
+            // Controller pods that exist but are Pending are a consequence (scheduling, CNI).
+            let pending =
+                !serving.is_empty() && serving.iter().all(|p| s(p, "/status/phase") == "Pending");
             problems.push(Problem {
-                severity: FindingSeverity::Critical,
-                confidence: 0.85,
+                severity: if pending {
+                    FindingSeverity::Warning
+                } else {
+                    FindingSeverity::Critical
+                },
+                confidence: if pending { 0.5 } else { 0.85 },
                 sentence: format!(
-                    "No ready controller pod serves ingress class {} ({ctl}): Ingress {ns}/{ing_name} is not served at all",
-                    name(class)
+                    "No ready controller pod serves ingress class {} ({ctl}): Ingress {ns}/{ing_name} is not served at all{}",
+                    name(class),
+                    if pending { " (its controller pods are Pending: see why they cannot start)" } else { "" }
                 ),
                 evidence,
                 commands: vec![
@@ -586,6 +596,24 @@ mod tests {
         );
         let f = diagnose(
             &results(ingress("nginx", "frontend", 80), vec![controller(false)]),
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(f.severity, FindingSeverity::Critical);
+    }
+
+    #[test]
+    fn pending_controller_pods_are_only_a_warning() {
+        let mut c = controller(false);
+        c["status"]["phase"] = json!("Pending");
+        let f = diagnose(
+            &results(ingress("nginx", "frontend", 80), vec![c]),
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(f.severity, FindingSeverity::Warning);
+        let f = diagnose(
+            &results(ingress("nginx", "frontend", 80), vec![]),
             Utc::now(),
         )
         .unwrap();

@@ -188,7 +188,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     let plugin = plugin.unwrap_or_else(|| "the CNI".into());
     let healthy_nodes: Vec<&str> = nodes
         .iter()
-        .map(|n| name(n))
+        .map(name)
         .filter(|n| !groups.contains_key(*n))
         .collect();
     let mut ruled_out = vec![

@@ -23,3 +23,50 @@ pub static PLAYBOOKS: &[&Playbook] = &[
     &ingress_misconfigured::PLAYBOOK,
     &dns_addon_degraded::PLAYBOOK,
 ];
+
+#[cfg(test)]
+mod tests {
+    use crate::playbooks::engine::rank_symptoms;
+
+    /// The seed texts of issue 4's "Must show" that belong to other groups: none of this
+    /// group's playbooks may claim them.
+    const OTHERS: &[&str] = &[
+        "x509: certificate signed by unknown authority",
+        "tls: failed to find any PEM data in certificate input",
+        "Error from server (Forbidden): User \"kubernetes-admin\" cannot list nodes at the cluster scope",
+        "error retrieving resource lock kube-system/kube-controller-manager: Get \"https://10.0.0.11:6443/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-controller-manager\": Gateway Timeout",
+        "attempting to acquire leader lease kube-system/kube-scheduler...",
+        "Resetting endpoints for master service \"kubernetes\" to [10.0.0.11]",
+        "network plugin is not ready: cni config uninitialized",
+        "Liveness probe failed: Get http://127.0.0.1:10252/healthz: dial tcp 127.0.0.1:10252: connect: connection refused",
+    ];
+
+    #[test]
+    fn other_groups_seed_texts_match_none_of_ours() {
+        let ours: Vec<&str> = super::PLAYBOOKS.iter().map(|p| p.id).collect();
+        for text in OTHERS {
+            let hits: Vec<&str> = rank_symptoms(text)
+                .into_iter()
+                .map(|(p, _)| p.id)
+                .filter(|id| ours.contains(id))
+                .collect();
+            assert!(hits.is_empty(), "{text}: {hits:?}");
+        }
+    }
+
+    #[test]
+    fn ids_and_codes_are_this_groups_catalog_rows() {
+        let got: Vec<(&str, &str)> = super::PLAYBOOKS.iter().map(|p| (p.code, p.id)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("NET-07", "ipv6-disabled-cni-sandbox"),
+                ("NET-08", "service-no-endpoints"),
+                ("NET-09", "service-port-mismatch"),
+                ("NET-10", "nodeport-needs-external-lb"),
+                ("NET-11", "ingress-misconfigured"),
+                ("NET-12", "dns-addon-degraded"),
+            ]
+        );
+    }
+}

@@ -89,10 +89,12 @@ fn lb_implementation(pods: &[Value], services: &[Value]) -> Option<String> {
     {
         for c in arr(p, "/spec/containers") {
             for a in arr(c, "/command").iter().chain(arr(c, "/args")) {
-                if let Some(v) = a.as_str().and_then(|a| a.strip_prefix("--cloud-provider=")) {
-                    if !v.is_empty() && v != "external" && v != "none" {
-                        return Some(format!("{} runs --cloud-provider={v}", obj(p)));
-                    }
+                if let Some(v) = a.as_str().and_then(|a| a.strip_prefix("--cloud-provider="))
+                    && !v.is_empty()
+                    && v != "external"
+                    && v != "none"
+                {
+                    return Some(format!("{} runs --cloud-provider={v}", obj(p)));
                 }
             }
         }
@@ -203,7 +205,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 .and_then(|l| l.get(EXCLUDE_LABEL))
                 .is_some()
         })
-        .map(|n| name(n))
+        .map(name)
         .collect();
     if !excluded.is_empty() {
         evidence.push(ev(
@@ -212,11 +214,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             "set: left out of the backends",
         ));
     }
-    let not_ready: Vec<&str> = nodes
-        .iter()
-        .filter(|n| !node_ready(n))
-        .map(|n| name(n))
-        .collect();
+    let not_ready: Vec<&str> = nodes.iter().filter(|n| !node_ready(n)).map(name).collect();
     if !not_ready.is_empty() {
         evidence.push(ev(
             format!("Node/{}", not_ready.join(",")),

@@ -90,8 +90,9 @@ enum Cause {
     },
     /// A workload matching the selector is scaled to zero.
     ScaledToZero(String),
-    /// Pods match but none is ready.
-    NotReady(Vec<(String, String)>),
+    /// Pods match but none is ready (pod, state); `true` when they are all still Pending
+    /// (a consequence of scheduling or the pod network, not of the Service).
+    NotReady(Vec<(String, String)>, bool),
 }
 
 struct Case<'a> {
@@ -107,7 +108,8 @@ impl Case<'_> {
                 elsewhere: Some(_), ..
             } => (FindingSeverity::Warning, 0.9),
             Cause::NoMatch { .. } => (FindingSeverity::Warning, 0.8),
-            Cause::NotReady(_) => (FindingSeverity::Warning, 0.6),
+            Cause::NotReady(_, true) => (FindingSeverity::Warning, 0.45),
+            Cause::NotReady(_, false) => (FindingSeverity::Warning, 0.6),
             Cause::ScaledToZero(_) => (FindingSeverity::Info, 0.5),
         }
     }
@@ -165,6 +167,7 @@ fn classify<'a>(svc: &'a Value, pods: &[Value], workloads: &[&Value]) -> Option<
                     .iter()
                     .map(|p| (name(p).to_string(), waiting_or_ready(p)))
                     .collect(),
+                matching.iter().all(|p| s(p, "/status/phase") == "Pending"),
             ),
         });
     }
@@ -196,10 +199,11 @@ fn classify<'a>(svc: &'a Value, pods: &[Value], workloads: &[&Value]) -> Option<
                 _ => others_ok = false,
             }
         }
-        if let (true, Some((k, have, d))) = (others_ok, diff) {
-            if d <= 3 && near.as_ref().is_none_or(|n| d < n.0) {
-                near = Some((d, k, have, name(p).to_string()));
-            }
+        if let (true, Some((k, have, d))) = (others_ok, diff)
+            && d <= 3
+            && near.as_ref().is_none_or(|n| d < n.0)
+        {
+            near = Some((d, k, have, name(p).to_string()));
         }
     }
     let elsewhere = pods
@@ -324,7 +328,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                         + w.rsplit('/').next().unwrap_or_default()
                 ));
             }
-            Cause::NotReady(list) => {
+            Cause::NotReady(list, pending) => {
                 for (pod, why) in list.iter().take(4) {
                     evidence.push(ev(
                         format!("Pod/{ns}/{pod}"),
@@ -333,13 +337,18 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                     ));
                 }
                 sentences.push(format!(
-                    "Service {ns}/{svc} matches {} pod(s) but none is ready ({}), so they sit in notReadyAddresses",
+                    "Service {ns}/{svc} matches {} pod(s) but none is ready ({}), {}",
                     list.len(),
                     list.iter()
                         .map(|(p, w)| format!("{p}: {w}"))
                         .take(3)
                         .collect::<Vec<_>>()
-                        .join("; ")
+                        .join("; "),
+                    if *pending {
+                        "and they are still Pending: the cause is why they cannot start"
+                    } else {
+                        "so they sit in notReadyAddresses"
+                    }
                 ));
                 commands.push(format!(
                     "kubectl describe pods -n {ns} -l '{sel}'   # Events: why readiness fails"

@@ -105,6 +105,41 @@ struct Mismatch {
     /// A declared port to point the Service at instead (`http` or `8080`).
     suggestion: Option<String>,
     named: bool,
+    /// The port matches, but the container is told to listen on loopback (the arg or env).
+    loopback: Option<String>,
+}
+
+/// An argument or environment variable that binds the container to 127.0.0.1/localhost.
+fn loopback_binding(pod: &Value, container: &str) -> Option<String> {
+    let is_loop = |v: &str| {
+        let v = v.to_ascii_lowercase();
+        v.contains("127.0.0.1") || v.contains("localhost")
+    };
+    let bindish = |k: &str| {
+        let k = k.to_ascii_lowercase();
+        ["bind", "listen", "host", "addr"]
+            .iter()
+            .any(|w| k.contains(w))
+    };
+    for c in arr(pod, "/spec/containers")
+        .iter()
+        .filter(|c| s(c, "/name") == container)
+    {
+        let cname = s(c, "/name");
+        for a in arr(c, "/args").iter().chain(arr(c, "/command")) {
+            let a = a.as_str().unwrap_or_default();
+            if a.starts_with("--") && bindish(a) && is_loop(a) {
+                return Some(format!("{cname}: {a}"));
+            }
+        }
+        for e in arr(c, "/env") {
+            let (k, v) = (s(e, "/name"), s(e, "/value"));
+            if bindish(k) && is_loop(v) {
+                return Some(format!("{cname}: env {k}={v}"));
+            }
+        }
+    }
+    None
 }
 
 fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
@@ -164,6 +199,30 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 }
             };
             if ok {
+                let serving = same_proto
+                    .iter()
+                    .find(|p| match &target {
+                        Value::String(n) if n.parse::<i64>().is_err() => &p.name == n,
+                        Value::String(n) => n.parse::<i64>().ok() == Some(p.number),
+                        other => other.as_i64().unwrap_or(port) == p.number,
+                    })
+                    .map(|p| p.container.clone())
+                    .unwrap_or_default();
+                if let Some(b) = loopback_binding(pod, &serving) {
+                    found.push(Mismatch {
+                        ns: ns.to_string(),
+                        svc: sname.to_string(),
+                        svc_obj: obj(svc),
+                        port_index: i,
+                        port_label: label,
+                        target: tstr,
+                        pod: obj(pod),
+                        declared: describe(&ports),
+                        suggestion: None,
+                        named,
+                        loopback: Some(b),
+                    });
+                }
                 continue;
             }
             let suggestion = if same_proto.len() == 1 {
@@ -187,6 +246,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 declared: describe(&ports),
                 suggestion,
                 named,
+                loopback: None,
             });
         }
     }
@@ -235,10 +295,19 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 ),
             ));
         }
-        parts.push(format!(
-            "Service {}/{} sends port {} to targetPort {} but its pods only expose {}",
-            m.ns, m.svc, m.port_label, m.target, m.declared
-        ));
+        match &m.loopback {
+            Some(b) => {
+                evidence.push(ev(m.pod.clone(), "spec.containers[*].args/env", b.clone()));
+                parts.push(format!(
+                    "Service {}/{} targets port {} correctly, but the container listens on loopback only ({b})",
+                    m.ns, m.svc, m.target
+                ));
+            }
+            None => parts.push(format!(
+                "Service {}/{} sends port {} to targetPort {} but its pods only expose {}",
+                m.ns, m.svc, m.port_label, m.target, m.declared
+            )),
+        }
         if let Some(sug) = &m.suggestion {
             let value = if sug.parse::<i64>().is_ok() {
                 sug.clone()
@@ -251,9 +320,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             ));
         }
         let pod_name = m.pod.rsplit('/').next().unwrap_or_default();
-        commands.push(format!(
-            "# check what the app really listens on (0.0.0.0 vs 127.0.0.1) and test the pod directly:"
-        ));
+        commands.push("# check what the app really listens on (0.0.0.0 vs 127.0.0.1) and test the pod directly:".to_string());
         commands.push(format!(
             "kubectl exec -n {} {pod_name} -- sh -c 'ss -ltn || netstat -ltn'",
             m.ns
@@ -275,10 +342,17 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 .unwrap_or_else(|| m.target.clone())
         ));
     }
-    let any_named = found.iter().any(|m| m.named);
+    let any_named = found.iter().any(|m| m.named && m.loopback.is_none());
+    let only_loopback = found.iter().all(|m| m.loopback.is_some());
     Some(Finding {
         severity: FindingSeverity::Warning,
-        confidence: if any_named { 0.9 } else { 0.85 },
+        confidence: if only_loopback {
+            0.75
+        } else if any_named {
+            0.9
+        } else {
+            0.85
+        },
         summary: format!("{}: connections reach the pods on a port nothing listens on and are refused.", parts.join("; ")),
         evidence,
         ruled_out: vec![
@@ -361,6 +435,27 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    #[test]
+    fn an_app_bound_to_loopback_is_found_from_its_args() {
+        let mut p = pod(http8080());
+        p["spec"]["containers"][0]["args"] = json!(["--listen-address=127.0.0.1:8080"]);
+        let f = diagnose(&results(vec![svc(json!(8080))], vec![p]), Utc::now()).unwrap();
+        assert!(
+            f.summary
+                .contains("loopback only (cart: --listen-address=127.0.0.1:8080)"),
+            "{}",
+            f.summary
+        );
+        assert!(f.confidence < 0.8);
+        // A sidecar on loopback is not the serving container.
+        let mut p = pod(http8080());
+        p["spec"]["containers"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "exporter", "args": ["--web.listen-address=127.0.0.1:9100"]}));
+        assert!(diagnose(&results(vec![svc(json!(8080))], vec![p]), Utc::now()).is_none());
     }
 
     #[test]

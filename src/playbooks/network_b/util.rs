@@ -169,14 +169,6 @@ pub fn selector_string(selector: &Value) -> String {
         .unwrap_or_default()
 }
 
-/// Lines of `text` that contain `needle` (case-sensitive), at most `max`.
-pub fn lines_with<'a>(text: &'a str, needle: &str, max: usize) -> Vec<&'a str> {
-    text.lines()
-        .filter(|l| l.contains(needle))
-        .take(max)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,9 @@ use super::common::{
     workload_arg,
 };
 use crate::playbooks::engine::q;
-use crate::playbooks::{Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom};
+use crate::playbooks::{
+    Access, Finding, FindingSeverity, Fix, Outcome, Playbook, Query, Results, Symptom,
+};
 
 pub static PLAYBOOK: Playbook = Playbook {
     id: "addon-restart-storm",
@@ -94,9 +96,18 @@ fn log_query(ns: &str, pod: &str, c: &str) -> Query {
 fn queries(r: &Results) -> Vec<Query> {
     let mut out = vec![pods_all(), events_all()];
     for (ns, pod, c, _) in candidates(r.objects(&pods_all())) {
-        out.push(log_query(&ns, &pod, &c));
+        let prev = log_query(&ns, &pod, &c);
+        // No previous log (rotated, or a snapshot without it): the current one.
+        if matches!(r.outcome(&prev), Some(Outcome::Failed { .. })) {
+            out.push(current_log_query(&ns, &pod, &c));
+        }
+        out.push(prev);
     }
     out
+}
+
+fn current_log_query(ns: &str, pod: &str, c: &str) -> Query {
+    q::logs(ns, pod, Some(c), false, Some(LOG_TAIL))
 }
 
 /// One restarting add-on container, judged at `now`.
@@ -146,11 +157,48 @@ fn owned_elsewhere(pod: &Value, cause: &RestartCause) -> Option<(&'static str, &
         RestartCause::LivenessKilled { message } => message.to_lowercase(),
         _ => String::new(),
     };
-    let control_plane = s(pod, "/metadata/labels/tier") == "control-plane";
-    if control_plane && matches!(cause, RestartCause::LivenessKilled { .. }) {
+    let pod_name = name(pod);
+    let control_plane = s(pod, "/metadata/labels/tier") == "control-plane"
+        || [
+            "kube-apiserver-",
+            "kube-controller-manager-",
+            "kube-scheduler-",
+            "etcd-",
+        ]
+        .iter()
+        .any(|p| pod_name.starts_with(p));
+    if control_plane {
+        return Some(if matches!(cause, RestartCause::LivenessKilled { .. }) {
+            (
+                "CP-06",
+                "the kubelet kills a control-plane static pod for failing its liveness probe (probe host/port/scheme)",
+            )
+        } else if line.contains("gateway timeout") || line.contains("proxyconnect") {
+            (
+                "CP-01",
+                "a control-plane component reaches the API server through a proxy (no NO_PROXY)",
+            )
+        } else if line.contains("leaderelection lost")
+            || line.contains("failed to renew lease")
+            || line.contains("error retrieving resource lock")
+        {
+            (
+                "CP-04",
+                "a control-plane component loses its leader-election lease",
+            )
+        } else if pod_name.starts_with("etcd-") {
+            ("CP-03", "an etcd member keeps failing")
+        } else {
+            (
+                "CP-02",
+                "a control-plane component keeps failing (the control-plane playbooks diagnose it)",
+            )
+        });
+    }
+    if line.contains("bird is not ready") || line.contains("bgp not established") {
         return Some((
-            "CP-06",
-            "the kubelet kills a control-plane static pod for failing its liveness probe (probe host/port/scheme)",
+            "NET-06",
+            "the CNI agent cannot reach its peers (overlay/BGP ports blocked)",
         ));
     }
     if line.contains(":443: i/o timeout") || line.contains("10.96.0.1:443") {
@@ -201,7 +249,9 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     let worst = &storms[0];
     let (ns, pod_name, cname) = (namespace(worst.pod), name(worst.pod), s(worst.cs, "/name"));
     let pod_events = events_for(events, "Pod", ns, pod_name);
-    let log = r.text(&log_query(ns, pod_name, cname));
+    let log = r
+        .text(&log_query(ns, pod_name, cname))
+        .or_else(|| r.text(&current_log_query(ns, pod_name, cname)));
     let cause = classify(worst.pod, worst.cs, &pod_events, log);
     let pref = pod_ref(ns, pod_name);
     let cpath = format!("status.containerStatuses[{cname}]");
@@ -403,11 +453,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 explanation = "The add-on keeps failing but neither its termination nor the log it left names the cause. Read the previous log in full and the pod's events; check the node it runs on.".into();
                 commands = vec![logs_cmd.clone(), describe.clone()];
                 ruled_out.push("Not OOMKilled: the last termination is not OOMKilled.".into());
-                severity = if worst.crashloop {
-                    FindingSeverity::Critical
-                } else {
-                    FindingSeverity::Warning
-                };
+                severity = FindingSeverity::Warning;
                 confidence = 0.6;
             }
         }
@@ -585,6 +631,35 @@ mod tests {
         let f = diagnose(&results(vec![p], vec![e]), now()).unwrap();
         assert_eq!(f.severity, FindingSeverity::Critical);
         assert!(f.summary.contains("liveness"), "{}", f.summary);
+    }
+
+    #[test]
+    fn control_plane_restarts_are_left_to_the_control_plane_playbooks() {
+        let mut p = pod(
+            "kube-system",
+            "kube-controller-manager-cp-1",
+            "2026-01-09T10:00:00Z",
+            12,
+            Some(("Error", 1, "2026-01-15T09:59:00Z")),
+            true,
+        );
+        p["metadata"]["labels"]["tier"] = json!("control-plane");
+        let mut r = results(vec![p], vec![]);
+        // No previous log: the current one is asked for and read.
+        let prev = log_query("kube-system", "kube-controller-manager-cp-1", "c");
+        r.by_query.insert(
+            prev,
+            Outcome::Failed {
+                code: 400,
+                message: "previous terminated container not found".into(),
+            },
+        );
+        let cur = current_log_query("kube-system", "kube-controller-manager-cp-1", "c");
+        assert!(queries(&r).contains(&cur));
+        r.by_query.insert(cur, Outcome::Text { code: 200, body: "E0115 09:58:59.000000       1 leaderelection.go:429] error retrieving resource lock kube-system/kube-controller-manager: Get \"https://10.0.0.7:6443/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-controller-manager\": Gateway Timeout\n".into() });
+        let f = diagnose(&r, now()).unwrap();
+        assert_eq!(f.severity, FindingSeverity::Warning);
+        assert!(f.summary.contains("CP-01"), "{}", f.summary);
     }
 
     #[test]

@@ -78,7 +78,6 @@ struct Blocked<'a> {
     kind: Block,
     field: String,
     message: String,
-    container: Option<String>,
 }
 
 fn blocked(pod: &Value) -> Option<Blocked<'_>> {
@@ -92,7 +91,6 @@ fn blocked(pod: &Value) -> Option<Blocked<'_>> {
             kind: Block::AppArmorHost,
             field: "status.reason/status.message".into(),
             message: format!("reason={reason}: {message}"),
-            container: None,
         });
     }
     for cs in container_statuses(pod) {
@@ -117,7 +115,6 @@ fn blocked(pod: &Value) -> Option<Blocked<'_>> {
             kind,
             field: format!("status.containerStatuses[{}].state.waiting", s(cs, "/name")),
             message: format!("{w}: {m}"),
-            container: Some(s(cs, "/name").to_string()),
         });
     }
     None

@@ -13,7 +13,9 @@ use super::common::{
     workload_arg,
 };
 use crate::playbooks::engine::q;
-use crate::playbooks::{Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom};
+use crate::playbooks::{
+    Access, Finding, FindingSeverity, Fix, Outcome, Playbook, Query, QueryKind, Results, Symptom,
+};
 
 pub static PLAYBOOK: Playbook = Playbook {
     id: "crashloop",
@@ -55,6 +57,11 @@ fn log_query(ns: &str, pod: &str, c: &str) -> Query {
     q::logs(ns, pod, Some(c), true, Some(LOG_TAIL))
 }
 
+/// While a container waits out its back-off, its current log is the run that just died.
+fn current_log_query(ns: &str, pod: &str, c: &str) -> Query {
+    q::logs(ns, pod, Some(c), false, Some(LOG_TAIL))
+}
+
 fn queries(r: &Results) -> Vec<Query> {
     let mut out = vec![pods_all(), events_all()];
     let mut logs: Vec<(i64, Query)> = r
@@ -70,8 +77,26 @@ fn queries(r: &Results) -> Vec<Query> {
             })
         })
         .collect();
-    logs.sort_by(|a, b| b.0.cmp(&a.0));
-    out.extend(logs.into_iter().take(MAX_LOGS).map(|(_, q)| q));
+    logs.sort_by_key(|x| std::cmp::Reverse(x.0));
+    for (_, prev) in logs.into_iter().take(MAX_LOGS) {
+        if let (
+            Some(Outcome::Failed { .. }),
+            QueryKind::Logs {
+                namespace,
+                pod,
+                container,
+                ..
+            },
+        ) = (r.outcome(&prev), &prev.kind)
+        {
+            out.push(current_log_query(
+                namespace,
+                pod,
+                container.as_deref().unwrap_or(""),
+            ));
+        }
+        out.push(prev);
+    }
     out
 }
 
@@ -86,11 +111,13 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     if found.is_empty() {
         return None;
     }
-    found.sort_by(|a, b| i(b.1, "/restartCount").cmp(&i(a.1, "/restartCount")));
+    found.sort_by_key(|x| std::cmp::Reverse(i(x.1, "/restartCount")));
     let (pod, cs) = found[0];
     let (ns, pod_name, cname) = (namespace(pod), name(pod), s(cs, "/name"));
     let pod_events = events_for(events, "Pod", ns, pod_name);
-    let log = r.text(&log_query(ns, pod_name, cname));
+    let log = r
+        .text(&log_query(ns, pod_name, cname))
+        .or_else(|| r.text(&current_log_query(ns, pod_name, cname)));
     let cause = classify(pod, cs, &pod_events, log);
     let pref = pod_ref(ns, pod_name);
     let cpath = format!("status.containerStatuses[{cname}]");

@@ -109,10 +109,18 @@ fn reasons(msg: &str) -> Vec<(i64, String)> {
     if !cur.is_empty() {
         out.push(cur);
     }
+    // `0/6 nodes are available: pod has unbound immediate PersistentVolumeClaims.` has no
+    // per-node count: it applies to all N nodes.
+    let total: i64 = msg
+        .split("nodes are available")
+        .next()
+        .and_then(|x| x.trim().rsplit('/').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
     out.into_iter()
-        .filter_map(|x| {
-            let (n, r) = x.split_once(' ')?;
-            Some((n.parse().ok()?, r.to_string()))
+        .map(|x| match x.split_once(' ') {
+            Some((n, r)) if n.parse::<i64>().is_ok() => (n.parse().unwrap_or(0), r.to_string()),
+            _ => (total, x),
         })
         .collect()
 }
@@ -166,6 +174,12 @@ fn class(reason: &str) -> Class {
     if r.contains("unbound immediate persistentvolumeclaims") || r.contains("persistentvolumeclaim")
     {
         return Class::Elsewhere("ST-01", "its PersistentVolumeClaim is not bound");
+    }
+    if r.contains("volumebinding") || r.contains("binding volumes") {
+        return Class::Elsewhere(
+            "ST-02",
+            "its volume is still waiting to be provisioned (the VolumeBinding step timed out)",
+        );
     }
     if r.contains("volume node affinity conflict") {
         return Class::Elsewhere("ST-03", "its volume is pinned to other nodes (zone)");
@@ -318,12 +332,22 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             list.push(new[0].clone());
         }
     }
-    let main = by_class
+    // A node excluded only because it is broken (not ready, uninitialized) or a volume that
+    // is not there explains the pod even when other nodes are also full: the owner of that
+    // cause comes first.
+    let elsewhere = by_class
         .values()
-        .filter(|(_, c)| *c != Class::ControlPlaneTaint)
-        .max_by_key(|(n, _)| *n)
-        .map(|x| x.1.clone())
-        .unwrap_or(Class::Other(msg.to_string()));
+        .find(|(_, c)| matches!(c, Class::Elsewhere(..)))
+        .map(|x| x.1.clone());
+    let main = elsewhere
+        .or_else(|| {
+            by_class
+                .values()
+                .filter(|(_, c)| *c != Class::ControlPlaneTaint)
+                .max_by_key(|(n, _)| *n)
+                .map(|x| x.1.clone())
+        })
+        .unwrap_or_else(|| class(msg));
     let own_severity = if ready == 0 {
         FindingSeverity::Critical
     } else {
@@ -505,6 +529,36 @@ mod tests {
             f.evidence
         );
         assert!(f.ruled_out.iter().any(|r| r.contains("control-plane")));
+    }
+
+    #[test]
+    fn a_broken_node_explains_the_pod_even_when_others_are_full() {
+        let m = "0/6 nodes are available: 1 node(s) had untolerated taint {node.cloudprovider.kubernetes.io/uninitialized: true}, 2 Insufficient cpu, 3 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }. preemption: 0/6 nodes are available: 2 No preemption victims found for incoming pod, 4 Preemption is not helpful for scheduling.";
+        let f = diagnose(&results(vec![pending(m)]), now()).unwrap();
+        assert_eq!(f.severity, FindingSeverity::Info);
+        assert!(f.summary.contains("CL-02"), "{}", f.summary);
+        let m =
+            "running PreBind plugin \"VolumeBinding\": binding volumes: context deadline exceeded";
+        let mut p = pending(m);
+        p["status"]["conditions"][0]["reason"] = json!("SchedulerError");
+        let f = diagnose(&results(vec![p]), now()).unwrap();
+        assert_eq!(f.severity, FindingSeverity::Info);
+        assert!(f.summary.contains("ST-02"), "{}", f.summary);
+    }
+
+    #[test]
+    fn unbound_pvcs_are_left_to_storage() {
+        let m = "0/6 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/6 nodes are available: 6 Preemption is not helpful for scheduling.";
+        assert_eq!(
+            reasons(m),
+            vec![(
+                6,
+                "pod has unbound immediate PersistentVolumeClaims".to_string()
+            )]
+        );
+        let f = diagnose(&results(vec![pending(m)]), now()).unwrap();
+        assert_eq!(f.severity, FindingSeverity::Info);
+        assert!(f.summary.contains("ST-01"), "{}", f.summary);
     }
 
     #[test]

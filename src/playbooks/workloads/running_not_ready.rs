@@ -4,13 +4,15 @@
 //! port: wrong port, or the app binds 127.0.0.1), a 404 (wrong path), a 5xx (the app reports
 //! itself not ready), a timeout (timeoutSeconds too tight), an HTTP answer to an HTTPS probe
 //! (wrong scheme). The Service without ready endpoints is the consequence and is shown as such.
+//! Add-ons (kube-system, CNI, ingress namespaces) are left to their own playbooks: an unready
+//! calico-node is NET-06, an unready CoreDNS NET-12.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    container_spec, container_statuses, ev, event_count, events_all, events_for, human, name,
-    namespace, pod_ref, pods_all, s, secs_since, workload_arg,
+    container_spec, container_statuses, ev, event_count, events_all, events_for, human,
+    is_addon_namespace, name, namespace, pod_ref, pods_all, s, secs_since, workload_arg,
 };
 use crate::playbooks::engine::q;
 use crate::playbooks::{
@@ -52,8 +54,11 @@ fn queries(_: &Results) -> Vec<Query> {
 }
 
 /// Running, not ready containers with a readiness probe, past their start grace.
-fn unready<'a>(p: &'a Value, now: DateTime<Utc>) -> Vec<&'a Value> {
-    if s(p, "/status/phase") != "Running" || p.pointer("/metadata/deletionTimestamp").is_some() {
+fn unready(p: &Value, now: DateTime<Utc>) -> Vec<&Value> {
+    if s(p, "/status/phase") != "Running"
+        || p.pointer("/metadata/deletionTimestamp").is_some()
+        || is_addon_namespace(namespace(p))
+    {
         return Vec::new();
     }
     container_statuses(p)
@@ -452,6 +457,13 @@ mod tests {
             "{}",
             f.summary
         );
+    }
+
+    #[test]
+    fn unready_addons_are_left_to_their_playbooks() {
+        let mut p = pod("reviews-h-1", false, json!(8080));
+        p["metadata"]["namespace"] = json!("kube-system");
+        assert!(diagnose(&results(vec![p], Some("Readiness probe failed: calico/node is not ready: BIRD is not ready: BGP not established with 10.0.0.21")), now()).is_none());
     }
 
     #[test]

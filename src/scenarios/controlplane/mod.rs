@@ -5,7 +5,10 @@ mod apiserver_not_ready;
 mod common;
 mod control_plane_topology;
 mod controlplane_proxy_without_no_proxy;
+mod controls;
+mod etcd_quorum_membership;
 mod ha_apiserver_endpoints_flap;
+mod kubeadm_preflight_host;
 mod leader_election_lease;
 mod leader_election_lease_control;
 mod static_pod_liveness_mismatch;
@@ -33,4 +36,14 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
     ),
     ("control-plane-topology", control_plane_topology::scenario),
     ("apiserver-not-ready", apiserver_not_ready::scenario),
+    ("etcd-quorum-membership", etcd_quorum_membership::scenario),
+    ("kubeadm-preflight-host", kubeadm_preflight_host::scenario),
+    (
+        "controlplane-proxy-with-no-proxy-control",
+        controls::proxy_with_no_proxy,
+    ),
+    (
+        "ha-apiserver-master-count-control",
+        controls::master_count_right,
+    ),
 ];

@@ -1,6 +1,8 @@
 //! Training scenarios of the `network_a` playbook group: one per playbook, with the playbook's id,
 //! plus negative controls. Built on `super::builder`. Add each scenario to `SCENARIOS`.
 
+mod cni_podcidr_not_assigned;
+mod forward_policy_drop;
 mod kubelet_port_unreachable;
 mod node_notready_no_cni;
 mod overlay_port_blocked;
@@ -14,9 +16,14 @@ use super::Constructor;
 pub const SCENARIOS: &[(&str, Constructor)] = &[
     ("node-notready-no-cni", node_notready_no_cni::scenario),
     (
+        "cni-podcidr-not-assigned",
+        cni_podcidr_not_assigned::scenario,
+    ),
+    (
         "pod-cannot-reach-apiserver-service",
         pod_cannot_reach_apiserver_service::scenario,
     ),
+    ("forward-policy-drop", forward_policy_drop::scenario),
     (
         "kubelet-port-unreachable",
         kubelet_port_unreachable::scenario,

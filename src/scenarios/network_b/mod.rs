@@ -6,6 +6,7 @@ mod common;
 mod dns_addon_degraded;
 mod ingress_misconfigured;
 mod ipv6_disabled_cni_sandbox;
+mod nodeport_metallb_control;
 mod nodeport_needs_external_lb;
 mod service_no_endpoints;
 mod service_port_mismatch;
@@ -24,6 +25,10 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
     (
         "nodeport-needs-external-lb",
         nodeport_needs_external_lb::scenario,
+    ),
+    (
+        "nodeport-metallb-control",
+        nodeport_metallb_control::scenario,
     ),
     ("service-no-endpoints", service_no_endpoints::scenario),
     ("service-port-mismatch", service_port_mismatch::scenario),

@@ -1,9 +1,10 @@
 //! `nodeport-needs-external-lb` (NET-10): the bare-metal kubeadm cluster runs the guestbook
 //! (the seed's example) exposed as a NodePort Service on 30197 with
-//! `externalTrafficPolicy: Local`, and someone also tried `type: LoadBalancer` for Prometheus,
-//! which has stayed `<pending>` for three days: nothing implements load balancers here (no
-//! MetalLB, no kube-vip, no cloud controller). Users were given worker-3's address, where no
-//! frontend pod runs, so kube-proxy drops their connections.
+//! `externalTrafficPolicy: Local`, and Prometheus on NodePort 31890: nothing implements load
+//! balancers here (no MetalLB, no kube-vip, no cloud controller), so users are handed one
+//! node's address. The guestbook's pods run on worker-1 and worker-2 only; whoever was given
+//! worker-3's address has their connections dropped by kube-proxy. (No LoadBalancer Service
+//! here: a pending one is CL-01's scenario.)
 
 use serde_json::{Value, json};
 
@@ -101,13 +102,13 @@ pub fn scenario() -> Scenario {
         // Keep the visitors' source IPs in the guestbook's access log.
         svc["spec"]["externalTrafficPolicy"] = json!("Local");
     }
-    // Three days ago someone tried a LoadBalancer for Prometheus: still <pending>.
+    // Prometheus too is reached by NodePort, on whichever node IP the team remembers.
     c.add_service(&ServiceDef {
-        type_: "LoadBalancer".into(),
+        type_: "NodePort".into(),
         labels: kv(&[("app.kubernetes.io/name", "prometheus")]),
         ..ServiceDef::new(
             "monitoring",
-            "prometheus-external",
+            "prometheus-web",
             kv(&[("app.kubernetes.io/name", "prometheus")]),
             vec![SvcPort {
                 name: "web",
@@ -123,7 +124,7 @@ pub fn scenario() -> Scenario {
     Scenario {
         id: "nodeport-needs-external-lb",
         title: "NET-10: NodePort services on bare metal without a load balancer",
-        summary: "An on-prem kubeadm cluster with no load-balancer implementation: the guestbook is exposed as NodePort 30197 with externalTrafficPolicy Local (served only on worker-1 and worker-2), a LoadBalancer Service has been <pending> for three days. The fix is an HAProxy in front of the Ready nodes.",
+        summary: "An on-prem kubeadm cluster with no load-balancer implementation: the guestbook is exposed as NodePort 30197 with externalTrafficPolicy Local (served only on worker-1 and worker-2), Prometheus as NodePort 31890. The fix is an HAProxy in front of the Ready nodes.",
         playbook: Some("nodeport-needs-external-lb"),
         snapshot,
         timeline,

@@ -56,6 +56,14 @@ pub fn scenario() -> Scenario {
             35 * MIN,
         )
     });
+    // An empty slice: `endpoints: []` (k8s-openapi's form of the API server's null).
+    for o in c.objects.iter_mut() {
+        if o["kind"] == "EndpointSlice"
+            && o["metadata"]["labels"]["kubernetes.io/service-name"] == "payments"
+        {
+            o["endpoints"] = json!([]);
+        }
+    }
     let ip = c.cluster_ip_for(NS, "payments");
     if let Some(pod) =
         pod_on(&c, NS, "checkout-", "worker-1").or_else(|| pod_on(&c, NS, "checkout-", "worker-2"))

@@ -1,0 +1,295 @@
+//! The PNG screenshots in `screenshots/`, rendered from the real drawing code
+//! (`ktriage::ui::render_to_buffer`) with the default theme, and checked to be current.
+//!
+//! Regenerate them with:
+//!
+//! ```text
+//! KTRIAGE_UPDATE_SCREENSHOTS=1 cargo test --test screenshots
+//! ```
+//!
+//! Without that variable every screenshot is rendered again and compared byte for byte with
+//! the committed file, so a change to the UI that is not reflected in the images fails here.
+//! The screens show the `node-notready-demo` scenario judged at its own clock, at the moment
+//! its timeline has made worker-2 NotReady, with a coredns pod crash-looping on top.
+
+mod screenshot_render;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ktriage::app::{App, Model, Msg, Overlay, Pane};
+use ktriage::cluster::state::ClusterState;
+use ktriage::cluster::{ResourceSync, SyncState};
+use ktriage::health::Severity;
+use ktriage::snapshot::Snapshot;
+use ktriage::ui::{buffer_lines, render_to_buffer};
+use serde_json::{Value, json};
+
+use screenshot_render::Renderer;
+
+const UPDATE_VAR: &str = "KTRIAGE_UPDATE_SCREENSHOTS";
+/// Committed screenshots stay small enough for a README and a repository.
+const MAX_BYTES: usize = 300 * 1024;
+
+// ---- the model ----------------------------------------------------------------------
+
+fn object_mut<'a>(
+    snapshot: &'a mut Snapshot,
+    kind: &str,
+    namespace: Option<&str>,
+    name_prefix: &str,
+) -> &'a mut Value {
+    snapshot
+        .objects
+        .iter_mut()
+        .find(|o| {
+            o["kind"] == kind
+                && o["metadata"]["namespace"].as_str() == namespace
+                && o["metadata"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with(name_prefix))
+        })
+        .unwrap_or_else(|| panic!("the scenario has no {kind} {namespace:?}/{name_prefix}*"))
+}
+
+/// The element of the array at `pointer` whose `key` is `value`.
+fn element_mut<'a>(object: &'a mut Value, pointer: &str, key: &str, value: &str) -> &'a mut Value {
+    object
+        .pointer_mut(pointer)
+        .and_then(Value::as_array_mut)
+        .and_then(|items| items.iter_mut().find(|i| i[key] == value))
+        .unwrap_or_else(|| panic!("no {pointer}[{key}={value}]"))
+}
+
+/// `node-notready-demo` after its +20 s step (worker-2 NotReady, unreachable taints), plus a
+/// crash-looping coredns pod, judged at the snapshot's clock.
+fn broken_snapshot() -> Snapshot {
+    let scenario =
+        ktriage::scenarios::find("node-notready-demo").expect("scenario node-notready-demo");
+    let mut snapshot = scenario.snapshot;
+    let clock = snapshot.clock().expect("the scenario has a clock");
+    let at = |secs_ago: i64| (clock - chrono::Duration::seconds(secs_ago)).to_rfc3339();
+
+    let node = object_mut(&mut snapshot, "Node", None, "worker-2");
+    for t in ["MemoryPressure", "DiskPressure", "PIDPressure", "Ready"] {
+        let c = element_mut(node, "/status/conditions", "type", t);
+        c["status"] = json!("Unknown");
+        c["reason"] = json!("NodeStatusUnknown");
+        c["message"] = json!("Kubelet stopped posting node status.");
+        c["lastTransitionTime"] = json!(at(40));
+    }
+    node["spec"]["taints"] = json!([
+        {"effect": "NoSchedule", "key": "node.kubernetes.io/unreachable", "timeAdded": at(40)},
+        {"effect": "NoExecute", "key": "node.kubernetes.io/unreachable", "timeAdded": at(40)},
+    ]);
+
+    let pod = object_mut(&mut snapshot, "Pod", Some("kube-system"), "coredns-");
+    let status = element_mut(pod, "/status/containerStatuses", "name", "coredns");
+    status["ready"] = json!(false);
+    status["restartCount"] = json!(14);
+    status["state"] = json!({"waiting": {
+        "reason": "CrashLoopBackOff",
+        "message": "back-off 5m0s restarting failed container=coredns",
+    }});
+    status["lastState"] = json!({"terminated": {
+        "reason": "Error",
+        "exitCode": 1,
+        "startedAt": at(330),
+        "finishedAt": at(325),
+    }});
+    let ready = element_mut(pod, "/status/conditions", "type", "Ready");
+    ready["status"] = json!("False");
+    ready["reason"] = json!("ContainersNotReady");
+    let deployment = object_mut(&mut snapshot, "Deployment", Some("kube-system"), "coredns");
+    deployment["status"]["readyReplicas"] = json!(1);
+    deployment["status"]["availableReplicas"] = json!(1);
+    deployment["status"]["unavailableReplicas"] = json!(1);
+    snapshot
+}
+
+fn model() -> Arc<Model> {
+    let snapshot = broken_snapshot();
+    let state = ClusterState::from_snapshot(&snapshot);
+    let clock = snapshot.clock().expect("the scenario has a clock");
+    let report = ktriage::health::build(&state, clock);
+    let sync = [
+        "nodes",
+        "pods",
+        "leases",
+        "events",
+        "daemonsets",
+        "deployments",
+        "statefulsets",
+    ]
+    .into_iter()
+    .map(|resource| ResourceSync {
+        resource: resource.to_string(),
+        state: SyncState::Synced,
+    })
+    .collect();
+    Arc::new(Model {
+        report,
+        sync,
+        context: "ktriage-node-notready-demo".into(),
+        server: "https://127.0.0.1:6443".into(),
+        server_version: Some("v1.31.4".into()),
+        // Stamped by `check` just before each frame is drawn.
+        updated_at: None,
+        notice: None,
+    })
+}
+
+fn app(model: &Arc<Model>, width: u16, height: u16) -> App {
+    let mut app = App::new();
+    app.update(Msg::Resize(width, height));
+    app.update(Msg::ModelChanged(model.clone()));
+    app
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+// ---- rendering and comparing --------------------------------------------------------
+
+fn path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("screenshots")
+        .join(name)
+}
+
+/// Renders `app` at its size into `screenshots/NAME`: writes the file when
+/// KTRIAGE_UPDATE_SCREENSHOTS=1, else fails unless the committed file has the same bytes.
+fn check(name: &str, app: &mut App) {
+    let (width, height) = app.size();
+    // "updated 2s ago" in the status line: the age is taken from the wall clock when the
+    // frame is drawn, so the model is stamped just before; a frame delayed past the next
+    // second (a stalled machine) is simply drawn again.
+    let mut buffer = None;
+    for _ in 0..5 {
+        // Published to the app like any new model (the pane titles count problems only
+        // for the model the app holds).
+        let model = Arc::new(Model {
+            updated_at: Some(Instant::now() - Duration::from_secs(2)),
+            ..(**app.model()).clone()
+        });
+        app.update(Msg::ModelChanged(model.clone()));
+        let drawn = render_to_buffer(app, &model, width, height);
+        let text = buffer_lines(&drawn).join("\n");
+        let current = !text.contains("updated ") || text.contains("updated 2s ago");
+        buffer = Some(drawn);
+        if current {
+            break;
+        }
+    }
+    let buffer = buffer.expect("drawn at least once");
+    let renderer = Renderer::new().unwrap_or_else(|e| panic!("{e}"));
+    let png = renderer
+        .render_png(&buffer)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        png.len() < MAX_BYTES,
+        "{name} is {} bytes, over {MAX_BYTES}",
+        png.len()
+    );
+    let file = path(name);
+    if std::env::var(UPDATE_VAR).is_ok_and(|v| v == "1") {
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, &png).unwrap();
+        eprintln!("wrote {} ({} bytes)", file.display(), png.len());
+        return;
+    }
+    let committed = std::fs::read(&file).unwrap_or_else(|e| {
+        panic!(
+            "screenshots/{name} cannot be read ({e}): run \
+             `{UPDATE_VAR}=1 cargo test --test screenshots`"
+        )
+    });
+    assert!(
+        committed == png,
+        "screenshots/{name} is stale: run `{UPDATE_VAR}=1 cargo test --test screenshots`\n\
+         the screen now reads:\n{}",
+        buffer_lines(&buffer).join("\n")
+    );
+}
+
+fn screen_text(app: &App, model: &Model) -> String {
+    let (w, h) = app.size();
+    buffer_lines(&render_to_buffer(app, model, w, h)).join("\n")
+}
+
+// ---- the screenshots ----------------------------------------------------------------
+
+#[test]
+fn the_scenario_shows_what_the_screenshots_promise() {
+    let model = model();
+    let nodes = &model.report.nodes;
+    assert_eq!(nodes[0].severity, Severity::Critical, "{nodes:#?}");
+    assert_eq!(nodes[0].title, "worker-2");
+    assert!(
+        model
+            .report
+            .addons
+            .iter()
+            .any(|i| i.title.contains("coredns") && i.severity == Severity::Critical),
+        "{:#?}",
+        model.report.addons
+    );
+}
+
+#[test]
+fn overview_160x45() {
+    let model = model();
+    let mut app = app(&model, 160, 45);
+    let text = screen_text(&app, &model);
+    assert!(text.contains("worker-2"), "{text}");
+    check("overview-160x45.png", &mut app);
+}
+
+#[test]
+fn overview_120x36() {
+    let model = model();
+    check("overview-120x36.png", &mut app(&model, 120, 36));
+}
+
+#[test]
+fn overview_80x24() {
+    let model = model();
+    check("overview-80x24.png", &mut app(&model, 80, 24));
+}
+
+#[test]
+fn detail_120x36() {
+    let model = model();
+    let mut app = app(&model, 120, 36);
+    key(&mut app, KeyCode::Char('2'));
+    assert_eq!(app.focus(), Pane::Nodes);
+    key(&mut app, KeyCode::Enter);
+    match app.overlay() {
+        Overlay::Detail(d) => {
+            assert_eq!(d.item.title, "worker-2");
+            assert_eq!(d.item.severity, Severity::Critical);
+        }
+        other => panic!("Enter opened {other:?}"),
+    }
+    check("detail-120x36.png", &mut app);
+}
+
+#[test]
+fn help_120x36() {
+    let model = model();
+    let mut app = app(&model, 120, 36);
+    key(&mut app, KeyCode::Char('?'));
+    assert_eq!(app.overlay(), &Overlay::Help);
+    check("help-120x36.png", &mut app);
+}
+
+#[test]
+fn too_small_50x12() {
+    let model = model();
+    let mut app = app(&model, 50, 12);
+    assert!(screen_text(&app, &model).contains("Terminal too small"));
+    check("too-small-50x12.png", &mut app);
+}
