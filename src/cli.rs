@@ -553,7 +553,13 @@ fn tui(spec: SourceSpec, kubeconfig_out: Option<Option<PathBuf>>) -> Result<i32>
             kubeconfig_note = Some(note);
         }
         let (model_rx, producer) = source::spawn_producer(&live);
-        let result = crate::app::run(model_rx, crate::app::RunOptions::default()).await;
+        let opts = crate::app::RunOptions {
+            queries: Some(std::sync::Arc::new(crate::playbooks::source::LiveSource {
+                client: live.client.clone(),
+            })),
+            ..Default::default()
+        };
+        let result = crate::app::run(model_rx, opts).await;
         producer.abort();
         if let Some(note) = kubeconfig_note {
             println!("{note}");
