@@ -1,7 +1,7 @@
 //! Colour values of theme files and the terminal's colour capability: parsing
 //! (`red`, `light_blue`, `#rrggbb`, `ansi:N`, `default`), the [`ColorMode`] rules, and the
-//! deterministic downsampling truecolor → 256 (xterm cube and grey ramp) → 16 (nearest
-//! ANSI colour by the xterm default palette).
+//! deterministic downsampling truecolor → 256 (xterm cube and grey ramp) and → 16 (closest
+//! ANSI colour by hue, see [`rgb_to_16`]).
 
 use std::fmt;
 
@@ -104,7 +104,7 @@ pub const ANSI16: [(Color, &str); 16] = [
     (Color::White, "white"),
 ];
 
-/// xterm's default RGB values of the 16 ANSI colours (the reference for "nearest").
+/// xterm's default RGB values of the 16 ANSI colours.
 const ANSI16_RGB: [(u8, u8, u8); 16] = [
     (0, 0, 0),
     (205, 0, 0),
@@ -214,7 +214,8 @@ pub fn color_to_string(color: Color) -> String {
 
 /// The colour as shown in `mode`; `None` in mono (no colour at all).
 /// Truecolor keeps everything; 256 turns RGB into the nearest xterm cube or grey-ramp
-/// index; 16 turns RGB and indices into the nearest ANSI colour. Named colours and
+/// index; 16 turns RGB and indices (via their xterm RGB) into the ANSI colour of
+/// [`rgb_to_16`]. Named colours and
 /// `default` pass through every mode but mono.
 pub fn downsample(color: Color, mode: ColorMode) -> Option<Color> {
     match mode {
@@ -240,18 +241,56 @@ fn dist2(a: (u8, u8, u8), b: (u8, u8, u8)) -> u32 {
     d(a.0, b.0).pow(2) + d(a.1, b.1).pow(2) + d(a.2, b.2).pow(2)
 }
 
-/// The nearest of the 16 ANSI colours (xterm default RGB values); ties go to the lower index.
+/// The ANSI colour (0–15) closest in meaning: by hue rather than by RGB distance, so a
+/// pastel green stays green and an orange becomes yellow (plain RGB distance would turn
+/// Dracula's green into cyan). Rules, in order:
+/// - brightness (max channel) below 48 → black;
+/// - saturation below 0.25 → grey by brightness: < 64 black, < 166 dark grey,
+///   < 242 grey, else white;
+/// - otherwise the hue sector: red [330°, 30°), yellow [30°, 90°), green [90°, 150°),
+///   cyan [150°, 210°), blue [210°, 270°), magenta [270°, 330°); the bright variant when
+///   the brightest channel is 240 or more.
+///
+/// The xterm values of the 16 colours map back to themselves.
 pub fn rgb_to_16(r: u8, g: u8, b: u8) -> u8 {
-    let mut best = 0u8;
-    let mut best_d = u32::MAX;
-    for (i, rgb) in ANSI16_RGB.iter().enumerate() {
-        let d = dist2((r, g, b), *rgb);
-        if d < best_d {
-            best_d = d;
-            best = i as u8;
-        }
+    let max = r.max(g).max(b);
+    let min = r.min(g).min(b);
+    if max < 48 {
+        return 0;
     }
-    best
+    let delta = f32::from(max - min);
+    let saturation = delta / f32::from(max);
+    if saturation < 0.25 {
+        return match max {
+            0..64 => 0,
+            64..166 => 8,
+            166..242 => 7,
+            _ => 15,
+        };
+    }
+    let (rf, gf, bf) = (f32::from(r), f32::from(g), f32::from(b));
+    let hue = if max == r {
+        60.0 * ((gf - bf) / delta)
+    } else if max == g {
+        60.0 * ((bf - rf) / delta) + 120.0
+    } else {
+        60.0 * ((rf - gf) / delta) + 240.0
+    };
+    let hue = hue.rem_euclid(360.0);
+    let base: u8 = if !(30.0..330.0).contains(&hue) {
+        1
+    } else if hue < 90.0 {
+        3
+    } else if hue < 150.0 {
+        2
+    } else if hue < 210.0 {
+        6
+    } else if hue < 270.0 {
+        4
+    } else {
+        5
+    };
+    if max >= 240 { base + 8 } else { base }
 }
 
 fn nearest_level(v: u8) -> usize {
