@@ -549,3 +549,56 @@ fn garbage_is_not_a_skin() {
     assert!(skin::import("just: text\n", "x").is_err());
     assert!(skin::import("k9s: {body: [", "x").is_err());
 }
+
+#[test]
+fn theme_import_command_writes_a_theme_that_theme_list_shows_and_load_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ktriage/themes/dracula.toml");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ktriage"))
+            .args(args)
+            .env("XDG_CONFIG_HOME", dir.path())
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .output()
+            .unwrap()
+    };
+    let skin = fixture("k9s-dracula.yaml");
+    let import = run(&[
+        "theme",
+        "import",
+        skin.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(import.status.success(), "{import:?}");
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.contains("name = \"dracula\""), "{written}");
+
+    let list = run(&["theme", "list"]);
+    assert!(list.status.success());
+    let stdout = String::from_utf8(list.stdout).unwrap();
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("dracula "))
+        .unwrap_or_default();
+    assert!(row.contains("user"), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("sixteen ")),
+        "{stdout}"
+    );
+
+    let mut e = env("xterm-256color", Some("truecolor"));
+    e.xdg_config_home = Some(dir.path().to_path_buf());
+    let (t, warnings) = theme::load(Some("dracula"), &e);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(t.ok.fg, Some(Color::Rgb(0x50, 0xfa, 0x7b)));
+
+    let bad = run(&[
+        "theme",
+        "import",
+        fixture("theme-override.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(3), "a non-skin file is an error");
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("not a k9s skin"), "{stderr}");
+}
