@@ -602,3 +602,32 @@ fn theme_import_command_writes_a_theme_that_theme_list_shows_and_load_reads() {
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("not a k9s skin"), "{stderr}");
 }
+
+#[test]
+fn one_call_loads_theme_keymap_and_all_warnings() {
+    let (e, _dir, kt) = user_env("screen", None);
+    std::fs::copy(
+        fixture("keymap-unknown-action.toml"),
+        kt.join("keymap.toml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixture("theme-unknown-role.toml"),
+        kt.join("themes/sixteen.toml"),
+    )
+    .unwrap();
+    let config = ktriage::config::load(Some("sixteen"), Some("vim"), &e);
+    assert_eq!(config.theme.mode, ColorMode::Ansi16);
+    assert_eq!(
+        config.keymap.action(View::Overview, &ch('l')),
+        Some(Action::NextPane)
+    );
+    let shown: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(shown[0].contains("themes/sixteen.toml:6:"), "{shown:?}");
+    assert!(shown[1].contains("keymap.toml:6:"), "{shown:?}");
+    assert!(
+        shown[1].ends_with("[runner] of this file is ignored: the shipped keys apply"),
+        "{shown:?}"
+    );
+}

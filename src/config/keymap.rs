@@ -491,7 +491,6 @@ fn parse_file(file: &str, text: &str) -> Result<ParsedFile, ConfigError> {
     let mut views = BTreeMap::new();
     for (name, raw_view) in &raw {
         let Some(view) = View::parse(name) else {
-            views.clear();
             return Err(ConfigError::at(
                 file,
                 text,
@@ -575,8 +574,10 @@ fn overlay(
                 for (i, e) in errors.into_iter().enumerate() {
                     let mut w = ConfigWarning::from(e);
                     if i + 1 == n {
-                        w.message
-                            .push_str(&format!("; [{}] keeps the default keys", view.name()));
+                        w.message.push_str(&format!(
+                            "; [{}] of this file is ignored: the shipped keys apply",
+                            view.name()
+                        ));
                     }
                     warnings.push(w);
                 }

@@ -14,6 +14,27 @@ pub mod theme;
 use std::fmt;
 use std::path::PathBuf;
 
+/// Everything the TUI reads from configuration files at start-up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub theme: theme::LoadedTheme,
+    pub keymap: keymap::Keymap,
+    /// Problems to show the user (file and line); ktriage runs on with the defaults.
+    pub warnings: Vec<ConfigWarning>,
+}
+
+/// Loads the theme and the keymap (`None`: the defaults) and collects their warnings.
+pub fn load(theme_name: Option<&str>, keymap_name: Option<&str>, env: &EnvView) -> Config {
+    let (theme, mut warnings) = theme::load_full(theme_name, env);
+    let (keymap, keymap_warnings) = keymap::load(keymap_name, env);
+    warnings.extend(keymap_warnings);
+    Config {
+        theme,
+        keymap,
+        warnings,
+    }
+}
+
 /// The environment variables configuration loading depends on, read once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EnvView {
