@@ -26,7 +26,7 @@ use std::fmt::Write as _;
 use ratatui::style::Color;
 use serde_yaml_ng::Value;
 
-use super::color::color_to_string;
+use super::color::{ANSI16, color_to_string};
 
 /// Why a skin could not be converted.
 #[derive(Debug, thiserror::Error)]
@@ -284,7 +284,14 @@ pub fn import(yaml: &str, name: &str) -> Result<Imported, SkinError> {
             if let Some((name, _, _)) = palette.iter().find(|(_, pc, _)| *pc == c) {
                 return Some(name.clone());
             }
-            return Some(color_to_string(c));
+            let spelled = color_to_string(c);
+            if palette.iter().any(|(name, _, _)| *name == spelled) {
+                // A palette entry shadows this ANSI name: use the index form instead.
+                if let Some(i) = ANSI16.iter().position(|(a, _)| *a == c) {
+                    return Some(format!("ansi:{i}"));
+                }
+            }
+            return Some(spelled);
         }
         None
     };
@@ -432,6 +439,16 @@ mod tests {
         assert_eq!(k9s_color("default"), Some(Color::Reset));
         assert_eq!(k9s_color("#FF5555"), Some(Color::Rgb(0xff, 0x55, 0x55)));
         assert_eq!(k9s_color("notacolour"), None);
+    }
+
+    #[test]
+    fn ansi_names_shadowed_by_the_palette_are_spelled_by_index() {
+        let yaml =
+            "white: &white \"#fafafa\"\nk9s:\n  body:\n    fgColor: white\n    logoColor: *white\n";
+        let out = import(yaml, "x").unwrap();
+        let spec = super::super::theme::parse("x.toml", &out.toml).unwrap();
+        assert_eq!(spec.roles["text"].fg, Some(Color::White), "{}", out.toml);
+        assert_eq!(spec.roles["accent"].fg, Some(Color::Rgb(0xfa, 0xfa, 0xfa)));
     }
 
     #[test]

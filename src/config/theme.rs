@@ -18,7 +18,8 @@
 //! ```
 //!
 //! Colours: ANSI names (`red`, `light_blue`, `dark_gray`…), `#rrggbb`, `ansi:N`, `default`,
-//! or a palette name. Modifiers: `bold`, `dim`, `reversed`, `underlined`, `italic`.
+//! or a palette name (looked up first, so a palette entry `red` shadows the ANSI red; `ansi:1`
+//! still means it). Modifiers: `bold`, `dim`, `reversed`, `underlined`, `italic`.
 //!
 //! Loading: the shipped theme of the asked name (default `default-dark`), then
 //! `$XDG_CONFIG_HOME/ktriage/themes/NAME.toml` on top, replacing only the roles (and palette
