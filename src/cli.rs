@@ -318,10 +318,21 @@ fn source_spec(
 fn check(args: CheckArgs, global: &GlobalArgs) -> Result<i32> {
     let spec = source_spec(&args.scenario, &args.snapshot, global);
     let rt = runtime()?;
+    // The connection doctor first: a cluster that cannot be reached (or refuses the
+    // credentials) gets the doctor's findings and exit code 3 instead of a report of nothing.
+    let gate = rt.block_on(doctor_gate(&spec))?;
+    if let DoctorGate::Blocked(report) = &gate {
+        print_report(report, args.output)?;
+        return Ok(EXIT_COULD_NOT_RUN);
+    }
     let report = rt.block_on(async {
         let judged =
             source::judge_once(&spec, std::time::Duration::from_secs(args.timeout)).await?;
-        let findings = engine::run_all(judged.queries.as_ref(), judged.now).await;
+        let mut findings = engine::run_all(judged.queries.as_ref(), judged.now).await;
+        if let DoctorGate::Partial(runs) = gate {
+            findings.extend(runs);
+            engine::sort_runs(&mut findings);
+        }
         drop(judged.server);
         Ok::<_, anyhow::Error>(CheckReport {
             health: crate::health::build(&judged.state, judged.now),
@@ -329,12 +340,59 @@ fn check(args: CheckArgs, global: &GlobalArgs) -> Result<i32> {
             findings,
         })
     })?;
-    match args.output {
+    print_report(&report, args.output)?;
+    Ok(report.exit_code())
+}
+
+/// What the connection doctor says before `check` reads anything.
+enum DoctorGate {
+    /// Reachable and readable.
+    Open,
+    /// Reachable, some reads refused: the doctor's findings join the report.
+    Partial(Vec<engine::Run>),
+    /// Nothing can be read: the doctor's report.
+    Blocked(CheckReport),
+}
+
+async fn doctor_gate(spec: &SourceSpec) -> Result<DoctorGate> {
+    use crate::cluster::doctor::{self, Verdict};
+    if matches!(spec, SourceSpec::Snapshot(_)) {
+        return Ok(DoctorGate::Open);
+    }
+    let examined = doctor::spec::examine_spec(spec, &doctor::Options::default()).await?;
+    let obs = &examined.observation;
+    let now = chrono::Utc::now();
+    match obs.verdict() {
+        Verdict::Ok => Ok(DoctorGate::Open),
+        Verdict::Partial => Ok(DoctorGate::Partial(doctor::diagnose(obs, now).await)),
+        Verdict::Blocked => {
+            let findings = doctor::diagnose(obs, now).await;
+            let mut problems: Vec<String> = obs.error.iter().cloned().collect();
+            problems.extend(obs.denied.iter().map(|d| d.message.clone()));
+            problems.extend(obs.warnings.iter().cloned());
+            Ok(DoctorGate::Blocked(CheckReport {
+                cluster: crate::report::ClusterInfo {
+                    source: examined.source.clone(),
+                    name: examined.name.clone(),
+                    server: Some(obs.server.clone()),
+                    version: None,
+                    judged_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    problems,
+                },
+                health: Default::default(),
+                findings,
+            }))
+        }
+    }
+}
+
+fn print_report(report: &CheckReport, output: ReportFormat) -> Result<()> {
+    match output {
         ReportFormat::Text => print!("{}", report.to_text()),
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
         ReportFormat::Markdown => print!("{}", report.to_markdown()),
     }
-    Ok(report.exit_code())
+    Ok(())
 }
 
 fn list_playbooks(args: ScenariosArgs) -> Result<i32> {

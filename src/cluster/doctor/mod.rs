@@ -8,6 +8,7 @@
 
 pub mod certs;
 pub mod probe;
+pub mod spec;
 pub mod target;
 
 use std::collections::BTreeMap;

@@ -25,8 +25,13 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         return None;
     }
     let user = obs.user.clone().unwrap_or_else(|| "?".into());
-    if user == "system:anonymous" {
-        return None; // AUTH-04
+    let anonymous = user == "system:anonymous"
+        || obs
+            .denied
+            .iter()
+            .any(|d| d.message.contains("system:anonymous"));
+    if anonymous {
+        return None; // no credential reached the server: AUTH-04
     }
     let mut evidence = vec![ev(
         "SelfSubjectReview",
