@@ -351,7 +351,7 @@ enum DoctorGate {
     /// Reachable, some reads refused: the doctor's findings join the report.
     Partial(Vec<engine::Run>),
     /// Nothing can be read: the doctor's report.
-    Blocked(CheckReport),
+    Blocked(Box<CheckReport>),
 }
 
 async fn doctor_gate(spec: &SourceSpec) -> Result<DoctorGate> {
@@ -370,7 +370,7 @@ async fn doctor_gate(spec: &SourceSpec) -> Result<DoctorGate> {
             let mut problems: Vec<String> = obs.error.iter().cloned().collect();
             problems.extend(obs.denied.iter().map(|d| d.message.clone()));
             problems.extend(obs.warnings.iter().cloned());
-            Ok(DoctorGate::Blocked(CheckReport {
+            Ok(DoctorGate::Blocked(Box::new(CheckReport {
                 cluster: crate::report::ClusterInfo {
                     source: examined.source.clone(),
                     name: examined.name.clone(),
@@ -381,7 +381,7 @@ async fn doctor_gate(spec: &SourceSpec) -> Result<DoctorGate> {
                 },
                 health: Default::default(),
                 findings,
-            }))
+            })))
         }
     }
 }

@@ -282,9 +282,12 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
         IpAddr::V4(Ipv4Addr::new(10, 96, 0, 1)),
     ];
     let serving = match &fault {
-        Some(TlsFault::MissingSan { dns_names }) => {
+        Some(TlsFault::MissingSan {
+            dns_names,
+            ip_addresses,
+        }) => {
             let names: Vec<&str> = dns_names.iter().map(String::as_str).collect();
-            ca.serving_cert(&names, &[])?
+            ca.serving_cert(&names, ip_addresses)?
         }
         Some(TlsFault::ExpiredServingCert { days_ago }) => {
             ca.expired_serving_cert(&dns, &ips, *days_ago)?
@@ -332,7 +335,7 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
             &server_url,
             &kubeconfig_ca,
             &identity.name,
-            tls::Credentials::None,
+            tls::Credentials::UsernameOnly,
         ),
         AuthMethod::ClientCertificate => {
             let pair = match &fault {

@@ -49,16 +49,20 @@ pub enum TlsFault {
     /// The kubeconfig trusts another CA (same name, other key) than the one that signed the
     /// serving certificate: a re-initialised cluster.
     WrongCa,
-    /// The serving certificate names only these DNS names, no IP: the kubeconfig's
+    /// The serving certificate names only these DNS names and IPs: the kubeconfig's
     /// `https://127.0.0.1:PORT` is not among its SANs.
-    MissingSan { dns_names: Vec<String> },
+    MissingSan {
+        dns_names: Vec<String>,
+        ip_addresses: Vec<std::net::IpAddr>,
+    },
     /// The serving certificate expired this many days ago.
     ExpiredServingCert { days_ago: i64 },
     /// The kubeconfig's client certificate expired this many days ago.
     ExpiredClientCert { days_ago: i64 },
     /// `certificate-authority-data` base64-encoded twice.
     DoubleBase64Ca,
-    /// The kubeconfig's user presents no credential (the server sees system:anonymous).
+    /// The kubeconfig's user presents no credential, only a username (the server sees
+    /// system:anonymous).
     NoCredentials,
     /// The kubeconfig points at a closed port on 127.0.0.1.
     ClosedPort,
@@ -191,8 +195,10 @@ fn client_params(user: &str, groups: &[String]) -> CertificateParams {
 pub enum Credentials<'a> {
     ClientCert(&'a CertPair),
     Token(&'a str),
-    /// No credential at all (`user: {}`).
-    None,
+    /// Only a `username` (basic auth, gone from Kubernetes since 1.19): no credential reaches
+    /// the server, which sees `system:anonymous`. (An empty user stanza would make kubectl
+    /// prompt for a password instead.)
+    UsernameOnly,
 }
 
 /// A kubeconfig (YAML) with one cluster, user and context, all named `name`.
@@ -211,7 +217,7 @@ pub fn kubeconfig(
             b64(&pair.key_pem)
         ),
         Credentials::Token(token) => format!("    token: {token}\n"),
-        Credentials::None => "    {}\n".into(),
+        Credentials::UsernameOnly => format!("    username: {user}\n"),
     };
     format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n    server: {server}\n    certificate-authority-data: {ca}\nusers:\n- name: {user}\n  user:\n{user_body}contexts:\n- name: {name}\n  context:\n    cluster: {name}\n    user: {user}\ncurrent-context: {name}\npreferences: {{}}\n",

@@ -569,17 +569,7 @@ fn go_x509_text(e: &CertificateError, leaf: &CertInfo, requested: &str) -> Strin
             "x509: certificate signed by unknown authority".into()
         }
         CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-            let sans = leaf.sans();
-            if sans.is_empty() {
-                format!(
-                    "x509: certificate is not valid for any names, but wanted to match {requested}"
-                )
-            } else {
-                format!(
-                    "x509: certificate is valid for {}, not {requested}",
-                    sans.join(", ")
-                )
-            }
+            go_name_error(leaf, requested)
         }
         CertificateError::Expired | CertificateError::ExpiredContext { .. } => format!(
             "x509: certificate has expired or is not yet valid: current time {} is after {}",
@@ -593,6 +583,31 @@ fn go_x509_text(e: &CertificateError, leaf: &CertInfo, requested: &str) -> Strin
         ),
         other => format!("x509: {other:?}"),
     }
+}
+
+/// Go's `x509.HostnameError` text: for an IP only the IP SANs count, for a name only the
+/// DNS names.
+pub fn go_name_error(leaf: &CertInfo, requested: &str) -> String {
+    if requested.parse::<std::net::IpAddr>().is_ok() {
+        if leaf.ip_addresses.is_empty() {
+            return format!(
+                "x509: cannot validate certificate for {requested} because it doesn't contain any IP SANs"
+            );
+        }
+        return format!(
+            "x509: certificate is valid for {}, not {requested}",
+            leaf.ip_addresses.join(", ")
+        );
+    }
+    if leaf.dns_names.is_empty() {
+        return format!(
+            "x509: certificate is not valid for any names, but wanted to match {requested}"
+        );
+    }
+    format!(
+        "x509: certificate is valid for {}, not {requested}",
+        leaf.dns_names.join(", ")
+    )
 }
 
 /// The causes of a kube error joined (`client error (Connect): … : received fatal alert`).

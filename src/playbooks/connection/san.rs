@@ -37,7 +37,9 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     }
     let leaf = obs.served_chain.first();
     let requested = obs.requested_name.clone().or_else(|| obs.host())?;
-    let by_error = error.contains("is valid for") || error.contains("not valid for any names");
+    let by_error = error.contains("is valid for")
+        || error.contains("not valid for any names")
+        || error.contains("cannot validate certificate for");
     let by_cert = leaf.is_some_and(|l| !l.sans().is_empty() && !l.valid_for(&requested));
     if !(by_error || by_cert) {
         return None;

@@ -91,12 +91,16 @@ fn missing_san() -> Scenario {
         "apiserver-cert-missing-san",
         Some("apiserver-cert-missing-san"),
         "The serving certificate lacks the address used",
-        "The kubeconfig uses 127.0.0.1 while the serving certificate names only kubernetes, kubernetes.default and cp-1.internal: `x509: certificate is valid for …, not 127.0.0.1`.",
+        "The kubeconfig uses 127.0.0.1 while the serving certificate names only kubernetes, kubernetes.default, cp-1.internal, 10.96.0.1 and the node's NAT address 10.0.2.15: `x509: certificate is valid for 10.96.0.1, 10.0.2.15, not 127.0.0.1`.",
         TlsFault::MissingSan {
             dns_names: vec![
                 "kubernetes".into(),
                 "kubernetes.default".into(),
                 "cp-1.internal".into(),
+            ],
+            ip_addresses: vec![
+                std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 96, 0, 1)),
+                std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 2, 15)),
             ],
         },
     )
@@ -137,7 +141,7 @@ fn anonymous() -> Scenario {
         "wrong-identity",
         Some("wrong-identity"),
         "No credentials: the server sees system:anonymous",
-        "The kubeconfig's user stanza is empty, so the server sees system:anonymous: `User \"system:anonymous\" cannot list resource …`.",
+        "The kubeconfig's user has only a username (basic auth, removed in Kubernetes 1.19): no credential reaches the server, which sees system:anonymous: `User \"system:anonymous\" cannot list resource …`.",
         TlsFault::NoCredentials,
     )
 }
