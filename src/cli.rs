@@ -571,8 +571,18 @@ fn demo(args: DemoArgs) -> Result<i32> {
 
 /// Runs the TUI on a live source. For a scenario, writes its kubeconfig (to `kubeconfig_out`
 /// or the temp dir) and prints where, before and after the TUI.
-fn tui(spec: SourceSpec, kubeconfig_out: Option<Option<PathBuf>>) -> Result<i32> {
+fn tui(spec: SourceSpec, mut kubeconfig_out: Option<Option<PathBuf>>) -> Result<i32> {
     let rt = runtime()?;
+    // The connection doctor before the app: a cluster that cannot be used gets the doctor
+    // screen (retry, demo instead, quit) rather than watchers that fail forever.
+    let spec = match rt.block_on(doctor_screen(&spec))? {
+        crate::app::doctor::Choice::Connected => spec,
+        crate::app::doctor::Choice::Demo => {
+            kubeconfig_out.get_or_insert(None);
+            SourceSpec::Scenario("healthy".into())
+        }
+        crate::app::doctor::Choice::Quit => return Ok(EXIT_COULD_NOT_RUN),
+    };
     rt.block_on(async move {
         let live = source::connect_live(&spec).await?;
         let mut kubeconfig_note = None;
@@ -599,6 +609,48 @@ fn tui(spec: SourceSpec, kubeconfig_out: Option<Option<PathBuf>>) -> Result<i32>
         }
         result.map(|_| 0)
     })
+}
+
+/// Examines the source once and, when nothing can be read, shows the doctor screen until
+/// the user retries successfully, picks the demo or quits. `Connected` when usable.
+async fn doctor_screen(spec: &SourceSpec) -> Result<crate::app::doctor::Choice> {
+    use crate::app::doctor::{self, Choice, Examination};
+    use crate::cluster::doctor::{self as doc, Verdict};
+    if matches!(spec, SourceSpec::Snapshot(_)) {
+        return Ok(Choice::Connected);
+    }
+    async fn examination(spec: &SourceSpec) -> Result<Examination> {
+        let examined = doc::spec::examine_spec(spec, &doc::Options::default()).await?;
+        let runs = doc::diagnose(&examined.observation, chrono::Utc::now()).await;
+        Ok(Examination {
+            observation: examined.observation,
+            runs,
+            at: doctor::clock(),
+        })
+    }
+    // Kubeconfig errors print normally, before the terminal is touched.
+    let first = examination(spec).await?;
+    if first.observation.verdict() != Verdict::Blocked {
+        return Ok(Choice::Connected);
+    }
+    let spec = spec.clone();
+    let recheck = move || -> futures::future::BoxFuture<'static, Examination> {
+        let spec = spec.clone();
+        Box::pin(async move {
+            match examination(&spec).await {
+                Ok(e) => e,
+                Err(e) => Examination {
+                    observation: doc::Observation {
+                        error: Some(format!("{e:#}")),
+                        ..Default::default()
+                    },
+                    runs: Vec::new(),
+                    at: doctor::clock(),
+                },
+            }
+        })
+    };
+    doctor::run(first, recheck).await
 }
 
 fn list_scenarios(args: ScenariosArgs) -> Result<i32> {

@@ -6,6 +6,7 @@
 //! - [`state`]: the [`App`] state machine ([`Msg`] in, [`Effect`]s out); no terminal needed.
 //! - [`run()`]: the terminal loop (raw mode, alternate screen, one `select!`, frame cap).
 
+pub mod doctor;
 pub mod model;
 mod run;
 pub mod state;
