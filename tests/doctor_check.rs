@@ -213,3 +213,44 @@ fn a_healthy_scenario_passes_the_doctor_untouched() {
     assert_eq!(code, Some(0), "{report:#}");
     assert!(report["findings"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn a_snapshots_connection_evidence_is_diagnosed_by_the_same_playbooks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jump-host.yaml");
+    std::fs::write(
+        &path,
+        r#"apiVersion: ktriage/v1
+kind: SnapshotInfo
+capturedAt: "2026-03-01T12:00:00Z"
+context: prod
+server: https://10.20.0.5:6443
+---
+apiVersion: ktriage/v1
+kind: Connection
+server: https://10.20.0.5:6443
+error: "Unable to connect to the server: Gateway Timeout"
+environment:
+  HTTPS_PROXY: http://proxy.corp.example:3128
+  NO_PROXY: localhost,127.0.0.1,.corp.example,10.10.0.0/16
+"#,
+    )
+    .unwrap();
+    let out = ktriage(&[
+        "check",
+        "--snapshot",
+        path.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let first = &report["findings"][0];
+    assert_eq!(
+        first["playbook"], "client-proxy-intercepts-apiserver",
+        "{report:#}"
+    );
+    let ev = evidence(first);
+    assert!(ev.contains("10.10.0.0/16"), "{ev}");
+    assert!(ev.contains("http://proxy.corp.example:3128"), "{ev}");
+}

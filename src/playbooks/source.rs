@@ -194,7 +194,7 @@ async fn live_connection(client: &kube::Client) -> Outcome {
                 text = format!("{text}: {s}");
                 cur = s.source();
             }
-            obs.error = Some(text.clone());
+            obs.error = Some(crate::cluster::doctor::kubectl_wording(&text));
             (false, text)
         }
         Err(_) => {

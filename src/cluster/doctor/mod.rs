@@ -194,6 +194,52 @@ impl Observation {
     }
 }
 
+/// kubectl's wording for an error chain from kube/hyper/rustls (`client error (Connect):
+/// invalid peer certificate: UnknownIssuer` → `x509: certificate signed by unknown
+/// authority`), so playbooks read one vocabulary whoever saw the error. Unknown texts pass
+/// through unchanged.
+pub fn kubectl_wording(chain: &str) -> String {
+    let pairs: &[(&str, &str)] = &[
+        (
+            "UnknownIssuer",
+            "x509: certificate signed by unknown authority",
+        ),
+        (
+            "BadSignature",
+            "x509: certificate signed by unknown authority",
+        ),
+        (
+            "NotValidForName",
+            "x509: certificate is valid for other names (certificate is not valid for the requested name)",
+        ),
+        (
+            "CertificateExpired",
+            "remote error: tls: expired certificate",
+        ),
+        (
+            "Expired",
+            "x509: certificate has expired or is not yet valid",
+        ),
+        (
+            "NotValidYet",
+            "x509: certificate has expired or is not yet valid",
+        ),
+        ("Connection refused", "connect: connection refused"),
+        ("connection refused", "connect: connection refused"),
+        ("timed out", "i/o timeout"),
+        ("failed to lookup address", "no such host"),
+        ("Name or service not known", "no such host"),
+        (
+            "tunnel error",
+            "proxyconnect tcp: tunnel error: unsuccessful",
+        ),
+    ];
+    match pairs.iter().find(|(k, _)| chain.contains(k)) {
+        Some((_, go)) => format!("{go} ({chain})"),
+        None => chain.to_string(),
+    }
+}
+
 /// The query every connection playbook asks: the doctor's examination of the kubeconfig
 /// context (live), or the snapshot's `Connection` evidence.
 pub fn connection_query() -> Query {

@@ -16,7 +16,7 @@ pub enum SpecError {
     Kubeconfig(#[from] client::ClientError),
     #[error(transparent)]
     Target(#[from] super::DoctorError),
-    #[error("no scenario named {0:?} (see `ktriage scenarios`)")]
+    #[error("no scenario named {0:?}; known scenarios: {known}", known = crate::scenarios::ids().join(", "))]
     UnknownScenario(String),
     #[error("starting the embedded API server: {0}")]
     Server(#[from] server::ServerError),

@@ -21,9 +21,10 @@ pub static PLAYBOOK: Playbook = Playbook {
             ],
             weight: 0.95,
         },
+        // Without kubectl's prefix the text may come from the kubelet (TLS-03) or a webhook.
         Symptom {
             all_of: &["x509: certificate signed by unknown authority"],
-            weight: 0.7,
+            weight: 0.5,
         },
         Symptom {
             all_of: &["unable to load root certificates"],
@@ -95,15 +96,18 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     let mut evidence = Vec::new();
     let leaf = obs.served_chain.first();
     let served_issuer = leaf.map(|l| l.issuer.clone());
+    // The decisive pair first: who issued the served certificate, and whom the kubeconfig trusts.
     if let Some(l) = leaf {
-        evidence.push(ev("served certificate", "subject", l.subject.clone()));
         evidence.push(ev("served certificate", "issuer", l.issuer.clone()));
+    }
+    for c in &obs.kubeconfig_ca {
+        evidence.push(ev(&kc, "certificate-authority", describe(c)));
     }
     for c in obs.served_chain.iter().skip(1) {
         evidence.push(ev("served chain", "certificate", describe(c)));
     }
-    for c in &obs.kubeconfig_ca {
-        evidence.push(ev(&kc, "certificate-authority", describe(c)));
+    if let Some(l) = leaf {
+        evidence.push(ev("served certificate", "subject", l.subject.clone()));
     }
     if let Some(e) = &obs.error {
         evidence.push(ev("client", "error", e.clone()));

@@ -14,12 +14,20 @@ pub static PLAYBOOK: Playbook = Playbook {
     access: Access::Client,
     symptoms: &[
         Symptom {
-            all_of: &["certificate has expired"],
+            all_of: &["unable to connect to the server", "certificate has expired"],
             weight: 0.95,
         },
         Symptom {
+            all_of: &["unable to connect to the server", "expired certificate"],
+            weight: 0.95,
+        },
+        Symptom {
+            all_of: &["certificate has expired"],
+            weight: 0.8,
+        },
+        Symptom {
             all_of: &["tls: expired certificate"],
-            weight: 0.9,
+            weight: 0.75,
         },
         Symptom {
             all_of: &["is not yet valid"],

@@ -17,17 +17,18 @@ pub static PLAYBOOK: Playbook = Playbook {
             all_of: &["unable to connect to the server", "gateway timeout"],
             weight: 0.95,
         },
+        // A bare "Gateway Timeout" also ends control-plane logs (CP playbooks).
         Symptom {
             all_of: &["gateway timeout"],
-            weight: 0.75,
+            weight: 0.4,
         },
         Symptom {
             all_of: &["proxyconnect tcp"],
             weight: 0.95,
         },
         Symptom {
-            all_of: &["tunnel error"],
-            weight: 0.7,
+            all_of: &["unable to connect to the server", "tunnel error"],
+            weight: 0.9,
         },
         Symptom {
             all_of: &["unable to connect to the server", "bad gateway"],

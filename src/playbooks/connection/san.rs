@@ -21,8 +21,19 @@ pub static PLAYBOOK: Playbook = Playbook {
             weight: 0.9,
         },
         Symptom {
-            all_of: &["doesn't contain any ip sans"],
-            weight: 0.6,
+            all_of: &[
+                "unable to connect to the server",
+                "doesn't contain any ip sans",
+            ],
+            weight: 0.95,
+        },
+        // The kubelet's serving certificate says the same (TLS-03).
+        Symptom {
+            all_of: &[
+                "x509: cannot validate certificate for",
+                "doesn't contain any ip sans",
+            ],
+            weight: 0.5,
         },
     ],
     queries,

@@ -12,29 +12,46 @@ pub static PLAYBOOK: Playbook = Playbook {
     title: "The API server cannot be reached",
     access: Access::Client,
     symptoms: &[
+        // Bare fragments also appear in probes and in-cluster DNS errors: they weigh little unless the text is kubectl's own or names the API server port.
         Symptom {
             all_of: &["connect: connection refused"],
-            weight: 0.85,
+            weight: 0.45,
+        },
+        Symptom {
+            all_of: &["unable to connect to the server", "connection refused"],
+            weight: 0.9,
         },
         Symptom {
             all_of: &["was refused - did you specify the right host or port"],
             weight: 0.9,
         },
         Symptom {
-            all_of: &["dial tcp", "i/o timeout"],
+            all_of: &["dial tcp", ":6443", "connection refused"],
+            weight: 0.9,
+        },
+        Symptom {
+            all_of: &["unable to connect to the server", "i/o timeout"],
+            weight: 0.9,
+        },
+        Symptom {
+            all_of: &["dial tcp", ":6443", "i/o timeout"],
             weight: 0.85,
         },
         Symptom {
             all_of: &["i/o timeout"],
-            weight: 0.7,
+            weight: 0.4,
+        },
+        Symptom {
+            all_of: &["unable to connect to the server", "no such host"],
+            weight: 0.9,
         },
         Symptom {
             all_of: &["no such host"],
-            weight: 0.85,
+            weight: 0.45,
         },
         Symptom {
-            all_of: &["tls handshake timeout"],
-            weight: 0.7,
+            all_of: &["unable to connect to the server", "tls handshake timeout"],
+            weight: 0.85,
         },
     ],
     queries,
@@ -112,7 +129,11 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         confidence: if obs.steps.is_empty() { 0.75 } else { 0.95 },
         summary,
         evidence,
-        ruled_out: vec!["No proxy applies to this server (NO_PROXY/HTTPS_PROXY checked).".into()],
+        ruled_out: if obs.route().proxy.is_none() && !obs.server.is_empty() {
+            vec![format!("No proxy is in the way: {}.", obs.route().reason)]
+        } else {
+            Vec::new()
+        },
         fix: Fix {
             explanation,
             commands,
