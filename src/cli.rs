@@ -513,6 +513,34 @@ fn explain(args: ExplainArgs, global: &GlobalArgs) -> Result<i32> {
 
 fn snapshot(args: SnapshotArgs, global: &GlobalArgs) -> Result<i32> {
     let rt = runtime()?;
+    // A cluster that cannot be read: capture what the connection doctor saw instead.
+    let spec = match &args.scenario {
+        Some(id) => SourceSpec::Scenario(id.clone()),
+        None => SourceSpec::Context {
+            kubeconfig: global.kubeconfig.clone(),
+            context: global.context.clone(),
+        },
+    };
+    let examined = rt.block_on(crate::cluster::doctor::spec::examine_spec(
+        &spec,
+        &crate::cluster::doctor::Options::default(),
+    ))?;
+    if examined.observation.verdict() == crate::cluster::doctor::Verdict::Blocked {
+        let snap = crate::cluster::doctor::spec::evidence_snapshot(&examined);
+        let yaml = snap.to_yaml();
+        if args.output.as_os_str() == "-" {
+            print!("{yaml}");
+        } else {
+            std::fs::write(&args.output, yaml)
+                .with_context(|| format!("writing {}", args.output.display()))?;
+        }
+        eprintln!(
+            "ktriage: the cluster cannot be read ({}); wrote the connection evidence instead",
+            examined.observation.to_evidence().error.unwrap_or_default()
+        );
+        return Ok(0);
+    }
+    drop(examined);
     rt.block_on(async move {
         let (conn, _server) = match &args.scenario {
             Some(id) => {

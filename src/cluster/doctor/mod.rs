@@ -182,6 +182,31 @@ impl Observation {
         obs
     }
 
+    /// The observation as a snapshot's `Connection` evidence (what `ktriage snapshot` writes
+    /// when the cluster cannot be read): the error (or the first refusal), the proxy
+    /// variables and the served leaf certificate.
+    pub fn to_evidence(&self) -> Connection {
+        Connection {
+            server: self.server.clone(),
+            error: self
+                .error
+                .clone()
+                .or_else(|| self.denied.first().map(|d| d.message.clone())),
+            environment: self.environment.clone(),
+            served_certificate: self.served_chain.first().map(|c| {
+                crate::snapshot::ServedCertificate {
+                    subject: c.subject.clone(),
+                    issuer: c.issuer.clone(),
+                    dns_names: c.dns_names.clone(),
+                    ip_addresses: c.ip_addresses.clone(),
+                    not_before: c.not_before.clone(),
+                    not_after: c.not_after.clone(),
+                    pem: None,
+                }
+            }),
+        }
+    }
+
     /// The observation as the object a `Connection` query returns.
     pub fn to_value(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)

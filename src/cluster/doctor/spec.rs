@@ -79,3 +79,22 @@ pub async fn examine_served(
     let env: BTreeMap<String, String> = handle.client_env.clone();
     Ok(super::examine(&target, &env, opts).await)
 }
+
+/// A snapshot holding only what a blocked connection shows: `SnapshotInfo` (now, context,
+/// server) and the `Connection` evidence, for `ktriage snapshot` on a cluster that cannot
+/// be read. Read back with `--snapshot`, the connection playbooks diagnose it.
+pub fn evidence_snapshot(examined: &Examined) -> crate::snapshot::Snapshot {
+    let obs = &examined.observation;
+    crate::snapshot::Snapshot {
+        connections: vec![obs.to_evidence()],
+        info: Some(crate::snapshot::SnapshotInfo {
+            captured_at: Some(
+                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
+            context: obs.context.clone(),
+            server: Some(obs.server.clone()),
+            version: None,
+        }),
+        ..Default::default()
+    }
+}

@@ -127,7 +127,7 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             common_name(issuer)
         ),
         (Some(issuer), None) => format!(
-            "The server's certificate is issued by \"{}\", and the kubeconfig names no CA to trust it with.",
+            "The server's certificate is issued by \"{}\", which the kubeconfig's CA does not verify (another CA, a re-initialised cluster, or a TLS-intercepting proxy).",
             common_name(issuer)
         ),
         (None, _) => "The server's certificate is not signed by the kubeconfig's CA (x509: certificate signed by unknown authority).".into(),
