@@ -649,7 +649,19 @@ async fn authenticated_steps(
     let client = match kube::Client::try_from(config) {
         Ok(c) => c,
         Err(e) => {
-            obs.error = Some(error_chain(&e));
+            if let Some(stderr) = exec_stderr(&e) {
+                obs.steps.push(Probe {
+                    step: "credentials".into(),
+                    ok: false,
+                    millis: 0,
+                    detail: format!("the exec credential plugin failed: {stderr}"),
+                });
+                obs.error = Some(format!("getting credentials: exec: {stderr}"));
+                obs.exec_stderr = Some(stderr);
+                obs.http_status = Some(401);
+            } else {
+                obs.error = Some(error_chain(&e));
+            }
             return;
         }
     };
@@ -834,10 +846,28 @@ enum RequestError {
     Transport(String),
 }
 
+/// The exec plugin's error output, when `e` is its failure (else its whole message).
+fn exec_stderr(e: &kube::Error) -> Option<String> {
+    match e {
+        kube::Error::Auth(kube::client::AuthError::AuthExecRun { out, .. }) => {
+            let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            Some(if stderr.is_empty() {
+                format!("exited with {} and no error output", out.status)
+            } else {
+                stderr
+            })
+        }
+        kube::Error::Auth(a) => Some(error_chain(a)),
+        _ => None,
+    }
+}
+
 fn classify(e: kube::Error) -> RequestError {
+    if let Some(stderr) = exec_stderr(&e) {
+        return RequestError::Exec(stderr);
+    }
     match e {
         kube::Error::Api(s) => RequestError::Status(s.code, s.message),
-        kube::Error::Auth(a) => RequestError::Exec(error_chain(&a)),
         other => RequestError::Transport(error_chain(&other)),
     }
 }
