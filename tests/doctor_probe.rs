@@ -142,3 +142,49 @@ async fn insecure_skip_tls_verify_works_and_is_warned_about() {
     );
     assert_eq!(obs.user.as_deref(), Some("kubernetes-admin"));
 }
+
+/// Inserts `line` into the cluster stanza (after `server:`).
+fn with_cluster_field(kubeconfig: &str, line: &str) -> String {
+    kubeconfig
+        .lines()
+        .flat_map(|l| {
+            if l.trim_start().starts_with("server:") {
+                vec![l.to_string(), format!("    {line}")]
+            } else {
+                vec![l.to_string()]
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn tls_server_name_makes_the_missing_san_scenario_work() {
+    let handle = common::serve(common::scenario("apiserver-cert-missing-san")).await;
+    let broken = examine(&handle.kubeconfig).await;
+    assert_eq!(broken.verdict(), Verdict::Blocked);
+    let yaml = with_cluster_field(&handle.kubeconfig, "tls-server-name: kubernetes");
+    let obs = examine(&yaml).await;
+    assert_eq!(obs.verdict(), Verdict::Ok, "{obs:#?}");
+    assert_eq!(obs.requested_name.as_deref(), Some("kubernetes"));
+    assert_eq!(obs.user.as_deref(), Some("kubernetes-admin"));
+}
+
+#[tokio::test]
+async fn a_kubeconfig_proxy_url_is_followed_even_when_no_proxy_matches() {
+    let handle = common::serve(common::scenario("client-proxy-intercepts-apiserver")).await;
+    let proxy = handle.client_env["HTTPS_PROXY"].clone();
+    let yaml = with_cluster_field(&handle.kubeconfig, &format!("proxy-url: {proxy}"));
+    let kc = kube::config::Kubeconfig::from_yaml(&yaml).unwrap();
+    let target = Target::from_kubeconfig(&kc, None).unwrap();
+    // NO_PROXY=* would bypass an environment proxy; proxy-url ignores it, as kubectl does.
+    let env = BTreeMap::from([("NO_PROXY".to_string(), "*".to_string())]);
+    let obs = doctor::examine(&target, &env, &Options::default()).await;
+    assert_eq!(
+        obs.proxy_status.as_deref(),
+        Some("HTTP/1.1 504 Gateway Timeout")
+    );
+    let (id, text) = first(&obs).await;
+    assert_eq!(id, "client-proxy-intercepts-apiserver");
+    assert!(text.contains("kubeconfig proxy-url"), "{text}");
+}

@@ -60,7 +60,7 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         commands: vec![
             "# on a control-plane node: sudo cat /etc/kubernetes/admin.conf".into(),
             "kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d | openssl x509 -noout -subject -fingerprint -sha256".into(),
-            format!("openssl s_client -connect {}:{} -showcerts </dev/null 2>/dev/null | openssl x509 -noout -issuer -subject -fingerprint -sha256", obs.host().unwrap_or_default(), obs.port().unwrap_or(6443)),
+            format!("openssl s_client -connect {}:{} -showcerts </dev/null 2>/dev/null | openssl x509 -noout -issuer -subject -fingerprint -sha256", obs.host().unwrap_or_else(|| "API_SERVER".into()), obs.port().unwrap_or(6443)),
         ],
     };
     if let Some(p) = obs
