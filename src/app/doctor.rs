@@ -39,6 +39,8 @@ pub struct DoctorApp {
     pub attempts: u32,
     /// A re-check is running.
     pub checking: bool,
+    /// Lines scrolled in the cause and fix panes (long evidence at 80x24).
+    pub scroll: u16,
 }
 
 /// What the user chose.
@@ -67,6 +69,7 @@ impl DoctorApp {
             selected: 0,
             attempts: 1,
             checking: false,
+            scroll: 0,
         }
     }
 
@@ -88,11 +91,23 @@ impl DoctorApp {
             KeyCode::Down | KeyCode::Char('j') | KeyCode::Tab => {
                 if self.selected + 1 < self.exam.runs.len() {
                     self.selected += 1;
+                    self.scroll = 0;
                 }
                 Action::Redraw
             }
             KeyCode::Up | KeyCode::Char('k') | KeyCode::BackTab => {
-                self.selected = self.selected.saturating_sub(1);
+                if self.selected > 0 {
+                    self.selected -= 1;
+                    self.scroll = 0;
+                }
+                Action::Redraw
+            }
+            KeyCode::PageDown | KeyCode::Char(' ') => {
+                self.scroll = self.scroll.saturating_add(5).min(200);
+                Action::Redraw
+            }
+            KeyCode::PageUp => {
+                self.scroll = self.scroll.saturating_sub(5);
                 Action::Redraw
             }
             _ => Action::Nothing,
@@ -232,6 +247,8 @@ mod tests {
         assert_eq!(app.examined(exam(Some("connection refused"))), None);
         assert_eq!(app.attempts, 2);
         assert!(!app.checking);
+        assert_eq!(app.key(press(' ')), Action::Redraw);
+        assert_eq!(app.scroll, 5);
         assert_eq!(app.key(press('d')), Action::Done(Choice::Demo));
         assert_eq!(app.key(press('q')), Action::Done(Choice::Quit));
     }

@@ -107,6 +107,7 @@ fn render(area: Rect, buf: &mut Buffer, app: &DoctorApp) {
     };
     Paragraph::new(cause)
         .wrap(Wrap { trim: false })
+        .scroll((app.scroll, 0))
         .block(
             Block::default()
                 .borders(Borders::ALL)
@@ -116,6 +117,7 @@ fn render(area: Rect, buf: &mut Buffer, app: &DoctorApp) {
         .render(cols[0], buf);
     Paragraph::new(fix)
         .wrap(Wrap { trim: false })
+        .scroll((app.scroll, 0))
         .block(
             Block::default()
                 .borders(Borders::ALL)
@@ -152,9 +154,11 @@ fn render(area: Rect, buf: &mut Buffer, app: &DoctorApp) {
             Span::styled(" r", theme.accent),
             Span::raw(" retry  "),
             Span::styled("d", theme.accent),
-            Span::raw(" open the demo instead  "),
+            Span::raw(" demo instead  "),
             Span::styled("↑↓", theme.accent),
             Span::raw(" finding  "),
+            Span::styled("PgDn/PgUp", theme.accent),
+            Span::raw(" scroll  "),
             Span::styled("q", theme.accent),
             Span::raw(" quit"),
         ])

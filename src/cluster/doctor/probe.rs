@@ -739,17 +739,27 @@ async fn authenticated_steps(
             return;
         }
     }
-    for (group, resource, path) in [
-        ("", "namespaces", "/api/v1/namespaces?limit=1"),
-        ("", "nodes", "/api/v1/nodes?limit=1"),
-        ("", "pods", "/api/v1/pods?limit=1"),
+    let ns = target.namespace.clone();
+    let ns_pods = format!("/api/v1/namespaces/{ns}/pods?limit=1");
+    for (group, resource, namespace, path) in [
+        ("", "namespaces", None, "/api/v1/namespaces?limit=1"),
+        ("", "nodes", None, "/api/v1/nodes?limit=1"),
+        ("", "pods", None, "/api/v1/pods?limit=1"),
+        // A namespace-scoped user can still work in their namespace.
+        ("", "pods", Some(ns.as_str()), ns_pods.as_str()),
     ] {
+        if namespace.is_some() && obs.allowed.iter().any(|a| a.starts_with("list pods")) {
+            continue;
+        }
+        let where_ = match namespace {
+            Some(n) => format!("in {n}"),
+            None => "(all namespaces)".into(),
+        };
         let t = Instant::now();
         let answer = get(&client, path, opts).await;
         let (ok, detail) = match answer {
             Ok(_) => {
-                obs.allowed
-                    .push(format!("list {resource} (all namespaces)"));
+                obs.allowed.push(format!("list {resource} {where_}"));
                 (true, "allowed".to_string())
             }
             Err(RequestError::Status(403, msg)) => {
@@ -758,7 +768,7 @@ async fn authenticated_steps(
                     verb: "list".into(),
                     group: group.into(),
                     resource: resource.into(),
-                    namespace: None,
+                    namespace: namespace.map(str::to_string),
                     message: msg.clone(),
                 });
                 (false, format!("403 Forbidden: {msg}"))
@@ -767,7 +777,7 @@ async fn authenticated_steps(
             Err(RequestError::Exec(msg) | RequestError::Transport(msg)) => (false, msg),
         };
         obs.steps.push(Probe {
-            step: format!("list {resource}"),
+            step: format!("list {resource} {where_}"),
             ok,
             millis: elapsed(t),
             detail,
@@ -776,7 +786,7 @@ async fn authenticated_steps(
     if obs.denied.is_empty() {
         return;
     }
-    for ns in ["default"] {
+    for ns in [ns.as_str()] {
         let t = Instant::now();
         let body = json!({
             "apiVersion": "authorization.k8s.io/v1",

@@ -22,6 +22,8 @@ pub enum DoctorError {
 #[derive(Debug, Clone)]
 pub struct Target {
     pub context: String,
+    /// The context's namespace (`default` when unset).
+    pub namespace: String,
     pub server: String,
     pub proxy_url: Option<String>,
     pub tls_server_name: Option<String>,
@@ -136,6 +138,11 @@ impl Target {
             client_key_pem = None;
         }
         Ok(Target {
+            namespace: ctx
+                .namespace
+                .clone()
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| "default".into()),
             context: ctx_name,
             server,
             proxy_url: cluster.proxy_url.clone().filter(|p| !p.trim().is_empty()),

@@ -58,7 +58,8 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     for r in obs.rules.iter().take(8) {
         evidence.push(ev("SelfSubjectRulesReview", "rule", r.clone()));
     }
-    let resources: Vec<&str> = obs.denied.iter().map(|d| d.resource.as_str()).collect();
+    let mut resources: Vec<&str> = obs.denied.iter().map(|d| d.resource.as_str()).collect();
+    resources.dedup();
     let verbs = "get,list,watch";
     let subject = if user.starts_with("system:serviceaccount:") {
         let parts: Vec<&str> = user.split(':').collect();
