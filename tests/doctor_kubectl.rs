@@ -117,3 +117,92 @@ async fn kubectl_fails_with_the_symptom_text_of_each_scenario() {
         drop(handle);
     }
 }
+
+/// The inet addresses a traced command connected to (`strace -f -e trace=connect`).
+fn traced_connects(program: &str, args: &[&str], envs: &[(String, String)]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace");
+    let mut cmd = Command::new("strace");
+    cmd.args(["-f", "-e", "trace=connect", "-o"])
+        .arg(&trace)
+        .arg(program)
+        .args(args)
+        .env("HOME", dir.path())
+        .env("KTRIAGE_LOG", "warn");
+    for v in PROXY_VARIABLES {
+        cmd.env_remove(v);
+    }
+    cmd.envs(envs.iter().cloned());
+    cmd.output().expect("strace runs");
+    let text = std::fs::read_to_string(&trace).unwrap_or_default();
+    text.lines()
+        .filter(|l| l.contains("AF_INET"))
+        .filter_map(|l| {
+            let start = l
+                .find("inet_addr(\"")
+                .map(|i| i + 11)
+                .or_else(|| l.find("inet_pton(AF_INET6, \"").map(|i| i + 21))?;
+            let rest = &l[start..];
+            Some(rest[..rest.find('"')?].to_string())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_leaves_loopback_in_the_proxy_scenario() {
+    if Command::new("strace").arg("-V").output().is_err() {
+        eprintln!("strace is not installed: skipped");
+        return;
+    }
+    let handle = common::serve(common::scenario("client-proxy-intercepts-apiserver")).await;
+    let (_dir, path) = common::kubeconfig_file(&handle);
+    let env: Vec<(String, String)> = handle
+        .client_env
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let kubeconfig = path.to_str().unwrap().to_string();
+    let kubectl = tokio::task::spawn_blocking({
+        let env = env.clone();
+        move || {
+            traced_connects(
+                "kubectl",
+                &[
+                    "--kubeconfig",
+                    &kubeconfig,
+                    "get",
+                    "nodes",
+                    "--request-timeout",
+                    "10s",
+                ],
+                &env,
+            )
+        }
+    })
+    .await
+    .unwrap();
+    let ktriage = tokio::task::spawn_blocking(|| {
+        traced_connects(
+            env!("CARGO_BIN_EXE_ktriage"),
+            &[
+                "check",
+                "--scenario",
+                "client-proxy-intercepts-apiserver",
+                "--output",
+                "json",
+            ],
+            &[],
+        )
+    })
+    .await
+    .unwrap();
+    for (who, addrs) in [("kubectl", kubectl), ("ktriage", ktriage)] {
+        assert!(!addrs.is_empty(), "{who}: no connection traced");
+        for a in &addrs {
+            assert!(
+                a.starts_with("127.") || a == "::1",
+                "{who} connected to {a} (all: {addrs:?})"
+            );
+        }
+    }
+}
