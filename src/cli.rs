@@ -657,7 +657,9 @@ async fn doctor_screen(spec: &SourceSpec) -> Result<crate::app::doctor::Choice> 
         })
     }
     // Kubeconfig errors print normally, before the terminal is touched.
-    let first = examination(spec).await?;
+    let first = examination(spec)
+        .await
+        .context("no cluster to examine (`ktriage demo` opens the embedded training cluster)")?;
     if first.observation.verdict() != Verdict::Blocked {
         return Ok(Choice::Connected);
     }
