@@ -843,7 +843,11 @@ fn transport_text(msg: &str) -> String {
     let lower = msg.to_lowercase();
     if lower.contains("certificateexpired") || lower.contains("expired") {
         "remote error: tls: expired certificate".into()
-    } else if lower.contains("badcertificate") || lower.contains("unknownca") {
+    } else if lower.contains("decrypterror") {
+        "remote error: tls: error decrypting message".into()
+    } else if lower.contains("unknownca") {
+        "remote error: tls: unknown certificate authority".into()
+    } else if lower.contains("badcertificate") {
         "remote error: tls: bad certificate".into()
     } else {
         msg.to_string()

@@ -29,6 +29,14 @@ pub static PLAYBOOK: Playbook = Playbook {
             all_of: &["getting credentials: exec"],
             weight: 0.85,
         },
+        Symptom {
+            all_of: &["remote error: tls: error decrypting message"],
+            weight: 0.8,
+        },
+        Symptom {
+            all_of: &["remote error: tls: bad certificate"],
+            weight: 0.7,
+        },
     ],
     queries,
     diagnose,
@@ -50,12 +58,23 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         .filter(|p| p.field.starts_with("client-"))
         .collect();
     let unauthorized = obs.http_status == Some(401) || error.contains("you must be logged in");
+    // The server's handshake went through without a client certificate and fails with ours:
+    // the server does not accept the certificate (another cluster's CA, typically two
+    // kubeconfigs merged whose users share a name such as kubernetes-admin).
+    let cert_refused = obs.client_certificate.is_some()
+        && error.contains("remote error: tls:")
+        && !error.contains("expired");
     let client_expired = obs
         .client_certificate
         .as_ref()
         .and_then(|c| c.not_after())
         .is_some_and(|a| a < _now);
-    if !(anonymous || !client_material.is_empty() || unauthorized || obs.exec_stderr.is_some()) {
+    if !(anonymous
+        || !client_material.is_empty()
+        || unauthorized
+        || cert_refused
+        || obs.exec_stderr.is_some())
+    {
         return None;
     }
     let mut evidence = Vec::new();
@@ -93,6 +112,18 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         )
     } else if let Some(s) = &obs.exec_stderr {
         format!("The exec credential plugin fails, so no credential is presented: {s}")
+    } else if cert_refused {
+        format!(
+            "The server refuses the kubeconfig's client certificate ({}, issued by {}): it belongs to another cluster's CA — often two kubeconfigs merged whose users share a name (kubectl takes the first file's user).",
+            obs.client_certificate
+                .as_ref()
+                .map(|c| c.subject.clone())
+                .unwrap_or_default(),
+            obs.client_certificate
+                .as_ref()
+                .map(|c| c.issuer.clone())
+                .unwrap_or_default(),
+        )
     } else if anonymous {
         "The server sees this client as system:anonymous: no credential reached it (missing client certificate or token, a failing exec plugin, or a proxy that strips the client certificate).".into()
     } else {
