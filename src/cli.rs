@@ -355,10 +355,21 @@ fn source_spec(
 fn check(args: CheckArgs, global: &GlobalArgs) -> Result<i32> {
     let spec = source_spec(&args.scenario, &args.snapshot, global);
     let rt = runtime()?;
+    // The connection doctor first: a cluster that cannot be reached (or refuses the
+    // credentials) gets the doctor's findings and exit code 3 instead of a report of nothing.
+    let gate = rt.block_on(doctor_gate(&spec))?;
+    if let DoctorGate::Blocked(report) = &gate {
+        print_report(report, args.output)?;
+        return Ok(EXIT_COULD_NOT_RUN);
+    }
     let report = rt.block_on(async {
         let judged =
             source::judge_once(&spec, std::time::Duration::from_secs(args.timeout)).await?;
-        let findings = engine::run_all(judged.queries.as_ref(), judged.now).await;
+        let mut findings = engine::run_all(judged.queries.as_ref(), judged.now).await;
+        if let DoctorGate::Partial(runs) = gate {
+            findings.extend(runs);
+            engine::sort_runs(&mut findings);
+        }
         drop(judged.server);
         Ok::<_, anyhow::Error>(CheckReport {
             health: crate::health::build(&judged.state, judged.now),
@@ -366,12 +377,59 @@ fn check(args: CheckArgs, global: &GlobalArgs) -> Result<i32> {
             findings,
         })
     })?;
-    match args.output {
+    print_report(&report, args.output)?;
+    Ok(report.exit_code())
+}
+
+/// What the connection doctor says before `check` reads anything.
+enum DoctorGate {
+    /// Reachable and readable.
+    Open,
+    /// Reachable, some reads refused: the doctor's findings join the report.
+    Partial(Vec<engine::Run>),
+    /// Nothing can be read: the doctor's report.
+    Blocked(Box<CheckReport>),
+}
+
+async fn doctor_gate(spec: &SourceSpec) -> Result<DoctorGate> {
+    use crate::cluster::doctor::{self, Verdict};
+    if matches!(spec, SourceSpec::Snapshot(_)) {
+        return Ok(DoctorGate::Open);
+    }
+    let examined = doctor::spec::examine_spec(spec, &doctor::Options::default()).await?;
+    let obs = &examined.observation;
+    let now = chrono::Utc::now();
+    match obs.verdict() {
+        Verdict::Ok => Ok(DoctorGate::Open),
+        Verdict::Partial => Ok(DoctorGate::Partial(doctor::diagnose(obs, now).await)),
+        Verdict::Blocked => {
+            let findings = doctor::diagnose(obs, now).await;
+            let mut problems: Vec<String> = obs.error.iter().cloned().collect();
+            problems.extend(obs.denied.iter().map(|d| d.message.clone()));
+            problems.extend(obs.warnings.iter().cloned());
+            Ok(DoctorGate::Blocked(Box::new(CheckReport {
+                cluster: crate::report::ClusterInfo {
+                    source: examined.source.clone(),
+                    name: examined.name.clone(),
+                    server: Some(obs.server.clone()),
+                    version: None,
+                    judged_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    problems,
+                },
+                health: Default::default(),
+                findings,
+            })))
+        }
+    }
+}
+
+fn print_report(report: &CheckReport, output: ReportFormat) -> Result<()> {
+    match output {
         ReportFormat::Text => print!("{}", report.to_text()),
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
         ReportFormat::Markdown => print!("{}", report.to_markdown()),
     }
-    Ok(report.exit_code())
+    Ok(())
 }
 
 fn list_playbooks(args: ScenariosArgs) -> Result<i32> {
@@ -492,6 +550,34 @@ fn explain(args: ExplainArgs, global: &GlobalArgs) -> Result<i32> {
 
 fn snapshot(args: SnapshotArgs, global: &GlobalArgs) -> Result<i32> {
     let rt = runtime()?;
+    // A cluster that cannot be read: capture what the connection doctor saw instead.
+    let spec = match &args.scenario {
+        Some(id) => SourceSpec::Scenario(id.clone()),
+        None => SourceSpec::Context {
+            kubeconfig: global.kubeconfig.clone(),
+            context: global.context.clone(),
+        },
+    };
+    let examined = rt.block_on(crate::cluster::doctor::spec::examine_spec(
+        &spec,
+        &crate::cluster::doctor::Options::default(),
+    ))?;
+    if examined.observation.verdict() == crate::cluster::doctor::Verdict::Blocked {
+        let snap = crate::cluster::doctor::spec::evidence_snapshot(&examined);
+        let yaml = snap.to_yaml();
+        if args.output.as_os_str() == "-" {
+            print!("{yaml}");
+        } else {
+            std::fs::write(&args.output, yaml)
+                .with_context(|| format!("writing {}", args.output.display()))?;
+        }
+        eprintln!(
+            "ktriage: the cluster cannot be read ({}); wrote the connection evidence instead",
+            examined.observation.to_evidence().error.unwrap_or_default()
+        );
+        return Ok(0);
+    }
+    drop(examined);
     rt.block_on(async move {
         let (conn, _server) = match &args.scenario {
             Some(id) => {
@@ -550,8 +636,18 @@ fn demo(args: DemoArgs) -> Result<i32> {
 
 /// Runs the TUI on a live source. For a scenario, writes its kubeconfig (to `kubeconfig_out`
 /// or the temp dir) and prints where, before and after the TUI.
-fn tui(spec: SourceSpec, kubeconfig_out: Option<Option<PathBuf>>) -> Result<i32> {
+fn tui(spec: SourceSpec, mut kubeconfig_out: Option<Option<PathBuf>>) -> Result<i32> {
     let rt = runtime()?;
+    // The connection doctor before the app: a cluster that cannot be used gets the doctor
+    // screen (retry, demo instead, quit) rather than watchers that fail forever.
+    let spec = match rt.block_on(doctor_screen(&spec))? {
+        crate::app::doctor::Choice::Connected => spec,
+        crate::app::doctor::Choice::Demo => {
+            kubeconfig_out.get_or_insert(None);
+            SourceSpec::Scenario("healthy".into())
+        }
+        crate::app::doctor::Choice::Quit => return Ok(EXIT_COULD_NOT_RUN),
+    };
     rt.block_on(async move {
         let live = source::connect_live(&spec).await?;
         let mut kubeconfig_note = None;
@@ -584,6 +680,50 @@ fn tui(spec: SourceSpec, kubeconfig_out: Option<Option<PathBuf>>) -> Result<i32>
         }
         result.map(|_| 0)
     })
+}
+
+/// Examines the source once and, when nothing can be read, shows the doctor screen until
+/// the user retries successfully, picks the demo or quits. `Connected` when usable.
+async fn doctor_screen(spec: &SourceSpec) -> Result<crate::app::doctor::Choice> {
+    use crate::app::doctor::{self, Choice, Examination};
+    use crate::cluster::doctor::{self as doc, Verdict};
+    if matches!(spec, SourceSpec::Snapshot(_)) {
+        return Ok(Choice::Connected);
+    }
+    async fn examination(spec: &SourceSpec) -> Result<Examination> {
+        let examined = doc::spec::examine_spec(spec, &doc::Options::default()).await?;
+        let runs = doc::diagnose(&examined.observation, chrono::Utc::now()).await;
+        Ok(Examination {
+            observation: examined.observation,
+            runs,
+            at: doctor::clock(),
+        })
+    }
+    // Kubeconfig errors print normally, before the terminal is touched.
+    let first = examination(spec)
+        .await
+        .context("no cluster to examine (`ktriage demo` opens the embedded training cluster)")?;
+    if first.observation.verdict() != Verdict::Blocked {
+        return Ok(Choice::Connected);
+    }
+    let spec = spec.clone();
+    let recheck = move || -> futures::future::BoxFuture<'static, Examination> {
+        let spec = spec.clone();
+        Box::pin(async move {
+            match examination(&spec).await {
+                Ok(e) => e,
+                Err(e) => Examination {
+                    observation: doc::Observation {
+                        error: Some(format!("{e:#}")),
+                        ..Default::default()
+                    },
+                    runs: Vec::new(),
+                    at: doctor::clock(),
+                },
+            }
+        })
+    };
+    doctor::run(first, recheck).await
 }
 
 fn list_scenarios(args: ScenariosArgs) -> Result<i32> {

@@ -1,6 +1,7 @@
 //! Building a kube client from a kubeconfig the way kubectl reads it (`--kubeconfig`,
 //! `KUBECONFIG`, `--context`), with ktriage's user agent and short connect timeouts for
-//! interactive use.
+//! interactive use. The proxy is decided here with kubectl's rules (`cluster::proxy`) and set
+//! explicitly: kube 5 alone checks NO_PROXY against the proxy's address, not the server's.
 
 use std::path::Path;
 use std::time::Duration;
@@ -52,9 +53,24 @@ pub async fn connect(
         .map(str::to_string)
         .or_else(|| kubeconfig.current_context.clone())
         .unwrap_or_default();
+    let kubeconfig_for_proxy = kubeconfig.clone();
     let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
         .map_err(ClientError::Config)?;
+    let proxy_url = kubeconfig_proxy_url(&kubeconfig_for_proxy, &context_name);
+    let route = crate::cluster::proxy::decide(
+        config.cluster_url.to_string().as_str(),
+        proxy_url.as_deref(),
+        &crate::cluster::proxy::process_environment(),
+    );
+    config.proxy_url = route.proxy.as_deref().and_then(|p| p.parse().ok());
+    tracing::info!(proxy = ?route.proxy, reason = %route.reason, "route to the API server");
+    if config.accept_invalid_certs {
+        tracing::warn!(
+            context = %context_name,
+            "insecure-skip-tls-verify is set: the API server's certificate is not verified"
+        );
+    }
     config.connect_timeout = Some(Duration::from_secs(5));
     if let Ok(ua) = http::HeaderValue::from_str(&format!("ktriage/{}", env!("CARGO_PKG_VERSION"))) {
         config.headers.push((http::header::USER_AGENT, ua));
@@ -66,4 +82,20 @@ pub async fn connect(
         context: context_name,
         server,
     })
+}
+
+/// The `proxy-url` of the context's cluster, when set.
+fn kubeconfig_proxy_url(kc: &Kubeconfig, context: &str) -> Option<String> {
+    let cluster = kc
+        .contexts
+        .iter()
+        .find(|c| c.name == context)
+        .and_then(|c| c.context.as_ref())
+        .map(|c| c.cluster.clone())?;
+    kc.clusters
+        .iter()
+        .find(|c| c.name == cluster)
+        .and_then(|c| c.cluster.as_ref())
+        .and_then(|c| c.proxy_url.clone())
+        .filter(|p| !p.trim().is_empty())
 }

@@ -3,7 +3,9 @@
 
 pub mod capture;
 pub mod client;
+pub mod doctor;
 pub mod lean;
+pub mod proxy;
 pub mod state;
 pub mod watch;
 

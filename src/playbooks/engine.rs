@@ -240,6 +240,7 @@ pub fn request_path(kind: &QueryKind) -> String {
             format!("GET /api/v1/namespaces/{namespace}/pods/{pod}/log{qs}")
         }
         QueryKind::Raw { path } => format!("GET {path}"),
+        QueryKind::Connection => "route, DNS, TCP, TLS handshake, GET /version".into(),
     }
 }
 

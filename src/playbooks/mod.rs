@@ -7,6 +7,7 @@
 //! Adding a playbook is one new file in its group's folder and one line in that group's
 //! `PLAYBOOKS` list.
 
+pub mod connection;
 pub mod controlplane;
 pub mod engine;
 pub mod identity_storage;
@@ -75,6 +76,10 @@ pub enum QueryKind {
     },
     /// A raw GET (`/readyz?verbose`, `/api/v1/nodes/N/proxy/healthz`).
     Raw { path: String },
+    /// How the client reaches the API server: route, DNS, TCP, TLS chain, identity. Answered
+    /// with one object, a `cluster::doctor::Observation` (live: a probe of the connection;
+    /// snapshot: its `Connection` evidence).
+    Connection,
 }
 
 /// A query with the kubectl command it stands for.
@@ -202,6 +207,7 @@ impl std::fmt::Debug for Playbook {
 /// Every registered playbook.
 pub fn registry() -> Vec<&'static Playbook> {
     [
+        connection::PLAYBOOKS,
         controlplane::PLAYBOOKS,
         identity_storage::PLAYBOOKS,
         network_a::PLAYBOOKS,

@@ -163,9 +163,52 @@ impl QuerySource for LiveSource {
                         Err(e) => failed(e),
                     }
                 }
+                QueryKind::Connection => live_connection(&self.client).await,
             }
         })
     }
+}
+
+/// The connection as the client sees it: `GET /version` through the client, its error in
+/// the observation when it fails. (The full examination needs the kubeconfig: the doctor
+/// runs it before a client exists, in `check` and at TUI start-up.)
+async fn live_connection(client: &kube::Client) -> Outcome {
+    let mut obs = crate::cluster::doctor::Observation::default();
+    let started = std::time::Instant::now();
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        client.apiserver_version(),
+    )
+    .await;
+    let (ok, detail) = match answer {
+        Ok(Ok(v)) => (true, format!("GET /version: {}", v.git_version)),
+        Ok(Err(kube::Error::Api(s))) => {
+            obs.http_status = Some(s.code);
+            obs.error = Some(s.message.clone());
+            (false, format!("{}: {}", s.code, s.message))
+        }
+        Ok(Err(e)) => {
+            let mut text = e.to_string();
+            let mut cur = std::error::Error::source(&e);
+            while let Some(s) = cur {
+                text = format!("{text}: {s}");
+                cur = s.source();
+            }
+            obs.error = Some(crate::cluster::doctor::kubectl_wording(&text));
+            (false, text)
+        }
+        Err(_) => {
+            obs.error = Some("GET /version: i/o timeout".into());
+            (false, "no answer within 5s".into())
+        }
+    };
+    obs.steps.push(crate::cluster::doctor::Probe {
+        step: "version".into(),
+        ok,
+        millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        detail,
+    });
+    Outcome::Objects(vec![obs.to_value()])
 }
 
 fn query_reads_secret(kind: &QueryKind) -> bool {
@@ -352,6 +395,15 @@ impl SnapshotSource {
                 None => Outcome::Failed {
                     code: 404,
                     message: format!("no log of {namespace}/{pod} in this snapshot"),
+                },
+            },
+            QueryKind::Connection => match s.connections.first() {
+                Some(c) => Outcome::Objects(vec![
+                    crate::cluster::doctor::Observation::from_evidence(c).to_value(),
+                ]),
+                None => Outcome::Failed {
+                    code: 404,
+                    message: "no Connection evidence in this snapshot".into(),
                 },
             },
             QueryKind::Raw { path } => match s.responses.iter().find(|r| r.path == *path) {

@@ -4,6 +4,7 @@
 //! cluster (`builder`) and embedded in the binary; `registry()` lists them.
 
 pub mod builder;
+pub mod connection;
 mod controlplane;
 mod healthy;
 mod identity_storage;
@@ -107,6 +108,9 @@ pub struct ServerBehavior {
     pub auth: AuthMethod,
     /// Injected faults, evaluated in order; the first that matches a request applies.
     pub faults: Vec<Fault>,
+    /// A connection fault: certificates, kubeconfig or route broken on purpose (the
+    /// connection doctor's scenarios).
+    pub tls_fault: Option<crate::server::tls::TlsFault>,
 }
 
 /// A user name with its groups.
@@ -166,6 +170,7 @@ const BASE: &[(&str, Constructor)] = &[
 /// Every scenario's id and constructor: the base ones, then each playbook group's.
 fn all() -> impl Iterator<Item = &'static (&'static str, Constructor)> {
     BASE.iter()
+        .chain(connection::SCENARIOS)
         .chain(controlplane::SCENARIOS)
         .chain(identity_storage::SCENARIOS)
         .chain(network_a::SCENARIOS)

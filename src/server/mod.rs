@@ -29,6 +29,7 @@ use crate::scenarios::{AuthMethod, Change, Fault, Scenario};
 use crate::snapshot::{PodLog, RawResponse};
 use rbac::{Authorizer, User};
 use store::Store;
+use tls::TlsFault;
 
 /// Environment variable naming a file every server appends its request log to (JSON lines),
 /// so a whole test suite can be audited for writes and Secret reads.
@@ -157,6 +158,10 @@ pub struct ServerHandle {
     pub kubeconfig: String,
     /// PEM of the CA that signed the serving certificate.
     pub ca_pem: String,
+    /// The proxy variables a client of this scenario runs with (HTTPS_PROXY, NO_PROXY): set
+    /// by a scenario with a proxy in the way, empty otherwise. Pass them to the doctor, or to
+    /// kubectl's environment; never to this process's own environment.
+    pub client_env: std::collections::BTreeMap<String, String>,
     shared: Arc<Shared>,
     shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -262,20 +267,58 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
         .local_addr()
         .map_err(|source| ServerError::Bind { port, source })?;
 
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let ca = tls::Authority::generate("kubernetes")?;
-    let serving = ca.serving_cert(
-        &[
-            "localhost",
-            "kubernetes",
-            "kubernetes.default",
-            "kubernetes.default.svc",
-            "kubernetes.default.svc.cluster.local",
-        ],
-        &[
-            IpAddr::V4(Ipv4Addr::LOCALHOST),
-            IpAddr::V4(Ipv4Addr::new(10, 96, 0, 1)),
-        ],
-    )?;
+    let fault = scenario.behavior.tls_fault.clone();
+    let dns = [
+        "localhost",
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster.local",
+    ];
+    let ips = [
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V4(Ipv4Addr::new(10, 96, 0, 1)),
+    ];
+    let serving = match &fault {
+        Some(TlsFault::MissingSan {
+            dns_names,
+            ip_addresses,
+        }) => {
+            let names: Vec<&str> = dns_names.iter().map(String::as_str).collect();
+            ca.serving_cert(&names, ip_addresses)?
+        }
+        Some(TlsFault::ExpiredServingCert { days_ago }) => {
+            ca.expired_serving_cert(&dns, &ips, *days_ago)?
+        }
+        _ => ca.serving_cert(&dns, &ips)?,
+    };
+    // The CA the kubeconfig trusts: another one (same name, other key) for WrongCa.
+    let kubeconfig_ca = match &fault {
+        Some(TlsFault::WrongCa) => tls::Authority::generate("kubernetes")?.cert_pem,
+        _ => ca.cert_pem.clone(),
+    };
+    let mut client_env = std::collections::BTreeMap::new();
+    let server_url = match &fault {
+        Some(TlsFault::ClosedPort) => format!("https://127.0.0.1:{}", closed_port()?),
+        Some(TlsFault::ProxyRefuses {
+            host,
+            status,
+            no_proxy,
+        }) => {
+            let proxy = crate::scenarios::connection::fake_proxy::spawn(
+                status.clone(),
+                shutdown_tx.subscribe(),
+            )
+            .await
+            .map_err(|source| ServerError::Bind { port: 0, source })?;
+            client_env.insert("HTTPS_PROXY".to_string(), format!("http://{proxy}"));
+            client_env.insert("NO_PROXY".to_string(), no_proxy.clone());
+            format!("https://{host}:{}", addr.port())
+        }
+        _ => format!("https://{addr}"),
+    };
     let identity = scenario
         .behavior
         .user
@@ -286,14 +329,25 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
         });
     let mut tokens = HashMap::new();
     let name = format!("ktriage-{}", scenario.id);
-    let server_url = format!("https://{addr}");
     let kubeconfig = match scenario.behavior.auth {
+        _ if fault == Some(TlsFault::NoCredentials) => tls::kubeconfig(
+            &name,
+            &server_url,
+            &kubeconfig_ca,
+            &identity.name,
+            tls::Credentials::UsernameOnly,
+        ),
         AuthMethod::ClientCertificate => {
-            let pair = ca.client_cert(&identity.name, &identity.groups)?;
+            let pair = match &fault {
+                Some(TlsFault::ExpiredClientCert { days_ago }) => {
+                    ca.expired_client_cert(&identity.name, &identity.groups, *days_ago)?
+                }
+                _ => ca.client_cert(&identity.name, &identity.groups)?,
+            };
             tls::kubeconfig(
                 &name,
                 &server_url,
-                &ca.cert_pem,
+                &kubeconfig_ca,
                 &identity.name,
                 tls::Credentials::ClientCert(&pair),
             )
@@ -310,11 +364,15 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
             tls::kubeconfig(
                 &name,
                 &server_url,
-                &ca.cert_pem,
+                &kubeconfig_ca,
                 &identity.name,
                 tls::Credentials::Token(&token),
             )
         }
+    };
+    let kubeconfig = match &fault {
+        Some(TlsFault::DoubleBase64Ca) => tls::double_encode_ca(&kubeconfig),
+        _ => kubeconfig,
     };
     let tls_config = server_tls(&ca, &serving)?;
 
@@ -339,7 +397,6 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
     if skipped > 0 {
         tracing::warn!(skipped, "objects without kind or name were not served");
     }
-    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let shared = Arc::new(Shared {
         store: Mutex::new(store),
         authz,
@@ -371,9 +428,22 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
         addr,
         kubeconfig,
         ca_pem: ca.cert_pem.clone(),
+        client_env,
         shared,
         shutdown: shutdown_tx,
     })
+}
+
+/// A port on 127.0.0.1 where nothing listens: bound, then released.
+fn closed_port() -> Result<u16, ServerError> {
+    let l = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .map_err(|source| ServerError::Bind { port: 0, source })?;
+    let port = l
+        .local_addr()
+        .map_err(|source| ServerError::Bind { port: 0, source })?
+        .port();
+    drop(l);
+    Ok(port)
 }
 
 /// A user with the groups the authenticator adds.

@@ -1,5 +1,7 @@
 //! Certificates for the embedded server: a CA generated at start, the serving certificate,
-//! client certificates for the scenario's user, and the kubeconfig that ties them together.
+//! client certificates for the scenario's user, and the kubeconfig that ties them together;
+//! and the TLS faults a scenario can ask for (wrong CA, missing SAN, expired certificates,
+//! corrupted kubeconfig data, no credentials, a closed port, a proxy in the way).
 
 use base64::Engine;
 use rcgen::{
@@ -34,6 +36,46 @@ fn validity(params: &mut CertificateParams, days: i64) {
     params.not_after = now + Duration::days(days);
 }
 
+/// Validity of a certificate that expired `days_ago` days ago after a year of life.
+fn expired(params: &mut CertificateParams, days_ago: i64) {
+    let now = OffsetDateTime::now_utc();
+    params.not_after = now - Duration::days(days_ago);
+    params.not_before = params.not_after - Duration::days(365);
+}
+
+/// A connection fault a scenario asks the server (and the kubeconfig it writes) for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsFault {
+    /// The kubeconfig trusts another CA (same name, other key) than the one that signed the
+    /// serving certificate: a re-initialised cluster.
+    WrongCa,
+    /// The serving certificate names only these DNS names and IPs: the kubeconfig's
+    /// `https://127.0.0.1:PORT` is not among its SANs.
+    MissingSan {
+        dns_names: Vec<String>,
+        ip_addresses: Vec<std::net::IpAddr>,
+    },
+    /// The serving certificate expired this many days ago.
+    ExpiredServingCert { days_ago: i64 },
+    /// The kubeconfig's client certificate expired this many days ago.
+    ExpiredClientCert { days_ago: i64 },
+    /// `certificate-authority-data` base64-encoded twice.
+    DoubleBase64Ca,
+    /// The kubeconfig's user presents no credential, only a username (the server sees
+    /// system:anonymous).
+    NoCredentials,
+    /// The kubeconfig points at a closed port on 127.0.0.1.
+    ClosedPort,
+    /// The kubeconfig names `host` (a `.invalid` name: never looked up); the client's
+    /// environment sets HTTPS_PROXY to a loopback fake proxy that answers CONNECT with
+    /// `status` (e.g. `HTTP/1.1 504 Gateway Timeout`), and NO_PROXY to `no_proxy`.
+    ProxyRefuses {
+        host: String,
+        status: String,
+        no_proxy: String,
+    },
+}
+
 impl Authority {
     /// A new self-signed CA named like kubeadm's (`CN=kubernetes`).
     pub fn generate(common_name: &str) -> Result<Self, ServerError> {
@@ -59,6 +101,30 @@ impl Authority {
         })
     }
 
+    /// The API server's serving certificate, expired `days_ago` days ago.
+    pub fn expired_serving_cert(
+        &self,
+        dns: &[&str],
+        ips: &[std::net::IpAddr],
+        days_ago: i64,
+    ) -> Result<CertPair, ServerError> {
+        let mut params = serving_params(dns, ips);
+        expired(&mut params, days_ago);
+        self.sign(&params)
+    }
+
+    /// A client certificate that expired `days_ago` days ago.
+    pub fn expired_client_cert(
+        &self,
+        user: &str,
+        groups: &[String],
+        days_ago: i64,
+    ) -> Result<CertPair, ServerError> {
+        let mut params = client_params(user, groups);
+        expired(&mut params, days_ago);
+        self.sign(&params)
+    }
+
     fn sign(&self, params: &CertificateParams) -> Result<CertPair, ServerError> {
         let key = KeyPair::generate().map_err(|e| tls_err("generating a key", e))?;
         let issuer = Issuer::from_params(&self.params, &self.key);
@@ -77,20 +143,7 @@ impl Authority {
         dns: &[&str],
         ips: &[std::net::IpAddr],
     ) -> Result<CertPair, ServerError> {
-        let mut params = CertificateParams::default();
-        let mut dn = DistinguishedName::new();
-        dn.push(DnType::CommonName, "kube-apiserver");
-        params.distinguished_name = dn;
-        params.subject_alt_names = dns
-            .iter()
-            .filter_map(|d| (*d).try_into().ok().map(SanType::DnsName))
-            .chain(ips.iter().map(|ip| SanType::IpAddress(*ip)))
-            .collect();
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-        ];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let mut params = serving_params(dns, ips);
         validity(&mut params, 365);
         self.sign(&params)
     }
@@ -98,27 +151,54 @@ impl Authority {
     /// A client certificate for `user` in `groups` (CN = user, O = each group), as kubeadm
     /// writes into admin.conf.
     pub fn client_cert(&self, user: &str, groups: &[String]) -> Result<CertPair, ServerError> {
-        let mut params = CertificateParams::default();
-        let mut dn = DistinguishedName::new();
-        for g in groups {
-            dn.push(DnType::OrganizationName, g.as_str());
-        }
-        dn.push(DnType::CommonName, user);
-        params.distinguished_name = dn;
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-        ];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let mut params = client_params(user, groups);
         validity(&mut params, 365);
         self.sign(&params)
     }
+}
+
+fn serving_params(dns: &[&str], ips: &[std::net::IpAddr]) -> CertificateParams {
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, "kube-apiserver");
+    params.distinguished_name = dn;
+    params.subject_alt_names = dns
+        .iter()
+        .filter_map(|d| (*d).try_into().ok().map(SanType::DnsName))
+        .chain(ips.iter().map(|ip| SanType::IpAddress(*ip)))
+        .collect();
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params
+}
+
+fn client_params(user: &str, groups: &[String]) -> CertificateParams {
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    for g in groups {
+        dn.push(DnType::OrganizationName, g.as_str());
+    }
+    dn.push(DnType::CommonName, user);
+    params.distinguished_name = dn;
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    params
 }
 
 /// How the kubeconfig's user authenticates.
 pub enum Credentials<'a> {
     ClientCert(&'a CertPair),
     Token(&'a str),
+    /// Only a `username` (basic auth, gone from Kubernetes since 1.19): no credential reaches
+    /// the server, which sees `system:anonymous`. (An empty user stanza would make kubectl
+    /// prompt for a password instead.)
+    UsernameOnly,
 }
 
 /// A kubeconfig (YAML) with one cluster, user and context, all named `name`.
@@ -137,6 +217,7 @@ pub fn kubeconfig(
             b64(&pair.key_pem)
         ),
         Credentials::Token(token) => format!("    token: {token}\n"),
+        Credentials::UsernameOnly => format!("    username: {user}\n"),
     };
     format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n    server: {server}\n    certificate-authority-data: {ca}\nusers:\n- name: {user}\n  user:\n{user_body}contexts:\n- name: {name}\n  context:\n    cluster: {name}\n    user: {user}\ncurrent-context: {name}\npreferences: {{}}\n",
@@ -158,4 +239,22 @@ pub fn identity_from_der(der: &[u8]) -> Option<(String, Vec<String>)> {
         .filter_map(|o| o.as_str().ok().map(str::to_string))
         .collect();
     Some((name, groups))
+}
+
+/// The kubeconfig with its `certificate-authority-data` base64-encoded a second time (the
+/// classic copy-paste mistake: decoded once it reads `LS0tLS1CRUdJTi…`).
+pub fn double_encode_ca(kubeconfig: &str) -> String {
+    let key = "certificate-authority-data: ";
+    kubeconfig
+        .lines()
+        .map(|l| match l.split_once(key) {
+            Some((indent, data)) => format!(
+                "{indent}{key}{}",
+                base64::engine::general_purpose::STANDARD.encode(data.trim().as_bytes())
+            ),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }

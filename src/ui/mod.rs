@@ -6,6 +6,7 @@
 //! Drawing reads the state and never changes it; the work per frame depends on the
 //! visible rows, not on the number of items.
 
+pub mod doctor;
 pub mod layout;
 pub mod lists;
 mod overview;
