@@ -11,10 +11,15 @@ use super::super::{Scenario, ServerBehavior};
 const NEW: &str = "worker-4";
 const JOINED: i64 = 40;
 
+/// A copy of an object with every occurrence of `from` replaced by `to`, without its
+/// resourceVersion (the builder assigns a new one).
 fn renamed(mut v: Value, from: &str, to: &str) -> Value {
     let text = v.to_string().replace(from, to);
     if let Ok(n) = serde_json::from_str(&text) {
         v = n;
+    }
+    if let Some(m) = v["metadata"].as_object_mut() {
+        m.remove("resourceVersion");
     }
     v
 }
@@ -56,15 +61,12 @@ pub fn scenario() -> Scenario {
     node["status"]["nodeInfo"]["machineID"] = json!(hex(&format!("machine/{NEW}"), 32));
     node["status"]["nodeInfo"]["systemUUID"] = json!(uid(&["system", NEW]));
     c.push(node);
-    let mut lease = json!({
+    let lease = json!({
         "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-        "metadata": {"name": NEW, "namespace": "kube-node-lease", "creationTimestamp": ago(JOINED - 1), "uid": uid(&["Lease", "kube-node-lease", NEW]), "resourceVersion": "1",
+        "metadata": {"name": NEW, "namespace": "kube-node-lease", "creationTimestamp": ago(JOINED - 1), "uid": uid(&["Lease", "kube-node-lease", NEW]),
             "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": NEW, "uid": uid(&["Node", "", NEW])}]},
         "spec": {"holderIdentity": NEW, "leaseDurationSeconds": 40, "renewTime": ago_micros(2_318_004)},
     });
-    if let Some(l) = c.find("Lease", Some("kube-node-lease"), "worker-3") {
-        lease["metadata"]["resourceVersion"] = l["metadata"]["resourceVersion"].clone();
-    }
     c.push(lease);
     // The DaemonSet pods created for it: kube-proxy running, calico-node still initialising.
     for (ds, prefix) in [
