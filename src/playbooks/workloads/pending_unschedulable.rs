@@ -393,7 +393,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             (
                 own_severity,
                 0.93,
-                format!("{ns}/{pod_name} stays Pending: no node has enough free {} for its requests.", list.join(" and ")),
+                format!("{ns}/{pod_name} ({wl}) stays Pending: no node has enough free {} for its requests.", list.join(" and ")),
                 format!("The scheduler places a pod only where allocatable minus the requests of the pods already there covers its requests. Lower the requests of {wl} to what it really needs, or add nodes (or bigger ones); requests are reservations, not usage."),
                 vec![
                     describe.clone(),
