@@ -66,6 +66,23 @@ pub enum Command {
     },
     /// Print the man page (roff), generated from these command definitions.
     Man,
+    /// List the colour themes, or import a k9s skin as a theme.
+    #[command(subcommand)]
+    Theme(ThemeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ThemeCommand {
+    /// List the shipped themes and the user's ($XDG_CONFIG_HOME/ktriage/themes/*.toml).
+    List,
+    /// Convert a k9s skin (k9s's YAML format, anchors included) into a ktriage theme.
+    Import {
+        /// The k9s skin file.
+        skin: PathBuf,
+        /// Write the theme here, e.g. ~/.config/ktriage/themes/dracula.toml (default: stdout).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -206,6 +223,7 @@ fn run(cli: Cli) -> Result<i32> {
         }
         Some(Command::Explain(args)) => explain(args, &cli.global),
         Some(Command::Snapshot(args)) => snapshot(args, &cli.global),
+        Some(Command::Theme(cmd)) => theme_command(cmd),
         None => tui(
             SourceSpec::Context {
                 kubeconfig: cli.global.kubeconfig.clone(),
@@ -553,7 +571,13 @@ fn tui(spec: SourceSpec, kubeconfig_out: Option<Option<PathBuf>>) -> Result<i32>
             kubeconfig_note = Some(note);
         }
         let (model_rx, producer) = source::spawn_producer(&live);
-        let result = crate::app::run(model_rx, crate::app::RunOptions::default()).await;
+        let opts = crate::app::RunOptions {
+            queries: Some(std::sync::Arc::new(crate::playbooks::source::LiveSource {
+                client: live.client.clone(),
+            })),
+            ..Default::default()
+        };
+        let result = crate::app::run(model_rx, opts).await;
         producer.abort();
         if let Some(note) = kubeconfig_note {
             println!("{note}");
@@ -588,4 +612,60 @@ fn list_scenarios(args: ScenariosArgs) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// `ktriage theme list` and `ktriage theme import SKIN.yaml [-o FILE]`.
+fn theme_command(cmd: ThemeCommand) -> Result<i32> {
+    use crate::config::{self, EnvView};
+    let env = EnvView::from_process();
+    match cmd {
+        ThemeCommand::List => {
+            let all = config::theme::list(&env);
+            let width = all.iter().map(|t| t.name.len()).max().unwrap_or(4).max(4);
+            println!("{:width$}  {:9}  DESCRIPTION", "NAME", "SOURCE");
+            for t in &all {
+                let source = if t.source == "shipped" {
+                    "shipped"
+                } else {
+                    "user"
+                };
+                println!("{:width$}  {:9}  {}", t.name, source, t.description);
+            }
+            if let Some(dir) = env.config_dir() {
+                println!("\nUser themes: {}", dir.join("themes").display());
+            }
+            Ok(0)
+        }
+        ThemeCommand::Import { skin, output } => {
+            let yaml = std::fs::read_to_string(&skin)
+                .with_context(|| format!("reading {}", skin.display()))?;
+            let name = output
+                .as_ref()
+                .unwrap_or(&skin)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "imported".to_string());
+            let imported = config::skin::import(&yaml, &name)
+                .with_context(|| format!("converting {}", skin.display()))?;
+            // The result must load like any theme file.
+            config::theme::parse(&format!("{name}.toml"), &imported.toml)
+                .context("the converted theme does not load (this is a ktriage bug)")?;
+            for w in &imported.warnings {
+                eprintln!("ktriage: {}: {w}", skin.display());
+            }
+            match output {
+                Some(path) => {
+                    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                        std::fs::create_dir_all(dir)
+                            .with_context(|| format!("creating {}", dir.display()))?;
+                    }
+                    std::fs::write(&path, &imported.toml)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("ktriage: wrote theme {name:?} to {}", path.display());
+                }
+                None => print!("{}", imported.toml),
+            }
+            Ok(0)
+        }
+    }
 }

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod cli;
 pub mod cluster;
+pub mod config;
 pub mod health;
 pub mod playbooks;
 pub mod report;

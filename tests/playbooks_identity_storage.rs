@@ -24,7 +24,11 @@ const CASES: &[&str] = &[
     "volume-attach-mount-failure",
 ];
 /// Scenarios where no playbook of this group may warn.
-const QUIET: &[&str] = &["healthy", "pvc-waiting-for-first-consumer"];
+const QUIET: &[&str] = &[
+    "healthy",
+    "pvc-waiting-for-first-consumer",
+    "component-rbac-restored",
+];
 
 fn ours(runs: &[Run]) -> Vec<&Run> {
     let ids: Vec<&str> = identity_storage::PLAYBOOKS.iter().map(|p| p.id).collect();

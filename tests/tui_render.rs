@@ -656,3 +656,530 @@ fn a_problem_below_the_visible_rows_is_announced_in_the_pane_title() {
     assert!(text.contains("Add-ons (2) 1 unkn"), "{text}");
     assert!(text.contains("Restarts (1) 1 crit"), "{text}");
 }
+
+// ---- playbook runner, command mode, playbook list, paste box ----------------------------
+
+use ktriage::app::{RunState, Screen};
+use ktriage::playbooks::engine::{Run, Step, q};
+use ktriage::playbooks::{
+    Access, Evidence, Finding, FindingSeverity, Fix, Outcome, Playbook, Query, Results, Symptom,
+};
+
+fn cni_queries(_: &Results) -> Vec<Query> {
+    vec![
+        q::core("nodes", None),
+        q::list("apps", "daemonsets", Some("kube-system"), None, None),
+    ]
+}
+
+fn no_diagnosis(_: &Results, _: chrono::DateTime<chrono::Utc>) -> Option<Finding> {
+    None
+}
+
+static CNI: Playbook = Playbook {
+    id: "node-notready-no-cni",
+    code: "NET-01",
+    title: "Node NotReady: no CNI plugin installed",
+    access: Access::Api,
+    symptoms: &[
+        Symptom {
+            all_of: &["network plugin is not ready", "cni config uninitialized"],
+            weight: 1.0,
+        },
+        Symptom {
+            all_of: &["notready"],
+            weight: 0.3,
+        },
+    ],
+    queries: cni_queries,
+    diagnose: no_diagnosis,
+};
+
+static DNS: Playbook = Playbook {
+    id: "coredns-pending",
+    code: "NET-03",
+    title: "CoreDNS Pending",
+    access: Access::ApiPlus,
+    symptoms: &[Symptom {
+        all_of: &["coredns"],
+        weight: 0.5,
+    }],
+    queries: cni_queries,
+    diagnose: no_diagnosis,
+};
+
+static KUBELET: Playbook = Playbook {
+    id: "node-notready-kubelet",
+    code: "CP-09",
+    title: "Node NotReady: kubelet stopped",
+    access: Access::Node,
+    symptoms: &[Symptom {
+        all_of: &["notready"],
+        weight: 0.4,
+    }],
+    queries: cni_queries,
+    diagnose: no_diagnosis,
+};
+
+fn catalog() -> Vec<&'static Playbook> {
+    vec![&CNI, &DNS, &KUBELET]
+}
+
+const CAUSE: &str = "No CNI plugin is installed: the kubelet reports the network plugin as not ready on every node.";
+const FIX_CMD: &str = "kubectl apply -f https://raw.githubusercontent.com/projectcalico/calico/v3.28.0/manifests/calico.yaml";
+
+fn cni_run(found: bool) -> Run {
+    let queries = cni_queries(&Results::default());
+    let finding = found.then(|| Finding {
+        severity: FindingSeverity::Critical,
+        confidence: 0.9,
+        summary: CAUSE.into(),
+        evidence: vec![Evidence {
+            object: "Node/worker-1".into(),
+            field: "status.conditions[Ready].message".into(),
+            value: "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized".into(),
+        }],
+        ruled_out: vec![
+            "The kubelet is running: worker-1 posts its status every 10s.".into(),
+            "Not a taint problem: the nodes carry only the not-ready taint.".into(),
+        ],
+        fix: Fix {
+            explanation: "Install a CNI plugin (Calico, Flannel, Cilium); the nodes turn Ready once its pods run.".into(),
+            commands: vec![FIX_CMD.into(), "kubectl get nodes -w".into()],
+        },
+    });
+    Run {
+        playbook: &CNI,
+        steps: vec![
+            Step {
+                query: queries[0].clone(),
+                outcome: Outcome::Objects(vec![serde_json::json!({}); 3]),
+            },
+            Step {
+                query: queries[1].clone(),
+                outcome: Outcome::Failed {
+                    code: 403,
+                    message: "forbidden".into(),
+                },
+            },
+        ],
+        finding,
+    }
+}
+
+fn catalog_app(width: u16, height: u16) -> App {
+    let mut app = App::new().with_catalog(catalog());
+    app.update(Msg::Resize(width, height));
+    app.update(Msg::ModelChanged(model()));
+    app
+}
+
+fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+fn type_text(app: &mut App, text: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for c in text.chars() {
+        effects.extend(app.update(key(KeyCode::Char(c))));
+    }
+    effects
+}
+
+/// `:` + the command + Enter; returns the effects of Enter.
+fn command(app: &mut App, cmd: &str) -> Vec<Effect> {
+    app.update(key(KeyCode::Char(':')));
+    type_text(app, cmd);
+    app.update(key(KeyCode::Enter))
+}
+
+/// An app showing the runner of the CNI playbook with a finished run.
+fn runner_app(width: u16, height: u16, found: bool) -> App {
+    let mut app = catalog_app(width, height);
+    let effects = command(&mut app, "playbook node-notready-no-cni");
+    assert_eq!(
+        effects,
+        vec![Effect::RunPlaybook("node-notready-no-cni".into())]
+    );
+    app.update(Msg::PlaybookRan(Arc::new(cni_run(found))));
+    app
+}
+
+#[test]
+fn at_160x45_the_runner_shows_steps_left_and_cause_and_fix_right() {
+    let app = runner_app(160, 45, true);
+    let buf = render_to_buffer(&app, &model(), 160, 45);
+    let text = screen(&buf);
+    let title = &lines(&buf)[0];
+    assert!(
+        title.contains("NET-01 node-notready-no-cni — Node NotReady: no CNI plugin installed"),
+        "{text}"
+    );
+    assert!(title.contains("[CRIT]"), "{text}");
+    let steps = find(&buf, "Steps").expect("steps column");
+    let kubectl = find(&buf, "kubectl get nodes -o yaml").expect("first query");
+    let cause = find(&buf, "No CNI plugin is installed").expect("cause");
+    let fix = find(&buf, "▶ kubectl apply -f").expect("selected fix command");
+    let evidence = find(&buf, "Node/worker-1").expect("evidence object");
+    // Side by side: the steps and evidence on the left half, cause and fix on the right.
+    assert!(steps.1 < 80 && kubectl.1 < 80 && evidence.1 < 80, "{text}");
+    assert!(cause.1 >= 80 && fix.1 >= 80, "{text}");
+    assert!(cause.0 < 10, "the cause is near the top:\n{text}");
+    for needle in [
+        "GET /api/v1/nodes → 3 objects",
+        "403: forbidden",
+        "status.conditions[Ready].message",
+        "NetworkPluginNotReady",
+        "critical · confidence 90%",
+        "Why not the others",
+        "The kubelet is running",
+        "Install a CNI plugin",
+        "kubectl get nodes -w",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+    // The long fix command is wrapped, not cut: its end is on screen.
+    assert!(text.contains("ico.yaml"), "{text}");
+}
+
+#[test]
+fn at_80x24_the_runner_stacks_diagnosis_above_steps() {
+    let app = runner_app(80, 24, true);
+    let buf = render_to_buffer(&app, &model(), 80, 24);
+    let text = screen(&buf);
+    let diagnosis = find(&buf, "Diagnosis").expect("diagnosis column");
+    let steps = find(&buf, "Steps").expect("steps column");
+    assert!(diagnosis.0 < steps.0, "diagnosis first:\n{text}");
+    let cause = find(&buf, "No CNI plugin is installed").expect("cause visible");
+    let fix = find(&buf, "▶ kubectl apply -f").expect("fix visible");
+    assert!(cause.0 < fix.0 && fix.0 < steps.0, "{text}");
+    assert!(cause.1 < 4 && fix.1 < 4, "one column:\n{text}");
+    assert!(text.contains("kubectl get nodes -o yaml"), "{text}");
+}
+
+#[test]
+fn j_and_k_select_the_fix_command_and_r_runs_again() {
+    let mut app = runner_app(160, 45, true);
+    app.update(key(KeyCode::Char('j')));
+    assert_eq!(
+        app.runner().unwrap().selected_command(),
+        Some("kubectl get nodes -w")
+    );
+    let buf = render_to_buffer(&app, &model(), 160, 45);
+    assert!(
+        find(&buf, "▶ kubectl get nodes -w").is_some(),
+        "{}",
+        screen(&buf)
+    );
+    assert!(find(&buf, "▶ kubectl apply").is_none());
+    app.update(key(KeyCode::Char('j')));
+    assert_eq!(
+        app.runner().unwrap().selected_command(),
+        Some("kubectl get nodes -w"),
+        "stays on the last command"
+    );
+    app.update(key(KeyCode::Char('k')));
+    assert_eq!(app.runner().unwrap().selected_command(), Some(FIX_CMD));
+
+    let effects = app.update(key(KeyCode::Char('r')));
+    assert_eq!(
+        effects,
+        vec![Effect::RunPlaybook("node-notready-no-cni".into())]
+    );
+    let buf = render_to_buffer(&app, &model(), 160, 45);
+    let text = screen(&buf);
+    assert!(lines(&buf)[0].contains("running…"), "{text}");
+    // While running, the planned queries are listed.
+    assert!(
+        text.contains("kubectl get daemonsets -n kube-system -o yaml"),
+        "{text}"
+    );
+    app.update(Msg::PlaybookRan(Arc::new(cni_run(true))));
+    assert!(matches!(app.runner().unwrap().state, RunState::Done(_)));
+    // Esc goes back to the Overview.
+    app.update(key(KeyCode::Esc));
+    assert!(app.screen().is_none());
+    let buf = render_to_buffer(&app, &model(), 160, 45);
+    assert!(screen(&buf).contains("Control plane"));
+}
+
+#[test]
+fn a_run_without_finding_says_the_cause_is_not_present_and_what_was_checked() {
+    let app = runner_app(120, 36, false);
+    let buf = render_to_buffer(&app, &model(), 120, 36);
+    let text = screen(&buf);
+    assert!(text.contains("Cause not present on this cluster"), "{text}");
+    assert!(text.contains("What was checked"), "{text}");
+    assert!(
+        text.contains("• kubectl get nodes -o yaml → 3 objects"),
+        "{text}"
+    );
+    assert!(!text.contains("Fix"), "{text}");
+}
+
+#[test]
+fn without_a_query_source_the_runner_says_it_cannot_run() {
+    let mut app = catalog_app(120, 36);
+    command(&mut app, "playbook node-notready-no-cni");
+    app.update(Msg::PlaybookFailed {
+        id: "node-notready-no-cni".into(),
+        message: "no cluster connection for playbook queries".into(),
+    });
+    let text = screen(&render_to_buffer(&app, &model(), 120, 36));
+    assert!(text.contains("cannot run"), "{text}");
+    assert!(text.contains("no cluster connection"), "{text}");
+}
+
+#[test]
+fn colon_playbook_with_an_unknown_id_gives_a_clear_notice() {
+    let mut app = catalog_app(80, 24);
+    let effects = command(&mut app, "playbook no-such-thing");
+    assert!(effects.is_empty());
+    assert!(app.screen().is_none(), "still on the Overview");
+    let text = screen(&render_to_buffer(&app, &model(), 80, 24));
+    assert!(
+        text.contains("no playbook with id \"no-such-thing\""),
+        "{text}"
+    );
+    // An unknown command is named too, and the next key clears the notice.
+    command(&mut app, "frobnicate");
+    assert!(app.notice().unwrap().contains(":frobnicate"));
+    app.update(key(KeyCode::Char('j')));
+    assert!(app.notice().is_none());
+}
+
+#[test]
+fn tab_completes_in_command_mode_and_esc_cancels() {
+    let mut app = catalog_app(80, 24);
+    app.update(key(KeyCode::Char(':')));
+    type_text(&mut app, "playbook node-notready-n");
+    app.update(key(KeyCode::Tab));
+    assert_eq!(
+        app.command().unwrap().input,
+        "playbook node-notready-no-cni"
+    );
+    let buf = render_to_buffer(&app, &model(), 80, 24);
+    assert!(
+        lines(&buf)[23].starts_with(":playbook node-notready-no-cni"),
+        "{}",
+        screen(&buf)
+    );
+    app.update(key(KeyCode::Esc));
+    assert!(app.command().is_none());
+    assert!(app.screen().is_none());
+    // `q` typed into the command line is a character, not quit.
+    app.update(key(KeyCode::Char(':')));
+    assert!(app.update(key(KeyCode::Char('q'))).is_empty());
+    assert_eq!(app.update(key(KeyCode::Enter)), vec![Effect::Quit]);
+}
+
+#[test]
+fn colon_playbooks_lists_all_and_slash_filters_as_you_type_then_enter_runs() {
+    let mut app = catalog_app(100, 30);
+    command(&mut app, "playbooks");
+    let text = screen(&render_to_buffer(&app, &model(), 100, 30));
+    for needle in [
+        "NET-01",
+        "NET-03",
+        "CP-09",
+        "coredns-pending",
+        "API+",
+        "NODE",
+        "(3/3)",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+    app.update(key(KeyCode::Char('/')));
+    type_text(&mut app, "kubelet");
+    let text = screen(&render_to_buffer(&app, &model(), 100, 30));
+    assert!(text.contains("(1/3)"), "{text}");
+    assert!(text.contains("node-notready-kubelet"), "{text}");
+    assert!(!text.contains("coredns-pending"), "{text}");
+    let effects = app.update(key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        vec![Effect::RunPlaybook("node-notready-kubelet".into())]
+    );
+    assert_eq!(app.runner().unwrap().playbook.id, "node-notready-kubelet");
+    // Esc from the runner goes back to the list.
+    app.update(key(KeyCode::Esc));
+    assert!(matches!(app.screen(), Some(Screen::Playbooks(_))));
+    // j moves in the list; Enter runs the selected playbook.
+    app.update(key(KeyCode::Char('/')));
+    app.update(key(KeyCode::Esc)); // clears the filter, the selection stays on its playbook
+    app.update(key(KeyCode::Char('g')));
+    app.update(key(KeyCode::Char('j')));
+    let effects = app.update(key(KeyCode::Enter));
+    assert_eq!(effects, vec![Effect::RunPlaybook("coredns-pending".into())]);
+}
+
+#[test]
+fn enter_in_the_detail_of_an_item_opens_its_playbook() {
+    let mut m = (*model()).clone();
+    m.report.nodes[1].playbooks = vec!["node-notready-no-cni".into()];
+    let m = Arc::new(m);
+    let mut app = App::new().with_catalog(catalog());
+    app.update(Msg::Resize(80, 24));
+    app.update(Msg::ModelChanged(m.clone()));
+    app.update(key(KeyCode::Char('2')));
+    app.update(key(KeyCode::Char('j')));
+    app.update(key(KeyCode::Enter));
+    assert!(app.detail().is_some());
+    let effects = app.update(key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        vec![Effect::RunPlaybook("node-notready-no-cni".into())]
+    );
+    assert!(app.detail().is_none());
+    assert_eq!(app.runner().unwrap().playbook.code, "NET-01");
+    // An item without a playbook says so and stays open.
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Char('k')));
+    app.update(key(KeyCode::Enter));
+    assert!(app.update(key(KeyCode::Char('p'))).is_empty());
+    assert!(app.detail().is_some());
+    assert!(
+        app.notice().unwrap().contains("no playbook for"),
+        "{:?}",
+        app.notice()
+    );
+}
+
+#[test]
+fn a_pasted_error_with_one_strong_match_opens_its_playbook() {
+    let mut app = catalog_app(80, 24);
+    // A bracketed paste on the Overview opens the paste box with the text.
+    app.update(Msg::Paste(
+        "E1123 kubelet.go:2862] \"Container runtime network not ready\" networkReady=\"NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: network plugin is not ready: cni config uninitialized\"\r".into(),
+    ));
+    assert!(matches!(app.screen(), Some(Screen::Paste(_))));
+    let text = screen(&render_to_buffer(&app, &model(), 80, 24));
+    assert!(text.contains("Paste the error message"), "{text}");
+    assert!(text.contains("Ctrl-S"), "the submit hint is shown:\n{text}");
+    assert!(text.contains("E1123 kubelet.go"), "{text}");
+    let effects = app.update(ctrl('s'));
+    assert_eq!(
+        effects,
+        vec![Effect::RunPlaybook("node-notready-no-cni".into())]
+    );
+}
+
+#[test]
+fn a_typed_error_with_weak_matches_lists_them_ranked() {
+    let mut app = catalog_app(100, 30);
+    app.update(key(KeyCode::Char('e')));
+    // `q` and `:` are text in the paste box.
+    let effects = type_text(&mut app, "q: coredns pending, node NotReady");
+    assert!(effects.is_empty());
+    assert!(!app.should_quit());
+    let effects = app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT)));
+    assert!(effects.is_empty());
+    let Some(Screen::Matches(list)) = app.screen() else {
+        panic!("matches listed: {:?}", app.screen());
+    };
+    let ids: Vec<&str> = list.matches.iter().map(|(pb, _)| pb.id).collect();
+    assert_eq!(
+        ids,
+        vec![
+            "coredns-pending",
+            "node-notready-kubelet",
+            "node-notready-no-cni"
+        ]
+    );
+    let buf = render_to_buffer(&app, &model(), 100, 30);
+    let text = screen(&buf);
+    let first = find(&buf, "coredns-pending").expect("listed");
+    let second = find(&buf, "node-notready-kubelet").expect("listed");
+    assert!(first.0 < second.0, "{text}");
+    assert!(text.contains("MATCH") && text.contains("51%"), "{text}");
+    app.update(key(KeyCode::Char('j')));
+    let effects = app.update(key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        vec![Effect::RunPlaybook("node-notready-kubelet".into())]
+    );
+    // Esc: back to the list, again to the text, again to the Overview.
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Esc));
+    assert!(matches!(app.screen(), Some(Screen::Paste(_))));
+    app.update(key(KeyCode::Esc));
+    assert!(app.screen().is_none());
+}
+
+#[test]
+fn a_pasted_text_without_match_says_so() {
+    let mut app = catalog_app(80, 24);
+    command(&mut app, "explain");
+    type_text(&mut app, "everything is fine");
+    assert!(app.update(ctrl('s')).is_empty());
+    assert!(matches!(app.screen(), Some(Screen::Paste(_))));
+    let text = screen(&render_to_buffer(&app, &model(), 80, 24));
+    assert!(text.contains("no playbook matches this text"), "{text}");
+}
+
+#[test]
+fn help_lists_the_runner_and_command_keys() {
+    let mut app = catalog_app(80, 24);
+    app.update(key(KeyCode::Char('?')));
+    let text = screen(&render_to_buffer(&app, &model(), 80, 24));
+    for needle in [
+        "command",
+        "paste an error",
+        "re-run",
+        "select a fix command",
+        "filter",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+}
+
+#[test]
+fn a_detail_whose_playbook_is_not_in_this_build_stays_open_with_a_notice() {
+    let mut m = (*model()).clone();
+    m.report.nodes[1].playbooks = vec!["not-in-this-build".into()];
+    let m = Arc::new(m);
+    let mut app = App::new().with_catalog(catalog());
+    app.update(Msg::Resize(80, 24));
+    app.update(Msg::ModelChanged(m.clone()));
+    app.update(key(KeyCode::Char('2')));
+    app.update(key(KeyCode::Char('j')));
+    app.update(key(KeyCode::Enter));
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    assert!(app.detail().is_some(), "the detail stays open");
+    let text = screen(&render_to_buffer(&app, &m, 80, 24));
+    assert!(text.contains("not-in-this-build"), "{text}");
+    assert!(
+        app.notice().unwrap().contains("no playbook with id"),
+        "{:?}",
+        app.notice()
+    );
+}
+
+#[test]
+fn at_80x24_a_long_diagnosis_shows_the_cause_first_and_j_brings_the_fix_commands_in_view() {
+    let mut app = catalog_app(80, 24);
+    command(&mut app, "playbook node-notready-no-cni");
+    let mut run = cni_run(true);
+    if let Some(f) = &mut run.finding {
+        f.fix.explanation = "A long explanation of the fix. ".repeat(20);
+    }
+    app.update(Msg::PlaybookRan(Arc::new(run)));
+    let text = screen(&render_to_buffer(&app, &model(), 80, 24));
+    assert!(text.contains("critical · confidence 90%"), "{text}");
+    assert!(text.contains("No CNI plugin is installed"), "{text}");
+    assert!(!text.contains("▶ kubectl apply"), "{text}");
+    app.update(key(KeyCode::Char('j')));
+    let text = screen(&render_to_buffer(&app, &model(), 80, 24));
+    assert!(
+        text.contains("▶ kubectl apply -f"),
+        "the first command, in view:\n{text}"
+    );
+    app.update(key(KeyCode::Char('j')));
+    let text = screen(&render_to_buffer(&app, &model(), 80, 24));
+    assert!(text.contains("▶ kubectl get nodes -w"), "{text}");
+    // PgUp scrolls back to the cause.
+    app.update(key(KeyCode::PageUp));
+    app.update(key(KeyCode::PageUp));
+    let text = screen(&render_to_buffer(&app, &model(), 80, 24));
+    assert!(text.contains("No CNI plugin is installed"), "{text}");
+}

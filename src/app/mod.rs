@@ -4,12 +4,18 @@
 //!
 //! - [`model`]: what the UI draws ([`Model`]), published through a `tokio::sync::watch`.
 //! - [`state`]: the [`App`] state machine ([`Msg`] in, [`Effect`]s out); no terminal needed.
+//! - [`views`]: the screens over the Overview (runner, playbook list, paste box, matches)
+//!   and the `:` command line.
 //! - [`run()`]: the terminal loop (raw mode, alternate screen, one `select!`, frame cap).
 
 pub mod model;
 mod run;
 pub mod state;
+pub mod views;
 
 pub use model::Model;
 pub use run::{RunOptions, run};
 pub use state::{App, Detail, Effect, Msg, Overlay, Pane, PaneCursor, Problems};
+pub use views::{
+    CommandLine, MatchList, PasteBox, PlaybookList, RunState, RunnerFocus, RunnerView, Screen,
+};

@@ -11,6 +11,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use chrono::Utc;
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
     EventStream, KeyCode, KeyEvent, KeyModifiers, MouseEventKind,
@@ -19,22 +20,27 @@ use crossterm::{cursor, execute, terminal};
 use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
+use crate::playbooks::engine::{self, Cache};
+use crate::playbooks::{self, source::QuerySource};
 use crate::ui;
 
 use super::model::Model;
 use super::state::{App, Effect, Msg};
 
 /// How the loop runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct RunOptions {
     /// Capture the mouse (wheel scrolls the focused pane). Off by default: capturing breaks
     /// text selection in most terminals.
     pub mouse: bool,
     /// Frame cap.
     pub max_fps: u32,
+    /// Where playbooks send their queries (the live cluster). `None`: playbooks cannot run
+    /// and the runner says so.
+    pub queries: Option<Arc<dyn QuerySource>>,
 }
 
 impl Default for RunOptions {
@@ -42,8 +48,48 @@ impl Default for RunOptions {
         RunOptions {
             mouse: false,
             max_fps: 30,
+            queries: None,
         }
     }
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("mouse", &self.mouse)
+            .field("max_fps", &self.max_fps)
+            .field("queries", &self.queries.is_some())
+            .finish()
+    }
+}
+
+/// Why a playbook cannot run without a query source.
+pub const NO_QUERY_SOURCE: &str = "no cluster connection for playbook queries in this session (run `ktriage check` or `ktriage explain` instead)";
+
+/// Runs playbook `id` in a task; its result comes back on `tx` as a message.
+fn spawn_playbook(
+    id: &str,
+    queries: Option<&Arc<dyn QuerySource>>,
+    tx: &mpsc::UnboundedSender<Msg>,
+) {
+    let fail = |message: String| Msg::PlaybookFailed {
+        id: id.to_string(),
+        message,
+    };
+    let Some(playbook) = playbooks::find(id) else {
+        let _ = tx.send(fail(format!("no playbook with id {id}")));
+        return;
+    };
+    let Some(source) = queries.cloned() else {
+        let _ = tx.send(fail(NO_QUERY_SOURCE.to_string()));
+        return;
+    };
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        let mut cache = Cache::default();
+        let run = engine::run(playbook, source.as_ref(), &mut cache, Utc::now()).await;
+        let _ = tx.send(Msg::PlaybookRan(Arc::new(run)));
+    });
 }
 
 /// The terminal is in raw mode / alternate screen and must be restored.
@@ -159,6 +205,8 @@ async fn event_loop(
     let mut next_frame = Instant::now();
     let mut source_open = true;
     let mut msgs = Vec::new();
+    // Results of playbook runs, from their tasks.
+    let (results_tx, mut results_rx) = mpsc::unbounded_channel::<Msg>();
 
     loop {
         if PANICKED.load(Ordering::SeqCst) {
@@ -194,6 +242,7 @@ async fn event_loop(
                     msgs.push(Msg::SourceClosed);
                 }
             },
+            Some(msg) = results_rx.recv() => msgs.push(msg),
             _ = tick.tick() => msgs.push(Msg::Tick),
             _ = tokio::time::sleep_until(next_frame), if frame_due => {}
             _ = signals.recv() => return Ok(()),
@@ -204,6 +253,9 @@ async fn event_loop(
             for effect in app.update(msg) {
                 match effect {
                     Effect::Quit => quit = true,
+                    Effect::RunPlaybook(id) => {
+                        spawn_playbook(&id, opts.queries.as_ref(), &results_tx);
+                    }
                 }
             }
             if quit {

@@ -1,16 +1,24 @@
 //! The app state machine: focused pane, selection and scroll offset per pane, the open
-//! popup, the terminal size and the quit flag. [`App::update`] is synchronous and returns
-//! [`Effect`]s as data, so tests drive the app with [`Msg`]s and no terminal.
+//! popup, the screens opened over the Overview (runner, playbook list, paste box, matches),
+//! the `:` command line, the terminal size and the quit flag. [`App::update`] is
+//! synchronous and returns [`Effect`]s as data (e.g. [`Effect::RunPlaybook`]), so tests
+//! drive the app with [`Msg`]s and no terminal.
 
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::health::{HealthItem, Severity};
-use crate::ui::layout;
+use crate::playbooks::engine::Run;
+use crate::playbooks::{self as playbooks, Playbook};
 use crate::ui::theme::Theme;
+use crate::ui::{layout, lists, runner};
 
 use super::model::Model;
+use super::views::{
+    CommandLine, MatchList, PlaybookList, RunState, RunnerFocus, RunnerView, STRONG_MATCH, Screen,
+    rank_symptoms_in,
+};
 
 /// One of the four Overview panes, in display order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,8 +135,16 @@ pub enum Msg {
     ModelChanged(Arc<Model>),
     /// Once a second: ages in the status line move on.
     Tick,
-    /// Bracketed paste (no paste target yet: ignored).
+    /// Bracketed paste: goes into the paste box (opened from the Overview if needed), the
+    /// command line or the list filter.
     Paste(String),
+    /// A playbook run finished.
+    PlaybookRan(Arc<Run>),
+    /// A playbook could not run (no query source).
+    PlaybookFailed {
+        id: String,
+        message: String,
+    },
     /// The producer stopped publishing; the last model stays on screen.
     SourceClosed,
 }
@@ -137,6 +153,9 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     Quit,
+    /// Run the playbook with this id and answer with [`Msg::PlaybookRan`] (or
+    /// [`Msg::PlaybookFailed`]).
+    RunPlaybook(String),
 }
 
 /// The state of the TUI apart from the model it draws.
@@ -153,6 +172,15 @@ pub struct App {
     /// Non-ok items per pane in `model`, counted once per model (not per frame).
     problems: [Problems; 4],
     theme: Theme,
+    /// Screens opened over the Overview; the last one is shown. Esc pops.
+    screens: Vec<Screen>,
+    /// The `:` command line, while open.
+    command: Option<CommandLine>,
+    /// A one-line message from the app (unknown command, no playbook…), cleared by the
+    /// next key.
+    flash: Option<String>,
+    /// The playbooks the app offers (the registry; tests bring their own).
+    catalog: Vec<&'static Playbook>,
 }
 
 impl Default for App {
@@ -178,7 +206,23 @@ impl App {
             model: Arc::new(Model::default()),
             problems: [Problems::default(); 4],
             theme: Theme::default(),
+            screens: Vec::new(),
+            command: None,
+            flash: None,
+            catalog: playbooks::registry(),
         }
+    }
+
+    /// The same app offering `catalog` instead of the registry's playbooks (for tests and
+    /// demos; the loop runs playbooks by id from the registry).
+    pub fn with_catalog(mut self, catalog: Vec<&'static Playbook>) -> App {
+        self.catalog = catalog;
+        self
+    }
+
+    /// The playbooks the app offers.
+    pub fn catalog(&self) -> &[&'static Playbook] {
+        &self.catalog
     }
 
     pub fn focus(&self) -> Pane {
@@ -238,9 +282,30 @@ impl App {
         &self.model
     }
 
-    /// The app's own notice (the model's notice is shown first).
+    /// The app's own notice (the model's notice is shown first): the last message of the
+    /// app itself, else that the source stopped.
     pub fn notice(&self) -> Option<&str> {
-        self.source_closed.then_some(SOURCE_CLOSED_NOTICE)
+        self.flash
+            .as_deref()
+            .or(self.source_closed.then_some(SOURCE_CLOSED_NOTICE))
+    }
+
+    /// The screen shown over the Overview, if any.
+    pub fn screen(&self) -> Option<&Screen> {
+        self.screens.last()
+    }
+
+    /// The runner, when it is the screen shown.
+    pub fn runner(&self) -> Option<&RunnerView> {
+        match self.screen() {
+            Some(Screen::Runner(v)) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The `:` command line, while open.
+    pub fn command(&self) -> Option<&CommandLine> {
+        self.command.as_ref()
     }
 
     /// Applies one message; returns what the loop must do.
@@ -250,13 +315,39 @@ impl App {
             Msg::Resize(w, h) => {
                 self.size = (w, h);
                 self.dirty = true;
+                self.clamp_runner();
             }
             Msg::ModelChanged(model) => {
                 self.reconcile(model);
                 self.dirty = true;
             }
             Msg::Tick => self.dirty = true,
-            Msg::Paste(_) => {}
+            Msg::Paste(text) => self.on_paste(text),
+            Msg::PlaybookRan(run) => {
+                for screen in &mut self.screens {
+                    if let Screen::Runner(v) = screen
+                        && v.playbook.id == run.playbook.id
+                        && matches!(v.state, RunState::Running)
+                    {
+                        v.state = RunState::Done(run.clone());
+                        v.selected_command = 0;
+                        v.follow_selection = false;
+                        self.dirty = true;
+                    }
+                }
+                self.clamp_runner();
+            }
+            Msg::PlaybookFailed { id, message } => {
+                for screen in &mut self.screens {
+                    if let Screen::Runner(v) = screen
+                        && v.playbook.id == id
+                        && matches!(v.state, RunState::Running)
+                    {
+                        v.state = RunState::Failed(message.clone());
+                        self.dirty = true;
+                    }
+                }
+            }
             Msg::SourceClosed => {
                 self.source_closed = true;
                 self.dirty = true;
@@ -271,16 +362,38 @@ impl App {
             return Vec::new();
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Char('c') if ctrl => return self.quit(),
-            KeyCode::Char('q') if !ctrl => return self.quit(),
-            _ => {}
+        if ctrl && key.code == KeyCode::Char('c') {
+            return self.quit();
+        }
+        if self.flash.take().is_some() {
+            self.dirty = true;
+        }
+        // Text input first: there, `q`, `:` and `?` are characters.
+        if self.command.is_some() {
+            self.dirty = true;
+            return self.on_command_key(key);
+        }
+        if self.overlay == Overlay::None {
+            match self.screens.last_mut() {
+                Some(Screen::Paste(_)) => {
+                    self.dirty = true;
+                    return self.on_paste_key(key);
+                }
+                Some(Screen::Playbooks(list)) if list.filtering => {
+                    self.dirty = true;
+                    return self.on_filter_key(key);
+                }
+                _ => {}
+            }
+        }
+        if key.code == KeyCode::Char('q') && !ctrl {
+            return self.quit();
         }
         if ctrl {
             return Vec::new();
         }
+        let mut effects = Vec::new();
         let handled = match &mut self.overlay {
-            // Enter stays free here: it will open the item's playbook.
             Overlay::Detail(detail) => match key.code {
                 KeyCode::Esc => {
                     self.overlay = Overlay::None;
@@ -300,6 +413,21 @@ impl App {
                     self.overlay = Overlay::Help;
                     true
                 }
+                KeyCode::Enter | KeyCode::Char('p') => {
+                    let first = detail.item.playbooks.first().cloned();
+                    match first {
+                        // Closes the detail when the playbook opens; an unknown id
+                        // leaves it open with a notice.
+                        Some(id) => effects = self.open_playbook(&id),
+                        None => {
+                            self.flash = Some(format!(
+                                "no playbook for \"{}\" (try e to paste an error, or :playbooks)",
+                                detail.item.title
+                            ));
+                        }
+                    }
+                    true
+                }
                 _ => false,
             },
             Overlay::Help => match key.code {
@@ -309,12 +437,418 @@ impl App {
                 }
                 _ => false,
             },
-            Overlay::None => self.on_overview_key(key.code),
+            Overlay::None => match key.code {
+                KeyCode::Char(':') => {
+                    self.command = Some(CommandLine::default());
+                    true
+                }
+                KeyCode::Char('?') => {
+                    self.overlay = Overlay::Help;
+                    true
+                }
+                KeyCode::Char('e') if !matches!(self.screen(), Some(Screen::Matches(_))) => {
+                    self.open_paste_box();
+                    true
+                }
+                _ => match self.screens.last() {
+                    None => self.on_overview_key(key.code),
+                    Some(_) => {
+                        let (handled, e) = self.on_screen_key(key.code);
+                        effects = e;
+                        handled
+                    }
+                },
+            },
         };
         if handled {
             self.dirty = true;
             self.rescroll();
         }
+        effects
+    }
+
+    /// Keys of the screen on top of the Overview.
+    fn on_screen_key(&mut self, code: KeyCode) -> (bool, Vec<Effect>) {
+        let rows = lists::list_rows(self.size.1).max(1);
+        if code == KeyCode::Esc {
+            self.screens.pop();
+            return (true, Vec::new());
+        }
+        let Some(screen) = self.screens.last_mut() else {
+            return (false, Vec::new());
+        };
+        match screen {
+            Screen::Runner(_) => return self.on_runner_key(code),
+            Screen::Playbooks(list) => match code {
+                KeyCode::Char('/') => {
+                    list.filtering = true;
+                }
+                KeyCode::Enter => {
+                    if let Some(pb) = list.selected() {
+                        return (true, self.open_playbook(pb.id));
+                    }
+                }
+                _ => {
+                    let Some(delta) = list_delta(code, rows) else {
+                        return (false, Vec::new());
+                    };
+                    list.selected = step(list.selected, delta, list.shown.len());
+                    list.offset =
+                        layout::scroll_offset(list.offset, list.selected, list.shown.len(), rows);
+                }
+            },
+            Screen::Matches(list) => match code {
+                KeyCode::Enter => {
+                    if let Some(pb) = list.selected() {
+                        return (true, self.open_playbook(pb.id));
+                    }
+                }
+                KeyCode::Char('e') => {
+                    self.screens.pop();
+                }
+                _ => {
+                    let Some(delta) = list_delta(code, rows) else {
+                        return (false, Vec::new());
+                    };
+                    let len = list.matches.len();
+                    list.selected = step(list.selected, delta, len);
+                    list.offset = layout::scroll_offset(list.offset, list.selected, len, rows);
+                }
+            },
+            Screen::Paste(_) => return (false, Vec::new()),
+        }
+        (true, Vec::new())
+    }
+
+    fn on_runner_key(&mut self, code: KeyCode) -> (bool, Vec<Effect>) {
+        let geometry = match self.runner() {
+            Some(v) => runner::geometry(v, &self.theme, self.size.0, self.size.1),
+            None => return (false, Vec::new()),
+        };
+        let Some(Screen::Runner(v)) = self.screens.last_mut() else {
+            return (false, Vec::new());
+        };
+        let commands = v.command_count();
+        let page = match v.focus {
+            RunnerFocus::Steps => geometry.steps_visible,
+            RunnerFocus::Diagnosis => geometry.diagnosis_visible,
+        }
+        .max(1) as isize;
+        let scroll = |value: &mut u16, delta: isize, total: usize, visible: usize| {
+            let max = total.saturating_sub(visible) as isize;
+            let next = (*value as isize).saturating_add(delta).clamp(0, max.max(0));
+            *value = u16::try_from(next).unwrap_or(u16::MAX);
+        };
+        match code {
+            KeyCode::Char('r') => {
+                v.state = RunState::Running;
+                v.steps_scroll = 0;
+                v.diagnosis_scroll = 0;
+                return (true, vec![Effect::RunPlaybook(v.playbook.id.to_string())]);
+            }
+            KeyCode::Tab | KeyCode::BackTab => {
+                v.focus = match v.focus {
+                    RunnerFocus::Steps => RunnerFocus::Diagnosis,
+                    RunnerFocus::Diagnosis => RunnerFocus::Steps,
+                };
+            }
+            KeyCode::Down | KeyCode::Char('j') | KeyCode::Up | KeyCode::Char('k') => {
+                let delta: isize = if matches!(code, KeyCode::Down | KeyCode::Char('j')) {
+                    1
+                } else {
+                    -1
+                };
+                match v.focus {
+                    RunnerFocus::Diagnosis if commands > 0 => {
+                        // The first j/k with the selected command out of view brings it in
+                        // view; after that j/k move the selection.
+                        let in_view = geometry.selected_row.is_some_and(|row| {
+                            let top = usize::from(v.diagnosis_scroll);
+                            row >= top && row < top + geometry.diagnosis_visible
+                        });
+                        if v.follow_selection || in_view {
+                            v.selected_command = step(v.selected_command, delta, commands);
+                        }
+                        v.follow_selection = true;
+                    }
+                    RunnerFocus::Diagnosis => scroll(
+                        &mut v.diagnosis_scroll,
+                        delta,
+                        geometry.diagnosis_rows,
+                        geometry.diagnosis_visible,
+                    ),
+                    RunnerFocus::Steps => scroll(
+                        &mut v.steps_scroll,
+                        delta,
+                        geometry.steps_rows,
+                        geometry.steps_visible,
+                    ),
+                }
+            }
+            KeyCode::PageDown | KeyCode::PageUp | KeyCode::Home | KeyCode::End => {
+                let delta = match code {
+                    KeyCode::PageDown => page,
+                    KeyCode::PageUp => -page,
+                    KeyCode::Home => isize::MIN / 2,
+                    _ => isize::MAX / 2,
+                };
+                match v.focus {
+                    RunnerFocus::Diagnosis => {
+                        v.follow_selection = false;
+                        scroll(
+                            &mut v.diagnosis_scroll,
+                            delta,
+                            geometry.diagnosis_rows,
+                            geometry.diagnosis_visible,
+                        );
+                    }
+                    RunnerFocus::Steps => scroll(
+                        &mut v.steps_scroll,
+                        delta,
+                        geometry.steps_rows,
+                        geometry.steps_visible,
+                    ),
+                }
+            }
+            _ => return (false, Vec::new()),
+        }
+        self.clamp_runner();
+        (true, Vec::new())
+    }
+
+    /// Keeps the runner's scroll offsets inside their content and, when following, the
+    /// selected fix command in view.
+    fn clamp_runner(&mut self) {
+        let (w, h) = self.size;
+        let theme = self.theme.clone();
+        let Some(Screen::Runner(v)) = self.screens.last_mut() else {
+            return;
+        };
+        let g = runner::geometry(v, &theme, w, h);
+        let clamp = |value: u16, total: usize, visible: usize| {
+            let max = u16::try_from(total.saturating_sub(visible)).unwrap_or(u16::MAX);
+            value.min(max)
+        };
+        if v.follow_selection
+            && let Some(row) = g.selected_row
+        {
+            let offset = layout::scroll_offset(
+                usize::from(v.diagnosis_scroll),
+                row,
+                g.diagnosis_rows,
+                g.diagnosis_visible,
+            );
+            v.diagnosis_scroll = u16::try_from(offset).unwrap_or(u16::MAX);
+        }
+        v.diagnosis_scroll = clamp(v.diagnosis_scroll, g.diagnosis_rows, g.diagnosis_visible);
+        v.steps_scroll = clamp(v.steps_scroll, g.steps_rows, g.steps_visible);
+    }
+
+    /// Opens the runner for `id` and asks the loop to run it; an unknown id is a notice.
+    pub fn open_playbook(&mut self, id: &str) -> Vec<Effect> {
+        let Some(pb) = self.catalog.iter().copied().find(|p| p.id == id) else {
+            self.flash = Some(format!(
+                "no playbook with id \"{id}\" (:playbooks lists them)"
+            ));
+            self.dirty = true;
+            return Vec::new();
+        };
+        let view = Screen::Runner(Box::new(RunnerView::new(pb)));
+        // A runner replaces a runner: Esc goes back to where the user came from.
+        match self.screens.last_mut() {
+            Some(top @ Screen::Runner(_)) => *top = view,
+            _ => self.screens.push(view),
+        }
+        self.overlay = Overlay::None;
+        self.dirty = true;
+        self.clamp_runner();
+        vec![Effect::RunPlaybook(pb.id.to_string())]
+    }
+
+    fn open_paste_box(&mut self) {
+        if !matches!(self.screen(), Some(Screen::Paste(_))) {
+            self.screens.push(Screen::Paste(Box::default()));
+        }
+        self.overlay = Overlay::None;
+        self.dirty = true;
+    }
+
+    fn on_paste(&mut self, text: String) {
+        if let Some(cmd) = &mut self.command {
+            cmd.input
+                .push_str(&crate::ui::text::clean(text.lines().next().unwrap_or("")));
+            self.dirty = true;
+            return;
+        }
+        if self.overlay != Overlay::None {
+            return;
+        }
+        if let Some(Screen::Playbooks(list)) = self.screens.last_mut()
+            && list.filtering
+        {
+            list.filter
+                .push_str(&crate::ui::text::clean(text.lines().next().unwrap_or("")));
+            list.refilter();
+            self.dirty = true;
+            return;
+        }
+        // Pasting anywhere else opens the paste box with the text.
+        self.open_paste_box();
+        if let Some(Screen::Paste(p)) = self.screens.last_mut() {
+            // Terminals send CR for newlines in a paste.
+            let text = text.replace("\r\n", "\n").replace('\r', "\n");
+            p.textarea.insert_str(text);
+        }
+    }
+
+    fn on_paste_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        match key.code {
+            KeyCode::Esc => {
+                self.screens.pop();
+                Vec::new()
+            }
+            KeyCode::Char('s') if ctrl => self.submit_paste(),
+            KeyCode::Enter if alt => self.submit_paste(),
+            _ => {
+                if let Some(Screen::Paste(p)) = self.screens.last_mut() {
+                    p.textarea.input(key);
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// Ranks the playbooks for the pasted text: one strong match opens directly, several
+    /// are listed, none is a notice.
+    fn submit_paste(&mut self) -> Vec<Effect> {
+        let Some(Screen::Paste(p)) = self.screens.last() else {
+            return Vec::new();
+        };
+        let text = p.text();
+        if text.trim().is_empty() {
+            self.flash = Some("paste or type an error message first".into());
+            return Vec::new();
+        }
+        let matches = rank_symptoms_in(&self.catalog, &text);
+        let strong: Vec<_> = matches.iter().filter(|(_, s)| *s >= STRONG_MATCH).collect();
+        if let [(pb, _)] = strong.as_slice() {
+            return self.open_playbook(pb.id);
+        }
+        if matches.is_empty() {
+            self.flash = Some(
+                "no playbook matches this text: try another line of the error, or :playbooks"
+                    .into(),
+            );
+            return Vec::new();
+        }
+        self.screens.push(Screen::Matches(MatchList {
+            matches,
+            selected: 0,
+            offset: 0,
+        }));
+        Vec::new()
+    }
+
+    fn on_filter_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(Screen::Playbooks(list)) = self.screens.last_mut() else {
+            return Vec::new();
+        };
+        match key.code {
+            KeyCode::Esc => {
+                list.filtering = false;
+                list.filter.clear();
+                list.refilter();
+            }
+            KeyCode::Enter => {
+                list.filtering = false;
+                if let Some(pb) = list.selected() {
+                    return self.open_playbook(pb.id);
+                }
+            }
+            KeyCode::Backspace => {
+                list.filter.pop();
+                list.refilter();
+            }
+            KeyCode::Down => list.selected = step(list.selected, 1, list.shown.len()),
+            KeyCode::Up => list.selected = step(list.selected, -1, list.shown.len()),
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                list.filter.push(c);
+                list.refilter();
+            }
+            _ => {}
+        }
+        let rows = lists::list_rows(self.size.1).max(1);
+        if let Some(Screen::Playbooks(list)) = self.screens.last_mut() {
+            list.offset = layout::scroll_offset(list.offset, list.selected, list.shown.len(), rows);
+        }
+        Vec::new()
+    }
+
+    fn on_command_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(cmd) = &mut self.command else {
+            return Vec::new();
+        };
+        match key.code {
+            KeyCode::Esc => self.command = None,
+            KeyCode::Enter => {
+                let input = cmd.input.trim().to_string();
+                self.command = None;
+                return self.execute(&input);
+            }
+            KeyCode::Tab => {
+                let ids: Vec<&str> = self.catalog.iter().map(|p| p.id).collect();
+                cmd.complete(&ids);
+            }
+            KeyCode::Backspace => {
+                if cmd.input.pop().is_none() {
+                    self.command = None;
+                } else {
+                    cmd.candidates.clear();
+                }
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                cmd.input.push(c);
+                cmd.candidates.clear();
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Runs a `:` command.
+    fn execute(&mut self, input: &str) -> Vec<Effect> {
+        let (name, arg) = match input.split_once(char::is_whitespace) {
+            Some((n, a)) => (n, a.trim()),
+            None => (input, ""),
+        };
+        match name {
+            "" => {}
+            "q" | "quit" | "q!" => return self.quit(),
+            "overview" | "o" => {
+                self.screens.clear();
+                self.overlay = Overlay::None;
+            }
+            "playbooks" | "pb" => {
+                if !matches!(self.screen(), Some(Screen::Playbooks(_))) {
+                    self.screens
+                        .push(Screen::Playbooks(PlaybookList::new(self.catalog.clone())));
+                }
+                self.overlay = Overlay::None;
+            }
+            "playbook" if arg.is_empty() => {
+                self.flash = Some("usage: :playbook ID (Tab completes the id)".into());
+            }
+            "playbook" => return self.open_playbook(arg),
+            "explain" => self.open_paste_box(),
+            other => {
+                self.flash = Some(format!(
+                    "unknown command \":{other}\" (try :playbooks, :playbook ID, :explain, :overview, :q)"
+                ));
+            }
+        }
+        self.rescroll();
         Vec::new()
     }
 
@@ -430,6 +964,30 @@ impl App {
     }
 }
 
+/// A list movement for a key: `Some(delta)` (saturating at the ends), `None` if the key
+/// does not move.
+fn list_delta(code: KeyCode, page: usize) -> Option<isize> {
+    Some(match code {
+        KeyCode::Down | KeyCode::Char('j') => 1,
+        KeyCode::Up | KeyCode::Char('k') => -1,
+        KeyCode::PageDown => page as isize,
+        KeyCode::PageUp => -(page as isize),
+        KeyCode::Home | KeyCode::Char('g') => isize::MIN / 2,
+        KeyCode::End | KeyCode::Char('G') => isize::MAX / 2,
+        _ => return None,
+    })
+}
+
+/// `index + delta` clamped to `0..len`.
+fn step(index: usize, delta: isize, len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    (index as isize)
+        .saturating_add(delta)
+        .clamp(0, len as isize - 1) as usize
+}
+
 /// Two items are the same across reports when they name the same object and title.
 fn same_item(a: &HealthItem, b: &HealthItem) -> bool {
     a.object == b.object && a.title == b.title
@@ -507,8 +1065,8 @@ mod tests {
         app.update(Msg::ModelChanged(model_with_nodes(&["a"])));
         assert!(app.is_dirty());
         app.mark_drawn();
-        app.update(Msg::Paste("ignored for now".into()));
-        assert!(!app.is_dirty());
+        app.update(key(KeyCode::Char('z')));
+        assert!(!app.is_dirty(), "an unbound key changes nothing");
         app.update(key(KeyCode::Char('j')));
         assert!(app.is_dirty());
     }

@@ -251,23 +251,11 @@ pub struct Cluster {
 
 /// Whether a kind is namespaced (for the kinds scenarios use).
 pub fn is_namespaced(kind: &str) -> bool {
-    !matches!(
-        kind,
-        "Namespace"
-            | "Node"
-            | "ClusterRole"
-            | "ClusterRoleBinding"
-            | "PriorityClass"
-            | "IngressClass"
-            | "APIService"
-            | "PersistentVolume"
-            | "StorageClass"
-            | "CSIDriver"
-            | "CSINode"
-            | "CustomResourceDefinition"
-            | "ValidatingWebhookConfiguration"
-            | "MutatingWebhookConfiguration"
-    )
+    // One table of kinds for the server and the scenarios; unknown kinds count as namespaced.
+    crate::server::resources::RESOURCES
+        .iter()
+        .find(|d| d.kind == kind)
+        .is_none_or(|d| d.namespaced)
 }
 
 /// The `ObjRef` naming an object.

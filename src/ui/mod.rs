@@ -1,13 +1,16 @@
 //! Views and widgets drawn with ratatui from the app state and the newest model: the
 //! Overview (four health panes), the status and notice lines, the detail and help popups,
-//! and the "terminal too small" message. Colours come only from [`theme::Theme`].
+//! the playbook runner, the playbook list, the paste box and its matches, the `:` command
+//! line, and the "terminal too small" message. Colours come only from [`theme::Theme`].
 //!
 //! Drawing reads the state and never changes it; the work per frame depends on the
 //! visible rows, not on the number of items.
 
 pub mod layout;
+pub mod lists;
 mod overview;
 mod popup;
+pub mod runner;
 mod status;
 pub mod text;
 pub mod theme;
@@ -16,7 +19,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::{Frame, Terminal, backend::TestBackend};
 
-use crate::app::{App, Model, Overlay};
+use crate::app::{App, Model, Overlay, Screen};
 
 pub use status::{SyncTone, format_age, sync_summary};
 
@@ -27,17 +30,30 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model) {
         popup::draw_too_small(frame, app.theme());
         return;
     }
-    let notice = model.notice.is_some() || app.notice().is_some();
-    let screen = layout::screen_layout(area, model.counts(), notice);
-    overview::draw_panes(frame, app, model, &screen);
-    if let Some(notice_area) = screen.notice {
-        status::draw_notice(frame, notice_area, app, model);
-    }
-    status::draw_status(frame, screen.status, app, model);
+    let theme = app.theme();
+    let bottom = match app.screen() {
+        None => {
+            let notice = model.notice.is_some() || app.notice().is_some();
+            let screen = layout::screen_layout(area, model.counts(), notice);
+            overview::draw_panes(frame, app, model, &screen);
+            if let Some(notice_area) = screen.notice {
+                status::draw_notice(frame, notice_area, app, model);
+            }
+            status::draw_status(frame, screen.status, app, model);
+            screen.status
+        }
+        Some(Screen::Runner(view)) => runner::draw_runner(frame, view, theme, app.notice()),
+        Some(Screen::Playbooks(list)) => lists::draw_playbooks(frame, list, theme, app.notice()),
+        Some(Screen::Paste(paste)) => lists::draw_paste(frame, paste, theme, app.notice()),
+        Some(Screen::Matches(list)) => lists::draw_matches(frame, list, theme, app.notice()),
+    };
     match app.overlay() {
         Overlay::None => {}
-        Overlay::Detail(detail) => popup::draw_detail(frame, detail, app.theme()),
-        Overlay::Help => popup::draw_help(frame, app.theme()),
+        Overlay::Detail(detail) => popup::draw_detail(frame, detail, theme),
+        Overlay::Help => popup::draw_help(frame, theme),
+    }
+    if let Some(cmd) = app.command() {
+        lists::draw_command(frame, bottom, cmd, theme);
     }
 }
 

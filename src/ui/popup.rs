@@ -147,7 +147,9 @@ pub fn draw_detail(frame: &mut Frame, detail: &Detail, theme: &Theme) {
         ))
         .title_bottom(
             Line::from(vec![
-                Span::styled(" Esc", theme.accent),
+                Span::styled(" Enter", theme.accent),
+                Span::styled(" playbook  ", theme.muted),
+                Span::styled("Esc", theme.accent),
                 Span::styled(" close  ", theme.muted),
                 Span::styled("j/k", theme.accent),
                 Span::styled(" scroll ", theme.muted),
@@ -164,7 +166,7 @@ pub fn draw_detail(frame: &mut Frame, detail: &Detail, theme: &Theme) {
     );
 }
 
-/// The keys of the Overview, for the help popup.
+/// The keys, for the help popup.
 const KEYS: &[(&str, &str)] = &[
     ("j / ↓", "next item"),
     ("k / ↑", "previous item"),
@@ -172,8 +174,17 @@ const KEYS: &[(&str, &str)] = &[
     ("g / G", "first / last item"),
     ("Tab / S-Tab", "next / previous pane"),
     ("1-4", "focus a pane"),
-    ("Enter", "item details"),
-    ("Esc", "close a popup"),
+    ("Enter", "item details; again: its playbook"),
+    ("p", "in details: open the playbook"),
+    (":", "command: playbooks, playbook ID,"),
+    ("", "  explain, overview, q (Tab completes)"),
+    ("e", "paste an error, find its playbook"),
+    ("Ctrl-S", "in the paste box: find playbooks"),
+    ("/", "in lists: filter as you type"),
+    ("Tab", "in the runner: switch column"),
+    ("j / k", "in the runner: select a fix command"),
+    ("r", "in the runner: re-run the playbook"),
+    ("Esc", "close a popup, go back"),
     ("?", "this help"),
     ("q / Ctrl-C", "quit"),
 ];
@@ -190,7 +201,7 @@ pub fn draw_help(frame: &mut Frame, theme: &Theme) {
             ])
         })
         .collect();
-    let popup = centered(frame.area(), 44, KEYS.len() as u16 + 2);
+    let popup = centered(frame.area(), 56, KEYS.len() as u16 + 2);
     let block = Block::bordered()
         .border_type(BorderType::Double)
         .border_style(theme.accent)

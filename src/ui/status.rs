@@ -16,7 +16,7 @@ use super::text::{fit, width};
 use super::theme::Theme;
 
 const SEPARATOR: &str = " │ ";
-const HINTS: &str = "? help  q quit";
+const HINTS: &str = ": cmd  ? help  q quit";
 /// An update older than this is shown as a warning.
 const STALE_AFTER: Duration = Duration::from_secs(60);
 
@@ -173,6 +173,8 @@ fn status_line(theme: &Theme, model: &Model, now: Instant, cols: usize) -> Line<
     let used: usize = spans.iter().map(|s| s.width()).sum();
     if used + hints_w <= cols {
         spans.push(Span::raw(" ".repeat(cols - used - width(HINTS))));
+        spans.push(Span::styled(":", theme.accent));
+        spans.push(Span::styled(" cmd  ", theme.muted));
         spans.push(Span::styled("?", theme.accent));
         spans.push(Span::styled(" help  ", theme.muted));
         spans.push(Span::styled("q", theme.accent));

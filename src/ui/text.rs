@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 
 /// Display width of a string in terminal columns.
 pub fn width(s: &str) -> usize {
@@ -132,6 +132,87 @@ fn pad_fitted(fitted: Cow<'_, str>, cols: usize) -> String {
     out
 }
 
+/// Word-wraps `spans` (text with styles) into rows of at most `cols` columns. Rows after
+/// the first start with `indent` spaces; a word wider than a row is cut across rows;
+/// control characters become spaces. The row count is exact, so callers can scroll by rows.
+pub fn wrap(spans: &[Span<'_>], cols: usize, indent: usize) -> Vec<Line<'static>> {
+    let cols = cols.max(1);
+    let indent = if indent * 2 > cols { 0 } else { indent };
+    let mut rows: Vec<Line<'static>> = Vec::new();
+    let mut row: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    let mut continuation = false;
+    let mut new_row = |row: &mut Vec<Span<'static>>, used: &mut usize, cont: &mut bool| {
+        rows.push(Line::from(std::mem::take(row)));
+        *row = vec![Span::raw(" ".repeat(indent))];
+        *used = indent;
+        *cont = true;
+    };
+    for span in spans {
+        let text = clean(&span.content);
+        let style = span.style;
+        for token in tokens(&text) {
+            let is_space = token.starts_with(' ');
+            let w = width(token);
+            if is_space {
+                if continuation && used == indent {
+                    continue;
+                }
+                if used + w > cols {
+                    new_row(&mut row, &mut used, &mut continuation);
+                    continue;
+                }
+                row.push(Span::styled(token.to_string(), style));
+                used += w;
+                continue;
+            }
+            if used + w > cols && used > if continuation { indent } else { 0 } {
+                new_row(&mut row, &mut used, &mut continuation);
+            }
+            if used + w <= cols {
+                row.push(Span::styled(token.to_string(), style));
+                used += w;
+                continue;
+            }
+            // A word wider than the row: cut it.
+            let mut piece = String::new();
+            for c in token.chars() {
+                let cw = char_width(c);
+                if used + cw > cols && used > 0 {
+                    row.push(Span::styled(std::mem::take(&mut piece), style));
+                    new_row(&mut row, &mut used, &mut continuation);
+                }
+                piece.push(c);
+                used += cw;
+            }
+            if !piece.is_empty() {
+                row.push(Span::styled(piece, style));
+            }
+        }
+    }
+    rows.push(Line::from(row));
+    rows
+}
+
+/// Splits text into runs of spaces and runs of other characters.
+fn tokens(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut prev_space = None;
+    for (i, c) in s.char_indices() {
+        let space = c == ' ';
+        if prev_space.is_some_and(|p| p != space) {
+            out.push(&s[start..i]);
+            start = i;
+        }
+        prev_space = Some(space);
+    }
+    if start < s.len() {
+        out.push(&s[start..]);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +259,29 @@ mod tests {
         assert_eq!(fit_middle("worker-1", 24), "worker-1");
         assert_eq!(fit_middle("a\nb", 24), "a b");
         assert_eq!(fit_middle("abcdefgh", 4), "abc…");
+    }
+
+    #[test]
+    fn wrap_breaks_at_words_indents_and_cuts_long_words() {
+        let text =
+            |rows: Vec<Line>| -> Vec<String> { rows.iter().map(|l| l.to_string()).collect() };
+        let rows = wrap(&[Span::raw("the quick brown fox jumps")], 10, 2);
+        assert_eq!(
+            text(rows),
+            vec!["the quick ", "  brown ", "  fox ", "  jumps"]
+        );
+        let rows = wrap(&[Span::raw("abcdefghijkl")], 5, 0);
+        assert_eq!(text(rows), vec!["abcde", "fghij", "kl"]);
+        let rows = wrap(&[Span::raw("a\nb")], 10, 0);
+        assert_eq!(text(rows), vec!["a b"]);
+        assert_eq!(wrap(&[], 10, 0).len(), 1, "an empty line is one row");
+        for l in wrap(
+            &[Span::raw("kubectl get pods -n kube-system -o yaml")],
+            12,
+            3,
+        ) {
+            assert!(l.width() <= 12, "{l}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use ratatui::style::{Color, Modifier, Style};
 
 use crate::health::Severity;
+use crate::playbooks::FindingSeverity;
 
 /// Styles by semantic role.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +69,24 @@ impl Theme {
             Severity::Unknown => "[UNKN]",
             Severity::Warning => "[WARN]",
             Severity::Critical => "[CRIT]",
+        }
+    }
+
+    /// The style of a playbook finding's severity (info uses the accent role).
+    pub fn finding(&self, severity: FindingSeverity) -> Style {
+        match severity {
+            FindingSeverity::Info => self.accent,
+            FindingSeverity::Warning => self.warning,
+            FindingSeverity::Critical => self.critical,
+        }
+    }
+
+    /// A text marker for a finding's severity, the same width as [`Theme::marker`].
+    pub fn finding_marker(severity: FindingSeverity) -> &'static str {
+        match severity {
+            FindingSeverity::Info => "[INFO]",
+            FindingSeverity::Warning => "[WARN]",
+            FindingSeverity::Critical => "[CRIT]",
         }
     }
 }

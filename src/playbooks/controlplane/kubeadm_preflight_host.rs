@@ -246,7 +246,7 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         ],
         fix: Fix {
             explanation: format!(
-                "kubeadm runs preflight checks on the host before init/join; an [ERROR] stops it, and --ignore-preflight-errors lets a host through that the cluster will then struggle with. The kubelet must not be newer than the API server and at most three minors older. Re-run the preflight phase on the node and fix every line it prints. The checks and their fixes: {}",
+                "kubeadm runs preflight checks on the host before init/join; an [ERROR] stops it, and --ignore-preflight-errors lets a host through that the cluster will then struggle with. The kubelet must not be newer than the API server and at most three minors older. Re-run the preflight phase on the node and read its output: every `[ERROR Name]` line stops init/join until fixed, `[WARNING Name]` lines do not; no such line means the host passes. Afterwards `kubectl get nodes -o wide` must show the control plane's version for the node. The checks and their fixes: {}",
                 table.join("; ")
             ),
             commands,

@@ -116,7 +116,7 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
     let mut flapping: Vec<&str> = Vec::new();
     let mut any_proxy = false;
     let mut latency = false;
-    let mut holder_nodes: Vec<String> = Vec::new();
+    let mut holder_nodes: Vec<(&str, String)> = Vec::new();
     let mut healthy_notes: Vec<String> = Vec::new();
 
     for comp in COMPONENTS {
@@ -184,7 +184,7 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
                     ));
                     stale_components.push(comp);
                     if !st.holder.is_empty() {
-                        holder_nodes.push(st.holder_node().to_string());
+                        holder_nodes.push((comp, st.holder_node().to_string()));
                     }
                 } else {
                     healthy_notes.push(format!(
@@ -284,15 +284,16 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
             "kubectl logs -n kube-system -l component={comp} --tail 20 --prefix"
         ));
     }
-    holder_nodes.sort();
-    holder_nodes.dedup();
-    for (comp, node) in stale_components.iter().zip(holder_nodes.iter()) {
-        commands.push(format!(
-            "# on {node}: restart the stuck {comp} (the kubelet starts it again from its manifest)"
-        ));
-        commands.push(format!(
-            "sudo crictl ps --name {comp} -q | xargs -r sudo crictl stop"
-        ));
+    // A leader that stopped renewing on its own (no lock errors) is stuck: restart it.
+    if !latency && !any_proxy {
+        for (comp, node) in &holder_nodes {
+            commands.push(format!(
+                "# on {node}: restart the stuck {comp} (the kubelet starts it again from its manifest)"
+            ));
+            commands.push(format!(
+                "sudo crictl ps --name {comp} -q | xargs -r sudo crictl stop"
+            ));
+        }
     }
     if latency || !flapping.is_empty() {
         commands.push("kubectl get --raw '/readyz?verbose' | grep -v '+'".into());
@@ -392,6 +393,9 @@ mod tests {
                 .iter()
                 .any(|e| e.field == "spec.holderIdentity" && e.value == "cp-1_abc")
         );
+        assert!(f.fix.commands.iter().any(|c| c.contains("fdatasync")));
+        // Without lock errors the holder itself is stuck: restart it on its node.
+        let f = diagnose(&results("2026-01-15T09:56:00.000000Z", STANDBY), now()).unwrap();
         assert!(f.fix.commands.iter().any(|c| c == "# on cp-1: restart the stuck kube-scheduler (the kubelet starts it again from its manifest)"));
     }
 

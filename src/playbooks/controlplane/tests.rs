@@ -147,3 +147,31 @@ fn dump() {
         println!("{}", serde_json::to_string_pretty(&report).unwrap());
     }
 }
+
+/// The objects the control-plane scenarios change still decode as their Kubernetes types.
+#[test]
+fn changed_objects_decode_as_kubernetes_types() {
+    use k8s_openapi::api::coordination::v1::Lease;
+    use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Event, Node, Pod};
+    use k8s_openapi::api::discovery::v1::EndpointSlice;
+    fn check<K: serde::de::DeserializeOwned>(id: &str, o: &serde_json::Value) {
+        if let Err(e) = serde_json::from_value::<K>(o.clone()) {
+            panic!("{id}: {} {}: {e}", o["kind"], o["metadata"]["name"]);
+        }
+    }
+    for id in BROKEN.iter().chain(CLEAN) {
+        let s = scenarios::find(id).unwrap();
+        for o in &s.snapshot.objects {
+            match o["kind"].as_str().unwrap_or_default() {
+                "Pod" => check::<Pod>(id, o),
+                "Event" => check::<Event>(id, o),
+                "Endpoints" => check::<Endpoints>(id, o),
+                "EndpointSlice" => check::<EndpointSlice>(id, o),
+                "Node" => check::<Node>(id, o),
+                "Lease" => check::<Lease>(id, o),
+                "ConfigMap" => check::<ConfigMap>(id, o),
+                _ => {}
+            }
+        }
+    }
+}

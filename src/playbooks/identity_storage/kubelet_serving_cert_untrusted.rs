@@ -49,7 +49,7 @@ pub static PLAYBOOK: Playbook = Playbook {
         },
         Symptom {
             all_of: &["x509: certificate signed by unknown authority"],
-            weight: 0.7,
+            weight: 0.85,
         },
     ],
     queries,

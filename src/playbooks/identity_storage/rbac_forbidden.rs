@@ -56,6 +56,11 @@ fn nodes() -> Query {
         },
     }
 }
+/// The same as a list: shared with other playbooks, and the form a snapshot's recorded
+/// `GET /api/v1/nodes` Status answers.
+fn node_list() -> Query {
+    q::core("nodes", None)
+}
 fn namespaces() -> Query {
     q::core("namespaces", None)
 }
@@ -190,7 +195,7 @@ fn subject_flag(user: &str) -> String {
 
 fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     // What an engineer needs to read; the RBAC reads are this playbook's own checks.
-    let primary: Vec<(Denial, String, String)> = [nodes(), namespaces()]
+    let mut primary: Vec<(Denial, String, String)> = [nodes(), node_list(), namespaces()]
         .iter()
         .flat_map(|qq| {
             denied(r, qq)
@@ -198,6 +203,9 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 .map(|(d, m)| (d, m, qq.kubectl.clone()))
         })
         .collect();
+    // `kubectl get nodes` asked twice (raw and as a list) is one denial.
+    let mut seen = BTreeSet::new();
+    primary.retain(|(d, _, _)| seen.insert(d.clone()));
     let checks: Vec<(Denial, String, String)> = [crbs(), cluster_roles(), rbs(), roles()]
         .iter()
         .flat_map(|qq| {

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::net::Ipv4Addr;
 
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use serde_json::Value;
 
 use crate::playbooks::Evidence;
@@ -317,6 +318,25 @@ pub fn version_lt(a: &[u64], b: &[u64]) -> bool {
     false
 }
 
+/// The time of a klog line (`E0115 09:59:42.123456 …`), in the year of `now` (the previous
+/// year when that would put it more than a day ahead of `now`).
+pub fn klog_time(line: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let head = line.trim_start().get(1..21)?;
+    let (month, day) = (
+        head.get(0..2)?.parse::<u32>().ok()?,
+        head.get(2..4)?.parse::<u32>().ok()?,
+    );
+    let time = NaiveTime::parse_from_str(head.get(5..)?, "%H:%M:%S%.f").ok()?;
+    let at =
+        |year: i32| NaiveDate::from_ymd_opt(year, month, day).map(|d| d.and_time(time).and_utc());
+    let t = at(now.year())?;
+    if t > now + chrono::Duration::days(1) {
+        at(now.year() - 1)
+    } else {
+        Some(t)
+    }
+}
+
 /// Joins names as `a, b and c`.
 pub fn and_list(items: &[String]) -> String {
     match items {
@@ -358,6 +378,18 @@ mod tests {
         assert!(version_lt(&v("docker://1.12.6"), &v("1.13")));
         assert!(!version_lt(&v("docker://17.3.2-ce"), &v("1.13")));
         assert_eq!(version("containerd://abc"), None);
+    }
+
+    #[test]
+    fn klog_times_are_read_in_the_clock_year() {
+        let now = DateTime::parse_from_rfc3339("2026-01-15T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let t = klog_time("E0115 09:59:42.123456       1 scraper.go:149] x", now).unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-01-15T09:59:42.123456+00:00");
+        let t = klog_time("I1231 23:00:00.000000       1 a.go:1] x", now).unwrap();
+        assert_eq!(t.to_rfc3339(), "2025-12-31T23:00:00+00:00");
+        assert_eq!(klog_time("[INFO] plugin/reload", now), None);
     }
 
     #[test]

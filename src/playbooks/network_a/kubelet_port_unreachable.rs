@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    and_list, command_line, containers, ev, flag, internal_ip, name, node_ready, obj,
+    and_list, command_line, containers, ev, flag, internal_ip, klog_time, name, node_ready, obj,
 };
 use crate::playbooks::engine::q;
 use crate::playbooks::{
@@ -158,7 +158,7 @@ struct Failure {
     text: String,
 }
 
-fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
+fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     let nodes = r.objects(&nodes());
     let ready: Vec<&Value> = nodes.iter().filter(|n| node_ready(n)).collect();
     let by_ip: BTreeMap<&str, &str> = nodes
@@ -220,7 +220,12 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             let Some(node) = by_ip.get(host.as_str()).map(|s| s.to_string()) else {
                 continue;
             };
-            if !ready.iter().any(|n| name(n) == node) {
+            // Only Ready nodes the proxy did not answer for, and only recent errors: a node
+            // that rebooted an hour ago left old scrape errors behind.
+            if !ready.iter().any(|n| name(n) == node) || healthy_proxy.contains(&node) {
+                continue;
+            }
+            if klog_time(line, now).is_some_and(|t| now - t > chrono::Duration::minutes(15)) {
                 continue;
             }
             scrape_lines += 1;
@@ -504,7 +509,10 @@ mod tests {
             ]),
         );
         r.by_query.insert(metrics_logs("metrics-server-abc"), Outcome::Text { code: 200, body: "E0115 09:59:42.123456       1 scraper.go:149] \"Failed to scrape node\" err=\"Get \\\"https://10.0.0.22:10250/metrics/resource\\\": dial tcp 10.0.0.22:10250: i/o timeout\" node=\"worker-2\"\n".into() });
-        let f = diagnose(&r, Utc::now()).expect("finding");
+        let now = DateTime::parse_from_rfc3339("2026-01-15T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let f = diagnose(&r, now).expect("finding");
         assert!(
             f.summary.contains("worker-2 (i/o timeout)"),
             "{}",
@@ -543,6 +551,88 @@ mod tests {
             ranked.first().map(|(p, _)| p.id),
             Some("kubelet-port-unreachable")
         );
+    }
+
+    #[test]
+    fn dialing_an_address_that_is_not_the_internal_ip_is_a_wrong_address() {
+        let mut r = base();
+        r.by_query.insert(
+            healthz("worker-2"),
+            Outcome::Text {
+                code: 500,
+                body: status_body("203.0.113.22", "i/o timeout"),
+            },
+        );
+        r.by_query.insert(
+            apiservers(),
+            Outcome::Objects(vec![json!({"spec": {"containers": [{"name": "kube-apiserver", "command": ["kube-apiserver", "--kubelet-preferred-address-types=ExternalIP,InternalIP,Hostname"]}]}})]),
+        );
+        // The node's addresses include the external one the apiserver dials.
+        let mut n = node("worker-2", "10.0.0.22", true);
+        n["status"]["addresses"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"type": "ExternalIP", "address": "203.0.113.22"}));
+        r.by_query.insert(
+            nodes(),
+            Outcome::Objects(vec![node("cp-1", "10.0.0.11", true), n]),
+        );
+        let f = diagnose(&r, Utc::now()).expect("finding");
+        assert!(
+            f.summary
+                .contains("dials 203.0.113.22 for worker-2 instead of its InternalIP"),
+            "{}",
+            f.summary
+        );
+        assert!(
+            f.fix
+                .commands
+                .iter()
+                .any(|c| c == "- --kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname")
+        );
+    }
+
+    #[test]
+    fn old_scrape_errors_or_nodes_the_proxy_reaches_are_not_this_cause() {
+        let mut r = base();
+        r.by_query.insert(
+            metrics_pods(),
+            Outcome::Objects(vec![
+                json!({"metadata": {"name": "metrics-server-abc", "namespace": "kube-system"}}),
+            ]),
+        );
+        let line = "E0115 08:59:42.123456       1 scraper.go:149] \"Failed to scrape node\" err=\"unable to fetch metrics from node worker-2: Get \\\"https://10.0.0.22:10250/metrics/resource\\\": dial tcp 10.0.0.22:10250: connect: no route to host\" node=\"worker-2\"\n";
+        r.by_query.insert(
+            metrics_logs("metrics-server-abc"),
+            Outcome::Text {
+                code: 200,
+                body: line.into(),
+            },
+        );
+        let now = DateTime::parse_from_rfc3339("2026-01-15T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        // The proxy reaches worker-2 now: the log line is history.
+        assert_eq!(diagnose(&r, now), None);
+        // Without a proxy answer, an hour-old line is still history.
+        r.by_query.insert(
+            healthz("worker-2"),
+            Outcome::Failed {
+                code: 404,
+                message: "no answer in this snapshot".into(),
+            },
+        );
+        assert_eq!(diagnose(&r, now), None);
+        // A recent one is not.
+        let recent = line.replace("08:59:42", "09:59:42");
+        r.by_query.insert(
+            metrics_logs("metrics-server-abc"),
+            Outcome::Text {
+                code: 200,
+                body: recent,
+            },
+        );
+        assert!(diagnose(&r, now).is_some());
     }
 
     #[test]

@@ -631,6 +631,40 @@ mod tests {
     }
 
     #[test]
+    fn backend_ports_follow_the_configuration() {
+        let ds = calico_ds();
+        let ports = |plugin: &str, cfg: Value| -> Vec<&'static str> {
+            backend_ports(plugin, &ds, Some(&cfg))
+                .into_iter()
+                .map(|(_, p)| p)
+                .collect()
+        };
+        assert_eq!(
+            ports("Calico", json!({"data": {"calico_backend": "bird"}})),
+            ["179/tcp", "IP protocol 4"]
+        );
+        assert_eq!(
+            ports("Calico", json!({"data": {"calico_backend": "vxlan"}})),
+            ["4789/udp"]
+        );
+        assert_eq!(
+            ports(
+                "flannel",
+                json!({"data": {"net-conf.json": "{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"vxlan\"}}"}})
+            ),
+            ["8472/udp"]
+        );
+        assert_eq!(
+            ports(
+                "flannel",
+                json!({"data": {"net-conf.json": "{\"Backend\": {\"Type\": \"host-gw\"}}"}})
+            ),
+            Vec::<&str>::new()
+        );
+        assert_eq!(ports("Weave Net", json!({})), ["6783/tcp", "6783-6784/udp"]);
+    }
+
+    #[test]
     fn the_bird_message_ranks_this_playbook() {
         let ranked = crate::playbooks::engine::rank_symptoms(
             "Readiness probe failed: calico/node is not ready: BIRD is not ready: BGP not established with 10.0.0.22,10.0.0.23",

@@ -124,11 +124,44 @@ fn queries(r: &Results) -> Vec<Query> {
         }
     }
     for d in r.objects(&daemonsets()) {
-        if cni_plugin(d) == Some("flannel") {
-            out.push(flannel_cfg(namespace(d)));
+        match cni_plugin(d) {
+            Some("flannel") => out.push(flannel_cfg(namespace(d))),
+            Some("Weave Net") => {
+                let wq = weave_pods(namespace(d));
+                // Round 3: Weave prints the range it really allocates from when it starts.
+                if let Some(p) = r.objects(&wq).first() {
+                    out.push(weave_logs(p));
+                }
+                out.push(wq);
+            }
+            _ => {}
         }
     }
     out
+}
+
+fn weave_pods(ns: &str) -> Query {
+    q::list("", "pods", Some(ns), Some("name=weave-net"), None)
+}
+fn weave_logs(pod: &Value) -> Query {
+    q::logs(namespace(pod), name(pod), Some("weave"), false, Some(500))
+}
+
+/// Weave's start-up line naming its allocation range: the pod and the `ipalloc-range:` token.
+fn weave_range_line(r: &Results) -> Option<(String, String)> {
+    r.objects(&daemonsets())
+        .iter()
+        .filter(|d| cni_plugin(d) == Some("Weave Net"))
+        .find_map(|d| {
+            let p = r.objects(&weave_pods(namespace(d))).first()?;
+            let log = r.text(&weave_logs(p))?;
+            let token = log
+                .lines()
+                .filter(|l| l.contains("Command line options"))
+                .flat_map(|l| l.split([' ', '[', ']']))
+                .find(|t| t.starts_with("ipalloc-range:"))?;
+            Some((obj("Pod", p), token.to_string()))
+        })
 }
 
 /// A pod network or service range and where it is configured.
@@ -515,6 +548,11 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         } => {
             let rg = &ranges[range];
             evidence.push(ev(rg.object.clone(), rg.field.clone(), rg.shown.clone()));
+            if rg.what.starts_with("Weave")
+                && let Some((pod, token)) = weave_range_line(r)
+            {
+                evidence.push(ev(pod, "log[weave] Command line options", token));
+            }
             evidence.push(ev(
                 "Node/*",
                 "status.addresses[InternalIP]",
@@ -789,6 +827,26 @@ mod tests {
                 .commands
                 .iter()
                 .any(|c| c == "sudo iptables -S FORWARD | head -3")
+        );
+    }
+
+    #[test]
+    fn missing_kube_proxy_is_named_when_no_range_overlaps() {
+        let mut r = results(&[("cp-1", "10.0.0.11")], "10.0.0.11", vec![]);
+        r.by_query
+            .insert(kube_proxy_pods(), Outcome::Objects(vec![]));
+        let f = diagnose(&r, Utc::now()).expect("finding");
+        assert!(
+            f.summary
+                .starts_with("kube-proxy is not programming the Service VIP"),
+            "{}",
+            f.summary
+        );
+        assert!(
+            f.fix
+                .commands
+                .iter()
+                .any(|c| c.contains("kubeadm init phase addon kube-proxy"))
         );
     }
 

@@ -58,6 +58,8 @@ pub static PLAYBOOK: Playbook = Playbook {
 
 const NS: &str = "kube-system";
 const SELECTOR: &str = "k8s-app=kube-dns";
+/// Upstream timeouts in the CoreDNS logs' tails that make a finding (fewer are noise).
+const UPSTREAM_TIMEOUTS: usize = 3;
 /// At most this many nodes' kubelet configs are read.
 const MAX_NODES: usize = 12;
 
@@ -408,11 +410,17 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         });
     }
 
-    // 4. Upstream resolvers time out.
-    let upstream = log_lines(r, pods, &|l| {
-        l.contains("[ERROR] plugin/errors") && l.contains("i/o timeout")
-    });
-    if !upstream.is_empty() {
+    // 4. Upstream resolvers time out, repeatedly (a stray timeout is normal on any network).
+    let is_upstream_timeout =
+        |l: &str| l.contains("[ERROR] plugin/errors") && l.contains("i/o timeout");
+    let upstream = log_lines(r, pods, &is_upstream_timeout);
+    let timeouts: usize = pods
+        .iter()
+        .take(3)
+        .filter_map(|p| r.text(&q_log(name(p), false)))
+        .map(|t| t.lines().filter(|l| is_upstream_timeout(l)).count())
+        .sum();
+    if !upstream.is_empty() && timeouts >= UPSTREAM_TIMEOUTS {
         let mut evidence: Vec<Evidence> = upstream.iter().map(log_evidence).collect();
         if let (Some(cm), Some(fwd)) = (cm, &forward) {
             evidence.push(ev(obj(cm), "data.Corefile", fwd.clone()));
@@ -429,7 +437,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             severity: FindingSeverity::Warning,
             confidence: 0.7,
             summary: format!(
-                "CoreDNS serves cluster names but its upstream resolvers time out (`{}`): external names fail or are slow.",
+                "CoreDNS serves cluster names but its upstream resolvers time out ({timeouts} times in the last log lines, e.g. `{}`): external names fail or are slow.",
                 upstream[0].text
             ),
             evidence,
@@ -558,6 +566,30 @@ mod tests {
         assert!(f.summary.contains("NET-01"), "{}", f.summary);
         let f = diagnose(&base(vec![pod("coredns-a", 4, false)], false), Utc::now()).unwrap();
         assert_eq!(f.severity, FindingSeverity::Critical);
+    }
+
+    #[test]
+    fn repeated_upstream_timeouts_warn_but_one_is_noise() {
+        let line = "[ERROR] plugin/errors: 2 registry-1.docker.io. A: read udp 10.244.0.3:51234->10.0.0.2:53: i/o timeout\n";
+        let mut r = base(vec![pod("coredns-a", 0, true)], true);
+        r.by_query.insert(
+            q_log("coredns-a", false),
+            Outcome::Text {
+                code: 200,
+                body: line.repeat(4),
+            },
+        );
+        let f = diagnose(&r, Utc::now()).unwrap();
+        assert_eq!(f.severity, FindingSeverity::Warning);
+        assert!(f.summary.contains("4 times"), "{}", f.summary);
+        r.by_query.insert(
+            q_log("coredns-a", false),
+            Outcome::Text {
+                code: 200,
+                body: line.to_string(),
+            },
+        );
+        assert!(diagnose(&r, Utc::now()).is_none());
     }
 
     #[test]

@@ -253,7 +253,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         ruled_out,
         fix: Fix {
             explanation: format!(
-                "On {nodes}, `cat /proc/cmdline` shows `ipv6.disable=1` and /proc/sys/net/ipv6 does not exist, so every pod sandbox fails in the {plugin} plugin's ADD. Either upgrade the CNI plugins in /opt/cni/bin to a release that skips IPv6 settings when IPv6 is absent, or (what kubeadm and the CNIs expect) boot without `ipv6.disable=1` and disable IPv6 with the `disable_ipv6` sysctls instead: the tree then exists and the plugin's write succeeds. Drain each node first; after the reboot the stuck pods' sandboxes are created and they leave ContainerCreating.",
+                "On {nodes}, `cat /proc/cmdline` shows `ipv6.disable=1` and the `ls` prints `IPv6 sysctl tree missing`: /proc/sys/net/ipv6 does not exist, so every pod sandbox fails in the {plugin} plugin's ADD (`/opt/cni/bin/bridge` prints its release, `CNI bridge plugin vX.Y.Z`, on its first line). Either upgrade the CNI plugins in /opt/cni/bin to a release that skips IPv6 settings when IPv6 is absent, or (what kubeadm and the CNIs expect) boot without `ipv6.disable=1` and disable IPv6 with the `disable_ipv6` sysctls instead: the tree then exists and the plugin's write succeeds. Drain each node first; after the reboot the stuck pods' sandboxes are created and they leave ContainerCreating.",
                 nodes = node_names.join(", ")
             ),
             commands,

@@ -54,6 +54,41 @@ mod tests {
         }
     }
 
+    /// Partial or malformed objects (a pasted fragment, an odd API answer) never panic.
+    #[test]
+    fn malformed_answers_do_not_panic() {
+        use crate::playbooks::{Outcome, Results};
+        use serde_json::json;
+        let junk = vec![
+            json!(1),
+            json!("x"),
+            json!(null),
+            json!({"metadata": 5, "spec": "y", "status": []}),
+            json!({"kind": "Service", "metadata": {"name": "s", "namespace": "n"},
+                "spec": {"type": "NodePort", "selector": {"a": 1}, "ports": [{"port": "x", "nodePort": -1, "targetPort": {}}]}}),
+            json!({"kind": "Pod", "metadata": {"name": "coredns-x", "namespace": "kube-system", "labels": {"a": 1}},
+                "spec": {"containers": [{"ports": "p", "args": [1, null]}]}, "status": {"phase": "Running", "containerStatuses": [{"restartCount": "many"}]}}),
+        ];
+        for pb in super::PLAYBOOKS {
+            let mut r = Results::default();
+            for _ in 0..3 {
+                for q in (pb.queries)(&r) {
+                    let outcome = match q.kind {
+                        crate::playbooks::QueryKind::Logs { .. }
+                        | crate::playbooks::QueryKind::Raw { .. } => Outcome::Text {
+                            code: 200,
+                            body: "{not json\n[FATAL] plugin/loop: Loop (".into(),
+                        },
+                        _ => Outcome::Objects(junk.clone()),
+                    };
+                    r.by_query.entry(q).or_insert(outcome);
+                }
+            }
+            let _ = (pb.diagnose)(&r, chrono::Utc::now());
+            let _ = (pb.diagnose)(&Results::default(), chrono::Utc::now());
+        }
+    }
+
     #[test]
     fn ids_and_codes_are_this_groups_catalog_rows() {
         let got: Vec<(&str, &str)> = super::PLAYBOOKS.iter().map(|p| (p.code, p.id)).collect();

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{CsrDef, add_static_flag, csr, pods_on, status_body};
 use crate::scenarios::builder::{ClusterBuilder, MIN, klog};
-use crate::scenarios::{Scenario, ServerBehavior};
+use crate::scenarios::{Fault, FaultKind, Scenario, ServerBehavior};
 
 const SERVING: &str = "kubernetes.io/kubelet-serving";
 const USAGES: &[&str] = &["digital signature", "server auth"];
@@ -156,7 +156,37 @@ pub fn scenario() -> Scenario {
             50 * MIN - 1,
         )),
     }));
-    // What the API server answers for requests it forwards to the broken kubelets.
+    // What the API server answers for requests it forwards to the broken kubelets: every
+    // node-proxy and log request (any query) fails live; the snapshot keeps the answers to
+    // the usual requests.
+    let mut faults = Vec::new();
+    for (node, node_ip, err) in &broken {
+        faults.push(Fault {
+            path_prefix: format!("/api/v1/nodes/{node}/proxy/"),
+            watch_only: false,
+            times: None,
+            kind: FaultKind::Status {
+                code: 500,
+                reason: String::new(),
+                message: format!("error trying to reach service: {err}"),
+            },
+        });
+        for (ns, pod, containers) in pods_on(&c, node) {
+            let ctr = containers.first().cloned().unwrap_or_default();
+            faults.push(Fault {
+                path_prefix: format!("/api/v1/namespaces/{ns}/pods/{pod}/log"),
+                watch_only: false,
+                times: None,
+                kind: FaultKind::Status {
+                    code: 500,
+                    reason: String::new(),
+                    message: format!(
+                        "Get \"https://{node_ip}:10250/containerLogs/{ns}/{pod}/{ctr}\": {err}"
+                    ),
+                },
+            });
+        }
+    }
     for (node, node_ip, err) in &broken {
         for what in ["healthz", "configz"] {
             c.add_response(
@@ -227,6 +257,9 @@ pub fn scenario() -> Scenario {
         playbook: Some("kubelet-serving-cert-untrusted"),
         snapshot,
         timeline,
-        behavior: ServerBehavior::default(),
+        behavior: ServerBehavior {
+            faults,
+            ..Default::default()
+        },
     }
 }

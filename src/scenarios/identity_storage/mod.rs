@@ -4,6 +4,7 @@
 //! Status bodies, flags on static pods).
 
 mod component_rbac_forbidden;
+mod component_rbac_restored;
 mod csr_pending_node_cannot_join;
 mod invalid_pem_material;
 mod kubelet_serving_cert_untrusted;
@@ -62,6 +63,7 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
         "volume-attach-mount-failure",
         volume_attach_mount_failure::scenario,
     ),
+    ("component-rbac-restored", component_rbac_restored::scenario),
 ];
 
 /// Base64 of a PEM block of `label` with deterministic filler (not parseable DER: it only

@@ -52,6 +52,16 @@ pub fn scenario() -> Scenario {
         vec![user("jane")],
         2 * DAY,
     );
+    // The answers jane got, as a snapshot records them.
+    c.add_response(
+        "/api/v1/nodes",
+        403,
+        status_body(
+            403,
+            "Forbidden",
+            "nodes is forbidden: User \"jane\" cannot list resource \"nodes\" in API group \"\" at the cluster scope",
+        ),
+    );
     c.add_response(
         "/api/v1/nodes?limit=1",
         403,

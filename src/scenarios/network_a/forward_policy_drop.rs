@@ -161,7 +161,9 @@ pub fn scenario() -> Scenario {
     if let Some((ctl, ctl_node)) = controller {
         let mut t = String::new();
         for k in 0..12i64 {
-            let (ip, node) = &frontends[k as usize % frontends.len().max(1)];
+            let Some((ip, node)) = frontends.get(k as usize % frontends.len().max(1)) else {
+                break;
+            };
             let at = epoch() - chrono::Duration::seconds(600 - 45 * k);
             let client = format!("10.0.0.{}", 60 + k % 7);
             let id = super::super::builder::hex(&format!("fwd/{k}"), 32);

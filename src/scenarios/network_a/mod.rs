@@ -2,6 +2,7 @@
 //! plus negative controls. Built on `super::builder`. Add each scenario to `SCENARIOS`.
 
 mod cni_podcidr_not_assigned;
+mod cni_starting_on_new_node;
 mod forward_policy_drop;
 mod kubelet_port_unreachable;
 mod node_notready_no_cni;
@@ -29,4 +30,8 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
         kubelet_port_unreachable::scenario,
     ),
     ("overlay-port-blocked", overlay_port_blocked::scenario),
+    (
+        "cni-starting-on-new-node",
+        cni_starting_on_new_node::scenario,
+    ),
 ];

@@ -114,3 +114,58 @@ fn print_findings() {
         println!("{}", serde_json::to_string_pretty(&report).unwrap());
     }
 }
+
+#[test]
+fn the_new_node_control_shows_the_look_alike_symptom() {
+    let s = find("cni-starting-on-new-node").unwrap();
+    let node = s
+        .snapshot
+        .object("Node", None, "worker-4")
+        .expect("worker-4");
+    let ready = node["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Ready")
+        .unwrap();
+    assert_eq!(ready["status"], "False");
+    assert!(
+        ready["message"]
+            .as_str()
+            .unwrap()
+            .contains("cni plugin not initialized")
+    );
+    let calico_on_new = s.snapshot.objects.iter().any(|o| {
+        o["kind"] == "Pod"
+            && o["spec"]["nodeName"] == "worker-4"
+            && o["metadata"]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("calico-node-")
+            && o["status"]["phase"] == "Pending"
+    });
+    assert!(calico_on_new, "calico-node is starting on worker-4");
+}
+
+/// `cargo test --lib network_a::tests::cross_check -- --ignored --nocapture`: where this group's
+/// playbooks fire (warning or worse) on other scenarios, and whether they outrank the
+/// scenario's own playbook.
+#[test]
+#[ignore]
+fn cross_check() {
+    let ours: Vec<&str> = network_a::PLAYBOOKS.iter().map(|p| p.id).collect();
+    for s in crate::scenarios::registry() {
+        let id = s.id;
+        let own = s.playbook;
+        let f = findings(s.snapshot);
+        let first = f.first().map(|x| x.0);
+        for (i, x) in f.iter().enumerate() {
+            if ours.contains(&x.0) && x.1 >= FindingSeverity::Warning && Some(x.0) != own {
+                println!(
+                    "{id}: {} #{i} {:?} {:.2} (first: {first:?}) {}",
+                    x.0, x.1, x.2, x.3
+                );
+            }
+        }
+    }
+}

@@ -4,6 +4,7 @@
 
 mod common;
 mod dns_addon_degraded;
+mod dns_upstream_blip_control;
 mod ingress_misconfigured;
 mod ipv6_disabled_cni_sandbox;
 mod nodeport_metallb_control;
@@ -22,6 +23,10 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
         ipv6_disabled_cni_sandbox::scenario,
     ),
     ("dns-addon-degraded", dns_addon_degraded::scenario),
+    (
+        "dns-upstream-blip-control",
+        dns_upstream_blip_control::scenario,
+    ),
     (
         "nodeport-needs-external-lb",
         nodeport_needs_external_lb::scenario,

@@ -1,0 +1,309 @@
+//! The `:playbooks` list (with its `/` filter), the paste box for an error text, the list
+//! of playbooks that match it, and the `:` command line. Lists build only their visible
+//! rows.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Paragraph};
+
+use crate::app::{CommandLine, MatchList, PasteBox, PlaybookList};
+use crate::playbooks::{Access, Playbook};
+
+use super::layout;
+use super::text::{fit, pad, width};
+use super::theme::Theme;
+
+/// Rows of a list screen that are not list rows: the borders, the column header and the
+/// bottom line.
+const LIST_CHROME: u16 = 4;
+
+/// List rows visible on a screen `height` rows high.
+pub fn list_rows(height: u16) -> usize {
+    usize::from(height.saturating_sub(LIST_CHROME))
+}
+
+/// The access level as PLAYBOOKS.md writes it.
+pub fn access_label(a: Access) -> &'static str {
+    match a {
+        Access::Api => "API",
+        Access::ApiPlus => "API+",
+        Access::Node => "NODE",
+        Access::Client => "API (client)",
+    }
+}
+
+fn bottom_line(frame: &mut Frame, area: Rect, notice: Option<&str>, hints: Line, theme: &Theme) {
+    let line = match notice {
+        Some(n) => Line::styled(
+            format!(" {}", fit(n, usize::from(area.width).saturating_sub(1))),
+            theme.warning,
+        ),
+        None => hints,
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn hint_spans(pairs: &[(&'static str, &'static str)], theme: &Theme) -> Line<'static> {
+    let mut spans = vec![Span::raw(" ")];
+    for (k, what) in pairs {
+        spans.push(Span::styled(*k, theme.accent));
+        spans.push(Span::styled(format!(" {what}  "), theme.muted));
+    }
+    Line::from(spans)
+}
+
+/// A table of playbooks: code, id, title, and a last column (access or match %).
+struct Table<'a> {
+    title: String,
+    last_header: &'static str,
+    rows: Vec<(&'static Playbook, String)>,
+    selected: usize,
+    offset: usize,
+    total: usize,
+    empty: &'a str,
+}
+
+fn draw_table(frame: &mut Frame, area: Rect, t: Table, theme: &Theme) {
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.accent)
+        .title(Span::styled(t.title, theme.title.patch(theme.accent)));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.is_empty() {
+        return;
+    }
+    let cols = usize::from(inner.width);
+    let code_w = 7;
+    let last_w = t
+        .rows
+        .iter()
+        .map(|(_, l)| width(l))
+        .max()
+        .unwrap_or(0)
+        .max(width(t.last_header));
+    let id_w = t
+        .rows
+        .iter()
+        .map(|(pb, _)| width(pb.id))
+        .max()
+        .unwrap_or(2)
+        .clamp(2, 34)
+        .min(cols / 3);
+    let title_w = cols.saturating_sub(1 + code_w + 1 + id_w + 2 + 2 + last_w);
+    let row = |code: &str, id: &str, title: &str, last: &str| {
+        format!(
+            " {} {}  {}  {}",
+            pad(code, code_w),
+            pad(id, id_w),
+            pad(title, title_w),
+            pad(last, last_w)
+        )
+    };
+    let mut lines = vec![Line::styled(
+        row("CODE", "ID", "TITLE", t.last_header),
+        theme.muted,
+    )];
+    if t.rows.is_empty() {
+        lines.push(Line::styled(format!(" {}", t.empty), theme.muted));
+    }
+    for (i, (pb, last)) in t.rows.iter().enumerate() {
+        let selected = t.offset + i == t.selected;
+        let text = row(pb.code, pb.id, pb.title, last);
+        let marker = if selected { "▶" } else { " " };
+        let text = format!("{marker}{}", text.get(1..).unwrap_or(""));
+        lines.push(if selected {
+            Line::styled(text, theme.selection)
+        } else {
+            Line::styled(text, theme.text)
+        });
+    }
+    if t.total > t.rows.len() && !t.rows.is_empty() {
+        let block_area = Rect {
+            y: area.bottom().saturating_sub(1),
+            height: 1,
+            ..area
+        };
+        let pos = format!(" {}/{} ", t.selected + 1, t.total);
+        let x = block_area
+            .right()
+            .saturating_sub(u16::try_from(width(&pos)).unwrap_or(0) + 1);
+        frame.render_widget(
+            Paragraph::new(Line::styled(pos, theme.muted)),
+            Rect {
+                x,
+                width: block_area.right().saturating_sub(x),
+                ..block_area
+            },
+        );
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn split(area: Rect) -> (Rect, Rect) {
+    let [body, bottom] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+    (body, bottom)
+}
+
+/// Draws the `:playbooks` list; returns the bottom row.
+pub fn draw_playbooks(
+    frame: &mut Frame,
+    list: &PlaybookList,
+    theme: &Theme,
+    notice: Option<&str>,
+) -> Rect {
+    let (body, bottom) = split(frame.area());
+    let rows = list_rows(frame.area().height);
+    let offset = layout::scroll_offset(list.offset, list.selected, list.shown.len(), rows);
+    let visible: Vec<(&'static Playbook, String)> = list
+        .visible()
+        .skip(offset)
+        .take(rows)
+        .map(|pb| (pb, access_label(pb.access).to_string()))
+        .collect();
+    let filter = if list.filter.is_empty() && !list.filtering {
+        String::new()
+    } else {
+        format!(" /{}", list.filter)
+    };
+    let empty = if list.all.is_empty() {
+        "no playbooks in this build"
+    } else {
+        "no playbook matches the filter"
+    };
+    draw_table(
+        frame,
+        body,
+        Table {
+            title: format!(
+                " Playbooks ({}/{}){filter} ",
+                list.shown.len(),
+                list.all.len()
+            ),
+            last_header: "ACCESS",
+            rows: visible,
+            selected: list.selected,
+            offset,
+            total: list.shown.len(),
+            empty,
+        },
+        theme,
+    );
+    if list.filtering {
+        let line = Line::from(vec![
+            Span::styled(" /", theme.accent),
+            Span::styled(list.filter.clone(), theme.text),
+            Span::styled("   Enter open  Esc clear", theme.muted),
+        ]);
+        frame.render_widget(Paragraph::new(line), bottom);
+        let x = bottom.x + 2 + u16::try_from(width(&list.filter)).unwrap_or(0);
+        frame.set_cursor_position(Position::new(x.min(bottom.right()), bottom.y));
+    } else {
+        let hints = hint_spans(
+            &[
+                ("Enter", "run"),
+                ("/", "filter"),
+                ("j/k", "move"),
+                ("Esc", "back"),
+                (":", "command"),
+            ],
+            theme,
+        );
+        bottom_line(frame, bottom, notice, hints, theme);
+    }
+    bottom
+}
+
+/// Draws the list of playbooks matching a pasted text; returns the bottom row.
+pub fn draw_matches(
+    frame: &mut Frame,
+    list: &MatchList,
+    theme: &Theme,
+    notice: Option<&str>,
+) -> Rect {
+    let (body, bottom) = split(frame.area());
+    let rows = list_rows(frame.area().height);
+    let offset = layout::scroll_offset(list.offset, list.selected, list.matches.len(), rows);
+    let visible = list
+        .matches
+        .iter()
+        .skip(offset)
+        .take(rows)
+        .map(|(pb, score)| (*pb, format!("{:.0}%", score.clamp(0.0, 1.0) * 100.0)))
+        .collect();
+    draw_table(
+        frame,
+        body,
+        Table {
+            title: format!(
+                " Playbooks matching the pasted text ({}) ",
+                list.matches.len()
+            ),
+            last_header: "MATCH",
+            rows: visible,
+            selected: list.selected,
+            offset,
+            total: list.matches.len(),
+            empty: "no playbook matches",
+        },
+        theme,
+    );
+    let hints = hint_spans(
+        &[("Enter", "run"), ("j/k", "move"), ("Esc", "edit the text")],
+        theme,
+    );
+    bottom_line(frame, bottom, notice, hints, theme);
+    bottom
+}
+
+/// The hint under the paste box.
+pub const PASTE_HINT: &str = "Ctrl-S or Alt-Enter find playbooks";
+
+/// Draws the paste box; returns the bottom row.
+pub fn draw_paste(
+    frame: &mut Frame,
+    paste: &PasteBox,
+    theme: &Theme,
+    notice: Option<&str>,
+) -> Rect {
+    let (body, bottom) = split(frame.area());
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.accent)
+        .title(Span::styled(
+            " Paste the error message you saw ",
+            theme.title.patch(theme.accent),
+        ));
+    let inner = block.inner(body);
+    frame.render_widget(block, body);
+    frame.render_widget(&paste.textarea, inner);
+    let hints = Line::from(vec![
+        Span::styled(" Ctrl-S", theme.accent),
+        Span::styled(" or ", theme.muted),
+        Span::styled("Alt-Enter", theme.accent),
+        Span::styled(" find playbooks  ", theme.muted),
+        Span::styled("Esc", theme.accent),
+        Span::styled(" cancel", theme.muted),
+    ]);
+    bottom_line(frame, bottom, notice, hints, theme);
+    bottom
+}
+
+/// Draws the `:` command line in `area` (one row) with the cursor after the input.
+pub fn draw_command(frame: &mut Frame, area: Rect, cmd: &CommandLine, theme: &Theme) {
+    let mut spans = vec![
+        Span::styled(":", theme.accent),
+        Span::styled(cmd.input.clone(), theme.text),
+    ];
+    if !cmd.candidates.is_empty() {
+        spans.push(Span::styled(
+            format!("   {}", cmd.candidates.join("  ")),
+            theme.muted,
+        ));
+    }
+    frame.render_widget(ratatui::widgets::Clear, area);
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let x = area.x + 1 + u16::try_from(width(&cmd.input)).unwrap_or(0);
+    frame.set_cursor_position(Position::new(x.min(area.right().saturating_sub(1)), area.y));
+}
