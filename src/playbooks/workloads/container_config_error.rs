@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    container_statuses, ev, events_all, events_for, name, namespace, pod_ref, pods_all, s,
-    workload_arg,
+    container_statuses, ev, events_all, events_for, name, namespace, owner_workload, pod_ref,
+    pods_all, s, workload_arg,
 };
 use crate::playbooks::engine::q;
 use crate::playbooks::{
@@ -237,6 +237,11 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     } else {
         ruled_out.push("ktriage does not read Secrets: the kubelet's message is the evidence that it is missing.".into());
     }
+    let of = if owner_workload(pod).is_some() {
+        format!(" of {wl}")
+    } else {
+        String::new()
+    };
     let what = match &key {
         Some(k) => format!("key {k} of {kind} {ns}/{obj}"),
         None => format!("{kind} {ns}/{obj}"),
@@ -258,7 +263,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         severity: FindingSeverity::Critical,
         confidence: 0.95,
         summary: format!(
-            "{ns}/{pod_name} ({cname}) cannot start: it references {what}, which does not exist."
+            "{ns}/{pod_name} ({cname}{of}) cannot start: it references {what}, which does not exist."
         ),
         evidence,
         ruled_out,

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    container_statuses, ev, event_count, events_all, events_for, name, namespace, pod_ref,
-    pods_all, s, workload_arg,
+    container_statuses, ev, event_count, events_all, events_for, name, namespace, owner_workload,
+    pod_ref, pods_all, s, workload_arg,
 };
 use crate::playbooks::{
     Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
@@ -242,6 +242,11 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 .join(", "),
         ));
     }
+    let who = if owner_workload(first.pod).is_some() {
+        format!("{ns}/{pod_name} (of {wl})")
+    } else {
+        format!("{ns}/{pod_name}")
+    };
     let image = &first.image;
     let registry = registry_of(image);
     let node = s(first.pod, "/spec/nodeName");
@@ -252,7 +257,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             ruled_out.push("Not credentials: the registry answered and said the reference does not exist (not 401/403).".into());
             ruled_out.push("Not registry reachability: the node reached the registry.".into());
             (
-                format!("{ns}/{pod_name} cannot start: image {image} does not exist in {registry} (wrong name or tag)."),
+                format!("{who} cannot start: image {image} does not exist in {registry} (wrong name or tag)."),
                 format!("The registry answered `not found` for {image}. Check the exact repository and tag that were pushed (a `v` prefix, a typo, an unpushed build) and set the right one on {wl}."),
                 vec![
                     describe.clone(),
@@ -265,7 +270,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         PullCause::Auth => {
             ruled_out.push("Not a missing tag: the registry refused access before resolving the image (401/403 / pull access denied).".into());
             (
-                format!("{ns}/{pod_name} cannot pull {image}: {registry} refuses the pull without valid credentials (imagePullSecret {}).", if secrets.is_empty() { "missing".to_string() } else { format!("{} rejected", secrets.join(", ")) }),
+                format!("{who} cannot pull {image}: {registry} refuses the pull without valid credentials (imagePullSecret {}).", if secrets.is_empty() { "missing".to_string() } else { format!("{} rejected", secrets.join(", ")) }),
                 format!("The registry needs authentication. Create a docker-registry Secret in {ns} and reference it from the pod spec or the ServiceAccount {sa} (ktriage does not read Secrets: check the credentials yourself)."),
                 vec![
                     format!("kubectl -n {ns} create secret docker-registry regcred --docker-server={registry} --docker-username=<user> --docker-password=<token>"),
@@ -278,7 +283,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         PullCause::Unreachable => {
             ruled_out.push("Not a wrong tag or credentials: the node never got an answer from the registry.".into());
             (
-                format!("{ns}/{pod_name} cannot pull {image}: node {node} cannot reach {registry} (network, proxy or registry CA)."),
+                format!("{who} cannot pull {image}: node {node} cannot reach {registry} (network, proxy or registry CA)."),
                 format!("containerd on {node} pulls the image itself, with its own proxy settings (not the shell's). Behind an enterprise proxy it needs HTTP(S)_PROXY and a NO_PROXY that covers the cluster ranges in a systemd drop-in; a TLS-inspecting proxy needs its CA in the node trust store. On the node, try the pull by hand and read the error."),
                 vec![
                     format!("# on {node}:"),
@@ -291,7 +296,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             )
         }
         PullCause::RateLimited => (
-            format!("{ns}/{pod_name} cannot pull {image}: {registry} rate-limits the pulls (toomanyrequests)."),
+            format!("{who} cannot pull {image}: {registry} rate-limits the pulls (toomanyrequests)."),
             "Anonymous pulls are rate-limited per IP. Authenticate with an imagePullSecret, or mirror the image to your registry.".into(),
             vec![
                 format!("kubectl -n {ns} create secret docker-registry regcred --docker-server={registry} --docker-username=<user> --docker-password=<token>"),
@@ -300,13 +305,13 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             0.85,
         ),
         PullCause::InvalidName => (
-            format!("{ns}/{pod_name} cannot start: image reference {image} is not valid."),
+            format!("{who} cannot start: image reference {image} is not valid."),
             "The image field is not a valid reference (upper case, spaces, a stray colon). Fix it in the manifest.".into(),
             vec![format!("kubectl -n {ns} set image {wl} {}=<valid reference>", first.container)],
             0.9,
         ),
         PullCause::Unknown => (
-            format!("{ns}/{pod_name} cannot pull {image} ({}).", first.reason),
+            format!("{who} cannot pull {image} ({}).", first.reason),
             "The runtime's error is in the pod's events; pull the image by hand on the node to see it in full.".into(),
             vec![describe.clone(), format!("# on {node}:"), format!("sudo crictl pull {image}")],
             0.6,

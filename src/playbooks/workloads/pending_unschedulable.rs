@@ -15,6 +15,7 @@ use super::common::{
     container_statuses, ev, events_all, events_for, human, name, namespace, nodes, pod_ref,
     pods_all, s, secs_since, workload_arg,
 };
+use crate::playbooks::engine::q;
 use crate::playbooks::{
     Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
 };
@@ -57,8 +58,12 @@ pub static PLAYBOOK: Playbook = Playbook {
 /// A pod pending for less than this may just be waiting for the scheduler.
 const GRACE_SECS: i64 = 60;
 
+fn pvcs() -> Query {
+    q::core("persistentvolumeclaims", None)
+}
+
 fn queries(_: &Results) -> Vec<Query> {
-    vec![pods_all(), events_all(), nodes()]
+    vec![pods_all(), events_all(), nodes(), pvcs()]
 }
 
 /// The scheduler's message: condition message, else the newest FailedScheduling event.
@@ -393,7 +398,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             (
                 own_severity,
                 0.93,
-                format!("{ns}/{pod_name} stays Pending: no node has enough free {} for its requests.", list.join(" and ")),
+                format!("{ns}/{pod_name} ({wl}) stays Pending: no node has enough free {} for its requests.", list.join(" and ")),
                 format!("The scheduler places a pod only where allocatable minus the requests of the pods already there covers its requests. Lower the requests of {wl} to what it really needs, or add nodes (or bigger ones); requests are reservations, not usage."),
                 vec![
                     describe.clone(),
@@ -445,6 +450,29 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             vec!["kubectl get nodes".into(), "kubectl uncordon <node>".into()],
         ),
         Class::Elsewhere(code, why) => {
+            // The claims the pod mounts, with their phase (the storage playbooks take it from there).
+            for v in pod
+                .pointer("/spec/volumes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let claim = s(v, "/persistentVolumeClaim/claimName");
+                if claim.is_empty() {
+                    continue;
+                }
+                let phase = r
+                    .objects(&pvcs())
+                    .iter()
+                    .find(|c| namespace(c) == ns && name(c) == claim)
+                    .map(|c| s(c, "/status/phase").to_string())
+                    .unwrap_or_else(|| "not found".into());
+                evidence.push(ev(
+                    format!("PersistentVolumeClaim/{ns}/{claim}"),
+                    "status.phase",
+                    phase,
+                ));
+            }
             ruled_out.push(format!("Not a capacity or manifest problem of {wl}: the scheduler's reason points at {code}."));
             (
                 FindingSeverity::Info,
