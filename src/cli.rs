@@ -548,36 +548,18 @@ fn explain(args: ExplainArgs, global: &GlobalArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// Writes to a file, or to standard output for `-`.
+fn write_output(path: &std::path::Path, text: &str) -> Result<()> {
+    if path.as_os_str() == "-" {
+        print!("{text}");
+        Ok(())
+    } else {
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+    }
+}
+
 fn snapshot(args: SnapshotArgs, global: &GlobalArgs) -> Result<i32> {
     let rt = runtime()?;
-    // A cluster that cannot be read: capture what the connection doctor saw instead.
-    let spec = match &args.scenario {
-        Some(id) => SourceSpec::Scenario(id.clone()),
-        None => SourceSpec::Context {
-            kubeconfig: global.kubeconfig.clone(),
-            context: global.context.clone(),
-        },
-    };
-    let examined = rt.block_on(crate::cluster::doctor::spec::examine_spec(
-        &spec,
-        &crate::cluster::doctor::Options::default(),
-    ))?;
-    if examined.observation.verdict() == crate::cluster::doctor::Verdict::Blocked {
-        let snap = crate::cluster::doctor::spec::evidence_snapshot(&examined);
-        let yaml = snap.to_yaml();
-        if args.output.as_os_str() == "-" {
-            print!("{yaml}");
-        } else {
-            std::fs::write(&args.output, yaml)
-                .with_context(|| format!("writing {}", args.output.display()))?;
-        }
-        eprintln!(
-            "ktriage: the cluster cannot be read ({}); wrote the connection evidence instead",
-            examined.observation.to_evidence().error.unwrap_or_default()
-        );
-        return Ok(0);
-    }
-    drop(examined);
     rt.block_on(async move {
         let (conn, _server) = match &args.scenario {
             Some(id) => {
@@ -599,20 +581,31 @@ fn snapshot(args: SnapshotArgs, global: &GlobalArgs) -> Result<i32> {
         let (snap, report) =
             crate::cluster::capture::capture(&conn.client, &conn.context, &conn.server).await;
         if report.objects == 0 && snap.responses.is_empty() {
-            for s in &report.skipped {
-                eprintln!("ktriage: {s}");
-            }
-            anyhow::bail!(
-                "nothing could be read from {}: no snapshot written",
-                conn.server
+            // Nothing answered at all: capture what the connection doctor sees instead, so
+            // the snapshot still explains why.
+            drop(_server);
+            let spec = match &args.scenario {
+                Some(id) => SourceSpec::Scenario(id.clone()),
+                None => SourceSpec::Context {
+                    kubeconfig: global.kubeconfig.clone(),
+                    context: global.context.clone(),
+                },
+            };
+            let examined = crate::cluster::doctor::spec::examine_spec(
+                &spec,
+                &crate::cluster::doctor::Options::default(),
+            )
+            .await?;
+            let snap = crate::cluster::doctor::spec::evidence_snapshot(&examined);
+            write_output(&args.output, &snap.to_yaml())?;
+            eprintln!(
+                "ktriage: the cluster cannot be read ({}); wrote the connection evidence instead",
+                examined.observation.to_evidence().error.unwrap_or_default()
             );
+            return Ok(0);
         }
-        let yaml = snap.to_yaml();
-        if args.output.as_os_str() == "-" {
-            print!("{yaml}");
-        } else {
-            std::fs::write(&args.output, yaml)
-                .with_context(|| format!("writing {}", args.output.display()))?;
+        write_output(&args.output, &snap.to_yaml())?;
+        if args.output.as_os_str() != "-" {
             eprintln!(
                 "ktriage: wrote {} objects and {} logs to {}",
                 report.objects,

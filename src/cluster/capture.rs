@@ -20,6 +20,8 @@ const LOG_NAMESPACES: &[&str] = &[
     "tigera-operator",
     "ingress-nginx",
 ];
+/// Nodes whose kubelet answers (healthz, configz) are captured, at most.
+const NODE_PROBES: usize = 100;
 /// Lines kept per log.
 const LOG_TAIL: i64 = 300;
 
@@ -75,23 +77,50 @@ pub async fn capture(client: &Client, context: &str, server: &str) -> (Snapshot,
         }
     }
     capture_logs(client, &mut snap, &mut report).await;
-    for path in ["/readyz?verbose", "/livez?verbose"] {
-        if let Ok(req) = http::Request::get(path).body(Vec::new()) {
-            let (code, body) = match client.request_text(req).await {
-                Ok(body) => (200, body),
-                Err(kube::Error::Api(s)) => (s.code, s.message),
-                Err(e) => {
-                    report.skipped.push(format!("{path}: {e}"));
-                    continue;
-                }
-            };
-            snap.responses.push(RawResponse {
-                method: "GET".into(),
-                path: path.into(),
-                code,
-                body,
-            });
-        }
+    // The apiserver's health, and per node what the kubelet answers through the API server
+    // proxy (healthz: reachability of 10250; configz: the effective kubelet configuration).
+    let mut paths: Vec<String> = vec!["/readyz?verbose".into(), "/livez?verbose".into()];
+    let nodes: Vec<String> = snap
+        .objects
+        .iter()
+        .filter(|o| o.get("kind").and_then(Value::as_str) == Some("Node"))
+        .filter_map(|o| {
+            o.pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .take(NODE_PROBES)
+        .collect();
+    for n in &nodes {
+        paths.push(format!("/api/v1/nodes/{n}/proxy/healthz"));
+        paths.push(format!("/api/v1/nodes/{n}/proxy/configz"));
+    }
+    for path in paths {
+        let Ok(req) = http::Request::get(path.as_str()).body(Vec::new()) else {
+            continue;
+        };
+        let (code, body) = match client.request_text(req).await {
+            Ok(body) => (200, body),
+            // readyz/livez answer failures with their plain-text check list.
+            Err(kube::Error::Api(s)) if !path.starts_with("/api/") => (s.code, s.message),
+            Err(kube::Error::Api(s)) => {
+                let body = serde_json::json!({
+                    "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                    "message": s.message, "reason": s.reason, "code": s.code,
+                });
+                (s.code, body.to_string())
+            }
+            Err(e) => {
+                report.skipped.push(format!("{path}: {e}"));
+                continue;
+            }
+        };
+        snap.responses.push(RawResponse {
+            method: "GET".into(),
+            path,
+            code,
+            body,
+        });
     }
     snap.info = Some(SnapshotInfo {
         captured_at: Some(Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),

@@ -409,11 +409,10 @@ async fn route(
     }
 
     // Raw answers the scenario holds for exactly this request.
-    if let Some(r) = shared
-        .responses
-        .iter()
-        .find(|r| r.method.eq_ignore_ascii_case(method.as_str()) && r.path == path_and_query)
-    {
+    if let Some(r) = shared.responses.iter().find(|r| {
+        r.method.eq_ignore_ascii_case(method.as_str())
+            && normalize_request(&r.path) == normalize_request(path_and_query)
+    }) {
         let code = StatusCode::from_u16(r.code).unwrap_or(StatusCode::OK);
         let looks_json = r.body.trim_start().starts_with('{');
         return Ok(if looks_json {
@@ -520,6 +519,25 @@ async fn route(
         return Ok(page_not_found());
     };
     resource_request(shared, &rp, query, accept, watch).await
+}
+
+/// A path with its query as clients send it, made comparable: percent-decoded parameters,
+/// empty ones dropped (kube-rs sends `log?&container=x`), order kept.
+fn normalize_request(path_and_query: &str) -> String {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    let params: Vec<String> = Query::parse(Some(query))
+        .0
+        .into_iter()
+        .filter(|(k, _)| !k.is_empty())
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    if params.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", params.join("&"))
+    }
 }
 
 /// The checks the real API server lists under `/readyz?verbose` and `/livez?verbose`.
@@ -1044,4 +1062,26 @@ fn watch_response(
             |mut rx| async move { rx.recv().await.map(|b| (b, rx)) },
         );
     stream_response(stream.boxed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_request;
+
+    #[test]
+    fn requests_compare_without_empty_or_encoded_differences() {
+        assert_eq!(
+            normalize_request("/api/v1/namespaces/a/pods/p/log?&container=c&tailLines=1"),
+            normalize_request("/api/v1/namespaces/a/pods/p/log?container=c&tailLines=1")
+        );
+        assert_eq!(
+            normalize_request("/api/v1/pods?labelSelector=tier%3Dcontrol-plane"),
+            normalize_request("/api/v1/pods?labelSelector=tier=control-plane")
+        );
+        assert_eq!(normalize_request("/readyz?verbose"), "/readyz?verbose=");
+        assert_ne!(
+            normalize_request("/readyz?verbose"),
+            normalize_request("/readyz")
+        );
+    }
 }
