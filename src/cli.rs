@@ -38,6 +38,12 @@ pub struct GlobalArgs {
     /// Namespace scope for namespaced views.
     #[arg(short = 'n', long, global = true, value_name = "NAME")]
     pub namespace: Option<String>,
+    /// Colour theme: a file in themes/ or $XDG_CONFIG_HOME/ktriage/themes/ (`ktriage theme list`).
+    #[arg(long, global = true, value_name = "NAME", env = "KTRIAGE_THEME")]
+    pub theme: Option<String>,
+    /// Key bindings: `default` (k9s-style) or `vim`, plus $XDG_CONFIG_HOME/ktriage/keymap.toml.
+    #[arg(long, global = true, value_name = "NAME", env = "KTRIAGE_KEYMAP")]
+    pub keymap: Option<String>,
     /// Write logs to this file (default: $XDG_STATE_HOME/ktriage/ktriage.log).
     #[arg(long, global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
@@ -205,7 +211,7 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::Serve(args)) => serve(args),
-        Some(Command::Demo(args)) => demo(args),
+        Some(Command::Demo(args)) => demo(args, &cli.global),
         Some(Command::Check(args)) => check(args, &cli.global),
         Some(Command::Scenarios(args)) => list_scenarios(args),
         Some(Command::Playbooks(args)) => list_playbooks(args),
@@ -230,6 +236,7 @@ fn run(cli: Cli) -> Result<i32> {
                 context: cli.global.context.clone(),
             },
             None,
+            &cli.global,
         ),
     }
 }
@@ -620,16 +627,31 @@ fn snapshot(args: SnapshotArgs, global: &GlobalArgs) -> Result<i32> {
     })
 }
 
-fn demo(args: DemoArgs) -> Result<i32> {
+fn demo(args: DemoArgs, global: &GlobalArgs) -> Result<i32> {
     tui(
         SourceSpec::Scenario(args.scenario),
         Some(args.kubeconfig_out),
+        global,
     )
 }
 
 /// Runs the TUI on a live source. For a scenario, writes its kubeconfig (to `kubeconfig_out`
 /// or the temp dir) and prints where, before and after the TUI.
-fn tui(spec: SourceSpec, mut kubeconfig_out: Option<Option<PathBuf>>) -> Result<i32> {
+fn tui(
+    spec: SourceSpec,
+    mut kubeconfig_out: Option<Option<PathBuf>>,
+    global: &GlobalArgs,
+) -> Result<i32> {
+    // Configuration is read and checked before the terminal is touched, so its problems
+    // print normally; ktriage then runs on with the defaults for what was wrong.
+    let env = crate::config::EnvView::from_process();
+    let config = crate::config::load(global.theme.as_deref(), global.keymap.as_deref(), &env);
+    for w in &config.warnings {
+        eprintln!("ktriage: {w}");
+    }
+    let user_keymap = crate::config::keymap::user_keymap_path(&env).is_some_and(|p| p.exists());
+    let keymap = (global.keymap.is_some() || user_keymap).then_some(config.keymap);
+    let theme = config.theme.theme;
     let rt = runtime()?;
     // The connection doctor before the app: a cluster that cannot be used gets the doctor
     // screen (retry, demo instead, quit) rather than watchers that fail forever.
@@ -664,6 +686,8 @@ fn tui(spec: SourceSpec, mut kubeconfig_out: Option<Option<PathBuf>>) -> Result<
             queries: Some(std::sync::Arc::new(crate::playbooks::source::LiveSource {
                 client: live.client.clone(),
             })),
+            theme,
+            keymap,
             ..Default::default()
         };
         let result = crate::app::run(model_rx, opts).await;

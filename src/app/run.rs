@@ -41,6 +41,10 @@ pub struct RunOptions {
     /// Where playbooks send their queries (the live cluster). `None`: playbooks cannot run
     /// and the runner says so.
     pub queries: Option<Arc<dyn QuerySource>>,
+    /// Colours by role (themes/*.toml after NO_COLOR and the terminal's colour support).
+    pub theme: crate::ui::theme::Theme,
+    /// Key bindings (keymaps/*.toml plus the user's); `None`: the built-in keys.
+    pub keymap: Option<crate::config::keymap::Keymap>,
 }
 
 impl Default for RunOptions {
@@ -49,6 +53,8 @@ impl Default for RunOptions {
             mouse: false,
             max_fps: 30,
             queries: None,
+            theme: crate::ui::theme::Theme::default(),
+            keymap: None,
         }
     }
 }
@@ -191,7 +197,10 @@ async fn event_loop(
 ) -> anyhow::Result<()> {
     terminal.clear().context("cannot clear the terminal")?;
     let size = terminal.size().context("cannot read the terminal size")?;
-    let mut app = App::new();
+    let mut app = App::new().with_theme(opts.theme.clone());
+    if let Some(km) = &opts.keymap {
+        app = app.with_keymap(km.clone());
+    }
     app.update(Msg::Resize(size.width, size.height));
     app.update(Msg::ModelChanged(model_rx.borrow_and_update().clone()));
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use crate::config::keymap::{Action, Keymap, View};
 use crate::health::{HealthItem, Severity};
 use crate::playbooks::engine::Run;
 use crate::playbooks::{self as playbooks, Playbook};
@@ -181,6 +182,7 @@ pub struct App {
     flash: Option<String>,
     /// The playbooks the app offers (the registry; tests bring their own).
     catalog: Vec<&'static Playbook>,
+    keymap: Option<Keymap>,
 }
 
 impl Default for App {
@@ -210,6 +212,68 @@ impl App {
             command: None,
             flash: None,
             catalog: playbooks::registry(),
+            keymap: None,
+        }
+    }
+
+    /// Draws with this theme (from `themes/*.toml`, NO_COLOR and the terminal's colours).
+    pub fn with_theme(mut self, theme: Theme) -> App {
+        self.theme = theme;
+        self
+    }
+
+    /// Reads keys through this keymap: a bound key does its action, an unbound key does
+    /// nothing (text input — the command line, filters, the paste box — reads keys as text).
+    pub fn with_keymap(mut self, keymap: Keymap) -> App {
+        self.keymap = Some(keymap);
+        self
+    }
+
+    /// The keymap in use, if one was loaded.
+    pub fn keymap(&self) -> Option<&Keymap> {
+        self.keymap.as_ref()
+    }
+
+    /// The key the built-in handlers know for an action of the keymap, `None` for actions
+    /// this view does not have.
+    fn canonical_key(action: Action) -> Option<KeyEvent> {
+        let code = match action {
+            Action::Quit => KeyCode::Char('q'),
+            Action::Help => KeyCode::Char('?'),
+            Action::MoveUp => KeyCode::Up,
+            Action::MoveDown => KeyCode::Down,
+            Action::PageUp => KeyCode::PageUp,
+            Action::PageDown => KeyCode::PageDown,
+            Action::Top => KeyCode::Home,
+            Action::Bottom => KeyCode::End,
+            Action::NextPane => KeyCode::Tab,
+            Action::PrevPane => KeyCode::BackTab,
+            Action::FocusPane1 => KeyCode::Char('1'),
+            Action::FocusPane2 => KeyCode::Char('2'),
+            Action::FocusPane3 => KeyCode::Char('3'),
+            Action::FocusPane4 => KeyCode::Char('4'),
+            Action::Open => KeyCode::Enter,
+            Action::Back => KeyCode::Esc,
+            Action::CommandMode => KeyCode::Char(':'),
+            Action::Filter => KeyCode::Char('/'),
+            Action::PasteBox => KeyCode::Char('e'),
+            Action::Rerun => KeyCode::Char('r'),
+            _ => return None,
+        };
+        let modifiers = if code == KeyCode::BackTab {
+            KeyModifiers::SHIFT
+        } else {
+            KeyModifiers::NONE
+        };
+        Some(KeyEvent::new(code, modifiers))
+    }
+
+    /// Which keymap view the current screen reads its keys from.
+    fn keymap_view(&self) -> View {
+        match self.screens.last() {
+            Some(Screen::Runner(_)) => View::Runner,
+            Some(Screen::Playbooks(_)) | Some(Screen::Matches(_)) => View::List,
+            _ => View::Overview,
         }
     }
 
@@ -386,6 +450,17 @@ impl App {
                 _ => {}
             }
         }
+        let key = match &self.keymap {
+            Some(km) => match km
+                .action(self.keymap_view(), &key)
+                .and_then(Self::canonical_key)
+            {
+                Some(k) => k,
+                None => return Vec::new(),
+            },
+            None => key,
+        };
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if key.code == KeyCode::Char('q') && !ctrl {
             return self.quit();
         }

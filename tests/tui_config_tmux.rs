@@ -1,0 +1,149 @@
+//! Themes and keymaps in the real binary under tmux: NO_COLOR leaves no colour escapes on
+//! screen, the sixteen theme uses only 16-colour SGR codes, the vim keymap moves with
+//! h/j/k/l, and a keymap file with a conflict is reported with its file and line while
+//! ktriage still starts with the defaults.
+
+mod common;
+
+use std::time::Duration;
+
+use common::tmux::Tmux;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ktriage");
+
+fn demo(t: &Tmux, extra: &[&str]) {
+    let log = t.dir().join("ktriage.log").display().to_string();
+    let mut args = vec!["demo", "--log-file", &log];
+    args.extend_from_slice(extra);
+    t.run(BIN, &args);
+    t.wait_until("the Overview with nodes", Duration::from_secs(30), |s| {
+        s.contains("Control plane") && s.contains("worker-1")
+    });
+}
+
+/// SGR parameter lists (`ESC [ … m`) on the captured screen.
+fn sgr_codes(screen: &str) -> Vec<Vec<u16>> {
+    let mut out = Vec::new();
+    let mut rest = screen;
+    while let Some(i) = rest.find("\x1b[") {
+        rest = &rest[i + 2..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+            .unwrap_or(rest.len());
+        if rest[end..].starts_with('m') {
+            out.push(
+                rest[..end]
+                    .split(';')
+                    .filter_map(|p| p.parse().ok())
+                    .collect(),
+            );
+        }
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// A code that sets a colour (39/49 reset to the terminal's default and are not colours).
+fn is_colour(code: u16) -> bool {
+    matches!(code, 30..=38 | 40..=48 | 90..=97 | 100..=107)
+}
+
+#[test]
+fn no_color_leaves_no_colour_escapes() {
+    let t = Tmux::start(120, 36, &[("NO_COLOR", "1")]);
+    demo(&t, &[]);
+    let screen = t.capture_escapes();
+    let colours: Vec<_> = sgr_codes(&screen)
+        .into_iter()
+        .filter(|codes| codes.iter().any(|c| is_colour(*c)))
+        .collect();
+    assert!(
+        colours.is_empty(),
+        "colour SGR codes under NO_COLOR: {colours:?}"
+    );
+    // Severity stays readable without colour.
+    assert!(screen.contains("[ OK ]"));
+    t.send_keys(&["q"]);
+    assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
+}
+
+#[test]
+fn sixteen_colour_theme_uses_only_16_colour_codes() {
+    let t = Tmux::start(120, 36, &[("COLORTERM", "truecolor")]);
+    demo(&t, &["--theme", "sixteen"]);
+    let codes = sgr_codes(&t.capture_escapes());
+    assert!(
+        codes.iter().any(|c| c.iter().any(|x| is_colour(*x))),
+        "some colour is used"
+    );
+    // crossterm writes even the 16 ANSI colours as `38;5;N`; what matters is that every
+    // colour is one of the 16 palette entries: no index above 15, no RGB.
+    for c in &codes {
+        for w in c.windows(3) {
+            if let [38 | 48, mode, n] = w {
+                assert!(
+                    *mode == 5 && *n < 16,
+                    "beyond 16 colours under the sixteen theme: {c:?}"
+                );
+            }
+        }
+    }
+    t.send_keys(&["q"]);
+    assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
+}
+
+#[test]
+fn vim_keymap_moves_with_hjkl() {
+    let t = Tmux::start(160, 45, &[]);
+    demo(&t, &["--keymap", "vim"]);
+    // The focused pane has a double-line border.
+    t.wait_for("╔Control plane", Duration::from_secs(5));
+    t.send_keys(&["l"]);
+    t.wait_for("╔Nodes", Duration::from_secs(5));
+    let before = t.capture();
+    let selected = |s: &str| s.lines().find(|l| l.contains(">[")).map(str::to_string);
+    let first = selected(&before);
+    t.send_keys(&["j"]);
+    t.wait_until("the selection moved down", Duration::from_secs(5), |s| {
+        selected(s) != first
+    });
+    t.send_keys(&["h"]);
+    t.wait_for("╔Control plane", Duration::from_secs(5));
+    t.send_keys(&["q"]);
+    assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
+}
+
+#[test]
+fn keymap_conflict_is_reported_with_file_and_line_and_defaults_still_work() {
+    let t = Tmux::start(120, 36, &[]);
+    let config = t.dir().join("config");
+    std::fs::create_dir_all(config.join("ktriage")).unwrap();
+    let keymap = config.join("ktriage").join("keymap.toml");
+    std::fs::write(
+        &keymap,
+        "# my keys\n[overview]\nkeymap = [\n  { on = \"x\", run = \"move_down\" },\n  { on = \"x\", run = \"move_up\" },\n]\n",
+    )
+    .unwrap();
+    let log = t.dir().join("ktriage.log").display().to_string();
+    let cmd = format!(
+        "XDG_CONFIG_HOME={} {BIN} demo --log-file {log} 2>{}/stderr; echo $? > {}/exit-code",
+        config.display(),
+        t.dir().display(),
+        t.dir().display()
+    );
+    t.send_literal(&cmd);
+    t.send_keys(&["Enter"]);
+    t.wait_until(
+        "the Overview despite the conflict",
+        Duration::from_secs(30),
+        |s| s.contains("Control plane") && s.contains("worker-1"),
+    );
+    t.send_keys(&["q"]);
+    assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
+    let stderr = std::fs::read_to_string(t.dir().join("stderr")).unwrap();
+    let path = keymap.display().to_string();
+    assert!(
+        stderr.lines().any(|l| l.contains(&format!("{path}:5"))),
+        "conflict not reported with file and line:\n{stderr}"
+    );
+}
