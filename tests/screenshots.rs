@@ -293,3 +293,46 @@ fn too_small_50x12() {
     assert!(screen_text(&app, &model).contains("Terminal too small"));
     check("too-small-50x12.png", &mut app);
 }
+
+/// The runner after `:playbook node-notready-no-cni` ran on that scenario's snapshot, judged
+/// at the snapshot's own clock (so every age in it is the same on every run).
+#[test]
+fn runner_120x36() {
+    let scenario = ktriage::scenarios::find("node-notready-no-cni").unwrap();
+    let now = scenario.snapshot.clock().unwrap();
+    let playbook = ktriage::playbooks::find("node-notready-no-cni").unwrap();
+    let source = ktriage::playbooks::source::SnapshotSource {
+        snapshot: scenario.snapshot.clone(),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let run = rt.block_on(ktriage::playbooks::engine::run(
+        playbook,
+        &source,
+        &mut ktriage::playbooks::engine::Cache::default(),
+        now,
+    ));
+    assert!(run.finding.is_some(), "the scenario shows its cause");
+    let model = model();
+    let mut app = app(&model, 120, 36);
+    let effects = app.open_playbook("node-notready-no-cni");
+    assert!(!effects.is_empty(), "opening the playbook asks to run it");
+    app.update(Msg::PlaybookRan(Arc::new(run)));
+    let text = screen_text(&app, &model);
+    assert!(text.contains("NET-01") && text.contains("Fix"), "{text}");
+    check("runner-120x36.png", &mut app);
+}
+
+/// The paste box with an error message pasted into it.
+#[test]
+fn paste_box_120x36() {
+    let model = model();
+    let mut app = app(&model, 120, 36);
+    key(&mut app, KeyCode::Char('e'));
+    app.update(Msg::Paste(
+        "Warning  FailedScheduling  default-scheduler  0/6 nodes are available: 6 node(s) had untolerated taint {node.kubernetes.io/not-ready: }.\nKubelet: network plugin is not ready: cni config uninitialized"
+            .into(),
+    ));
+    let text = screen_text(&app, &model);
+    assert!(text.contains("cni config uninitialized"), "{text}");
+    check("paste-box-120x36.png", &mut app);
+}
