@@ -304,7 +304,9 @@ fn runner_120x36() {
     let source = ktriage::playbooks::source::SnapshotSource {
         snapshot: scenario.snapshot.clone(),
     };
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let run = rt.block_on(ktriage::playbooks::engine::run(
         playbook,
         &source,

@@ -18,7 +18,6 @@ use crate::ui::{layout, lists, runner};
 use super::model::Model;
 use super::views::{
     CommandLine, MatchList, PlaybookList, RunState, RunnerFocus, RunnerView, STRONG_MATCH, Screen,
-    rank_symptoms_in,
 };
 
 /// One of the four Overview panes, in display order.
@@ -806,7 +805,7 @@ impl App {
             self.flash = Some("paste or type an error message first".into());
             return Vec::new();
         }
-        let matches = rank_symptoms_in(&self.catalog, &text);
+        let matches = crate::playbooks::engine::rank_symptoms_in(&self.catalog, &text);
         let strong: Vec<_> = matches.iter().filter(|(_, s)| *s >= STRONG_MATCH).collect();
         if let [(pb, _)] = strong.as_slice() {
             return self.open_playbook(pb.id);

@@ -93,31 +93,6 @@ impl RunnerView {
     }
 }
 
-/// [`crate::playbooks::engine::rank_symptoms`] over `catalog` instead of the registry
-/// (same scoring): the playbooks whose symptoms all match in `text`, best first.
-pub fn rank_symptoms_in(
-    catalog: &[&'static Playbook],
-    text: &str,
-) -> Vec<(&'static Playbook, f32)> {
-    let lower = text.to_lowercase();
-    let mut ranked: Vec<(&'static Playbook, f32)> = catalog
-        .iter()
-        .filter_map(|pb| {
-            pb.symptoms
-                .iter()
-                .filter(|s| s.all_of.iter().all(|frag| lower.contains(frag)))
-                .map(|s| {
-                    let len: usize = s.all_of.iter().map(|f| f.len()).sum();
-                    s.weight + (len.min(80) as f32) / 1000.0
-                })
-                .reduce(f32::max)
-                .map(|best| (*pb, best))
-        })
-        .collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.id.cmp(b.0.id)));
-    ranked
-}
-
 /// Whether `pb` matches a `/` filter (case-insensitive, on code, id and title).
 fn matches_filter(pb: &Playbook, filter: &str) -> bool {
     if filter.is_empty() {

@@ -126,25 +126,31 @@ pub fn sort_runs(runs: &mut [Run]) {
     });
 }
 
-/// Playbooks whose symptoms match `text`, best first, with their score (0–1).
+/// Playbooks of the registry whose symptoms match `text`, best first, with their score.
 pub fn rank_symptoms(text: &str) -> Vec<(&'static Playbook, f32)> {
+    rank_symptoms_in(&super::registry(), text)
+}
+
+/// Playbooks of `catalog` whose symptoms match `text`, best first: a symptom matches when all
+/// its fragments appear (case-insensitively); its weight counts, plus a little for longer
+/// (more specific) fragments.
+pub fn rank_symptoms_in(
+    catalog: &[&'static Playbook],
+    text: &str,
+) -> Vec<(&'static Playbook, f32)> {
     let lower = text.to_lowercase();
-    let mut ranked: Vec<(&'static Playbook, f32)> = super::registry()
-        .into_iter()
+    let mut ranked: Vec<(&'static Playbook, f32)> = catalog
+        .iter()
         .filter_map(|pb| {
-            let best = pb
-                .symptoms
+            pb.symptoms
                 .iter()
                 .filter(|s| s.all_of.iter().all(|frag| lower.contains(frag)))
                 .map(|s| {
-                    // Longer matched fragments are more specific.
                     let len: usize = s.all_of.iter().map(|f| f.len()).sum();
                     s.weight + (len.min(80) as f32) / 1000.0
                 })
-                .fold(None, |acc: Option<f32>, w| {
-                    Some(acc.map_or(w, |a| a.max(w)))
-                })?;
-            Some((pb, best))
+                .reduce(f32::max)
+                .map(|best| (*pb, best))
         })
         .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.id.cmp(b.0.id)));
