@@ -211,7 +211,23 @@ fn explain_ranks_the_connection_playbooks_for_the_seeds_texts() {
 fn a_healthy_scenario_passes_the_doctor_untouched() {
     let (code, report) = check_json("healthy");
     assert_eq!(code, Some(0), "{report:#}");
-    assert!(report["findings"].as_array().unwrap().is_empty());
+    // No connection playbook fires on a reachable cluster (cluster-side info findings, such
+    // as an on-prem NodePort note, may appear).
+    let connection = [
+        "client-proxy-intercepts-apiserver",
+        "apiserver-unreachable",
+        "kubeconfig-ca-mismatch",
+        "apiserver-cert-missing-san",
+        "certificate-expiry",
+        "wrong-identity",
+    ];
+    for f in report["findings"].as_array().unwrap() {
+        assert!(
+            !connection.contains(&f["playbook"].as_str().unwrap_or("")),
+            "{f:#}"
+        );
+        assert_eq!(f["severity"], "info", "{f:#}");
+    }
 }
 
 #[test]
