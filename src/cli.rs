@@ -587,9 +587,15 @@ fn snapshot(args: SnapshotArgs, global: &GlobalArgs) -> Result<i32> {
         };
         let (snap, report) =
             crate::cluster::capture::capture(&conn.client, &conn.context, &conn.server).await;
-        if report.objects == 0 && snap.responses.is_empty() {
-            // Nothing answered at all: capture what the connection doctor sees instead, so
-            // the snapshot still explains why.
+        // A signed-in user whose lists were refused is a finding of its own (RBAC): the
+        // refusals are kept as evidence. No answer at all, 401s, or refusals of
+        // `system:anonymous` mean the credentials never got through: then capture what the
+        // connection doctor sees instead, so the snapshot explains why.
+        let refused_user = snap
+            .responses
+            .iter()
+            .any(|r| r.code == 403 && !r.body.contains("system:anonymous"));
+        if report.objects == 0 && !refused_user {
             drop(_server);
             let spec = match &args.scenario {
                 Some(id) => SourceSpec::Scenario(id.clone()),
