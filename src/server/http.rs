@@ -263,6 +263,18 @@ pub async fn handle(
             .to_string(),
     };
     let Some(user) = user else {
+        // Recorded with what was asked, so the audit can tell a refused review from a write.
+        let segs: Vec<&str> = path
+            .trim_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
+        let store = shared.lock_store();
+        if let Some(rp) = parse_resource_path(&segs, |g, v, p| store.resource(g, v, p).is_some()) {
+            record.verb = verb_for(&method, rp.name.is_some(), query.flag("watch")).to_string();
+            record.resource = rp.plural;
+        }
+        drop(store);
         record.code = 401;
         shared.record(record);
         return Ok(status_response(401, "Unauthorized", "Unauthorized", None));

@@ -142,7 +142,9 @@ impl Shared {
             && let Ok(line) = serde_json::to_string(&r)
         {
             let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
-            let _ = writeln!(f, "{line}");
+            // One write per line: with O_APPEND, lines from several processes (a whole
+            // test suite) never interleave.
+            let _ = f.write_all(format!("{line}\n").as_bytes());
         }
         self.requests
             .lock()
