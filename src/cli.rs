@@ -59,6 +59,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Capture the cluster state the health model and playbooks read into one snapshot file.
     Snapshot(SnapshotArgs),
+    /// Generate configuration for outside the cluster from its state.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Match a pasted error message to playbooks and run the best ones.
     Explain(ExplainArgs),
     /// List the playbooks: id, code, title, access level.
@@ -134,6 +137,21 @@ pub struct CheckArgs {
     /// How long to wait for the first sync of a live cluster, in seconds.
     #[arg(long, default_value_t = 20)]
     pub timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// HAProxy frontends and backends for every NodePort/LoadBalancer Service: one backend
+    /// server per Ready node (only nodes with a ready endpoint for externalTrafficPolicy
+    /// Local), skipping nodes labelled exclude-from-external-load-balancers (NET-10).
+    Haproxy {
+        /// Read an embedded scenario.
+        #[arg(long, value_name = "ID", conflicts_with = "snapshot")]
+        scenario: Option<String>,
+        /// Read a snapshot.
+        #[arg(long, value_name = "PATH")]
+        snapshot: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -228,6 +246,9 @@ fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Some(Command::Explain(args)) => explain(args, &cli.global),
+        Some(Command::Export(ExportCommand::Haproxy { scenario, snapshot })) => {
+            export_haproxy(source_spec(&scenario, &snapshot, &cli.global))
+        }
         Some(Command::Snapshot(args)) => snapshot(args, &cli.global),
         Some(Command::Theme(cmd)) => theme_command(cmd),
         None => tui(
@@ -437,6 +458,37 @@ fn print_report(report: &CheckReport, output: ReportFormat) -> Result<()> {
         ReportFormat::Markdown => print!("{}", report.to_markdown()),
     }
     Ok(())
+}
+
+fn export_haproxy(spec: SourceSpec) -> Result<i32> {
+    use crate::playbooks::Outcome;
+    use crate::playbooks::engine::q;
+    let rt = runtime()?;
+    let (services, nodes, slices) = rt.block_on(async {
+        let (source, _server) = source::query_source(&spec).await?;
+        let mut lists = Vec::new();
+        for query in [
+            q::core("services", None),
+            q::core("nodes", None),
+            q::list("discovery.k8s.io", "endpointslices", None, None, None),
+        ] {
+            match source.run(&query).await {
+                Outcome::Objects(items) => lists.push(items),
+                Outcome::Failed { code, message } => {
+                    anyhow::bail!("{} failed ({code}): {message}", query.kubectl)
+                }
+                Outcome::Text { code, .. } => {
+                    anyhow::bail!("{} answered {code} without objects", query.kubectl)
+                }
+            }
+        }
+        Ok::<_, anyhow::Error>((lists.remove(0), lists.remove(0), lists.remove(0)))
+    })?;
+    print!(
+        "{}",
+        crate::playbooks::network_b::haproxy::haproxy_config(&services, &nodes, &slices)
+    );
+    Ok(0)
 }
 
 fn list_playbooks(args: ScenariosArgs) -> Result<i32> {

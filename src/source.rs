@@ -175,6 +175,44 @@ pub async fn judge_once(spec: &SourceSpec, settle: Duration) -> Result<Judged> {
     })
 }
 
+/// A query source for a spec without watching: a served scenario (kept alive by the
+/// returned handle), a snapshot, or a kubeconfig context.
+pub async fn query_source(
+    spec: &SourceSpec,
+) -> Result<(Box<dyn QuerySource>, Option<ServerHandle>)> {
+    match spec {
+        SourceSpec::Snapshot(path) => {
+            let snap = Snapshot::load(path)
+                .with_context(|| format!("reading snapshot {}", path.display()))?;
+            Ok((Box::new(SnapshotSource { snapshot: snap }), None))
+        }
+        SourceSpec::Scenario(id) => {
+            let handle = serve_scenario(id).await?;
+            let kc = client::parse_kubeconfig(&handle.kubeconfig)?;
+            let conn = client::connect(kc, None).await?;
+            Ok((
+                Box::new(LiveSource {
+                    client: conn.client,
+                }),
+                Some(handle),
+            ))
+        }
+        SourceSpec::Context {
+            kubeconfig,
+            context,
+        } => {
+            let kc = client::load_kubeconfig(kubeconfig.as_deref())?;
+            let conn = client::connect(kc, context.as_deref()).await?;
+            Ok((
+                Box::new(LiveSource {
+                    client: conn.client,
+                }),
+                None,
+            ))
+        }
+    }
+}
+
 fn skipped_problem(skipped: usize) -> Vec<String> {
     if skipped == 0 {
         Vec::new()

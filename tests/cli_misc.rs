@@ -56,3 +56,54 @@ fn lists_are_machine_readable() {
         }
     }
 }
+
+#[test]
+fn export_haproxy_writes_a_configuration_haproxy_accepts() {
+    let cfg = stdout(&[
+        "export",
+        "haproxy",
+        "--scenario",
+        "nodeport-needs-external-lb",
+    ]);
+    // externalTrafficPolicy Local: only the nodes with a ready endpoint serve the frontend.
+    let guestbook: Vec<&str> = cfg
+        .split("\nbackend guestbook_frontend\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no guestbook backend:\n{cfg}"))
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.trim_start().starts_with("server "))
+        .collect();
+    assert_eq!(guestbook.len(), 2, "{cfg}");
+    assert!(
+        guestbook.iter().all(|l| l.ends_with(":30197 check")),
+        "{guestbook:?}"
+    );
+    // Control-plane nodes are labelled exclude-from-external-load-balancers.
+    assert!(!cfg.contains("server cp-"), "{cfg}");
+
+    // The same from a snapshot, and HAProxy itself checks the result.
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("s.yaml");
+    stdout(&[
+        "snapshot",
+        "--scenario",
+        "nodeport-needs-external-lb",
+        "-o",
+        snap.to_str().unwrap(),
+    ]);
+    let offline = stdout(&["export", "haproxy", "--snapshot", snap.to_str().unwrap()]);
+    assert_eq!(offline, cfg);
+    let file = dir.path().join("haproxy.cfg");
+    std::fs::write(&file, &cfg).unwrap();
+    let check = Command::new("haproxy")
+        .args(["-c", "-f"])
+        .arg(&file)
+        .output()
+        .expect("haproxy is installed (.ci/run installs it)");
+    assert!(
+        check.status.success(),
+        "haproxy -c refused it:\n{}\n{cfg}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
