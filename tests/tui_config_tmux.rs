@@ -147,3 +147,43 @@ fn keymap_conflict_is_reported_with_file_and_line_and_defaults_still_work() {
         "conflict not reported with file and line:\n{stderr}"
     );
 }
+
+#[test]
+fn copying_a_fix_command_with_osc52_fills_the_tmux_buffer() {
+    let t = Tmux::start(160, 45, &[]);
+    t.tmux(&["set-option", "-g", "set-clipboard", "on"]);
+    let log = t.dir().join("ktriage.log").display().to_string();
+    t.run(
+        BIN,
+        &[
+            "demo",
+            "--scenario",
+            "node-notready-no-cni",
+            "--log-file",
+            &log,
+        ],
+    );
+    t.wait_for("Control plane", Duration::from_secs(30));
+    t.send_keys(&[":"]);
+    t.send_literal("playbook node-notready-no-cni");
+    t.send_keys(&["Enter"]);
+    let screen = t.wait_until("the runner with its fix", Duration::from_secs(30), |s| {
+        s.contains("NET-01") && s.contains("▶")
+    });
+    // The selected fix command is marked with ▶; `y` copies exactly that text.
+    let selected = screen
+        .lines()
+        .find_map(|l| l.split('▶').nth(1))
+        .map(|c| c.trim_end_matches(['│', '║']).trim().to_string())
+        .unwrap();
+    t.send_keys(&["y"]);
+    t.wait_for("Copied (OSC 52)", Duration::from_secs(5));
+    let buffer = t.tmux(&["show-buffer"]);
+    assert_eq!(
+        buffer.trim_end(),
+        selected,
+        "tmux buffer holds the selected command"
+    );
+    t.send_keys(&["q"]);
+    assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
+}

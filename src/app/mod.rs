@@ -8,6 +8,7 @@
 //!   and the `:` command line.
 //! - [`run()`]: the terminal loop (raw mode, alternate screen, one `select!`, frame cap).
 
+pub mod clipboard;
 pub mod doctor;
 pub mod model;
 mod run;

@@ -265,6 +265,16 @@ async fn event_loop(
                     Effect::RunPlaybook(id) => {
                         spawn_playbook(&id, opts.queries.as_ref(), &results_tx);
                     }
+                    Effect::Copy(text) => {
+                        let env = super::clipboard::ClipboardEnv::from_process();
+                        let result = super::clipboard::copy(&text, &env, terminal.backend_mut())
+                            .map(|via| match via {
+                                super::clipboard::Via::System => "system clipboard",
+                                super::clipboard::Via::Osc52 => "OSC 52",
+                            })
+                            .map_err(|e| e.to_string());
+                        app.copied(&text, result);
+                    }
                 }
             }
             if quit {

@@ -156,6 +156,8 @@ pub enum Effect {
     /// Run the playbook with this id and answer with [`Msg::PlaybookRan`] (or
     /// [`Msg::PlaybookFailed`]).
     RunPlaybook(String),
+    /// Put this text on the clipboard (system clipboard or OSC 52) and confirm it.
+    Copy(String),
 }
 
 /// The state of the TUI apart from the model it draws.
@@ -257,6 +259,7 @@ impl App {
             Action::Filter => KeyCode::Char('/'),
             Action::PasteBox => KeyCode::Char('e'),
             Action::Rerun => KeyCode::Char('r'),
+            Action::Copy => KeyCode::Char('y'),
             _ => return None,
         };
         let modifiers = if code == KeyCode::BackTab {
@@ -265,6 +268,16 @@ impl App {
             KeyModifiers::NONE
         };
         Some(KeyEvent::new(code, modifiers))
+    }
+
+    /// Shows that text was copied (and how), or why not.
+    pub fn copied(&mut self, what: &str, result: Result<&str, String>) {
+        let short: String = what.chars().take(60).collect();
+        self.flash = Some(match result {
+            Ok(via) => format!("Copied ({via}): {short}"),
+            Err(e) => format!("Could not copy: {e}"),
+        });
+        self.dirty = true;
     }
 
     /// Which keymap view the current screen reads its keys from.
@@ -614,6 +627,15 @@ impl App {
             *value = u16::try_from(next).unwrap_or(u16::MAX);
         };
         match code {
+            KeyCode::Char('y') => {
+                return match v.selected_command() {
+                    Some(cmd) => (true, vec![Effect::Copy(cmd.to_string())]),
+                    None => {
+                        self.flash = Some("No fix command to copy".into());
+                        (true, Vec::new())
+                    }
+                };
+            }
             KeyCode::Char('r') => {
                 v.state = RunState::Running;
                 v.steps_scroll = 0;

@@ -182,7 +182,7 @@ const KEYS: &[(&str, &str)] = &[
     ("Ctrl-S", "in the paste box: find playbooks"),
     ("/", "in lists: filter as you type"),
     ("Tab", "in the runner: switch column"),
-    ("j / k", "in the runner: select a fix command"),
+    ("j/k, y", "in the runner: select a fix command, copy it"),
     ("r", "in the runner: re-run the playbook"),
     ("Esc", "close a popup, go back"),
     ("?", "this help"),

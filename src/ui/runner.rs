@@ -361,6 +361,7 @@ fn hints(theme: &Theme) -> Line<'static> {
         ("Esc", "back"),
         ("Tab", "column"),
         ("j/k", "select fix"),
+        ("y", "copy"),
         ("PgDn", "scroll"),
         ("r", "re-run"),
         (":", "command"),

@@ -56,6 +56,12 @@ impl Tmux {
         c
     }
 
+    /// Runs a tmux command on this server and returns its standard output.
+    pub fn tmux(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     pub fn dir(&self) -> PathBuf {
         self.dir.path().to_path_buf()
     }
