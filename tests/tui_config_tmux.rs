@@ -109,6 +109,15 @@ fn vim_keymap_moves_with_hjkl() {
     });
     t.send_keys(&["h"]);
     t.wait_for("╔Control plane", Duration::from_secs(5));
+    // `?` lists the active keymap's keys, so h and l appear with their actions.
+    t.send_keys(&["?"]);
+    let help = t.wait_for(" Help ", Duration::from_secs(5));
+    assert!(
+        help.lines()
+            .any(|l| l.contains(" h, <S-Tab> ") && l.contains("Previous pane")),
+        "help does not show the vim keymap:\n{help}"
+    );
+    t.send_keys(&["Escape"]);
     t.send_keys(&["q"]);
     assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
 }

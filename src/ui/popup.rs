@@ -1,6 +1,7 @@
 //! Things drawn over or instead of the Overview: the detail popup of an item, the help
 //! popup, and the "terminal too small" message.
 
+use crate::config::keymap::{Keymap, View};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -190,18 +191,39 @@ const KEYS: &[(&str, &str)] = &[
 ];
 
 /// Draws the help popup over the screen.
-pub fn draw_help(frame: &mut Frame, theme: &Theme) {
-    let key_w = KEYS.iter().map(|(k, _)| width(k)).max().unwrap_or(0) + 2;
-    let lines: Vec<Line> = KEYS
+pub fn draw_help(frame: &mut Frame, theme: &Theme, keymap: Option<&Keymap>) {
+    // With a keymap loaded, the help is generated from it (the Overview's keys and the
+    // global ones); otherwise it lists the built-in keys.
+    let rows: Vec<(String, String)> = match keymap {
+        Some(km) => {
+            let mut rows = km.help(View::Overview);
+            for (k, what) in km.help(View::Runner) {
+                if !rows.iter().any(|(rk, _)| *rk == k) {
+                    rows.push((k, format!("in the runner: {what}")));
+                }
+            }
+            rows
+        }
+        None => KEYS
+            .iter()
+            .map(|(k, w)| (k.to_string(), w.to_string()))
+            .collect(),
+    };
+    let key_w = rows.iter().map(|(k, _)| width(k)).max().unwrap_or(0) + 2;
+    let lines: Vec<Line> = rows
         .iter()
         .map(|(k, what)| {
             Line::from(vec![
                 Span::styled(format!(" {k:<key_w$}"), theme.accent),
-                Span::styled(*what, theme.text),
+                Span::styled(what.clone(), theme.text),
             ])
         })
         .collect();
-    let popup = centered(frame.area(), 56, KEYS.len() as u16 + 2);
+    let popup = centered(
+        frame.area(),
+        56.max(key_w as u16 + 40),
+        lines.len() as u16 + 2,
+    );
     let block = Block::bordered()
         .border_type(BorderType::Double)
         .border_style(theme.accent)
