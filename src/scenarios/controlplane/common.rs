@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::scenarios::builder::{Cluster, hash64, klog};
+use crate::scenarios::builder::{Cluster, Terminated, UPGRADE_AGE, hash64, klog};
 
 /// Seconds to microseconds before the epoch with a deterministic sub-second part.
 pub fn us(secs: i64, seed: &str) -> i64 {
@@ -82,4 +82,86 @@ pub fn set_flag(c: &mut Cluster, component: &str, node: &str, key: &str, value: 
             rest.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
         }
     }
+}
+
+/// A leader that missed its renew deadline: how its log ends and how it comes back.
+pub struct LostLeader<'a> {
+    pub pod: &'a str,
+    /// `kube-controller-manager` or `kube-scheduler` (also the container and the lease).
+    pub comp: &'a str,
+    /// When it lost the lease and exited, in seconds before the epoch.
+    pub lost_ago: i64,
+    /// The error its acquire attempts keep logging after the restart.
+    pub retry_error: &'a str,
+    /// Microseconds between "Serving securely" and its first acquire attempt.
+    pub attempt_after_us: i64,
+    /// The retries after the restart: (seconds after start-up of the first, seconds
+    /// before the epoch of the last, seconds between two).
+    pub retries: (i64, i64, i64),
+}
+
+/// Ends the previous instance's log `prev` with the lost lease (klog as the components
+/// print it), records the restart (exit 1), and writes the new instance's log: start-up,
+/// then acquire attempts failing with `retry_error`.
+pub fn lost_lease_and_restarted(c: &mut Cluster, mut prev: String, l: &LostLeader) {
+    let (pod, comp) = (l.pod, l.comp);
+    prev.push_str(&klog(
+        'I',
+        us(l.lost_ago + 1, pod),
+        "leaderelection.go:297",
+        &format!("failed to renew lease kube-system/{comp}: context deadline exceeded"),
+    ));
+    let (src, msg) = if comp == "kube-controller-manager" {
+        ("controllermanager.go:340", "\"leaderelection lost\"")
+    } else {
+        ("server.go:263", "\"Leaderelection lost\"")
+    };
+    prev.push_str(&klog('E', us(l.lost_ago, pod), src, msg));
+    c.add_previous_log("kube-system", pod, comp, prev);
+    c.set_restarts(
+        "kube-system",
+        pod,
+        comp,
+        1,
+        Terminated {
+            reason: "Error".into(),
+            exit_code: 1,
+            started_ago: UPGRADE_AGE - 300,
+            finished_ago: l.lost_ago,
+        },
+    );
+    let port = if comp == "kube-controller-manager" {
+        10257
+    } else {
+        10259
+    };
+    let start = l.lost_ago - 2;
+    let mut now = klog(
+        'I',
+        us(start, pod),
+        "serving.go:386",
+        "Generated self-signed cert in-memory",
+    );
+    now.push_str(&klog(
+        'I',
+        us(start - 1, pod),
+        "secure_serving.go:213",
+        &format!("Serving securely on 127.0.0.1:{port}"),
+    ));
+    now.push_str(&klog(
+        'I',
+        us(start - 1, pod) - l.attempt_after_us,
+        "leaderelection.go:254",
+        &format!("attempting to acquire leader lease kube-system/{comp}..."),
+    ));
+    let (first, last, every) = l.retries;
+    now.push_str(&repeat_klog(
+        'E',
+        start - first,
+        last,
+        every,
+        "leaderelection.go:436",
+        l.retry_error,
+    ));
+    c.add_log("kube-system", pod, comp, now);
 }

@@ -7,8 +7,8 @@
 
 use serde_json::json;
 
-use super::common::{append_log, repeat_klog, take_log, us};
-use crate::scenarios::builder::{ClusterBuilder, MIN, Terminated, klog};
+use super::common::{LostLeader, append_log, lost_lease_and_restarted, repeat_klog, take_log, us};
+use crate::scenarios::builder::{ClusterBuilder, MIN, klog};
 use crate::scenarios::{Scenario, ServerBehavior};
 
 pub const PROXY: &str = "http://proxy.corp.example:3128";
@@ -63,64 +63,18 @@ pub fn scenario() -> Scenario {
                     "leaderelection.go:436",
                     &retrieving,
                 ));
-                prev.push_str(&klog(
-                    'I',
-                    us(BROKEN_AGO + 1, &pod),
-                    "leaderelection.go:297",
-                    &format!("failed to renew lease kube-system/{comp}: context deadline exceeded"),
-                ));
-                let (src, msg) = if comp == "kube-controller-manager" {
-                    ("controllermanager.go:340", "\"leaderelection lost\"")
-                } else {
-                    ("server.go:263", "\"Leaderelection lost\"")
-                };
-                prev.push_str(&klog('E', us(BROKEN_AGO, &pod), src, msg));
-                c.add_previous_log("kube-system", &pod, comp, prev);
-                c.set_restarts(
-                    "kube-system",
-                    &pod,
-                    comp,
-                    1,
-                    Terminated {
-                        reason: "Error".into(),
-                        exit_code: 1,
-                        started_ago: crate::scenarios::builder::UPGRADE_AGE - 300,
-                        finished_ago: BROKEN_AGO,
+                lost_lease_and_restarted(
+                    &mut c,
+                    prev,
+                    &LostLeader {
+                        pod: &pod,
+                        comp,
+                        lost_ago: BROKEN_AGO,
+                        retry_error: &retrieving,
+                        attempt_after_us: 500,
+                        retries: (6, 1, 6),
                     },
                 );
-                let port = if comp == "kube-controller-manager" {
-                    10257
-                } else {
-                    10259
-                };
-                let start = BROKEN_AGO - 2;
-                let mut now = klog(
-                    'I',
-                    us(start, &pod),
-                    "serving.go:386",
-                    "Generated self-signed cert in-memory",
-                );
-                now.push_str(&klog(
-                    'I',
-                    us(start - 1, &pod),
-                    "secure_serving.go:213",
-                    &format!("Serving securely on 127.0.0.1:{port}"),
-                ));
-                now.push_str(&klog(
-                    'I',
-                    us(start - 1, &pod) - 500,
-                    "leaderelection.go:254",
-                    &format!("attempting to acquire leader lease kube-system/{comp}..."),
-                ));
-                now.push_str(&repeat_klog(
-                    'E',
-                    start - 6,
-                    1,
-                    6,
-                    "leaderelection.go:436",
-                    &retrieving,
-                ));
-                c.add_log("kube-system", &pod, comp, now);
             } else {
                 let text = repeat_klog(
                     'E',

@@ -6,8 +6,8 @@
 
 use serde_json::json;
 
-use super::common::{append_log, repeat_klog, take_log, us};
-use crate::scenarios::builder::{ClusterBuilder, MIN, Terminated, UPGRADE_AGE, klog};
+use super::common::{LostLeader, append_log, lost_lease_and_restarted, repeat_klog, take_log, us};
+use crate::scenarios::builder::{ClusterBuilder, MIN, klog};
 use crate::scenarios::{Scenario, ServerBehavior};
 
 /// When the lease updates started timing out.
@@ -37,64 +37,18 @@ pub fn scenario() -> Scenario {
                     "leaderelection.go:436",
                     &lock,
                 ));
-                prev.push_str(&klog(
-                    'I',
-                    us(SINCE + 1, &pod),
-                    "leaderelection.go:297",
-                    &format!("failed to renew lease kube-system/{comp}: context deadline exceeded"),
-                ));
-                let (src, msg) = if comp == "kube-controller-manager" {
-                    ("controllermanager.go:340", "\"leaderelection lost\"")
-                } else {
-                    ("server.go:263", "\"Leaderelection lost\"")
-                };
-                prev.push_str(&klog('E', us(SINCE, &pod), src, msg));
-                c.add_previous_log("kube-system", &pod, comp, prev);
-                c.set_restarts(
-                    "kube-system",
-                    &pod,
-                    comp,
-                    1,
-                    Terminated {
-                        reason: "Error".into(),
-                        exit_code: 1,
-                        started_ago: UPGRADE_AGE - 300,
-                        finished_ago: SINCE,
+                lost_lease_and_restarted(
+                    &mut c,
+                    prev,
+                    &LostLeader {
+                        pod: &pod,
+                        comp,
+                        lost_ago: SINCE,
+                        retry_error: &lock,
+                        attempt_after_us: 700,
+                        retries: (7, 3, 7),
                     },
                 );
-                let port = if comp == "kube-controller-manager" {
-                    10257
-                } else {
-                    10259
-                };
-                let start = SINCE - 2;
-                let mut t = klog(
-                    'I',
-                    us(start, &pod),
-                    "serving.go:386",
-                    "Generated self-signed cert in-memory",
-                );
-                t.push_str(&klog(
-                    'I',
-                    us(start - 1, &pod),
-                    "secure_serving.go:213",
-                    &format!("Serving securely on 127.0.0.1:{port}"),
-                ));
-                t.push_str(&klog(
-                    'I',
-                    us(start - 1, &pod) - 700,
-                    "leaderelection.go:254",
-                    &format!("attempting to acquire leader lease kube-system/{comp}..."),
-                ));
-                t.push_str(&repeat_klog(
-                    'E',
-                    start - 7,
-                    3,
-                    7,
-                    "leaderelection.go:436",
-                    &lock,
-                ));
-                c.add_log("kube-system", &pod, comp, t);
             } else {
                 let text = repeat_klog(
                     'E',
