@@ -90,5 +90,8 @@ async fn merged_kubeconfig_files_resolve_like_kubectl() {
             .contains("refuses the kubeconfig's client certificate"),
         "{first:#}"
     );
+    // The doctor's own handshake reads the server's alert, whatever the HTTP client saw.
+    let evidence = first["evidence"].to_string();
+    assert!(evidence.contains("remote error: tls:"), "{first:#}");
     drop((broken, healthy));
 }

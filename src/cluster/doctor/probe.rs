@@ -115,13 +115,19 @@ pub async fn examine(
             .push("the server URL is plain http: nothing is encrypted".into());
         return obs;
     }
-    let chain = match handshake(&mut obs, stream, target, &host, opts).await {
+    let (chain, tls) = match handshake(&mut obs, stream, target, &host, opts).await {
         Some(c) => c,
         None => return obs,
     };
     judge_chain(&mut obs, &chain, target, &host);
     if obs.error.is_some() {
         return obs;
+    }
+    if let Some(tls) = tls {
+        client_certificate_step(&mut obs, tls, &host, opts).await;
+        if obs.error.is_some() {
+            return obs;
+        }
     }
     authenticated_steps(&mut obs, target, &route, opts).await;
     obs
@@ -451,13 +457,33 @@ fn server_name(target: &Target, host: &str) -> Option<ServerName<'static>> {
     ServerName::try_from(name.to_string()).ok()
 }
 
+/// The kubeconfig's client certificate chain and key, when both parse.
+fn client_identity(
+    target: &Target,
+) -> Option<(
+    Vec<CertificateDer<'static>>,
+    rustls::pki_types::PrivateKeyDer<'static>,
+)> {
+    use rustls::pki_types::pem::PemObject;
+    let chain = certs::pem_certs(target.client_cert_pem.as_deref()?);
+    let key =
+        rustls::pki_types::PrivateKeyDer::from_pem_slice(target.client_key_pem.as_deref()?).ok()?;
+    (!chain.is_empty()).then_some((chain, key))
+}
+
+/// A TLS connection that presented the kubeconfig's client certificate.
+type ClientTls = tokio_rustls::client::TlsStream<TcpStream>;
+
+/// The handshake, presenting the kubeconfig's client certificate when it has one: the
+/// served chain, and the open connection when a client certificate went with it (so the
+/// server's verdict on that certificate can be read next).
 async fn handshake(
     obs: &mut Observation,
     stream: TcpStream,
     target: &Target,
     host: &str,
     opts: &Options,
-) -> Option<Vec<CertificateDer<'static>>> {
+) -> Option<(Vec<CertificateDer<'static>>, Option<ClientTls>)> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let recorder = Arc::new(Recorder {
         chain: Mutex::new(Vec::new()),
@@ -466,15 +492,23 @@ async fn handshake(
     let config = match rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
     {
-        Ok(b) => b
-            .dangerous()
-            .with_custom_certificate_verifier(recorder.clone())
-            .with_no_client_auth(),
+        Ok(b) => {
+            let b = b
+                .dangerous()
+                .with_custom_certificate_verifier(recorder.clone());
+            // A certificate and key that do not belong together are the material check's
+            // finding; the handshake then goes without them.
+            match client_identity(target).map(|(c, k)| b.clone().with_client_auth_cert(c, k)) {
+                Some(Ok(cfg)) => (cfg, true),
+                _ => (b.with_no_client_auth(), false),
+            }
+        }
         Err(e) => {
             obs.error = Some(format!("TLS set-up failed: {e}"));
             return None;
         }
     };
+    let (config, with_identity) = config;
     let Some(name) = server_name(target, host) else {
         obs.error = Some(format!("{host:?} is not a valid TLS server name"));
         return None;
@@ -509,7 +543,70 @@ async fn handshake(
         });
         return None;
     }
-    Some(chain)
+    let tls = match result {
+        Ok(Ok(tls)) if with_identity => Some(tls),
+        _ => None,
+    };
+    Some((chain, tls))
+}
+
+/// Reads the server's verdict on the client certificate. With TLS 1.3 the client's side of
+/// the handshake ends before the server has judged its certificate, so a refusal arrives as
+/// an alert on the first read; an HTTP client may see only a closed connection ("connection
+/// was not ready"). One plain request on this connection gets the alert itself.
+async fn client_certificate_step(
+    obs: &mut Observation,
+    mut tls: ClientTls,
+    host: &str,
+    opts: &Options,
+) {
+    use tokio::io::AsyncReadExt;
+    let t = Instant::now();
+    let request = format!("GET /version HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    let exchange = async {
+        // A refused certificate may close the connection before the request is written;
+        // the alert is still waiting to be read.
+        let written = match tls.write_all(request.as_bytes()).await {
+            Ok(()) => tls.flush().await,
+            Err(e) => Err(e),
+        };
+        let mut buf = [0u8; 64];
+        match tls.read(&mut buf).await {
+            Ok(0) => written.map(|_| 0),
+            other => other,
+        }
+    };
+    let detail = match tokio::time::timeout(opts.step_timeout, exchange).await {
+        Ok(Ok(n)) if n > 0 => {
+            obs.steps.push(Probe {
+                step: "client certificate".into(),
+                ok: true,
+                millis: elapsed(t),
+                detail: "the server accepted the client certificate".into(),
+            });
+            return;
+        }
+        Ok(Ok(_)) => {
+            "the server closed the connection after the handshake without saying why".to_string()
+        }
+        Ok(Err(e)) => {
+            let text = error_chain(&e);
+            if text.to_lowercase().contains("alert") {
+                obs.error = Some(transport_text(&text));
+                format!("the server refused the client certificate: {text}")
+            } else {
+                text
+            }
+        }
+        // No answer says nothing about the certificate; the requests that follow will tell.
+        Err(_) => return,
+    };
+    obs.steps.push(Probe {
+        step: "client certificate".into(),
+        ok: false,
+        millis: elapsed(t),
+        detail,
+    });
 }
 
 /// Judges the served chain as kubectl would, against the kubeconfig's CA.
