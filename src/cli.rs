@@ -740,12 +740,22 @@ fn tui(
             kubeconfig_note = Some(note);
         }
         let (model_rx, producer) = source::spawn_producer(&live);
+        // A kubeconfig session can switch contexts (`:ctx NAME`); a scenario cannot.
+        let (contexts, switcher) = match &spec {
+            SourceSpec::Context { kubeconfig, .. } => {
+                let (contexts, switcher) = source::context_switcher(kubeconfig.clone());
+                (contexts, Some(switcher))
+            }
+            _ => (vec![live.context.clone()], None),
+        };
         let opts = crate::app::RunOptions {
             queries: Some(std::sync::Arc::new(crate::playbooks::source::LiveSource {
                 client: live.client.clone(),
             })),
             theme,
             keymap,
+            switcher,
+            contexts,
             ..Default::default()
         };
         let result = crate::app::run(model_rx, opts).await;

@@ -253,11 +253,14 @@ pub fn spawn_producer(live: &Live) -> (watch::Receiver<Arc<Model>>, tokio::task:
             let started = std::time::Instant::now();
             let built = tokio::task::spawn_blocking(move || {
                 let state = view.state();
-                let report = health::build(&state, Utc::now());
-                (state, report)
+                let now = Utc::now();
+                let report = health::build(&state, now);
+                (state, report, now)
             })
             .await;
-            let Ok((state, report)) = built else { return };
+            let Ok((state, report, now)) = built else {
+                return;
+            };
             cost = started.elapsed();
             next_refresh = tokio::time::Instant::now() + (cost * 10).max(Duration::from_secs(1));
             let model = Model {
@@ -265,6 +268,8 @@ pub fn spawn_producer(live: &Live) -> (watch::Receiver<Arc<Model>>, tokio::task:
                 sync: state.sync.clone(),
                 server_version: state.server_version.clone(),
                 updated_at: Some(Instant::now()),
+                judged_at: Some(now),
+                objects: crate::app::model::Objects(Arc::new(state)),
                 ..base.clone()
             };
             if tx.send(Arc::new(model)).is_err() {
@@ -273,4 +278,60 @@ pub fn spawn_producer(live: &Live) -> (watch::Receiver<Arc<Model>>, tokio::task:
         }
     });
     (rx, task)
+}
+
+/// Aborts a task when dropped (the producer of a context switched away from).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The contexts of the kubeconfig (`KUBECONFIG` merged as kubectl does, or `path`), and the
+/// switcher `:ctx NAME` uses: it asks the connection doctor first, so a context that cannot
+/// be used is refused with its cause while the current one stays on screen.
+pub fn context_switcher(path: Option<PathBuf>) -> (Vec<String>, crate::app::Switcher) {
+    let contexts = client::load_kubeconfig(path.as_deref())
+        .map(|kc| kc.contexts.iter().map(|c| c.name.clone()).collect())
+        .unwrap_or_default();
+    let switcher: crate::app::Switcher = Arc::new(move |name: String| {
+        let spec = SourceSpec::Context {
+            kubeconfig: path.clone(),
+            context: Some(name.clone()),
+        };
+        Box::pin(async move {
+            use crate::cluster::doctor::{self, Verdict};
+            let examined = doctor::spec::examine_spec(&spec, &doctor::Options::default())
+                .await
+                .map_err(|e| format!("cannot switch to {name}: {e:#}"))?;
+            let obs = &examined.observation;
+            if obs.verdict() == Verdict::Blocked {
+                let runs = doctor::diagnose(obs, Utc::now()).await;
+                let cause = runs
+                    .iter()
+                    .find_map(|r| r.finding.as_ref().map(|f| f.summary.clone()))
+                    .or_else(|| obs.error.clone())
+                    .unwrap_or_else(|| "the cluster cannot be read".into());
+                return Err(format!(
+                    "staying on the current context: {name} cannot be used: {cause} (`ktriage --context {name} check` explains)"
+                ));
+            }
+            let live = connect_live(&spec)
+                .await
+                .map_err(|e| format!("cannot switch to {name}: {e:#}"))?;
+            let (model_rx, producer) = spawn_producer(&live);
+            let queries: Arc<dyn QuerySource> = Arc::new(LiveSource {
+                client: live.client.clone(),
+            });
+            Ok(crate::app::Switched {
+                context: live.context.clone(),
+                model_rx,
+                queries,
+                keep_alive: Box::new((live, AbortOnDrop(producer))),
+            })
+        })
+    });
+    (contexts, switcher)
 }

@@ -11,12 +11,13 @@
 pub mod clipboard;
 pub mod doctor;
 pub mod model;
+pub mod resources;
 mod run;
 pub mod state;
 pub mod views;
 
 pub use model::Model;
-pub use run::{RunOptions, run};
+pub use run::{RunOptions, Switched, Switcher, run};
 pub use state::{App, Detail, Effect, Msg, Overlay, Pane, PaneCursor, Problems};
 pub use views::{
     CommandLine, MatchList, PasteBox, PlaybookList, RunState, RunnerFocus, RunnerView, Screen,

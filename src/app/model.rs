@@ -2,9 +2,13 @@
 //! A producer builds a new [`Model`] on every change and publishes it as `Arc<Model>`
 //! through a `tokio::sync::watch` channel; the UI only ever sees the newest one.
 
+use std::sync::Arc;
 use std::time::Instant;
 
+use chrono::{DateTime, Utc};
+
 use crate::cluster::ResourceSync;
+use crate::cluster::state::ClusterState;
 use crate::health::{HealthItem, HealthReport};
 
 use super::state::Pane;
@@ -26,6 +30,35 @@ pub struct Model {
     pub updated_at: Option<Instant>,
     /// A one-line message for the user (e.g. "connection lost, retrying in 5s").
     pub notice: Option<String>,
+    /// The objects the report was built from, for the list views.
+    pub objects: Objects,
+    /// The clock the report was judged at (ages in the list views are judged at it too).
+    pub judged_at: Option<DateTime<Utc>>,
+}
+
+/// The stores behind a model: shared, never copied. Two are equal when they are the same
+/// snapshot of the stores.
+#[derive(Clone, Default)]
+pub struct Objects(pub Arc<ClusterState>);
+
+impl PartialEq for Objects {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for Objects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &self.0;
+        write!(
+            f,
+            "Objects({} nodes, {} pods, {} leases, {} events)",
+            s.nodes.len(),
+            s.pods.len(),
+            s.leases.len(),
+            s.events.len()
+        )
+    }
 }
 
 impl Model {

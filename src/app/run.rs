@@ -45,6 +45,27 @@ pub struct RunOptions {
     pub theme: crate::ui::theme::Theme,
     /// Key bindings (keymaps/*.toml plus the user's); `None`: the built-in keys.
     pub keymap: Option<crate::config::keymap::Keymap>,
+    /// Connects to another kubeconfig context for `:ctx NAME`; `None`: this session
+    /// watches one cluster only (a scenario).
+    pub switcher: Option<Switcher>,
+    /// The contexts `:ctx` offers.
+    pub contexts: Vec<String>,
+}
+
+/// Connects to the named context: the new model channel and query source, or why not (in
+/// one line, for the status line).
+pub type Switcher = Arc<
+    dyn Fn(String) -> futures::future::BoxFuture<'static, Result<Switched, String>> + Send + Sync,
+>;
+
+/// A context switched to.
+pub struct Switched {
+    pub context: String,
+    pub model_rx: watch::Receiver<Arc<Model>>,
+    pub queries: Arc<dyn QuerySource>,
+    /// Keeps the new context's watchers and producer running; dropped when the session
+    /// ends or switches again.
+    pub keep_alive: Box<dyn Send>,
 }
 
 impl Default for RunOptions {
@@ -55,6 +76,8 @@ impl Default for RunOptions {
             queries: None,
             theme: crate::ui::theme::Theme::default(),
             keymap: None,
+            switcher: None,
+            contexts: Vec::new(),
         }
     }
 }
@@ -197,7 +220,14 @@ async fn event_loop(
 ) -> anyhow::Result<()> {
     terminal.clear().context("cannot clear the terminal")?;
     let size = terminal.size().context("cannot read the terminal size")?;
-    let mut app = App::new().with_theme(opts.theme.clone());
+    let env = crate::config::EnvView::from_process();
+    let themes = crate::config::theme::list(&env)
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    let mut app = App::new()
+        .with_theme(opts.theme.clone())
+        .with_choices(opts.contexts.clone(), themes);
     if let Some(km) = &opts.keymap {
         app = app.with_keymap(km.clone());
     }
@@ -214,8 +244,12 @@ async fn event_loop(
     let mut next_frame = Instant::now();
     let mut source_open = true;
     let mut msgs = Vec::new();
-    // Results of playbook runs, from their tasks.
+    // Results of playbook runs and fetches, from their tasks.
     let (results_tx, mut results_rx) = mpsc::unbounded_channel::<Msg>();
+    // Context switches, from their tasks.
+    let (switch_tx, mut switch_rx) = mpsc::unbounded_channel::<Result<Switched, String>>();
+    let mut queries = opts.queries.clone();
+    let mut keep_alive: Option<Box<dyn Send>> = None;
 
     loop {
         if PANICKED.load(Ordering::SeqCst) {
@@ -252,6 +286,17 @@ async fn event_loop(
                 }
             },
             Some(msg) = results_rx.recv() => msgs.push(msg),
+            Some(switched) = switch_rx.recv() => match switched {
+                Ok(s) => {
+                    *model_rx = s.model_rx;
+                    source_open = true;
+                    queries = Some(s.queries);
+                    keep_alive = Some(s.keep_alive);
+                    app.notify(format!("context: {}", s.context));
+                    msgs.push(Msg::ModelChanged(model_rx.borrow_and_update().clone()));
+                }
+                Err(why) => app.notify(why),
+            },
             _ = tick.tick() => msgs.push(Msg::Tick),
             _ = tokio::time::sleep_until(next_frame), if frame_due => {}
             _ = signals.recv() => return Ok(()),
@@ -263,8 +308,54 @@ async fn event_loop(
                 match effect {
                     Effect::Quit => quit = true,
                     Effect::RunPlaybook(id) => {
-                        spawn_playbook(&id, opts.queries.as_ref(), &results_tx);
+                        spawn_playbook(&id, queries.as_ref(), &results_tx);
                     }
+                    Effect::Fetch(query) => match queries.clone() {
+                        Some(source) => {
+                            let tx = results_tx.clone();
+                            tokio::spawn(async move {
+                                let outcome = source.run(&query).await;
+                                let _ = tx.send(Msg::Fetched { query, outcome });
+                            });
+                        }
+                        None => {
+                            let outcome = playbooks::Outcome::Failed {
+                                code: 0,
+                                message: NO_QUERY_SOURCE.into(),
+                            };
+                            let _ = results_tx.send(Msg::Fetched { query, outcome });
+                        }
+                    },
+                    Effect::SetTheme(name) => {
+                        let known = crate::config::theme::list(&env);
+                        if known.iter().any(|t| t.name == name) {
+                            let (theme, warnings) =
+                                crate::config::theme::load(Some(&name), &env);
+                            app.set_theme(theme);
+                            match warnings.first() {
+                                Some(w) => app.notify(w.to_string()),
+                                None => app.notify(format!("theme: {name}")),
+                            }
+                        } else {
+                            let names: Vec<String> = known.into_iter().map(|t| t.name).collect();
+                            app.notify(format!(
+                                "no theme named \"{name}\" (themes: {})",
+                                names.join(", ")
+                            ));
+                        }
+                    }
+                    Effect::SwitchContext(name) => match &opts.switcher {
+                        Some(switch) => {
+                            let fut = switch(name);
+                            let tx = switch_tx.clone();
+                            tokio::spawn(async move {
+                                let _ = tx.send(fut.await);
+                            });
+                        }
+                        None => app.notify(
+                            "this session watches one cluster (a scenario): start ktriage with a kubeconfig to switch contexts",
+                        ),
+                    },
                     Effect::Copy(text) => {
                         let env = super::clipboard::ClipboardEnv::from_process();
                         let result = super::clipboard::copy(&text, &env, terminal.backend_mut())
@@ -278,6 +369,7 @@ async fn event_loop(
                 }
             }
             if quit {
+                drop(keep_alive);
                 return Ok(());
             }
         }

@@ -16,9 +16,11 @@ use crate::ui::theme::Theme;
 use crate::ui::{layout, lists, runner};
 
 use super::model::Model;
+use super::resources::{ResourceKind, ResourceList};
 use super::views::{
     CommandLine, MatchList, PlaybookList, RunState, RunnerFocus, RunnerView, STRONG_MATCH, Screen,
 };
+use crate::playbooks::{Outcome, Query};
 
 /// One of the four Overview panes, in display order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -147,6 +149,11 @@ pub enum Msg {
     },
     /// The producer stopped publishing; the last model stays on screen.
     SourceClosed,
+    /// The answer to an [`Effect::Fetch`] (the full object of a list's YAML detail).
+    Fetched {
+        query: Query,
+        outcome: Outcome,
+    },
 }
 
 /// Outputs of [`App::update`], executed by the loop.
@@ -158,6 +165,13 @@ pub enum Effect {
     RunPlaybook(String),
     /// Put this text on the clipboard (system clipboard or OSC 52) and confirm it.
     Copy(String),
+    /// Run this query and answer with [`Msg::Fetched`].
+    Fetch(Query),
+    /// Watch this kubeconfig context instead (`:ctx NAME`); the loop confirms or says why
+    /// not with [`App::notify`].
+    SwitchContext(String),
+    /// Draw with this theme (`:theme NAME`); the loop loads it and calls [`App::set_theme`].
+    SetTheme(String),
 }
 
 /// The state of the TUI apart from the model it draws.
@@ -184,6 +198,11 @@ pub struct App {
     /// The playbooks the app offers (the registry; tests bring their own).
     catalog: Vec<&'static Playbook>,
     keymap: Option<Keymap>,
+    /// The namespace of `:ns` for the list views (`None`: all namespaces).
+    namespace: Option<String>,
+    /// What `:ctx` and `:theme` offer (Tab completion).
+    contexts: Vec<String>,
+    themes: Vec<String>,
 }
 
 impl Default for App {
@@ -214,7 +233,34 @@ impl App {
             flash: None,
             catalog: playbooks::registry(),
             keymap: None,
+            namespace: None,
+            contexts: Vec::new(),
+            themes: Vec::new(),
         }
+    }
+
+    /// The contexts `:ctx` offers, and the themes `:theme` offers.
+    pub fn with_choices(mut self, contexts: Vec<String>, themes: Vec<String>) -> App {
+        self.contexts = contexts;
+        self.themes = themes;
+        self
+    }
+
+    /// Draws with another theme from now on (`:theme`).
+    pub fn set_theme(&mut self, theme: Theme) {
+        self.theme = theme;
+        self.dirty = true;
+    }
+
+    /// Shows a one-line message until the next key.
+    pub fn notify(&mut self, message: impl Into<String>) {
+        self.flash = Some(message.into());
+        self.dirty = true;
+    }
+
+    /// The namespace the list views show (`:ns`), `None` for all.
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
     }
 
     /// Draws with this theme (from `themes/*.toml`, NO_COLOR and the terminal's colours).
@@ -259,8 +305,12 @@ impl App {
             Action::Filter => KeyCode::Char('/'),
             Action::PasteBox => KeyCode::Char('e'),
             Action::Rerun => KeyCode::Char('r'),
-            Action::Copy => KeyCode::Char('y'),
-            _ => return None,
+            Action::Copy | Action::CopyName => KeyCode::Char('y'),
+            Action::CopyYaml => KeyCode::Char('Y'),
+            Action::Sort => KeyCode::Char('s'),
+            Action::ReverseSort => KeyCode::Char('S'),
+            Action::ScrollLeft => KeyCode::Left,
+            Action::ScrollRight => KeyCode::Right,
         };
         let modifiers = if code == KeyCode::BackTab {
             KeyModifiers::SHIFT
@@ -284,7 +334,7 @@ impl App {
     fn keymap_view(&self) -> View {
         match self.screens.last() {
             Some(Screen::Runner(_)) => View::Runner,
-            Some(Screen::Playbooks(_)) | Some(Screen::Matches(_)) => View::List,
+            Some(Screen::Playbooks(_) | Screen::Matches(_) | Screen::Resources(_)) => View::List,
             _ => View::Overview,
         }
     }
@@ -394,6 +444,12 @@ impl App {
                 self.clamp_runner();
             }
             Msg::ModelChanged(model) => {
+                let now = model.judged_at.unwrap_or_else(chrono::Utc::now);
+                for screen in &mut self.screens {
+                    if let Screen::Resources(list) = screen {
+                        list.refresh(&model.objects.0, now);
+                    }
+                }
                 self.reconcile(model);
                 self.dirty = true;
             }
@@ -428,6 +484,14 @@ impl App {
                 self.source_closed = true;
                 self.dirty = true;
             }
+            Msg::Fetched { query, outcome } => {
+                for screen in &mut self.screens {
+                    if let Screen::Resources(list) = screen {
+                        list.fetched(&query, outcome.clone());
+                    }
+                }
+                self.dirty = true;
+            }
         }
         self.rescroll();
         Vec::new()
@@ -458,6 +522,12 @@ impl App {
                 Some(Screen::Playbooks(list)) if list.filtering => {
                     self.dirty = true;
                     return self.on_filter_key(key);
+                }
+                Some(Screen::Resources(list)) if list.filtering => {
+                    self.dirty = true;
+                    let rows = lists::list_rows(self.size.1).max(1);
+                    on_resource_filter_key(list, key, rows);
+                    return Vec::new();
                 }
                 _ => {}
             }
@@ -557,6 +627,16 @@ impl App {
     /// Keys of the screen on top of the Overview.
     fn on_screen_key(&mut self, code: KeyCode) -> (bool, Vec<Effect>) {
         let rows = lists::list_rows(self.size.1).max(1);
+        if let Some(Screen::Resources(list)) = self.screens.last_mut() {
+            return match on_resource_key(list, code, rows) {
+                ListKey::Handled(effects) => (true, effects),
+                ListKey::Close => {
+                    self.screens.pop();
+                    (true, Vec::new())
+                }
+                ListKey::Ignored => (false, Vec::new()),
+            };
+        }
         if code == KeyCode::Esc {
             self.screens.pop();
             return (true, Vec::new());
@@ -602,7 +682,7 @@ impl App {
                     list.offset = layout::scroll_offset(list.offset, list.selected, len, rows);
                 }
             },
-            Screen::Paste(_) => return (false, Vec::new()),
+            Screen::Paste(_) | Screen::Resources(_) => return (false, Vec::new()),
         }
         (true, Vec::new())
     }
@@ -779,6 +859,15 @@ impl App {
         if self.overlay != Overlay::None {
             return;
         }
+        if let Some(Screen::Resources(list)) = self.screens.last_mut()
+            && list.filtering
+        {
+            let mut filter = list.filter.clone();
+            filter.push_str(&crate::ui::text::clean(text.lines().next().unwrap_or("")));
+            list.set_filter(filter);
+            self.dirty = true;
+            return;
+        }
         if let Some(Screen::Playbooks(list)) = self.screens.last_mut()
             && list.filtering
         {
@@ -894,8 +983,16 @@ impl App {
                 return self.execute(&input);
             }
             KeyCode::Tab => {
-                let ids: Vec<&str> = self.catalog.iter().map(|p| p.id).collect();
-                cmd.complete(&ids);
+                let ids: Vec<String> = self.catalog.iter().map(|p| p.id.to_string()).collect();
+                let namespaces = namespaces(&self.model);
+                let (contexts, themes) = (&self.contexts, &self.themes);
+                cmd.complete_with(|command| match command {
+                    "playbook" => Some(ids.clone()),
+                    "ctx" => Some(contexts.clone()),
+                    "theme" => Some(themes.clone()),
+                    "ns" => Some(namespaces.clone()),
+                    _ => None,
+                });
             }
             KeyCode::Backspace => {
                 if cmd.input.pop().is_none() {
@@ -938,14 +1035,75 @@ impl App {
             }
             "playbook" => return self.open_playbook(arg),
             "explain" => self.open_paste_box(),
-            other => {
+            "ns" | "namespace" => self.set_namespace(arg),
+            "ctx" | "context" if arg.is_empty() => {
+                self.flash = Some(if self.contexts.is_empty() {
+                    "usage: :ctx NAME (this session watches a single cluster)".into()
+                } else {
+                    format!("usage: :ctx NAME (contexts: {})", self.contexts.join(", "))
+                });
+            }
+            "ctx" | "context" => {
+                if !self.contexts.is_empty() && !self.contexts.iter().any(|c| c == arg) {
+                    self.flash = Some(format!(
+                        "no context named \"{arg}\" in the kubeconfig (contexts: {})",
+                        self.contexts.join(", ")
+                    ));
+                } else {
+                    self.flash = Some(format!("switching to context {arg}…"));
+                    return vec![Effect::SwitchContext(arg.to_string())];
+                }
+            }
+            "theme" if arg.is_empty() => {
                 self.flash = Some(format!(
-                    "unknown command \":{other}\" (try :playbooks, :playbook ID, :explain, :overview, :q)"
+                    "usage: :theme NAME (themes: {})",
+                    self.themes.join(", ")
                 ));
             }
+            "theme" => return vec![Effect::SetTheme(arg.to_string())],
+            other => match ResourceKind::parse(other) {
+                Some(kind) => self.open_resources(kind),
+                None => {
+                    self.flash = Some(format!(
+                        "unknown command \":{other}\" (try :pods, :nodes, :events, :leases, :playbooks, :playbook ID, :ns NAME, :ctx NAME, :theme NAME, :q)"
+                    ));
+                }
+            },
         }
         self.rescroll();
         Vec::new()
+    }
+
+    /// Opens a list view (replacing a list view on top: Esc goes back past it).
+    fn open_resources(&mut self, kind: ResourceKind) {
+        let now = self.model.judged_at.unwrap_or_else(chrono::Utc::now);
+        let list = ResourceList::new(kind, self.namespace.clone(), &self.model.objects.0, now);
+        let screen = Screen::Resources(Box::new(list));
+        match self.screens.last_mut() {
+            Some(top @ Screen::Resources(_)) => *top = screen,
+            _ => self.screens.push(screen),
+        }
+        self.overlay = Overlay::None;
+    }
+
+    /// `:ns NAME` (`:ns all`, `:ns -A` or `:ns *` for every namespace).
+    fn set_namespace(&mut self, arg: &str) {
+        self.namespace = match arg {
+            "" | "all" | "-A" | "*" => None,
+            ns => Some(ns.to_string()),
+        };
+        let known = namespaces(&self.model);
+        let objects = self.model.objects.0.clone();
+        for screen in &mut self.screens {
+            if let Screen::Resources(list) = screen {
+                list.set_namespace(self.namespace.clone(), &objects);
+            }
+        }
+        self.flash = Some(match &self.namespace {
+            None => "namespace: all".into(),
+            Some(ns) if known.iter().any(|k| k == ns) => format!("namespace: {ns}"),
+            Some(ns) => format!("namespace: {ns} (no objects seen in it yet)"),
+        });
     }
 
     fn on_overview_key(&mut self, code: KeyCode) -> bool {
@@ -1087,6 +1245,113 @@ fn step(index: usize, delta: isize, len: usize) -> usize {
 /// Two items are the same across reports when they name the same object and title.
 fn same_item(a: &HealthItem, b: &HealthItem) -> bool {
     a.object == b.object && a.title == b.title
+}
+
+/// The namespaces of the objects in a model, sorted (`:ns` completion).
+fn namespaces(model: &Model) -> Vec<String> {
+    let state = &model.objects.0;
+    let mut all: Vec<String> = state
+        .pods
+        .iter()
+        .map(|p| p.metadata.namespace.clone().unwrap_or_default())
+        .chain(
+            state
+                .leases
+                .iter()
+                .map(|l| l.metadata.namespace.clone().unwrap_or_default()),
+        )
+        .filter(|n| !n.is_empty())
+        .collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
+/// What a key did in a list view.
+enum ListKey {
+    Handled(Vec<Effect>),
+    /// Esc with nothing left to close: back to the screen below.
+    Close,
+    Ignored,
+}
+
+/// Keys of a list view (and of its YAML detail) outside the filter line.
+fn on_resource_key(list: &mut ResourceList, code: KeyCode, rows: usize) -> ListKey {
+    if let Some(detail) = &mut list.detail {
+        let visible = rows;
+        let max = detail.line_count().saturating_sub(visible);
+        match code {
+            KeyCode::Esc => list.detail = None,
+            KeyCode::Down | KeyCode::Char('j') => detail.scroll = (detail.scroll + 1).min(max),
+            KeyCode::Up | KeyCode::Char('k') => detail.scroll = detail.scroll.saturating_sub(1),
+            KeyCode::PageDown => detail.scroll = (detail.scroll + visible).min(max),
+            KeyCode::PageUp => detail.scroll = detail.scroll.saturating_sub(visible),
+            KeyCode::Home | KeyCode::Char('g') => detail.scroll = 0,
+            KeyCode::End | KeyCode::Char('G') => detail.scroll = max,
+            KeyCode::Char('y') => return ListKey::Handled(vec![Effect::Copy(detail.name.clone())]),
+            KeyCode::Char('Y') => return ListKey::Handled(vec![Effect::Copy(detail.yaml.clone())]),
+            _ => return ListKey::Ignored,
+        }
+        return ListKey::Handled(Vec::new());
+    }
+    match code {
+        KeyCode::Esc if !list.filter.is_empty() => list.set_filter(String::new()),
+        KeyCode::Esc => return ListKey::Close,
+        KeyCode::Char('/') => list.filtering = true,
+        KeyCode::Enter => {
+            return ListKey::Handled(list.open_detail().map(Effect::Fetch).into_iter().collect());
+        }
+        KeyCode::Char('s') => list.sort_next(false),
+        KeyCode::Char('S') => list.sort_next(true),
+        KeyCode::Left => list.hscroll = list.hscroll.saturating_sub(8),
+        KeyCode::Right => list.hscroll = list.hscroll.saturating_add(8).min(400),
+        KeyCode::Char('y') => {
+            return ListKey::Handled(list.selected_name().map(Effect::Copy).into_iter().collect());
+        }
+        KeyCode::Char('Y') => {
+            let kind = list.kind;
+            return ListKey::Handled(
+                list.selected_entry()
+                    .map(|e| Effect::Copy(e.lean_yaml(kind)))
+                    .into_iter()
+                    .collect(),
+            );
+        }
+        _ => {
+            let Some(delta) = list_delta(code, rows) else {
+                return ListKey::Ignored;
+            };
+            list.selected = step(list.selected, delta, list.len());
+        }
+    }
+    list.offset = layout::scroll_offset(list.offset, list.selected, list.len(), rows);
+    ListKey::Handled(Vec::new())
+}
+
+/// Keys while the list's `/` filter line has the keyboard: the list narrows as you type;
+/// Enter keeps the filter, Esc drops it.
+fn on_resource_filter_key(list: &mut ResourceList, key: KeyEvent, rows: usize) {
+    match key.code {
+        KeyCode::Esc => {
+            list.filtering = false;
+            list.set_filter(String::new());
+        }
+        KeyCode::Enter => list.filtering = false,
+        KeyCode::Backspace => {
+            let mut f = list.filter.clone();
+            f.pop();
+            list.set_filter(f);
+        }
+        KeyCode::Down => list.selected = step(list.selected, 1, list.len()),
+        KeyCode::Up => list.selected = step(list.selected, -1, list.len()),
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+            let mut f = list.filter.clone();
+            f.push(c);
+            list.set_filter(f);
+        }
+        _ => {}
+    }
+    list.offset = layout::scroll_offset(list.offset, list.selected, list.len(), rows);
 }
 
 #[cfg(test)]

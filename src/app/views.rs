@@ -199,13 +199,32 @@ impl MatchList {
 #[derive(Debug, Clone)]
 pub enum Screen {
     Runner(Box<RunnerView>),
+    /// `:nodes`, `:pods`, `:leases`, `:events`.
+    Resources(Box<super::resources::ResourceList>),
     Playbooks(PlaybookList),
     Paste(Box<PasteBox>),
     Matches(MatchList),
 }
 
 /// The names `:` completes, in the order Tab offers them.
-pub const COMMANDS: &[&str] = &["overview", "playbooks", "playbook", "explain", "quit", "q"];
+pub const COMMANDS: &[&str] = &[
+    "overview",
+    "nodes",
+    "pods",
+    "leases",
+    "events",
+    "playbooks",
+    "playbook",
+    "ctx",
+    "ns",
+    "theme",
+    "explain",
+    "quit",
+    "q",
+];
+
+/// The commands that take an argument (Tab adds the space after them).
+pub const COMMANDS_WITH_ARGUMENT: &[&str] = &["playbook", "ctx", "ns", "theme"];
 
 /// The `:` command line at the bottom of the screen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -217,25 +236,42 @@ pub struct CommandLine {
 }
 
 impl CommandLine {
-    /// Completes the input: a command name, or a playbook id after `playbook `. One
-    /// candidate completes fully (a command that takes an argument gets its space);
-    /// several complete to their common prefix and are listed.
+    /// Completes a command name, or a playbook id after `playbook ` (see
+    /// [`CommandLine::complete_with`]).
     pub fn complete(&mut self, ids: &[&str]) {
-        let (prefix, word, options): (String, &str, Vec<&str>) = match self.input.split_once(' ') {
-            Some((cmd, arg)) if cmd == "playbook" => {
-                (format!("{cmd} "), arg.trim_start(), ids.to_vec())
-            }
-            Some(_) => return,
-            None => (String::new(), self.input.as_str(), COMMANDS.to_vec()),
+        let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+        self.complete_with(|cmd| (cmd == "playbook").then(|| ids.clone()));
+    }
+
+    /// Completes the input: a command name, or the argument of a command after its space
+    /// (`arguments(command)` gives the candidates: playbook ids, contexts, namespaces,
+    /// themes). One candidate completes fully (a command that takes an argument gets its
+    /// space); several complete to their common prefix and are listed.
+    pub fn complete_with(&mut self, arguments: impl Fn(&str) -> Option<Vec<String>>) {
+        let owned: Vec<String>;
+        let (prefix, word, options): (String, String, Vec<&str>) = match self.input.split_once(' ')
+        {
+            Some((cmd, arg)) => match arguments(cmd) {
+                Some(list) => {
+                    owned = list;
+                    (
+                        format!("{cmd} "),
+                        arg.trim_start().to_string(),
+                        owned.iter().map(String::as_str).collect(),
+                    )
+                }
+                None => return,
+            },
+            None => (String::new(), self.input.clone(), COMMANDS.to_vec()),
         };
         let found: Vec<&str> = options
             .into_iter()
-            .filter(|o| o.starts_with(word))
+            .filter(|o| o.starts_with(word.as_str()))
             .collect();
         match found.as_slice() {
             [] => self.candidates.clear(),
             [one] => {
-                let suffix = if prefix.is_empty() && *one == "playbook" {
+                let suffix = if prefix.is_empty() && COMMANDS_WITH_ARGUMENT.contains(one) {
                     " "
                 } else {
                     ""

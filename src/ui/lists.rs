@@ -33,7 +33,13 @@ pub fn access_label(a: Access) -> &'static str {
     }
 }
 
-fn bottom_line(frame: &mut Frame, area: Rect, notice: Option<&str>, hints: Line, theme: &Theme) {
+pub(super) fn bottom_line(
+    frame: &mut Frame,
+    area: Rect,
+    notice: Option<&str>,
+    hints: Line,
+    theme: &Theme,
+) {
     let line = match notice {
         Some(n) => Line::styled(
             format!(" {}", fit(n, usize::from(area.width).saturating_sub(1))),
@@ -44,7 +50,7 @@ fn bottom_line(frame: &mut Frame, area: Rect, notice: Option<&str>, hints: Line,
     frame.render_widget(Paragraph::new(line), area);
 }
 
-fn hint_spans(pairs: &[(&'static str, &'static str)], theme: &Theme) -> Line<'static> {
+pub(super) fn hint_spans(pairs: &[(&'static str, &'static str)], theme: &Theme) -> Line<'static> {
     let mut spans = vec![Span::raw(" ")];
     for (k, what) in pairs {
         spans.push(Span::styled(*k, theme.accent));
@@ -141,7 +147,7 @@ fn draw_table(frame: &mut Frame, area: Rect, t: Table, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn split(area: Rect) -> (Rect, Rect) {
+pub(super) fn split(area: Rect) -> (Rect, Rect) {
     let [body, bottom] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
     (body, bottom)
 }

@@ -11,6 +11,7 @@ pub mod layout;
 pub mod lists;
 mod overview;
 mod popup;
+pub mod resources;
 pub mod runner;
 mod status;
 pub mod text;
@@ -47,6 +48,9 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model) {
         Some(Screen::Playbooks(list)) => lists::draw_playbooks(frame, list, theme, app.notice()),
         Some(Screen::Paste(paste)) => lists::draw_paste(frame, paste, theme, app.notice()),
         Some(Screen::Matches(list)) => lists::draw_matches(frame, list, theme, app.notice()),
+        Some(Screen::Resources(list)) => {
+            resources::draw_resources(frame, list, app.namespace(), theme, app.notice())
+        }
     };
     match app.overlay() {
         Overlay::None => {}
