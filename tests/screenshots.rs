@@ -10,7 +10,8 @@
 //! Without that variable every screenshot is rendered again and compared byte for byte with
 //! the committed file, so a change to the UI that is not reflected in the images fails here.
 //! The screens show the `node-notready-demo` scenario judged at its own clock, at the moment
-//! its timeline has made worker-2 NotReady, with a coredns pod crash-looping on top.
+//! its timeline has made worker-2 NotReady, with a coredns pod crash-looping on top; the
+//! doctor screen shows the `kubeconfig-ca-mismatch` scenario's connection evidence.
 
 mod screenshot_render;
 
@@ -19,12 +20,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ktriage::app::doctor::{DoctorApp, Examination};
 use ktriage::app::{App, Model, Msg, Overlay, Pane};
+use ktriage::cluster::doctor::{Observation, Probe};
 use ktriage::cluster::state::ClusterState;
 use ktriage::cluster::{ResourceSync, SyncState};
 use ktriage::health::Severity;
 use ktriage::snapshot::Snapshot;
 use ktriage::ui::{buffer_lines, render_to_buffer};
+use ratatui::buffer::Buffer;
 use serde_json::{Value, json};
 
 use screenshot_render::Renderer;
@@ -185,9 +189,15 @@ fn check(name: &str, app: &mut App) {
         }
     }
     let buffer = buffer.expect("drawn at least once");
+    check_buffer(name, &buffer);
+}
+
+/// Writes `buffer` as `screenshots/NAME` when KTRIAGE_UPDATE_SCREENSHOTS=1, else fails
+/// unless the committed file has the same bytes.
+fn check_buffer(name: &str, buffer: &Buffer) {
     let renderer = Renderer::new().unwrap_or_else(|e| panic!("{e}"));
     let png = renderer
-        .render_png(&buffer)
+        .render_png(buffer)
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(
         png.len() < MAX_BYTES,
@@ -211,7 +221,7 @@ fn check(name: &str, app: &mut App) {
         committed == png,
         "screenshots/{name} is stale: run `{UPDATE_VAR}=1 cargo test --test screenshots`\n\
          the screen now reads:\n{}",
-        buffer_lines(&buffer).join("\n")
+        buffer_lines(buffer).join("\n")
     );
 }
 
@@ -337,4 +347,97 @@ fn paste_box_120x36() {
     let text = screen_text(&app, &model);
     assert!(text.contains("cni config uninitialized"), "{text}");
     check("paste-box-120x36.png", &mut app);
+}
+
+/// The Connection evidence `ktriage snapshot --scenario kubeconfig-ca-mismatch` writes when
+/// the cluster cannot be read (the served leaf is issued by a `CN=kubernetes` CA with another
+/// key), with the server on :6443 and the clock at the scenario's own, so every run is alike.
+fn ca_mismatch_evidence() -> Snapshot {
+    let scenario = ktriage::scenarios::find("kubeconfig-ca-mismatch").unwrap();
+    let clock = scenario.snapshot.clock().expect("the scenario has a clock");
+    let at = |d: chrono::Duration| (clock + d).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let yaml = format!(
+        r#"apiVersion: ktriage/v1
+kind: SnapshotInfo
+capturedAt: '{captured}'
+context: ktriage-kubeconfig-ca-mismatch
+server: https://127.0.0.1:6443
+---
+apiVersion: ktriage/v1
+kind: Connection
+server: https://127.0.0.1:6443
+error: 'x509: certificate signed by unknown authority'
+servedCertificate:
+  dnsNames: [localhost, kubernetes, kubernetes.default, kubernetes.default.svc, kubernetes.default.svc.cluster.local]
+  ipAddresses: [127.0.0.1, 10.96.0.1]
+  issuer: CN=kubernetes
+  notAfter: '{not_after}'
+  notBefore: '{not_before}'
+  subject: CN=kube-apiserver
+"#,
+        captured = at(chrono::Duration::zero()),
+        not_before = at(chrono::Duration::hours(-1)),
+        not_after = at(chrono::Duration::days(365)),
+    );
+    Snapshot::parse_str(&yaml, "kubeconfig-ca-mismatch.yaml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The connection doctor on the `kubeconfig-ca-mismatch` scenario: the observation read from
+/// its snapshot evidence (as the connection playbooks read a snapshot), diagnosed at the
+/// snapshot's clock. The evidence keeps no context name and no probe steps, so those are
+/// filled in as the doctor's own probe of the served scenario records them
+/// (`cluster::doctor::spec::examine_spec`: the same four steps, each under a millisecond on
+/// loopback).
+#[test]
+fn doctor_120x36() {
+    let snapshot = ca_mismatch_evidence();
+    let now = snapshot.clock().expect("the evidence has a clock");
+    let mut observation = Observation::from_evidence(&snapshot.connections[0]);
+    observation.context = snapshot.info.as_ref().and_then(|i| i.context.clone());
+    let step = |step: &str, ok: bool, detail: &str| Probe {
+        step: step.into(),
+        ok,
+        millis: 0,
+        detail: detail.into(),
+    };
+    observation.steps = vec![
+        step("dns", true, "127.0.0.1 is an IP address: no lookup"),
+        step("tcp", true, "connected to 127.0.0.1:6443"),
+        step("tls handshake", true, "2 certificates served"),
+        step(
+            "verify",
+            false,
+            "x509: certificate signed by unknown authority",
+        ),
+    ];
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let runs = rt.block_on(ktriage::cluster::doctor::diagnose(&observation, now));
+    assert_eq!(
+        runs.first().map(|r| r.playbook.id),
+        Some("kubeconfig-ca-mismatch"),
+        "{runs:#?}"
+    );
+    let app = DoctorApp::new(Examination {
+        observation,
+        runs,
+        at: now.format("%H:%M:%S UTC").to_string(),
+    });
+    let buffer = ktriage::ui::doctor::render_to_buffer(&app, 120, 36);
+    let text = buffer_lines(&buffer).join("\n");
+    for needle in [
+        "cannot use ktriage-kubeconfig-ca-mismatch",
+        "x509: certificate signed by unknown authority",
+        "Cause: TLS-01 kubeconfig-ca-mismatch",
+        "issued by \"kubernetes\"",
+        "Fix",
+        "Take the kubeconfig again",
+        "$ kubectl config view --raw",
+        "FAIL verify",
+        "r retry",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing:\n{text}");
+    }
+    check_buffer("doctor-120x36.png", &buffer);
 }
