@@ -1,8 +1,7 @@
 //! Shared readers for the control-plane playbooks: the queries they have in common (mirror
 //! pods, leases, nodes, kubeadm-config), static-pod flag parsing, kubeadm ClusterConfiguration
-//! fields, klog timestamps, lease freshness and NO_PROXY matching. Pure functions only.
-
-use std::net::Ipv4Addr;
+//! fields, klog timestamps and lease freshness. Pure functions only. (NO_PROXY matching is
+//! `cluster::proxy`'s, the one Go-faithful matcher.)
 
 use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 use serde_json::Value;
@@ -290,69 +289,6 @@ impl LeaseState {
     }
 }
 
-/// An IPv4 CIDR.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    pub addr: u32,
-    pub len: u32,
-}
-
-impl Cidr {
-    pub fn parse(text: &str) -> Option<Cidr> {
-        let (a, l) = text.trim().split_once('/')?;
-        let addr: Ipv4Addr = a.parse().ok()?;
-        let len: u32 = l.parse().ok().filter(|l| *l <= 32)?;
-        Some(Cidr {
-            addr: u32::from(addr) & mask(len),
-            len,
-        })
-    }
-    pub fn contains_ip(&self, ip: Ipv4Addr) -> bool {
-        u32::from(ip) & mask(self.len) == self.addr
-    }
-    /// Whether `other` lies wholly inside this range.
-    pub fn covers(&self, other: &Cidr) -> bool {
-        other.len >= self.len && other.addr & mask(self.len) == self.addr
-    }
-}
-
-fn mask(len: u32) -> u32 {
-    if len == 0 { 0 } else { u32::MAX << (32 - len) }
-}
-
-/// Whether a proxy-bypass list (`NO_PROXY`) exempts `target`: a host name, an IPv4 address or
-/// an IPv4 CIDR (a CIDR is exempt only when one CIDR entry covers all of it). Go's rules:
-/// `*` matches everything, IP entries match that IP, CIDR entries match addresses inside
-/// them, `example.com` / `.example.com` match the domain and its subdomains.
-pub fn no_proxy_matches(no_proxy: &str, target: &str) -> bool {
-    let target = target.trim().to_ascii_lowercase();
-    let entries: Vec<String> = no_proxy
-        .split(',')
-        .map(|e| e.trim().to_ascii_lowercase())
-        .filter(|e| !e.is_empty())
-        .collect();
-    if entries.iter().any(|e| e == "*") {
-        return true;
-    }
-    if let Some(c) = Cidr::parse(&target) {
-        return entries
-            .iter()
-            .filter_map(|e| Cidr::parse(e))
-            .any(|e| e.covers(&c));
-    }
-    if let Ok(ip) = target.parse::<Ipv4Addr>() {
-        return entries.iter().any(|e| {
-            Cidr::parse(e).is_some_and(|c| c.contains_ip(ip))
-                || e.split(':').next().and_then(|h| h.parse::<Ipv4Addr>().ok()) == Some(ip)
-        });
-    }
-    entries.iter().any(|e| {
-        let e = e.split(':').next().unwrap_or_default();
-        let bare = e.trim_start_matches("*.").trim_start_matches('.');
-        !bare.is_empty() && (target == bare || target.ends_with(&format!(".{bare}")))
-    })
-}
-
 /// The host part of `host:port` / `https://host:port/`.
 pub fn host_of(endpoint: &str) -> &str {
     let e = endpoint
@@ -365,22 +301,6 @@ pub fn host_of(endpoint: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn no_proxy_follows_go_rules() {
-        let np = "localhost,127.0.0.1,.corp.example,10.96.0.0/12";
-        assert!(no_proxy_matches(np, "127.0.0.1"));
-        assert!(no_proxy_matches(np, "api.corp.example"));
-        assert!(no_proxy_matches(np, "corp.example"));
-        assert!(no_proxy_matches(np, "10.96.0.1"));
-        assert!(no_proxy_matches(np, "10.96.0.0/12"));
-        assert!(!no_proxy_matches(np, "10.0.0.11"));
-        assert!(!no_proxy_matches(np, "10.244.0.0/16"));
-        assert!(!no_proxy_matches(np, "k8s-api.lab.internal"));
-        assert!(no_proxy_matches("10.0.0.0/8", "10.244.0.0/16"));
-        assert!(no_proxy_matches("*", "anything"));
-        assert!(!no_proxy_matches("", "10.0.0.1"));
-    }
 
     #[test]
     fn klog_time_takes_the_year_from_now() {

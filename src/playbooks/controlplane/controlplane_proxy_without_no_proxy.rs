@@ -3,13 +3,16 @@
 //! NO_PROXY that misses the cluster's own addresses, so kube-controller-manager and
 //! kube-scheduler reach the API server through the proxy, which answers `Gateway Timeout`.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
     self, LeaseState, ev, flag, host_of, internal_ip, kubeadm_config, kubeadm_config_query,
-    leases_query, log_query, mirror_pods_query, no_proxy_matches, nodes_query, obj_id, s,
+    leases_query, log_query, mirror_pods_query, nodes_query, obj_id, s,
 };
+use crate::cluster::proxy::{no_proxy_covers, proxy_vars};
 use crate::playbooks::{Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom};
 
 pub static PLAYBOOK: Playbook = Playbook {
@@ -70,7 +73,8 @@ fn queries(results: &Results) -> Vec<Query> {
     out
 }
 
-/// The proxy and bypass variables of a container, both spellings.
+/// The proxy and the NO_PROXY a container's Go client takes for its https traffic (the API
+/// server, etcd, webhooks), chosen by Go's precedence (`cluster::proxy::proxy_vars`).
 struct ProxyEnv {
     var: String,
     proxy: String,
@@ -79,28 +83,61 @@ struct ProxyEnv {
 }
 
 fn proxy_env(container: &Value) -> Option<ProxyEnv> {
-    let env: Vec<(&str, &str)> = container
+    // A later entry of the same name overrides an earlier one, as the kubelet does.
+    let env: BTreeMap<String, String> = container
         .get("env")
         .and_then(Value::as_array)
-        .map(|a| a.iter().map(|e| (s(e, "/name"), s(e, "/value"))).collect())
+        .map(|a| {
+            a.iter()
+                .map(|e| (s(e, "/name").to_string(), s(e, "/value").to_string()))
+                .collect()
+        })
         .unwrap_or_default();
-    let (var, proxy) = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"]
-        .iter()
-        .find_map(|k| {
-            env.iter()
-                .find(|(n, v)| n == k && !v.is_empty())
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-        })?;
-    let bypass: Vec<&(&str, &str)> = env
-        .iter()
-        .filter(|(n, _)| *n == "NO_PROXY" || *n == "no_proxy")
-        .collect();
+    let vars = proxy_vars(&env, "https");
+    let (var, proxy) = vars.proxy?;
+    let (no_proxy_var, no_proxy) = match vars.no_proxy {
+        Some((k, v)) => (Some(k), v),
+        None => (None, String::new()),
+    };
     Some(ProxyEnv {
         var,
         proxy,
-        no_proxy_var: bypass.first().map(|(n, _)| n.to_string()),
-        no_proxy: bypass.iter().map(|(_, v)| *v).collect::<Vec<_>>().join(","),
+        no_proxy_var,
+        no_proxy,
     })
+}
+
+/// An address the control plane must reach directly: shown as `shown`, checked as `target`
+/// at `port` (`None`: every port, as a node IP carries the API server, etcd and the kubelet).
+struct Target {
+    shown: String,
+    target: String,
+    port: Option<u16>,
+    why: String,
+}
+
+impl Target {
+    fn every_port(target: &str, why: String) -> Target {
+        Target {
+            shown: target.to_string(),
+            target: target.to_string(),
+            port: None,
+            why,
+        }
+    }
+}
+
+/// Host and port the components dial for the kubeadm controlPlaneEndpoint; kubeadm uses the
+/// API server's bind port when the endpoint names none.
+fn endpoint_host_port(endpoint: &str, default_port: u16) -> Option<(String, u16)> {
+    let bare = endpoint
+        .trim()
+        .trim_start_matches("https://")
+        .trim_start_matches("http://");
+    let uri: http::Uri = format!("https://{bare}").parse().ok()?;
+    let host = uri.host()?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    Some((host.to_string(), uri.port_u16().unwrap_or(default_port)))
 }
 
 fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
@@ -112,6 +149,11 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
         .filter(|n| common::is_control_plane(n))
         .filter_map(|n| Some((common::name(n).to_string(), internal_ip(n)?.to_string())))
         .collect();
+    let api_port: u16 = pods
+        .iter()
+        .filter(|p| common::component(p) == "kube-apiserver")
+        .find_map(|p| flag(p, "secure-port")?.parse().ok())
+        .unwrap_or(6443);
 
     let mut evidence = Vec::new();
     let mut missing_all: Vec<String> = Vec::new();
@@ -130,36 +172,47 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
         };
         let node = common::node_of(p);
         // What the component must reach directly.
-        let mut targets: Vec<(String, String)> = Vec::new();
+        let mut targets: Vec<Target> = Vec::new();
         let own_ip = cp_ips
             .iter()
             .find(|(n, _)| n == node)
             .map(|(_, ip)| ip.clone())
             .or_else(|| flag(p, "advertise-address"));
         if let Some(ip) = own_ip {
-            targets.push((ip, format!("node {node} InternalIP, its API server")));
-        }
-        for (n, ip) in &cp_ips {
-            if !targets.iter().any(|(t, _)| t == ip) {
-                targets.push((ip.clone(), format!("control-plane node {n}")));
-            }
-        }
-        if !cfg.control_plane_endpoint.is_empty() {
-            targets.push((
-                host_of(&cfg.control_plane_endpoint).to_string(),
-                "kubeadm controlPlaneEndpoint".into(),
+            targets.push(Target::every_port(
+                &ip,
+                format!("node {node} InternalIP, its API server"),
             ));
         }
-        if !cfg.service_subnet.is_empty() {
-            targets.push((cfg.service_subnet.clone(), "serviceSubnet".into()));
+        for (n, ip) in &cp_ips {
+            if !targets.iter().any(|t| t.target == *ip) {
+                targets.push(Target::every_port(ip, format!("control-plane node {n}")));
+            }
         }
-        if !cfg.pod_subnet.is_empty() {
-            targets.push((cfg.pod_subnet.clone(), "podSubnet".into()));
+        if let Some((host, port)) = Some(&cfg.control_plane_endpoint)
+            .filter(|e| !e.trim().is_empty())
+            .and_then(|e| endpoint_host_port(e, api_port))
+        {
+            targets.push(Target {
+                shown: host_of(&cfg.control_plane_endpoint).to_string(),
+                target: host,
+                port: Some(port),
+                why: "kubeadm controlPlaneEndpoint".into(),
+            });
+        }
+        // A dual-stack subnet is two blocks, `v4/n,v6/m`.
+        for (subnet, why) in [
+            (&cfg.service_subnet, "serviceSubnet"),
+            (&cfg.pod_subnet, "podSubnet"),
+        ] {
+            for block in subnet.split(',').map(str::trim).filter(|b| !b.is_empty()) {
+                targets.push(Target::every_port(block, why.into()));
+            }
         }
         let missing: Vec<String> = targets
             .iter()
-            .filter(|(t, _)| !no_proxy_matches(&env.no_proxy, t))
-            .map(|(t, why)| format!("{t} ({why})"))
+            .filter(|t| !no_proxy_covers(&env.no_proxy, &t.target, t.port))
+            .map(|t| format!("{} ({})", t.shown, t.why))
             .collect();
         if missing.is_empty() {
             continue;
@@ -389,7 +442,13 @@ mod tests {
             "spec": {"nodeName": node, "containers": [{"name": component, "command": [component, "--advertise-address=10.0.0.11"], "env": env}]}})
     }
 
+    const CLUSTER_CONFIGURATION: &str = "controlPlaneEndpoint: k8s-api.lab.internal:6443\nnetworking:\n  podSubnet: 10.244.0.0/16\n  serviceSubnet: 10.96.0.0/12\n";
+
     fn results(env: Value, log: &str, renew: &str) -> Results {
+        results_with(env, log, renew, CLUSTER_CONFIGURATION)
+    }
+
+    fn results_with(env: Value, log: &str, renew: &str, cluster_config: &str) -> Results {
         let mut r = Results::default();
         r.by_query.insert(
             mirror_pods_query(),
@@ -404,7 +463,7 @@ mod tests {
         );
         r.by_query.insert(
             kubeadm_config_query(),
-            Outcome::Objects(vec![json!({"kind": "ConfigMap", "metadata": {"name": "kubeadm-config", "namespace": "kube-system"}, "data": {"ClusterConfiguration": "controlPlaneEndpoint: k8s-api.lab.internal:6443\nnetworking:\n  podSubnet: 10.244.0.0/16\n  serviceSubnet: 10.96.0.0/12\n"}})]),
+            Outcome::Objects(vec![json!({"kind": "ConfigMap", "metadata": {"name": "kubeadm-config", "namespace": "kube-system"}, "data": {"ClusterConfiguration": cluster_config}})]),
         );
         r.by_query.insert(
             leases_query(),
@@ -461,6 +520,86 @@ mod tests {
     fn complete_no_proxy_is_fine() {
         let env = json!([{"name": "HTTPS_PROXY", "value": "http://proxy:3128"}, {"name": "NO_PROXY", "value": "localhost,127.0.0.1,10.0.0.0/8,.lab.internal"}]);
         assert!(diagnose(&results(env, LOG, "2026-01-15T09:59:59.000000Z"), now()).is_none());
+    }
+
+    /// What CP-01 reports missing for a pod env, by Go's NO_PROXY rules (`cluster::proxy`, whose
+    /// tests mirror Go's `UseProxyTests`/`proxyForURLTests`): `None` when nothing is missing.
+    /// The node is 10.0.0.11, the endpoint k8s-api.lab.internal:6443, unless `cluster_config`
+    /// says otherwise.
+    #[test]
+    fn missing_addresses_follow_go_no_proxy_rules() {
+        let full = "localhost,127.0.0.1,10.0.0.0/8";
+        let ep = "k8s-api.lab.internal (kubeadm controlPlaneEndpoint)";
+        let dual = "controlPlaneEndpoint: k8s-api.lab.internal:6443\nnetworking:\n  podSubnet: 10.244.0.0/16,fd00:10:244::/56\n  serviceSubnet: 10.96.0.0/12,fd00:10:96::/112\n";
+        let https = |no_proxy: &str| json!([{"name": "HTTPS_PROXY", "value": "http://proxy:3128"}, {"name": "NO_PROXY", "value": no_proxy}]);
+        let cases: Vec<(&str, Value, &str, Option<String>)> = vec![
+            // `.lab.internal` covers the endpoint's subdomain-of-a-domain name.
+            ("suffix", https(&format!("{full},.lab.internal")), CLUSTER_CONFIGURATION, None),
+            // `foo.com` covers foo.com itself (Go: "example.com" vs example.com).
+            ("bare", https(&format!("{full},k8s-api.lab.internal")), CLUSTER_CONFIGURATION, None),
+            // `.foo.com` does not cover foo.com (Go: ".example.com" vs example.com); the old
+            // CP-01 matcher said it did.
+            ("dot", https(&format!("{full},.k8s-api.lab.internal")), CLUSTER_CONFIGURATION, Some(ep.into())),
+            ("star", https(&format!("{full},*.k8s-api.lab.internal")), CLUSTER_CONFIGURATION, Some(ep.into())),
+            // A port in the entry must be the port dialled (Go: 192.168.1.2:81 at :80).
+            ("port-ok", https(&format!("{full},k8s-api.lab.internal:6443")), CLUSTER_CONFIGURATION, None),
+            ("port-other", https(&format!("{full},k8s-api.lab.internal:443")), CLUSTER_CONFIGURATION, Some(ep.into())),
+            // A node IP carries more than one port: an entry with a port does not cover it.
+            (
+                "node-port",
+                https("localhost,10.0.0.11:6443,k8s-api.lab.internal,10.96.0.0/12,10.244.0.0/16"),
+                CLUSTER_CONFIGURATION,
+                Some("10.0.0.11 (node cp-1 InternalIP, its API server)".into()),
+            ),
+            // Blocks covered by several entries together.
+            (
+                "union",
+                https("10.0.0.11,k8s-api.lab.internal,10.96.0.0/13,10.104.0.0/13,10.244.0.0/17,10.244.128.0/17"),
+                CLUSTER_CONFIGURATION,
+                None,
+            ),
+            // Dual-stack subnets are two blocks each; IPv6 blocks are matched too.
+            (
+                "dual",
+                https(&format!("{full},.lab.internal,fd00:10:244::/56,fd00:10:96::/108")),
+                dual,
+                None,
+            ),
+            (
+                "dual-missing",
+                https(&format!("{full},.lab.internal,fd00:10:244::/56")),
+                dual,
+                Some("fd00:10:96::/112 (serviceSubnet)".into()),
+            ),
+            // Go reads NO_PROXY and ignores no_proxy once NO_PROXY is set; the lists do not merge.
+            (
+                "precedence",
+                json!([{"name": "HTTPS_PROXY", "value": "http://proxy:3128"}, {"name": "NO_PROXY", "value": "localhost,.lab.internal"}, {"name": "no_proxy", "value": "10.0.0.0/8"}]),
+                CLUSTER_CONFIGURATION,
+                Some("10.0.0.11 (node cp-1 InternalIP, its API server), 10.96.0.0/12 (serviceSubnet), 10.244.0.0/16 (podSubnet)".into()),
+            ),
+            // HTTP_PROXY alone does not apply to the https traffic of the control plane.
+            (
+                "http-only",
+                json!([{"name": "HTTP_PROXY", "value": "http://proxy:3128"}, {"name": "NO_PROXY", "value": "localhost"}]),
+                CLUSTER_CONFIGURATION,
+                None,
+            ),
+        ];
+        for (name, env, cfg, want) in cases {
+            let f = diagnose(
+                &results_with(env, LOG, "2026-01-15T09:59:59.000000Z", cfg),
+                now(),
+            );
+            let got = f.map(|f| {
+                f.evidence
+                    .into_iter()
+                    .find(|e| e.field == "NO_PROXY does not match")
+                    .map(|e| e.value)
+                    .unwrap_or_default()
+            });
+            assert_eq!(got, want, "{name}");
+        }
     }
 
     #[test]
