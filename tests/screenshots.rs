@@ -142,6 +142,8 @@ fn model() -> Arc<Model> {
         // Stamped by `check` just before each frame is drawn.
         updated_at: None,
         notice: None,
+        objects: ktriage::app::model::Objects(Arc::new(state)),
+        judged_at: Some(clock),
     })
 }
 
@@ -440,4 +442,37 @@ fn doctor_120x36() {
         assert!(text.contains(needle), "{needle:?} missing:\n{text}");
     }
     check_buffer("doctor-120x36.png", &buffer);
+}
+
+/// `:pods` narrowed with `/` to kube-system, sorted by restarts, most first.
+#[test]
+fn pods_list_120x36() {
+    let model = model();
+    let mut app = app(&model, 120, 36);
+    key(&mut app, KeyCode::Char(':'));
+    for c in "pods".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    let all = screen_text(&app, &model);
+    assert!(all.contains("Pods(all)[37]"), "{all}");
+    key(&mut app, KeyCode::Char('/'));
+    for c in "kube-system".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    // s moves the sort to the next column (NAME, READY, STATUS, RESTARTS); S reverses it.
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Char('s'));
+    }
+    key(&mut app, KeyCode::Char('S'));
+    let text = screen_text(&app, &model);
+    assert!(text.contains("RESTARTS↓"), "{text}");
+    assert!(
+        !text.contains("shop "),
+        "the filter hides other namespaces: {text}"
+    );
+    let first = text.lines().nth(2).unwrap_or_default();
+    assert!(first.contains("CrashLoopBackOff"), "{text}");
+    check("pods-120x36.png", &mut app);
 }

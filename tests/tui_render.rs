@@ -126,6 +126,7 @@ fn model() -> Arc<Model> {
         server_version: Some("v1.33.1".into()),
         updated_at: Some(Instant::now() - Duration::from_secs(3)),
         notice: None,
+        ..Default::default()
     })
 }
 
@@ -447,7 +448,7 @@ fn question_mark_opens_help_listing_the_keys() {
     let mut app = app_for(&model, 80, 24);
     app.update(key(KeyCode::Char('?')));
     let text = screen(&render_to_buffer(&app, &model, 80, 24));
-    for needle in ["Help", "next item", "item details", "quit"] {
+    for needle in ["Help", "next / previous item", "details", "quit"] {
         assert!(text.contains(needle), "{needle}:\n{text}");
     }
     app.update(key(KeyCode::Esc));
@@ -1123,11 +1124,12 @@ fn help_lists_the_runner_and_command_keys() {
     app.update(key(KeyCode::Char('?')));
     let text = screen(&render_to_buffer(&app, &model(), 80, 24));
     for needle in [
-        "command",
+        "pods nodes events leases playbooks",
         "paste an error",
         "re-run",
-        "select a fix command",
-        "filter",
+        "pick a fix command",
+        "filter as you type",
+        "sort by next column",
     ] {
         assert!(text.contains(needle), "{needle} missing:\n{text}");
     }

@@ -178,6 +178,13 @@ pub enum Entry {
     Event(Arc<Event>),
 }
 
+/// A row's key for the sort column.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum SortKey {
+    Number(i64),
+    Text(String),
+}
+
 /// How a row reads at a glance (drawn with the theme's roles).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tone {
@@ -654,32 +661,30 @@ impl ResourceList {
         };
         let col = self.sort_column;
         let entries = &self.entries;
-        // Ties (and every sort) fall back to namespace and name, so the order is stable
-        // across updates.
-        let by_name = |a: &Entry, b: &Entry| {
-            a.namespace()
-                .cmp(b.namespace())
-                .then_with(|| a.name().cmp(b.name()))
+        let descending = self.descending;
+        // The sort key of each shown row, computed once; ties fall back to namespace and
+        // name (always ascending), so the order is stable across updates.
+        let mut keyed: Vec<(SortKey, usize)> = match self.kind.columns().get(col).map(|c| c.sort) {
+            Some(SortAs::Number) => shown
+                .iter()
+                .map(|&i| (SortKey::Number(entries[i].number(col, now)), i))
+                .collect(),
+            Some(SortAs::Text) => shown
+                .iter()
+                .map(|&i| (SortKey::Text(entries[i].cells(now).swap_remove(col)), i))
+                .collect(),
+            None => shown.iter().map(|&i| (SortKey::Number(0), i)).collect(),
         };
-        match self.kind.columns().get(col).map(|c| c.sort) {
-            Some(SortAs::Number) => shown.sort_by_cached_key(|&i| {
-                let e = &entries[i];
-                (
-                    e.number(col, now),
-                    e.namespace().to_string(),
-                    e.name().to_string(),
-                )
-            }),
-            Some(SortAs::Text) => shown.sort_by_cached_key(|&i| {
-                let e = &entries[i];
-                let cell = e.cells(now).swap_remove(col);
-                (cell, e.namespace().to_string(), e.name().to_string())
-            }),
-            None => shown.sort_by(|&a, &b| by_name(&entries[a], &entries[b])),
-        }
-        if self.descending {
-            shown.reverse();
-        }
+        keyed.sort_by(|(ka, a), (kb, b)| {
+            let primary = if descending { kb.cmp(ka) } else { ka.cmp(kb) };
+            primary.then_with(|| {
+                let (a, b) = (&entries[*a], &entries[*b]);
+                a.namespace()
+                    .cmp(b.namespace())
+                    .then_with(|| a.name().cmp(b.name()))
+            })
+        });
+        shown = keyed.into_iter().map(|(_, i)| i).collect();
         self.shown = shown;
         if let Some((ns, name)) = keep
             && let Some(pos) = self
@@ -725,14 +730,16 @@ impl ResourceList {
 
     /// Sorts by the next column (or reverses with `reverse`).
     pub fn sort_next(&mut self, reverse: bool) {
-        let keep = self.selected_key();
         if reverse {
             self.descending = !self.descending;
         } else {
             self.sort_column = (self.sort_column + 1) % self.kind.columns().len();
             self.descending = false;
         }
-        self.reshape(keep);
+        // A new order starts at its top.
+        self.selected = 0;
+        self.offset = 0;
+        self.reshape(None);
     }
 
     /// The name to copy: `namespace/name` for namespaced objects, as kubectl accepts them in
@@ -862,10 +869,11 @@ mod tests {
         while list.kind.columns()[list.sort_column].header != "RESTARTS" {
             list.sort_next(false);
         }
-        // Ties (0 restarts) fall back to namespace, then name.
+        // Ties (0 restarts) fall back to namespace, then name, also when reversed.
         assert_eq!(names(&list), ["coredns-1", "api-1", "web-1"]);
         list.sort_next(true);
-        assert_eq!(names(&list), ["web-1", "api-1", "coredns-1"]);
+        assert_eq!(names(&list), ["web-1", "coredns-1", "api-1"]);
+        assert_eq!(list.selected, 0, "a new order starts at its top");
     }
 
     #[test]

@@ -169,21 +169,19 @@ pub fn draw_detail(frame: &mut Frame, detail: &Detail, theme: &Theme) {
 
 /// The keys, for the help popup.
 const KEYS: &[(&str, &str)] = &[
-    ("j / ↓", "next item"),
-    ("k / ↑", "previous item"),
-    ("PgDn / PgUp", "page down / up"),
-    ("g / G", "first / last item"),
-    ("Tab / S-Tab", "next / previous pane"),
-    ("1-4", "focus a pane"),
-    ("Enter", "item details; again: its playbook"),
-    ("p", "in details: open the playbook"),
-    (":", "command: playbooks, playbook ID,"),
-    ("", "  explain, overview, q (Tab completes)"),
-    ("e", "paste an error, find its playbook"),
-    ("Ctrl-S", "in the paste box: find playbooks"),
-    ("/", "in lists: filter as you type"),
+    ("j/k ↓/↑", "next / previous item"),
+    ("PgDn PgUp g G", "page down / up, first / last"),
+    ("Tab 1-4", "next pane, focus a pane"),
+    ("Enter", "details; again: its playbook"),
+    (":", "pods nodes events leases playbooks,"),
+    ("", "  playbook ID, ns/ctx/theme NAME, q (Tab)"),
+    ("e", "paste an error, find its playbook (Ctrl-S)"),
+    ("/", "in lists: filter as you type (!text excludes)"),
+    ("Enter", "in lists: the object as YAML"),
+    ("s / S", "in lists: sort by next column / reverse"),
+    ("y / Y", "in lists: copy name / YAML"),
     ("Tab", "in the runner: switch column"),
-    ("j/k, y", "in the runner: select a fix command, copy it"),
+    ("j/k y", "in the runner: pick a fix command, copy it"),
     ("r", "in the runner: re-run the playbook"),
     ("Esc", "close a popup, go back"),
     ("?", "this help"),
@@ -197,9 +195,14 @@ pub fn draw_help(frame: &mut Frame, theme: &Theme, keymap: Option<&Keymap>) {
     let rows: Vec<(String, String)> = match keymap {
         Some(km) => {
             let mut rows = km.help(View::Overview);
-            for (k, what) in km.help(View::Runner) {
-                if !rows.iter().any(|(rk, _)| *rk == k) {
-                    rows.push((k, format!("in the runner: {what}")));
+            for (view, label) in [(View::Runner, "in the runner"), (View::List, "in lists")] {
+                for (k, what) in km.help(view) {
+                    if !rows
+                        .iter()
+                        .any(|(rk, w)| *rk == k && w.ends_with(what.as_str()))
+                    {
+                        rows.push((k, format!("{label}: {what}")));
+                    }
                 }
             }
             rows
@@ -210,19 +213,44 @@ pub fn draw_help(frame: &mut Frame, theme: &Theme, keymap: Option<&Keymap>) {
             .collect(),
     };
     let key_w = rows.iter().map(|(k, _)| width(k)).max().unwrap_or(0) + 2;
-    let lines: Vec<Line> = rows
+    let row_w = rows
         .iter()
-        .map(|(k, what)| {
-            Line::from(vec![
-                Span::styled(format!(" {k:<key_w$}"), theme.accent),
-                Span::styled(what.clone(), theme.text),
-            ])
+        .map(|(_, what)| 1 + key_w + width(what))
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let area = frame.area();
+    // Too many keys for the height: two columns side by side when the width allows.
+    let fits = rows.len() + 2 <= usize::from(area.height);
+    let two = !fits && 2 * row_w + 2 <= usize::from(area.width);
+    let per_column = if two {
+        rows.len().div_ceil(2)
+    } else {
+        rows.len()
+    };
+    let line = |(k, what): &(String, String)| -> Vec<Span> {
+        let mut spans = vec![
+            Span::styled(format!(" {k:<key_w$}"), theme.accent),
+            Span::styled(what.clone(), theme.text),
+        ];
+        let used = 1 + key_w + width(what);
+        spans.push(Span::raw(" ".repeat(row_w.saturating_sub(used))));
+        spans
+    };
+    let lines: Vec<Line> = (0..per_column)
+        .map(|i| {
+            let mut spans = line(&rows[i]);
+            if two && let Some(right) = rows.get(i + per_column) {
+                spans.extend(line(right));
+            }
+            Line::from(spans)
         })
         .collect();
+    let width_needed = if two { 2 * row_w } else { row_w } + 2;
     let popup = centered(
-        frame.area(),
-        56.max(key_w as u16 + 40),
-        lines.len() as u16 + 2,
+        area,
+        u16::try_from(width_needed).unwrap_or(u16::MAX),
+        u16::try_from(lines.len() + 2).unwrap_or(u16::MAX),
     );
     let block = Block::bordered()
         .border_type(BorderType::Double)
