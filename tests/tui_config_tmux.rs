@@ -1,7 +1,8 @@
 //! Themes and keymaps in the real binary under tmux: NO_COLOR leaves no colour escapes on
 //! screen, the sixteen theme uses only 16-colour SGR codes, the vim keymap moves with
 //! h/j/k/l, and a keymap file with a conflict is reported with its file and line while
-//! ktriage still starts with the defaults.
+//! ktriage still starts with the defaults; `:theme NAME` switches the colours of the running
+//! TUI.
 
 mod common;
 
@@ -193,6 +194,41 @@ fn copying_a_fix_command_with_osc52_fills_the_tmux_buffer() {
         selected,
         "tmux buffer holds the selected command"
     );
+    t.send_keys(&["q"]);
+    assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
+}
+
+/// `:theme NAME` changes the colours of the running TUI; an unknown name is refused with the
+/// names there are.
+#[test]
+fn theme_command_switches_colours_live() {
+    let t = Tmux::start(120, 36, &[("COLORTERM", "truecolor")]);
+    demo(&t, &[]);
+    let colours = |screen: &str| {
+        sgr_codes(screen)
+            .into_iter()
+            .filter(|codes| codes.iter().any(|c| is_colour(*c)))
+            .count()
+    };
+    assert!(
+        colours(&t.capture_escapes()) > 0,
+        "the default theme has colours"
+    );
+    t.send_keys(&[":"]);
+    t.send_literal("theme nosuch");
+    t.send_keys(&["Enter"]);
+    let refused = t.wait_for("no theme named \"nosuch\"", Duration::from_secs(5));
+    assert!(
+        refused.contains("mono"),
+        "the known themes are named: {refused}"
+    );
+    t.send_keys(&[":"]);
+    t.send_literal("theme mono");
+    t.send_keys(&["Enter"]);
+    t.wait_for("theme: mono", Duration::from_secs(5));
+    let screen = t.capture_escapes();
+    assert_eq!(colours(&screen), 0, "mono draws without colour");
+    assert!(screen.contains("[ OK ]"), "severity stays readable");
     t.send_keys(&["q"]);
     assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
 }

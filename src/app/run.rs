@@ -218,7 +218,14 @@ async fn event_loop(
     opts: &RunOptions,
     signals: &mut Signals,
 ) -> anyhow::Result<()> {
-    terminal.clear().context("cannot clear the terminal")?;
+    // Clear by escape sequence, not `Terminal::clear`: that one asks the terminal for the
+    // cursor position first, and the answer can be lost (another input reader, a slow SSH
+    // link), failing the start after two seconds.
+    execute!(
+        terminal.backend_mut(),
+        terminal::Clear(terminal::ClearType::All)
+    )
+    .context("cannot clear the terminal")?;
     let size = terminal.size().context("cannot read the terminal size")?;
     let env = crate::config::EnvView::from_process();
     let themes = crate::config::theme::list(&env)
