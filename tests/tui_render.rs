@@ -1185,3 +1185,123 @@ fn at_80x24_a_long_diagnosis_shows_the_cause_first_and_j_brings_the_fix_commands
     let text = screen(&render_to_buffer(&app, &model(), 80, 24));
     assert!(text.contains("No CNI plugin is installed"), "{text}");
 }
+
+// ---- list views -------------------------------------------------------------------------
+
+/// A model over the `healthy` scenario's objects, judged at its clock.
+fn cluster_model() -> Arc<Model> {
+    let scenario = ktriage::scenarios::find("healthy").unwrap();
+    let state = ktriage::cluster::state::ClusterState::from_snapshot(&scenario.snapshot);
+    let now = scenario.snapshot.clock().unwrap();
+    Arc::new(Model {
+        report: ktriage::health::build(&state, now),
+        context: "ktriage-healthy".into(),
+        objects: ktriage::app::model::Objects(Arc::new(state)),
+        judged_at: Some(now),
+        ..Default::default()
+    })
+}
+
+fn type_command(app: &mut App, cmd: &str) -> Vec<Effect> {
+    app.update(key(KeyCode::Char(':')));
+    for c in cmd.chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+    app.update(key(KeyCode::Enter))
+}
+
+#[test]
+fn pods_list_is_readable_at_80x24_and_ns_drops_the_namespace_column() {
+    let model = cluster_model();
+    let mut app = app_for(&model, 80, 24);
+    type_command(&mut app, "pods");
+    let text = screen(&render_to_buffer(&app, &model, 80, 24));
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].contains("Pods(all)["), "{text}");
+    assert!(
+        lines[1].contains("NAMESPACE") && lines[1].contains("STATUS"),
+        "{text}"
+    );
+    assert!(text.contains("kube-apiserver-cp-1"), "{text}");
+    assert!(
+        lines[23].contains("/ filter"),
+        "the keys are on the bottom line: {text}"
+    );
+
+    type_command(&mut app, "ns kube-system");
+    let text = screen(&render_to_buffer(&app, &model, 80, 24));
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].contains("Pods(kube-system)["), "{text}");
+    assert!(
+        !lines[1].contains("NAMESPACE"),
+        "one namespace needs no column: {text}"
+    );
+    // With the column gone, READY, STATUS and RESTARTS fit in 80 columns.
+    assert!(lines[1].contains("RESTARTS"), "{text}");
+    assert!(!text.contains("shop"), "{text}");
+}
+
+#[test]
+fn enter_on_a_list_row_fetches_the_object_and_esc_walks_back() {
+    let model = cluster_model();
+    let mut app = app_for(&model, 120, 36);
+    type_command(&mut app, "nodes");
+    app.update(key(KeyCode::Char('/')));
+    for c in "worker-2".chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+    app.update(key(KeyCode::Enter));
+    let effects = app.update(key(KeyCode::Enter));
+    match effects.as_slice() {
+        [Effect::Fetch(q)] => assert_eq!(q.kubectl, "kubectl get nodes worker-2 -o yaml"),
+        other => panic!("Enter asked for {other:?}"),
+    }
+    let text = screen(&render_to_buffer(&app, &model, 120, 36));
+    assert!(text.contains("Node worker-2"), "{text}");
+    assert!(text.contains("fetching the full object"), "{text}");
+    assert!(
+        text.contains("kind: Node"),
+        "the stored fields show at once: {text}"
+    );
+    assert_eq!(
+        app.update(key(KeyCode::Char('y'))),
+        vec![Effect::Copy("worker-2".into())]
+    );
+    // Esc: YAML → filtered list → whole list → Overview.
+    app.update(key(KeyCode::Esc));
+    let text = screen(&render_to_buffer(&app, &model, 120, 36));
+    assert!(text.contains("Nodes[1/6] /worker-2"), "{text}");
+    app.update(key(KeyCode::Esc));
+    let text = screen(&render_to_buffer(&app, &model, 120, 36));
+    assert!(text.contains("Nodes[6]"), "{text}");
+    app.update(key(KeyCode::Esc));
+    assert!(app.screen().is_none(), "back on the Overview");
+}
+
+#[test]
+fn unknown_commands_and_contexts_say_what_exists() {
+    let model = cluster_model();
+    let mut app = app_for(&model, 120, 36)
+        .with_choices(vec!["prod".into(), "staging".into()], vec!["mono".into()]);
+    app.update(Msg::Resize(120, 36));
+    type_command(&mut app, "podz");
+    assert!(
+        app.notice().unwrap().contains("try :pods"),
+        "{:?}",
+        app.notice()
+    );
+    assert!(type_command(&mut app, "ctx nowhere").is_empty());
+    assert!(
+        app.notice().unwrap().contains("contexts: prod, staging"),
+        "{:?}",
+        app.notice()
+    );
+    assert_eq!(
+        type_command(&mut app, "ctx staging"),
+        vec![Effect::SwitchContext("staging".into())]
+    );
+    assert_eq!(
+        type_command(&mut app, "theme mono"),
+        vec![Effect::SetTheme("mono".into())]
+    );
+}

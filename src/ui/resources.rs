@@ -71,10 +71,17 @@ pub fn draw_resources(
     let inner = block.inner(body);
     frame.render_widget(block, body);
     if !inner.is_empty() {
+        // One namespace needs no NAMESPACE column (as in k9s): the room goes to the rest.
+        let skip = usize::from(list.namespace.is_some() && list.kind.namespaced());
         let cells: Vec<(Vec<String>, Tone)> = (offset..list.len().min(offset + rows))
             .filter_map(|i| list.row(i))
-            .map(|e| (e.cells(list.now), e.tone(list.now)))
+            .map(|e| {
+                let mut c = e.cells(list.now);
+                c.drain(..skip);
+                (c, e.tone(list.now))
+            })
             .collect();
+        let columns = &columns[skip..];
         let mut widths: Vec<usize> = columns.iter().map(|c| width(c.header) + 1).collect();
         for (row, _) in &cells {
             for (w, cell) in widths.iter_mut().zip(row) {
@@ -98,7 +105,7 @@ pub fn draw_resources(
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                if i == list.sort_column {
+                if i + skip == list.sort_column {
                     format!("{}{}", c.header, if list.descending { "↓" } else { "↑" })
                 } else {
                     c.header.to_string()
