@@ -1,7 +1,8 @@
 //! Issue 4's acceptance: for every playbook, the real binary's `check --scenario ID --output
 //! json` lists that id as the first finding, and so does `check --snapshot` on a snapshot of
 //! the served scenario written by `ktriage snapshot`; the healthy scenario and the negative
-//! controls (`*-control`) produce no warning or critical finding.
+//! controls (`*-control`) produce no warning or critical finding; a snapshot keeps the logs
+//! the offline diagnosis quotes.
 
 use std::path::Path;
 use std::process::Command;
@@ -41,6 +42,17 @@ fn finding_ids(report: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The first finding's evidence as `object field` keys (values carry ages and ports that
+/// differ between two runs).
+fn evidence_keys(report: &Value) -> Vec<String> {
+    report["findings"][0]["evidence"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| format!("{} {}", e["object"], e["field"]))
+        .collect()
 }
 
 fn snapshot_of(id: &str, dir: &Path) -> Result<String, String> {
@@ -106,6 +118,20 @@ fn each_playbook_is_first_on_its_scenario_live_and_through_a_snapshot() {
                 finding_ids(&offline)
             ));
         }
+        // The snapshot holds the evidence the live diagnosis showed. Connection playbooks
+        // probe the connection live (timed steps a snapshot cannot replay), and a restricted
+        // user's live report starts with the connection doctor's view of the refusals.
+        let client_side = ktriage::playbooks::find(id)
+            .is_some_and(|p| p.access == ktriage::playbooks::Access::Client);
+        if !client_side && id != "rbac-forbidden" {
+            let missing: Vec<String> = evidence_keys(&live)
+                .into_iter()
+                .filter(|k| !evidence_keys(&offline).contains(k))
+                .collect();
+            if !missing.is_empty() {
+                return Err(format!("--snapshot of {id} lacks evidence {missing:?}"));
+            }
+        }
         Ok(())
     });
     assert!(
@@ -140,4 +166,32 @@ fn healthy_and_negative_controls_raise_no_alarm() {
         }
     });
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A snapshot keeps the logs of application pods in trouble, so an offline diagnosis quotes
+/// the same log line as the live one (not only the pod's termination message).
+#[test]
+fn a_snapshot_keeps_the_crashing_applications_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = check(&["--scenario", "crashloop"]);
+    let snap = snapshot_of("crashloop", dir.path()).unwrap();
+    let text = std::fs::read_to_string(&snap).unwrap();
+    assert!(
+        text.contains("kind: PodLog") && text.contains("namespace: shop"),
+        "the shop pod's log is in the snapshot"
+    );
+    let offline = check(&["--snapshot", &snap]);
+    let log_evidence = |report: &Value| -> Option<String> {
+        report["findings"][0]["evidence"]
+            .as_array()?
+            .iter()
+            .find(|e| e["field"].as_str().is_some_and(|f| f.starts_with("log[")))
+            .map(|e| e["value"].to_string())
+    };
+    assert!(log_evidence(&live).is_some(), "{live:#}");
+    assert_eq!(log_evidence(&offline), log_evidence(&live), "{offline:#}");
+    assert_eq!(
+        offline["findings"][0]["summary"], live["findings"][0]["summary"],
+        "the same one-line cause"
+    );
 }

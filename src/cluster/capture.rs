@@ -1,7 +1,8 @@
 //! `ktriage snapshot`: captures what the health model and the playbooks read from a live
 //! cluster into one snapshot — objects (lean: no managedFields, no last-applied annotation),
-//! control-plane and add-on logs, the apiserver's readiness answers — read-only, and never a
-//! Secret.
+//! control-plane and add-on logs, the logs of application pods in trouble, the apiserver's
+//! readiness answers, the kubelets' healthz/configz (and stats summary of nodes under
+//! pressure) — read-only, and never a Secret.
 
 use chrono::Utc;
 use kube::Client;
@@ -24,6 +25,9 @@ const LOG_NAMESPACES: &[&str] = &[
 const NODE_PROBES: usize = 100;
 /// Lines kept per log.
 const LOG_TAIL: i64 = 300;
+/// Pods outside the component namespaces whose logs are captured, at most: the ones in
+/// trouble (restarted, waiting, terminated), most restarts first.
+const TROUBLED_PODS: usize = 50;
 
 /// What could not be captured, for the user to know the snapshot is partial.
 #[derive(Debug, Default)]
@@ -94,6 +98,18 @@ pub async fn capture(client: &Client, context: &str, server: &str) -> (Snapshot,
     for n in &nodes {
         paths.push(format!("/api/v1/nodes/{n}/proxy/healthz"));
         paths.push(format!("/api/v1/nodes/{n}/proxy/configz"));
+    }
+    // How full a node under pressure is (the kubelet's stats summary): only those nodes,
+    // the answer is large.
+    for n in snap
+        .objects
+        .iter()
+        .filter(|o| o.get("kind").and_then(Value::as_str) == Some("Node"))
+        .filter(|o| under_pressure(o))
+        .filter_map(|o| o.pointer("/metadata/name").and_then(Value::as_str))
+        .take(NODE_PROBES)
+    {
+        paths.push(format!("/api/v1/nodes/{n}/proxy/stats/summary"));
     }
     for path in paths {
         let Ok(req) = http::Request::get(path.as_str()).body(Vec::new()) else {
@@ -193,18 +209,128 @@ fn push_items(
     }
 }
 
-async fn capture_logs(client: &Client, snap: &mut Snapshot, report: &mut CaptureReport) {
-    let pods: Vec<Value> = snap
-        .objects
+/// The pods selected by the Services that admission webhooks call.
+fn webhook_pods(objects: &[Value]) -> Vec<Value> {
+    let kind = |o: &Value| o.get("kind").and_then(Value::as_str).map(str::to_string);
+    let services: Vec<(String, String)> = objects
         .iter()
-        .filter(|o| o.get("kind").and_then(Value::as_str) == Some("Pod"))
         .filter(|o| {
-            o.pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                .is_some_and(|ns| LOG_NAMESPACES.contains(&ns))
+            matches!(
+                kind(o).as_deref(),
+                Some("ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration")
+            )
+        })
+        .flat_map(|o| {
+            o.get("webhooks")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|w| {
+            let svc = w.pointer("/clientConfig/service")?;
+            Some((
+                svc.get("namespace")?.as_str()?.to_string(),
+                svc.get("name")?.as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    let selectors: Vec<(String, serde_json::Map<String, Value>)> = objects
+        .iter()
+        .filter(|o| kind(o).as_deref() == Some("Service"))
+        .filter_map(|o| {
+            let ns = o.pointer("/metadata/namespace")?.as_str()?;
+            let name = o.pointer("/metadata/name")?.as_str()?;
+            services
+                .iter()
+                .any(|(n, s)| n == ns && s == name)
+                .then(|| {
+                    let sel = o.pointer("/spec/selector")?.as_object()?.clone();
+                    (!sel.is_empty()).then(|| (ns.to_string(), sel))
+                })
+                .flatten()
+        })
+        .collect();
+    objects
+        .iter()
+        .filter(|o| kind(o).as_deref() == Some("Pod"))
+        .filter(|pod| {
+            let ns = pod.pointer("/metadata/namespace").and_then(Value::as_str);
+            let labels = pod.pointer("/metadata/labels").and_then(Value::as_object);
+            selectors.iter().any(|(sns, sel)| {
+                ns == Some(sns.as_str())
+                    && labels.is_some_and(|l| sel.iter().all(|(k, v)| l.get(k) == Some(v)))
+            })
         })
         .cloned()
+        .collect()
+}
+
+/// A node with MemoryPressure, DiskPressure or PIDPressure `True`.
+fn under_pressure(node: &Value) -> bool {
+    node.pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .is_some_and(|cs| {
+            cs.iter().any(|c| {
+                c.get("type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| t.ends_with("Pressure"))
+                    && c.get("status").and_then(Value::as_str) == Some("True")
+            })
+        })
+}
+
+/// A pod in trouble: a container that restarted, waits (CrashLoopBackOff, …) or terminated.
+/// Returns its restarts (for ordering).
+fn trouble(pod: &Value) -> Option<i64> {
+    let statuses = pod
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array)?;
+    let restarts: i64 = statuses
+        .iter()
+        .filter_map(|c| c.get("restartCount").and_then(Value::as_i64))
+        .sum();
+    let stuck = statuses
+        .iter()
+        .any(|c| c.pointer("/state/waiting").is_some() || c.pointer("/state/terminated").is_some());
+    (restarts > 0 || stuck).then_some(restarts)
+}
+
+async fn capture_logs(client: &Client, snap: &mut Snapshot, report: &mut CaptureReport) {
+    let all_pods = snap
+        .objects
+        .iter()
+        .filter(|o| o.get("kind").and_then(Value::as_str) == Some("Pod"));
+    let component = |o: &&Value| {
+        o.pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .is_some_and(|ns| LOG_NAMESPACES.contains(&ns))
+    };
+    let mut pods: Vec<Value> = all_pods.clone().filter(component).cloned().collect();
+    // Application pods in trouble too: the crash-loop and probe playbooks quote their logs.
+    let mut troubled: Vec<(i64, Value)> = all_pods
+        .filter(|o| !component(o))
+        .filter_map(|o| trouble(o).map(|restarts| (restarts, o.clone())))
         .collect();
+    troubled.sort_by(|a, b| b.0.cmp(&a.0));
+    if troubled.len() > TROUBLED_PODS {
+        report.skipped.push(format!(
+            "logs of {} more application pods in trouble (only the {TROUBLED_PODS} with the most restarts are captured)",
+            troubled.len() - TROUBLED_PODS
+        ));
+    }
+    pods.extend(troubled.into_iter().take(TROUBLED_PODS).map(|(_, p)| p));
+    // The pods behind admission webhooks: a webhook that fails says why in its own log.
+    for p in webhook_pods(&snap.objects) {
+        let key = |o: &Value| {
+            (
+                o.pointer("/metadata/namespace").cloned(),
+                o.pointer("/metadata/name").cloned(),
+            )
+        };
+        if !pods.iter().any(|q| key(q) == key(&p)) {
+            pods.push(p);
+        }
+    }
     for pod in pods {
         let ns = pod
             .pointer("/metadata/namespace")
@@ -247,6 +373,24 @@ async fn capture_logs(client: &Client, snap: &mut Snapshot, report: &mut Capture
                         report.logs += 1;
                     }
                     Err(kube::Error::Api(s)) if s.code == 400 && previous => {}
+                    // The API server's answer is evidence too (a kubelet whose serving
+                    // certificate it does not trust, a node that is gone): kept as a
+                    // `Response` for the log request without tailLines.
+                    Err(kube::Error::Api(s)) => {
+                        let path = crate::playbooks::engine::request_path(
+                            &crate::playbooks::QueryKind::Logs {
+                                namespace: ns.to_string(),
+                                pod: name.to_string(),
+                                container: Some(container.to_string()),
+                                previous,
+                                tail_lines: None,
+                            },
+                        );
+                        record_status(snap, path.trim_start_matches("GET ").to_string(), &s);
+                        report
+                            .skipped
+                            .push(format!("log {ns}/{name}/{container}: {}", s.message));
+                    }
                     Err(e) => report
                         .skipped
                         .push(format!("log {ns}/{name}/{container}: {e}")),

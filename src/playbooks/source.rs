@@ -392,10 +392,27 @@ impl SnapshotSource {
                     };
                     Outcome::Text { code: 200, body }
                 }
-                None => Outcome::Failed {
-                    code: 404,
-                    message: format!("no log of {namespace}/{pod} in this snapshot"),
-                },
+                None => {
+                    // The API server's refusal, when the capture recorded one.
+                    let path = super::engine::request_path(&QueryKind::Logs {
+                        namespace: namespace.clone(),
+                        pod: pod.clone(),
+                        container: container.clone(),
+                        previous: *previous,
+                        tail_lines: None,
+                    });
+                    let path = path.trim_start_matches("GET ");
+                    match s.responses.iter().find(|r| r.path == path && r.code >= 400) {
+                        Some(r) => Outcome::Failed {
+                            code: r.code,
+                            message: status_message(&r.body),
+                        },
+                        None => Outcome::Failed {
+                            code: 404,
+                            message: format!("no log of {namespace}/{pod} in this snapshot"),
+                        },
+                    }
+                }
             },
             QueryKind::Connection => match s.connections.first() {
                 Some(c) => Outcome::Objects(vec![

@@ -271,8 +271,14 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     })
 }
 
+/// The first line of a message (a termination message can hold a whole stack trace), cut
+/// to 160 characters: what a one-sentence cause can quote.
 fn short(line: &str) -> String {
-    let t = line.trim();
+    let t = line
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     if t.chars().count() > 160 {
         format!("{}…", t.chars().take(160).collect::<String>())
     } else {
@@ -394,6 +400,15 @@ mod tests {
             .is_none()
         );
         assert!(diagnose(&results(vec![]), now()).is_none());
+    }
+
+    #[test]
+    fn a_multi_line_message_is_quoted_by_its_first_line() {
+        assert_eq!(
+            short("\npanic: nil map\n\ngoroutine 1 [running]:\nmain.main()"),
+            "panic: nil map"
+        );
+        assert_eq!(short(&"x".repeat(200)).chars().count(), 161);
     }
 
     #[test]
