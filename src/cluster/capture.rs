@@ -311,7 +311,7 @@ async fn capture_logs(client: &Client, snap: &mut Snapshot, report: &mut Capture
         .filter(|o| !component(o))
         .filter_map(|o| trouble(o).map(|restarts| (restarts, o.clone())))
         .collect();
-    troubled.sort_by(|a, b| b.0.cmp(&a.0));
+    troubled.sort_by_key(|t| std::cmp::Reverse(t.0));
     if troubled.len() > TROUBLED_PODS {
         report.skipped.push(format!(
             "logs of {} more application pods in trouble (only the {TROUBLED_PODS} with the most restarts are captured)",
