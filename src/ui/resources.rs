@@ -7,15 +7,45 @@ use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
-use crate::app::resources::{ResourceList, Tone, YamlSource};
+use crate::app::resources::{Column, ResourceList, Tone, YamlSource};
 
 use super::layout;
 use super::lists::{bottom_line, hint_spans, list_rows, split};
-use super::text::{fit, pad, width};
+use super::text::{fit, pad, pad_name, width};
 use super::theme::Theme;
 
 /// Widest a column other than the last gets, so one long name cannot push the rest away.
 const MAX_COLUMN: usize = 48;
+
+/// Room the last column (a message, a node) keeps before the others are narrowed.
+const LAST_COLUMN_MIN: usize = 24;
+
+/// Narrows the widest columns (never below their header) until the last column has
+/// [`LAST_COLUMN_MIN`] of the `cols` available, or nothing is left to narrow: at 80
+/// columns an event's message stays in view, names lose their middle instead.
+fn fit_columns(widths: &mut [usize], columns: &[Column], cols: usize) {
+    let Some((last, rest)) = widths.split_last_mut() else {
+        return;
+    };
+    let separators = 1 + 2 * rest.len();
+    let want_last = (*last).min(LAST_COLUMN_MIN);
+    let floor = |i: usize| width(columns[i].header) + 1;
+    loop {
+        let used: usize = rest.iter().sum::<usize>() + separators;
+        if used + want_last <= cols {
+            return;
+        }
+        let Some((i, _)) = rest
+            .iter()
+            .enumerate()
+            .filter(|(i, w)| **w > floor(*i).max(12))
+            .max_by_key(|(_, w)| **w)
+        else {
+            return;
+        };
+        rest[i] -= 1;
+    }
+}
 
 /// Skips the first `cols` display columns of `s`.
 fn skip_columns(s: &str, cols: usize) -> String {
@@ -88,6 +118,7 @@ pub fn draw_resources(
                 *w = (*w).max(width(cell).min(MAX_COLUMN));
             }
         }
+        fit_columns(&mut widths, columns, usize::from(inner.width));
         let line_of = |cells: &[String]| {
             let last = cells.len().saturating_sub(1);
             let mut text = String::from(" ");
@@ -95,7 +126,7 @@ pub fn draw_resources(
                 if i == last {
                     text.push_str(&fit(cell, 1000));
                 } else {
-                    text.push_str(&pad(cell, widths[i]));
+                    text.push_str(&pad_name(cell, widths[i]));
                     text.push_str("  ");
                 }
             }
