@@ -221,7 +221,7 @@ pub struct Node {
 pub struct NodeSpec {
     #[serde(deserialize_with = "de::bool_or_false")]
     pub unschedulable: bool,
-    #[serde(deserialize_with = "de::nullable")]
+    #[serde(deserialize_with = "de::list")]
     pub taints: Vec<Taint>,
     #[serde(rename = "podCIDR")]
     pub pod_cidr: Option<String>,
@@ -243,9 +243,9 @@ pub struct Taint {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct NodeStatus {
-    #[serde(deserialize_with = "de::nullable")]
+    #[serde(deserialize_with = "de::list")]
     pub conditions: Vec<Condition>,
-    #[serde(deserialize_with = "de::nullable")]
+    #[serde(deserialize_with = "de::list")]
     pub addresses: Vec<NodeAddress>,
     #[serde(deserialize_with = "de::nullable")]
     pub node_info: NodeInfo,
@@ -306,7 +306,7 @@ pub struct Pod {
 #[serde(default, rename_all = "camelCase")]
 pub struct PodSpec {
     pub node_name: Option<String>,
-    #[serde(deserialize_with = "de::nullable")]
+    #[serde(deserialize_with = "de::list")]
     pub containers: Vec<Container>,
 }
 
@@ -315,7 +315,7 @@ pub struct PodSpec {
 pub struct Container {
     pub name: String,
     pub image: Option<String>,
-    #[serde(deserialize_with = "de::nullable")]
+    #[serde(deserialize_with = "de::list")]
     pub ports: Vec<ContainerPort>,
 }
 
@@ -334,13 +334,13 @@ pub struct PodStatus {
     pub phase: Option<String>,
     pub reason: Option<String>,
     pub message: Option<String>,
-    #[serde(deserialize_with = "de::nullable")]
+    #[serde(deserialize_with = "de::list")]
     pub conditions: Vec<Condition>,
     #[serde(deserialize_with = "de::time")]
     pub start_time: Option<DateTime<Utc>>,
-    #[serde(deserialize_with = "de::nullable")]
+    #[serde(deserialize_with = "de::list")]
     pub container_statuses: Vec<ContainerStatus>,
-    #[serde(deserialize_with = "de::nullable")]
+    #[serde(deserialize_with = "de::list")]
     pub init_container_statuses: Vec<ContainerStatus>,
     #[serde(rename = "podIP")]
     pub pod_ip: Option<String>,
@@ -572,7 +572,7 @@ pub struct DaemonSetStatus {
     pub updated_number_scheduled: Option<i32>,
     #[serde(deserialize_with = "de::opt_int")]
     pub number_misscheduled: Option<i32>,
-    #[serde(deserialize_with = "de::nullable")]
+    #[serde(deserialize_with = "de::list")]
     pub conditions: Vec<Condition>,
 }
 
@@ -600,7 +600,7 @@ pub struct ReplicaStatus {
     pub unavailable_replicas: Option<i32>,
     #[serde(deserialize_with = "de::opt_int")]
     pub current_replicas: Option<i32>,
-    #[serde(deserialize_with = "de::nullable")]
+    #[serde(deserialize_with = "de::list")]
     pub conditions: Vec<Condition>,
 }
 
@@ -660,6 +660,19 @@ pub mod de {
         T: Deserialize<'de> + Default,
     {
         Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+    }
+
+    /// A list: `null` reads as empty, and the vector holds no spare capacity (serde grows it
+    /// to at least 4 slots; for 150,000 pods with one container that spare room was the
+    /// largest share of the heap).
+    pub fn list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        let mut v = Option::<Vec<T>>::deserialize(d)?.unwrap_or_default();
+        v.shrink_to_fit();
+        Ok(v)
     }
 
     /// Parses an RFC 3339 timestamp (with or without fractional seconds, `Z` or an offset).
@@ -936,7 +949,7 @@ pub mod de {
         creation_timestamp: Option<DateTime<Utc>>,
         #[serde(deserialize_with = "time")]
         deletion_timestamp: Option<DateTime<Utc>>,
-        #[serde(deserialize_with = "nullable")]
+        #[serde(deserialize_with = "list")]
         owner_references: Vec<OwnerIn>,
     }
 
@@ -955,19 +968,25 @@ pub mod de {
             annotations: (!m.annotations.is_empty()).then_some(m.annotations),
             creation_timestamp: m.creation_timestamp.and_then(chrono_to_time),
             deletion_timestamp: m.deletion_timestamp.and_then(chrono_to_time),
-            owner_references: (!m.owner_references.is_empty()).then(|| {
-                m.owner_references
-                    .into_iter()
-                    .map(|o| OwnerReference {
-                        api_version: o.api_version,
-                        kind: o.kind,
-                        name: o.name,
-                        uid: o.uid,
-                        controller: o.controller,
-                        block_owner_deletion: None,
-                    })
-                    .collect()
-            }),
+            owner_references: (!m.owner_references.is_empty())
+                .then(|| {
+                    m.owner_references
+                        .into_iter()
+                        .map(|o| OwnerReference {
+                            api_version: o.api_version,
+                            kind: o.kind,
+                            name: o.name,
+                            uid: o.uid,
+                            controller: o.controller,
+                            block_owner_deletion: None,
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .map(|mut owners| {
+                    // The conversion reuses the decoded vector's allocation; drop its spare room.
+                    owners.shrink_to_fit();
+                    owners
+                }),
             ..ObjectMeta::default()
         })
     }
@@ -1038,6 +1057,32 @@ mod tests {
         let (c, t) = p.last_termination().unwrap();
         assert_eq!((c.name.as_str(), t.exit_code), ("coredns", 137));
         assert_eq!(t.reason.as_deref(), Some("OOMKilled"));
+    }
+
+    /// serde grows a decoded vector to at least 4 slots; 150,000 pods must not carry that.
+    #[test]
+    fn decoded_lists_hold_no_spare_capacity() {
+        let p: Pod = serde_json::from_slice(
+            br#"{"metadata": {"name": "a", "ownerReferences": [{"kind": "ReplicaSet", "name": "r"}]},
+                "spec": {"containers": [{"name": "c", "ports": [{"containerPort": 80}]}]},
+                "status": {"conditions": [{"type": "Ready", "status": "True"}],
+                    "containerStatuses": [{"name": "c"}], "initContainerStatuses": []}}"#,
+        )
+        .unwrap();
+        let owners = p.metadata.owner_references.as_ref().unwrap();
+        assert_eq!((owners.len(), owners.capacity()), (1, 1));
+        assert_eq!(p.spec.containers.capacity(), 1);
+        assert_eq!(p.spec.containers[0].ports.capacity(), 1);
+        assert_eq!(p.status.conditions.capacity(), 1);
+        assert_eq!(p.status.container_statuses.capacity(), 1);
+        assert_eq!(p.status.init_container_statuses.capacity(), 0);
+        let n: Node = serde_json::from_slice(
+            br#"{"status": {"conditions": [{"type": "Ready", "status": "True"}],
+                "addresses": [{"type": "InternalIP", "address": "10.0.0.1"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(n.status.conditions.capacity(), 1);
+        assert_eq!(n.status.addresses.capacity(), 1);
     }
 
     fn parse_time_for_test(s: &str) -> Option<DateTime<Utc>> {
