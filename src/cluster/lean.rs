@@ -364,13 +364,15 @@ pub struct ContainerStatus {
     pub last_state: ContainerState,
 }
 
-/// One of waiting / running / terminated (the API sets at most one).
+/// One of waiting / running / terminated (the API sets at most one). Waiting and terminated
+/// are boxed: a running container (most of them) then costs two null pointers, not 128 bytes,
+/// in both `state` and `lastState`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ContainerState {
-    pub waiting: Option<StateWaiting>,
+    pub waiting: Option<Box<StateWaiting>>,
     pub running: Option<StateRunning>,
-    pub terminated: Option<StateTerminated>,
+    pub terminated: Option<Box<StateTerminated>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -438,8 +440,8 @@ impl Pod {
             .filter(|c| c.restart_count > 0)
         {
             for t in [
-                c.last_state.terminated.as_ref(),
-                c.state.terminated.as_ref(),
+                c.last_state.terminated.as_deref(),
+                c.state.terminated.as_deref(),
             ]
             .into_iter()
             .flatten()
