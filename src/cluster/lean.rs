@@ -291,15 +291,107 @@ impl Node {
 // ---------------------------------------------------------------------------------------------
 // Pod
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
+/// A pod. Its labels live in [`Pod::labels`], not in `metadata.labels` (which stays `None`):
+/// a `BTreeMap` allocates a whole 544-byte node even for two labels, the largest single cost
+/// of a stored pod. Read them with [`Pod::label`]; serializing puts them back in `metadata`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(from = "PodIn")]
 pub struct Pod {
-    #[serde(deserialize_with = "de::meta")]
+    /// Everything of `metadata` ktriage keeps, except `labels`.
     pub metadata: ObjectMeta,
-    #[serde(deserialize_with = "de::nullable")]
+    /// `metadata.labels`.
+    pub labels: Labels,
     pub spec: PodSpec,
-    #[serde(deserialize_with = "de::nullable")]
     pub status: PodStatus,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct PodIn {
+    #[serde(deserialize_with = "de::meta")]
+    metadata: ObjectMeta,
+    #[serde(deserialize_with = "de::nullable")]
+    spec: PodSpec,
+    #[serde(deserialize_with = "de::nullable")]
+    status: PodStatus,
+}
+
+impl From<PodIn> for Pod {
+    fn from(p: PodIn) -> Pod {
+        let mut metadata = p.metadata;
+        let labels = Labels::from(metadata.labels.take().unwrap_or_default());
+        Pod {
+            metadata,
+            labels,
+            spec: p.spec,
+            status: p.status,
+        }
+    }
+}
+
+impl Serialize for Pod {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct PodOut<'a> {
+            metadata: Cow<'a, ObjectMeta>,
+            spec: &'a PodSpec,
+            status: &'a PodStatus,
+        }
+        let metadata = if self.labels.is_empty() {
+            Cow::Borrowed(&self.metadata)
+        } else {
+            Cow::Owned(ObjectMeta {
+                labels: Some(self.labels.to_map()),
+                ..self.metadata.clone()
+            })
+        };
+        PodOut {
+            metadata,
+            spec: &self.spec,
+            status: &self.status,
+        }
+        .serialize(s)
+    }
+}
+
+/// Labels held compactly: a boxed slice of (key, value) sorted by key, 16 bytes plus 32 per
+/// label and the text, where a `BTreeMap` takes a 544-byte node from the first label on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Labels(Box<[(Box<str>, Box<str>)]>);
+
+impl Labels {
+    /// A label's value.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .binary_search_by(|(k, _)| (**k).cmp(key))
+            .ok()
+            .map(|i| &*self.0[i].1)
+    }
+    /// (key, value) pairs, by key.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (&**k, &**v))
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// As `ObjectMeta` holds them.
+    pub fn to_map(&self) -> BTreeMap<String, String> {
+        self.iter().map(|(k, v)| (k.into(), v.into())).collect()
+    }
+}
+
+impl From<BTreeMap<String, String>> for Labels {
+    fn from(map: BTreeMap<String, String>) -> Labels {
+        // A BTreeMap iterates by key, so the slice comes out sorted.
+        Labels(
+            map.into_iter()
+                .map(|(k, v)| (k.into_boxed_str(), v.into_boxed_str()))
+                .collect(),
+        )
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -403,6 +495,10 @@ pub struct StateTerminated {
 }
 
 impl Pod {
+    /// A label's value (`metadata.labels`, held in [`Pod::labels`]).
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels.get(key)
+    }
     /// Main and init container statuses.
     pub fn all_container_statuses(&self) -> impl Iterator<Item = &ContainerStatus> {
         self.status
@@ -1041,7 +1137,9 @@ mod tests {
         });
         let p: Pod = serde_json::from_value(v).unwrap();
         assert_eq!(p.metadata.name_str(), "coredns-7db6d8ff4d-abcde");
-        assert_eq!(p.metadata.label("k8s-app"), Some("kube-dns"));
+        assert_eq!(p.label("k8s-app"), Some("kube-dns"));
+        assert_eq!(p.label("pod-template-hash"), Some("7db6d8ff4d"));
+        assert_eq!(p.label("nope"), None);
         assert!(p.metadata.managed_fields.is_none());
         let ann = p.metadata.annotations.as_ref().unwrap();
         assert_eq!(ann.len(), 1, "last-applied dropped, others kept");
@@ -1059,6 +1157,30 @@ mod tests {
         let (c, t) = p.last_termination().unwrap();
         assert_eq!((c.name.as_str(), t.exit_code), ("coredns", 137));
         assert_eq!(t.reason.as_deref(), Some("OOMKilled"));
+    }
+
+    /// Pod labels are held outside `ObjectMeta` but read, serialize (lean YAML, snapshots) and
+    /// decode back as `metadata.labels`.
+    #[test]
+    fn pod_labels_read_and_roundtrip_through_metadata() {
+        let v = json!({"metadata": {"name": "a", "namespace": "kube-system",
+            "labels": {"tier": "control-plane", "component": "etcd", "n": 1}},
+            "spec": {"nodeName": "cp-1"}});
+        let p: Pod = serde_json::from_value(v).unwrap();
+        assert_eq!(p.label("tier"), Some("control-plane"));
+        assert_eq!(p.label("n"), Some("1"));
+        assert_eq!(p.labels.len(), 3);
+        let out = serde_json::to_value(&p).unwrap();
+        assert_eq!(
+            out["metadata"]["labels"],
+            json!({"component": "etcd", "n": "1", "tier": "control-plane"})
+        );
+        assert_eq!(out["metadata"]["name"], "a");
+        assert_eq!(out["spec"]["nodeName"], "cp-1");
+        let back: Pod = serde_json::from_value(out).unwrap();
+        assert_eq!(back.labels, p.labels);
+        let bare = serde_json::to_value(Pod::default()).unwrap();
+        assert!(bare["metadata"].get("labels").is_none());
     }
 
     /// serde grows a decoded vector to at least 4 slots; 150,000 pods must not carry that.
