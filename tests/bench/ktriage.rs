@@ -163,9 +163,9 @@ fn bench_memory_and_health(pods: usize, nodes: usize) {
 /// The `:pods` list over the same stores: opening it, one filter keystroke, a sort by
 /// restarts, and one frame of it (cells are formatted for the visible rows only).
 fn bench_lists(state: ktriage::cluster::state::ClusterState, now: chrono::DateTime<chrono::Utc>) {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use ktriage::app::resources::{ResourceKind, ResourceList};
     use ktriage::app::{App, Model, Msg};
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     let pods = state.pods.len();
     let (mut list, open) = time(|| ResourceList::new(ResourceKind::Pods, None, &state, now));
     let (_, filter) = time(|| list.set_filter("team-7".into()));
@@ -185,7 +185,10 @@ fn bench_lists(state: ktriage::cluster::state::ClusterState, now: chrono::DateTi
     app.update(Msg::Resize(160, 45));
     app.update(Msg::ModelChanged(model.clone()));
     for c in ":pods".chars() {
-        app.update(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+        app.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )));
     }
     app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
     let frames = 20;
