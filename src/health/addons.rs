@@ -253,7 +253,7 @@ fn attach_pods<'a>(addons: &mut [Addon<'a>], pods: &'a [std::sync::Arc<Pod>], no
         let slot = match p.metadata.controller_owner() {
             Some(o) => {
                 let (kind, name) = match o.kind.as_str() {
-                    "ReplicaSet" => ("Deployment", deployment_of(&o.name, &p.metadata)),
+                    "ReplicaSet" => ("Deployment", deployment_of(&o.name, p)),
                     k => (k, o.name.as_str()),
                 };
                 index.get(&(kind, ns, name)).copied()
@@ -290,7 +290,7 @@ fn attach_pods<'a>(addons: &mut [Addon<'a>], pods: &'a [std::sync::Arc<Pod>], no
 }
 
 /// `coredns-5d8c7b9f6d` (with pod-template-hash `5d8c7b9f6d`) → `coredns`.
-fn deployment_of<'a>(rs_name: &'a str, pod: &ObjectMeta) -> &'a str {
+fn deployment_of<'a>(rs_name: &'a str, pod: &Pod) -> &'a str {
     if let Some(hash) = pod.label("pod-template-hash")
         && let Some(base) = rs_name.strip_suffix(hash)
         && let Some(base) = base.strip_suffix('-')
@@ -631,11 +631,13 @@ mod tests {
 
     #[test]
     fn deployment_name_from_replicaset() {
-        let meta: ObjectMeta =
-            serde_json::from_value(json!({"labels": {"pod-template-hash": "7db6d8ff4d"}})).unwrap();
-        assert_eq!(deployment_of("my-app-v2-7db6d8ff4d", &meta), "my-app-v2");
+        let pod: Pod = serde_json::from_value(
+            json!({"metadata": {"labels": {"pod-template-hash": "7db6d8ff4d"}}}),
+        )
+        .unwrap();
+        assert_eq!(deployment_of("my-app-v2-7db6d8ff4d", &pod), "my-app-v2");
         assert_eq!(
-            deployment_of("my-app-v2-7db6d8ff4d", &ObjectMeta::default()),
+            deployment_of("my-app-v2-7db6d8ff4d", &Pod::default()),
             "my-app-v2"
         );
     }

@@ -38,8 +38,8 @@ pub(super) fn section(state: &ClusterState, now: DateTime<Utc>) -> Vec<HealthIte
             if p.metadata.namespace_str() != "kube-system" {
                 continue;
             }
-            let component = p.metadata.label("component");
-            let tier = p.metadata.label("tier");
+            let component = p.label("component");
+            let tier = p.label("tier");
             if tier != Some("control-plane") && component.is_none_or(|c| !is_cp_component(c)) {
                 continue;
             }

@@ -146,7 +146,7 @@ fn item(c: &Candidate, now: DateTime<Utc>) -> HealthItem {
     if c.severity >= Severity::Warning {
         let ns = p.metadata.namespace_str();
         let mut playbooks = vec![pb::CRASHLOOP];
-        if p.metadata.label("tier") == Some("control-plane") {
+        if p.label("tier") == Some("control-plane") {
             playbooks.push(pb::STATIC_POD);
         }
         if ns == "kube-system" || ns.contains("ingress") {
