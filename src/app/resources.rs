@@ -537,6 +537,9 @@ pub struct ResourceList {
     /// The namespace of `:ns` (`None`: all namespaces).
     pub namespace: Option<String>,
     entries: Vec<Entry>,
+    /// Each entry's cells, lower-cased and joined: built at the first filter keystroke after
+    /// the entries changed, so typing costs a substring search per row, not formatting.
+    haystack: Vec<String>,
     /// Indices into `entries` that pass the filter, in sort order.
     shown: Vec<usize>,
     pub filter: String,
@@ -564,6 +567,7 @@ impl ResourceList {
             kind,
             namespace,
             entries: Vec::new(),
+            haystack: Vec::new(),
             shown: Vec::new(),
             filter: String::new(),
             filtering: false,
@@ -616,6 +620,7 @@ impl ResourceList {
         let keep = self.selected_key();
         self.now = now;
         self.entries = self.collect(state);
+        self.haystack.clear();
         self.reshape(keep);
     }
 
@@ -626,6 +631,7 @@ impl ResourceList {
         self.offset = 0;
         let now = self.now;
         self.entries = self.collect(state);
+        self.haystack.clear();
         self.reshape(None);
         self.now = now;
     }
@@ -646,16 +652,18 @@ impl ResourceList {
         let mut shown: Vec<usize> = if needle.is_empty() {
             (0..self.entries.len()).collect()
         } else {
-            self.entries
+            if self.haystack.len() != self.entries.len() {
+                // A separator no one types keeps a match inside one cell.
+                self.haystack = self
+                    .entries
+                    .iter()
+                    .map(|e| e.cells(now).join("\u{1}").to_lowercase())
+                    .collect();
+            }
+            self.haystack
                 .iter()
                 .enumerate()
-                .filter(|(_, e)| {
-                    let hit = e
-                        .cells(now)
-                        .iter()
-                        .any(|c| c.to_lowercase().contains(&needle));
-                    hit != invert
-                })
+                .filter(|(_, h)| h.contains(&needle) != invert)
                 .map(|(i, _)| i)
                 .collect()
         };
