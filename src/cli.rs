@@ -756,10 +756,10 @@ fn tui(
             keymap,
             switcher,
             contexts,
+            keep_alive: Some(std::sync::Arc::new(source::KeepAlive::new(live, producer))),
             ..Default::default()
         };
         let result = crate::app::run(model_rx, opts).await;
-        producer.abort();
         if let Some(note) = kubeconfig_note {
             println!("{note}");
         }

@@ -280,12 +280,25 @@ pub fn spawn_producer(live: &Live) -> (watch::Receiver<Arc<Model>>, tokio::task:
     (rx, task)
 }
 
-/// Aborts a task when dropped (the producer of a context switched away from).
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+/// A live source and its producer, kept running as long as this value: dropping it stops
+/// the producer, the watchers and (for a scenario) the embedded server.
+pub struct KeepAlive {
+    _live: Live,
+    producer: tokio::task::JoinHandle<()>,
+}
 
-impl Drop for AbortOnDrop {
+impl KeepAlive {
+    pub fn new(live: Live, producer: tokio::task::JoinHandle<()>) -> KeepAlive {
+        KeepAlive {
+            _live: live,
+            producer,
+        }
+    }
+}
+
+impl Drop for KeepAlive {
     fn drop(&mut self) {
-        self.0.abort();
+        self.producer.abort();
     }
 }
 
@@ -329,7 +342,7 @@ pub fn context_switcher(path: Option<PathBuf>) -> (Vec<String>, crate::app::Swit
                 context: live.context.clone(),
                 model_rx,
                 queries,
-                keep_alive: Box::new((live, AbortOnDrop(producer))),
+                keep_alive: Box::new(KeepAlive::new(live, producer)),
             })
         })
     });

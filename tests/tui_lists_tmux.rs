@@ -241,11 +241,20 @@ fn ctx_switches_context_and_refuses_one_that_cannot_be_used() {
         status.contains("staging") && !status.contains("prod"),
         "the status line names the new context: {switched}"
     );
-    // The watchers now read the second cluster.
+    // The watchers now read the second cluster, and the first one is left alone: its
+    // readiness poll (every 10 s) stops with its watchers.
     t.wait_until(
         "pods watched on the second cluster",
         Duration::from_secs(20),
         |_| watched(&second),
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let before = first.requests().len();
+    std::thread::sleep(Duration::from_secs(11));
+    assert_eq!(
+        first.requests().len(),
+        before,
+        "the first cluster is still read after :ctx"
     );
 
     command(&t, "ctx down");

@@ -50,6 +50,9 @@ pub struct RunOptions {
     pub switcher: Option<Switcher>,
     /// The contexts `:ctx` offers.
     pub contexts: Vec<String>,
+    /// What keeps the first source running (its watchers, producer, embedded server); the
+    /// loop drops it when `:ctx` switches away, so the old cluster is no longer watched.
+    pub keep_alive: Option<Arc<dyn Send + Sync>>,
 }
 
 /// Connects to the named context: the new model channel and query source, or why not (in
@@ -78,6 +81,7 @@ impl Default for RunOptions {
             keymap: None,
             switcher: None,
             contexts: Vec::new(),
+            keep_alive: None,
         }
     }
 }
@@ -195,8 +199,9 @@ impl Drop for TerminalGuard {
 /// producer stops.
 pub async fn run(
     mut model_rx: watch::Receiver<Arc<Model>>,
-    opts: RunOptions,
+    mut opts: RunOptions,
 ) -> anyhow::Result<()> {
+    let first_source = opts.keep_alive.take();
     if !io::stdout().is_terminal() {
         bail!(
             "the TUI needs a terminal, but standard output is not one (use `ktriage check` for a report)"
@@ -205,7 +210,16 @@ pub async fn run(
     let mut signals = Signals::new().context("cannot install signal handlers")?;
     let guard = TerminalGuard::enter(opts.mouse).context("cannot set up the terminal")?;
     let result = match Terminal::new(CrosstermBackend::new(io::stdout())) {
-        Ok(mut terminal) => event_loop(&mut terminal, &mut model_rx, &opts, &mut signals).await,
+        Ok(mut terminal) => {
+            event_loop(
+                &mut terminal,
+                &mut model_rx,
+                &opts,
+                first_source,
+                &mut signals,
+            )
+            .await
+        }
         Err(e) => Err(e).context("cannot set up the terminal"),
     };
     drop(guard);
@@ -216,6 +230,7 @@ async fn event_loop(
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     model_rx: &mut watch::Receiver<Arc<Model>>,
     opts: &RunOptions,
+    first_source: Option<Arc<dyn Send + Sync>>,
     signals: &mut Signals,
 ) -> anyhow::Result<()> {
     // Clear by escape sequence, not `Terminal::clear`: that one asks the terminal for the
@@ -256,7 +271,7 @@ async fn event_loop(
     // Context switches, from their tasks.
     let (switch_tx, mut switch_rx) = mpsc::unbounded_channel::<Result<Switched, String>>();
     let mut queries = opts.queries.clone();
-    let mut keep_alive: Option<Box<dyn Send>> = None;
+    let mut keep_alive: Option<Box<dyn Send>> = first_source.map(|s| Box::new(s) as Box<dyn Send>);
 
     loop {
         if PANICKED.load(Ordering::SeqCst) {
