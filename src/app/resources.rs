@@ -180,9 +180,9 @@ pub enum Entry {
 
 /// A row's key for the sort column.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum SortKey {
+enum SortKey<'a> {
     Number(i64),
-    Text(String),
+    Text(std::borrow::Cow<'a, str>),
 }
 
 /// How a row reads at a glance (drawn with the theme's roles).
@@ -373,6 +373,37 @@ impl Entry {
                 ]
             }
         }
+    }
+
+    /// The text of one cell for sorting: borrowed from the object where the cell is a
+    /// field as it is (names, namespaces, statuses), formatted otherwise.
+    fn text(&self, column: usize, now: DateTime<Utc>) -> std::borrow::Cow<'_, str> {
+        use std::borrow::Cow::Borrowed;
+        fn some(s: &Option<String>) -> Option<std::borrow::Cow<'_, str>> {
+            s.as_deref().map(std::borrow::Cow::Borrowed)
+        }
+        let cell = match (self, column) {
+            (Entry::Node(n), 0) => Some(Borrowed(n.metadata.name_str())),
+            (Entry::Pod(p), 0) => Some(Borrowed(p.metadata.namespace_str())),
+            (Entry::Pod(p), 1) => Some(Borrowed(p.metadata.name_str())),
+            (Entry::Pod(p), 3) => Some(Borrowed(pod_status(p))),
+            (Entry::Pod(p), 6) => some(&p.spec.node_name),
+            (Entry::Lease(l), 0) => Some(Borrowed(l.metadata.namespace_str())),
+            (Entry::Lease(l), 1) => Some(Borrowed(l.metadata.name_str())),
+            (Entry::Lease(l), 2) => some(&l.spec.holder_identity),
+            (Entry::Event(e), 0) => Some(Borrowed(e.metadata.namespace_str())),
+            (Entry::Event(e), 2) => some(&e.type_),
+            (Entry::Event(e), 3) => some(&e.reason),
+            _ => None,
+        };
+        cell.unwrap_or_else(|| {
+            let mut cells = self.cells(now);
+            std::borrow::Cow::Owned(if column < cells.len() {
+                cells.swap_remove(column)
+            } else {
+                String::new()
+            })
+        })
     }
 
     /// The numeric sort key of a number column (ages in seconds; missing sorts last).
@@ -679,7 +710,7 @@ impl ResourceList {
                 .collect(),
             Some(SortAs::Text) => shown
                 .iter()
-                .map(|&i| (SortKey::Text(entries[i].cells(now).swap_remove(col)), i))
+                .map(|&i| (SortKey::Text(entries[i].text(col, now)), i))
                 .collect(),
             None => shown.iter().map(|&i| (SortKey::Number(0), i)).collect(),
         };
@@ -882,6 +913,20 @@ mod tests {
         list.sort_next(true);
         assert_eq!(names(&list), ["web-1", "coredns-1", "api-1"]);
         assert_eq!(list.selected, 0, "a new order starts at its top");
+    }
+
+    #[test]
+    fn text_columns_sort_by_what_they_show() {
+        let mut list = ResourceList::new(ResourceKind::Pods, None, &state(), now());
+        while list.kind.columns()[list.sort_column].header != "STATUS" {
+            list.sort_next(false);
+        }
+        assert_eq!(names(&list), ["web-1", "api-1", "coredns-1"]);
+        // READY is formatted ("0/1"), not a field: it sorts by its text too.
+        while list.kind.columns()[list.sort_column].header != "READY" {
+            list.sort_next(false);
+        }
+        assert_eq!(names(&list), ["api-1", "web-1", "coredns-1"]);
     }
 
     #[test]
