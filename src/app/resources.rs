@@ -257,14 +257,7 @@ fn node_status(node: &Node) -> String {
 }
 
 fn node_roles(node: &Node) -> String {
-    let roles: Vec<&str> = node
-        .metadata
-        .labels
-        .iter()
-        .flatten()
-        .filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/"))
-        .filter(|r| !r.is_empty())
-        .collect();
+    let roles = node.roles();
     if roles.is_empty() {
         "<none>".into()
     } else {

@@ -278,6 +278,16 @@ impl Node {
     pub fn ready_condition(&self) -> Option<&Condition> {
         condition(&self.status.conditions, "Ready")
     }
+    /// The roles of its `node-role.kubernetes.io/ROLE` labels (`control-plane`, `worker`…).
+    pub fn roles(&self) -> Vec<&str> {
+        self.metadata
+            .labels
+            .iter()
+            .flatten()
+            .filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/"))
+            .filter(|r| !r.is_empty())
+            .collect()
+    }
     /// The first address of the given type (`InternalIP`, `Hostname`…).
     pub fn address(&self, type_: &str) -> Option<&str> {
         self.status

@@ -282,14 +282,7 @@ fn node_item(node: &Node, ctx: &Ctx) -> HealthItem {
     let mut item = HealthItem::new(severity, name, reason)
         .with_object(format!("Node/{name}"))
         .with_playbooks(&playbooks);
-    let roles: Vec<&str> = node
-        .metadata
-        .labels
-        .iter()
-        .flatten()
-        .filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/"))
-        .filter(|r| !r.is_empty())
-        .collect();
+    let roles = node.roles();
     if !roles.is_empty() {
         item = item.with_detail("Roles", roles.join(","));
     }

@@ -50,6 +50,24 @@ pub(super) fn bottom_line(
     frame.render_widget(Paragraph::new(line), area);
 }
 
+/// The `/` filter line being typed, with the cursor after the text.
+pub(super) fn draw_filter_line(
+    frame: &mut Frame,
+    area: Rect,
+    filter: &str,
+    keys: &str,
+    theme: &Theme,
+) {
+    let line = Line::from(vec![
+        Span::styled(" /", theme.accent),
+        Span::styled(filter.to_string(), theme.text),
+        Span::styled(format!("   {keys}"), theme.muted),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+    let x = area.x + 2 + u16::try_from(width(filter)).unwrap_or(0);
+    frame.set_cursor_position(Position::new(x.min(area.right()), area.y));
+}
+
 pub(super) fn hint_spans(pairs: &[(&'static str, &'static str)], theme: &Theme) -> Line<'static> {
     let mut spans = vec![Span::raw(" ")];
     for (k, what) in pairs {
@@ -197,14 +215,7 @@ pub fn draw_playbooks(
         theme,
     );
     if list.filtering {
-        let line = Line::from(vec![
-            Span::styled(" /", theme.accent),
-            Span::styled(list.filter.clone(), theme.text),
-            Span::styled("   Enter open  Esc clear", theme.muted),
-        ]);
-        frame.render_widget(Paragraph::new(line), bottom);
-        let x = bottom.x + 2 + u16::try_from(width(&list.filter)).unwrap_or(0);
-        frame.set_cursor_position(Position::new(x.min(bottom.right()), bottom.y));
+        draw_filter_line(frame, bottom, &list.filter, "Enter open  Esc clear", theme);
     } else {
         let hints = hint_spans(
             &[

@@ -3,14 +3,14 @@
 //! rows, the last column takes the rest, and Left/Right scroll the table sideways.
 
 use ratatui::Frame;
-use ratatui::layout::{Position, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use crate::app::resources::{Column, ResourceList, Tone, YamlSource};
 
 use super::layout;
-use super::lists::{bottom_line, hint_spans, list_rows, split};
+use super::lists::{bottom_line, draw_filter_line, hint_spans, list_rows, split};
 use super::text::{fit, pad, pad_name, width};
 use super::theme::Theme;
 
@@ -196,14 +196,13 @@ pub fn draw_resources(
         }
     }
     if list.filtering {
-        let line = Line::from(vec![
-            Span::styled(" /", theme.accent),
-            Span::styled(list.filter.clone(), theme.text),
-            Span::styled("   Enter keep  Esc clear  !text excludes", theme.muted),
-        ]);
-        frame.render_widget(Paragraph::new(line), bottom);
-        let x = bottom.x + 2 + u16::try_from(width(&list.filter)).unwrap_or(0);
-        frame.set_cursor_position(Position::new(x.min(bottom.right()), bottom.y));
+        draw_filter_line(
+            frame,
+            bottom,
+            &list.filter,
+            "Enter keep  Esc clear  !text excludes",
+            theme,
+        );
     } else {
         let hints = hint_spans(
             &[
