@@ -35,9 +35,13 @@ pub struct GlobalArgs {
     /// The kubeconfig context to use.
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
-    /// Namespace scope for namespaced views.
+    /// The namespace the TUI's lists start in (`:ns NAME` changes it; default: all).
     #[arg(short = 'n', long, global = true, value_name = "NAME")]
     pub namespace: Option<String>,
+    /// Capture the mouse in the TUI (the wheel scrolls). Off by default: capturing the mouse
+    /// stops the terminal's own text selection.
+    #[arg(long, global = true, env = "KTRIAGE_MOUSE")]
+    pub mouse: bool,
     /// Colour theme: a file in themes/ or $XDG_CONFIG_HOME/ktriage/themes/ (`ktriage theme list`).
     #[arg(long, global = true, value_name = "NAME", env = "KTRIAGE_THEME")]
     pub theme: Option<String>,
@@ -757,6 +761,8 @@ fn tui(
             switcher,
             contexts,
             keep_alive: Some(std::sync::Arc::new(source::KeepAlive::new(live, producer))),
+            mouse: global.mouse,
+            namespace: global.namespace.clone(),
             ..Default::default()
         };
         let result = crate::app::run(model_rx, opts).await;

@@ -232,3 +232,31 @@ fn theme_command_switches_colours_live() {
     t.send_keys(&["q"]);
     assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
 }
+
+/// The mouse is not captured unless asked (`--mouse`): capturing it takes the terminal's own
+/// text selection away.
+#[test]
+fn mouse_capture_is_off_unless_asked() {
+    let flags = |t: &Tmux| {
+        t.tmux(&[
+            "display-message",
+            "-p",
+            "#{mouse_standard_flag}#{mouse_button_flag}#{mouse_any_flag}",
+        ])
+        .trim()
+        .to_string()
+    };
+    let t = Tmux::start(120, 36, &[]);
+    demo(&t, &[]);
+    assert_eq!(flags(&t), "000", "no mouse mode without --mouse");
+    t.send_keys(&["q"]);
+    assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
+
+    let t = Tmux::start(120, 36, &[]);
+    demo(&t, &["--mouse"]);
+    assert!(flags(&t).contains('1'), "--mouse turns a mouse mode on");
+    t.send_keys(&["q"]);
+    assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
+    t.wait_for("READY$", Duration::from_secs(5));
+    assert_eq!(flags(&t), "000", "the mouse is released on exit");
+}

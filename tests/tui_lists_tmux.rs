@@ -45,15 +45,31 @@ fn title_counts(screen: &str) -> (usize, usize) {
 }
 
 fn demo(t: &Tmux) {
-    t.run(
-        BIN,
-        &[
-            "demo",
-            "--log-file",
-            &t.dir().join("ktriage.log").display().to_string(),
-        ],
-    );
+    demo_with(t, &[]);
+}
+
+fn demo_with(t: &Tmux, extra: &[&str]) {
+    let log = t.dir().join("ktriage.log").display().to_string();
+    let mut args = vec!["demo", "--log-file", &log];
+    args.extend_from_slice(extra);
+    t.run(BIN, &args);
     t.wait_for("Restarts", Duration::from_secs(30));
+}
+
+#[test]
+fn dash_n_starts_the_lists_in_a_namespace() {
+    let t = Tmux::start(120, 36, &[]);
+    demo_with(&t, &["-n", "shop"]);
+    command(&t, "pods");
+    let pods = t.wait_until("the shop pods", Duration::from_secs(10), |s| {
+        s.contains("Pods(shop)[") && !rows(s).is_empty()
+    });
+    assert!(
+        rows(&pods).iter().all(|r| !r.contains("kube-")),
+        "only the shop namespace: {pods}"
+    );
+    t.send_keys(&["q"]);
+    assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
 }
 
 fn command(t: &Tmux, cmd: &str) {

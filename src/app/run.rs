@@ -50,6 +50,8 @@ pub struct RunOptions {
     pub switcher: Option<Switcher>,
     /// The contexts `:ctx` offers.
     pub contexts: Vec<String>,
+    /// The namespace the list views start in (`-n`); `None`: all namespaces.
+    pub namespace: Option<String>,
     /// What keeps the first source running (its watchers, producer, embedded server); the
     /// loop drops it when `:ctx` switches away, so the old cluster is no longer watched.
     pub keep_alive: Option<Arc<dyn Send + Sync>>,
@@ -82,6 +84,7 @@ impl Default for RunOptions {
             switcher: None,
             contexts: Vec::new(),
             keep_alive: None,
+            namespace: None,
         }
     }
 }
@@ -249,7 +252,8 @@ async fn event_loop(
         .collect();
     let mut app = App::new()
         .with_theme(opts.theme.clone())
-        .with_choices(opts.contexts.clone(), themes);
+        .with_choices(opts.contexts.clone(), themes)
+        .with_namespace(opts.namespace.clone());
     if let Some(km) = &opts.keymap {
         app = app.with_keymap(km.clone());
     }

@@ -246,6 +246,12 @@ impl App {
         self
     }
 
+    /// The namespace the list views start in (`-n NAME`).
+    pub fn with_namespace(mut self, namespace: Option<String>) -> App {
+        self.namespace = namespace.filter(|n| !n.is_empty() && n != "all");
+        self
+    }
+
     /// Draws with another theme from now on (`:theme`).
     pub fn set_theme(&mut self, theme: Theme) {
         self.theme = theme;
