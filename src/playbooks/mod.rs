@@ -14,6 +14,7 @@ pub mod identity_storage;
 pub mod network_a;
 pub mod network_b;
 pub mod source;
+pub mod util;
 pub mod workloads;
 
 use std::collections::BTreeMap;

@@ -98,7 +98,7 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     for d in obs.denied.iter().take(3) {
         evidence.push(ev(
             "server",
-            &format!("{} {}", d.verb, d.resource),
+            format!("{} {}", d.verb, d.resource),
             d.message.clone(),
         ));
     }

@@ -18,7 +18,8 @@ pub mod unreachable;
 
 use chrono::{DateTime, Utc};
 
-use super::{Evidence, Playbook, Query, Results};
+pub(crate) use super::util::ev;
+use super::{Playbook, Query, Results};
 use crate::cluster::doctor::{self, Observation};
 
 /// This group's playbooks, in catalog order.
@@ -39,14 +40,6 @@ pub fn queries(_: &Results) -> Vec<Query> {
 /// The observation the query returned.
 pub fn observation(results: &Results) -> Option<Observation> {
     Observation::from_results(results)
-}
-
-pub(crate) fn ev(object: &str, field: &str, value: impl Into<String>) -> Evidence {
-    Evidence {
-        object: object.into(),
-        field: field.into(),
-        value: value.into(),
-    }
 }
 
 /// The object name evidence about the kubeconfig uses: `kubeconfig/CONTEXT`.

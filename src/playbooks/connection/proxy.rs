@@ -78,7 +78,7 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             None => ev("environment", "NO_PROXY", "(not set)"),
         },
         ev(
-            &kubeconfig_object(&obs),
+            kubeconfig_object(&obs),
             "cluster.server",
             obs.server.clone(),
         ),

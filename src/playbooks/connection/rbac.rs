@@ -48,7 +48,7 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     for d in &obs.denied {
         evidence.push(ev(
             "server",
-            &format!("{} {}", d.verb, d.resource),
+            format!("{} {}", d.verb, d.resource),
             d.message.clone(),
         ));
     }

@@ -58,7 +58,7 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     let sans = leaf.map(|l| l.sans()).unwrap_or_default();
     let mut evidence = vec![
         ev(
-            &kubeconfig_object(&obs),
+            kubeconfig_object(&obs),
             "cluster.server",
             obs.server.clone(),
         ),

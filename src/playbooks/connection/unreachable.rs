@@ -82,13 +82,13 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     let host = obs.host().unwrap_or_default();
     let port = obs.port().unwrap_or(6443);
     let mut evidence = vec![ev(
-        &kubeconfig_object(&obs),
+        kubeconfig_object(&obs),
         "cluster.server",
         obs.server.clone(),
     )];
     for s in &obs.steps {
         evidence.push(ev(
-            &format!("probe/{}", s.step),
+            format!("probe/{}", s.step),
             if s.ok { "ok" } else { "failed" },
             format!("{} ({} ms)", s.detail, s.millis),
         ));

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{self, ev, mirror_pods_query, obj_id, s};
+use super::common::{self, ev, mirror_pods_query, obj, s};
 use crate::playbooks::engine::q;
 use crate::playbooks::{
     Access, Finding, FindingSeverity, Fix, Outcome, Playbook, Query, Results, Symptom,
@@ -153,7 +153,7 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
         let down: Vec<&&Value> = etcd.iter().filter(|p| !common::running_ready(p)).collect();
         for p in &etcd {
             evidence.push(ev(
-                obj_id(p),
+                obj(p),
                 "status",
                 format!(
                     "phase {}, ready {}, restarts {}",
@@ -182,7 +182,7 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
                         .count()
                         < 2
                     {
-                        evidence.push(ev(obj_id(p), "log[kube-apiserver]", last.trim_end()));
+                        evidence.push(ev(obj(p), "log[kube-apiserver]", last.trim_end()));
                     }
                 }
             }
@@ -240,7 +240,7 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
         let age = youngest.map(|t| (now - t).num_seconds());
         for p in &apiservers {
             evidence.push(ev(
-                obj_id(p),
+                obj(p),
                 "status.containerStatuses[0]",
                 format!(
                     "started {}, restarts {}",
@@ -299,7 +299,7 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
         })
         .take(2)
     {
-        evidence.push(ev(obj_id(e), s(e, "/reason"), s(e, "/message")));
+        evidence.push(ev(obj(e), s(e, "/reason"), s(e, "/message")));
     }
     Some(Finding {
         severity,

@@ -7,7 +7,9 @@ use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 use serde_json::Value;
 
 use crate::playbooks::engine::q;
-use crate::playbooks::{Evidence, Query, Results};
+use crate::playbooks::{Query, Results};
+
+pub use crate::playbooks::util::{ev, internal_ip, is_control_plane, name, obj, parse_time, s};
 
 /// `kubectl get pods -n kube-system -l tier=control-plane -o yaml`: the mirror pods of the
 /// static control-plane pods (the API view of /etc/kubernetes/manifests).
@@ -45,37 +47,6 @@ pub fn kubeadm_config_query() -> Query {
 /// The log of one container, the last `tail` lines.
 pub fn log_query(pod: &str, container: &str) -> Query {
     q::logs("kube-system", pod, Some(container), false, Some(300))
-}
-
-/// A string at a JSON pointer ("" when absent).
-pub fn s<'a>(v: &'a Value, ptr: &str) -> &'a str {
-    v.pointer(ptr).and_then(Value::as_str).unwrap_or_default()
-}
-
-pub fn name(v: &Value) -> &str {
-    s(v, "/metadata/name")
-}
-
-/// `Kind/namespace/name` (or `Kind/name` for cluster-scoped objects).
-pub fn obj_id(v: &Value) -> String {
-    let kind = s(v, "/kind");
-    let kind = if kind.is_empty() { "Object" } else { kind };
-    match v.pointer("/metadata/namespace").and_then(Value::as_str) {
-        Some(ns) => format!("{kind}/{ns}/{}", name(v)),
-        None => format!("{kind}/{}", name(v)),
-    }
-}
-
-pub fn ev(
-    object: impl Into<String>,
-    field: impl Into<String>,
-    value: impl Into<String>,
-) -> Evidence {
-    Evidence {
-        object: object.into(),
-        field: field.into(),
-        value: value.into(),
-    }
 }
 
 /// The `component` label of a mirror pod (`kube-apiserver`, `etcd`, ...).
@@ -158,24 +129,6 @@ pub fn running_ready(pod: &Value) -> bool {
             })
 }
 
-/// A node's InternalIP.
-pub fn internal_ip(node: &Value) -> Option<&str> {
-    node.pointer("/status/addresses")
-        .and_then(Value::as_array)?
-        .iter()
-        .find(|a| s(a, "/type") == "InternalIP")
-        .and_then(|a| a.get("address"))
-        .and_then(Value::as_str)
-}
-
-pub fn is_control_plane(node: &Value) -> bool {
-    let labels = node.pointer("/metadata/labels");
-    labels.is_some_and(|l| {
-        l.get("node-role.kubernetes.io/control-plane").is_some()
-            || l.get("node-role.kubernetes.io/master").is_some()
-    })
-}
-
 /// Fields of kubeadm's ClusterConfiguration (from the kubeadm-config ConfigMap).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct KubeadmConfig {
@@ -200,14 +153,11 @@ pub fn kubeadm_config(results: &Results) -> Option<KubeadmConfig> {
     })
 }
 
-pub fn parse_time(t: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(t)
-        .ok()
-        .map(|d| d.with_timezone(&Utc))
-}
-
 /// The time of a klog line (`E0329 17:47:54.136036 ...`), the year taken from `now` (the
-/// previous year when the month lies after now's).
+/// previous year when the month lies after now's). Not `network_a::common::klog_time`, which
+/// also reads lines that do not start with a klog level and moves a line to the previous year
+/// only when it would be more than a day ahead: the two disagree on a line dated later in the
+/// current month, and the playbooks' findings depend on which they use.
 pub fn klog_time(line: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let b = line.as_bytes();
     if b.len() < 21 || !b"IWEF".contains(&b[0]) {
@@ -235,7 +185,8 @@ pub fn lines_with<'a>(text: &'a str, fragment: &str) -> Vec<&'a str> {
     text.lines().filter(|l| l.contains(fragment)).collect()
 }
 
-/// Seconds as `3m12s` / `45s` / `2h5m`.
+/// Seconds as `3m12s` / `45s` / `2h5m` (the control-plane findings' wording; the other groups
+/// print ages differently, see `identity_storage::common::human`).
 pub fn human(secs: i64) -> String {
     let secs = secs.max(0);
     if secs < 60 {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    self, ev, host_of, internal_ip, kubeadm_config, kubeadm_config_query, nodes_query, obj_id, s,
+    self, ev, host_of, internal_ip, kubeadm_config, kubeadm_config_query, nodes_query, obj, s,
 };
 use crate::playbooks::engine::q;
 use crate::playbooks::{Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom};
@@ -116,7 +116,7 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         let (z, _) = zones.iter().next()?;
         for n in &cps {
             evidence.push(ev(
-                obj_id(n),
+                obj(n),
                 "metadata.labels[topology.kubernetes.io/zone]",
                 zone(n).unwrap_or_default(),
             ));

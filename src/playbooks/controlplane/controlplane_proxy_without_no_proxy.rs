@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::common::{
     self, LeaseState, ev, flag, host_of, internal_ip, kubeadm_config, kubeadm_config_query,
-    leases_query, log_query, mirror_pods_query, nodes_query, obj_id, s,
+    leases_query, log_query, mirror_pods_query, nodes_query, obj, s,
 };
 use crate::cluster::proxy::{no_proxy_covers, proxy_vars};
 use crate::playbooks::{Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom};
@@ -218,7 +218,7 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
             continue;
         }
         let cname = s(c, "/name");
-        let pod_id = obj_id(p);
+        let pod_id = obj(p);
         if affected.is_empty() {
             evidence.push(ev(
                 &pod_id,
@@ -274,7 +274,7 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 .count()
                 < 2
             {
-                evidence.push(ev(obj_id(p), format!("log[{comp}]"), last.trim_end()));
+                evidence.push(ev(obj(p), format!("log[{comp}]"), last.trim_end()));
             }
         }
     }
@@ -286,7 +286,7 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 let st = LeaseState::read(lease, now);
                 if st.expired() {
                     evidence.push(ev(
-                        obj_id(lease),
+                        obj(lease),
                         "spec.renewTime",
                         format!(
                             "{} ({} ago, leaseDurationSeconds {}): nobody holds the lock",

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{self, ev, flag, nodes_query, obj_id, s};
+use super::common::{self, ev, flag, nodes_query, obj, s};
 use crate::playbooks::engine::q;
 use crate::playbooks::{Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom};
 
@@ -176,7 +176,7 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         ),
     )];
     for p in &unhealthy {
-        evidence.push(ev(obj_id(p), "status", pod_state(p)));
+        evidence.push(ev(obj(p), "status", pod_state(p)));
         if !node_reporting(nodes, common::node_of(p)) {
             evidence.push(ev(
                 format!("Node/{}", common::node_of(p)),
@@ -199,7 +199,7 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 } else {
                     "log[etcd]"
                 };
-                evidence.push(ev(obj_id(p), field, line.trim_end()));
+                evidence.push(ev(obj(p), field, line.trim_end()));
                 break;
             }
         }

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{self, LeaseState, ev, flag, obj_id, s};
+use super::common::{self, LeaseState, ev, flag, obj, s};
 use crate::playbooks::engine::q;
 use crate::playbooks::{Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom};
 
@@ -209,14 +209,14 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
         ),
     ));
     if let Some(ep) = ep {
-        evidence.push(ev(obj_id(ep), "subsets[].addresses[].ip", join(&ep_ips)));
+        evidence.push(ev(obj(ep), "subsets[].addresses[].ip", join(&ep_ips)));
     }
     if let Some(sl) = slices.first() {
-        evidence.push(ev(obj_id(sl), "endpoints[].addresses", join(&sl_ips)));
+        evidence.push(ev(obj(sl), "endpoints[].addresses", join(&sl_ips)));
     }
     for (p, count_flag, count) in misconfigured.iter().take(3) {
         evidence.push(ev(
-            obj_id(p),
+            obj(p),
             "spec.containers[kube-apiserver].command",
             format!(
                 "--endpoint-reconciler-type=master-count, {}",
@@ -228,7 +228,7 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
         ));
     }
     for (p, line) in resets.iter().take(2) {
-        evidence.push(ev(obj_id(p), "log[kube-apiserver]", line.clone()));
+        evidence.push(ev(obj(p), "log[kube-apiserver]", line.clone()));
     }
 
     let (severity, confidence) = match (

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{self, ev, kubeadm_config, kubeadm_config_query, nodes_query, obj_id, s};
+use super::common::{self, ev, kubeadm_config, kubeadm_config_query, nodes_query, obj, s};
 use crate::playbooks::engine::q;
 use crate::playbooks::{Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom};
 
@@ -113,7 +113,7 @@ fn control_plane_version(results: &Results) -> Option<((u32, u32, u32), String)>
         .filter_map(|p| {
             let image = s(p, "/spec/containers/0/image");
             let tag = image.rsplit(':').next()?;
-            Some((version(tag)?, obj_id(p)))
+            Some((version(tag)?, obj(p)))
         })
         .min_by_key(|(v, _)| *v);
     from_pods.or_else(|| {
@@ -196,7 +196,7 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     let mut evidence = vec![ev(cp_source, "control-plane version", fmt(cp))];
     for (n, kv, why) in &skewed {
         evidence.push(ev(
-            obj_id(n),
+            obj(n),
             "status.nodeInfo.kubeletVersion",
             format!("{} — {why}", fmt(*kv)),
         ));

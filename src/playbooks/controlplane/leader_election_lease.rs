@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
 use super::common::{
-    self, LeaseState, ev, flag, klog_time, leases_query, log_query, mirror_pods_query, obj_id, s,
+    self, LeaseState, ev, flag, klog_time, leases_query, log_query, mirror_pods_query, obj, s,
 };
 use crate::playbooks::{Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom};
 
@@ -151,7 +151,7 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 if st.expired() {
                     let age = st.age.map(common::human).unwrap_or_else(|| "never".into());
                     evidence.push(ev(
-                        obj_id(lease),
+                        obj(lease),
                         "spec.renewTime",
                         format!(
                             "{} — {age} ago, leaseDurationSeconds {}: expired",
@@ -159,10 +159,10 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
                             st.duration
                         ),
                     ));
-                    evidence.push(ev(obj_id(lease), "spec.holderIdentity", &st.holder));
+                    evidence.push(ev(obj(lease), "spec.holderIdentity", &st.holder));
                     match holder {
                         Some(p) => evidence.push(ev(
-                            obj_id(p),
+                            obj(p),
                             "status",
                             format!(
                                 "phase {}, ready {}, restarts {}",
@@ -195,7 +195,7 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
                     if sig.lost.len() >= 2 {
                         flapping.push(comp);
                         evidence.push(ev(
-                            obj_id(lease),
+                            obj(lease),
                             "spec.leaseTransitions",
                             format!(
                                 "{} (acquired {})",
@@ -220,7 +220,7 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 .take(1)
                 .chain(sig.lock_errors.iter().rev().take(1))
             {
-                evidence.push(ev(obj_id(p), format!("log[{comp}]"), line.trim_end()));
+                evidence.push(ev(obj(p), format!("log[{comp}]"), line.trim_end()));
                 let l = line.to_ascii_lowercase();
                 if l.contains("deadline exceeded")
                     || l.contains("timeout")

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{self, ev, flag, mirror_pods_query, obj_id, s};
+use super::common::{self, ev, flag, mirror_pods_query, obj, s};
 use crate::playbooks::engine::q;
 use crate::playbooks::{Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom};
 
@@ -207,12 +207,12 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         let comp = common::component(p);
         let restarts = common::restarts(p);
         evidence.push(ev(
-            obj_id(p),
+            obj(p),
             format!("spec.containers[{comp}].{kind}.httpGet"),
             format!("{url} — {why}"),
         ));
         evidence.push(ev(
-            obj_id(p),
+            obj(p),
             format!("status.containerStatuses[{comp}].restartCount"),
             restarts.to_string(),
         ));
@@ -229,11 +229,7 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             {
                 let count = e.get("count").and_then(Value::as_i64).unwrap_or(1);
                 failing_events += count;
-                evidence.push(ev(
-                    obj_id(e),
-                    format!("{reason} ×{count}"),
-                    s(e, "/message"),
-                ));
+                evidence.push(ev(obj(e), format!("{reason} ×{count}"), s(e, "/message")));
             }
         }
         if restarts > 0 {

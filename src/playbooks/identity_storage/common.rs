@@ -5,47 +5,13 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::playbooks::Evidence;
+use crate::playbooks::util::parse_time;
 
-/// The string at a JSON pointer, or `""`.
-pub fn s<'a>(v: &'a Value, ptr: &str) -> &'a str {
-    v.pointer(ptr).and_then(Value::as_str).unwrap_or("")
-}
-
-/// The array at a JSON pointer, or an empty slice.
-pub fn arr<'a>(v: &'a Value, ptr: &str) -> &'a [Value] {
-    v.pointer(ptr)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-}
-
-pub fn name(v: &Value) -> &str {
-    s(v, "/metadata/name")
-}
-
-pub fn namespace(v: &Value) -> &str {
-    s(v, "/metadata/namespace")
-}
-
-/// One piece of evidence.
-pub fn ev(
-    object: impl Into<String>,
-    field: impl Into<String>,
-    value: impl Into<String>,
-) -> Evidence {
-    Evidence {
-        object: object.into(),
-        field: field.into(),
-        value: value.into(),
-    }
-}
+pub use crate::playbooks::util::{arr, ev, name, namespace, s};
 
 /// A timestamp field parsed as UTC.
 pub fn time(v: &Value, ptr: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s(v, ptr))
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    parse_time(s(v, ptr))
 }
 
 /// Seconds since the object was created (0 when unknown).
@@ -55,7 +21,8 @@ pub fn age_secs(v: &Value, now: DateTime<Utc>) -> i64 {
         .unwrap_or(0)
 }
 
-/// A human age: `45s`, `12m`, `3h`, `6d`.
+/// A human age: `45s`, `12m`, `3h`, `6d`. Not `controlplane::common::human` (`3m12s`) nor
+/// `workloads::common::human` (`3h12m`): each group's findings print ages their own way.
 pub fn human(secs: i64) -> String {
     match secs {
         s if s < 120 => format!("{s}s"),
@@ -65,7 +32,9 @@ pub fn human(secs: i64) -> String {
     }
 }
 
-/// The command line (command + args) of a pod's first container.
+/// The command line (command + args) of a pod's first container. (`controlplane::common`
+/// reads the named component's container into `--key=value` pairs, `network_a::common` only
+/// the `--flag=value` form: three different readers, not one.)
 pub fn flags(pod: &Value) -> Vec<String> {
     let c = pod.pointer("/spec/containers/0");
     let mut out = Vec::new();
@@ -92,6 +61,8 @@ pub fn flag<'a>(cmd: &'a [String], name: &str) -> Option<&'a str> {
 }
 
 /// Events whose involvedObject is `kind`/`name` (and namespace, when given), newest first.
+/// Kept apart from `workloads::common::events_for`: this one dates an event by
+/// `lastTimestamp`, `eventTime`, then the series (see `event_time`), and counts only `count`.
 pub fn events_for<'a>(
     events: &'a [Value],
     kind: &str,

@@ -8,83 +8,14 @@ use std::net::Ipv4Addr;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use serde_json::Value;
 
-use crate::playbooks::Evidence;
-
-/// `metadata.name`, or `""`.
-pub fn name(v: &Value) -> &str {
-    v.pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-}
-
-/// `metadata.namespace`, or `""`.
-pub fn namespace(v: &Value) -> &str {
-    v.pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-}
-
-/// `Kind/namespace/name` or `Kind/name`, as evidence names objects.
-pub fn obj(kind: &str, v: &Value) -> String {
-    match namespace(v) {
-        "" => format!("{kind}/{}", name(v)),
-        ns => format!("{kind}/{ns}/{}", name(v)),
-    }
-}
-
-/// One piece of evidence.
-pub fn ev(
-    object: impl Into<String>,
-    field: impl Into<String>,
-    value: impl Into<String>,
-) -> Evidence {
-    Evidence {
-        object: object.into(),
-        field: field.into(),
-        value: value.into(),
-    }
-}
-
-/// The condition of `type_` in `status.conditions`.
-pub fn condition<'a>(v: &'a Value, type_: &str) -> Option<&'a Value> {
-    v.pointer("/status/conditions")
-        .and_then(Value::as_array)?
-        .iter()
-        .find(|c| c.get("type").and_then(Value::as_str) == Some(type_))
-}
+pub use crate::playbooks::util::{
+    condition, ev, internal_ip, is_control_plane, name, namespace, obj_as as obj,
+    ready as node_ready, ready as pod_ready,
+};
 
 /// A string field of a condition.
 pub fn cond_str<'a>(c: &'a Value, field: &str) -> &'a str {
     c.get(field).and_then(Value::as_str).unwrap_or("")
-}
-
-/// Whether the node's Ready condition is True.
-pub fn node_ready(node: &Value) -> bool {
-    condition(node, "Ready").is_some_and(|c| cond_str(c, "status") == "True")
-}
-
-/// The node's InternalIP (the first one).
-pub fn internal_ip(node: &Value) -> Option<&str> {
-    address(node, "InternalIP")
-}
-
-/// The node's first address of `type_` (`InternalIP`, `ExternalIP`, `Hostname`).
-pub fn address<'a>(node: &'a Value, type_: &str) -> Option<&'a str> {
-    node.pointer("/status/addresses")
-        .and_then(Value::as_array)?
-        .iter()
-        .find(|a| a.get("type").and_then(Value::as_str) == Some(type_))
-        .and_then(|a| a.get("address").and_then(Value::as_str))
-}
-
-/// Whether the node carries the control-plane role label.
-pub fn is_control_plane(node: &Value) -> bool {
-    node.pointer("/metadata/labels")
-        .and_then(Value::as_object)
-        .is_some_and(|l| {
-            l.contains_key("node-role.kubernetes.io/control-plane")
-                || l.contains_key("node-role.kubernetes.io/master")
-        })
 }
 
 /// An integer status field of a workload (`desiredNumberScheduled`), 0 when absent.
@@ -319,7 +250,10 @@ pub fn version_lt(a: &[u64], b: &[u64]) -> bool {
 }
 
 /// The time of a klog line (`E0115 09:59:42.123456 …`), in the year of `now` (the previous
-/// year when that would put it more than a day ahead of `now`).
+/// year when that would put it more than a day ahead of `now`). Not
+/// `controlplane::common::klog_time`, which takes the previous year only when the month lies
+/// after now's and reads only lines that start with a klog level: the network findings'
+/// "seen N ago" rests on this rule, so the two stay apart.
 pub fn klog_time(line: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let head = line.trim_start().get(1..21)?;
     let (month, day) = (

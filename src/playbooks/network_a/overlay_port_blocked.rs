@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    and_list, cni_plugin, cond_str, condition, containers, env_value, ev, internal_ip,
-    is_control_plane, name, namespace, node_ready, obj, status_int,
+    and_list, cni_plugin, containers, env_value, ev, internal_ip, is_control_plane, name,
+    namespace, node_ready, obj, pod_ready, status_int,
 };
 use crate::playbooks::engine::q;
 use crate::playbooks::{Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom};
@@ -88,10 +88,6 @@ fn cni_daemonsets(r: &Results) -> Vec<(&Value, &'static str)> {
         .iter()
         .filter_map(|d| cni_plugin(d).map(|p| (d, p)))
         .collect()
-}
-
-fn pod_ready(p: &Value) -> bool {
-    condition(p, "Ready").is_some_and(|c| cond_str(c, "status") == "True")
 }
 
 fn queries(r: &Results) -> Vec<Query> {

@@ -56,10 +56,10 @@ pub fn balancer_nodes(nodes: &[Value]) -> Vec<Server> {
                 .and_then(|l| l.get(EXCLUDE_LABEL))
                 .is_none()
         })
-        .filter(|n| !internal_ip(n).is_empty())
+        .filter(|n| !internal_ip(n).unwrap_or_default().is_empty())
         .map(|n| Server {
             node: name(n).to_string(),
-            ip: internal_ip(n).to_string(),
+            ip: internal_ip(n).unwrap_or_default().to_string(),
         })
         .collect();
     out.sort_by(|a, b| a.node.cmp(&b.node));

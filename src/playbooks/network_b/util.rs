@@ -6,81 +6,9 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::playbooks::Evidence;
-
-/// A string field by JSON pointer, `""` when absent.
-pub fn s<'a>(v: &'a Value, ptr: &str) -> &'a str {
-    v.pointer(ptr).and_then(Value::as_str).unwrap_or_default()
-}
-
-pub fn name(v: &Value) -> &str {
-    s(v, "/metadata/name")
-}
-
-pub fn namespace(v: &Value) -> &str {
-    s(v, "/metadata/namespace")
-}
-
-/// `Kind/namespace/name` or `Kind/name`.
-pub fn obj(v: &Value) -> String {
-    let kind = s(v, "/kind");
-    let kind = if kind.is_empty() { "Object" } else { kind };
-    match namespace(v) {
-        "" => format!("{kind}/{}", name(v)),
-        ns => format!("{kind}/{ns}/{}", name(v)),
-    }
-}
-
-/// An evidence item.
-pub fn ev(
-    object: impl Into<String>,
-    field: impl Into<String>,
-    value: impl Into<String>,
-) -> Evidence {
-    Evidence {
-        object: object.into(),
-        field: field.into(),
-        value: value.into(),
-    }
-}
-
-/// A list field by pointer (empty when absent).
-pub fn arr<'a>(v: &'a Value, ptr: &str) -> &'a [Value] {
-    v.pointer(ptr)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-}
-
-/// The status of a condition of an object (`Ready` → `True`/`False`/`Unknown`/``).
-pub fn condition<'a>(v: &'a Value, type_: &str) -> &'a str {
-    arr(v, "/status/conditions")
-        .iter()
-        .find(|c| c.get("type").and_then(Value::as_str) == Some(type_))
-        .and_then(|c| c.get("status"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-}
-
-/// Whether a node's Ready condition is True.
-pub fn node_ready(node: &Value) -> bool {
-    condition(node, "Ready") == "True"
-}
-
-/// A node's InternalIP (first one), or `""`.
-pub fn internal_ip(node: &Value) -> &str {
-    arr(node, "/status/addresses")
-        .iter()
-        .find(|a| a.get("type").and_then(Value::as_str) == Some("InternalIP"))
-        .and_then(|a| a.get("address"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-}
-
-/// Whether a pod's Ready condition is True.
-pub fn pod_ready(pod: &Value) -> bool {
-    condition(pod, "Ready") == "True"
-}
+pub use crate::playbooks::util::{
+    arr, ev, internal_ip, name, namespace, obj, ready as node_ready, ready as pod_ready, s,
+};
 
 /// Whether the labels of `v` (at `/metadata/labels`) satisfy an equality selector map.
 pub fn labels_match(selector: &Value, v: &Value) -> bool {

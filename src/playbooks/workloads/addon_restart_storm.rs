@@ -512,7 +512,7 @@ mod tests {
     use serde_json::json;
 
     fn now() -> DateTime<Utc> {
-        crate::playbooks::workloads::common::time("2026-01-15T10:00:00Z").unwrap_or_default()
+        crate::playbooks::workloads::common::parse_time("2026-01-15T10:00:00Z").unwrap_or_default()
     }
 
     fn pod(

@@ -7,7 +7,10 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::playbooks::engine::q;
-use crate::playbooks::{Evidence, Query, Results};
+use crate::playbooks::{Query, Results};
+
+use crate::playbooks::util::arr;
+pub use crate::playbooks::util::{ev, name, namespace, obj, parse_time, s};
 
 /// Namespaces whose pods are cluster add-ons (DNS, proxy, CNI, ingress controllers, ...):
 /// `addon-restart-storm` watches them, `crashloop` leaves them to it.
@@ -43,31 +46,9 @@ pub fn nodes() -> Query {
     q::core("nodes", None)
 }
 
-/// A string field, `""` when absent.
-pub fn s<'a>(v: &'a Value, pointer: &str) -> &'a str {
-    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
-}
-
 /// An integer field, 0 when absent.
 pub fn i(v: &Value, pointer: &str) -> i64 {
     v.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
-}
-
-pub fn name(o: &Value) -> &str {
-    s(o, "/metadata/name")
-}
-
-pub fn namespace(o: &Value) -> &str {
-    s(o, "/metadata/namespace")
-}
-
-/// `Kind/namespace/name` or `Kind/name`.
-pub fn obj(o: &Value) -> String {
-    let kind = o.get("kind").and_then(Value::as_str).unwrap_or("Object");
-    match namespace(o) {
-        "" => format!("{kind}/{}", name(o)),
-        ns => format!("{kind}/{ns}/{}", name(o)),
-    }
 }
 
 /// `Pod/ns/name`.
@@ -75,31 +56,13 @@ pub fn pod_ref(ns: &str, pod: &str) -> String {
     format!("Pod/{ns}/{pod}")
 }
 
-pub fn ev(
-    object: impl Into<String>,
-    field: impl Into<String>,
-    value: impl Into<String>,
-) -> Evidence {
-    Evidence {
-        object: object.into(),
-        field: field.into(),
-        value: value.into(),
-    }
-}
-
-/// Parses an RFC 3339 timestamp.
-pub fn time(v: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(v)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
 /// Seconds from `t` to `now` (negative when `t` is in the future).
 pub fn secs_since(t: &str, now: DateTime<Utc>) -> Option<i64> {
-    time(t).map(|t| (now - t).num_seconds())
+    parse_time(t).map(|t| (now - t).num_seconds())
 }
 
-/// `42s`, `7m`, `3h12m`, `6d`.
+/// `42s`, `7m`, `3h12m`, `6d` (the workload findings' wording; the other groups print ages
+/// differently, see `identity_storage::common::human`).
 pub fn human(secs: i64) -> String {
     let secs = secs.max(0);
     match secs {
@@ -115,10 +78,7 @@ pub fn human(secs: i64) -> String {
 
 /// The container statuses of a pod (init containers excluded).
 pub fn container_statuses(pod: &Value) -> &[Value] {
-    pod.pointer("/status/containerStatuses")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
+    arr(pod, "/status/containerStatuses")
 }
 
 /// The container spec named `c` in a pod.
@@ -130,7 +90,10 @@ pub fn container_spec<'a>(pod: &'a Value, c: &str) -> Option<&'a Value> {
         .find(|x| x.get("name").and_then(Value::as_str) == Some(c))
 }
 
-/// Events whose involvedObject is this kind/namespace/name, newest first.
+/// Events whose involvedObject is this kind/namespace/name, newest first (`ns` empty: any).
+/// Kept apart from `identity_storage::common::events_for`, which orders by a different
+/// timestamp precedence (see `event_time` here: the series before `eventTime`, then
+/// `firstTimestamp`).
 pub fn events_for<'a>(events: &'a [Value], kind: &str, ns: &str, nm: &str) -> Vec<&'a Value> {
     let mut out: Vec<&Value> = events
         .iter()
@@ -154,7 +117,7 @@ pub fn event_time(e: &Value) -> Option<DateTime<Utc>> {
         "/metadata/creationTimestamp",
     ]
     .iter()
-    .find_map(|p| time(s(e, p)))
+    .find_map(|p| parse_time(s(e, p)))
 }
 
 /// The event count (1 when absent).

@@ -309,7 +309,7 @@ mod tests {
     }
 
     fn now() -> DateTime<Utc> {
-        super::super::common::time("2026-01-15T10:00:00Z").unwrap_or_default()
+        super::super::common::parse_time("2026-01-15T10:00:00Z").unwrap_or_default()
     }
 
     #[test]

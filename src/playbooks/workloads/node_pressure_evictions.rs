@@ -352,7 +352,7 @@ mod tests {
     use serde_json::json;
 
     fn now() -> DateTime<Utc> {
-        super::super::common::time("2026-01-15T10:00:00Z").unwrap_or_default()
+        super::super::common::parse_time("2026-01-15T10:00:00Z").unwrap_or_default()
     }
 
     fn evicted_pod(name: &str, at: &str) -> Value {

@@ -512,7 +512,7 @@ mod tests {
     const MSG: &str = "0/6 nodes are available: 3 Insufficient cpu, 3 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }. preemption: 0/6 nodes are available: 3 No preemption victims found for incoming pod, 3 Preemption is not helpful for scheduling.";
 
     fn now() -> DateTime<Utc> {
-        super::super::common::time("2026-01-15T10:00:00Z").unwrap_or_default()
+        super::super::common::parse_time("2026-01-15T10:00:00Z").unwrap_or_default()
     }
 
     fn pending(msg: &str) -> Value {

@@ -384,7 +384,7 @@ mod tests {
     use serde_json::json;
 
     fn now() -> DateTime<Utc> {
-        super::super::common::time("2026-01-15T10:00:00Z").unwrap_or_default()
+        super::super::common::parse_time("2026-01-15T10:00:00Z").unwrap_or_default()
     }
 
     fn pod(name: &str, ready: bool, probe_port: Value) -> Value {
