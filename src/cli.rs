@@ -745,12 +745,13 @@ fn tui(
         }
         let (model_rx, producer) = source::spawn_producer(&live);
         // A kubeconfig session can switch contexts (`:ctx NAME`); a scenario cannot.
-        let (contexts, switcher) = match &spec {
+        let (contexts, switcher, fleet) = match &spec {
             SourceSpec::Context { kubeconfig, .. } => {
                 let (contexts, switcher) = source::context_switcher(kubeconfig.clone());
-                (contexts, Some(switcher))
+                let fleet = source::fleet_probe(kubeconfig.clone());
+                (contexts, Some(switcher), Some(fleet))
             }
-            _ => (vec![live.context.clone()], None),
+            _ => (vec![live.context.clone()], None, None),
         };
         let opts = crate::app::RunOptions {
             queries: Some(std::sync::Arc::new(crate::playbooks::source::LiveSource {
@@ -762,6 +763,7 @@ fn tui(
             contexts,
             keep_alive: Some(std::sync::Arc::new(source::KeepAlive::new(live, producer))),
             mouse: global.mouse,
+            fleet,
             namespace: global.namespace.clone(),
             ..Default::default()
         };

@@ -348,3 +348,74 @@ pub fn context_switcher(path: Option<PathBuf>) -> (Vec<String>, crate::app::Swit
     });
     (contexts, switcher)
 }
+
+/// Examines one context for the fleet view: the connection doctor first (a context that
+/// cannot be used says why), then one read of the cluster judged by the health model. Never
+/// takes longer than `limit`.
+pub async fn fleet_line(
+    kubeconfig: Option<PathBuf>,
+    context: String,
+    limit: Duration,
+) -> crate::app::fleet::FleetLine {
+    use crate::app::fleet::{FleetLine, FleetStatus};
+    use crate::cluster::doctor::{self, Verdict};
+    let spec = SourceSpec::Context {
+        kubeconfig,
+        context: Some(context.clone()),
+    };
+    let unusable = |server: String, why: String| FleetLine {
+        context: context.clone(),
+        server,
+        status: FleetStatus::Unusable(why),
+    };
+    let examine = async {
+        let examined = match doctor::spec::examine_spec(&spec, &doctor::Options::default()).await {
+            Ok(e) => e,
+            Err(e) => return unusable(String::new(), format!("{e:#}")),
+        };
+        let obs = &examined.observation;
+        if obs.verdict() == Verdict::Blocked {
+            let runs = doctor::diagnose(obs, Utc::now()).await;
+            let cause = runs
+                .iter()
+                .find_map(|r| r.finding.as_ref().map(|f| f.summary.clone()))
+                .or_else(|| obs.error.clone())
+                .unwrap_or_else(|| "the cluster cannot be read".into());
+            return unusable(obs.server.clone(), cause);
+        }
+        let live = match connect_live(&spec).await {
+            Ok(l) => l,
+            Err(e) => return unusable(obs.server.clone(), format!("{e:#}")),
+        };
+        live.watchers.wait_settled(limit / 2).await;
+        let state = live.watchers.state();
+        let now = Utc::now();
+        let report = health::build(&state, now);
+        let ready = state
+            .nodes
+            .iter()
+            .filter(|n| n.ready_condition().is_some_and(|c| c.is_true()))
+            .count();
+        crate::app::fleet::health_line(
+            &context,
+            &live.server_url,
+            &report,
+            (ready, state.nodes.len()),
+        )
+    };
+    match tokio::time::timeout(limit, examine).await {
+        Ok(line) => line,
+        Err(_) => unusable(
+            String::new(),
+            format!("no answer within {} s", limit.as_secs()),
+        ),
+    }
+}
+
+/// The fleet probe `:fleet` uses for the contexts of `path` (or `KUBECONFIG`).
+pub fn fleet_probe(path: Option<PathBuf>) -> crate::app::FleetProbe {
+    Arc::new(move |context: String| {
+        let path = path.clone();
+        Box::pin(fleet_line(path, context, Duration::from_secs(30)))
+    })
+}

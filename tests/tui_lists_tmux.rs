@@ -1,8 +1,9 @@
 //! The list views of the real binary in a real terminal (tmux): `:pods` lists the demo
 //! cluster's pods, `/` narrows the list as you type, Enter shows the object's YAML fetched
 //! from the API server without managedFields, `y` copies the name through OSC 52 into
-//! tmux's buffer, `:ns` limits the lists to a namespace, and `:ctx` switches between the
-//! contexts of a kubeconfig (refusing, with the doctor's cause, one that cannot be used).
+//! tmux's buffer, `:ns` limits the lists to a namespace, `:ctx` switches between the
+//! contexts of a kubeconfig (refusing, with the doctor's cause, one that cannot be used), and
+//! `:fleet` shows every context's health on one screen.
 
 mod common;
 
@@ -196,14 +197,22 @@ fn ns_limits_the_lists_and_sort_reorders_them() {
     assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
 }
 
-#[test]
-fn ctx_switches_context_and_refuses_one_that_cannot_be_used() {
+/// Two served clusters and a closed port, as three kubeconfig files merged by KUBECONFIG
+/// the way kubectl merges them: contexts `prod`, `staging` and `down`.
+struct Clusters {
+    _rt: tokio::runtime::Runtime,
+    first: ktriage::server::ServerHandle,
+    second: ktriage::server::ServerHandle,
+    _dir: tempfile::TempDir,
+    kubeconfig: String,
+}
+
+fn clusters() -> Clusters {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let first = rt.block_on(common::serve(common::scenario("healthy")));
     let second = rt.block_on(common::serve(common::scenario("node-notready-demo")));
     let dir = tempfile::tempdir().unwrap();
-    // Two kubeconfig files, merged by KUBECONFIG as kubectl merges them; each user keeps
-    // its own name. A third context points at a closed port.
+    // Each user keeps its own name; a third context points at a closed port.
     let a = dir.path().join("a.yaml");
     let b = dir.path().join("b.yaml");
     std::fs::write(
@@ -228,8 +237,59 @@ fn ctx_switches_context_and_refuses_one_that_cannot_be_used() {
     std::fs::write(&b, &second_kc).unwrap();
     let c = dir.path().join("c.yaml");
     std::fs::write(&c, down).unwrap();
-    let joined = format!("{}:{}:{}", a.display(), b.display(), c.display());
+    let kubeconfig = format!("{}:{}:{}", a.display(), b.display(), c.display());
+    Clusters {
+        _rt: rt,
+        first,
+        second,
+        _dir: dir,
+        kubeconfig,
+    }
+}
 
+#[test]
+fn fleet_shows_every_context_and_enter_switches() {
+    let c = clusters();
+    let t = Tmux::start(140, 45, &[("KUBECONFIG", c.kubeconfig.as_str())]);
+    let log = t.dir().join("ktriage.log").display().to_string();
+    t.run(BIN, &["--log-file", &log]);
+    t.wait_until("the first context", Duration::from_secs(30), |s| {
+        s.contains("Restarts") && s.contains("prod")
+    });
+    command(&t, "fleet");
+    let fleet = t.wait_until("every context examined", Duration::from_secs(60), |s| {
+        s.contains("Fleet (3 contexts)") && !s.contains("examining")
+    });
+    let line = |name: &str| {
+        fleet
+            .lines()
+            .find(|l| l.contains(&format!(" {name} ")) || l.contains(&format!("*{name} ")))
+            .unwrap_or_else(|| panic!("no line for {name}:\n{fleet}"))
+            .to_string()
+    };
+    assert!(
+        line("prod").contains("*prod"),
+        "the current context is marked: {fleet}"
+    );
+    assert!(line("prod").contains("6/6"), "{fleet}");
+    assert!(line("staging").contains("/6"), "{fleet}");
+    assert!(
+        line("down").contains("cannot be used") && line("down").contains("refused"),
+        "{fleet}"
+    );
+    // j selects staging (the lines keep the kubeconfig's order), Enter switches to it.
+    t.send_keys(&["j", "Enter"]);
+    t.wait_for("context: staging", Duration::from_secs(30));
+    t.send_keys(&["q"]);
+    assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
+    drop(c);
+}
+
+#[test]
+fn ctx_switches_context_and_refuses_one_that_cannot_be_used() {
+    let c = clusters();
+    let (first, second) = (&c.first, &c.second);
+    let joined = c.kubeconfig.clone();
     let t = Tmux::start(140, 45, &[("KUBECONFIG", joined.as_str())]);
     let log = t.dir().join("ktriage.log").display().to_string();
     t.run(BIN, &["--log-file", &log]);
@@ -244,7 +304,7 @@ fn ctx_switches_context_and_refuses_one_that_cannot_be_used() {
             .any(|r| r.resource == "pods" && r.verb == "watch")
     };
     assert!(
-        !watched(&second),
+        !watched(second),
         "nothing reads the second cluster before :ctx"
     );
     // Tab completes the context name.
@@ -262,7 +322,7 @@ fn ctx_switches_context_and_refuses_one_that_cannot_be_used() {
     t.wait_until(
         "pods watched on the second cluster",
         Duration::from_secs(20),
-        |_| watched(&second),
+        |_| watched(second),
     );
     std::thread::sleep(Duration::from_secs(1));
     let before = first.requests().len();
@@ -282,5 +342,5 @@ fn ctx_switches_context_and_refuses_one_that_cannot_be_used() {
     t.wait_for("no context named \"nowhere\"", Duration::from_secs(5));
     t.send_keys(&["q"]);
     assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
-    drop((first, second));
+    drop(c);
 }

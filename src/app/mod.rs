@@ -10,6 +10,7 @@
 
 pub mod clipboard;
 pub mod doctor;
+pub mod fleet;
 pub mod model;
 pub mod resources;
 mod run;
@@ -17,7 +18,7 @@ pub mod state;
 pub mod views;
 
 pub use model::Model;
-pub use run::{RunOptions, Switched, Switcher, run};
+pub use run::{FleetProbe, RunOptions, Switched, Switcher, run};
 pub use state::{App, Detail, Effect, Msg, Overlay, Pane, PaneCursor, Problems};
 pub use views::{
     CommandLine, MatchList, PasteBox, PlaybookList, RunState, RunnerFocus, RunnerView, Screen,

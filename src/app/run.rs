@@ -50,6 +50,8 @@ pub struct RunOptions {
     pub switcher: Option<Switcher>,
     /// The contexts `:ctx` offers.
     pub contexts: Vec<String>,
+    /// Examines a context for `:fleet`; `None`: this session has no kubeconfig.
+    pub fleet: Option<FleetProbe>,
     /// The namespace the list views start in (`-n`); `None`: all namespaces.
     pub namespace: Option<String>,
     /// What keeps the first source running (its watchers, producer, embedded server); the
@@ -62,6 +64,14 @@ pub struct RunOptions {
 pub type Switcher = Arc<
     dyn Fn(String) -> futures::future::BoxFuture<'static, Result<Switched, String>> + Send + Sync,
 >;
+
+/// Examines one context for the fleet view (`:fleet`).
+pub type FleetProbe = Arc<
+    dyn Fn(String) -> futures::future::BoxFuture<'static, super::fleet::FleetLine> + Send + Sync,
+>;
+
+/// How many contexts the fleet view examines at once.
+const FLEET_PARALLEL: usize = 4;
 
 /// A context switched to.
 pub struct Switched {
@@ -85,6 +95,7 @@ impl Default for RunOptions {
             contexts: Vec::new(),
             keep_alive: None,
             namespace: None,
+            fleet: None,
         }
     }
 }
@@ -370,6 +381,23 @@ async fn event_loop(
                             ));
                         }
                     }
+                    Effect::ScanFleet(contexts) => match &opts.fleet {
+                        Some(probe) => {
+                            let limit = Arc::new(tokio::sync::Semaphore::new(FLEET_PARALLEL));
+                            for context in contexts {
+                                let (probe, tx, limit) =
+                                    (probe.clone(), results_tx.clone(), limit.clone());
+                                tokio::spawn(async move {
+                                    let _permit = limit.acquire_owned().await;
+                                    let line = probe(context).await;
+                                    let _ = tx.send(Msg::FleetLine(line));
+                                });
+                            }
+                        }
+                        None => app.notify(
+                            "the fleet view needs a kubeconfig: this session watches one scenario",
+                        ),
+                    },
                     Effect::SwitchContext(name) => match &opts.switcher {
                         Some(switch) => {
                             let fut = switch(name);

@@ -154,6 +154,8 @@ pub enum Msg {
         query: Query,
         outcome: Outcome,
     },
+    /// One context examined for the fleet view.
+    FleetLine(super::fleet::FleetLine),
 }
 
 /// Outputs of [`App::update`], executed by the loop.
@@ -172,6 +174,8 @@ pub enum Effect {
     SwitchContext(String),
     /// Draw with this theme (`:theme NAME`); the loop loads it and calls [`App::set_theme`].
     SetTheme(String),
+    /// Examine these contexts and answer with one [`Msg::FleetLine`] each.
+    ScanFleet(Vec<String>),
 }
 
 /// The state of the TUI apart from the model it draws.
@@ -340,7 +344,9 @@ impl App {
     fn keymap_view(&self) -> View {
         match self.screens.last() {
             Some(Screen::Runner(_)) => View::Runner,
-            Some(Screen::Playbooks(_) | Screen::Matches(_) | Screen::Resources(_)) => View::List,
+            Some(
+                Screen::Playbooks(_) | Screen::Matches(_) | Screen::Resources(_) | Screen::Fleet(_),
+            ) => View::List,
             _ => View::Overview,
         }
     }
@@ -488,6 +494,14 @@ impl App {
             }
             Msg::SourceClosed => {
                 self.source_closed = true;
+                self.dirty = true;
+            }
+            Msg::FleetLine(line) => {
+                for screen in &mut self.screens {
+                    if let Screen::Fleet(view) = screen {
+                        view.update(line.clone());
+                    }
+                }
                 self.dirty = true;
             }
             Msg::Fetched { query, outcome } => {
@@ -652,6 +666,27 @@ impl App {
         };
         match screen {
             Screen::Runner(_) => return self.on_runner_key(code),
+            Screen::Fleet(view) => match code {
+                KeyCode::Enter => {
+                    if let Some(context) = view.selected_context().map(str::to_string) {
+                        self.screens.pop();
+                        self.flash = Some(format!("switching to context {context}…"));
+                        return (true, vec![Effect::SwitchContext(context)]);
+                    }
+                }
+                KeyCode::Char('r') => {
+                    view.rescan();
+                    return (true, vec![Effect::ScanFleet(view.contexts())]);
+                }
+                _ => {
+                    let Some(delta) = list_delta(code, rows) else {
+                        return (false, Vec::new());
+                    };
+                    view.selected = step(view.selected, delta, view.lines.len());
+                    view.offset =
+                        layout::scroll_offset(view.offset, view.selected, view.lines.len(), rows);
+                }
+            },
             Screen::Playbooks(list) => match code {
                 KeyCode::Char('/') => {
                     list.filtering = true;
@@ -1067,6 +1102,20 @@ impl App {
                 ));
             }
             "theme" => return vec![Effect::SetTheme(arg.to_string())],
+            "fleet" => {
+                if self.contexts.is_empty() {
+                    self.flash = Some("no kubeconfig contexts to show".into());
+                } else {
+                    let view = super::fleet::FleetView::new(&self.contexts, &self.model.context);
+                    let contexts = view.contexts();
+                    match self.screens.last_mut() {
+                        Some(top @ Screen::Fleet(_)) => *top = Screen::Fleet(view),
+                        _ => self.screens.push(Screen::Fleet(view)),
+                    }
+                    self.overlay = Overlay::None;
+                    return vec![Effect::ScanFleet(contexts)];
+                }
+            }
             other => match ResourceKind::parse(other) {
                 Some(kind) => self.open_resources(kind),
                 None => {

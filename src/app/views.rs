@@ -201,6 +201,8 @@ pub enum Screen {
     Runner(Box<RunnerView>),
     /// `:nodes`, `:pods`, `:leases`, `:events`.
     Resources(Box<super::resources::ResourceList>),
+    /// `:fleet`: every context of the kubeconfig, one health line each.
+    Fleet(super::fleet::FleetView),
     Playbooks(PlaybookList),
     Paste(Box<PasteBox>),
     Matches(MatchList),
@@ -216,6 +218,7 @@ pub const COMMANDS: &[&str] = &[
     "playbooks",
     "playbook",
     "ctx",
+    "fleet",
     "ns",
     "theme",
     "explain",

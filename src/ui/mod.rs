@@ -7,6 +7,7 @@
 //! visible rows, not on the number of items.
 
 pub mod doctor;
+mod fleet;
 pub mod layout;
 pub mod lists;
 mod overview;
@@ -48,6 +49,7 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model) {
         Some(Screen::Playbooks(list)) => lists::draw_playbooks(frame, list, theme, app.notice()),
         Some(Screen::Paste(paste)) => lists::draw_paste(frame, paste, theme, app.notice()),
         Some(Screen::Matches(list)) => lists::draw_matches(frame, list, theme, app.notice()),
+        Some(Screen::Fleet(view)) => fleet::draw_fleet(frame, view, theme, app.notice()),
         Some(Screen::Resources(list)) => {
             resources::draw_resources(frame, list, app.namespace(), theme, app.notice())
         }

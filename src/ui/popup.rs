@@ -174,7 +174,7 @@ const KEYS: &[(&str, &str)] = &[
     ("Tab 1-4", "next pane, focus a pane"),
     ("Enter", "details; again: its playbook"),
     (":", "pods nodes events leases playbooks,"),
-    ("", "  playbook ID, ns/ctx/theme NAME, q (Tab)"),
+    ("", "  fleet, playbook ID, ns/ctx/theme NAME, q"),
     ("e", "paste an error, find its playbook (Ctrl-S)"),
     ("/", "in lists: filter as you type (!text excludes)"),
     ("Enter", "in lists: the object as YAML"),
