@@ -178,7 +178,9 @@ where
         anyhow::bail!("the doctor screen needs a terminal (use `ktriage check` for a report)");
     }
     let guard = Guard::enter()?;
-    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(super::sgr::Ansi16Writer::new(
+        io::stdout(),
+    )))?;
     let mut app = DoctorApp::new(first);
     let mut events = EventStream::new();
     let mut pending: Option<BoxFuture<'static, Examination>> = None;

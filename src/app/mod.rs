@@ -14,6 +14,7 @@ pub mod fleet;
 pub mod model;
 pub mod resources;
 mod run;
+pub mod sgr;
 pub mod state;
 pub mod views;
 

@@ -5,6 +5,8 @@
 //! only when something changed, at most `max_fps` a second.
 
 use std::io::{self, IsTerminal, Stdout};
+
+use super::sgr::Ansi16Writer;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Once};
 use std::task::Poll;
@@ -223,7 +225,7 @@ pub async fn run(
     }
     let mut signals = Signals::new().context("cannot install signal handlers")?;
     let guard = TerminalGuard::enter(opts.mouse).context("cannot set up the terminal")?;
-    let result = match Terminal::new(CrosstermBackend::new(io::stdout())) {
+    let result = match Terminal::new(CrosstermBackend::new(Ansi16Writer::new(io::stdout()))) {
         Ok(mut terminal) => {
             event_loop(
                 &mut terminal,
@@ -241,7 +243,7 @@ pub async fn run(
 }
 
 async fn event_loop(
-    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    terminal: &mut Terminal<CrosstermBackend<Ansi16Writer<Stdout>>>,
     model_rx: &mut watch::Receiver<Arc<Model>>,
     opts: &RunOptions,
     first_source: Option<Arc<dyn Send + Sync>>,
