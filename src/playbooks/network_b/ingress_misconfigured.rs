@@ -139,7 +139,18 @@ fn queries(r: &Results) -> Vec<Query> {
 }
 
 /// One problem of one Ingress.
+/// What a problem is about, so "why not the others" never rules out what was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProblemKind {
+    Backend,
+    Class,
+    Controller,
+    Unexposed,
+    TlsSecret,
+}
+
 struct Problem {
+    kind: ProblemKind,
     severity: FindingSeverity,
     confidence: f32,
     sentence: String,
@@ -204,6 +215,7 @@ fn backend_problems(
             ));
         }
         return Some(Problem {
+            kind: ProblemKind::Backend,
             severity: FindingSeverity::Warning,
             confidence: 0.92,
             sentence: format!(
@@ -233,6 +245,7 @@ fn backend_problems(
             })
             .collect();
         return Some(Problem {
+            kind: ProblemKind::Backend,
             severity: FindingSeverity::Warning,
             confidence: 0.9,
             sentence: format!(
@@ -260,6 +273,7 @@ fn backend_problems(
         && endpoint_counts(e).0 == 0
     {
         return Some(Problem {
+            kind: ProblemKind::Backend,
             severity: FindingSeverity::Warning,
             confidence: 0.55,
             sentence: format!(
@@ -325,6 +339,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             };
             let target = known.first().copied().unwrap_or("CLASS");
             problems.push(Problem {
+                kind: ProblemKind::Class,
                 severity: FindingSeverity::Warning,
                 confidence: 0.9,
                 sentence,
@@ -359,6 +374,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             let pending =
                 !serving.is_empty() && serving.iter().all(|p| s(p, "/status/phase") == "Pending");
             problems.push(Problem {
+                kind: ProblemKind::Controller,
                 severity: if pending {
                     FindingSeverity::Warning
                 } else {
@@ -390,6 +406,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             });
             if let Some(v) = pending {
                 problems.push(Problem {
+                    kind: ProblemKind::Unexposed,
                     severity: FindingSeverity::Warning,
                     confidence: 0.7,
                     sentence: format!(
@@ -450,6 +467,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                     .map(|l| (pod.clone(), l.to_string()))
             }) {
                 problems.push(Problem {
+                    kind: ProblemKind::TlsSecret,
                     severity: FindingSeverity::Warning,
                     confidence: 0.85,
                     sentence: format!(
@@ -490,17 +508,23 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         evidence.extend(p.evidence.iter().cloned());
         commands.extend(p.commands.iter().cloned());
     }
-    let ruled_out = if problems[0].severity == FindingSeverity::Critical {
-        vec!["A routing error in one Ingress: no controller is serving the class at all.".into()]
-    } else {
-        vec![
-            format!(
-                "The controller being down: {} controller pod(s) are ready.",
-                controllers.iter().filter(|p| pod_ready(p)).count()
-            ),
-            "An unknown ingress class: the class exists and its controller runs.".into(),
-        ]
-    };
+    let found = |k: ProblemKind| problems.iter().any(|p| p.kind == k);
+    let ready_controllers = controllers.iter().filter(|p| pod_ready(p)).count();
+    let mut ruled_out = Vec::new();
+    if problems[0].kind == ProblemKind::Controller && !found(ProblemKind::Backend) {
+        ruled_out.push(
+            "A routing error in one Ingress: no controller is serving the class at all.".into(),
+        );
+    }
+    if !found(ProblemKind::Controller) && ready_controllers > 0 {
+        ruled_out.push(format!(
+            "The controller being down: {ready_controllers} controller pod(s) are ready."
+        ));
+    }
+    if !found(ProblemKind::Class) && !found(ProblemKind::Controller) {
+        ruled_out
+            .push("An unknown ingress class: the class exists and its controller runs.".into());
+    }
     Some(Finding {
         severity,
         confidence,
@@ -568,6 +592,37 @@ mod tests {
                 .iter()
                 .any(|e| e.field == "log[controller]"
                     && e.value.contains("Error obtaining Endpoints"))
+        );
+    }
+
+    /// "Why not the others" never rules out what the finding names: Pending controller pods
+    /// are not "ready", and a class without a controller is not "the controller runs".
+    #[test]
+    fn ruled_out_never_contradicts_the_cause() {
+        let mut pending = controller(false);
+        pending["status"] = json!({"phase": "Pending"});
+        let f = diagnose(
+            &results(ingress("nginx", "frontend", 80), vec![pending]),
+            Utc::now(),
+        )
+        .unwrap();
+        assert!(f.summary.contains("Pending"), "{}", f.summary);
+        for r in &f.ruled_out {
+            assert!(!r.contains("controller pod(s) are ready"), "{r}");
+            assert!(!r.contains("its controller runs"), "{r}");
+        }
+        // With a ready controller and only a wrong backend, the controller is ruled out.
+        let f = diagnose(
+            &results(ingress("nginx", "frontend-svc", 80), vec![controller(true)]),
+            Utc::now(),
+        )
+        .unwrap();
+        assert!(
+            f.ruled_out
+                .iter()
+                .any(|r| r.contains("1 controller pod(s) are ready")),
+            "{:?}",
+            f.ruled_out
         );
     }
 
