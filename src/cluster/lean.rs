@@ -1,5 +1,5 @@
-//! The lean object model: Node, Pod, Lease, Event, DaemonSet, Deployment, StatefulSet and
-//! ReplicaSet holding only the fields the health model and the playbooks read, decoded straight
+//! The lean object model: Node, Pod, Lease, Event, DaemonSet, Deployment and StatefulSet
+//! holding only the fields the health model and the playbooks read, decoded straight
 //! from API JSON (serde skips everything else, including `managedFields` and the
 //! `last-applied-configuration` annotation, without allocating them).
 //!
@@ -106,14 +106,6 @@ lean_resource!(
     "apps",
     "v1",
     "statefulsets",
-    k8s_openapi::NamespaceResourceScope
-);
-lean_resource!(
-    ReplicaSet,
-    "ReplicaSet",
-    "apps",
-    "v1",
-    "replicasets",
     k8s_openapi::NamespaceResourceScope
 );
 
@@ -734,17 +726,6 @@ pub struct StatefulSet {
     pub status: ReplicaStatus,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ReplicaSet {
-    #[serde(deserialize_with = "de::meta")]
-    pub metadata: ObjectMeta,
-    #[serde(deserialize_with = "de::nullable")]
-    pub spec: ReplicaSpec,
-    #[serde(deserialize_with = "de::nullable")]
-    pub status: ReplicaStatus,
-}
-
 // ---------------------------------------------------------------------------------------------
 // Lenient deserializers
 
@@ -1327,48 +1308,5 @@ mod tests {
         let t = de::parse_time("2026-01-15T10:00:00.5Z").unwrap();
         let j = chrono_to_time(t).unwrap();
         assert_eq!(time_to_chrono(&j), Some(t));
-    }
-
-    /// Compile-time proof that kube-runtime's watcher and reflector accept the lean types.
-    #[allow(dead_code)]
-    fn watcher_and_reflector_accept_lean_types(client: kube::Client) {
-        use kube::runtime::{WatchStreamExt, reflector, watcher};
-        let (_reader, writer) = reflector::store::<Pod>();
-        let _ = reflector(
-            writer,
-            watcher(
-                kube::Api::<Pod>::all(client.clone()),
-                watcher::Config::default(),
-            ),
-        )
-        .applied_objects();
-        let _ = watcher(
-            kube::Api::<Node>::all(client.clone()),
-            watcher::Config::default(),
-        );
-        let _ = watcher(
-            kube::Api::<Lease>::all(client.clone()),
-            watcher::Config::default(),
-        );
-        let _ = watcher(
-            kube::Api::<Event>::all(client.clone()),
-            watcher::Config::default(),
-        );
-        let _ = watcher(
-            kube::Api::<DaemonSet>::all(client.clone()),
-            watcher::Config::default(),
-        );
-        let _ = watcher(
-            kube::Api::<Deployment>::all(client.clone()),
-            watcher::Config::default(),
-        );
-        let _ = watcher(
-            kube::Api::<StatefulSet>::all(client.clone()),
-            watcher::Config::default(),
-        );
-        let _ = watcher(
-            kube::Api::<ReplicaSet>::all(client),
-            watcher::Config::default(),
-        );
     }
 }
