@@ -305,6 +305,32 @@ pub mod q {
         list("", resource, namespace, None, None)
     }
 
+    /// `kubectl get nodes -o yaml`: many playbooks start from the nodes.
+    pub fn nodes() -> Query {
+        core("nodes", None)
+    }
+
+    /// `kubectl get daemonsets -A -o yaml` (the CNI, kube-proxy, CSI node plugins).
+    pub fn daemonsets() -> Query {
+        list("apps", "daemonsets", None, None, None)
+    }
+
+    /// kubeadm's ClusterConfiguration (`kubectl get configmap kubeadm-config -n kube-system`).
+    pub fn kubeadm_config() -> Query {
+        get("", "configmaps", Some("kube-system"), "kubeadm-config")
+    }
+
+    /// The cluster DNS pods (`k8s-app=kube-dns` in kube-system: CoreDNS or kube-dns).
+    pub fn dns_pods() -> Query {
+        list(
+            "",
+            "pods",
+            Some("kube-system"),
+            Some("k8s-app=kube-dns"),
+            None,
+        )
+    }
+
     /// `kubectl get RESOURCE NAME [-n NS] -o yaml`.
     pub fn get(group: &str, resource: &str, namespace: Option<&str>, name: &str) -> Query {
         let ns = namespace.map(|n| format!(" -n {n}")).unwrap_or_default();

@@ -116,6 +116,14 @@ pub fn is_control_plane(node: &Value) -> bool {
         })
 }
 
+/// Restarts of all the pod's containers together.
+pub fn pod_restarts(pod: &Value) -> i64 {
+    arr(pod, "/status/containerStatuses")
+        .iter()
+        .filter_map(|c| c.get("restartCount").and_then(Value::as_i64))
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

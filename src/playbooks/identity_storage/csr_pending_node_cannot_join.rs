@@ -72,9 +72,6 @@ fn crbs() -> Query {
         None,
     )
 }
-fn nodes() -> Query {
-    q::core("nodes", None)
-}
 fn kcm() -> Query {
     q::list(
         "",
@@ -94,7 +91,7 @@ fn lease() -> Query {
 }
 
 fn queries(_r: &Results) -> Vec<Query> {
-    vec![csrs(), crbs(), nodes(), kcm(), lease()]
+    vec![csrs(), crbs(), q::nodes(), kcm(), lease()]
 }
 
 fn is_client_csr(c: &Value) -> bool {
@@ -292,7 +289,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             confidence = confidence.max(0.85);
         }
     }
-    let node_names: Vec<&str> = r.objects(&nodes()).iter().map(name).collect();
+    let node_names: Vec<&str> = r.objects(&q::nodes()).iter().map(name).collect();
     let absent: Vec<String> = by_requestor
         .keys()
         .filter_map(|u| u.strip_prefix("system:node:"))
@@ -387,7 +384,7 @@ mod tests {
         let mut r = Results::default();
         r.by_query.insert(csrs(), Outcome::Objects(csrs_));
         r.by_query.insert(crbs(), Outcome::Objects(bindings));
-        for qq in [nodes(), kcm(), lease()] {
+        for qq in [q::nodes(), kcm(), lease()] {
             r.by_query.insert(qq, Outcome::Objects(vec![]));
         }
         r

@@ -65,9 +65,6 @@ fn apiservers() -> Query {
         None,
     )
 }
-fn nodes() -> Query {
-    q::core("nodes", None)
-}
 fn csrs() -> Query {
     q::list(
         "certificates.k8s.io",
@@ -111,7 +108,7 @@ fn probe_pods(r: &Results) -> BTreeMap<String, (String, String, String)> {
 }
 
 fn node_names(r: &Results) -> Vec<String> {
-    r.objects(&nodes())
+    r.objects(&q::nodes())
         .iter()
         .map(|n| name(n).to_string())
         .filter(|n| !n.is_empty())
@@ -131,7 +128,7 @@ fn metrics_pods(r: &Results) -> Vec<&Value> {
 }
 
 fn queries(r: &Results) -> Vec<Query> {
-    let mut out = vec![apiservers(), nodes(), csrs(), pods()];
+    let mut out = vec![apiservers(), q::nodes(), csrs(), pods()];
     for n in node_names(r) {
         out.push(healthz(&n));
         out.push(configz(&n));
@@ -193,7 +190,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     let apiserver = r.objects(&apiservers()).first();
     let verify_ca = apiserver
         .and_then(|p| flag(&flags(p), "--kubelet-certificate-authority").map(str::to_string));
-    let node_objs = r.objects(&nodes());
+    let node_objs = r.objects(&q::nodes());
     let ip_of = |n: &str| {
         node_objs
             .iter()
@@ -448,7 +445,7 @@ mod tests {
         r.by_query
             .insert(apiservers(), Outcome::Objects(vec![apiserver(verify)]));
         r.by_query.insert(
-            nodes(),
+            q::nodes(),
             Outcome::Objects(vec![
                 node("cp-1", "10.0.0.11"),
                 node("worker-2", "10.0.0.22"),

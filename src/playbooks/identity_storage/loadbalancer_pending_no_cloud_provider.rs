@@ -73,9 +73,6 @@ fn kcm() -> Query {
 fn pods() -> Query {
     q::core("pods", None)
 }
-fn nodes() -> Query {
-    q::core("nodes", None)
-}
 fn events() -> Query {
     q::core("events", None)
 }
@@ -90,7 +87,7 @@ fn kcm_log(pod: &str) -> Query {
 }
 
 fn queries(r: &Results) -> Vec<Query> {
-    let mut out = vec![services(), kcm(), pods(), nodes(), events()];
+    let mut out = vec![services(), kcm(), pods(), q::nodes(), events()];
     out.extend(r.objects(&kcm()).iter().map(|p| kcm_log(name(p))));
     out
 }
@@ -239,7 +236,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         "LoadBalancer implementations (MetalLB, kube-vip, OpenELB…)",
         "none running",
     ));
-    let node_objs = r.objects(&nodes());
+    let node_objs = r.objects(&q::nodes());
     let no_provider = node_objs
         .iter()
         .filter(|n| s(n, "/spec/providerID").is_empty())
@@ -344,7 +341,7 @@ mod tests {
         let kcm_pod = json!({"metadata": {"name": "kube-controller-manager-cp-1", "namespace": "kube-system"}, "spec": {"containers": [{"command": kcm_cmd}]}, "status": {"phase": "Running"}});
         r.by_query.insert(kcm(), Outcome::Objects(vec![kcm_pod]));
         r.by_query.insert(pods(), Outcome::Objects(extra_pods));
-        r.by_query.insert(nodes(), Outcome::Objects(vec![json!({"metadata": {"name": "worker-1", "labels": {}}, "spec": {}, "status": {"addresses": [{"type": "InternalIP", "address": "10.0.0.21"}]}})]));
+        r.by_query.insert(q::nodes(), Outcome::Objects(vec![json!({"metadata": {"name": "worker-1", "labels": {}}, "spec": {}, "status": {"addresses": [{"type": "InternalIP", "address": "10.0.0.21"}]}})]));
         r.by_query.insert(events(), Outcome::Objects(vec![]));
         r.by_query.insert(kcm_log("kube-controller-manager-cp-1"), Outcome::Text { code: 200, body: "W0109 10:00:03.000000       1 core.go:105] no cloud provider provided, services of type LoadBalancer will fail\n".into() });
         r

@@ -39,9 +39,6 @@ pub static PLAYBOOK: Playbook = Playbook {
 
 const TAINT: &str = "node.cloudprovider.kubernetes.io/uninitialized";
 
-fn nodes() -> Query {
-    q::core("nodes", None)
-}
 fn pods() -> Query {
     q::core("pods", None)
 }
@@ -59,14 +56,14 @@ fn ccm_log(p: &Value) -> Query {
 }
 
 fn queries(r: &Results) -> Vec<Query> {
-    let mut out = vec![nodes(), pods(), events()];
+    let mut out = vec![q::nodes(), pods(), events()];
     out.extend(ccm_pods(r).into_iter().take(3).map(ccm_log));
     out
 }
 
 fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     let tainted: Vec<&Value> = r
-        .objects(&nodes())
+        .objects(&q::nodes())
         .iter()
         .filter(|n| {
             arr(n, "/spec/taints").iter().any(|t| s(t, "/key") == TAINT) && age_secs(n, now) > 120
@@ -231,7 +228,7 @@ mod tests {
             n["spec"]["taints"] = json!([{"key": TAINT, "value": "true", "effect": "NoSchedule"}]);
         }
         let mut r = Results::default();
-        r.by_query.insert(nodes(), Outcome::Objects(vec![n]));
+        r.by_query.insert(q::nodes(), Outcome::Objects(vec![n]));
         r.by_query.insert(pods(), Outcome::Objects(ccm));
         r.by_query.insert(events(), Outcome::Objects(vec![json!({"metadata": {"name": "e", "namespace": "shop"}, "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "frontend-x"}, "reason": "FailedScheduling", "message": "0/6 nodes are available: 1 node(s) had untolerated taint {node.cloudprovider.kubernetes.io/uninitialized: true}, 2 Insufficient cpu."})]));
         r

@@ -57,9 +57,6 @@ fn attachments() -> Query {
 fn csinodes() -> Query {
     q::list("storage.k8s.io", "csinodes", None, None, None)
 }
-fn nodes() -> Query {
-    q::core("nodes", None)
-}
 
 fn queries(_r: &Results) -> Vec<Query> {
     vec![
@@ -69,7 +66,7 @@ fn queries(_r: &Results) -> Vec<Query> {
         csinodes(),
         pvs(),
         pvcs(),
-        nodes(),
+        q::nodes(),
     ]
 }
 
@@ -95,7 +92,7 @@ fn claim_pv<'a>(r: &'a Results, ns: &str, claim: &str) -> Option<&'a Value> {
 }
 
 fn zone_of<'a>(r: &'a Results, node: &str) -> &'a str {
-    r.objects(&nodes())
+    r.objects(&q::nodes())
         .iter()
         .find(|n| name(n) == node)
         .map(|n| s(n, "/metadata/labels/topology.kubernetes.io~1zone"))
@@ -349,7 +346,7 @@ mod tests {
         r.by_query.insert(csinodes(), Outcome::Objects(vec![json!({"metadata": {"name": "worker-2"}, "spec": {"drivers": [{"name": "driver.longhorn.io"}]}})]));
         r.by_query.insert(pvs(), Outcome::Objects(vec![json!({"metadata": {"name": "pvc-1"}, "spec": {"accessModes": ["ReadWriteOnce"], "csi": {"driver": "driver.longhorn.io"}}})]));
         r.by_query.insert(pvcs(), Outcome::Objects(vec![json!({"metadata": {"name": "orders-db-data", "namespace": "shop"}, "spec": {"volumeName": "pvc-1"}, "status": {"phase": "Bound"}})]));
-        r.by_query.insert(nodes(), Outcome::Objects(vec![]));
+        r.by_query.insert(q::nodes(), Outcome::Objects(vec![]));
         r
     }
     fn now() -> DateTime<Utc> {

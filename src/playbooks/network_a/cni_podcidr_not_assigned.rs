@@ -5,6 +5,7 @@
 //! flannel crash-loops with `pod cidr not assigned`; pods there fail with `open
 //! /run/flannel/subnet.env: no such file or directory`.
 
+use crate::playbooks::util::pod_restarts;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -44,12 +45,6 @@ pub static PLAYBOOK: Playbook = Playbook {
     diagnose,
 };
 
-fn nodes() -> Query {
-    q::core("nodes", None)
-}
-fn daemonsets() -> Query {
-    q::list("apps", "daemonsets", None, None, None)
-}
 fn controller_managers() -> Query {
     q::list(
         "",
@@ -58,9 +53,6 @@ fn controller_managers() -> Query {
         Some("component=kube-controller-manager"),
         None,
     )
-}
-fn kubeadm_config() -> Query {
-    q::get("", "configmaps", Some("kube-system"), "kubeadm-config")
 }
 fn flannel_cfg(ns: &str) -> Query {
     q::get("", "configmaps", Some(ns), "kube-flannel-cfg")
@@ -95,7 +87,7 @@ fn sandbox_events() -> Query {
 
 /// The CNI DaemonSets that read `spec.podCIDR`: flannel with `--kube-subnet-mgr`, Canal.
 fn subnet_mgr_daemonsets(r: &Results) -> Vec<&Value> {
-    r.objects(&daemonsets())
+    r.objects(&q::daemonsets())
         .iter()
         .filter(|d| match cni_plugin(d) {
             Some("flannel") => containers(d)
@@ -107,30 +99,19 @@ fn subnet_mgr_daemonsets(r: &Results) -> Vec<&Value> {
         .collect()
 }
 
-fn restarts(p: &Value) -> i64 {
-    p.pointer("/status/containerStatuses")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|c| c.get("restartCount").and_then(Value::as_i64))
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 fn queries(r: &Results) -> Vec<Query> {
     let mut out = vec![
-        nodes(),
-        daemonsets(),
+        q::nodes(),
+        q::daemonsets(),
         controller_managers(),
-        kubeadm_config(),
+        q::kubeadm_config(),
         sandbox_events(),
     ];
     for ds in subnet_mgr_daemonsets(r) {
         out.push(flannel_cfg(namespace(ds)));
         if let Some(pq) = agent_pods(ds) {
             // Round 3: the logs of restarting agents.
-            for p in r.objects(&pq).iter().filter(|p| restarts(p) > 0) {
+            for p in r.objects(&pq).iter().filter(|p| pod_restarts(p) > 0) {
                 out.extend(agent_logs(p, false));
                 out.extend(agent_logs(p, true));
             }
@@ -149,7 +130,7 @@ fn pod_cidr(node: &Value) -> Option<&str> {
 fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     let dss = subnet_mgr_daemonsets(r);
     let ds = *dss.first()?;
-    let nodes = r.objects(&nodes());
+    let nodes = r.objects(&q::nodes());
     let missing: Vec<&Value> = nodes.iter().filter(|n| pod_cidr(n).is_none()).collect();
     if missing.is_empty() {
         return None;
@@ -178,7 +159,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         None => (None, None),
     };
     let pod_subnet = r
-        .objects(&kubeadm_config())
+        .objects(&q::kubeadm_config())
         .first()
         .and_then(kubeadm_networking)
         .and_then(|n| n.pod_subnet);
@@ -220,7 +201,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                     agent_line = Some(ev(
                         obj("Pod", p),
                         if prev { "log (previous)" } else { "log" },
-                        format!("on {node}, {} restarts: {}", restarts(p), l.trim()),
+                        format!("on {node}, {} restarts: {}", pod_restarts(p), l.trim()),
                     ));
                     break;
                 }
@@ -435,12 +416,12 @@ mod tests {
 
     fn results(flags: &[&str], nodes_: Vec<Value>) -> Results {
         let mut r = Results::default();
-        r.by_query.insert(nodes(), Outcome::Objects(nodes_));
+        r.by_query.insert(q::nodes(), Outcome::Objects(nodes_));
         r.by_query
-            .insert(daemonsets(), Outcome::Objects(vec![flannel_ds()]));
+            .insert(q::daemonsets(), Outcome::Objects(vec![flannel_ds()]));
         r.by_query
             .insert(controller_managers(), Outcome::Objects(vec![kcm(flags)]));
-        r.by_query.insert(kubeadm_config(), Outcome::Objects(vec![json!({"data": {"ClusterConfiguration": "networking:\n  serviceSubnet: 10.96.0.0/12\n"}})]));
+        r.by_query.insert(q::kubeadm_config(), Outcome::Objects(vec![json!({"data": {"ClusterConfiguration": "networking:\n  serviceSubnet: 10.96.0.0/12\n"}})]));
         r.by_query
             .insert(sandbox_events(), Outcome::Objects(vec![]));
         r.by_query.insert(flannel_cfg("kube-flannel"), Outcome::Objects(vec![json!({"data": {"net-conf.json": "{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"vxlan\"}}"}})]));
@@ -492,7 +473,7 @@ mod tests {
         assert_eq!(diagnose(&r, Utc::now()), None);
         let mut r = results(&[], vec![node("worker-3", None)]);
         r.by_query.insert(
-            daemonsets(),
+            q::daemonsets(),
             Outcome::Objects(vec![
                 json!({"metadata": {"name": "calico-node", "namespace": "kube-system"}}),
             ]),

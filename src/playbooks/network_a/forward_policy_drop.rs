@@ -47,12 +47,6 @@ pub static PLAYBOOK: Playbook = Playbook {
     diagnose,
 };
 
-fn nodes() -> Query {
-    q::core("nodes", None)
-}
-fn daemonsets() -> Query {
-    q::list("apps", "daemonsets", None, None, None)
-}
 fn pods() -> Query {
     q::core("pods", None)
 }
@@ -70,7 +64,7 @@ fn ingress_logs(pod: &str) -> Query {
 }
 
 fn queries(r: &Results) -> Vec<Query> {
-    let mut out = vec![nodes(), daemonsets(), pods(), ingress_pods()];
+    let mut out = vec![q::nodes(), q::daemonsets(), pods(), ingress_pods()];
     out.extend(
         r.objects(&ingress_pods())
             .iter()
@@ -125,7 +119,7 @@ fn upstreams(log: &str) -> Vec<Upstream> {
 }
 
 fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
-    let nodes = r.objects(&nodes());
+    let nodes = r.objects(&q::nodes());
     let docker_nodes: Vec<(&str, &str)> = nodes
         .iter()
         .filter_map(|n| {
@@ -139,7 +133,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         return None;
     }
     // A CNI that does not install FORWARD accept rules.
-    let (ds, tag) = r.objects(&daemonsets()).iter().find_map(|d| {
+    let (ds, tag) = r.objects(&q::daemonsets()).iter().find_map(|d| {
         if cni_plugin(d) != Some("flannel") {
             return None;
         }
@@ -314,11 +308,11 @@ mod tests {
     fn results(rt: &str, tag: &str) -> Results {
         let mut r = Results::default();
         r.by_query.insert(
-            nodes(),
+            q::nodes(),
             Outcome::Objects(vec![node("worker-1", rt), node("worker-2", rt)]),
         );
         r.by_query
-            .insert(daemonsets(), Outcome::Objects(vec![flannel(tag)]));
+            .insert(q::daemonsets(), Outcome::Objects(vec![flannel(tag)]));
         r.by_query.insert(
             pods(),
             Outcome::Objects(vec![

@@ -56,9 +56,6 @@ pub static PLAYBOOK: Playbook = Playbook {
     diagnose,
 };
 
-fn nodes() -> Query {
-    q::core("nodes", None)
-}
 fn healthz(node: &str) -> Query {
     q::raw(&format!("/api/v1/nodes/{node}/proxy/healthz"))
 }
@@ -85,8 +82,8 @@ fn apiservers() -> Query {
 }
 
 fn queries(r: &Results) -> Vec<Query> {
-    let mut out = vec![nodes(), metrics_pods(), apiservers()];
-    out.extend(r.objects(&nodes()).iter().map(|n| healthz(name(n))));
+    let mut out = vec![q::nodes(), metrics_pods(), apiservers()];
+    out.extend(r.objects(&q::nodes()).iter().map(|n| healthz(name(n))));
     out.extend(
         r.objects(&metrics_pods())
             .iter()
@@ -159,7 +156,7 @@ struct Failure {
 }
 
 fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
-    let nodes = r.objects(&nodes());
+    let nodes = r.objects(&q::nodes());
     let ready: Vec<&Value> = nodes.iter().filter(|n| node_ready(n)).collect();
     let by_ip: BTreeMap<&str, &str> = nodes
         .iter()
@@ -437,7 +434,7 @@ mod tests {
     fn base() -> Results {
         let mut r = Results::default();
         r.by_query.insert(
-            nodes(),
+            q::nodes(),
             Outcome::Objects(vec![
                 node("cp-1", "10.0.0.11", true),
                 node("worker-1", "10.0.0.21", true),
@@ -525,7 +522,7 @@ mod tests {
     fn a_notready_node_failing_the_proxy_is_not_this_cause() {
         let mut r = base();
         r.by_query.insert(
-            nodes(),
+            q::nodes(),
             Outcome::Objects(vec![
                 node("cp-1", "10.0.0.11", true),
                 node("worker-2", "10.0.0.22", false),
@@ -574,7 +571,7 @@ mod tests {
             .unwrap()
             .push(json!({"type": "ExternalIP", "address": "203.0.113.22"}));
         r.by_query.insert(
-            nodes(),
+            q::nodes(),
             Outcome::Objects(vec![node("cp-1", "10.0.0.11", true), n]),
         );
         let f = diagnose(&r, Utc::now()).expect("finding");

@@ -50,21 +50,6 @@ pub static PLAYBOOK: Playbook = Playbook {
     diagnose,
 };
 
-fn nodes() -> Query {
-    q::core("nodes", None)
-}
-fn daemonsets() -> Query {
-    q::list("apps", "daemonsets", None, None, None)
-}
-fn dns_pods() -> Query {
-    q::list(
-        "",
-        "pods",
-        Some("kube-system"),
-        Some("k8s-app=kube-dns"),
-        None,
-    )
-}
 fn scheduling_events() -> Query {
     q::list(
         "",
@@ -73,9 +58,6 @@ fn scheduling_events() -> Query {
         None,
         Some("reason=FailedScheduling"),
     )
-}
-fn kubeadm_config() -> Query {
-    q::get("", "configmaps", Some("kube-system"), "kubeadm-config")
 }
 /// The pods of a CNI DaemonSet, by its selector.
 fn ds_pods(ds: &Value) -> Option<Query> {
@@ -98,15 +80,15 @@ fn ds_pods(ds: &Value) -> Option<Query> {
 
 fn queries(r: &Results) -> Vec<Query> {
     let mut out = vec![
-        nodes(),
-        daemonsets(),
-        dns_pods(),
+        q::nodes(),
+        q::daemonsets(),
+        q::dns_pods(),
         scheduling_events(),
-        kubeadm_config(),
+        q::kubeadm_config(),
     ];
     // Round 2: the pods of each CNI DaemonSet, to see which nodes they cover.
     out.extend(
-        r.objects(&daemonsets())
+        r.objects(&q::daemonsets())
             .iter()
             .filter(|d| cni_plugin(d).is_some())
             .filter_map(ds_pods),
@@ -124,7 +106,7 @@ fn network_not_ready(msg: &str) -> bool {
 }
 
 fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
-    let nodes = r.objects(&nodes());
+    let nodes = r.objects(&q::nodes());
     let not_ready: Vec<&Value> = nodes
         .iter()
         .filter(|n| !node_ready(n))
@@ -138,7 +120,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     let not_ready_names: Vec<String> = not_ready.iter().map(|n| name(n).to_string()).collect();
 
     // The CNI DaemonSets, and which of the NotReady nodes they have a pod on.
-    let all_ds = r.objects(&daemonsets());
+    let all_ds = r.objects(&q::daemonsets());
     let cni_ds: Vec<&Value> = all_ds.iter().filter(|d| cni_plugin(d).is_some()).collect();
     let mut uncovered: Vec<String> = not_ready_names.clone();
     for ds in &cni_ds {
@@ -157,7 +139,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
 
     let mut evidence: Vec<Evidence> = Vec::new();
     // 1. CoreDNS Pending on the not-ready taint.
-    let dns = r.objects(&dns_pods());
+    let dns = r.objects(&q::dns_pods());
     let pending_dns: Vec<&Value> = dns
         .iter()
         .filter(|p| p.pointer("/status/phase").and_then(Value::as_str) == Some("Pending"))
@@ -285,7 +267,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     }
 
     let net = r
-        .objects(&kubeadm_config())
+        .objects(&q::kubeadm_config())
         .first()
         .and_then(kubeadm_networking);
     let pod_subnet = net.as_ref().and_then(|n| n.pod_subnet.clone());
@@ -415,16 +397,16 @@ mod tests {
 
     fn results(nodes: Vec<Value>, dss: Vec<Value>) -> Results {
         let mut r = Results::default();
-        r.by_query.insert(super::nodes(), Outcome::Objects(nodes));
-        r.by_query.insert(daemonsets(), Outcome::Objects(dss));
+        r.by_query.insert(q::nodes(), Outcome::Objects(nodes));
+        r.by_query.insert(q::daemonsets(), Outcome::Objects(dss));
         r.by_query.insert(
-            dns_pods(),
+            q::dns_pods(),
             Outcome::Objects(vec![json!({"kind": "Pod", "metadata": {"name": "coredns-7c65d6cfc9-abcde", "namespace": "kube-system"}, "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/2 nodes are available: 2 node(s) had untolerated taint {node.kubernetes.io/not-ready: }."}]}})]),
         );
         r.by_query
             .insert(scheduling_events(), Outcome::Objects(vec![]));
         r.by_query.insert(
-            kubeadm_config(),
+            q::kubeadm_config(),
             Outcome::Objects(vec![json!({"data": {"ClusterConfiguration": "networking:\n  podSubnet: 10.244.0.0/16\n"}})]),
         );
         r

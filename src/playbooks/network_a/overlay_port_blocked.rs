@@ -48,12 +48,6 @@ pub static PLAYBOOK: Playbook = Playbook {
     diagnose,
 };
 
-fn nodes() -> Query {
-    q::core("nodes", None)
-}
-fn daemonsets() -> Query {
-    q::list("apps", "daemonsets", None, None, None)
-}
 fn agent_pods(ds: &Value) -> Option<Query> {
     let labels = ds.pointer("/spec/selector/matchLabels")?.as_object()?;
     let sel: Vec<String> = labels
@@ -84,14 +78,14 @@ fn agent_logs(pod: &Value) -> Option<Query> {
 }
 
 fn cni_daemonsets(r: &Results) -> Vec<(&Value, &'static str)> {
-    r.objects(&daemonsets())
+    r.objects(&q::daemonsets())
         .iter()
         .filter_map(|d| cni_plugin(d).map(|p| (d, p)))
         .collect()
 }
 
 fn queries(r: &Results) -> Vec<Query> {
-    let mut out = vec![nodes(), daemonsets()];
+    let mut out = vec![q::nodes(), q::daemonsets()];
     for (ds, plugin) in cni_daemonsets(r) {
         out.extend(agent_pods(ds));
         out.push(unhealthy_events(namespace(ds)));
@@ -217,7 +211,7 @@ fn backend_ports(plugin: &str, ds: &Value, cfg: Option<&Value>) -> Vec<(String, 
 }
 
 fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
-    let nodes = r.objects(&nodes());
+    let nodes = r.objects(&q::nodes());
     let ip_to_node: BTreeMap<String, String> = nodes
         .iter()
         .filter_map(|n| internal_ip(n).map(|ip| (ip.to_string(), name(n).to_string())))
@@ -519,7 +513,7 @@ mod tests {
     fn results(pods: Vec<Value>, events: Vec<Value>) -> Results {
         let mut r = Results::default();
         r.by_query.insert(
-            nodes(),
+            q::nodes(),
             Outcome::Objects(vec![
                 node("cp-1", "10.0.0.11"),
                 node("worker-1", "10.0.0.21"),
@@ -527,7 +521,7 @@ mod tests {
             ]),
         );
         r.by_query
-            .insert(daemonsets(), Outcome::Objects(vec![calico_ds()]));
+            .insert(q::daemonsets(), Outcome::Objects(vec![calico_ds()]));
         r.by_query
             .insert(agent_pods(&calico_ds()).unwrap(), Outcome::Objects(pods));
         r.by_query
@@ -615,7 +609,7 @@ mod tests {
         let mut r = results(vec![pod("weave-net-a", "cp-1", false)], vec![]);
         let ds = json!({"metadata": {"name": "weave-net", "namespace": "kube-system"}, "spec": {"selector": {"matchLabels": {"name": "weave-net"}}, "template": {"spec": {"containers": [{"name": "weave"}]}}}, "status": {}});
         r.by_query
-            .insert(daemonsets(), Outcome::Objects(vec![ds.clone()]));
+            .insert(q::daemonsets(), Outcome::Objects(vec![ds.clone()]));
         let p = json!({"metadata": {"name": "weave-net-a", "namespace": "kube-system"}, "spec": {"nodeName": "cp-1", "containers": [{"name": "weave"}]}, "status": {"conditions": [{"type": "Ready", "status": "False"}]}});
         r.by_query
             .insert(agent_pods(&ds).unwrap(), Outcome::Objects(vec![p.clone()]));

@@ -6,6 +6,7 @@
 //! when unset —, Calico's pool, flannel's Network), kube-proxy missing or failing, and
 //! otherwise the node datapath (FORWARD policy, a firewall on 6443 from the pod range).
 
+use crate::playbooks::util::pod_restarts;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -61,30 +62,12 @@ fn endpoints() -> Query {
 fn readyz() -> Query {
     q::raw("/readyz?verbose")
 }
-fn nodes() -> Query {
-    q::core("nodes", None)
-}
-fn daemonsets() -> Query {
-    q::list("apps", "daemonsets", None, None, None)
-}
-fn kubeadm_config() -> Query {
-    q::get("", "configmaps", Some("kube-system"), "kubeadm-config")
-}
 fn kube_proxy_pods() -> Query {
     q::list(
         "",
         "pods",
         Some("kube-system"),
         Some("k8s-app=kube-proxy"),
-        None,
-    )
-}
-fn dns_pods() -> Query {
-    q::list(
-        "",
-        "pods",
-        Some("kube-system"),
-        Some("k8s-app=kube-dns"),
         None,
     )
 }
@@ -95,35 +78,24 @@ fn flannel_cfg(ns: &str) -> Query {
     q::get("", "configmaps", Some(ns), "kube-flannel-cfg")
 }
 
-fn restarts(p: &Value) -> i64 {
-    p.pointer("/status/containerStatuses")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|c| c.get("restartCount").and_then(Value::as_i64))
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 fn queries(r: &Results) -> Vec<Query> {
     let mut out = vec![
         service(),
         endpoints(),
         readyz(),
-        nodes(),
-        daemonsets(),
-        kubeadm_config(),
+        q::nodes(),
+        q::daemonsets(),
+        q::kubeadm_config(),
         kube_proxy_pods(),
-        dns_pods(),
+        q::dns_pods(),
     ];
-    for p in r.objects(&dns_pods()) {
+    for p in r.objects(&q::dns_pods()) {
         out.push(dns_logs(name(p), false));
-        if restarts(p) > 0 {
+        if pod_restarts(p) > 0 {
             out.push(dns_logs(name(p), true));
         }
     }
-    for d in r.objects(&daemonsets()) {
+    for d in r.objects(&q::daemonsets()) {
         match cni_plugin(d) {
             Some("flannel") => out.push(flannel_cfg(namespace(d))),
             Some("Weave Net") => {
@@ -149,7 +121,7 @@ fn weave_logs(pod: &Value) -> Query {
 
 /// Weave's start-up line naming its allocation range: the pod and the `ipalloc-range:` token.
 fn weave_range_line(r: &Results) -> Option<(String, String)> {
-    r.objects(&daemonsets())
+    r.objects(&q::daemonsets())
         .iter()
         .filter(|d| cni_plugin(d) == Some("Weave Net"))
         .find_map(|d| {
@@ -176,7 +148,7 @@ struct Range {
 
 fn ranges(r: &Results) -> Vec<Range> {
     let mut out = Vec::new();
-    for d in r.objects(&daemonsets()) {
+    for d in r.objects(&q::daemonsets()) {
         let plugin = cni_plugin(d);
         let env = |var: &str| {
             containers(d)
@@ -242,7 +214,7 @@ fn ranges(r: &Results) -> Vec<Range> {
     }
     // kubeadm's ranges after the CNI's: the CNI's own range is what pods really use.
     if let Some(net) = r
-        .objects(&kubeadm_config())
+        .objects(&q::kubeadm_config())
         .first()
         .and_then(kubeadm_networking)
     {
@@ -305,7 +277,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     // The symptom: a pod's log shows it cannot connect to the Service.
     let mut symptom: Option<(String, String, String)> = None;
     let mut failing_pods = 0;
-    let dns = r.objects(&dns_pods());
+    let dns = r.objects(&q::dns_pods());
     for p in dns {
         let mut found = None;
         for prev in [false, true] {
@@ -336,7 +308,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     }
     let (sym_obj, sym_field, sym_line) = symptom?;
 
-    let nodes = r.objects(&nodes());
+    let nodes = r.objects(&q::nodes());
     let node_ips: Vec<(String, String)> = nodes
         .iter()
         .filter_map(|n| internal_ip(n).map(|ip| (name(n).to_string(), ip.to_string())))
@@ -442,14 +414,15 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     }
     // 3. kube-proxy.
     let proxy_ds = r
-        .objects(&daemonsets())
+        .objects(&q::daemonsets())
         .iter()
         .find(|d| name(d) == "kube-proxy" && namespace(d) == "kube-system");
     let proxy_pods = r.objects(&kube_proxy_pods());
     let proxy_bad: Vec<&Value> = proxy_pods
         .iter()
         .filter(|p| {
-            condition(p, "Ready").is_none_or(|c| cond_str(c, "status") != "True") || restarts(p) > 3
+            condition(p, "Ready").is_none_or(|c| cond_str(c, "status") != "True")
+                || pod_restarts(p) > 3
         })
         .collect();
     if cause.is_none() {
@@ -749,13 +722,13 @@ mod tests {
             },
         );
         r.by_query.insert(
-            nodes(),
+            q::nodes(),
             Outcome::Objects(node_ips.iter().map(|(n, i)| node(n, i)).collect()),
         );
-        r.by_query.insert(daemonsets(), Outcome::Objects(dss));
-        r.by_query.insert(kubeadm_config(), Outcome::Objects(vec![json!({"data": {"ClusterConfiguration": "networking:\n  podSubnet: 10.244.0.0/16\n  serviceSubnet: 10.96.0.0/12\n"}})]));
+        r.by_query.insert(q::daemonsets(), Outcome::Objects(dss));
+        r.by_query.insert(q::kubeadm_config(), Outcome::Objects(vec![json!({"data": {"ClusterConfiguration": "networking:\n  podSubnet: 10.244.0.0/16\n  serviceSubnet: 10.96.0.0/12\n"}})]));
         r.by_query.insert(kube_proxy_pods(), Outcome::Objects(vec![json!({"metadata": {"name": "kube-proxy-a"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}})]));
-        r.by_query.insert(dns_pods(), Outcome::Objects(vec![json!({"metadata": {"name": "coredns-a", "namespace": "kube-system"}, "status": {"conditions": [{"type": "Ready", "status": "False", "message": "containers with unready status: [coredns]"}]}})]));
+        r.by_query.insert(q::dns_pods(), Outcome::Objects(vec![json!({"metadata": {"name": "coredns-a", "namespace": "kube-system"}, "status": {"conditions": [{"type": "Ready", "status": "False", "message": "containers with unready status: [coredns]"}]}})]));
         r.by_query.insert(dns_logs("coredns-a", false), Outcome::Text { code: 200, body: "[ERROR] plugin/kubernetes: pkg/mod/k8s.io/client-go@v0.29.3/tools/cache/reflector.go:229: Failed to watch *v1.Namespace: failed to list *v1.Namespace: Get \"https://10.96.0.1:443/api/v1/namespaces?limit=500&resourceVersion=0\": dial tcp 10.96.0.1:443: i/o timeout\n".into() });
         r
     }

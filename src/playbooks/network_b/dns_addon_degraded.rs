@@ -4,6 +4,7 @@
 //! apiserver VIP timeout case is NET-03's), the kubelet's `clusterDNS` not being the kube-dns
 //! ClusterIP (read from `/api/v1/nodes/N/proxy/configz`), and upstream timeouts.
 
+use crate::playbooks::util::pod_restarts;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -88,18 +89,11 @@ fn q_configz(node: &str) -> Query {
     q::raw(&format!("/api/v1/nodes/{node}/proxy/configz"))
 }
 
-fn restarts(pod: &Value) -> i64 {
-    arr(pod, "/status/containerStatuses")
-        .iter()
-        .filter_map(|c| c.get("restartCount").and_then(Value::as_i64))
-        .sum()
-}
-
 fn queries(r: &Results) -> Vec<Query> {
     let mut out = vec![q_pods(), q_deploy(), q_svc(), q_ep(), q_cm(), q_nodes()];
     for p in r.objects(&q_pods()).iter().take(3) {
         out.push(q_log(name(p), false));
-        if restarts(p) > 0 {
+        if pod_restarts(p) > 0 {
             out.push(q_log(name(p), true));
         }
     }
@@ -227,7 +221,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             evidence.push(ev(
                 obj(p),
                 "status.containerStatuses[coredns]",
-                format!("{}, {} restarts", waiting_reason(p), restarts(p)),
+                format!("{}, {} restarts", waiting_reason(p), pod_restarts(p)),
             ));
         }
         if let Some(ep) = ep {
@@ -381,7 +375,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                         "{} on {}, {} restarts",
                         waiting_reason(p),
                         s(p, "/spec/nodeName"),
-                        restarts(p)
+                        pod_restarts(p)
                     ),
                 ));
             }

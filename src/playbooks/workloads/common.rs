@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::playbooks::engine::q;
+pub use crate::playbooks::engine::q::nodes;
 use crate::playbooks::{Query, Results};
 
 use crate::playbooks::util::arr;
@@ -39,11 +40,6 @@ pub fn pods_all() -> Query {
 /// `kubectl get events -A -o yaml`.
 pub fn events_all() -> Query {
     q::core("events", None)
-}
-
-/// `kubectl get nodes -o yaml`.
-pub fn nodes() -> Query {
-    q::core("nodes", None)
 }
 
 /// An integer field, 0 when absent.
