@@ -315,18 +315,7 @@ pub fn context_switcher(path: Option<PathBuf>) -> (Vec<String>, crate::app::Swit
             context: Some(name.clone()),
         };
         Box::pin(async move {
-            use crate::cluster::doctor::{self, Verdict};
-            let examined = doctor::spec::examine_spec(&spec, &doctor::Options::default())
-                .await
-                .map_err(|e| format!("cannot switch to {name}: {e:#}"))?;
-            let obs = &examined.observation;
-            if obs.verdict() == Verdict::Blocked {
-                let runs = doctor::diagnose(obs, Utc::now()).await;
-                let cause = runs
-                    .iter()
-                    .find_map(|r| r.finding.as_ref().map(|f| f.summary.clone()))
-                    .or_else(|| obs.error.clone())
-                    .unwrap_or_else(|| "the cluster cannot be read".into());
+            if let Err(Unusable { cause, .. }) = usable(&spec).await {
                 return Err(format!(
                     "staying on the current context: {name} cannot be used: {cause} (`ktriage --context {name} check` explains)"
                 ));
@@ -349,6 +338,38 @@ pub fn context_switcher(path: Option<PathBuf>) -> (Vec<String>, crate::app::Swit
     (contexts, switcher)
 }
 
+/// Why a context cannot be used, in one line, and the server it names.
+struct Unusable {
+    server: String,
+    cause: String,
+}
+
+/// Asks the connection doctor whether `spec` can be read; when it cannot, its cause (the
+/// first finding's summary, else the client's error).
+async fn usable(spec: &SourceSpec) -> Result<(), Unusable> {
+    use crate::cluster::doctor::{self, Verdict};
+    let examined = doctor::spec::examine_spec(spec, &doctor::Options::default())
+        .await
+        .map_err(|e| Unusable {
+            server: String::new(),
+            cause: format!("{e:#}"),
+        })?;
+    let obs = &examined.observation;
+    if obs.verdict() != Verdict::Blocked {
+        return Ok(());
+    }
+    let runs = doctor::diagnose(obs, Utc::now()).await;
+    let cause = runs
+        .iter()
+        .find_map(|r| r.finding.as_ref().map(|f| f.summary.clone()))
+        .or_else(|| obs.error.clone())
+        .unwrap_or_else(|| "the cluster cannot be read".into());
+    Err(Unusable {
+        server: obs.server.clone(),
+        cause,
+    })
+}
+
 /// Examines one context for the fleet view: the connection doctor first (a context that
 /// cannot be used says why), then one read of the cluster judged by the health model. Never
 /// takes longer than `limit`.
@@ -358,39 +379,24 @@ pub async fn fleet_line(
     limit: Duration,
 ) -> crate::app::fleet::FleetLine {
     use crate::app::fleet::{FleetLine, FleetStatus};
-    use crate::cluster::doctor::{self, Verdict};
     let spec = SourceSpec::Context {
         kubeconfig,
         context: Some(context.clone()),
     };
-    let unusable = |server: String, why: String| FleetLine {
+    let unusable = |server: String, cause: String| FleetLine {
         context: context.clone(),
         server,
-        status: FleetStatus::Unusable(why),
+        status: FleetStatus::Unusable(cause),
     };
     let examine = async {
-        let examined = match doctor::spec::examine_spec(&spec, &doctor::Options::default()).await {
-            Ok(e) => e,
+        if let Err(u) = usable(&spec).await {
+            return unusable(u.server, u.cause);
+        }
+        let judged = match judge_once(&spec, limit / 2).await {
+            Ok(j) => j,
             Err(e) => return unusable(String::new(), format!("{e:#}")),
         };
-        let obs = &examined.observation;
-        if obs.verdict() == Verdict::Blocked {
-            let runs = doctor::diagnose(obs, Utc::now()).await;
-            let cause = runs
-                .iter()
-                .find_map(|r| r.finding.as_ref().map(|f| f.summary.clone()))
-                .or_else(|| obs.error.clone())
-                .unwrap_or_else(|| "the cluster cannot be read".into());
-            return unusable(obs.server.clone(), cause);
-        }
-        let live = match connect_live(&spec).await {
-            Ok(l) => l,
-            Err(e) => return unusable(obs.server.clone(), format!("{e:#}")),
-        };
-        live.watchers.wait_settled(limit / 2).await;
-        let state = live.watchers.state();
-        let now = Utc::now();
-        let report = health::build(&state, now);
+        let state = &judged.state;
         let ready = state
             .nodes
             .iter()
@@ -398,8 +404,8 @@ pub async fn fleet_line(
             .count();
         crate::app::fleet::health_line(
             &context,
-            &live.server_url,
-            &report,
+            judged.info.server.as_deref().unwrap_or_default(),
+            &health::build(state, judged.now),
             (ready, state.nodes.len()),
         )
     };
@@ -411,7 +417,6 @@ pub async fn fleet_line(
         ),
     }
 }
-
 /// The fleet probe `:fleet` uses for the contexts of `path` (or `KUBECONFIG`).
 pub fn fleet_probe(path: Option<PathBuf>) -> crate::app::FleetProbe {
     Arc::new(move |context: String| {
