@@ -270,6 +270,16 @@ impl Entry {
         self.meta().namespace_str()
     }
 
+    /// The shared object's address (to tell a new model's objects from the held ones).
+    fn addr(&self) -> *const () {
+        match self {
+            Entry::Node(o) => Arc::as_ptr(o).cast(),
+            Entry::Pod(o) => Arc::as_ptr(o).cast(),
+            Entry::Lease(o) => Arc::as_ptr(o).cast(),
+            Entry::Event(o) => Arc::as_ptr(o).cast(),
+        }
+    }
+
     pub fn name(&self) -> &str {
         self.meta().name_str()
     }
@@ -640,12 +650,40 @@ impl ResourceList {
     }
 
     /// Takes the objects of a new model, keeping the filter, the sort and the selected object.
+    /// A model rebuilt only because time moved on (every second while idle) holds the same
+    /// objects: then only the clock changes, and nothing is collected, filtered or sorted.
     pub fn refresh(&mut self, state: &ClusterState, now: DateTime<Utc>) {
-        let keep = self.selected_key();
         self.now = now;
+        if self.holds_same_objects(state) {
+            return;
+        }
+        let keep = self.selected_key();
         self.entries = self.collect(state);
         self.haystack.clear();
         self.reshape(keep);
+    }
+
+    /// The objects of `state` for this list are the very ones held (same allocations, same
+    /// order): compared by pointer, without collecting them.
+    fn holds_same_objects(&self, state: &ClusterState) -> bool {
+        fn same<'a, T: 'a>(
+            held: &[Entry],
+            new: impl Iterator<Item = &'a Arc<T>>,
+            ns: Option<&str>,
+            meta: impl Fn(&T) -> &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+        ) -> bool {
+            let new = new
+                .filter(|o| ns.is_none_or(|n| meta(o).namespace_str() == n))
+                .map(|o| Arc::as_ptr(o).cast::<()>());
+            held.iter().map(Entry::addr).eq(new)
+        }
+        let ns = self.namespace.as_deref();
+        match self.kind {
+            ResourceKind::Nodes => same(&self.entries, state.nodes.iter(), None, |o| &o.metadata),
+            ResourceKind::Pods => same(&self.entries, state.pods.iter(), ns, |o| &o.metadata),
+            ResourceKind::Leases => same(&self.entries, state.leases.iter(), ns, |o| &o.metadata),
+            ResourceKind::Events => same(&self.entries, state.events.iter(), ns, |o| &o.metadata),
+        }
     }
 
     /// Changes the namespace and re-reads `state`.
@@ -931,6 +969,30 @@ mod tests {
         s.pods.remove(1);
         list.refresh(&s, now());
         assert_eq!(list.selected_name().as_deref(), Some("web-1"));
+    }
+
+    #[test]
+    fn a_model_with_the_same_objects_only_moves_the_clock() {
+        let s = state();
+        let mut list = ResourceList::new(ResourceKind::Pods, None, &s, now());
+        list.set_filter("shop".into());
+        let later = now() + chrono::Duration::hours(1);
+        // The same Arcs in a new state (as a rebuild over unchanged stores makes).
+        let again = ClusterState {
+            pods: s.pods.clone(),
+            ..Default::default()
+        };
+        assert!(list.holds_same_objects(&again));
+        list.refresh(&again, later);
+        assert_eq!(list.now, later);
+        assert_eq!(names(&list), ["api-1", "web-1"]);
+        // A changed object is a new allocation: the list is built again.
+        let mut changed = s.clone();
+        changed.pods[0] = Arc::new((*s.pods[0]).clone());
+        assert!(!list.holds_same_objects(&changed));
+        changed.pods.remove(2);
+        list.refresh(&changed, later);
+        assert_eq!(names(&list), ["web-1"]);
     }
 
     #[test]
