@@ -27,30 +27,20 @@ pub fn scenario() -> Scenario {
     let at = Duration::from_secs(20);
     for t in ["MemoryPressure", "DiskPressure", "PIDPressure", "Ready"] {
         let base = format!("/status/conditions/[type={t}]");
-        c.at(
-            at,
-            Change::Set {
-                target: node.clone(),
-                path: format!("{base}/status"),
-                value: json!("Unknown"),
-            },
-        );
-        c.at(
-            at,
-            Change::Set {
-                target: node.clone(),
-                path: format!("{base}/reason"),
-                value: json!("NodeStatusUnknown"),
-            },
-        );
-        c.at(
-            at,
-            Change::Set {
-                target: node.clone(),
-                path: format!("{base}/message"),
-                value: json!("Kubelet stopped posting node status."),
-            },
-        );
+        for (field, value) in [
+            ("status", "Unknown"),
+            ("reason", "NodeStatusUnknown"),
+            ("message", "Kubelet stopped posting node status."),
+        ] {
+            c.at(
+                at,
+                Change::Set {
+                    target: node.clone(),
+                    path: format!("{base}/{field}"),
+                    value: json!(value),
+                },
+            );
+        }
         c.at(
             at,
             Change::Now {
