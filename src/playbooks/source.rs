@@ -57,6 +57,29 @@ pub struct LiveSource {
     pub client: kube::Client,
 }
 
+impl LiveSource {
+    /// The dynamic API of a resource (in a namespace, or across all), or the answer for a
+    /// resource this build does not know.
+    fn api(
+        &self,
+        group: &str,
+        resource: &str,
+        namespace: Option<&str>,
+    ) -> Result<(Api<DynamicObject>, ApiResource), Outcome> {
+        let Some(ar) = api_resource(group, resource) else {
+            return Err(Outcome::Failed {
+                code: 404,
+                message: format!("unknown resource {resource}"),
+            });
+        };
+        let api = match namespace {
+            Some(ns) => Api::namespaced_with(self.client.clone(), ns, &ar),
+            None => Api::all_with(self.client.clone(), &ar),
+        };
+        Ok((api, ar))
+    }
+}
+
 impl QuerySource for LiveSource {
     fn run<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
@@ -71,15 +94,9 @@ impl QuerySource for LiveSource {
                     label_selector,
                     field_selector,
                 } => {
-                    let Some(ar) = api_resource(group, resource) else {
-                        return Outcome::Failed {
-                            code: 404,
-                            message: format!("unknown resource {resource}"),
-                        };
-                    };
-                    let api: Api<DynamicObject> = match namespace {
-                        Some(ns) => Api::namespaced_with(self.client.clone(), ns, &ar),
-                        None => Api::all_with(self.client.clone(), &ar),
+                    let (api, ar) = match self.api(group, resource, namespace.as_deref()) {
+                        Ok(a) => a,
+                        Err(outcome) => return outcome,
                     };
                     let mut lp = ListParams::default().limit(500);
                     if let Some(l) = label_selector {
@@ -109,15 +126,9 @@ impl QuerySource for LiveSource {
                     namespace,
                     name,
                 } => {
-                    let Some(ar) = api_resource(group, resource) else {
-                        return Outcome::Failed {
-                            code: 404,
-                            message: format!("unknown resource {resource}"),
-                        };
-                    };
-                    let api: Api<DynamicObject> = match namespace {
-                        Some(ns) => Api::namespaced_with(self.client.clone(), ns, &ar),
-                        None => Api::all_with(self.client.clone(), &ar),
+                    let (api, ar) = match self.api(group, resource, namespace.as_deref()) {
+                        Ok(a) => a,
+                        Err(outcome) => return outcome,
                     };
                     match api.get(name).await {
                         Ok(o) => Outcome::Objects(vec![with_kind(o, &ar)]),
