@@ -1274,3 +1274,9 @@ pub fn resolve_mut<'a>(v: &'a mut Value, path: &str) -> Option<&'a mut Value> {
     }
     Some(cur)
 }
+
+/// An object's (namespace, name), empty strings when absent.
+pub fn ns_name(o: &Value) -> (String, String) {
+    let field = |f: &str| o["metadata"][f].as_str().unwrap_or_default().to_string();
+    (field("namespace"), field("name"))
+}

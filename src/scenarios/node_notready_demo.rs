@@ -88,18 +88,7 @@ pub fn scenario() -> Scenario {
     let on_node: Vec<(String, String)> = c
         .of_kind("Pod", None)
         .filter(|p| p["spec"]["nodeName"] == NODE)
-        .map(|p| {
-            (
-                p["metadata"]["namespace"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                p["metadata"]["name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            )
-        })
+        .map(crate::scenarios::builder::ns_name)
         .collect();
     for (ns, name) in on_node {
         let pod = ObjRef::new("Pod", Some(&ns), &name);

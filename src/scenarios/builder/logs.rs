@@ -112,18 +112,7 @@ pub(super) fn build(c: &mut Cluster) {
     let running: std::collections::HashSet<(String, String)> = c
         .of_kind("Pod", None)
         .filter(|p| p["status"]["phase"] == "Running")
-        .map(|p| {
-            (
-                p["metadata"]["namespace"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                p["metadata"]["name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            )
-        })
+        .map(crate::scenarios::builder::ns_name)
         .collect();
     c.pod_logs
         .retain(|l| running.contains(&(l.namespace.clone(), l.pod.clone())));

@@ -30,18 +30,7 @@ pub fn scenario() -> Scenario {
     let unscheduled: Vec<(String, String)> = c
         .of_kind("Pod", None)
         .filter(|p| p["status"]["phase"] == "Pending" && p["spec"].get("nodeName").is_none())
-        .map(|p| {
-            (
-                p["metadata"]["namespace"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                p["metadata"]["name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            )
-        })
+        .map(crate::scenarios::builder::ns_name)
         .collect();
     for (ns, pod) in unscheduled {
         c.event(
