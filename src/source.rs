@@ -104,6 +104,25 @@ pub struct Judged {
     pub server: Option<ServerHandle>,
 }
 
+/// What `check` says about a snapshot's coverage: the kinds it held, the stores it did not
+/// capture (with the command that would), those the API server refused, undecodable objects.
+fn snapshot_problems(snap: &Snapshot, state: &ClusterState) -> Vec<String> {
+    let mut out = vec![format!("captured: {}", snap.captured_kinds().join(", "))];
+    for s in &state.sync {
+        match &s.state {
+            crate::cluster::SyncState::NotCaptured { capture } => {
+                out.push(format!("{}: not captured ({capture})", s.resource))
+            }
+            crate::cluster::SyncState::Forbidden { message, .. } => {
+                out.push(format!("{}: forbidden ({message})", s.resource))
+            }
+            _ => {}
+        }
+    }
+    out.extend(skipped_problem(state.skipped));
+    out
+}
+
 /// Reads a source once, for `check`: a snapshot directly, a live source after its watchers
 /// settled (or `settle` passed).
 pub async fn judge_once(spec: &SourceSpec, settle: Duration) -> Result<Judged> {
@@ -118,7 +137,7 @@ pub async fn judge_once(spec: &SourceSpec, settle: Duration) -> Result<Judged> {
             server: snap.info.as_ref().and_then(|i| i.server.clone()),
             version: state.server_version.clone(),
             judged_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            problems: skipped_problem(state.skipped),
+            problems: snapshot_problems(&snap, &state),
         };
         return Ok(Judged {
             state,
@@ -149,6 +168,9 @@ pub async fn judge_once(spec: &SourceSpec, settle: Duration) -> Result<Judged> {
             } => Some(format!("{resource}: cannot {verb}: {message}")),
             crate::cluster::SyncState::Failing { error, .. } => {
                 Some(format!("{}: {error}", s.resource))
+            }
+            crate::cluster::SyncState::NotCaptured { capture } => {
+                Some(format!("{}: not captured ({capture})", s.resource))
             }
         })
         .collect();

@@ -47,6 +47,8 @@ pub async fn capture(client: &Client, context: &str, server: &str) -> (Snapshot,
     let mut snap = Snapshot::default();
     let mut report = CaptureReport::default();
     let version = client.apiserver_version().await.ok().map(|v| v.git_version);
+    // The kinds listed cluster-wide: for these, absence in the snapshot is real.
+    let mut captured = Vec::new();
     for def in RESOURCES.iter().filter(|d| is_capturable(d.kind)) {
         let ar = ApiResource {
             group: def.group.to_string(),
@@ -56,7 +58,10 @@ pub async fn capture(client: &Client, context: &str, server: &str) -> (Snapshot,
             plural: def.plural.to_string(),
         };
         match list_all(&Api::all_with(client.clone(), &ar)).await {
-            Ok(items) => push_items(&mut snap, &mut report, def.kind, &ar.api_version, items),
+            Ok(items) => {
+                captured.push(def.kind.to_string());
+                push_items(&mut snap, &mut report, def.kind, &ar.api_version, items)
+            }
             Err(kube::Error::Api(s)) if s.code == 404 => {}
             Err(kube::Error::Api(s)) => {
                 // Kept as evidence: a forbidden list is what AUTH playbooks read.
@@ -143,6 +148,7 @@ pub async fn capture(client: &Client, context: &str, server: &str) -> (Snapshot,
         context: Some(context.to_string()),
         server: Some(server.to_string()),
         version,
+        captured,
     });
     (snap, report)
 }

@@ -24,6 +24,9 @@ pub enum SyncState {
     },
     /// Failing with an error; the next retry in `retry_in_secs`.
     Failing { error: String, retry_in_secs: u64 },
+    /// Not in the source at all (a snapshot that did not capture the kind): absence of its
+    /// objects proves nothing. `capture` is the command that would complete the picture.
+    NotCaptured { capture: String },
 }
 
 /// The sync state of one watched resource, e.g. `pods`.

@@ -34,6 +34,37 @@ pub struct ClusterState {
     pub sync: Vec<ResourceSync>,
     /// Objects of a known kind that could not be decoded (and were left out).
     pub skipped: usize,
+    /// Resources (plural) of which the source holds some objects without having listed
+    /// them all (a pasted fragment): rules may use what is there, never conclude absence.
+    pub partial: Vec<String>,
+}
+
+/// The stores a snapshot fills, as (plural, kind).
+const SNAPSHOT_KINDS: [(&str, &str); 7] = [
+    ("nodes", "Node"),
+    ("pods", "Pod"),
+    ("leases", "Lease"),
+    ("events", "Event"),
+    ("daemonsets", "DaemonSet"),
+    ("deployments", "Deployment"),
+    ("statefulsets", "StatefulSet"),
+];
+
+/// The kubectl command that captures a resource for a snapshot.
+pub fn capture_command(resource: &str) -> String {
+    match resource {
+        "nodes" => "kubectl get nodes -o yaml".into(),
+        "leases" => "kubectl get leases -n kube-system -o yaml".into(),
+        other => format!("kubectl get {other} -A -o yaml"),
+    }
+}
+
+/// The message of a Status body, or the body itself.
+fn status_message(body: &str) -> String {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| body.to_string())
 }
 
 /// Object counts, for status lines and `check` text output.
@@ -61,9 +92,42 @@ impl ClusterState {
         state
     }
 
-    /// The state a parsed snapshot describes: its objects, its `/readyz` response and version.
+    /// The state a parsed snapshot describes: its objects, its `/readyz` response and version,
+    /// and what it did not capture: a kind the snapshot neither holds nor declares listed is
+    /// `NotCaptured`, one whose list the API server refused (a recorded 403 `Response`) is
+    /// `Forbidden`, so health rules say "unknown" instead of judging an absence.
     pub fn from_snapshot(snapshot: &Snapshot) -> ClusterState {
         let mut state = ClusterState::from_objects(&snapshot.objects);
+        for (resource, kind) in SNAPSHOT_KINDS {
+            match snapshot.capture_of(kind, None) {
+                crate::snapshot::Capture::Listed => continue,
+                crate::snapshot::Capture::Partial => {
+                    state.partial.push(resource.to_string());
+                    continue;
+                }
+                crate::snapshot::Capture::NotCaptured => {}
+            }
+            let refused = snapshot.responses.iter().find(|r| {
+                r.code == 403 && {
+                    let path = r.path.split('?').next().unwrap_or("");
+                    path.ends_with(&format!("/{resource}"))
+                }
+            });
+            let sync = match refused {
+                Some(r) => SyncState::Forbidden {
+                    verb: "list".into(),
+                    resource: resource.to_string(),
+                    message: status_message(&r.body),
+                },
+                None => SyncState::NotCaptured {
+                    capture: capture_command(resource),
+                },
+            };
+            state.sync.push(ResourceSync {
+                resource: resource.to_string(),
+                state: sync,
+            });
+        }
         if let Some(r) = snapshot
             .responses
             .iter()
@@ -126,6 +190,12 @@ impl ClusterState {
             }
             _ => {}
         }
+    }
+
+    /// True when the source listed every object of `resource` it could see (a live watch, a
+    /// declared or `*List` capture), so the absence of an object is real.
+    pub fn fully_listed(&self, resource: &str) -> bool {
+        !self.partial.iter().any(|r| r == resource)
     }
 
     /// The sync state of one resource (`None`: not tracked, treated as available).

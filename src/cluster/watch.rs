@@ -248,6 +248,7 @@ impl StateView {
             server_version: shared.server_version.clone(),
             sync: shared.sync.clone(),
             skipped: 0,
+            partial: Vec::new(),
         }
     }
 

@@ -391,7 +391,42 @@ fn addon_item(a: &Addon, pods_known: bool) -> HealthItem {
     item
 }
 
+/// Name prefixes of CNI agent pods: their pods prove a CNI when its DaemonSet was not captured.
+const CNI_AGENT_PODS: [&str; 9] = [
+    "calico-node",
+    "kube-flannel",
+    "weave-net",
+    "cilium",
+    "canal",
+    "antrea-agent",
+    "kube-router",
+    "kindnet",
+    "aws-node",
+];
+
 fn missing_cni(state: &ClusterState) -> HealthItem {
+    let agent = state.pods.iter().find(|p| {
+        let name = p.metadata.name_str();
+        CNI_AGENT_PODS.iter().any(|a| name.starts_with(a))
+    });
+    if let Some(p) = agent {
+        return HealthItem::new(
+            Severity::Unknown,
+            "CNI",
+            format!(
+                "CNI agent pod {} found, its DaemonSet was not captured: `kubectl get ds -A -o yaml`",
+                p.metadata.name_str()
+            ),
+        );
+    }
+    if !state.fully_listed("daemonsets") {
+        return HealthItem::new(
+            Severity::Unknown,
+            "CNI",
+            "no CNI DaemonSet among the DaemonSets captured, but the snapshot did not list              them all: `kubectl get ds -A -o yaml`",
+        )
+        .with_detail("Capture", "kubectl get ds -A -o yaml");
+    }
     let all_ready = !state.nodes.is_empty()
         && state
             .nodes

@@ -128,6 +128,14 @@ pub fn unavailable(state: &ClusterState, resource: &str) -> Option<HealthItem> {
                     .with_detail("Resource", res),
             )
         }
+        SyncState::NotCaptured { capture } => Some(
+            HealthItem::new(
+                Severity::Unknown,
+                format!("{resource}: not captured"),
+                format!("the snapshot holds no {resource}, so nothing can be said about them: `{capture}`"),
+            )
+            .with_detail("Capture", capture.clone()),
+        ),
         SyncState::Failing {
             error,
             retry_in_secs,

@@ -246,6 +246,10 @@ pub fn request_path(kind: &QueryKind) -> String {
             format!("GET /api/v1/namespaces/{namespace}/pods/{pod}/log{qs}")
         }
         QueryKind::Raw { path } => format!("GET {path}"),
+        QueryKind::NodeLog { node, unit } => format!(
+            "on {}: journalctl -u {unit}",
+            node.as_deref().unwrap_or("each node")
+        ),
         QueryKind::Connection => "route, DNS, TCP, TLS handshake, GET /version".into(),
     }
 }
@@ -376,6 +380,19 @@ pub mod q {
     }
 
     /// `kubectl get --raw 'PATH'`.
+    pub fn node_log(node: Option<&str>, unit: &str) -> Query {
+        Query {
+            kubectl: format!(
+                "# on {}: journalctl -u {unit} --no-pager | tail -200",
+                node.unwrap_or("each node")
+            ),
+            kind: QueryKind::NodeLog {
+                node: node.map(str::to_string),
+                unit: unit.to_string(),
+            },
+        }
+    }
+
     pub fn raw(path: &str) -> Query {
         Query {
             kubectl: format!("kubectl get --raw '{path}'"),

@@ -77,6 +77,10 @@ pub enum QueryKind {
     },
     /// A raw GET (`/readyz?verbose`, `/api/v1/nodes/N/proxy/healthz`).
     Raw { path: String },
+    /// A node's journal for one systemd unit (`kubelet`, `containerd`, `kubeadm`…): read on
+    /// the node (`journalctl -u UNIT`), so only a snapshot's `NodeLog` evidence answers it;
+    /// `node: None` takes the unit's journal of every node the snapshot holds.
+    NodeLog { node: Option<String>, unit: String },
     /// How the client reaches the API server: route, DNS, TCP, TLS chain, identity. Answered
     /// with one object, a `cluster::doctor::Observation` (live: a probe of the connection;
     /// snapshot: its `Connection` evidence).

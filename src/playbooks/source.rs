@@ -175,6 +175,13 @@ impl QuerySource for LiveSource {
                     }
                 }
                 QueryKind::Connection => live_connection(&self.client).await,
+                QueryKind::NodeLog { node, unit } => Outcome::Failed {
+                    code: 0,
+                    message: format!(
+                        "a node's journal is read on the node: `journalctl -u {unit}` on {}",
+                        node.as_deref().unwrap_or("each node")
+                    ),
+                },
             }
         })
     }
@@ -233,6 +240,36 @@ fn secrets_refused() -> Outcome {
     }
 }
 
+/// Query parameters that change the paging or the wait of a request, not its answer.
+const VOLATILE_PARAMS: [&str; 6] = [
+    "limit",
+    "resourceVersion",
+    "resourceVersionMatch",
+    "timeout",
+    "timeoutSeconds",
+    "allowWatchBookmarks",
+];
+
+/// Whether a recorded request path and a query's path ask the same thing: equal once the
+/// volatile parameters are dropped and the rest compared in any order.
+fn same_request(recorded: &str, asked: &str) -> bool {
+    fn key(p: &str) -> (String, Vec<String>) {
+        let (path, query) = p.split_once('?').unwrap_or((p, ""));
+        let mut params: Vec<String> = query
+            .split('&')
+            .filter(|kv| !kv.is_empty())
+            .filter(|kv| {
+                let k = kv.split('=').next().unwrap_or("");
+                !VOLATILE_PARAMS.contains(&k)
+            })
+            .map(str::to_string)
+            .collect();
+        params.sort();
+        (path.trim_end_matches('/').to_string(), params)
+    }
+    recorded == asked || key(recorded) == key(asked)
+}
+
 /// A snapshot in memory: lists and gets answered with the API server's selector semantics,
 /// logs from its `PodLog`s, raw paths from its `Response`s.
 pub struct SnapshotSource {
@@ -266,7 +303,11 @@ impl SnapshotSource {
             code: r.code,
             message: status_message(&r.body),
         };
-        if let Some(r) = s.responses.iter().find(|r| r.path == path && r.code >= 400) {
+        if let Some(r) = s
+            .responses
+            .iter()
+            .find(|r| same_request(&r.path, path) && r.code >= 400)
+        {
             return Some(failed(r));
         }
         let (group, resource) = match &query.kind {
@@ -289,7 +330,7 @@ impl SnapshotSource {
         let recorded = s
             .responses
             .iter()
-            .find(|r| r.path == cluster_list && r.code >= 400)?;
+            .find(|r| same_request(&r.path, cluster_list) && r.code >= 400)?;
         let kind = kind_of(group, resource)?.0;
         let namespace = match &query.kind {
             QueryKind::List { namespace, .. } | QueryKind::Get { namespace, .. } => {
@@ -306,12 +347,71 @@ impl SnapshotSource {
         (!held).then(|| failed(recorded))
     }
 
+    /// The answer when the snapshot did not capture what a list or get asks about: a
+    /// recorded `Response` with a List body for the same request, else "not captured"
+    /// (never an empty list or a 404, which would read as "does not exist").
+    fn uncaptured(&self, query: &Query) -> Option<Outcome> {
+        let (group, resource, namespace) = match &query.kind {
+            QueryKind::List {
+                group,
+                resource,
+                namespace,
+                ..
+            }
+            | QueryKind::Get {
+                group,
+                resource,
+                namespace,
+                ..
+            } => (group, resource, namespace.as_deref()),
+            _ => return None,
+        };
+        let (kind, _) = kind_of(group, resource)?;
+        if self.snapshot.capture_of(kind, namespace) != crate::snapshot::Capture::NotCaptured {
+            return None;
+        }
+        let path = query.request();
+        let path = path.trim_start_matches("GET ");
+        if let Some(r) = self
+            .snapshot
+            .responses
+            .iter()
+            .find(|r| r.code == 200 && same_request(&r.path, path))
+            && let Ok(body) = serde_json::from_str::<Value>(&r.body)
+            && let Some(items) = body.get("items").and_then(Value::as_array)
+        {
+            let items = items
+                .iter()
+                .cloned()
+                .map(|mut o| {
+                    if let Some(m) = o.as_object_mut() {
+                        m.entry("kind")
+                            .or_insert_with(|| Value::String(kind.into()));
+                    }
+                    crate::snapshot::normalize_object(o)
+                })
+                .collect();
+            return Some(Outcome::Objects(items));
+        }
+        let ns = namespace.map(|n| format!(" in {n}")).unwrap_or_default();
+        Some(Outcome::Failed {
+            code: 0,
+            message: format!(
+                "not captured: the snapshot holds no {resource}{ns} (`{}`)",
+                query.kubectl
+            ),
+        })
+    }
+
     fn answer(&self, query: &Query) -> Outcome {
         if query_reads_secret(&query.kind) {
             return secrets_refused();
         }
         if let Some(err) = self.recorded_error(query) {
             return err;
+        }
+        if let Some(out) = self.uncaptured(query) {
+            return out;
         }
         let s = &self.snapshot;
         match &query.kind {
@@ -413,7 +513,11 @@ impl SnapshotSource {
                         tail_lines: None,
                     });
                     let path = path.trim_start_matches("GET ");
-                    match s.responses.iter().find(|r| r.path == path && r.code >= 400) {
+                    match s
+                        .responses
+                        .iter()
+                        .find(|r| same_request(&r.path, path) && r.code >= 400)
+                    {
                         Some(r) => Outcome::Failed {
                             code: r.code,
                             message: status_message(&r.body),
@@ -434,16 +538,47 @@ impl SnapshotSource {
                     message: "no Connection evidence in this snapshot".into(),
                 },
             },
-            QueryKind::Raw { path } => match s.responses.iter().find(|r| r.path == *path) {
-                Some(r) => Outcome::Text {
-                    code: r.code,
-                    body: r.body.clone(),
-                },
-                None => Outcome::Failed {
-                    code: 404,
-                    message: format!("no answer for {path} in this snapshot"),
-                },
-            },
+            QueryKind::NodeLog { node, unit } => {
+                let logs: Vec<&crate::snapshot::NodeLog> = s
+                    .node_logs
+                    .iter()
+                    .filter(|l| node.as_deref().is_none_or(|n| l.node == n))
+                    .filter(|l| l.unit == *unit || (l.unit.is_empty() && unit == "kubelet"))
+                    .collect();
+                match logs.as_slice() {
+                    [] => Outcome::Failed {
+                        code: 0,
+                        message: format!(
+                            "not captured: no `journalctl -u {unit}` of {} in this snapshot",
+                            node.as_deref().unwrap_or("any node")
+                        ),
+                    },
+                    [one] if node.is_some() => Outcome::Text {
+                        code: 200,
+                        body: one.text.clone(),
+                    },
+                    many => Outcome::Text {
+                        code: 200,
+                        body: many
+                            .iter()
+                            .map(|l| format!("-- {} --\n{}", l.node, l.text))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    },
+                }
+            }
+            QueryKind::Raw { path } => {
+                match s.responses.iter().find(|r| same_request(&r.path, path)) {
+                    Some(r) => Outcome::Text {
+                        code: r.code,
+                        body: r.body.clone(),
+                    },
+                    None => Outcome::Failed {
+                        code: 404,
+                        message: format!("no answer for {path} in this snapshot"),
+                    },
+                }
+            }
         }
     }
 }

@@ -1224,8 +1224,15 @@ impl Cluster {
                 context: Some("kubernetes-admin@kubernetes".into()),
                 server: Some(format!("https://{}", self.opts.control_plane_endpoint)),
                 version: Some(self.opts.version.clone()),
+                // A scenario is a whole cluster: every kind was "listed".
+                captured: crate::server::resources::RESOURCES
+                    .iter()
+                    .filter(|d| d.kind != "Secret")
+                    .map(|d| d.kind.to_string())
+                    .collect(),
             }),
             unknown_evidence: Vec::new(),
+            listed_kinds: Vec::new(),
         };
         (snapshot, self.timeline)
     }

@@ -68,4 +68,9 @@ pub struct SnapshotInfo {
     pub context: Option<String>,
     pub server: Option<String>,
     pub version: Option<String>,
+    /// The kinds the capture listed (`Pod`, `DaemonSet`…): for these, what the snapshot
+    /// holds is all the cluster held. Written by `ktriage snapshot`; absent in a hand-made
+    /// or pasted snapshot, where only the kinds present count as captured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub captured: Vec<String>,
 }

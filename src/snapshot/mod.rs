@@ -3,12 +3,16 @@
 //! `kubectl cluster-info dump` directory), the `ktriage/v1` evidence kinds, writing, and the
 //! snapshot's clock (the instant every time-based rule is judged at).
 
+mod coverage;
 mod dump;
 mod emit;
 mod evidence;
+mod normalize;
 mod parse;
 mod write;
+pub use coverage::Capture;
 pub use evidence::{Connection, NodeLog, PodLog, RawResponse, ServedCertificate, SnapshotInfo};
+pub use normalize::object as normalize_object;
 
 use std::path::Path;
 
@@ -31,6 +35,8 @@ pub struct Snapshot {
     pub info: Option<SnapshotInfo>,
     /// `ktriage/v1` documents of a kind this version does not know: kept, written back out.
     pub unknown_evidence: Vec<Value>,
+    /// Kinds read from a `*List` document (an empty list too): listed, so absence is real.
+    pub listed_kinds: Vec<String>,
 }
 
 /// Why a snapshot could not be read. Always names the file and, where it applies, the
@@ -152,6 +158,7 @@ impl Snapshot {
         self.responses.extend(other.responses);
         self.connections.extend(other.connections);
         self.unknown_evidence.extend(other.unknown_evidence);
+        self.listed_kinds.extend(other.listed_kinds);
         match (&mut self.info, other.info) {
             (Some(ours), Some(theirs)) => fill_info(ours, theirs),
             (ours @ None, theirs) => *ours = theirs,
@@ -196,6 +203,11 @@ fn fill_info(info: &mut SnapshotInfo, other: SnapshotInfo) {
     info.context = info.context.take().or(other.context);
     info.server = info.server.take().or(other.server);
     info.version = info.version.take().or(other.version);
+    for kind in other.captured {
+        if !info.captured.contains(&kind) {
+            info.captured.push(kind);
+        }
+    }
 }
 
 /// An RFC 3339 instant with date and time (fractional seconds and offsets allowed).

@@ -214,9 +214,16 @@ impl<'f> Reader<'f> {
                 .strip_suffix("List")
                 .filter(|k| !k.is_empty())
                 .map(|k| (k.to_string(), api_version));
+            if let Some((k, _)) = &item_kind
+                && !self.snapshot.listed_kinds.contains(k)
+            {
+                self.snapshot.listed_kinds.push(k.clone());
+            }
             return self.items(items, loc, path, item_kind);
         }
-        self.snapshot.objects.push(Value::Object(obj));
+        self.snapshot
+            .objects
+            .push(super::normalize::object(Value::Object(obj)));
         Ok(())
     }
 

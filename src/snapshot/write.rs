@@ -28,6 +28,9 @@ pub(crate) fn to_yaml(snapshot: &Snapshot) -> String {
         put_opt(&mut doc, "context", &info.context);
         put_opt(&mut doc, "server", &info.server);
         put_opt(&mut doc, "version", &info.version);
+        if !info.captured.is_empty() {
+            doc.insert("captured".into(), serde_json::json!(info.captured));
+        }
         push(&Doc::Evidence(doc));
     }
     for object in &snapshot.objects {

@@ -37,12 +37,14 @@ pub fn sync_summary(sync: &[ResourceSync]) -> (String, SyncTone) {
     let mut syncing = Vec::new();
     let mut forbidden = Vec::new();
     let mut failing = Vec::new();
+    let mut not_captured = Vec::new();
     let mut synced = 0;
     for s in sync {
         match &s.state {
             SyncState::Synced => synced += 1,
             SyncState::Syncing => syncing.push(s.resource.as_str()),
             SyncState::Forbidden { .. } => forbidden.push(s.resource.as_str()),
+            SyncState::NotCaptured { .. } => not_captured.push(s.resource.as_str()),
             SyncState::Failing { retry_in_secs, .. } => {
                 failing.push(format!("{} (retry {retry_in_secs}s)", s.resource));
             }
@@ -57,6 +59,9 @@ pub fn sync_summary(sync: &[ResourceSync]) -> (String, SyncTone) {
     }
     if !failing.is_empty() {
         parts.push(format!("failing: {}", failing.join(", ")));
+    }
+    if !not_captured.is_empty() {
+        parts.push(format!("not captured: {}", not_captured.join(", ")));
     }
     let tone = if !forbidden.is_empty() || !failing.is_empty() {
         SyncTone::Problem

@@ -94,6 +94,7 @@ pub fn evidence_snapshot(examined: &Examined) -> crate::snapshot::Snapshot {
             context: obs.context.clone(),
             server: Some(obs.server.clone()),
             version: None,
+            captured: Vec::new(),
         }),
         ..Default::default()
     }
