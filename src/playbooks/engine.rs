@@ -75,6 +75,9 @@ pub async fn run(
             break;
         }
         for q in wanted {
+            if source.partial(&q) {
+                results.partial.insert(q.clone());
+            }
             let outcome = match cache.answers.get(&q) {
                 Some(o) => o.clone(),
                 None => {

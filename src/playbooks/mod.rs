@@ -117,6 +117,9 @@ pub enum Outcome {
 #[derive(Debug, Clone, Default)]
 pub struct Results {
     pub by_query: BTreeMap<Query, Outcome>,
+    /// Queries whose objects are only part of what the cluster held (a snapshot that holds
+    /// a pasted fragment of the kind): their objects are evidence, their absences are not.
+    pub partial: std::collections::BTreeSet<Query>,
 }
 
 impl Results {
@@ -138,6 +141,16 @@ impl Results {
 
     pub fn outcome(&self, q: &Query) -> Option<&Outcome> {
         self.by_query.get(q)
+    }
+
+    /// The objects of a query that listed everything it asked for: `None` when it failed,
+    /// was not captured or holds only a fragment. Rules that conclude from an absence or a
+    /// count ("no lease", "a single control-plane node") read this, never `objects`.
+    pub fn listed(&self, q: &Query) -> Option<&[Value]> {
+        match self.by_query.get(q) {
+            Some(Outcome::Objects(v)) if !self.partial.contains(q) => Some(v),
+            _ => None,
+        }
     }
 }
 

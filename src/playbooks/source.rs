@@ -13,6 +13,12 @@ use crate::snapshot::Snapshot;
 /// Answers playbook queries. Implementations only read.
 pub trait QuerySource: Send + Sync {
     fn run<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Outcome>;
+
+    /// Whether the answer to `query` holds only part of what the cluster held (a snapshot
+    /// with a fragment of the kind). A live cluster lists everything it is allowed to.
+    fn partial(&self, _query: &Query) -> bool {
+        false
+    }
 }
 
 fn api_resource(group: &str, resource: &str) -> Option<ApiResource> {
@@ -587,5 +593,21 @@ impl QuerySource for SnapshotSource {
     fn run<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Outcome> {
         let out = self.answer(query);
         Box::pin(async move { out })
+    }
+
+    fn partial(&self, query: &Query) -> bool {
+        let QueryKind::List {
+            group,
+            resource,
+            namespace,
+            ..
+        } = &query.kind
+        else {
+            return false;
+        };
+        kind_of(group, resource).is_some_and(|(kind, _)| {
+            self.snapshot.capture_of(kind, namespace.as_deref())
+                == crate::snapshot::Capture::Partial
+        })
     }
 }

@@ -102,6 +102,25 @@ pub fn flag(pod: &Value, key: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// The (major, minor) release of a control-plane pod's component, read from its main
+/// container's image tag (`registry.k8s.io/kube-scheduler:v1.14.0` -> (1, 14)).
+pub fn component_version(pod: &Value) -> Option<(u32, u32)> {
+    let image = s(main_container(pod)?, "/image");
+    let tag = image.rsplit_once(':')?.1;
+    crate::health::major_minor(tag)
+}
+
+/// Whether a leader-electing component keeps its lock in a coordination.k8s.io Lease.
+/// Until 1.17 the default lock was an Endpoints object (`endpoints`), 1.17–1.19 wrote both
+/// (`endpointsleases`), from 1.20 a Lease; `--leader-elect-resource-lock` overrides. An
+/// unknown version counts as current.
+pub fn locks_in_lease(pod: &Value) -> bool {
+    if let Some(lock) = flag(pod, "leader-elect-resource-lock") {
+        return lock.contains("lease");
+    }
+    component_version(pod).is_none_or(|v| v >= (1, 17))
+}
+
 /// `restartCount` of the pod's main container.
 pub fn restarts(pod: &Value) -> i64 {
     let comp = component(pod);

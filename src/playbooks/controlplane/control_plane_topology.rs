@@ -99,7 +99,20 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         "count",
         format!("{} ({})", cps.len(), names.join(", ")),
     ));
-    if cps.len() == 1 {
+    // Counting control-plane nodes needs the whole node list; a one-node cluster (a lab, a
+    // dev box) is not meant to be highly available.
+    let nodes_listed = results.listed(&nodes_query()).is_some();
+    if cps.len() == 1 && !nodes_listed {
+        ruled_out.push(format!(
+            "Only some nodes were captured ({} of them): how many control-plane nodes there are is not known (`kubectl get nodes -o wide`).",
+            nodes.len()
+        ));
+    } else if cps.len() == 1 && nodes.len() == 1 {
+        ruled_out.push(format!(
+            "{} is the cluster's only node: a single-node cluster is not meant to be highly available.",
+            names[0]
+        ));
+    } else if cps.len() == 1 {
         issues.push((
             format!("the cluster has a single control-plane node ({}): when it fails, nothing can be scheduled, scaled or healed", names[0]),
             0.7,

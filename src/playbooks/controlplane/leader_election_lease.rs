@@ -109,6 +109,8 @@ fn log_signals<'a>(
 
 fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
     let leases = results.objects(&leases_query());
+    // A missing lease means something only when the leases were listed in full.
+    let leases_listed = results.listed(&leases_query()).is_some();
     let pods = results.objects(&mirror_pods_query());
     let mut evidence = Vec::new();
     let mut problems: Vec<String> = Vec::new();
@@ -127,11 +129,13 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
         let elects = comp_pods
             .iter()
             .any(|p| flag(p, "leader-elect").as_deref() != Some("false"));
+        // Components older than 1.17 lock in an Endpoints object: no Lease is expected.
+        let lease_expected = comp_pods.iter().any(|p| common::locks_in_lease(p));
         let sig = log_signals(results, pods, comp, now);
         any_proxy |= sig.proxy;
         let lease = leases.iter().find(|l| common::name(l) == *comp);
         match lease {
-            None if !comp_pods.is_empty() && elects => {
+            None if !comp_pods.is_empty() && elects && lease_expected && leases_listed => {
                 evidence.push(ev(
                     format!("Lease/kube-system/{comp}"),
                     "(object)",
@@ -143,7 +147,22 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 ));
                 stale_components.push(comp);
             }
-            None => {}
+            None => {
+                if !comp_pods.is_empty() && elects && !lease_expected {
+                    healthy_notes.push(format!(
+                        "{comp} {} locks leadership in an Endpoints object, not a Lease (Leases are the default from 1.17/1.20)",
+                        comp_pods
+                            .iter()
+                            .find_map(|p| common::component_version(p))
+                            .map(|(a, b)| format!("v{a}.{b}"))
+                            .unwrap_or_default()
+                    ));
+                } else if !comp_pods.is_empty() && !leases_listed {
+                    healthy_notes.push(format!(
+                        "{comp}: the leases of kube-system were not captured (`kubectl get leases -n kube-system -o yaml`)"
+                    ));
+                }
+            }
             Some(lease) => {
                 let st = LeaseState::read(lease, now);
                 let holder_pod = format!("{comp}-{}", st.holder_node());
