@@ -76,7 +76,7 @@ fn queries(results: &Results) -> Vec<Query> {
         mirror_pods_query(),
         warning_events_query(),
     ];
-    for p in results.objects(&mirror_pods_query()) {
+    for p in common::mirror_pods(results) {
         if common::component(p) == "kube-apiserver" {
             out.push(apiserver_log_query(common::name(p)));
         }
@@ -116,13 +116,15 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
         return None;
     }
     let first = check_name(failed[0]).to_string();
-    let pods = results.objects(&mirror_pods_query());
+    let pods = common::mirror_pods(results);
     let etcd: Vec<&Value> = pods
         .iter()
+        .copied()
         .filter(|p| common::component(p) == "etcd")
         .collect();
     let apiservers: Vec<&Value> = pods
         .iter()
+        .copied()
         .filter(|p| common::component(p) == "kube-apiserver")
         .collect();
     let mut evidence = vec![ev(

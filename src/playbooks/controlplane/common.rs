@@ -11,16 +11,22 @@ use crate::playbooks::{Query, Results};
 
 pub use crate::playbooks::util::{ev, internal_ip, is_control_plane, name, obj, parse_time, s};
 
-/// `kubectl get pods -n kube-system -l tier=control-plane -o yaml`: the mirror pods of the
-/// static control-plane pods (the API view of /etc/kubernetes/manifests).
+/// `kubectl get pods -n kube-system -o yaml`: the kube-system pods, among them the mirror
+/// pods of the control plane. Listed without a label selector: kubeadm labels them
+/// `tier=control-plane` and `component=NAME`, kops and older installers `k8s-app=NAME`,
+/// hand-made clusters nothing at all. Read them with [`mirror_pods`].
 pub fn mirror_pods_query() -> Query {
-    q::list(
-        "",
-        "pods",
-        Some("kube-system"),
-        Some("tier=control-plane"),
-        None,
-    )
+    q::list("", "pods", Some("kube-system"), None, None)
+}
+
+/// The control-plane pods among the answer of [`mirror_pods_query`]: those whose component
+/// (label or name, see [`component`]) is a control-plane component.
+pub fn mirror_pods(results: &Results) -> Vec<&Value> {
+    results
+        .objects(&mirror_pods_query())
+        .iter()
+        .filter(|p| !component(p).is_empty())
+        .collect()
 }
 
 /// `kubectl get leases -n kube-system -o yaml`.
@@ -49,9 +55,31 @@ pub fn log_query(pod: &str, container: &str) -> Query {
     q::logs("kube-system", pod, Some(container), false, Some(300))
 }
 
-/// The `component` label of a mirror pod (`kube-apiserver`, `etcd`, ...).
+/// The control-plane components.
+const COMPONENTS: [&str; 5] = [
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "etcd",
+    "cloud-controller-manager",
+];
+
+/// The control-plane component a pod runs (`kube-apiserver`, `etcd`, ...), `""` for any
+/// other pod: its `component` label (kubeadm), else its `k8s-app` label (kops), else the
+/// prefix of a static pod's name (`kube-scheduler-NODE`).
 pub fn component(pod: &Value) -> &str {
-    s(pod, "/metadata/labels/component")
+    for label in ["/metadata/labels/component", "/metadata/labels/k8s-app"] {
+        let c = s(pod, label);
+        if let Some(known) = COMPONENTS.iter().find(|k| **k == c) {
+            return known;
+        }
+    }
+    let name = s(pod, "/metadata/name");
+    COMPONENTS
+        .iter()
+        .find(|k| name.strip_prefix(*k).is_some_and(|rest| rest.starts_with('-')))
+        .copied()
+        .unwrap_or("")
 }
 
 pub fn node_of(pod: &Value) -> &str {

@@ -64,7 +64,7 @@ fn queries(results: &Results) -> Vec<Query> {
         nodes_query(),
         leases_query(),
     ];
-    for p in results.objects(&mirror_pods_query()) {
+    for p in common::mirror_pods(results) {
         let comp = common::component(p);
         if LEADER_LEASES.contains(&comp) {
             out.push(log_query(common::name(p), comp));
@@ -141,7 +141,7 @@ fn endpoint_host_port(endpoint: &str, default_port: u16) -> Option<(String, u16)
 }
 
 fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
-    let pods = results.objects(&mirror_pods_query());
+    let pods = common::mirror_pods(results);
     let nodes = results.objects(&nodes_query());
     let cfg = kubeadm_config(results).unwrap_or_default();
     let cp_ips: Vec<(String, String)> = nodes
@@ -161,7 +161,7 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
     let mut no_proxy_seen = String::new();
     let mut proxy_seen = String::new();
     // The leader-elected components first: their evidence is the one that explains the symptom.
-    let mut ordered: Vec<&Value> = pods.iter().collect();
+    let mut ordered: Vec<&Value> = pods.clone();
     ordered.sort_by_key(|p| !LEADER_LEASES.contains(&common::component(p)));
     for p in ordered {
         let Some(c) = common::main_container(p) else {
@@ -254,7 +254,7 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
 
     // Corroboration: proxy answers in the leader-election logs, stale or missing leases.
     let mut log_hits = 0;
-    for p in pods {
+    for p in pods.iter().copied() {
         let comp = common::component(p);
         if !LEADER_LEASES.contains(&comp) {
             continue;

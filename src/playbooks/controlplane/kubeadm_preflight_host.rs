@@ -90,7 +90,99 @@ fn apiservers_query() -> Query {
 }
 
 fn queries(_: &Results) -> Vec<Query> {
-    vec![nodes_query(), kubeadm_config_query(), apiservers_query()]
+    vec![
+        nodes_query(),
+        kubeadm_config_query(),
+        apiservers_query(),
+        kubeadm_output_query(),
+    ]
+}
+
+/// What `kubeadm init`/`join` printed on the host (a snapshot's `NodeLog` with unit
+/// `kubeadm`; on a live cluster it is read on the node).
+fn kubeadm_output_query() -> Query {
+    q::node_log(None, "kubeadm")
+}
+
+/// The `[ERROR Name]: message` and `[WARNING Name]: message` lines of kubeadm's preflight
+/// output, as (fatal, check name, message).
+fn preflight_lines(text: &str) -> Vec<(bool, &str, &str)> {
+    text.lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let (fatal, rest) = if let Some(r) = l.strip_prefix("[ERROR ") {
+                (true, r)
+            } else {
+                (false, l.strip_prefix("[WARNING ")?)
+            };
+            let (name, message) = rest.split_once(']')?;
+            Some((fatal, name.trim(), message.trim_start_matches(':').trim()))
+        })
+        .collect()
+}
+
+/// The fix of the CHECKS table for a preflight check name (`Port-10250` matches `Port-*`).
+fn fix_for(name: &str) -> Option<&'static str> {
+    CHECKS.iter().find_map(|(keys, fix)| {
+        keys.split(" / ")
+            .map(|k| k.trim_end_matches('*'))
+            .any(|k| name.starts_with(k) || (k.starts_with("Port-") && name.starts_with("Port-")))
+            .then_some(*fix)
+    })
+}
+
+/// A kubeadm run that stopped in preflight: the fatal checks it printed, with their fixes.
+fn preflight_finding(results: &Results) -> Option<Finding> {
+    let text = results.text(&kubeadm_output_query())?;
+    let lines = preflight_lines(text);
+    let fatal: Vec<&(bool, &str, &str)> = lines.iter().filter(|l| l.0).collect();
+    if fatal.is_empty() {
+        return None;
+    }
+    let mut evidence = Vec::new();
+    let mut commands = Vec::new();
+    for (_, name, message) in &fatal {
+        evidence.push(ev("kubeadm (journal)", format!("[ERROR {name}]"), *message));
+        if let Some(fix) = fix_for(name) {
+            commands.push(format!("# [ERROR {name}]: {fix}"));
+        }
+    }
+    let warnings: Vec<String> = lines
+        .iter()
+        .filter(|l| !l.0)
+        .map(|(_, name, _)| format!("[WARNING {name}]"))
+        .collect();
+    commands.push("# then run kubeadm again; the checks alone, without changing anything:".into());
+    commands.push("sudo kubeadm init phase preflight 2>&1 | grep -E '\\[(ERROR|WARNING)'".into());
+    let names: Vec<&str> = fatal.iter().map(|(_, n, _)| *n).collect();
+    let mut ruled_out = vec![
+        "Not a cluster fault: kubeadm stopped before it installed anything, so no API server or Node object exists yet.".to_string(),
+    ];
+    if !warnings.is_empty() {
+        ruled_out.push(format!(
+            "{} only warn: they do not stop init or join.",
+            warnings.join(", ")
+        ));
+    }
+    Some(Finding {
+        severity: FindingSeverity::Critical,
+        confidence: 0.95,
+        summary: format!(
+            "kubeadm stopped in its preflight checks: {} ({}). Nothing is installed until the host is fixed.",
+            names
+                .iter()
+                .map(|n| format!("[ERROR {n}]"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            fatal.first().map(|f| f.2).unwrap_or_default()
+        ),
+        evidence,
+        ruled_out,
+        fix: Fix {
+            explanation: "Every [ERROR Name] line of kubeadm's preflight stops init or join until the host is fixed; [WARNING Name] lines do not. Fix each error as below and run kubeadm again; --ignore-preflight-errors=Name is only right when the cluster is deliberately configured for it (for swap: the kubelet's failSwapOn: false).".into(),
+            commands,
+        },
+    })
 }
 
 /// `v1.31.4` → (1, 31, 4).
@@ -174,6 +266,9 @@ const CHECKS: &[(&str, &str)] = &[
 ];
 
 fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
+    if let Some(f) = preflight_finding(results) {
+        return Some(f);
+    }
     let (cp, cp_source) = control_plane_version(results)?;
     let nodes = results.objects(&nodes_query());
     let mut skewed: Vec<(&Value, (u32, u32, u32), &'static str)> = Vec::new();
@@ -256,6 +351,40 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn preflight_errors_in_the_kubeadm_output_are_the_finding_and_warnings_are_not() {
+        let mut r = Results::default();
+        r.by_query.insert(
+            kubeadm_output_query(),
+            crate::playbooks::Outcome::Text {
+                code: 200,
+                body: "[preflight] Running pre-flight checks\n\
+                       \t[WARNING IsDockerSystemdCheck]: detected \"cgroupfs\"\n\
+                       error execution phase preflight: [preflight] Some fatal errors occurred:\n\
+                       \t[ERROR Swap]: running with swap on is not supported. Please disable swap\n\
+                       \t[ERROR Port-10250]: Port 10250 is in use\n"
+                    .into(),
+            },
+        );
+        let f = diagnose(&r, chrono::Utc::now()).expect("a finding");
+        assert_eq!(f.severity, FindingSeverity::Critical);
+        assert!(f.summary.contains("[ERROR Swap]"), "{}", f.summary);
+        assert!(f.fix.commands.iter().any(|c| c.contains("swapoff -a")));
+        assert!(f.fix.commands.iter().any(|c| c.contains("kubeadm reset")));
+        assert!(f.ruled_out.iter().any(|r| r.contains("IsDockerSystemdCheck")));
+
+        let mut warn_only = Results::default();
+        warn_only.by_query.insert(
+            kubeadm_output_query(),
+            crate::playbooks::Outcome::Text {
+                code: 200,
+                body: "[WARNING Firewalld]: firewalld is active\n".into(),
+            },
+        );
+        assert!(diagnose(&warn_only, chrono::Utc::now()).is_none());
+    }
+
     use super::*;
     use crate::playbooks::Outcome;
     use serde_json::json;

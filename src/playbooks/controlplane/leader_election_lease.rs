@@ -54,7 +54,7 @@ const PROXY_TEXTS: &[&str] = &["Gateway Timeout", "Bad Gateway", "proxyconnect t
 
 fn queries(results: &Results) -> Vec<Query> {
     let mut out = vec![leases_query(), mirror_pods_query()];
-    for p in results.objects(&mirror_pods_query()) {
+    for p in common::mirror_pods(results) {
         let comp = common::component(p);
         if COMPONENTS.contains(&comp) {
             out.push(log_query(common::name(p), comp));
@@ -76,12 +76,12 @@ struct LogSignals<'a> {
 
 fn log_signals<'a>(
     results: &'a Results,
-    pods: &'a [Value],
+    pods: &[&'a Value],
     comp: &str,
     now: DateTime<Utc>,
 ) -> LogSignals<'a> {
     let mut sig = LogSignals::default();
-    for p in pods.iter().filter(|p| common::component(p) == comp) {
+    for p in pods.iter().copied().filter(|p| common::component(p) == comp) {
         let Some(text) = results.text(&log_query(common::name(p), comp)) else {
             continue;
         };
@@ -111,7 +111,7 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
     let leases = results.objects(&leases_query());
     // A missing lease means something only when the leases were listed in full.
     let leases_listed = results.listed(&leases_query()).is_some();
-    let pods = results.objects(&mirror_pods_query());
+    let pods = common::mirror_pods(results);
     let mut evidence = Vec::new();
     let mut problems: Vec<String> = Vec::new();
     let mut stale_components: Vec<&str> = Vec::new();
@@ -124,6 +124,7 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
     for comp in COMPONENTS {
         let comp_pods: Vec<&Value> = pods
             .iter()
+            .copied()
             .filter(|p| common::component(p) == *comp)
             .collect();
         let elects = comp_pods
@@ -131,7 +132,7 @@ fn diagnose(results: &Results, now: DateTime<Utc>) -> Option<Finding> {
             .any(|p| flag(p, "leader-elect").as_deref() != Some("false"));
         // Components older than 1.17 lock in an Endpoints object: no Lease is expected.
         let lease_expected = comp_pods.iter().any(|p| common::locks_in_lease(p));
-        let sig = log_signals(results, pods, comp, now);
+        let sig = log_signals(results, &pods, comp, now);
         any_proxy |= sig.proxy;
         let lease = leases.iter().find(|l| common::name(l) == *comp);
         match lease {

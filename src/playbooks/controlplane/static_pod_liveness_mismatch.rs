@@ -169,7 +169,7 @@ fn mismatch(pod: &Value, host: &str, port: i64, scheme: &str) -> Option<String> 
 
 fn queries(results: &Results) -> Vec<Query> {
     let mut out = vec![mirror_pods_query()];
-    for p in results.objects(&mirror_pods_query()) {
+    for p in common::mirror_pods(results) {
         if common::restarts(p) > 0 || probe_problem(p).is_some() {
             out.push(events_query(common::name(p)));
         }
@@ -196,7 +196,7 @@ fn probe_problem(pod: &Value) -> Option<(&'static str, String, String)> {
 }
 
 fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
-    let pods = results.objects(&mirror_pods_query());
+    let pods = common::mirror_pods(results);
     let mut evidence = Vec::new();
     let mut broken: Vec<(&Value, String, String)> = Vec::new();
     let mut failing_events = 0i64;
