@@ -77,7 +77,10 @@ pub fn component(pod: &Value) -> &str {
     let name = s(pod, "/metadata/name");
     COMPONENTS
         .iter()
-        .find(|k| name.strip_prefix(*k).is_some_and(|rest| rest.starts_with('-')))
+        .find(|k| {
+            name.strip_prefix(*k)
+                .is_some_and(|rest| rest.starts_with('-'))
+        })
         .copied()
         .unwrap_or("")
 }

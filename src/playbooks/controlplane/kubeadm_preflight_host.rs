@@ -155,6 +155,29 @@ fn preflight_finding(results: &Results) -> Option<Finding> {
     commands.push("# then run kubeadm again; the checks alone, without changing anything:".into());
     commands.push("sudo kubeadm init phase preflight 2>&1 | grep -E '\\[(ERROR|WARNING)'".into());
     let names: Vec<&str> = fatal.iter().map(|(_, n, _)| *n).collect();
+    // Ports in use and existing manifests on a host whose cluster is up: kubeadm was run
+    // again over a working control plane. That refusal is kubeadm protecting it, not a cause.
+    let leftovers_only = names.iter().all(|n| {
+        n.starts_with("Port-")
+            || n.starts_with("FileAvailable--")
+            || n.starts_with("DirAvailable--")
+    });
+    if leftovers_only && !results.objects(&nodes_query()).is_empty() {
+        return Some(Finding {
+            severity: FindingSeverity::Info,
+            confidence: 0.4,
+            summary: format!(
+                "kubeadm was run again on a host whose control plane is already installed ({}): it refused to overwrite it. Not a fault of the running cluster; `kubeadm reset` first if a fresh init is intended.",
+                names.join(", ")
+            ),
+            evidence,
+            ruled_out: vec!["The cluster's nodes are registered: the first installation works; the refusal only protects it.".into()],
+            fix: Fix {
+                explanation: "Re-running `kubeadm init` on an installed control-plane host fails preflight on the ports and manifests the running one holds. To start over, `sudo kubeadm reset -f` first (it removes the cluster on this host).".into(),
+                commands: vec!["sudo kubeadm reset -f   # only to start over: removes this host's control plane".into()],
+            },
+        });
+    }
     let mut ruled_out = vec![
         "Not a cluster fault: kubeadm stopped before it installed anything, so no API server or Node object exists yet.".to_string(),
     ];
@@ -372,7 +395,11 @@ mod tests {
         assert!(f.summary.contains("[ERROR Swap]"), "{}", f.summary);
         assert!(f.fix.commands.iter().any(|c| c.contains("swapoff -a")));
         assert!(f.fix.commands.iter().any(|c| c.contains("kubeadm reset")));
-        assert!(f.ruled_out.iter().any(|r| r.contains("IsDockerSystemdCheck")));
+        assert!(
+            f.ruled_out
+                .iter()
+                .any(|r| r.contains("IsDockerSystemdCheck"))
+        );
 
         let mut warn_only = Results::default();
         warn_only.by_query.insert(

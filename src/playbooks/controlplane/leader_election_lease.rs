@@ -81,7 +81,11 @@ fn log_signals<'a>(
     now: DateTime<Utc>,
 ) -> LogSignals<'a> {
     let mut sig = LogSignals::default();
-    for p in pods.iter().copied().filter(|p| common::component(p) == comp) {
+    for p in pods
+        .iter()
+        .copied()
+        .filter(|p| common::component(p) == comp)
+    {
         let Some(text) = results.text(&log_query(common::name(p), comp)) else {
             continue;
         };
