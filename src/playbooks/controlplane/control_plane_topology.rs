@@ -366,11 +366,25 @@ mod tests {
     #[test]
     fn single_master_and_even_etcd() {
         let f = diagnose(
-            &results(vec![node("cp-1", "10.0.0.11", "a", true)], ""),
+            &results(
+                vec![
+                    node("cp-1", "10.0.0.11", "a", true),
+                    node("worker-1", "10.0.0.21", "a", false),
+                ],
+                "",
+            ),
             now(),
         )
         .unwrap();
         assert!(f.summary.contains("single control-plane node (cp-1)"));
+        // A one-node cluster (a lab, a dev box) is not meant to be highly available.
+        assert!(
+            diagnose(
+                &results(vec![node("cp-1", "10.0.0.11", "a", true)], ""),
+                now()
+            )
+            .is_none()
+        );
         let nodes = vec![
             node("cp-1", "10.0.0.11", "a", true),
             node("cp-2", "10.0.0.12", "b", true),

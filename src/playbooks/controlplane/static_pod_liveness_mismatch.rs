@@ -73,11 +73,19 @@ fn served(pod: &Value) -> Vec<(i64, &'static str, Option<String>)> {
                 10257
             };
             let mut out = vec![(port_flag("secure-port", secure), "HTTPS", bind.clone())];
-            // Clusters older than 1.22 could still serve the insecure port.
-            if let Some(p) = flag(pod, "port")
+            // Before 1.23 the component also served plain HTTP on its insecure port
+            // (10251/10252 unless `--port` says otherwise; `--port=0` turns it off).
+            let insecure_default = if comp == "kube-scheduler" {
+                10251
+            } else {
+                10252
+            };
+            let serves_insecure = common::component_version(pod).is_some_and(|v| v < (1, 23));
+            let insecure = flag(pod, "port")
                 .and_then(|v| v.parse::<i64>().ok())
-                .filter(|p| *p > 0)
-            {
+                .or(serves_insecure.then_some(insecure_default))
+                .filter(|p| *p > 0);
+            if let Some(p) = insecure {
                 out.push((p, "HTTP", flag(pod, "address").filter(|a| a != "0.0.0.0")));
             }
             out
@@ -139,9 +147,13 @@ fn mismatch(pod: &Value, host: &str, port: i64, scheme: &str) -> Option<String> 
     let same_port: Vec<&(i64, &str, Option<String>)> =
         serves.iter().filter(|(p, _, _)| *p == port).collect();
     if same_port.is_empty() {
-        let removed = match (comp, port) {
-            ("kube-controller-manager", 10252) | ("kube-scheduler", 10251) => {
-                format!(" ({port} is the insecure port removed in Kubernetes 1.22/1.23)")
+        let old = common::component_version(pod).filter(|v| *v < (1, 23));
+        let removed = match (comp, port, old) {
+            ("kube-controller-manager", 10252, None) | ("kube-scheduler", 10251, None) => {
+                format!(" ({port} is the insecure port removed in Kubernetes 1.23)")
+            }
+            ("kube-controller-manager", 10252, Some(_)) | ("kube-scheduler", 10251, Some(_)) => {
+                format!(" (the insecure port {port} is turned off with --port=0)")
             }
             _ => String::new(),
         };
@@ -317,6 +329,37 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
+
+    fn scheduler(image: &str, extra: &[&str]) -> Value {
+        let mut command = vec!["kube-scheduler".to_string()];
+        command.extend(extra.iter().map(|s| s.to_string()));
+        serde_json::json!({
+            "metadata": {"name": "kube-scheduler-m1", "namespace": "kube-system",
+                         "labels": {"k8s-app": "kube-scheduler"}},
+            "spec": {"containers": [{"name": "kube-scheduler", "image": image, "command": command,
+                "livenessProbe": {"httpGet": {"host": "127.0.0.1", "port": 10251, "path": "/healthz"}}}]}
+        })
+    }
+
+    #[test]
+    fn the_insecure_port_is_judged_by_the_schedulers_own_version() {
+        // A v1.7 scheduler serves 10251 over HTTP: its probe is right.
+        assert!(probe_problem(&scheduler("k8s.gcr.io/kube-scheduler-amd64:v1.7.5", &[])).is_none());
+        // The same release with the insecure port turned off: the probe cannot succeed,
+        // and the reason is the flag, not a removal that had not happened yet.
+        let off = probe_problem(&scheduler(
+            "k8s.gcr.io/kube-scheduler:v1.19.3",
+            &["--port=0"],
+        ))
+        .expect("a mismatch");
+        assert!(off.2.contains("--port=0"), "{}", off.2);
+        // A current (or untagged) scheduler no longer has the port at all.
+        let new = probe_problem(&scheduler("registry.k8s.io/kube-scheduler:v1.30.1", &[]))
+            .expect("a mismatch");
+        assert!(new.2.contains("removed in Kubernetes 1.23"), "{}", new.2);
+        assert!(probe_problem(&scheduler("k8s.gcr.io/kube-scheduler", &[])).is_some());
+    }
+
     use super::*;
     use crate::playbooks::Outcome;
     use serde_json::json;
