@@ -192,9 +192,12 @@ pub(crate) async fn run(
     steps: Vec<TimelineStep>,
     start: tokio::time::Instant,
 ) {
+    // A step stopped before its first run (a leader that stopped renewing before the
+    // scenario's epoch) never runs.
     let mut due: BinaryHeap<Reverse<(Duration, usize)>> = steps
         .iter()
         .enumerate()
+        .filter(|(_, s)| s.until.is_none_or(|u| s.at <= u))
         .map(|(i, s)| Reverse((s.at, i)))
         .collect();
     let mut shutdown = shared.shutdown.clone();

@@ -16,7 +16,7 @@ pub use normalize::object as normalize_object;
 
 use std::path::Path;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde_json::Value;
 
 /// API version of the evidence documents that are not Kubernetes objects.
@@ -115,7 +115,12 @@ impl Snapshot {
     /// clock, which only happens for a snapshot without a single timestamp).
     ///
     /// Fields that hold a future instant by nature (certificate `notAfter`, expirations,
-    /// renewal times, deadlines) are not taken as evidence of "now".
+    /// renewal times, deadlines) are not taken as evidence of "now". Besides the objects'
+    /// times: RFC 3339 stamps in log lines, klog (`I0915 18:36:03.679`) and journal
+    /// (`Sep 15 18:36:03`) stamps in log lines, in the year that puts them nearest the
+    /// newest full timestamp, and a served certificate's
+    /// `notBefore`. A lone stamp far ahead of all others (`9999-12-31`, a clock gone wrong on
+    /// one object) is an outlier, not "now".
     pub fn clock(&self) -> Option<DateTime<Utc>> {
         if let Some(at) = self
             .info
@@ -125,11 +130,52 @@ impl Snapshot {
         {
             return Some(at);
         }
-        let mut newest = None;
+        let mut times = Vec::new();
         for object in &self.objects {
-            newest_time(object, false, &mut newest);
+            collect_times(object, false, &mut times);
         }
-        newest
+        for c in &self.connections {
+            if let Some(t) = c
+                .served_certificate
+                .as_ref()
+                .and_then(|s| s.not_before.as_deref())
+                .and_then(parse_time)
+            {
+                times.push(t);
+            }
+        }
+        let logs = self
+            .pod_logs
+            .iter()
+            .map(|l| l.text.as_str())
+            .chain(self.node_logs.iter().map(|l| l.text.as_str()));
+        let mut yearless = Vec::new();
+        for text in logs {
+            for line in text.lines() {
+                match log_line_time(line) {
+                    Some(LogTime::Full(t)) => times.push(t),
+                    Some(LogTime::Yearless(m, d, t)) => yearless.push((m, d, t)),
+                    None => {}
+                }
+            }
+        }
+        let anchor = newest_credible(&mut times);
+        if let Some(anchor) = anchor {
+            for (month, day, time) in yearless {
+                let place = |year: i32| {
+                    chrono::NaiveDate::from_ymd_opt(year, month, day)
+                        .map(|d| d.and_time(time).and_utc())
+                };
+                // The year that puts the stamp nearest the anchor (a December line
+                // next to January objects is from the year before).
+                let t = [anchor.year() - 1, anchor.year(), anchor.year() + 1]
+                    .into_iter()
+                    .filter_map(place)
+                    .min_by_key(|t| (*t - anchor).num_seconds().abs());
+                times.extend(t);
+            }
+        }
+        newest_credible(&mut times)
     }
 
     /// The Kubernetes objects of one kind (`Pod`, `Node`, `Lease`...), in input order.
@@ -234,21 +280,126 @@ fn is_future_field(key: &str) -> bool {
         })
 }
 
-fn newest_time(v: &Value, skip: bool, newest: &mut Option<DateTime<Utc>>) {
+fn collect_times(v: &Value, skip: bool, times: &mut Vec<DateTime<Utc>>) {
     match v {
-        Value::String(s) if !skip => {
-            if let Some(t) = parse_time(s)
-                && newest.is_none_or(|n| t > n)
-            {
-                *newest = Some(t);
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|i| newest_time(i, skip, newest)),
+        Value::String(s) if !skip => times.extend(parse_time(s)),
+        Value::Array(items) => items.iter().for_each(|i| collect_times(i, skip, times)),
         Value::Object(map) => {
             for (k, v) in map {
-                newest_time(v, skip || is_future_field(k), newest);
+                collect_times(v, skip || is_future_field(k), times);
             }
         }
         _ => {}
+    }
+}
+
+/// A lone timestamp more than this far ahead of the next one is an outlier.
+const OUTLIER_GAP_DAYS: i64 = 30;
+
+/// The newest time that is not an outlier: stamps more than `OUTLIER_GAP_DAYS` ahead of
+/// every other are dropped one by one (sorts `times`).
+fn newest_credible(times: &mut Vec<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    times.sort_unstable();
+    while let [.., prev, last] = times.as_slice() {
+        if *last - *prev > chrono::Duration::days(OUTLIER_GAP_DAYS) {
+            times.pop();
+        } else {
+            break;
+        }
+    }
+    times.last().copied()
+}
+
+/// The time a log line was written, when its stamp says.
+enum LogTime {
+    Full(DateTime<Utc>),
+    /// klog and journal stamps carry no year: (month, day, time of day).
+    Yearless(u32, u32, chrono::NaiveTime),
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// The stamp of one log line: an RFC 3339 time among its first words (`time="…"`, a CRI
+/// prefix), a klog header (`E0329 17:47:54.136036`, possibly after a journal prefix) or a
+/// journal prefix (`Sep 15 18:36:03`).
+fn log_line_time(line: &str) -> Option<LogTime> {
+    let line = line.trim_start();
+    for word in line.split_whitespace().take(4) {
+        let word = word
+            .trim_start_matches("time=")
+            .trim_matches(|c| c == '"' || c == '[' || c == ']');
+        if let Some(t) = parse_time(word) {
+            return Some(LogTime::Full(t));
+        }
+    }
+    let words: Vec<&str> = line.split_whitespace().take(8).collect();
+    // klog: `Lmmdd hh:mm:ss.uuuuuu`, at the start or after a journal prefix.
+    for pair in words.windows(2) {
+        let (head, clock) = (pair[0], pair[1]);
+        let b = head.as_bytes();
+        if b.len() == 5
+            && b"IWEF".contains(&b[0])
+            && head[1..].bytes().all(|c| c.is_ascii_digit())
+            && let (Ok(month), Ok(day)) = (head[1..3].parse::<u32>(), head[3..5].parse::<u32>())
+            && let Ok(time) = chrono::NaiveTime::parse_from_str(clock, "%H:%M:%S%.f")
+        {
+            return Some(LogTime::Yearless(month, day, time));
+        }
+    }
+    // journal: `Mon dd hh:mm:ss host unit[pid]: …`
+    if let [mon, day, clock, ..] = words.as_slice()
+        && let Some(m) = MONTHS.iter().position(|x| x == mon)
+        && let Ok(day) = day.parse::<u32>()
+        && let Ok(time) = chrono::NaiveTime::parse_from_str(clock, "%H:%M:%S%.f")
+    {
+        return Some(LogTime::Yearless(m as u32 + 1, day, time));
+    }
+    None
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn log_stamps_count_with_the_year_of_the_newest_full_timestamp() {
+        let s = Snapshot::parse_str(
+            "apiVersion: v1\nkind: Node\nmetadata: {name: n1, creationTimestamp: '2021-09-13T08:00:00Z'}\n---\n\
+             apiVersion: ktriage/v1\nkind: NodeLog\nmetadata: {name: n1}\nunit: kubelet\ntext: |\n  \
+             Sep 15 18:36:03 n1 kubelet[4522]: I0915 18:36:03.679821 4522 prober.go:116] Probe failed\n",
+            "t.yaml",
+        )
+        .unwrap();
+        assert_eq!(s.clock(), Some(at("2021-09-15T18:36:03.679821Z")));
+    }
+
+    #[test]
+    fn a_stamp_after_the_anchor_belongs_to_the_year_before() {
+        // Object times end in January 2022; a klog line from December is December 2021.
+        let s = Snapshot::parse_str(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a, creationTimestamp: '2022-01-02T00:00:00Z'}\n---\n\
+             apiVersion: ktriage/v1\nkind: PodLog\nmetadata: {name: p, namespace: a}\ntext: |\n  \
+             E1230 10:00:00.000000       1 x.go:1] old\n",
+            "t.yaml",
+        )
+        .unwrap();
+        assert_eq!(s.clock(), Some(at("2022-01-02T00:00:00Z")));
+    }
+
+    #[test]
+    fn a_lone_far_future_timestamp_is_not_the_clock() {
+        let s = Snapshot::parse_str(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x, creationTimestamp: '2024-03-01T10:00:00Z'}\n---\n\
+             apiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: x, creationTimestamp: '9999-12-31T00:00:00Z'}\n",
+            "t.yaml",
+        )
+        .unwrap();
+        assert_eq!(s.clock(), Some(at("2024-03-01T10:00:00Z")));
     }
 }
