@@ -15,6 +15,10 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+/// The largest snapshot file read: a bigger one (or a device such as `/dev/zero`) is refused
+/// before memory runs out.
+pub const SNAPSHOT_LIMIT: u64 = 2 << 30;
+
 /// API version of the evidence documents that are not Kubernetes objects.
 pub const EVIDENCE_API_VERSION: &str = "ktriage/v1";
 
@@ -43,6 +47,12 @@ pub enum SnapshotError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
+    #[error(
+        "{path}: empty snapshot (no objects and no evidence): give a file written by `ktriage snapshot` or `kubectl get -o yaml`"
+    )]
+    Empty { path: String },
     #[error("{file}: document {document} (line {line}): {message}")]
     Malformed {
         file: String,
@@ -73,17 +83,28 @@ impl Snapshot {
     /// Reads a snapshot file, or a directory (such as `kubectl cluster-info dump
     /// --output-directory DIR`): every `*.json`/`*.yaml`/`*.yml` below it, and each
     /// `NS/POD/logs.txt` as that pod's logs.
+    ///
+    /// Only regular files (and directories) are read, at most [`SNAPSHOT_LIMIT`] bytes: a
+    /// FIFO or a device is refused at once. A snapshot that holds nothing is an error.
     pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
-        let io = |source| SnapshotError::Io {
-            path: path.display().to_string(),
-            source,
+        let io = |reason| {
+            SnapshotError::Input(crate::input::InputError::Io {
+                path: path.display().to_string(),
+                reason,
+            })
         };
-        if std::fs::metadata(path).map_err(io)?.is_dir() {
-            dump::load_dir(path)
+        let snapshot = if std::fs::metadata(path).map_err(io)?.is_dir() {
+            dump::load_dir(path)?
         } else {
-            let text = std::fs::read_to_string(path).map_err(io)?;
-            Snapshot::parse_str(&text, &path.display().to_string())
+            let text = crate::input::read_text_limited(path, SNAPSHOT_LIMIT, "a snapshot")?;
+            Snapshot::parse_str(&text, &path.display().to_string())?
+        };
+        if snapshot.is_empty() {
+            return Err(SnapshotError::Empty {
+                path: path.display().to_string(),
+            });
         }
+        Ok(snapshot)
     }
 
     /// Multi-document YAML that [`Snapshot::parse_str`] reads back to an equal snapshot.
