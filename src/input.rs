@@ -11,7 +11,10 @@ use std::path::Path;
 pub enum InputError {
     /// Said once: the cause is part of the message, not a source to repeat.
     #[error("{path}: {reason}")]
-    Io { path: String, reason: std::io::Error },
+    Io {
+        path: String,
+        reason: std::io::Error,
+    },
     #[error(
         "{path} is {what}, not a regular file: give the path of a file (a FIFO, device or socket is not read)"
     )]
@@ -28,7 +31,7 @@ pub enum InputError {
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
     for (unit, size) in UNITS {
-        if n >= size && n % size == 0 {
+        if n >= size && n.is_multiple_of(size) {
             return format!("{} {unit}", n / size);
         }
     }
@@ -110,7 +113,10 @@ pub fn read_text_limited(
         path: path.display().to_string(),
         reason: std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+            format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
         ),
     })
 }

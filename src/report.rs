@@ -219,17 +219,15 @@ impl CheckReport {
             plural(self.findings().count(), "finding")
         );
         if self.min_severity != MinSeverity::Info {
-            line.push_str(&format!(
-                "; showing {} and above",
-                self.min_severity.word()
-            ));
+            line.push_str(&format!("; showing {} and above", self.min_severity.word()));
         }
         line
     }
 
     pub fn to_json(&self) -> Value {
         let sections = self.shown_sections();
-        let items = |i: usize| -> Vec<Value> { sections[i].1.iter().map(|x| item_json(x)).collect() };
+        let items =
+            |i: usize| -> Vec<Value> { sections[i].1.iter().map(|x| item_json(x)).collect() };
         let mut v = json!({
             "overall": self.overall(),
             "exit_code": self.exit_code(),

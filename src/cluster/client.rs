@@ -85,7 +85,8 @@ fn input_error(path: &Path, e: InputError) -> ClientError {
 /// relative paths resolved against its directory. Errors name the file.
 fn read_one(path: &Path) -> Result<Kubeconfig, ClientError> {
     // Checked (and refused without blocking) before kube reads it.
-    input::read_limited(path, KUBECONFIG_LIMIT, "a kubeconfig").map_err(|e| input_error(path, e))?;
+    input::read_limited(path, KUBECONFIG_LIMIT, "a kubeconfig")
+        .map_err(|e| input_error(path, e))?;
     Kubeconfig::read_from(path).map_err(|e| match e {
         kube::config::KubeconfigError::ReadConfig(source, _) => ClientError::Read {
             path: path.display().to_string(),
@@ -307,11 +308,15 @@ async fn run_exec(
         reason,
     };
     if out.stdout.len() > EXEC_OUTPUT_LIMIT {
-        return Err(bad(format!("more than {} of output", input::human_bytes(EXEC_OUTPUT_LIMIT as u64))));
+        return Err(bad(format!(
+            "more than {} of output",
+            input::human_bytes(EXEC_OUTPUT_LIMIT as u64)
+        )));
     }
     // client-go reads the answer with a YAML-tolerant decoder; JSON is YAML.
     let text = String::from_utf8_lossy(&out.stdout);
-    let value: serde_json::Value = serde_yaml_ng::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let value: serde_json::Value =
+        serde_yaml_ng::from_str(&text).map_err(|e| bad(e.to_string()))?;
     let status = value
         .get("status")
         .ok_or_else(|| bad("it has no status".into()))?;
@@ -322,7 +327,9 @@ async fn run_exec(
     field("token")
         .filter(|t| !t.is_empty())
         .map(ExecAnswer::Token)
-        .ok_or_else(|| bad("its status has neither a token nor a client certificate and key".into()))
+        .ok_or_else(|| {
+            bad("its status has neither a token nor a client certificate and key".into())
+        })
 }
 
 /// Builds a client for `context` (the kubeconfig's current context when `None`).
