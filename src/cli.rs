@@ -584,7 +584,7 @@ async fn doctor_gate(spec: &SourceSpec) -> Result<DoctorGate> {
         Verdict::Partial => Ok(DoctorGate::Partial(doctor::diagnose(obs, now).await)),
         Verdict::Blocked => {
             let findings = doctor::diagnose(obs, now).await;
-            let mut problems: Vec<String> = Vec::new();
+            let mut problems: Vec<String> = obs.error.iter().cloned().collect();
             problems.extend(obs.denied.iter().map(|d| d.message.clone()));
             problems.extend(obs.warnings.iter().cloned());
             // Why, in one line: the doctor's own words, else its first finding's cause.

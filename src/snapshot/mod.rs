@@ -41,11 +41,11 @@ pub struct Snapshot {
 /// document index (0-based) and the line (1-based) of the problem.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    #[error("cannot read {path}: {source}")]
+    /// The cause is said in the message once (it is not also a `source` to repeat).
+    #[error("cannot read {path}: {reason}")]
     Io {
         path: String,
-        #[source]
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error(transparent)]
     Input(#[from] crate::input::InputError),
@@ -87,11 +87,9 @@ impl Snapshot {
     /// Only regular files (and directories) are read, at most [`SNAPSHOT_LIMIT`] bytes: a
     /// FIFO or a device is refused at once. A snapshot that holds nothing is an error.
     pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
-        let io = |reason| {
-            SnapshotError::Input(crate::input::InputError::Io {
-                path: path.display().to_string(),
-                reason,
-            })
+        let io = |reason| SnapshotError::Io {
+            path: path.display().to_string(),
+            reason,
         };
         let snapshot = if std::fs::metadata(path).map_err(io)?.is_dir() {
             dump::load_dir(path)?
@@ -114,9 +112,9 @@ impl Snapshot {
 
     /// Writes [`Snapshot::to_yaml`] to a file.
     pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
-        std::fs::write(path, self.to_yaml()).map_err(|source| SnapshotError::Io {
+        std::fs::write(path, self.to_yaml()).map_err(|reason| SnapshotError::Io {
             path: path.display().to_string(),
-            source,
+            reason,
         })
     }
 
