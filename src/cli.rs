@@ -1,5 +1,7 @@
 //! The command line (clap): subcommands, kubectl-style global flags, logging set-up and exit
-//! codes (0 healthy, 1 warnings, 2 critical findings, 3 could not run).
+//! codes (0 healthy, 1 warnings, 2 critical findings, 3 could not run, 64 usage error), and
+//! standard output (a reader that goes away, as in `ktriage check | head -1`, ends the
+//! command quietly).
 
 use std::path::PathBuf;
 
@@ -15,10 +17,56 @@ use crate::source::{self, SourceSpec};
 
 /// Exit code when ktriage could not do what was asked.
 pub const EXIT_COULD_NOT_RUN: i32 = 3;
+/// Exit code of a usage error (an unknown command, flag or value), as sysexits' EX_USAGE:
+/// distinct from the health codes 0-3.
+pub const EXIT_USAGE: i32 = 64;
+
+const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0   ok (check: nothing to report)
+  1   warnings (check: a warning or unknown item, or a warning finding)
+  2   critical (check: a critical item or finding)
+  3   could not run (the cluster cannot be reached or read, the input cannot be loaded)
+  64  usage error (unknown command, flag or value)
+`check --min-severity` only hides items: the exit code still counts everything.";
+
+/// Writes to standard output. A reader that went away (a closed pipe) comes back as an error
+/// that [`main`] ends quietly on.
+fn emit(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("writing to standard output")
+}
+
+/// True when `e` comes from writing to a closed pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// `print!` to standard output through [`emit`] (returns the error with `?`).
+macro_rules! out {
+    ($($arg:tt)*) => { emit(&format!($($arg)*))? };
+}
+
+/// `println!` to standard output through [`emit`] (returns the error with `?`).
+macro_rules! outln {
+    ($($arg:tt)*) => { emit(&format!("{}\n", format_args!($($arg)*)))? };
+}
 
 /// Live Kubernetes cluster health and guided troubleshooting playbooks, in the terminal.
 #[derive(Debug, Parser)]
-#[command(name = "ktriage", version, about, propagate_version = true)]
+#[command(
+    name = "ktriage",
+    version,
+    about,
+    propagate_version = true,
+    after_help = EXIT_CODES_HELP
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -58,6 +106,7 @@ pub enum Command {
     /// Open the TUI on the embedded training cluster and print a kubeconfig for kubectl.
     Demo(DemoArgs),
     /// Print the health report headlessly (exit 0 ok, 1 warnings, 2 critical, 3 could not run).
+    #[command(after_help = EXIT_CODES_HELP)]
     Check(CheckArgs),
     /// Run only the embedded API server on 127.0.0.1, for kubectl practice, tests and benchmarks.
     Serve(ServeArgs),
@@ -138,9 +187,13 @@ pub struct CheckArgs {
     /// Judge a snapshot file or `kubectl cluster-info dump` directory at its own clock.
     #[arg(long, value_name = "PATH")]
     pub snapshot: Option<PathBuf>,
-    /// How long to wait for the first sync of a live cluster, in seconds.
-    #[arg(long, default_value_t = 20)]
+    /// Give up after this many seconds: covers every step (connecting, exec credential
+    /// plugins and token files, the first sync, the playbooks); exit 3 when it passes.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub timeout: u64,
+    /// Show only items and findings at least this severe (the exit code still counts all).
+    #[arg(long, value_enum, default_value = "info", value_name = "LEVEL")]
+    pub min_severity: crate::report::MinSeverity,
 }
 
 #[derive(Debug, Subcommand)]
@@ -174,8 +227,8 @@ pub struct ExplainArgs {
     /// How many of the best matches to show and run.
     #[arg(long, default_value_t = 3)]
     pub top: usize,
-    /// How long to wait for the first sync of a live cluster, in seconds.
-    #[arg(long, default_value_t = 20)]
+    /// Give up after this many seconds (connecting, credentials, the first sync, the runs).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub timeout: u64,
 }
 
@@ -214,20 +267,63 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            // Help and version go to stdout and exit 0; a usage error has its own code,
+            // never one of the health codes (2 would read as "critical").
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
             let _ = e.print();
-            // clap's usage errors exit 2 like most CLIs; 3 is kept for "could not run".
             return code;
         }
     };
     let _log_guard = init_logging(cli.global.log_file.clone());
-    match run(cli) {
+    match preflight(&cli).and_then(|()| run(cli)) {
         Ok(code) => code,
+        // The reader of our output went away: nothing more to say, and nobody to say it to.
+        Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
             eprintln!("ktriage: {e:#}");
             EXIT_COULD_NOT_RUN
         }
     }
+}
+
+/// `--scenario ID` of any command names a scenario that exists, else the error suggests the
+/// nearest ids and lists them all, one per line.
+fn preflight(cli: &Cli) -> Result<()> {
+    let id = match &cli.command {
+        Some(Command::Demo(a)) => Some(&a.scenario),
+        Some(Command::Check(a)) => a.scenario.as_ref(),
+        Some(Command::Serve(a)) if a.snapshot.is_none() => Some(&a.scenario),
+        Some(Command::Snapshot(a)) => a.scenario.as_ref(),
+        Some(Command::Explain(a)) => a.scenario.as_ref(),
+        Some(Command::Export(ExportCommand::Haproxy { scenario, .. })) => scenario.as_ref(),
+        _ => None,
+    };
+    match id {
+        Some(id) if scenarios::find(id).is_none() => Err(anyhow::anyhow!(unknown_scenario(id))),
+        _ => Ok(()),
+    }
+}
+
+/// "no scenario named X", the nearest ids ("did you mean …?") and every id, one per line.
+pub fn unknown_scenario(id: &str) -> String {
+    let ids = scenarios::ids();
+    let mut near: Vec<(f64, &str)> = ids
+        .iter()
+        .map(|k| (strsim::jaro_winkler(id, k), *k))
+        .filter(|(score, _)| *score >= 0.85)
+        .collect();
+    near.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut msg = format!("no scenario named {id:?}");
+    if !near.is_empty() {
+        let names: Vec<&str> = near.iter().take(3).map(|(_, k)| *k).collect();
+        msg.push_str(&format!("; did you mean {}?", names.join(" or ")));
+    }
+    msg.push_str("\nknown scenarios (`ktriage scenarios` describes them):");
+    for k in ids {
+        msg.push_str("\n  ");
+        msg.push_str(k);
+    }
+    msg
 }
 
 fn run(cli: Cli) -> Result<i32> {
@@ -238,15 +334,20 @@ fn run(cli: Cli) -> Result<i32> {
         Some(Command::Scenarios(args)) => list_scenarios(args),
         Some(Command::Playbooks(args)) => list_playbooks(args),
         Some(Command::Completions { shell }) => {
+            // Generated into memory: clap_complete panics when its writer fails.
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "ktriage", &mut std::io::stdout());
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "ktriage", &mut buf);
+            emit(&String::from_utf8_lossy(&buf))?;
             Ok(0)
         }
         Some(Command::Man) => {
             let cmd = <Cli as clap::CommandFactory>::command();
+            let mut buf = Vec::new();
             clap_mangen::Man::new(cmd)
-                .render(&mut std::io::stdout())
-                .context("writing the man page")?;
+                .render(&mut buf)
+                .context("rendering the man page")?;
+            emit(&String::from_utf8_lossy(&buf))?;
             Ok(0)
         }
         Some(Command::Explain(args)) => explain(args, &cli.global),
@@ -317,13 +418,7 @@ pub fn load_scenario(id: &str, snapshot: Option<&PathBuf>) -> Result<scenarios::
             behavior: Default::default(),
         });
     }
-    scenarios::find(id).with_context(|| {
-        let ids: Vec<&str> = scenarios::registry().iter().map(|s| s.id).collect();
-        format!(
-            "no scenario named {id:?}; known scenarios: {}",
-            ids.join(", ")
-        )
-    })
+    scenarios::find(id).with_context(|| unknown_scenario(id))
 }
 
 fn serve(args: ServeArgs) -> Result<i32> {
@@ -341,13 +436,13 @@ fn serve(args: ServeArgs) -> Result<i32> {
             std::env::temp_dir().join(format!("ktriage-{id}-{}.kubeconfig", handle.addr.port()))
         });
         handle.write_kubeconfig(&kubeconfig_path)?;
-        println!("ktriage: serving scenario {id:?} at {}", handle.url());
-        println!("kubeconfig: {}", kubeconfig_path.display());
-        println!(
+        outln!("ktriage: serving scenario {id:?} at {}", handle.url());
+        outln!("kubeconfig: {}", kubeconfig_path.display());
+        outln!(
             "try:        kubectl --kubeconfig {} get nodes",
             kubeconfig_path.display()
         );
-        println!("Stop with Ctrl-C.");
+        outln!("Stop with Ctrl-C.");
         wait_for_signal().await;
         handle.stop();
         Ok(0)
@@ -387,30 +482,83 @@ fn source_spec(
 fn check(args: CheckArgs, global: &GlobalArgs) -> Result<i32> {
     let spec = source_spec(&args.scenario, &args.snapshot, global);
     let rt = runtime()?;
-    // The connection doctor first: a cluster that cannot be reached (or refuses the
-    // credentials) gets the doctor's findings and exit code 3 instead of a report of nothing.
-    let gate = rt.block_on(doctor_gate(&spec))?;
-    if let DoctorGate::Blocked(report) = &gate {
-        print_report(report, args.output)?;
-        return Ok(EXIT_COULD_NOT_RUN);
-    }
-    let report = rt.block_on(async {
-        let judged =
-            source::judge_once(&spec, std::time::Duration::from_secs(args.timeout)).await?;
-        let mut findings = engine::run_all(judged.queries.as_ref(), judged.now).await;
-        if let DoctorGate::Partial(runs) = gate {
-            findings.extend(runs);
-            engine::sort_runs(&mut findings);
+    let limit = std::time::Duration::from_secs(args.timeout);
+    let started = std::time::Instant::now();
+    // What is under way, for the message when the deadline passes.
+    let stage = std::cell::Cell::new("connecting");
+    let outcome = rt.block_on(async {
+        let work = async {
+            // The connection doctor first: a cluster that cannot be reached (or refuses the
+            // credentials) gets the doctor's findings and exit code 3 instead of a report
+            // of nothing.
+            let gate = doctor_gate(&spec).await?;
+            if let DoctorGate::Blocked(report) = gate {
+                return Ok::<_, anyhow::Error>(*report);
+            }
+            stage.set("waiting for the first sync");
+            let settle = limit.saturating_sub(started.elapsed());
+            let judged = source::judge_once(&spec, settle).await?;
+            stage.set("running the playbooks");
+            let mut findings = engine::run_all(judged.queries.as_ref(), judged.now).await;
+            if let DoctorGate::Partial(runs) = gate {
+                findings.extend(runs);
+                engine::sort_runs(&mut findings);
+            }
+            drop(judged.server);
+            Ok(CheckReport {
+                health: crate::health::build(&judged.state, judged.now),
+                cluster: judged.info,
+                findings,
+                ..Default::default()
+            })
+        };
+        match tokio::time::timeout(limit, work).await {
+            Ok(r) => r,
+            Err(_) => Ok(CheckReport::could_not_run(
+                spec_info(&spec),
+                format!(
+                    "no answer within {} s (--timeout) while {}",
+                    args.timeout,
+                    stage.get()
+                ),
+            )),
         }
-        drop(judged.server);
-        Ok::<_, anyhow::Error>(CheckReport {
-            health: crate::health::build(&judged.state, judged.now),
-            cluster: judged.info,
-            findings,
-        })
-    })?;
-    print_report(&report, args.output)?;
-    Ok(report.exit_code())
+    });
+    let mut report = match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            // Said on stderr for a person, and in the report's own format for a machine.
+            eprintln!("ktriage: {e:#}");
+            if matches!(args.output, ReportFormat::Text) {
+                return Ok(EXIT_COULD_NOT_RUN);
+            }
+            CheckReport::could_not_run(spec_info(&spec), format!("{e:#}"))
+        }
+    };
+    report.min_severity = args.min_severity;
+    let code = report.exit_code();
+    match print_report(&report, args.output) {
+        Err(e) if is_broken_pipe(&e) => Ok(code),
+        other => other.map(|()| code),
+    }
+}
+
+/// What a report is about before anything could be read.
+fn spec_info(spec: &SourceSpec) -> crate::report::ClusterInfo {
+    let (source, name) = match spec {
+        SourceSpec::Scenario(id) => ("scenario", id.clone()),
+        SourceSpec::Snapshot(p) => ("snapshot", p.display().to_string()),
+        SourceSpec::Context { context, .. } => (
+            "context",
+            context.clone().unwrap_or_else(|| "(current)".into()),
+        ),
+    };
+    crate::report::ClusterInfo {
+        source: source.into(),
+        name,
+        judged_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ..Default::default()
+    }
 }
 
 /// What the connection doctor says before `check` reads anything.
@@ -439,7 +587,18 @@ async fn doctor_gate(spec: &SourceSpec) -> Result<DoctorGate> {
             let mut problems: Vec<String> = obs.error.iter().cloned().collect();
             problems.extend(obs.denied.iter().map(|d| d.message.clone()));
             problems.extend(obs.warnings.iter().cloned());
+            // Why, in one line: the doctor's own words, else its first finding's cause.
+            let why = obs
+                .error
+                .clone()
+                .or_else(|| {
+                    findings
+                        .iter()
+                        .find_map(|r| r.finding.as_ref().map(|f| f.summary.clone()))
+                })
+                .unwrap_or_else(|| "the cluster cannot be read".into());
             Ok(DoctorGate::Blocked(Box::new(CheckReport {
+                could_not_run: Some(format!("the cluster cannot be used: {why}")),
                 cluster: crate::report::ClusterInfo {
                     source: examined.source.clone(),
                     name: examined.name.clone(),
@@ -450,6 +609,7 @@ async fn doctor_gate(spec: &SourceSpec) -> Result<DoctorGate> {
                 },
                 health: Default::default(),
                 findings,
+                min_severity: Default::default(),
             })))
         }
     }
@@ -457,9 +617,9 @@ async fn doctor_gate(spec: &SourceSpec) -> Result<DoctorGate> {
 
 fn print_report(report: &CheckReport, output: ReportFormat) -> Result<()> {
     match output {
-        ReportFormat::Text => print!("{}", report.to_text()),
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
-        ReportFormat::Markdown => print!("{}", report.to_markdown()),
+        ReportFormat::Text => out!("{}", report.to_text()),
+        ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(&report.to_json())?),
+        ReportFormat::Markdown => out!("{}", report.to_markdown()),
     }
     Ok(())
 }
@@ -488,7 +648,7 @@ fn export_haproxy(spec: SourceSpec) -> Result<i32> {
         }
         Ok::<_, anyhow::Error>((lists.remove(0), lists.remove(0), lists.remove(0)))
     })?;
-    print!(
+    out!(
         "{}",
         crate::playbooks::network_b::haproxy::haproxy_config(&services, &nodes, &slices)
     );
@@ -503,17 +663,17 @@ fn list_playbooks(args: ScenariosArgs) -> Result<i32> {
                 .iter()
                 .map(|p| serde_json::json!({"id": p.id, "code": p.code, "title": p.title, "access": p.access}))
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&rows)?);
+            outln!("{}", serde_json::to_string_pretty(&rows)?);
         }
         ListFormat::Text => {
             let width = all.iter().map(|p| p.id.len()).max().unwrap_or(2).max(2);
-            println!("{:7}  {:width$}  {:18}  TITLE", "CODE", "ID", "ACCESS");
+            outln!("{:7}  {:width$}  {:18}  TITLE", "CODE", "ID", "ACCESS");
             for p in &all {
                 let access = serde_json::to_value(p.access)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default();
-                println!("{:7}  {:width$}  {:18}  {}", p.code, p.id, access, p.title);
+                outln!("{:7}  {:width$}  {:18}  {}", p.code, p.id, access, p.title);
             }
         }
     }
@@ -523,7 +683,7 @@ fn list_playbooks(args: ScenariosArgs) -> Result<i32> {
 fn explain(args: ExplainArgs, global: &GlobalArgs) -> Result<i32> {
     let ranked = engine::rank_symptoms(&args.text);
     if ranked.is_empty() {
-        println!(
+        outln!(
             "No playbook matches this text. Try `ktriage check` for a full report, or `ktriage playbooks` for the list."
         );
         return Ok(0);
@@ -563,14 +723,14 @@ fn explain(args: ExplainArgs, global: &GlobalArgs) -> Result<i32> {
                     })
                 })
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({"matches": rows}))?
             );
         }
         ListFormat::Text => {
             for (i, (pb, score)) in best.iter().enumerate() {
-                println!(
+                outln!(
                     "{}. {} {} — {} (match {:.0}%)",
                     i + 1,
                     pb.code,
@@ -580,29 +740,29 @@ fn explain(args: ExplainArgs, global: &GlobalArgs) -> Result<i32> {
                 );
                 if let Some(run) = report.as_ref().map(|runs| &runs[i]) {
                     for s in &run.steps {
-                        println!("     $ {}  → {}", s.query.kubectl, s.summary());
+                        outln!("     $ {}  → {}", s.query.kubectl, s.summary());
                     }
                     match &run.finding {
                         Some(f) => {
-                            println!(
+                            outln!(
                                 "   cause: {} (confidence {:.0}%)",
                                 f.summary,
                                 f.confidence * 100.0
                             );
                             for e in &f.evidence {
-                                println!("   evidence: {} {} = {}", e.object, e.field, e.value);
+                                outln!("   evidence: {} {} = {}", e.object, e.field, e.value);
                             }
-                            println!("   fix: {}", f.fix.explanation);
+                            outln!("   fix: {}", f.fix.explanation);
                             for c in &f.fix.commands {
-                                println!("     $ {c}");
+                                outln!("     $ {c}");
                             }
                         }
-                        None => println!("   not present on this cluster"),
+                        None => outln!("   not present on this cluster"),
                     }
                 }
             }
             if report.is_none() {
-                println!(
+                outln!(
                     "\nRun them against a cluster with --scenario ID, --snapshot PATH or --context NAME."
                 );
             }
@@ -614,7 +774,7 @@ fn explain(args: ExplainArgs, global: &GlobalArgs) -> Result<i32> {
 /// Writes to a file, or to standard output for `-`.
 fn write_output(path: &std::path::Path, text: &str) -> Result<()> {
     if path.as_os_str() == "-" {
-        print!("{text}");
+        out!("{text}");
         Ok(())
     } else {
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
@@ -740,7 +900,7 @@ fn tui(
                 path.display(),
                 path.display()
             );
-            println!("{note}");
+            outln!("{note}");
             kubeconfig_note = Some(note);
         }
         let (model_rx, producer) = source::spawn_producer(&live);
@@ -769,7 +929,7 @@ fn tui(
         };
         let result = crate::app::run(model_rx, opts).await;
         if let Some(note) = kubeconfig_note {
-            println!("{note}");
+            outln!("{note}");
         }
         result.map(|_| 0)
     })
@@ -829,13 +989,13 @@ fn list_scenarios(args: ScenariosArgs) -> Result<i32> {
                     serde_json::json!({"id": s.id, "title": s.title, "summary": s.summary, "playbook": s.playbook})
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&rows)?);
+            outln!("{}", serde_json::to_string_pretty(&rows)?);
         }
         ListFormat::Text => {
             let width = all.iter().map(|s| s.id.len()).max().unwrap_or(2).max(2);
-            println!("{:width$}  {:24}  TITLE", "ID", "PLAYBOOK");
+            outln!("{:width$}  {:24}  TITLE", "ID", "PLAYBOOK");
             for s in &all {
-                println!(
+                outln!(
                     "{:width$}  {:24}  {}",
                     s.id,
                     s.playbook.unwrap_or("-"),
@@ -855,17 +1015,17 @@ fn theme_command(cmd: ThemeCommand) -> Result<i32> {
         ThemeCommand::List => {
             let all = config::theme::list(&env);
             let width = all.iter().map(|t| t.name.len()).max().unwrap_or(4).max(4);
-            println!("{:width$}  {:9}  DESCRIPTION", "NAME", "SOURCE");
+            outln!("{:width$}  {:9}  DESCRIPTION", "NAME", "SOURCE");
             for t in &all {
                 let source = if t.source == "shipped" {
                     "shipped"
                 } else {
                     "user"
                 };
-                println!("{:width$}  {:9}  {}", t.name, source, t.description);
+                outln!("{:width$}  {:9}  {}", t.name, source, t.description);
             }
             if let Some(dir) = env.config_dir() {
-                println!("\nUser themes: {}", dir.join("themes").display());
+                outln!("\nUser themes: {}", dir.join("themes").display());
             }
             Ok(0)
         }
@@ -896,7 +1056,7 @@ fn theme_command(cmd: ThemeCommand) -> Result<i32> {
                         .with_context(|| format!("writing {}", path.display()))?;
                     eprintln!("ktriage: wrote theme {name:?} to {}", path.display());
                 }
-                None => print!("{}", imported.toml),
+                None => out!("{}", imported.toml),
             }
             Ok(0)
         }

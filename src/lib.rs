@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod health;
+pub mod input;
 pub mod playbooks;
 pub mod report;
 pub mod scenarios;

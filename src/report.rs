@@ -1,6 +1,8 @@
 //! Renders a `check` report (the cluster it is about and its health report) as text for a
 //! terminal, JSON for machines, and Markdown ready to paste into an incident ticket; and maps
-//! it to the exit code (0 ok, 1 warnings, 2 critical).
+//! it to the exit code (0 ok, 1 warnings, 2 critical, 3 could not run). Owns the wording of
+//! the report: the summary first, counts in proper singular/plural, confidences rounded, and
+//! the `--min-severity` filter of what is shown (never of the exit code).
 
 use serde_json::{Value, json};
 
@@ -24,17 +26,109 @@ pub struct ClusterInfo {
 }
 
 /// A full `check` report.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CheckReport {
     pub cluster: ClusterInfo,
     pub health: HealthReport,
     /// Playbooks whose cause is present, most severe and most certain first.
     pub findings: Vec<Run>,
+    /// Why the check could not run (the cluster cannot be reached or read, the input cannot
+    /// be loaded): the report then says so instead of an overall health, and exits 3.
+    pub could_not_run: Option<String>,
+    /// The least severe item and finding shown; the exit code still counts everything.
+    pub min_severity: MinSeverity,
+}
+
+/// `check --min-severity`: what is shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum MinSeverity {
+    /// Everything, ok items and informational findings included.
+    #[default]
+    Info,
+    /// Warnings (and unknowns) and critical ones.
+    Warning,
+    /// Only critical ones.
+    Critical,
+}
+
+impl MinSeverity {
+    fn shows_item(self, s: Severity) -> bool {
+        match self {
+            MinSeverity::Info => true,
+            MinSeverity::Warning => s >= Severity::Unknown,
+            MinSeverity::Critical => s == Severity::Critical,
+        }
+    }
+
+    fn shows_finding(self, s: FindingSeverity) -> bool {
+        match self {
+            MinSeverity::Info => true,
+            MinSeverity::Warning => s >= FindingSeverity::Warning,
+            MinSeverity::Critical => s == FindingSeverity::Critical,
+        }
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            MinSeverity::Info => "info",
+            MinSeverity::Warning => "warning",
+            MinSeverity::Critical => "critical",
+        }
+    }
+}
+
+/// `n` and the noun, singular for one: `1 restart`, `2 restarts`, `0 contexts`. Nouns whose
+/// plural is not `+s` give it after a `|`: `plural(2, "match|matches")`.
+pub fn plural(n: usize, noun: &str) -> String {
+    let (one, many) = match noun.split_once('|') {
+        Some((one, many)) => (one.to_string(), many.to_string()),
+        None => (noun.to_string(), format!("{noun}s")),
+    };
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A confidence (0..1, an `f32`) as JSON with two decimals: `0.9`, not `0.8999999761581421`.
+pub fn round2(x: f64) -> Value {
+    serde_json::Number::from_f64((x * 100.0).round() / 100.0)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
+}
+
+/// Rounds every `confidence` (and `score`) in a JSON document to two decimals.
+pub fn round_confidences(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map.iter_mut() {
+                if (k == "confidence" || k == "score")
+                    && let Some(f) = x.as_f64()
+                {
+                    *x = round2(f);
+                } else {
+                    round_confidences(x);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(round_confidences),
+        _ => {}
+    }
 }
 
 impl CheckReport {
-    /// 0 all ok, 1 warnings (or unknowns), 2 critical — over health and findings.
+    /// A report for a check that could not run, and why.
+    pub fn could_not_run(cluster: ClusterInfo, why: impl Into<String>) -> CheckReport {
+        CheckReport {
+            cluster,
+            could_not_run: Some(why.into()),
+            ..Default::default()
+        }
+    }
+
+    /// 0 all ok, 1 warnings (or unknowns), 2 critical — over health and findings, whatever
+    /// `min_severity` hides; 3 when the check could not run.
     pub fn exit_code(&self) -> i32 {
+        if self.could_not_run.is_some() {
+            return 3;
+        }
         let health = match self.health.worst() {
             Severity::Ok => 0,
             Severity::Unknown | Severity::Warning => 1,
@@ -59,9 +153,86 @@ impl CheckReport {
             .filter_map(|r| r.finding.as_ref().map(|f| (r, f)))
     }
 
+    /// The findings `min_severity` shows.
+    fn shown_findings(&self) -> impl Iterator<Item = (&Run, &Finding)> {
+        self.findings()
+            .filter(|(_, f)| self.min_severity.shows_finding(f.severity))
+    }
+
+    /// The health sections with only the items `min_severity` shows.
+    fn shown_sections(&self) -> Vec<(&'static str, Vec<&HealthItem>)> {
+        self.health
+            .sections()
+            .into_iter()
+            .map(|(t, items)| {
+                (
+                    t,
+                    items
+                        .iter()
+                        .filter(|i| self.min_severity.shows_item(i.severity))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// `ok`, `warning`, `critical` or `could not run`.
+    pub fn overall(&self) -> &'static str {
+        match self.exit_code() {
+            0 => "ok",
+            1 => "warning",
+            2 => "critical",
+            _ => "could not run",
+        }
+    }
+
+    /// The one summary line: overall, then counts over everything judged.
+    pub fn summary(&self) -> String {
+        match &self.could_not_run {
+            Some(why) => format!("Overall: could not run: {why}"),
+            None => format!("Overall: {} ({})", self.overall(), self.counts()),
+        }
+    }
+
+    /// Health items by severity and the number of findings, over everything judged.
+    fn counts(&self) -> String {
+        let mut counts = [0usize; 4];
+        for (_, items) in self.health.sections() {
+            for i in items.iter() {
+                counts[i.severity as usize] += 1;
+            }
+        }
+        let mut parts = Vec::new();
+        if counts[Severity::Critical as usize] > 0 {
+            parts.push(format!("{} critical", counts[Severity::Critical as usize]));
+        }
+        if counts[Severity::Warning as usize] > 0 {
+            parts.push(plural(counts[Severity::Warning as usize], "warning"));
+        }
+        if counts[Severity::Unknown as usize] > 0 {
+            parts.push(format!("{} unknown", counts[Severity::Unknown as usize]));
+        }
+        parts.push(format!("{} ok", counts[Severity::Ok as usize]));
+        let mut line = format!(
+            "{}; {}",
+            parts.join(", "),
+            plural(self.findings().count(), "finding")
+        );
+        if self.min_severity != MinSeverity::Info {
+            line.push_str(&format!("; showing {} and above", self.min_severity.word()));
+        }
+        line
+    }
+
     pub fn to_json(&self) -> Value {
-        let items = |items: &[HealthItem]| -> Vec<Value> { items.iter().map(item_json).collect() };
-        json!({
+        let sections = self.shown_sections();
+        let items =
+            |i: usize| -> Vec<Value> { sections[i].1.iter().map(|x| item_json(x)).collect() };
+        let mut v = json!({
+            "overall": self.overall(),
+            "exit_code": self.exit_code(),
+            "could_not_run": self.could_not_run,
+            "min_severity": self.min_severity.word(),
             "cluster": {
                 "source": self.cluster.source,
                 "name": self.cluster.name,
@@ -71,18 +242,20 @@ impl CheckReport {
                 "problems": self.cluster.problems,
             },
             "health": {
-                "control_plane": items(&self.health.control_plane),
-                "nodes": items(&self.health.nodes),
-                "addons": items(&self.health.addons),
-                "restarts": items(&self.health.restarts),
+                "control_plane": items(0),
+                "nodes": items(1),
+                "addons": items(2),
+                "restarts": items(3),
             },
-            "findings": self.findings().map(|(r, f)| FindingReport {
+            "findings": self.shown_findings().map(|(r, f)| FindingReport {
                 playbook: r.playbook.id,
                 code: r.playbook.code,
                 title: r.playbook.title,
                 finding: f,
             }).collect::<Vec<_>>(),
-        })
+        });
+        round_confidences(&mut v);
+        v
     }
 
     pub fn to_text(&self) -> String {
@@ -103,10 +276,17 @@ impl CheckReport {
                 .unwrap_or_default(),
             self.cluster.judged_at
         ));
+        out.push_str(&self.summary());
+        out.push('\n');
         for p in &self.cluster.problems {
             out.push_str(&format!("! {p}\n"));
         }
-        for (title, items) in self.health.sections() {
+        let sections = if self.could_not_run.is_some() {
+            Vec::new()
+        } else {
+            self.shown_sections()
+        };
+        for (title, items) in sections {
             out.push_str(&format!("\n{title}\n"));
             if items.is_empty() {
                 out.push_str("  (nothing to report)\n");
@@ -127,10 +307,15 @@ impl CheckReport {
             }
         }
         out.push_str("\nFindings\n");
-        if self.findings.is_empty() {
+        if self.findings().next().is_none() {
             out.push_str("  (no playbook found its cause)\n");
+        } else if self.shown_findings().next().is_none() {
+            out.push_str(&format!(
+                "  (none at {} or above)\n",
+                self.min_severity.word()
+            ));
         }
-        for (r, f) in self.findings() {
+        for (r, f) in self.shown_findings() {
             out.push_str(&format!(
                 "\n  [{}] {} {} — {} (confidence {:.0}%)\n    cause: {}\n",
                 severity_word(f.severity).to_uppercase(),
@@ -154,7 +339,6 @@ impl CheckReport {
                 out.push_str(&format!("      $ {c}\n"));
             }
         }
-        out.push_str(&format!("\nOverall: {}\n", overall_word(self.exit_code())));
         out
     }
 
@@ -170,14 +354,23 @@ impl CheckReport {
             out.push_str(&format!("- Version: {v}\n"));
         }
         out.push_str(&format!("- Judged at: {}\n", self.cluster.judged_at));
-        out.push_str(&format!(
-            "- Overall: **{}**\n",
-            overall_word(self.exit_code())
-        ));
+        match &self.could_not_run {
+            Some(why) => out.push_str(&format!("- Overall: **could not run**: {}\n", md_cell(why))),
+            None => out.push_str(&format!(
+                "- Overall: **{}** ({})\n",
+                self.overall(),
+                self.counts()
+            )),
+        }
         for p in &self.cluster.problems {
             out.push_str(&format!("- Could not read: {p}\n"));
         }
-        for (title, items) in self.health.sections() {
+        let sections = if self.could_not_run.is_some() {
+            Vec::new()
+        } else {
+            self.shown_sections()
+        };
+        for (title, items) in sections {
             out.push_str(&format!("\n### {title}\n\n"));
             if items.is_empty() {
                 out.push_str("Nothing to report.\n");
@@ -211,20 +404,12 @@ fn severity_word(s: FindingSeverity) -> &'static str {
     }
 }
 
-fn overall_word(code: i32) -> &'static str {
-    match code {
-        0 => "ok",
-        1 => "warning",
-        _ => "critical",
-    }
-}
-
 fn md_findings(out: &mut String, report: &CheckReport) {
     out.push_str("\n### Findings\n\n");
-    if report.findings.is_empty() {
+    if report.findings().next().is_none() {
         out.push_str("No playbook found its cause.\n");
     }
-    for (r, f) in report.findings() {
+    for (r, f) in report.shown_findings() {
         out.push_str(&format!(
             "#### {} `{}` {}: {}\n\n- Severity: **{}**, confidence {:.0}%\n- Cause: {}\n",
             r.playbook.code,
@@ -317,6 +502,7 @@ mod tests {
                 ..Default::default()
             },
             findings: Vec::new(),
+            ..Default::default()
         }
     }
 

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use super::parse::pod_logs_file;
 use super::{Snapshot, SnapshotError};
 
-fn io_error(path: &Path, source: std::io::Error) -> SnapshotError {
+fn io_error(path: &Path, reason: std::io::Error) -> SnapshotError {
     SnapshotError::Io {
         path: path.display().to_string(),
-        source,
+        reason,
     }
 }
 

@@ -19,6 +19,10 @@ use std::path::Path;
 use chrono::{DateTime, Datelike, Utc};
 use serde_json::Value;
 
+/// The largest snapshot file read: a bigger one (or a device such as `/dev/zero`) is refused
+/// before memory runs out.
+pub const SNAPSHOT_LIMIT: u64 = 2 << 30;
+
 /// API version of the evidence documents that are not Kubernetes objects.
 pub const EVIDENCE_API_VERSION: &str = "ktriage/v1";
 
@@ -43,12 +47,18 @@ pub struct Snapshot {
 /// document index (0-based) and the line (1-based) of the problem.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    #[error("cannot read {path}: {source}")]
+    /// The cause is said in the message once (it is not also a `source` to repeat).
+    #[error("cannot read {path}: {reason}")]
     Io {
         path: String,
-        #[source]
-        source: std::io::Error,
+        reason: std::io::Error,
     },
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
+    #[error(
+        "{path}: empty snapshot (no objects and no evidence): give a file written by `ktriage snapshot` or `kubectl get -o yaml`"
+    )]
+    Empty { path: String },
     #[error("{file}: document {document} (line {line}): {message}")]
     Malformed {
         file: String,
@@ -79,17 +89,26 @@ impl Snapshot {
     /// Reads a snapshot file, or a directory (such as `kubectl cluster-info dump
     /// --output-directory DIR`): every `*.json`/`*.yaml`/`*.yml` below it, and each
     /// `NS/POD/logs.txt` as that pod's logs.
+    ///
+    /// Only regular files (and directories) are read, at most [`SNAPSHOT_LIMIT`] bytes: a
+    /// FIFO or a device is refused at once. A snapshot that holds nothing is an error.
     pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
-        let io = |source| SnapshotError::Io {
+        let io = |reason| SnapshotError::Io {
             path: path.display().to_string(),
-            source,
+            reason,
         };
-        if std::fs::metadata(path).map_err(io)?.is_dir() {
-            dump::load_dir(path)
+        let snapshot = if std::fs::metadata(path).map_err(io)?.is_dir() {
+            dump::load_dir(path)?
         } else {
-            let text = std::fs::read_to_string(path).map_err(io)?;
-            Snapshot::parse_str(&text, &path.display().to_string())
+            let text = crate::input::read_text_limited(path, SNAPSHOT_LIMIT, "a snapshot")?;
+            Snapshot::parse_str(&text, &path.display().to_string())?
+        };
+        if snapshot.is_empty() {
+            return Err(SnapshotError::Empty {
+                path: path.display().to_string(),
+            });
         }
+        Ok(snapshot)
     }
 
     /// Multi-document YAML that [`Snapshot::parse_str`] reads back to an equal snapshot.
@@ -99,9 +118,9 @@ impl Snapshot {
 
     /// Writes [`Snapshot::to_yaml`] to a file.
     pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
-        std::fs::write(path, self.to_yaml()).map_err(|source| SnapshotError::Io {
+        std::fs::write(path, self.to_yaml()).map_err(|reason| SnapshotError::Io {
             path: path.display().to_string(),
-            source,
+            reason,
         })
     }
 

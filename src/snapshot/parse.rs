@@ -16,21 +16,58 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Snapshot, SnapshotError> {
         let mut json = Reader::new(file);
         match json.json_stream(text) {
             Ok(()) => Ok(json.snapshot),
-            Err(json_err) => {
-                // YAML flow syntax (`{kind: Pod, ...}`) also starts with `{`: accept it when
-                // it reads as YAML, otherwise the JSON error is the precise one.
+            // YAML flow syntax (`{kind: Pod, ...}`) also starts with `{`, and shows itself
+            // by an unquoted key; any other JSON error is the precise one, reported without
+            // a second (and, for deep nesting, very slow) attempt as YAML.
+            Err(json_err) if json_err.to_string().contains("key must be a string") => {
+                if nesting_depth(text) > MAX_FLOW_DEPTH {
+                    return Err(json_err);
+                }
                 let mut yaml = Reader::new(file);
                 match yaml.yaml_documents(text) {
                     Ok(()) => Ok(yaml.snapshot),
                     Err(_) => Err(json_err),
                 }
             }
+            Err(json_err) => Err(json_err),
         }
     } else {
         let mut yaml = Reader::new(file);
         yaml.yaml_documents(text)?;
         Ok(yaml.snapshot)
     }
+}
+
+/// Deepest flow-style YAML read back (serde_json's own limit for JSON is 128).
+const MAX_FLOW_DEPTH: usize = 128;
+
+/// The deepest bracket nesting of `text`, counted outside quoted strings (an estimate that
+/// is exact for JSON and flow YAML).
+fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut max, mut quote, mut escaped) = (0usize, 0usize, None, false);
+    for c in text.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q == '"' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '{' | '[' => {
+                    depth += 1;
+                    max = max.max(depth);
+                }
+                '}' | ']' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    max
 }
 
 /// Where a document sits in its file.
@@ -134,7 +171,10 @@ impl<'f> Reader<'f> {
                     document += 1;
                 }
                 Some(Err(e)) => {
-                    let message = shift_line_numbers(&e.to_string(), line - 1);
+                    let mut message = shift_line_numbers(&e.to_string(), line - 1);
+                    if message.starts_with("recursion limit exceeded") {
+                        message.push_str(" (nested more than 128 levels deep)");
+                    }
                     let at = Loc {
                         document,
                         line: line + e.line().saturating_sub(1),

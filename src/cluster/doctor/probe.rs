@@ -21,7 +21,7 @@ use tokio::net::TcpStream;
 
 use super::certs::{self, CertInfo};
 use super::{Denied, Observation, Probe, Target};
-use crate::cluster::proxy;
+use crate::cluster::{client, proxy};
 
 /// Timeouts of the examination.
 #[derive(Debug, Clone)]
@@ -743,22 +743,37 @@ async fn authenticated_steps(
     config.proxy_url = route.proxy.as_deref().and_then(|p| p.parse().ok());
     config.connect_timeout = Some(opts.step_timeout);
     config.read_timeout = Some(opts.request_timeout);
-    let client = match kube::Client::try_from(config) {
+    // Credentials within the deadline (an exec plugin that hangs is killed); a token file is
+    // blamed on itself, never on an exec plugin.
+    let client = match client::build_client(config, client::CREDENTIAL_DEADLINE).await {
         Ok(c) => c,
-        Err(e) => {
-            if let Some(stderr) = exec_stderr(&e) {
-                obs.steps.push(Probe {
-                    step: "credentials".into(),
-                    ok: false,
-                    millis: 0,
-                    detail: format!("the exec credential plugin failed: {stderr}"),
-                });
-                obs.error = Some(format!("getting credentials: exec: {stderr}"));
-                obs.exec_stderr = Some(stderr);
-                obs.http_status = Some(401);
-            } else {
-                obs.error = Some(error_chain(&e));
+        Err(client::ClientError::Credentials(e)) => {
+            let detail = e.to_string();
+            obs.steps.push(Probe {
+                step: "credentials".into(),
+                ok: false,
+                millis: 0,
+                detail: detail.clone(),
+            });
+            match e {
+                client::CredentialError::TokenFile { .. } => {
+                    obs.error = Some(format!("getting credentials: {detail}"));
+                }
+                client::CredentialError::ExecFailed { stderr, .. } => {
+                    obs.error = Some(format!("getting credentials: exec: {stderr}"));
+                    obs.exec_stderr = Some(stderr);
+                    obs.http_status = Some(401);
+                }
+                _ => {
+                    obs.error = Some(format!("getting credentials: exec: {detail}"));
+                    obs.exec_stderr = Some(detail);
+                    obs.http_status = Some(401);
+                }
             }
+            return;
+        }
+        Err(e) => {
+            obs.error = Some(e.to_string());
             return;
         }
     };

@@ -43,6 +43,9 @@ pub async fn examine_spec(spec: &SourceSpec, opts: &Options) -> Result<Examined,
             context,
         } => {
             let kc = client::load_kubeconfig(kubeconfig.as_deref())?;
+            if let Some(name) = context {
+                client::check_context(&kc, name)?;
+            }
             let target = Target::from_kubeconfig(&kc, context.as_deref())?;
             let env = proxy::process_environment();
             let observation = super::examine(&target, &env, opts).await;
