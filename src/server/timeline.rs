@@ -204,6 +204,11 @@ pub(crate) async fn run(
             _ = shutdown.changed() => return,
         }
         let step = &steps[i];
+        // A step first due after its `until` never applies (a lease that is no longer
+        // renewed at all: `until` zero).
+        if step.until.is_some_and(|u| at > u) {
+            continue;
+        }
         if let Err(e) = apply(&shared, &step.change, Utc::now()) {
             tracing::warn!(step = i, error = %e, "timeline step not applied");
         }
