@@ -259,7 +259,10 @@ pub fn spawn(
                     });
                 }
                 None => {
-                    tracing::warn!(secs = cadence.limit.as_secs(), "findings evaluation cancelled");
+                    tracing::warn!(
+                        secs = cadence.limit.as_secs(),
+                        "findings evaluation cancelled"
+                    );
                     tx.send_modify(|f| {
                         f.running = false;
                         f.note = Some(format!(

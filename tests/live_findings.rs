@@ -132,9 +132,8 @@ fn the_tui_model_holds_the_findings_check_reports_for_every_scenario() {
         app.update(Msg::Resize(120, 36));
         app.update(Msg::ModelChanged(model.clone()));
         assert_eq!(app.level().exit_code(), code, "{id}: verdict vs exit code");
-        let screen = ktriage::ui::buffer_lines(&ktriage::ui::render_to_buffer(
-            &app, &model, 120, 36,
-        ));
+        let screen =
+            ktriage::ui::buffer_lines(&ktriage::ui::render_to_buffer(&app, &model, 120, 36));
         let status = screen.last().expect("a status line");
         let word = ["OK", "WARNING", "CRITICAL"][usize::try_from(code).unwrap_or(0).min(2)];
         assert!(
@@ -152,7 +151,10 @@ fn the_tui_model_holds_the_findings_check_reports_for_every_scenario() {
         }
         checked += 1;
     }
-    assert!(checked >= 20, "only {checked} scenarios reached the Overview");
+    assert!(
+        checked >= 20,
+        "only {checked} scenarios reached the Overview"
+    );
 }
 
 fn demo_shows_net05(width: u16, height: u16) {
@@ -173,7 +175,10 @@ fn demo_shows_net05(width: u16, height: u16) {
         |s| s.contains("NET-05") && s.contains("Control plane"),
     );
     assert!(screen.contains("finding"), "{screen}");
-    assert!(screen.contains("findings "), "the cadence is shown:\n{screen}");
+    assert!(
+        screen.contains("findings "),
+        "the cadence is shown:\n{screen}"
+    );
     let status = screen
         .lines()
         .rev()

@@ -1373,10 +1373,18 @@ fn at_80x24_the_findings_collapse_to_one_line_above_the_panes() {
         "{}",
         screen(&buf)
     );
-    assert!(rows[0].trim_end().ends_with("findings 12s ago"), "{}", rows[0]);
+    assert!(
+        rows[0].trim_end().ends_with("findings 12s ago"),
+        "{}",
+        rows[0]
+    );
     assert!(rows[1].contains("Control plane"), "{}", screen(&buf));
     // The status line counts the findings as check does: critical, though no item is.
-    assert!(rows[23].starts_with(" CRITICAL │ kind-training"), "{}", rows[23]);
+    assert!(
+        rows[23].starts_with(" CRITICAL │ kind-training"),
+        "{}",
+        rows[23]
+    );
 }
 
 #[test]

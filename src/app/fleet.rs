@@ -122,7 +122,8 @@ pub fn health_line(
     let top = found().find(|(_, f)| Level::of_finding(f.severity) > Level::Ok);
     let worst = match (top, worst_item) {
         (Some((pb, f)), item)
-            if item.is_none_or(|i| Level::of_finding(f.severity) >= Level::of_health(i.severity)) =>
+            if item
+                .is_none_or(|i| Level::of_finding(f.severity) >= Level::of_health(i.severity)) =>
         {
             Some(format!("{} {}", pb.code, f.summary))
         }

@@ -19,6 +19,9 @@ use super::status::format_age;
 use super::text::{fit, pad, width};
 use super::theme::Theme;
 
+/// The cause keeps at least this many columns in the one-line form.
+const MIN_CAUSE: usize = 24;
+
 fn severity_word(s: FindingSeverity) -> &'static str {
     match s {
         FindingSeverity::Info => "info",
@@ -65,6 +68,12 @@ fn draw_line(buf: &mut Buffer, area: Rect, app: &App, model: &Model, cadence: &s
     let focused = app.findings_focused() && app.detail().is_none();
     let n = findings.len();
     let right = format!(" {cadence} ");
+    // Muted text would vanish on the selection's background.
+    let (text_style, muted) = if focused {
+        (theme.text.patch(theme.title), theme.text)
+    } else {
+        (theme.text, theme.muted)
+    };
     let left_cols = cols.saturating_sub(width(&right));
     let mut spans: Vec<Span> = Vec::new();
     if n == 0 {
@@ -73,10 +82,13 @@ fn draw_line(buf: &mut Buffer, area: Rect, app: &App, model: &Model, cadence: &s
         } else {
             " no findings: no playbook found its cause".to_string()
         };
-        spans.push(Span::styled(pad(&text, left_cols), theme.muted));
+        spans.push(Span::styled(pad(&text, left_cols), muted));
     } else {
         let selected = app.findings_cursor().selected.min(n - 1);
-        let mut order = findings.iter().skip(selected).chain(findings.iter().take(selected));
+        let mut order = findings
+            .iter()
+            .skip(selected)
+            .chain(findings.iter().take(selected));
         let head = format!(
             "{}{n} finding{}: ",
             if focused { ">" } else { " " },
@@ -84,37 +96,49 @@ fn draw_line(buf: &mut Buffer, area: Rect, app: &App, model: &Model, cadence: &s
         );
         let mut used = width(&head);
         spans.push(Span::styled(head, theme.title));
-        if let Some((run, f)) = order.next() {
-            let text = format!(
-                "{} {} ({})",
-                run.playbook.code,
-                f.summary,
-                severity_word(f.severity)
-            );
-            let text = fit(&text, left_cols.saturating_sub(used)).into_owned();
-            used += width(&text);
-            spans.push(Span::styled(text, theme.finding(f.severity)));
-        }
-        for (run, f) in order {
-            let text = format!(
-                " · {} ({})",
-                run.playbook.code,
-                severity_word(f.severity)
-            );
-            if used + width(&text) > left_cols {
-                if used + 2 <= left_cols {
-                    spans.push(Span::styled(" …", theme.muted));
-                    used += 2;
+        let first = order.next();
+        // The others by code and severity, as many as fit beside at least a short cause.
+        let mut tail: Vec<(String, FindingSeverity)> = order
+            .map(|(run, f)| {
+                (
+                    format!(" · {} ({})", run.playbook.code, severity_word(f.severity)),
+                    f.severity,
+                )
+            })
+            .collect();
+        if let Some((run, f)) = first {
+            let code = format!("{} ", run.playbook.code);
+            let sev = format!(" ({})", severity_word(f.severity));
+            let fixed = used + width(&code) + width(&sev);
+            let mut tail_w: usize = tail.iter().map(|(t, _)| width(t)).sum();
+            let mut cut_tail = false;
+            while !tail.is_empty() && fixed + MIN_CAUSE + tail_w > left_cols {
+                if let Some((t, _)) = tail.pop() {
+                    tail_w -= width(&t);
                 }
-                break;
+                cut_tail = true;
             }
-            used += width(&text);
-            spans.push(Span::styled(text, theme.finding(f.severity)));
+            let more = if cut_tail { 2 } else { 0 };
+            let cause_cols = left_cols.saturating_sub(fixed + tail_w + more);
+            let cause = fit(&f.summary, cause_cols).into_owned();
+            let style = theme.finding(f.severity);
+            used = fixed + width(&cause);
+            spans.push(Span::styled(code, style));
+            spans.push(Span::styled(cause, text_style));
+            spans.push(Span::styled(sev, style));
+            for (t, sev) in tail {
+                used += width(&t);
+                spans.push(Span::styled(t, theme.finding(sev)));
+            }
+            if cut_tail && used + 2 <= left_cols {
+                spans.push(Span::styled(" …", text_style));
+                used += 2;
+            }
         }
         spans.push(Span::raw(" ".repeat(left_cols.saturating_sub(used))));
     }
     if width(&right) <= cols {
-        spans.push(Span::styled(right, theme.muted));
+        spans.push(Span::styled(right, muted));
     }
     let line = Line::from(spans);
     buf.set_line(area.x, area.y, &line, area.width);
@@ -155,11 +179,8 @@ fn draw_pane(buf: &mut Buffer, area: Rect, app: &App, model: &Model, cadence: &s
         );
     if n > rows && rows > 0 {
         block = block.title_bottom(
-            Line::from(Span::styled(
-                format!(" {}/{n} ", selected + 1),
-                theme.muted,
-            ))
-            .alignment(Alignment::Right),
+            Line::from(Span::styled(format!(" {}/{n} ", selected + 1), theme.muted))
+                .alignment(Alignment::Right),
         );
     }
     let inner = block.inner(area);
@@ -191,10 +212,7 @@ fn draw_pane(buf: &mut Buffer, area: Rect, app: &App, model: &Model, cadence: &s
         };
         let line = Line::from(vec![
             Span::styled(if highlight { ">" } else { " " }, theme.accent),
-            Span::styled(
-                Theme::finding_marker(f.severity),
-                theme.finding(f.severity),
-            ),
+            Span::styled(Theme::finding_marker(f.severity), theme.finding(f.severity)),
             Span::styled(code, text_style),
             Span::styled(cause, text_style),
             Span::styled(id, theme.accent),

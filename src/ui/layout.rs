@@ -45,7 +45,9 @@ pub struct ScreenLayout {
 /// [`FINDINGS_PANE_HEIGHT`]; else one line.
 pub fn findings_height(width: u16, height: u16, findings: usize) -> (u16, bool) {
     if findings > 0 && width >= WIDE_WIDTH && height >= FINDINGS_PANE_HEIGHT {
-        let rows = u16::try_from(findings).unwrap_or(u16::MAX).min(MAX_FINDING_ROWS);
+        let rows = u16::try_from(findings)
+            .unwrap_or(u16::MAX)
+            .min(MAX_FINDING_ROWS);
         (rows + 2, true)
     } else {
         (1, false)
