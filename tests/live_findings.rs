@@ -101,7 +101,7 @@ fn the_tui_model_holds_the_findings_check_reports_for_every_scenario() {
             let examined = doctor::spec::examine_spec(&spec, &doctor::Options::default())
                 .await
                 .expect("the doctor examines a served scenario");
-            (examined.observation.verdict() == Verdict::Blocked).then(|| examined.observation)
+            (examined.observation.verdict() == Verdict::Blocked).then_some(examined.observation)
         });
         if let Some(observation) = blocked {
             let runs = rt.block_on(ktriage::cluster::doctor::diagnose(
