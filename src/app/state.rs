@@ -1354,8 +1354,9 @@ impl App {
         self.model = model;
     }
 
-    /// The selected finding stays on its playbook as findings are re-ranked; the first
-    /// findings take the focus unless the user moved it; no findings, no focus there.
+    /// The selected finding stays on its playbook as findings are re-ranked; findings of a
+    /// problem (warning or critical) take the focus unless the user moved it; no findings,
+    /// no focus there.
     fn reconcile_findings(&mut self, model: &Model) {
         let new = &model.findings;
         if new.is_empty() {
@@ -1381,7 +1382,7 @@ impl App {
             len,
             usize::from(layout::MAX_FINDING_ROWS),
         );
-        if !self.focus_moved && self.model.findings.is_empty() {
+        if !self.focus_moved && new.level() > crate::findings::Level::Ok {
             self.findings_focus = true;
         }
     }
