@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod findings;
 pub mod health;
 pub mod input;
 pub mod playbooks;

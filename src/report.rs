@@ -129,21 +129,15 @@ impl CheckReport {
         if self.could_not_run.is_some() {
             return 3;
         }
-        let health = match self.health.worst() {
-            Severity::Ok => 0,
-            Severity::Unknown | Severity::Warning => 1,
-            Severity::Critical => 2,
-        };
+        use crate::findings::Level;
         let findings = self
             .findings()
-            .map(|(_, f)| match f.severity {
-                FindingSeverity::Info => 0,
-                FindingSeverity::Warning => 1,
-                FindingSeverity::Critical => 2,
-            })
+            .map(|(_, f)| Level::of_finding(f.severity))
             .max()
-            .unwrap_or(0);
-        health.max(findings)
+            .unwrap_or(Level::Ok);
+        Level::of_health(self.health.worst())
+            .max(findings)
+            .exit_code()
     }
 
     /// The findings with the run they came from.

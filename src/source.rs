@@ -1,6 +1,7 @@
 //! Where the data comes from: a scenario served in-process by the embedded API server, a
 //! snapshot file, or a kubeconfig context; and the rebuild task that turns store changes into
-//! new models for the UI (coalesced: the UI only ever sees the newest model).
+//! new models for the UI (coalesced: the UI only ever sees the newest model), with the live
+//! findings (`crate::findings`) joined into every model.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -45,6 +46,9 @@ pub struct Live {
     pub server_url: String,
     pub server: Option<ServerHandle>,
     pub source: String,
+    /// Examines the connection as the doctor does, for the findings `check` adds when some
+    /// reads are refused.
+    pub doctor: Option<crate::findings::DoctorProbe>,
 }
 
 /// Starts the embedded server for a scenario.
@@ -63,21 +67,29 @@ pub async fn serve_scenario(id: &str) -> Result<ServerHandle> {
 
 /// Connects to a scenario (starting its server) or a kubeconfig context and starts watching.
 pub async fn connect_live(spec: &SourceSpec) -> Result<Live> {
-    let (conn, server, source): (Connection, Option<ServerHandle>, String) = match spec {
+    use crate::cluster::doctor::Target;
+    use crate::findings::doctor_probe;
+    let (conn, server, source, doctor) = match spec {
         SourceSpec::Scenario(id) => {
             let handle = serve_scenario(id).await?;
             let kc = client::parse_kubeconfig(&handle.kubeconfig)?;
-            let conn = client::connect(kc, None).await?;
-            (conn, Some(handle), format!("scenario {id}"))
+            let doctor = Target::from_kubeconfig(&kc, None)
+                .ok()
+                .map(|t| doctor_probe(t, handle.client_env.clone()));
+            let conn: Connection = client::connect(kc, None).await?;
+            (conn, Some(handle), format!("scenario {id}"), doctor)
         }
         SourceSpec::Context {
             kubeconfig,
             context,
         } => {
             let kc = client::load_kubeconfig(kubeconfig.as_deref())?;
+            let doctor = Target::from_kubeconfig(&kc, context.as_deref())
+                .ok()
+                .map(|t| doctor_probe(t, crate::cluster::proxy::process_environment()));
             let conn = client::connect(kc, context.as_deref()).await?;
             let ctx = conn.context.clone();
-            (conn, None, format!("context {ctx}"))
+            (conn, None, format!("context {ctx}"), doctor)
         }
         SourceSpec::Snapshot(path) => {
             anyhow::bail!("{} is a snapshot: it is read, not watched", path.display())
@@ -90,6 +102,7 @@ pub async fn connect_live(spec: &SourceSpec) -> Result<Live> {
         server_url: conn.server,
         server,
         source,
+        doctor,
     })
 }
 
@@ -246,8 +259,18 @@ fn skipped_problem(skipped: usize) -> Vec<String> {
 }
 
 /// Rebuilds the model whenever the watchers report a change (at most every 200 ms) and every
-/// second (ages move on), publishing only the newest.
+/// second (ages move on), publishing only the newest; starts the findings task
+/// (`findings::spawn`, over the query source `check` uses) and publishes the newest model
+/// again with each new result, so every model carries the findings of the last evaluation.
 pub fn spawn_producer(live: &Live) -> (watch::Receiver<Arc<Model>>, tokio::task::JoinHandle<()>) {
+    spawn_producer_with(live, crate::findings::Cadence::default())
+}
+
+/// [`spawn_producer`] with the findings evaluated at `cadence`.
+pub fn spawn_producer_with(
+    live: &Live,
+    cadence: crate::findings::Cadence,
+) -> (watch::Receiver<Arc<Model>>, tokio::task::JoinHandle<()>) {
     let base = Model {
         context: live.context.clone(),
         server: live.server_url.clone(),
@@ -256,7 +279,21 @@ pub fn spawn_producer(live: &Live) -> (watch::Receiver<Arc<Model>>, tokio::task:
     let (tx, rx) = watch::channel(Arc::new(base.clone()));
     let mut changes = live.watchers.changes();
     let watchers = live.watchers.view();
+    let settled_view = live.watchers.view();
+    let (mut findings_rx, findings_task) = crate::findings::spawn(
+        Arc::new(LiveSource {
+            client: live.client.clone(),
+        }),
+        live.doctor.clone(),
+        live.watchers.changes(),
+        Arc::new(move || settled_view.settled()),
+        cadence,
+    );
     let task = tokio::spawn(async move {
+        // Ends (and cancels an evaluation in progress) when this task ends or is aborted.
+        let _findings_task = crate::findings::AbortOnDrop(findings_task);
+        let mut findings_open = true;
+        let mut last: Option<Arc<Model>> = None;
         // The rebuild costs time proportional to the cluster (about 0.5 s for 150,000 pods in
         // a release build): it runs off the async threads, and both the wait that coalesces
         // a burst of changes and the idle refresh (ages move on) stretch with its cost so it
@@ -268,6 +305,24 @@ pub fn spawn_producer(live: &Live) -> (watch::Receiver<Arc<Model>>, tokio::task:
                 r = changes.changed() => {
                     if r.is_err() { return; }
                     tokio::time::sleep((cost * 2).max(Duration::from_millis(200))).await;
+                }
+                r = findings_rx.changed(), if findings_open => {
+                    if r.is_err() {
+                        findings_open = false;
+                        continue;
+                    }
+                    // New findings: the newest model again with them (no rebuild).
+                    let findings = findings_rx.borrow_and_update().clone();
+                    let model = match &last {
+                        Some(m) => Model { findings, ..(**m).clone() },
+                        None => Model { findings, ..base.clone() },
+                    };
+                    let model = Arc::new(model);
+                    last = Some(model.clone());
+                    if tx.send(model).is_err() {
+                        return;
+                    }
+                    continue;
                 }
                 _ = tokio::time::sleep_until(next_refresh) => {}
             }
@@ -285,16 +340,18 @@ pub fn spawn_producer(live: &Live) -> (watch::Receiver<Arc<Model>>, tokio::task:
             };
             cost = started.elapsed();
             next_refresh = tokio::time::Instant::now() + (cost * 10).max(Duration::from_secs(1));
-            let model = Model {
+            let model = Arc::new(Model {
                 report,
                 sync: state.sync.clone(),
                 server_version: state.server_version.clone(),
                 updated_at: Some(Instant::now()),
                 judged_at: Some(now),
                 objects: crate::app::model::Objects(Arc::new(state)),
+                findings: findings_rx.borrow().clone(),
                 ..base.clone()
-            };
-            if tx.send(Arc::new(model)).is_err() {
+            });
+            last = Some(model.clone());
+            if tx.send(model).is_err() {
                 return;
             }
         }
@@ -337,7 +394,7 @@ pub fn context_switcher(path: Option<PathBuf>) -> (Vec<String>, crate::app::Swit
             context: Some(name.clone()),
         };
         Box::pin(async move {
-            if let Err(Unusable { cause, .. }) = usable(&spec).await {
+            if let Err(Unusable { cause, .. }) = usable(&spec).await.map(|_| ()) {
                 return Err(format!(
                     "staying on the current context: {name} cannot be used: {cause} (`ktriage --context {name} check` explains)"
                 ));
@@ -366,9 +423,9 @@ struct Unusable {
     cause: String,
 }
 
-/// Asks the connection doctor whether `spec` can be read; when it cannot, its cause (the
-/// first finding's summary, else the client's error).
-async fn usable(spec: &SourceSpec) -> Result<(), Unusable> {
+/// Asks the connection doctor whether `spec` can be read: its observation, or when it
+/// cannot, its cause (the first finding's summary, else the client's error).
+async fn usable(spec: &SourceSpec) -> Result<crate::cluster::doctor::Observation, Unusable> {
     use crate::cluster::doctor::{self, Verdict};
     let examined = doctor::spec::examine_spec(spec, &doctor::Options::default())
         .await
@@ -378,7 +435,7 @@ async fn usable(spec: &SourceSpec) -> Result<(), Unusable> {
         })?;
     let obs = &examined.observation;
     if obs.verdict() != Verdict::Blocked {
-        return Ok(());
+        return Ok(examined.observation);
     }
     let runs = doctor::diagnose(obs, Utc::now()).await;
     let cause = runs
@@ -393,8 +450,8 @@ async fn usable(spec: &SourceSpec) -> Result<(), Unusable> {
 }
 
 /// Examines one context for the fleet view: the connection doctor first (a context that
-/// cannot be used says why), then one read of the cluster judged by the health model. Never
-/// takes longer than `limit`.
+/// cannot be used says why), then one read of the cluster judged by the health model and
+/// the playbooks' findings, counted as `check` counts them. Never takes longer than `limit`.
 pub async fn fleet_line(
     kubeconfig: Option<PathBuf>,
     context: String,
@@ -411,9 +468,10 @@ pub async fn fleet_line(
         status: FleetStatus::Unusable(cause),
     };
     let examine = async {
-        if let Err(u) = usable(&spec).await {
-            return unusable(u.server, u.cause);
-        }
+        let observation = match usable(&spec).await {
+            Ok(o) => o,
+            Err(u) => return unusable(u.server, u.cause),
+        };
         let judged = match judge_once(&spec, limit / 2).await {
             Ok(j) => j,
             Err(e) => return unusable(String::new(), format!("{e:#}")),
@@ -424,11 +482,19 @@ pub async fn fleet_line(
             .iter()
             .filter(|n| n.ready_condition().is_some_and(|c| c.is_true()))
             .count();
+        // The doctor already examined the connection: its observation answers the probe.
+        let probe: crate::findings::DoctorProbe = Arc::new(move || {
+            let o = observation.clone();
+            Box::pin(async move { Some(o) })
+        });
+        let findings =
+            crate::findings::evaluate(judged.queries.as_ref(), Some(&probe), judged.now).await;
         crate::app::fleet::health_line(
             &context,
             judged.info.server.as_deref().unwrap_or_default(),
             &health::build(state, judged.now),
             (ready, state.nodes.len()),
+            &findings,
         )
     };
     match tokio::time::timeout(limit, examine).await {

@@ -10,7 +10,8 @@
 //! Without that variable every screenshot is rendered again and compared byte for byte with
 //! the committed file, so a change to the UI that is not reflected in the images fails here.
 //! The screens show the `node-notready-demo` scenario judged at its own clock, at the moment
-//! its timeline has made worker-2 NotReady, with a coredns pod crash-looping on top; the
+//! its timeline has made worker-2 NotReady, with a coredns pod crash-looping on top, and the
+//! findings every playbook makes of that snapshot at its clock (as `check --snapshot` would); the
 //! doctor screen shows the `kubeconfig-ca-mismatch` scenario's connection evidence.
 
 mod screenshot_render;
@@ -118,6 +119,13 @@ fn model() -> Arc<Model> {
     let state = ClusterState::from_snapshot(&snapshot);
     let clock = snapshot.clock().expect("the scenario has a clock");
     let report = ktriage::health::build(&state, clock);
+    let source = ktriage::playbooks::source::SnapshotSource {
+        snapshot: snapshot.clone(),
+    };
+    let runs = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(ktriage::findings::evaluate(&source, None, clock));
     let sync = [
         "nodes",
         "pods",
@@ -144,6 +152,13 @@ fn model() -> Arc<Model> {
         notice: None,
         objects: ktriage::app::model::Objects(Arc::new(state)),
         judged_at: Some(clock),
+        findings: ktriage::findings::Findings {
+            runs: Arc::new(runs),
+            // Stamped by `check` like `updated_at`.
+            evaluated_at: None,
+            running: false,
+            note: None,
+        },
     })
 }
 
@@ -177,10 +192,13 @@ fn check(name: &str, app: &mut App) {
     for _ in 0..5 {
         // Published to the app like any new model (the pane titles count problems only
         // for the model the app holds).
-        let model = Arc::new(Model {
-            updated_at: Some(Instant::now() - Duration::from_secs(2)),
+        let stamp = Instant::now() - Duration::from_secs(2);
+        let mut model = Model {
+            updated_at: Some(stamp),
             ..(**app.model()).clone()
-        });
+        };
+        model.findings.evaluated_at = Some(stamp);
+        let model = Arc::new(model);
         app.update(Msg::ModelChanged(model.clone()));
         let drawn = render_to_buffer(app, &model, width, height);
         let text = buffer_lines(&drawn).join("\n");

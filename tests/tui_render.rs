@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ktriage::app::{App, Effect, Model, Msg, Overlay, Pane};
 use ktriage::cluster::{ResourceSync, SyncState};
+use ktriage::findings::Findings;
 use ktriage::health::{HealthItem, HealthReport, Severity};
 use ktriage::ui::{buffer_lines, render_to_buffer};
 use ratatui::buffer::Buffer;
@@ -1316,4 +1317,145 @@ fn unknown_commands_and_contexts_say_what_exists() {
         type_command(&mut app, "theme mono"),
         vec![Effect::SetTheme("mono".into())]
     );
+}
+
+// ---- live findings (issue 12) -------------------------------------------------------
+
+fn finding_run(id: &str, severity: FindingSeverity, summary: &str) -> Run {
+    Run {
+        playbook: ktriage::playbooks::find(id).expect("playbook in the registry"),
+        steps: Vec::new(),
+        finding: Some(Finding {
+            severity,
+            confidence: 0.9,
+            summary: summary.into(),
+            evidence: Vec::new(),
+            ruled_out: Vec::new(),
+            fix: Fix {
+                explanation: "fix it".into(),
+                commands: Vec::new(),
+            },
+        }),
+    }
+}
+
+fn model_with_findings() -> Arc<Model> {
+    Arc::new(Model {
+        findings: Findings {
+            runs: Arc::new(vec![
+                finding_run(
+                    "kubelet-port-unreachable",
+                    FindingSeverity::Critical,
+                    "kubelet port unreachable",
+                ),
+                finding_run(
+                    "leader-election-lease",
+                    FindingSeverity::Warning,
+                    "the kube-scheduler lease is stale",
+                ),
+            ]),
+            evaluated_at: Some(Instant::now() - Duration::from_secs(12)),
+            running: false,
+            note: None,
+        },
+        ..(*model()).clone()
+    })
+}
+
+#[test]
+fn at_80x24_the_findings_collapse_to_one_line_above_the_panes() {
+    let model = model_with_findings();
+    let app = app_for(&model, 80, 24);
+    let buf = render_to_buffer(&app, &model, 80, 24);
+    let rows = lines(&buf);
+    assert!(
+        rows[0].starts_with(">2 findings: NET-05 kubelet port unreachable (critical) …"),
+        "{}",
+        screen(&buf)
+    );
+    assert!(
+        rows[0].trim_end().ends_with("findings 12s ago"),
+        "{}",
+        rows[0]
+    );
+    assert!(rows[1].contains("Control plane"), "{}", screen(&buf));
+    // The status line counts the findings as check does: critical, though no item is.
+    assert!(
+        rows[23].starts_with(" CRITICAL │ kind-training"),
+        "{}",
+        rows[23]
+    );
+}
+
+#[test]
+fn at_120x36_the_findings_get_a_pane_with_a_row_each() {
+    let model = model_with_findings();
+    let app = app_for(&model, 120, 36);
+    let buf = render_to_buffer(&app, &model, 120, 36);
+    let text = screen(&buf);
+    let (y, _) = find(&buf, "Findings (2)").expect("a findings pane");
+    assert_eq!(y, 0, "{text}");
+    let rows = lines(&buf);
+    assert!(rows[1].contains("[CRIT] NET-05"), "{text}");
+    assert!(rows[1].contains("kubelet port unreachable"), "{text}");
+    assert!(rows[1].contains("→ kubelet-port-unreachable"), "{text}");
+    assert!(rows[2].contains("[WARN] CP-"), "{text}");
+    assert!(rows[0].contains("findings 12s ago"), "{text}");
+}
+
+#[test]
+fn the_first_findings_take_the_focus_and_enter_opens_the_playbook() {
+    let mut app = app_for(&model(), 120, 36);
+    assert!(!app.findings_focused());
+    let model = model_with_findings();
+    app.update(Msg::ModelChanged(model.clone()));
+    assert!(app.findings_focused(), "root cause first");
+    app.update(key(KeyCode::Char('j')));
+    assert_eq!(app.findings_cursor().selected, 1);
+    // Re-ranked findings keep the selection on its playbook.
+    let mut swapped = (*model).clone();
+    let mut runs = (*swapped.findings.runs).clone();
+    runs.reverse();
+    swapped.findings.runs = Arc::new(runs);
+    app.update(Msg::ModelChanged(Arc::new(swapped)));
+    assert_eq!(app.findings_cursor().selected, 0);
+    let effects = app.update(key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        vec![Effect::RunPlaybook("leader-election-lease".into())]
+    );
+    assert!(app.runner().is_some());
+}
+
+#[test]
+fn tab_walks_from_the_findings_through_the_panes_and_back() {
+    let mut app = app_for(&model_with_findings(), 80, 24);
+    assert!(app.findings_focused());
+    app.update(key(KeyCode::Tab));
+    assert!(!app.findings_focused());
+    assert_eq!(app.focus(), Pane::ControlPlane);
+    for _ in 0..3 {
+        app.update(key(KeyCode::Tab));
+    }
+    assert_eq!(app.focus(), Pane::Restarts);
+    app.update(key(KeyCode::Tab));
+    assert!(app.findings_focused());
+    app.update(key(KeyCode::Char('2')));
+    assert_eq!(app.focus(), Pane::Nodes);
+    assert!(!app.findings_focused());
+    // Once the user moved the focus, new findings do not take it.
+    app.update(Msg::ModelChanged(model()));
+    app.update(Msg::ModelChanged(model_with_findings()));
+    assert!(!app.findings_focused());
+    app.update(key(KeyCode::Char('0')));
+    assert!(app.findings_focused());
+}
+
+#[test]
+fn before_the_first_evaluation_the_header_says_findings_are_being_looked_for() {
+    let model = model();
+    let app = app_for(&model, 80, 24);
+    let rows = lines(&render_to_buffer(&app, &model, 80, 24));
+    assert!(rows[0].contains("looking for root causes…"), "{}", rows[0]);
+    assert!(rows[0].contains("findings: evaluating…"), "{}", rows[0]);
 }

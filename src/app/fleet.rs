@@ -1,6 +1,6 @@
 //! The fleet view (`:fleet`): every context of the kubeconfig on one screen, one health line
 //! each — reachable or not (with the connection doctor's cause), nodes Ready, how many
-//! critical and warning items, the worst one. Lines arrive one by one as each context is
+//! critical and warning items and findings (counted as `check` counts them), the worst one. Lines arrive one by one as each context is
 //! examined; Enter switches to the selected context.
 
 /// Where one context stands.
@@ -10,13 +10,16 @@ pub enum FleetStatus {
     Checking,
     /// Cannot be used: the doctor's cause in one line.
     Unusable(String),
-    /// Read: the health report in numbers.
+    /// Read: the health report and the findings in numbers.
     Health {
         /// Ready nodes / nodes.
         nodes: (usize, usize),
+        /// Critical items plus critical findings.
         critical: usize,
+        /// Warning items plus warning findings.
         warning: usize,
-        /// The first critical (else warning) item: its title and reason.
+        /// The worst: the top finding (`CODE cause`) unless an item is worse, else the
+        /// first critical (else warning) item's title and reason.
         worst: Option<String>,
     },
 }
@@ -81,13 +84,16 @@ impl FleetView {
     }
 }
 
-/// The fleet line of a health report.
+/// The fleet line of a health report and the findings of the same cluster (ranked, as
+/// `findings::evaluate` returns them).
 pub fn health_line(
     context: &str,
     server: &str,
     report: &crate::health::HealthReport,
     nodes: (usize, usize),
+    findings: &[crate::playbooks::engine::Run],
 ) -> FleetLine {
+    use crate::findings::Level;
     use crate::health::Severity;
     let items = || {
         [
@@ -99,11 +105,31 @@ pub fn health_line(
         .into_iter()
         .flatten()
     };
-    let count = |s: Severity| items().filter(|i| i.severity == s).count();
-    let worst = items()
+    let found = || {
+        findings
+            .iter()
+            .filter_map(|r| r.finding.as_ref().map(|f| (r.playbook, f)))
+    };
+    let count = |s: Severity| {
+        items().filter(|i| i.severity == s).count()
+            + found()
+                .filter(|(_, f)| Level::of_finding(f.severity) == Level::of_health(s))
+                .count()
+    };
+    let worst_item = items()
         .find(|i| i.severity == Severity::Critical)
-        .or_else(|| items().find(|i| i.severity == Severity::Warning))
-        .map(|i| format!("{}: {}", i.title, i.reason));
+        .or_else(|| items().find(|i| i.severity == Severity::Warning));
+    let top = found().find(|(_, f)| Level::of_finding(f.severity) > Level::Ok);
+    let worst = match (top, worst_item) {
+        (Some((pb, f)), item)
+            if item
+                .is_none_or(|i| Level::of_finding(f.severity) >= Level::of_health(i.severity)) =>
+        {
+            Some(format!("{} {}", pb.code, f.summary))
+        }
+        (_, Some(i)) => Some(format!("{}: {}", i.title, i.reason)),
+        _ => None,
+    };
     FleetLine {
         context: context.to_string(),
         server: server.to_string(),
@@ -130,7 +156,7 @@ mod tests {
             ],
             ..Default::default()
         };
-        let line = health_line("prod", "https://x", &report, (5, 6));
+        let line = health_line("prod", "https://x", &report, (5, 6), &[]);
         assert_eq!(
             line.status,
             FleetStatus::Health {

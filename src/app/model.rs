@@ -1,4 +1,5 @@
-//! The model the UI draws: the health report plus where it came from and how fresh it is.
+//! The model the UI draws: the health report and the live findings, plus where they came
+//! from and how fresh they are.
 //! A producer builds a new [`Model`] on every change and publishes it as `Arc<Model>`
 //! through a `tokio::sync::watch` channel; the UI only ever sees the newest one.
 
@@ -34,6 +35,8 @@ pub struct Model {
     pub objects: Objects,
     /// The clock the report was judged at (ages in the list views are judged at it too).
     pub judged_at: Option<DateTime<Utc>>,
+    /// The playbooks' findings of the last evaluation (`crate::findings`), ranked.
+    pub findings: crate::findings::Findings,
 }
 
 /// The stores behind a model: shared, never copied. Two are equal when they are the same

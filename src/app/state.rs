@@ -1,4 +1,5 @@
-//! The app state machine: focused pane, selection and scroll offset per pane, the open
+//! The app state machine: focused pane (or the findings header), selection and scroll
+//! offset per pane and of the findings, the open
 //! popup, the screens opened over the Overview (runner, playbook list, paste box, matches),
 //! the `:` command line, the terminal size and the quit flag. [`App::update`] is
 //! synchronous and returns [`Effect`]s as data (e.g. [`Effect::RunPlaybook`]), so tests
@@ -207,6 +208,12 @@ pub struct App {
     /// What `:ctx` and `:theme` offer (Tab completion).
     contexts: Vec<String>,
     themes: Vec<String>,
+    /// The findings header has the focus (instead of `focus`).
+    findings_focus: bool,
+    /// The selected finding and the first one visible.
+    findings_cursor: PaneCursor,
+    /// The user moved the focus: findings that arrive later do not take it.
+    focus_moved: bool,
 }
 
 impl Default for App {
@@ -240,6 +247,9 @@ impl App {
             namespace: None,
             contexts: Vec::new(),
             themes: Vec::new(),
+            findings_focus: false,
+            findings_cursor: PaneCursor::default(),
+            focus_moved: false,
         }
     }
 
@@ -365,6 +375,37 @@ impl App {
 
     pub fn focus(&self) -> Pane {
         self.focus
+    }
+
+    /// The findings header has the focus (Enter opens the selected finding's playbook).
+    pub fn findings_focused(&self) -> bool {
+        self.findings_focus
+    }
+
+    /// Selection and scroll offset of the findings.
+    pub fn findings_cursor(&self) -> PaneCursor {
+        self.findings_cursor
+    }
+
+    /// The verdict over health and findings of the model, as `check`'s exit code counts
+    /// it (health from the problem counts taken once per model).
+    pub fn level(&self) -> crate::findings::Level {
+        use crate::findings::Level;
+        let health = self
+            .problems
+            .iter()
+            .map(|p| {
+                if p.critical > 0 {
+                    Level::Critical
+                } else if p.warning + p.unknown > 0 {
+                    Level::Warning
+                } else {
+                    Level::Ok
+                }
+            })
+            .max()
+            .unwrap_or(Level::Ok);
+        health.max(self.model.findings.level())
     }
 
     pub fn cursor(&self, pane: Pane) -> PaneCursor {
@@ -628,7 +669,11 @@ impl App {
                     true
                 }
                 _ => match self.screens.last() {
-                    None => self.on_overview_key(key.code),
+                    None => {
+                        let (handled, e) = self.on_overview_key(key.code);
+                        effects = e;
+                        handled
+                    }
                     Some(_) => {
                         let (handled, e) = self.on_screen_key(key.code);
                         effects = e;
@@ -1161,25 +1206,78 @@ impl App {
         });
     }
 
-    fn on_overview_key(&mut self, code: KeyCode) -> bool {
+    fn on_overview_key(&mut self, code: KeyCode) -> (bool, Vec<Effect>) {
+        let has_findings = !self.model.findings.is_empty();
+        if matches!(
+            code,
+            KeyCode::Tab | KeyCode::BackTab | KeyCode::Char('0'..='4')
+        ) {
+            self.focus_moved = true;
+        }
+        if self.findings_focus {
+            let len = self.model.findings.len();
+            let page = usize::from(layout::MAX_FINDING_ROWS);
+            if let Some(delta) = list_delta(code, page) {
+                let c = &mut self.findings_cursor;
+                c.selected = step(c.selected, delta, len);
+                c.offset = layout::scroll_offset(c.offset, c.selected, len, page);
+                return (true, Vec::new());
+            }
+            match code {
+                KeyCode::Enter => {
+                    let id = self
+                        .model
+                        .findings
+                        .iter()
+                        .nth(self.findings_cursor.selected)
+                        .map(|(r, _)| r.playbook.id);
+                    return match id {
+                        Some(id) => (true, self.open_playbook(id)),
+                        None => (false, Vec::new()),
+                    };
+                }
+                KeyCode::Tab => {
+                    self.findings_focus = false;
+                    self.focus = Pane::ControlPlane;
+                    return (true, Vec::new());
+                }
+                KeyCode::BackTab => {
+                    self.findings_focus = false;
+                    self.focus = Pane::Restarts;
+                    return (true, Vec::new());
+                }
+                _ => {}
+            }
+        }
         let page = self.visible_rows()[self.focus.index()].max(1);
         match code {
+            KeyCode::Char('0') if has_findings => self.findings_focus = true,
+            KeyCode::Char('0') => {
+                self.flash = Some("no findings: every playbook ruled its cause out".into());
+            }
             KeyCode::Down | KeyCode::Char('j') => self.move_selection(1),
             KeyCode::Up | KeyCode::Char('k') => self.move_selection(-1),
             KeyCode::PageDown => self.move_selection(page as isize),
             KeyCode::PageUp => self.move_selection(-(page as isize)),
             KeyCode::Home | KeyCode::Char('g') => self.move_selection(isize::MIN),
             KeyCode::End | KeyCode::Char('G') => self.move_selection(isize::MAX),
+            KeyCode::Tab if has_findings && self.focus == Pane::Restarts => {
+                self.findings_focus = true;
+            }
+            KeyCode::BackTab if has_findings && self.focus == Pane::ControlPlane => {
+                self.findings_focus = true;
+            }
             KeyCode::Tab => self.focus = self.focus.next(),
             KeyCode::BackTab => self.focus = self.focus.prev(),
             KeyCode::Char(c @ '1'..='4') => {
+                self.findings_focus = false;
                 self.focus = Pane::from_index(c as usize - '1' as usize);
             }
-            KeyCode::Enter => return self.open_detail(),
+            KeyCode::Enter => return (self.open_detail(), Vec::new()),
             KeyCode::Char('?') => self.overlay = Overlay::Help,
-            _ => return false,
+            _ => return (false, Vec::new()),
         }
-        true
+        (true, Vec::new())
     }
 
     fn quit(&mut self) -> Vec<Effect> {
@@ -1252,13 +1350,53 @@ impl App {
             }
         }
         self.problems = Pane::ALL.map(|pane| Problems::count(model.section(pane)));
+        self.reconcile_findings(&model);
         self.model = model;
+    }
+
+    /// The selected finding stays on its playbook as findings are re-ranked; findings of a
+    /// problem (warning or critical) take the focus unless the user moved it; no findings,
+    /// no focus there.
+    fn reconcile_findings(&mut self, model: &Model) {
+        let new = &model.findings;
+        if new.is_empty() {
+            self.findings_focus = false;
+            self.findings_cursor = PaneCursor::default();
+            return;
+        }
+        let old_id = self
+            .model
+            .findings
+            .iter()
+            .nth(self.findings_cursor.selected)
+            .map(|(r, _)| r.playbook.id);
+        let len = new.len();
+        let c = &mut self.findings_cursor;
+        c.selected = old_id
+            .and_then(|id| new.iter().position(|(r, _)| r.playbook.id == id))
+            .unwrap_or(c.selected)
+            .min(len - 1);
+        c.offset = layout::scroll_offset(
+            c.offset,
+            c.selected,
+            len,
+            usize::from(layout::MAX_FINDING_ROWS),
+        );
+        if !self.focus_moved && new.level() > crate::findings::Level::Ok {
+            self.findings_focus = true;
+        }
     }
 
     /// Rows visible in each pane at the current size.
     fn visible_rows(&self) -> [usize; 4] {
         let notice = self.model.notice.is_some() || self.notice().is_some();
-        layout::visible_rows(self.size.0, self.size.1, self.model.counts(), notice)
+        layout::visible_rows(
+            self.size.0,
+            self.size.1,
+            self.model.counts(),
+            notice,
+            self.model.findings.len(),
+        )
     }
 
     /// Keeps each pane's selected row inside its visible window.

@@ -1,5 +1,6 @@
 //! Screen geometry, shared by the drawing code and the app state (which needs the visible
-//! rows per pane to keep the selection in view): minimum size, the 2x2 grid from
+//! rows per pane to keep the selection in view): minimum size, the findings header above
+//! the panes (one line, or a bordered pane on a large screen), the 2x2 grid from
 //! [`WIDE_WIDTH`] columns, the stacked column below it, and scroll offsets.
 
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -13,6 +14,10 @@ pub const WIDE_WIDTH: u16 = 120;
 const LONG_LIST: usize = 10_000;
 /// The smallest pane: its borders and one row.
 const MIN_PANE_HEIGHT: u16 = 3;
+/// From this many rows (and [`WIDE_WIDTH`] columns) findings get a bordered pane.
+pub const FINDINGS_PANE_HEIGHT: u16 = 30;
+/// The findings pane shows at most this many findings (more scroll).
+pub const MAX_FINDING_ROWS: u16 = 6;
 
 /// Whether a terminal of this size is below the minimum.
 pub fn too_small(width: u16, height: u16) -> bool {
@@ -22,6 +27,9 @@ pub fn too_small(width: u16, height: u16) -> bool {
 /// Where everything goes on the Overview screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScreenLayout {
+    /// The findings: one line, or a bordered pane when `findings_boxed`.
+    pub findings: Rect,
+    pub findings_boxed: bool,
     /// The four panes, in `Pane::ALL` order.
     pub panes: [Rect; 4],
     /// The notice line, when there is a notice.
@@ -32,11 +40,32 @@ pub struct ScreenLayout {
     pub wide: bool,
 }
 
-/// Lays out the Overview: panes, optional notice line, status line at the bottom.
-/// `counts` (items per pane) size the panes: each gets at least one row, the rest is
-/// shared in proportion to what does not fit.
-pub fn screen_layout(area: Rect, counts: [usize; 4], notice: bool) -> ScreenLayout {
-    let [body, notice_area, status] = Layout::vertical([
+/// Rows of the findings header: a bordered pane with a row per finding (up to
+/// [`MAX_FINDING_ROWS`]) when there are findings on a screen of at least [`WIDE_WIDTH`] x
+/// [`FINDINGS_PANE_HEIGHT`]; else one line.
+pub fn findings_height(width: u16, height: u16, findings: usize) -> (u16, bool) {
+    if findings > 0 && width >= WIDE_WIDTH && height >= FINDINGS_PANE_HEIGHT {
+        let rows = u16::try_from(findings)
+            .unwrap_or(u16::MAX)
+            .min(MAX_FINDING_ROWS);
+        (rows + 2, true)
+    } else {
+        (1, false)
+    }
+}
+
+/// Lays out the Overview: the findings header, the panes, optional notice line, status
+/// line at the bottom. `counts` (items per pane) size the panes: each gets at least one
+/// row, the rest is shared in proportion to what does not fit.
+pub fn screen_layout(
+    area: Rect,
+    counts: [usize; 4],
+    notice: bool,
+    findings: usize,
+) -> ScreenLayout {
+    let (findings_rows, findings_boxed) = findings_height(area.width, area.height, findings);
+    let [findings_area, body, notice_area, status] = Layout::vertical([
+        Constraint::Length(findings_rows),
         Constraint::Fill(1),
         Constraint::Length(u16::from(notice)),
         Constraint::Length(1),
@@ -80,6 +109,8 @@ pub fn screen_layout(area: Rect, counts: [usize; 4], notice: bool) -> ScreenLayo
         })
     };
     ScreenLayout {
+        findings: findings_area,
+        findings_boxed,
         panes,
         notice: notice.then_some(notice_area),
         status,
@@ -88,11 +119,17 @@ pub fn screen_layout(area: Rect, counts: [usize; 4], notice: bool) -> ScreenLayo
 }
 
 /// Item rows visible in each pane of a `width` x `height` screen.
-pub fn visible_rows(width: u16, height: u16, counts: [usize; 4], notice: bool) -> [usize; 4] {
+pub fn visible_rows(
+    width: u16,
+    height: u16,
+    counts: [usize; 4],
+    notice: bool,
+    findings: usize,
+) -> [usize; 4] {
     if too_small(width, height) {
         return [0; 4];
     }
-    let layout = screen_layout(Rect::new(0, 0, width, height), counts, notice);
+    let layout = screen_layout(Rect::new(0, 0, width, height), counts, notice, findings);
     layout
         .panes
         .map(|r| usize::from(r.height.saturating_sub(2)))
@@ -174,11 +211,11 @@ mod tests {
 
     #[test]
     fn stacked_panes_fill_the_body_and_keep_three_rows_each() {
-        let l = screen_layout(Rect::new(0, 0, 80, 24), [2, 40, 1, 100], false);
+        let l = screen_layout(Rect::new(0, 0, 80, 24), [2, 40, 1, 100], false, 0);
         assert!(!l.wide);
         let heights = l.panes.map(|r| r.height);
         assert!(heights.iter().all(|h| *h >= 3), "{heights:?}");
-        assert_eq!(heights.iter().sum::<u16>(), 23);
+        assert_eq!(heights.iter().sum::<u16>(), 22);
         assert_eq!(l.status, Rect::new(0, 23, 80, 1));
         // The control-plane pane shows both of its items; long lists get the rest.
         assert_eq!(heights[0], 4);
@@ -191,14 +228,14 @@ mod tests {
 
     #[test]
     fn small_lists_get_what_they_need_and_the_last_pane_the_rest() {
-        let l = screen_layout(Rect::new(0, 0, 80, 24), [2, 3, 1, 0], true);
-        assert_eq!(l.panes.map(|r| r.height), [4, 5, 3, 10]);
+        let l = screen_layout(Rect::new(0, 0, 80, 24), [2, 3, 1, 0], true, 0);
+        assert_eq!(l.panes.map(|r| r.height), [4, 5, 3, 9]);
         assert_eq!(l.notice, Some(Rect::new(0, 22, 80, 1)));
     }
 
     #[test]
     fn wide_screens_get_a_two_by_two_grid() {
-        let l = screen_layout(Rect::new(0, 0, 160, 45), [3, 6, 8, 2], false);
+        let l = screen_layout(Rect::new(0, 0, 160, 45), [3, 6, 8, 2], false, 0);
         assert!(l.wide);
         let [a, b, c, d] = l.panes;
         assert_eq!((a.y, a.width), (b.y, b.width));
@@ -206,16 +243,34 @@ mod tests {
         assert!(c.y > a.y);
         assert_eq!(a.width + b.width, 160);
         // Short lists: the two rows share the height evenly.
-        assert_eq!((a.height, c.height), (22, 22));
+        assert_eq!((a.height, c.height), (21, 22));
         // A long list on the bottom row takes the room the top row does not need.
-        let l = screen_layout(Rect::new(0, 0, 160, 45), [3, 6, 8, 200], false);
+        let l = screen_layout(Rect::new(0, 0, 160, 45), [3, 6, 8, 200], false, 0);
         assert_eq!(l.panes[0].height, 8);
-        assert_eq!(l.panes[2].height, 36);
+        assert_eq!(l.panes[2].height, 35);
         // Huge lists do not overflow the arithmetic.
-        let l = screen_layout(Rect::new(0, 0, 160, 45), [usize::MAX; 4], true);
-        assert_eq!(l.panes[0].height + l.panes[2].height, 43);
-        let l = screen_layout(Rect::new(0, 0, 80, 24), [usize::MAX; 4], false);
-        assert_eq!(l.panes.map(|p| p.height).iter().sum::<u16>(), 23);
+        let l = screen_layout(Rect::new(0, 0, 160, 45), [usize::MAX; 4], true, 0);
+        assert_eq!(l.panes[0].height + l.panes[2].height, 42);
+        let l = screen_layout(Rect::new(0, 0, 80, 24), [usize::MAX; 4], false, 0);
+        assert_eq!(l.panes.map(|p| p.height).iter().sum::<u16>(), 22);
+    }
+
+    #[test]
+    fn findings_take_one_line_on_a_small_screen_and_a_pane_on_a_large_one() {
+        let l = screen_layout(Rect::new(0, 0, 80, 24), [2, 3, 1, 0], false, 3);
+        assert!(!l.findings_boxed);
+        assert_eq!(l.findings, Rect::new(0, 0, 80, 1));
+        assert_eq!(l.panes[0].y, 1);
+        let l = screen_layout(Rect::new(0, 0, 120, 36), [2, 3, 1, 0], false, 3);
+        assert!(l.findings_boxed);
+        assert_eq!(l.findings, Rect::new(0, 0, 120, 5));
+        assert_eq!(l.panes[0].y, 5);
+        // Many findings scroll inside a pane of bounded height.
+        let l = screen_layout(Rect::new(0, 0, 120, 36), [2, 3, 1, 0], false, 40);
+        assert_eq!(l.findings.height, MAX_FINDING_ROWS + 2);
+        // No findings: one line even on a large screen.
+        let l = screen_layout(Rect::new(0, 0, 160, 45), [2, 3, 1, 0], false, 0);
+        assert_eq!(l.findings.height, 1);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Views and widgets drawn with ratatui from the app state and the newest model: the
-//! Overview (four health panes), the status and notice lines, the detail and help popups,
+//! Overview (the findings header and four health panes), the status and notice lines, the detail and help popups,
 //! the playbook runner, the playbook list, the paste box and its matches, the `:` command
 //! line, and the "terminal too small" message. Colours come only from [`theme::Theme`].
 //!
@@ -7,6 +7,7 @@
 //! visible rows, not on the number of items.
 
 pub mod doctor;
+mod findings;
 mod fleet;
 pub mod layout;
 pub mod lists;
@@ -37,7 +38,8 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model) {
     let bottom = match app.screen() {
         None => {
             let notice = model.notice.is_some() || app.notice().is_some();
-            let screen = layout::screen_layout(area, model.counts(), notice);
+            let screen = layout::screen_layout(area, model.counts(), notice, model.findings.len());
+            findings::draw_findings(frame.buffer_mut(), app, model, &screen);
             overview::draw_panes(frame, app, model, &screen);
             if let Some(notice_area) = screen.notice {
                 status::draw_notice(frame, notice_area, app, model);

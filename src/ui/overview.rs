@@ -39,7 +39,7 @@ pub fn draw_panes(frame: &mut Frame, app: &App, model: &Model, screen: &ScreenLa
 fn draw_pane(buf: &mut Buffer, area: Rect, app: &App, model: &Model, pane: Pane) {
     let theme = app.theme();
     let items = model.section(pane);
-    let focused = app.focus() == pane && app.detail().is_none();
+    let focused = app.focus() == pane && !app.findings_focused() && app.detail().is_none();
     let rows = usize::from(area.height.saturating_sub(2));
     let cursor = app.cursor(pane);
     let selected = cursor.selected.min(items.len().saturating_sub(1));

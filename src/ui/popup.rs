@@ -171,7 +171,7 @@ pub fn draw_detail(frame: &mut Frame, detail: &Detail, theme: &Theme) {
 const KEYS: &[(&str, &str)] = &[
     ("j/k ↓/↑", "next / previous item"),
     ("PgDn PgUp g G", "page down / up, first / last"),
-    ("Tab 1-4", "next pane, focus a pane"),
+    ("Tab 0-4", "next pane; 0 findings, 1-4 a pane"),
     ("Enter", "details; again: its playbook"),
     (":", "pods nodes events leases playbooks,"),
     ("", "  fleet, playbook ID, ns/ctx/theme NAME, q"),

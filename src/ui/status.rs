@@ -1,5 +1,6 @@
-//! The status line (context, server, version, sync state, age of the last update, key
-//! hints) and the notice line above it. When the line is too wide, the least useful
+//! The status line (the verdict over health and findings as `check` counts it, context,
+//! server, version, sync state, age of the last update, key hints) and the notice line
+//! above it. When the line is too wide, the least useful
 //! segments go first: server, then version; then the context is cut.
 
 use std::time::{Duration, Instant};
@@ -11,6 +12,7 @@ use ratatui::text::{Line, Span};
 
 use crate::app::{App, Model};
 use crate::cluster::{ResourceSync, SyncState};
+use crate::findings::Level;
 
 use super::text::{fit, width};
 use super::theme::Theme;
@@ -86,7 +88,13 @@ pub fn format_age(age: Duration) -> String {
 
 /// Draws the status line into `area` (one row).
 pub fn draw_status(frame: &mut Frame, area: Rect, app: &App, model: &Model) {
-    let line = status_line(app.theme(), model, Instant::now(), usize::from(area.width));
+    let line = status_line(
+        app.theme(),
+        model,
+        app.level(),
+        Instant::now(),
+        usize::from(area.width),
+    );
     frame
         .buffer_mut()
         .set_line(area.x, area.y, &line, area.width);
@@ -114,7 +122,13 @@ pub fn draw_notice(frame: &mut Frame, area: Rect, app: &App, model: &Model) {
 
 /// Segments in display order, each with the priority at which it is dropped (lower goes
 /// first; 0 never).
-fn status_line(theme: &Theme, model: &Model, now: Instant, cols: usize) -> Line<'static> {
+fn status_line(
+    theme: &Theme,
+    model: &Model,
+    level: Level,
+    now: Instant,
+    cols: usize,
+) -> Line<'static> {
     let (sync, tone) = sync_summary(&model.sync);
     let sync_style = match tone {
         SyncTone::Ok => theme.ok,
@@ -138,7 +152,15 @@ fn status_line(theme: &Theme, model: &Model, now: Instant, cols: usize) -> Line<
     } else {
         model.context.clone()
     };
-    let mut segments: Vec<(u8, String, Style)> = vec![(0, context, theme.title)];
+    let level_style = match level {
+        Level::Ok => theme.ok,
+        Level::Warning => theme.warning,
+        Level::Critical => theme.critical,
+    };
+    let mut segments: Vec<(u8, String, Style)> = vec![
+        (0, level.label().to_string(), level_style),
+        (0, context, theme.title),
+    ];
     if !model.server.is_empty() {
         segments.push((1, model.server.clone(), theme.muted));
     }
@@ -163,7 +185,7 @@ fn status_line(theme: &Theme, model: &Model, now: Instant, cols: usize) -> Line<
     // Still too wide: cut the context, then whatever is left.
     if total(&segments) > budget {
         let over = total(&segments) - budget;
-        let ctx = &mut segments[0].1;
+        let ctx = &mut segments[1].1;
         let keep = width(ctx).saturating_sub(over).max(8);
         *ctx = fit(ctx, keep).into_owned();
     }
@@ -260,14 +282,16 @@ mod tests {
             updated_at: Some(now - Duration::from_secs(3)),
             ..Model::default()
         };
-        let line = status_line(&Theme::default(), &model, now, 80);
+        let line = status_line(&Theme::default(), &model, Level::Critical, now, 80);
         let s = line_text(&line);
         assert!(width(&s) <= 80, "{s}");
         assert!(!s.contains("example.internal"), "{s}");
         assert!(s.contains("synced 1/1"), "{s}");
         assert!(s.contains("updated 3s ago"), "{s}");
         assert!(s.ends_with("? help  q quit"), "{s}");
-        let wide = line_text(&status_line(&Theme::default(), &model, now, 160));
+        assert!(s.starts_with(" CRITICAL │ "), "{s}");
+        let wide = line_text(&status_line(&Theme::default(), &model, Level::Ok, now, 170));
+        assert!(wide.starts_with(" OK │ "), "{wide}");
         assert!(wide.contains("example.internal:6443 │ v1.33.1"), "{wide}");
     }
 }

@@ -1,0 +1,290 @@
+//! Live findings: the background task that runs every playbook (`engine::run_all`) over the
+//! query source `check` uses, plus the connection doctor's findings for a user some reads
+//! are refused to (as `check` adds them), when the watched cluster changes (throttled) and
+//! periodically; it publishes the ranked result ([`Findings`]) through a `watch` channel that
+//! the model producer (`source::spawn_producer`) puts into every model. Also [`Level`]: how
+//! health and findings combine into one verdict, the same way `check`'s exit code does.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use tokio::sync::watch;
+
+use crate::cluster::doctor::{self, Observation, Verdict};
+use crate::health::Severity;
+use crate::playbooks::engine::{self, Run};
+use crate::playbooks::source::QuerySource;
+use crate::playbooks::{Finding, FindingSeverity};
+
+/// The ranked findings of the last evaluation, as the UI draws them.
+#[derive(Debug, Clone, Default)]
+pub struct Findings {
+    /// Runs whose cause is present, ranked as `check` ranks them (severity, confidence, id).
+    pub runs: Arc<Vec<Run>>,
+    /// When the last evaluation finished; `None` before the first.
+    pub evaluated_at: Option<Instant>,
+    /// An evaluation is under way.
+    pub running: bool,
+    /// Why the last evaluation gave no result (the previous result stays).
+    pub note: Option<String>,
+}
+
+impl PartialEq for Findings {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.runs, &other.runs)
+            && self.evaluated_at == other.evaluated_at
+            && self.running == other.running
+            && self.note == other.note
+    }
+}
+
+impl Findings {
+    /// The findings with the run they came from, best first.
+    pub fn iter(&self) -> impl Iterator<Item = (&Run, &Finding)> {
+        self.runs
+            .iter()
+            .filter_map(|r| r.finding.as_ref().map(|f| (r, f)))
+    }
+
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The level of the worst finding (`Ok` when there is none, or only info).
+    pub fn level(&self) -> Level {
+        self.iter()
+            .map(|(_, f)| Level::of_finding(f.severity))
+            .max()
+            .unwrap_or(Level::Ok)
+    }
+}
+
+/// One verdict over health and findings, ordered: `check` exits with its code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Level {
+    #[default]
+    Ok,
+    Warning,
+    Critical,
+}
+
+impl Level {
+    /// Health: unknown counts as a warning (it needs a look).
+    pub fn of_health(s: Severity) -> Level {
+        match s {
+            Severity::Ok => Level::Ok,
+            Severity::Unknown | Severity::Warning => Level::Warning,
+            Severity::Critical => Level::Critical,
+        }
+    }
+
+    /// A finding: info is not a problem.
+    pub fn of_finding(s: FindingSeverity) -> Level {
+        match s {
+            FindingSeverity::Info => Level::Ok,
+            FindingSeverity::Warning => Level::Warning,
+            FindingSeverity::Critical => Level::Critical,
+        }
+    }
+
+    /// `check`'s exit code: 0 ok, 1 warnings, 2 critical.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Level::Ok => 0,
+            Level::Warning => 1,
+            Level::Critical => 2,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::Ok => "OK",
+            Level::Warning => "WARNING",
+            Level::Critical => "CRITICAL",
+        }
+    }
+}
+
+/// Examines the connection the way the doctor does (`None`: it cannot be examined).
+pub type DoctorProbe = Arc<dyn Fn() -> BoxFuture<'static, Option<Observation>> + Send + Sync>;
+
+/// A doctor probe of a resolved context with the client environment it runs with.
+pub fn doctor_probe(
+    target: doctor::Target,
+    env: std::collections::BTreeMap<String, String>,
+) -> DoctorProbe {
+    let shared = Arc::new((target, env));
+    Arc::new(move || {
+        let shared = shared.clone();
+        Box::pin(async move {
+            let (target, env) = &*shared;
+            Some(doctor::examine(target, env, &doctor::Options::default()).await)
+        })
+    })
+}
+
+/// Every playbook over `queries`, plus the doctor's findings when the doctor says some
+/// reads are refused: what `check` reports, ranked the same way.
+pub async fn evaluate(
+    queries: &dyn QuerySource,
+    doctor_probe: Option<&DoctorProbe>,
+    now: DateTime<Utc>,
+) -> Vec<Run> {
+    let mut runs = engine::run_all(queries, now).await;
+    if let Some(probe) = doctor_probe
+        && let Some(observation) = probe().await
+        && observation.verdict() == Verdict::Partial
+    {
+        runs.extend(doctor::diagnose(&observation, now).await);
+        engine::sort_runs(&mut runs);
+    }
+    runs
+}
+
+/// When the task evaluates.
+#[derive(Debug, Clone, Copy)]
+pub struct Cadence {
+    /// After a change, not sooner than this after the last evaluation started (stretched
+    /// to ten times the cost of the last evaluation, so a big cluster is not hammered).
+    pub min_interval: Duration,
+    /// Without changes, again after this long (stretched to twenty times the cost).
+    pub refresh: Duration,
+    /// The first evaluation waits for the watchers to settle, at most this long (as
+    /// `check` does before it judges).
+    pub settle: Duration,
+    /// An evaluation that takes longer is cancelled; the previous result stays.
+    pub limit: Duration,
+}
+
+impl Default for Cadence {
+    fn default() -> Self {
+        Cadence {
+            min_interval: Duration::from_secs(5),
+            refresh: Duration::from_secs(30),
+            settle: Duration::from_secs(10),
+            limit: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Starts the findings task: evaluates once the watchers settled, then again after a
+/// change (throttled by `cadence`) and periodically. Changes that arrive during an
+/// evaluation ask for another one after it. Dropping the receiver ends the task; aborting
+/// the task (a source switched away) cancels the evaluation in progress, so its result is
+/// never published.
+pub fn spawn(
+    queries: Arc<dyn QuerySource>,
+    doctor_probe: Option<DoctorProbe>,
+    mut changes: watch::Receiver<u64>,
+    settled: Arc<dyn Fn() -> bool + Send + Sync>,
+    cadence: Cadence,
+) -> (watch::Receiver<Findings>, tokio::task::JoinHandle<()>) {
+    use tokio::time::{Instant as TInstant, sleep, sleep_until, timeout_at};
+    let (tx, rx) = watch::channel(Findings::default());
+    let task = tokio::spawn(async move {
+        let deadline = TInstant::now() + cadence.settle;
+        while !settled() {
+            match timeout_at(deadline, changes.changed()).await {
+                Err(_) => break,
+                Ok(Err(_)) => return,
+                Ok(Ok(())) => {}
+            }
+        }
+        changes.borrow_and_update();
+        let mut closed = false;
+        let mut dirty = false;
+        let mut next_periodic = TInstant::now();
+        let mut earliest = TInstant::now();
+        loop {
+            // Wait until a run is due.
+            loop {
+                let now = TInstant::now();
+                if now >= next_periodic || (dirty && now >= earliest) {
+                    break;
+                }
+                let wake = if dirty {
+                    earliest.min(next_periodic)
+                } else {
+                    next_periodic
+                };
+                tokio::select! {
+                    r = changes.changed(), if !closed => match r {
+                        Ok(()) => dirty = true,
+                        Err(_) => closed = true,
+                    },
+                    _ = sleep_until(wake) => {}
+                }
+            }
+            if closed {
+                return;
+            }
+            dirty = false;
+            tx.send_modify(|f| f.running = true);
+            let started = TInstant::now();
+            let evaluation = evaluate(queries.as_ref(), doctor_probe.as_ref(), Utc::now());
+            tokio::pin!(evaluation);
+            let limit = sleep(cadence.limit);
+            tokio::pin!(limit);
+            let outcome = loop {
+                tokio::select! {
+                    runs = &mut evaluation => break Some(runs),
+                    _ = &mut limit => break None,
+                    r = changes.changed(), if !closed => match r {
+                        Ok(()) => dirty = true,
+                        Err(_) => closed = true,
+                    },
+                }
+            };
+            let cost = started.elapsed();
+            earliest = started + (cost * 10).max(cadence.min_interval);
+            next_periodic = TInstant::now() + (cost * 20).max(cadence.refresh);
+            match outcome {
+                Some(runs) => {
+                    tracing::debug!(
+                        findings = runs.len(),
+                        ms = cost.as_millis() as u64,
+                        "findings evaluated"
+                    );
+                    tx.send_replace(Findings {
+                        runs: Arc::new(runs),
+                        evaluated_at: Some(Instant::now()),
+                        running: false,
+                        note: None,
+                    });
+                }
+                None => {
+                    tracing::warn!(
+                        secs = cadence.limit.as_secs(),
+                        "findings evaluation cancelled"
+                    );
+                    tx.send_modify(|f| {
+                        f.running = false;
+                        f.note = Some(format!(
+                            "findings: no answer within {}s (the last result stays)",
+                            cadence.limit.as_secs()
+                        ));
+                    });
+                }
+            }
+            if tx.is_closed() || closed {
+                return;
+            }
+        }
+    });
+    (rx, task)
+}
+
+/// Aborts a task when dropped (the findings task ends with the producer that owns it).
+pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
