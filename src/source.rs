@@ -132,7 +132,15 @@ fn snapshot_problems(snap: &Snapshot, state: &ClusterState) -> Vec<String> {
             _ => {}
         }
     }
-    out.extend(skipped_problem(state.skipped));
+    // Left out, by name: documents that are not what they claim, objects that do not decode.
+    const SHOWN: usize = 20;
+    let dropped: Vec<&String> = snap.dropped.iter().chain(&state.dropped).collect();
+    for d in dropped.iter().take(SHOWN) {
+        out.push(format!("left out: {d}"));
+    }
+    if dropped.len() > SHOWN {
+        out.push(format!("left out: {} more", dropped.len() - SHOWN));
+    }
     out
 }
 
@@ -245,16 +253,6 @@ pub async fn query_source(
                 None,
             ))
         }
-    }
-}
-
-fn skipped_problem(skipped: usize) -> Vec<String> {
-    if skipped == 0 {
-        Vec::new()
-    } else {
-        vec![format!(
-            "{skipped} objects could not be decoded and were left out"
-        )]
     }
 }
 

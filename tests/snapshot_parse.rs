@@ -25,6 +25,12 @@ fn load_err(name: &str) -> SnapshotError {
     }
 }
 
+/// The one document a snapshot left out, as `FILE: document N (line L): why`.
+fn dropped_one(s: &Snapshot) -> &str {
+    assert_eq!(s.dropped.len(), 1, "{:?}", s.dropped);
+    &s.dropped[0]
+}
+
 fn malformed(err: &SnapshotError) -> (&str, usize, usize, &str) {
     match err {
         SnapshotError::Malformed {
@@ -221,13 +227,13 @@ fn typed_list_items_without_kind_get_it_from_the_list() {
     let s = Snapshot::parse_str(text, "deps.json").unwrap();
     assert_eq!(s.objects[0]["kind"], "Deployment");
     assert_eq!(s.objects[0]["apiVersion"], "apps/v1");
-    // A plain List cannot say what its items are.
-    let err = Snapshot::parse_str(
+    // A plain List cannot say what its items are: that item is left out, named.
+    let s = Snapshot::parse_str(
         r#"{"kind":"List","items":[{"metadata":{"name":"x"}}]}"#,
         "l.json",
     )
-    .unwrap_err();
-    let (_, _, _, message) = malformed(&err);
+    .unwrap();
+    let message = dropped_one(&s);
     assert!(
         message.contains("items[0]") && message.contains("kind"),
         "{message}"
@@ -378,20 +384,22 @@ fn truncated_json_names_the_line_where_it_ends() {
 
 #[test]
 fn podlog_without_name_names_the_field() {
-    let err = load_err("malformed/podlog-without-name.yaml");
-    let (_, document, line, message) = malformed(&err);
-    assert_eq!(document, 1);
-    assert_eq!(line, 5);
+    // The incomplete document is left out and named; the rest of the snapshot counts.
+    let s = load("malformed/podlog-without-name.yaml");
+    let message = dropped_one(&s);
+    assert!(message.contains("document 1 (line 5)"), "{message}");
     assert!(message.contains("PodLog"), "{message}");
     assert!(message.contains("metadata.name"), "{message}");
+    assert!(s.info.is_some(), "the other documents were kept");
 }
 
 #[test]
 fn document_without_kind_says_kind_is_missing() {
-    let err = load_err("malformed/no-kind.yaml");
-    let (_, document, line, message) = malformed(&err);
-    assert_eq!((document, line), (1, 6));
+    let s = load("malformed/no-kind.yaml");
+    let message = dropped_one(&s);
+    assert!(message.contains("document 1 (line 6)"), "{message}");
     assert!(message.contains("missing `kind`"), "{message}");
+    assert_eq!(s.objects.len(), 1, "the Namespace before it is kept");
 }
 
 #[test]
@@ -413,17 +421,27 @@ fn evidence_field_errors_are_precise() {
             "apiVersion: ktriage/v1\nkind: NodeLog\nmetadata: {name: n}\nunit: kubelet\n",
             "`text`",
         ),
-        (
-            "apiVersion: ktriage/v1\nkind: Connection\nerror: refused\n",
-            "`server`",
-        ),
         ("just a string\n", "mapping"),
     ];
     for (text, expected) in cases {
-        let err = Snapshot::parse_str(text, "case.yaml").unwrap_err();
-        let (_, _, _, message) = malformed(&err);
+        let s = Snapshot::parse_str(text, "case.yaml").unwrap();
+        let message = dropped_one(&s);
         assert!(message.contains(expected), "{text:?}: {message}");
     }
+    // A Connection is kept with what it has (a pasted error without the server address; a
+    // certificate without an issuer).
+    let s = Snapshot::parse_str(
+        "apiVersion: ktriage/v1\nkind: Connection\nerror: refused\n\
+         servedCertificate: {subject: CN=kube-apiserver}\n",
+        "case.yaml",
+    )
+    .unwrap();
+    assert!(s.dropped.is_empty(), "{:?}", s.dropped);
+    assert_eq!(s.connections[0].error.as_deref(), Some("refused"));
+    assert_eq!(
+        s.connections[0].served_certificate.as_ref().unwrap().issuer,
+        ""
+    );
 }
 
 #[test]
@@ -726,8 +744,10 @@ fn mutated_fixtures_never_panic_and_round_trip() {
             let m: &[u8] = b"-:{}[]\n #|>'\"\t&*!%@`";
             flipped[cut] = m[cut % m.len()];
             if let Ok(t) = String::from_utf8(flipped)
-                && let Ok(s) = Snapshot::parse_str(&t, "t")
+                && let Ok(mut s) = Snapshot::parse_str(&t, "t")
             {
+                // What was left out is not written back: the round trip keeps the rest.
+                s.dropped.clear();
                 let back = Snapshot::parse_str(&s.to_yaml(), "w")
                     .unwrap_or_else(|e| panic!("{e}\n{}", s.to_yaml()));
                 assert!(

@@ -32,8 +32,9 @@ pub struct ClusterState {
     /// `daemonsets`, `deployments`, `statefulsets`, and `readyz` for the readiness probe). A
     /// resource without an entry counts as available (a snapshot has no entries at all).
     pub sync: Vec<ResourceSync>,
-    /// Objects of a known kind that could not be decoded (and were left out).
-    pub skipped: usize,
+    /// Objects of a known kind that could not be decoded (and were left out), each as
+    /// `Kind namespace/name: why`.
+    pub dropped: Vec<String>,
     /// Resources (plural) of which the source holds some objects without having listed
     /// them all (a pasted fragment): rules may use what is there, never conclude absence.
     pub partial: Vec<String>,
@@ -82,7 +83,7 @@ pub struct StateCounts {
 impl ClusterState {
     /// Decodes objects by `kind` (`List`s and `*List`s are unwrapped, their items taking the
     /// list's item kind when they carry none). Objects of other kinds are ignored; objects of a
-    /// known kind that do not decode are counted in `skipped`. A `ktriage/v1` `Response` for
+    /// known kind that do not decode are named in `dropped`. A `ktriage/v1` `Response` for
     /// `/readyz…` fills `readyz`, a `SnapshotInfo` with a `version` fills `server_version`.
     pub fn from_objects(objects: &[Value]) -> ClusterState {
         let mut state = ClusterState::default();
@@ -153,13 +154,13 @@ impl ClusterState {
             return;
         }
         match kind {
-            "Node" => push(&mut self.nodes, &mut self.skipped, v),
-            "Pod" => push(&mut self.pods, &mut self.skipped, v),
-            "Lease" => push(&mut self.leases, &mut self.skipped, v),
-            "Event" => push(&mut self.events, &mut self.skipped, v),
-            "DaemonSet" => push(&mut self.daemonsets, &mut self.skipped, v),
-            "Deployment" => push(&mut self.deployments, &mut self.skipped, v),
-            "StatefulSet" => push(&mut self.statefulsets, &mut self.skipped, v),
+            "Node" => push(&mut self.nodes, &mut self.dropped, v),
+            "Pod" => push(&mut self.pods, &mut self.dropped, v),
+            "Lease" => push(&mut self.leases, &mut self.dropped, v),
+            "Event" => push(&mut self.events, &mut self.dropped, v),
+            "DaemonSet" => push(&mut self.daemonsets, &mut self.dropped, v),
+            "Deployment" => push(&mut self.deployments, &mut self.dropped, v),
+            "StatefulSet" => push(&mut self.statefulsets, &mut self.dropped, v),
             _ => {
                 if let Some(items) = v.get("items").and_then(Value::as_array)
                     && kind.ends_with("List")
@@ -220,10 +221,20 @@ impl ClusterState {
     }
 }
 
-fn push<T: DeserializeOwned>(store: &mut Vec<Arc<T>>, skipped: &mut usize, v: &Value) {
+fn push<T: DeserializeOwned>(store: &mut Vec<Arc<T>>, dropped: &mut Vec<String>, v: &Value) {
     match T::deserialize(v) {
         Ok(obj) => store.push(Arc::new(obj)),
-        Err(_) => *skipped += 1,
+        Err(e) => {
+            let field = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or("");
+            let ns = field("/metadata/namespace");
+            let name = field("/metadata/name");
+            let name = if ns.is_empty() {
+                name.to_string()
+            } else {
+                format!("{ns}/{name}")
+            };
+            dropped.push(format!("{} {name}: {e}", field("/kind")));
+        }
     }
 }
 
@@ -274,7 +285,7 @@ mod tests {
         let s = ClusterState::from_objects(&objects);
         let c = s.counts();
         assert_eq!((c.nodes, c.pods, c.leases), (1, 2, 1));
-        assert_eq!(s.skipped, 1);
+        assert_eq!(s.dropped.len(), 1, "{:?}", s.dropped);
         assert_eq!(s.readyz.as_deref(), Some("[+]ping ok\nreadyz check passed"));
         assert_eq!(s.server_version.as_deref(), Some("v1.31.4"));
         assert!(s.sync_of("pods").is_none());

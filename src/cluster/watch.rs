@@ -247,7 +247,7 @@ impl StateView {
             readyz: shared.readyz.clone(),
             server_version: shared.server_version.clone(),
             sync: shared.sync.clone(),
-            skipped: 0,
+            dropped: Vec::new(),
             partial: Vec::new(),
         }
     }

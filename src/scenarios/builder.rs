@@ -1232,7 +1232,7 @@ impl Cluster {
                     .collect(),
             }),
             unknown_evidence: Vec::new(),
-            listed_kinds: Vec::new(),
+            dropped: Vec::new(),
         };
         (snapshot, self.timeline)
     }

@@ -2,7 +2,8 @@
 //! or simply are not in the file. Real captures are partial (a reporter pastes the pods and
 //! an event, not the DaemonSets), so "no object of this kind" proves nothing unless the
 //! snapshot says the kind was listed: `SnapshotInfo.captured` (written by `ktriage
-//! snapshot`), a `*List` document of that kind (even an empty one), or objects of the kind.
+//! snapshot`, and by the parser for every `*List` document read, even an empty one), or
+//! objects of the kind.
 
 use serde_json::Value;
 
@@ -24,7 +25,7 @@ impl Snapshot {
     /// Whether objects of `kind` (`Pod`, `DaemonSet`…) were captured, cluster-wide
     /// (`namespace: None`) or in one namespace.
     ///
-    /// Listed when `SnapshotInfo.captured` names the kind or a `*List` of the kind was read;
+    /// Listed when `SnapshotInfo.captured` names the kind (a `*List` of the kind read adds it);
     /// for one namespace, also when the snapshot holds an object of the kind there (a pasted
     /// `kubectl get -n NS` holds the whole namespace; a cluster-scoped object answers any
     /// namespace). Cluster-wide, objects without such a declaration are `Partial`.
@@ -33,7 +34,7 @@ impl Snapshot {
             .info
             .as_ref()
             .is_some_and(|i| i.captured.iter().any(|k| k == kind));
-        if declared || self.listed_kinds.iter().any(|k| k == kind) {
+        if declared {
             return Capture::Listed;
         }
         let held = self.objects_of_kind(kind).any(|o| {
@@ -57,7 +58,6 @@ impl Snapshot {
             .iter()
             .filter_map(|o| o.get("kind").and_then(Value::as_str))
             .map(str::to_string)
-            .chain(self.listed_kinds.iter().cloned())
             .chain(self.info.iter().flat_map(|i| i.captured.iter().cloned()))
             .collect();
         kinds.sort();

@@ -37,7 +37,10 @@ pub struct RawResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServedCertificate {
+    /// Empty when the capture did not show it (a pasted fragment of the handshake).
+    #[serde(default)]
     pub subject: String,
+    #[serde(default)]
     pub issuer: String,
     #[serde(default)]
     pub dns_names: Vec<String>,
@@ -52,6 +55,7 @@ pub struct ServedCertificate {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Connection {
+    #[serde(default)]
     pub server: String,
     pub error: Option<String>,
     /// The client's proxy variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY in either case).

@@ -39,8 +39,9 @@ pub struct Snapshot {
     pub info: Option<SnapshotInfo>,
     /// `ktriage/v1` documents of a kind this version does not know: kept, written back out.
     pub unknown_evidence: Vec<Value>,
-    /// Kinds read from a `*List` document (an empty list too): listed, so absence is real.
-    pub listed_kinds: Vec<String>,
+    /// Documents left out because they cannot be read as what they claim to be, each as
+    /// `FILE: document N (line L): why`. One bad document never rejects the snapshot.
+    pub dropped: Vec<String>,
 }
 
 /// Why a snapshot could not be read. Always names the file and, where it applies, the
@@ -138,8 +139,8 @@ impl Snapshot {
     /// times: RFC 3339 stamps in log lines, klog (`I0915 18:36:03.679`) and journal
     /// (`Sep 15 18:36:03`) stamps in log lines, in the year that puts them nearest the
     /// newest full timestamp, and a served certificate's
-    /// `notBefore`. A lone stamp far ahead of all others (`9999-12-31`, a clock gone wrong on
-    /// one object) is an outlier, not "now".
+    /// `notBefore`. A stamp that lies in the future even of this machine's clock
+    /// (`9999-12-31`, a node whose clock ran away) is not taken.
     pub fn clock(&self) -> Option<DateTime<Utc>> {
         if let Some(at) = self
             .info
@@ -223,7 +224,7 @@ impl Snapshot {
         self.responses.extend(other.responses);
         self.connections.extend(other.connections);
         self.unknown_evidence.extend(other.unknown_evidence);
-        self.listed_kinds.extend(other.listed_kinds);
+        self.dropped.extend(other.dropped);
         match (&mut self.info, other.info) {
             (Some(ours), Some(theirs)) => fill_info(ours, theirs),
             (ours @ None, theirs) => *ours = theirs,
@@ -312,21 +313,12 @@ fn collect_times(v: &Value, skip: bool, times: &mut Vec<DateTime<Utc>>) {
     }
 }
 
-/// A lone timestamp more than this far ahead of the next one is an outlier.
-const OUTLIER_GAP_DAYS: i64 = 30;
-
-/// The newest time that is not an outlier: stamps more than `OUTLIER_GAP_DAYS` ahead of
-/// every other are dropped one by one (sorts `times`).
-fn newest_credible(times: &mut Vec<DateTime<Utc>>) -> Option<DateTime<Utc>> {
-    times.sort_unstable();
-    while let [.., prev, last] = times.as_slice() {
-        if *last - *prev > chrono::Duration::days(OUTLIER_GAP_DAYS) {
-            times.pop();
-        } else {
-            break;
-        }
-    }
-    times.last().copied()
+/// The newest time a capture can have been taken at: a stamp later than a day past the
+/// machine's clock (`9999-12-31`, a node whose clock ran away) cannot be the moment of
+/// capture. The wall clock only bounds what is credible; it never becomes "now".
+fn newest_credible(times: &mut [DateTime<Utc>]) -> Option<DateTime<Utc>> {
+    let limit = Utc::now() + chrono::Duration::days(1);
+    times.iter().copied().filter(|t| *t <= limit).max()
 }
 
 /// The time a log line was written, when its stamp says.

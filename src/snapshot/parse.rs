@@ -90,6 +90,15 @@ impl<'f> Reader<'f> {
         }
     }
 
+    /// Leaves out one document that cannot be read as what it claims to be (no `kind`, an
+    /// evidence document without its required fields): the rest of the snapshot still counts,
+    /// and the dropped document is named with its file, index, line and reason.
+    fn drop_document(&mut self, loc: Loc, message: String) -> Result<(), SnapshotError> {
+        let why = self.malformed(loc, message).to_string();
+        self.snapshot.dropped.push(why);
+        Ok(())
+    }
+
     fn malformed(&self, loc: Loc, message: impl Into<String>) -> SnapshotError {
         SnapshotError::Malformed {
             file: self.file.to_string(),
@@ -205,35 +214,33 @@ impl<'f> Reader<'f> {
                 return self.items(items, loc, path, None);
             }
             other => {
-                return Err(self.malformed(
+                return self.drop_document(
                     loc,
                     at(format!(
                         "expected a mapping (a Kubernetes object or ktriage/v1 evidence), found {}",
                         describe(&other)
                     )),
-                ));
+                );
             }
         };
         let kind = match obj.get("kind") {
             Some(Value::String(k)) if !k.is_empty() => k.clone(),
             Some(Value::String(_)) | None | Some(Value::Null) => {
-                return Err(self.malformed(
+                return self.drop_document(
                     loc,
                     at(
                         "missing `kind`: every document must be a Kubernetes object \
                         (apiVersion, kind, metadata) or ktriage/v1 evidence"
                             .to_string(),
                     ),
-                ));
+                );
             }
             Some(other) => {
-                return Err(self.malformed(
-                    loc,
-                    at(format!(
-                        "`kind` must be a string, found {}",
-                        describe(other)
-                    )),
+                let message = at(format!(
+                    "`kind` must be a string, found {}",
+                    describe(other)
                 ));
+                return self.drop_document(loc, message);
             }
         };
         let api_version = obj
@@ -241,9 +248,10 @@ impl<'f> Reader<'f> {
             .and_then(Value::as_str)
             .map(str::to_string);
         if api_version.as_deref() == Some(EVIDENCE_API_VERSION) {
-            return self
-                .evidence(&kind, obj)
-                .map_err(|msg| self.malformed(loc, at(format!("{kind}: {msg}"))));
+            return match self.evidence(&kind, obj) {
+                Ok(()) => Ok(()),
+                Err(msg) => self.drop_document(loc, at(format!("{kind}: {msg}"))),
+            };
         }
         // Only take `items` out when it is a sequence: anything else stays in the object.
         if kind.ends_with("List")
@@ -254,10 +262,12 @@ impl<'f> Reader<'f> {
                 .strip_suffix("List")
                 .filter(|k| !k.is_empty())
                 .map(|k| (k.to_string(), api_version));
-            if let Some((k, _)) = &item_kind
-                && !self.snapshot.listed_kinds.contains(k)
-            {
-                self.snapshot.listed_kinds.push(k.clone());
+            // A list of a kind is all of it there was: absence among its items is real.
+            if let Some((k, _)) = &item_kind {
+                let info = self.snapshot.info.get_or_insert_with(Default::default);
+                if !info.captured.contains(k) {
+                    info.captured.push(k.clone());
+                }
             }
             return self.items(items, loc, path, item_kind);
         }
@@ -295,13 +305,14 @@ impl<'f> Reader<'f> {
                 }
                 (Value::Object(obj), None) => Value::Object(obj),
                 (other, _) => {
-                    return Err(self.malformed(
+                    self.drop_document(
                         loc,
                         format!(
                             "{item_path}: expected an object, found {}",
                             describe(&other)
                         ),
-                    ));
+                    )?;
+                    continue;
                 }
             };
             self.document(item, loc, &item_path)?;
