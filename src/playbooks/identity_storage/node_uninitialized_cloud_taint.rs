@@ -268,13 +268,14 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             format!(" and {} pod(s) wait", blocked.len())
         },
         if ccm.is_empty() && !pods_listed {
-            "no running cloud-controller-manager was seen (the pods were not captured)"
-                .to_string()
+            "no running cloud-controller-manager was seen (the pods were not captured)".to_string()
         } else if ccm.is_empty() {
             "no cloud-controller-manager runs to initialise the node and remove the taint"
                 .to_string()
         } else if let (true, Some(line)) = (ccm_crashing, &ccm_failure) {
-            format!("the cloud-controller-manager crash-loops and never initialises the node: {line}")
+            format!(
+                "the cloud-controller-manager crash-loops and never initialises the node: {line}"
+            )
         } else if healthy_ccm {
             "the cloud-controller-manager runs but does not initialise these nodes (check its log and the nodes' cloud identity)".to_string()
         } else {
@@ -344,7 +345,8 @@ mod tests {
             "status": {"phase": "Running", "containerStatuses": [{"name": "occm", "ready": false, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}});
         let mut r = Results::default();
         r.by_query.insert(q::nodes(), Outcome::Objects(vec![n]));
-        r.by_query.insert(pods(), Outcome::Objects(vec![ccm.clone()]));
+        r.by_query
+            .insert(pods(), Outcome::Objects(vec![ccm.clone()]));
         r.by_query.insert(
             events(),
             Outcome::Failed {
@@ -358,7 +360,11 @@ mod tests {
         assert_eq!(f.severity, FindingSeverity::Critical);
         assert!(f.summary.contains("crash-loops"), "{}", f.summary);
         assert!(f.summary.contains("no such host"), "{}", f.summary);
-        assert!(f.evidence.iter().any(|e| e.value.contains("age not captured")));
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.value.contains("age not captured"))
+        );
         assert!(f.fix.commands[0].contains("--previous"));
         assert!(f.fix.commands[1].contains("/etc/kubernetes/cloud-config"));
     }

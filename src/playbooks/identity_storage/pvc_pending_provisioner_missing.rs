@@ -10,9 +10,7 @@ use serde_json::Value;
 use super::common::{
     age_secs, arr, ev, event_ref, event_text, flag, flags, human, name, namespace, s,
 };
-use super::storage::{
-    claim_events, classes, consumers, default_class, events, pods, pvcs,
-};
+use super::storage::{claim_events, classes, consumers, default_class, events, pods, pvcs};
 use crate::playbooks::engine::q;
 use crate::playbooks::{
     Access, Finding, FindingSeverity, Fix, Outcome, Playbook, Query, Results, Symptom,
@@ -279,7 +277,8 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         for e in waiting.iter().take(1).chain(failed.iter().take(2)) {
             evidence.push(ev(event_ref(e), format!("{obj} event"), event_text(e)));
         }
-        let (cause, missing, proofs) = if let Some(rest) = provisioner.strip_prefix("kubernetes.io/")
+        let (cause, missing, proofs) = if let Some(rest) =
+            provisioner.strip_prefix("kubernetes.io/")
         {
             match &cloud {
                 None if kcm_pod.is_none() => match failed.first() {
@@ -362,8 +361,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 "Pods",
                 format!("controller of {provisioner}"),
                 if ctrls.is_empty() && !pods_listed {
-                    "not captured (`kubectl get pods -A | grep -e csi -e provisioner`)"
-                        .to_string()
+                    "not captured (`kubectl get pods -A | grep -e csi -e provisioner`)".to_string()
                 } else if ctrls.is_empty() {
                     "none running (no csi-provisioner sidecar serving it)".to_string()
                 } else {
@@ -577,10 +575,14 @@ mod tests {
         assert!(f.evidence.iter().any(|e| e.value.contains("unknown time")));
         assert!(!f.evidence.iter().any(|e| e.object == "CSINodes"));
         // The CSIDriver list not captured: only the pods show the absence, less sure.
-        let f = diagnose(&migrated(not_captured(), Outcome::Objects(vec![])), now())
-            .expect("finding");
+        let f =
+            diagnose(&migrated(not_captured(), Outcome::Objects(vec![])), now()).expect("finding");
         assert!(f.confidence < 0.9);
-        assert!(f.evidence.iter().any(|e| e.value.starts_with("not captured")));
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.value.starts_with("not captured"))
+        );
     }
 
     #[test]
