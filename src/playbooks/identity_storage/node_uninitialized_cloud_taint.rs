@@ -11,7 +11,7 @@ use super::common::{age_secs, arr, ev, event_ref, event_text, human, name, names
 use super::loadbalancer_pending_no_cloud_provider::ccm_pods;
 use crate::playbooks::engine::q;
 use crate::playbooks::{
-    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
+    Access, Evidence, Finding, FindingSeverity, Fix, Outcome, Playbook, Query, Results, Symptom,
 };
 
 pub static PLAYBOOK: Playbook = Playbook {
@@ -45,33 +45,76 @@ fn pods() -> Query {
 fn events() -> Query {
     q::core("events", None)
 }
-fn ccm_log(p: &Value) -> Query {
+fn ccm_log(p: &Value, previous: bool) -> Query {
     q::logs(
         namespace(p),
         name(p),
         Some(s(p, "/spec/containers/0/name")),
-        false,
+        previous,
         Some(100),
     )
 }
 
+/// Whether a pod's containers crashed before (restarts, a last termination, or waiting in
+/// CrashLoopBackOff): its previous log holds why. A capture may leave `restartCount` out.
+fn crashed(p: &Value) -> bool {
+    arr(p, "/status/containerStatuses").iter().any(|c| {
+        c.get("restartCount").and_then(Value::as_i64).unwrap_or(0) > 0
+            || c.pointer("/lastState/terminated").is_some()
+            || s(c, "/state/waiting/reason") == "CrashLoopBackOff"
+    })
+}
+
 fn queries(r: &Results) -> Vec<Query> {
     let mut out = vec![q::nodes(), pods(), events()];
-    out.extend(ccm_pods(r).into_iter().take(3).map(ccm_log));
+    for p in ccm_pods(r).into_iter().take(3) {
+        out.push(ccm_log(p, false));
+        if crashed(p) {
+            out.push(ccm_log(p, true));
+        }
+    }
     out
 }
 
+/// The line of a cloud-controller-manager's log that says why it fails: the last fatal
+/// (`F…` klog) line, else the last error line.
+fn failure_line(text: &str) -> Option<&str> {
+    let fatal = |l: &&str| {
+        let l = l.trim_start();
+        l.starts_with('F') && l.as_bytes().get(1).is_some_and(u8::is_ascii_digit)
+    };
+    let error = |l: &&str| {
+        let low = l.to_lowercase();
+        l.trim_start().starts_with('E')
+            || low.contains("error")
+            || low.contains("failed")
+            || low.contains("could not")
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .iter()
+        .rev()
+        .find(|l| fatal(l))
+        .or_else(|| lines.iter().rev().find(|l| error(l)))
+        .map(|l| l.trim())
+}
+
 fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
+    // A node joining right now carries the taint for a few seconds; one without a
+    // creationTimestamp (a pasted fragment) is of unknown age, not new.
+    let known_age = |n: &Value| !s(n, "/metadata/creationTimestamp").is_empty();
     let tainted: Vec<&Value> = r
         .objects(&q::nodes())
         .iter()
         .filter(|n| {
-            arr(n, "/spec/taints").iter().any(|t| s(t, "/key") == TAINT) && age_secs(n, now) > 120
+            arr(n, "/spec/taints").iter().any(|t| s(t, "/key") == TAINT)
+                && (!known_age(n) || age_secs(n, now) > 120)
         })
         .collect();
     if tainted.is_empty() {
         return None;
     }
+    let pods_listed = matches!(r.outcome(&pods()), Some(Outcome::Objects(_)));
     let ccm = ccm_pods(r);
     let healthy_ccm = ccm.iter().any(|p| {
         s(p, "/status/phase") == "Running"
@@ -84,7 +127,11 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         evidence.push(ev(
             format!("Node/{}", name(n)),
             "spec.taints",
-            format!("{TAINT}=true:NoSchedule, for {}", human(age_secs(n, now))),
+            if known_age(n) {
+                format!("{TAINT}=true:NoSchedule, for {}", human(age_secs(n, now)))
+            } else {
+                format!("{TAINT}=true:NoSchedule (node age not captured)")
+            },
         ));
         let provided = s(
             n,
@@ -110,7 +157,9 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     evidence.push(ev(
         "Pods",
         "cloud-controller-manager",
-        if ccm.is_empty() {
+        if ccm.is_empty() && !pods_listed {
+            "not captured (`kubectl get pods -A | grep cloud-controller`)".to_string()
+        } else if ccm.is_empty() {
             "none in any namespace".to_string()
         } else {
             ccm.iter()
@@ -130,20 +179,25 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 .join(", ")
         },
     ));
+    // Why the cloud-controller-manager fails, in its own words (the previous container's
+    // log for one that crashed).
+    let mut ccm_failure: Option<String> = None;
     for p in ccm.iter().take(3) {
-        if let Some(text) = r.text(&ccm_log(p))
-            && let Some(line) = text
-                .lines()
-                .rev()
-                .find(|l| l.starts_with('E') || l.contains("error") || l.contains("failed"))
-        {
-            evidence.push(ev(
-                format!("Pod/{}/{}", namespace(p), name(p)),
-                "log",
-                line.trim(),
-            ));
+        for previous in [true, false] {
+            if let Some(text) = r.text(&ccm_log(p, previous))
+                && let Some(line) = failure_line(text)
+            {
+                evidence.push(ev(
+                    format!("Pod/{}/{}", namespace(p), name(p)),
+                    if previous { "log (previous)" } else { "log" },
+                    line,
+                ));
+                ccm_failure.get_or_insert_with(|| line.to_string());
+                break;
+            }
         }
     }
+    let ccm_crashing = ccm.iter().any(|p| crashed(p));
     let blocked: Vec<&Value> = r
         .objects(&events())
         .iter()
@@ -161,10 +215,26 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         ));
     }
     let names: Vec<&str> = tainted.iter().map(|n| name(n)).collect();
-    let mut commands = vec![
-        "# in a cloud: deploy the provider's cloud-controller-manager (it initialises the nodes and removes the taint), e.g.".to_string(),
-        "kubectl get pods -A -o wide | grep -i cloud-controller".into(),
-    ];
+    let mut commands = Vec::new();
+    if let Some(p) = ccm.iter().find(|p| crashed(p)) {
+        let config = arr(p, "/spec/containers/0/command")
+            .iter()
+            .chain(arr(p, "/spec/containers/0/args"))
+            .filter_map(Value::as_str)
+            .find_map(|a| a.strip_prefix("--cloud-config="))
+            .unwrap_or("its --cloud-config file");
+        commands.push(format!(
+            "kubectl -n {} logs {} --previous | tail -20   # why it exits",
+            namespace(p),
+            name(p)
+        ));
+        commands.push(format!(
+            "# on {}: fix what the log names in {config} (an auth URL the node cannot resolve or reach, credentials), then restart the controller; it initialises the nodes and removes the taint itself (do not remove the taint by hand: providerID and addresses would stay unset)",
+            s(p, "/spec/nodeName")
+        ));
+    }
+    commands.push("# in a cloud: deploy the provider's cloud-controller-manager (it initialises the nodes and removes the taint), e.g.".to_string());
+    commands.push("kubectl get pods -A -o wide | grep -i cloud-controller".into());
     for n in &names {
         commands.push(format!("# on {n} (no cloud here): drop --cloud-provider=external from the kubelet flags, restart it, lift the taint"));
         commands.push("sudo grep -n cloud-provider /var/lib/kubelet/kubeadm-flags.env /etc/default/kubelet 2>/dev/null".into());
@@ -172,13 +242,20 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         commands.push(format!("kubectl taint nodes {n} {TAINT}-"));
     }
     commands.push("kubectl get nodes -o custom-columns=NAME:.metadata.name,PROVIDER:.spec.providerID,TAINTS:.spec.taints[*].key".into());
+    // What shows that no controller lifts the taint: pending pods naming it, a crashing
+    // controller, or a pod list without any controller. A tainted node of unknown age with
+    // none of those could be one that is joining right now.
+    let ccm_absent = ccm.is_empty() && pods_listed;
+    let shown = !blocked.is_empty() || ccm_crashing || ccm_absent;
+    let aged = tainted.iter().any(|n| known_age(n));
     let (severity, confidence) = if healthy_ccm {
         (FindingSeverity::Warning, 0.6)
+    } else if !blocked.is_empty() {
+        (FindingSeverity::Critical, 0.94)
+    } else if shown && (aged || ccm_crashing) {
+        (FindingSeverity::Critical, 0.9)
     } else {
-        (
-            FindingSeverity::Critical,
-            if blocked.is_empty() { 0.9 } else { 0.94 },
-        )
+        (FindingSeverity::Warning, 0.6)
     };
     let summary = format!(
         "{} {} tainted {TAINT} ({}), so no ordinary pod is scheduled there{}: {}.",
@@ -190,9 +267,15 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         } else {
             format!(" and {} pod(s) wait", blocked.len())
         },
-        if ccm.is_empty() {
+        if ccm.is_empty() && !pods_listed {
+            "no running cloud-controller-manager was seen (the pods were not captured)".to_string()
+        } else if ccm.is_empty() {
             "no cloud-controller-manager runs to initialise the node and remove the taint"
                 .to_string()
+        } else if let (true, Some(line)) = (ccm_crashing, &ccm_failure) {
+            format!(
+                "the cloud-controller-manager crash-loops and never initialises the node: {line}"
+            )
         } else if healthy_ccm {
             "the cloud-controller-manager runs but does not initialise these nodes (check its log and the nodes' cloud identity)".to_string()
         } else {
@@ -252,6 +335,57 @@ mod tests {
                 .iter()
                 .any(|c| c.starts_with("# on worker-3"))
         );
+    }
+
+    #[test]
+    fn a_crash_looping_ccm_on_a_node_without_timestamps_is_found_from_its_previous_log() {
+        let n = json!({"metadata": {"name": "master-1"}, "spec": {"taints": [{"key": TAINT, "value": "true", "effect": "NoSchedule"}]}});
+        let ccm = json!({"metadata": {"name": "openstack-cloud-controller-manager-master-1", "namespace": "kube-system"},
+            "spec": {"nodeName": "master-1", "containers": [{"name": "occm", "command": ["/bin/occm", "--cloud-config=/etc/kubernetes/cloud-config"]}]},
+            "status": {"phase": "Running", "containerStatuses": [{"name": "occm", "ready": false, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}});
+        let mut r = Results::default();
+        r.by_query.insert(q::nodes(), Outcome::Objects(vec![n]));
+        r.by_query
+            .insert(pods(), Outcome::Objects(vec![ccm.clone()]));
+        r.by_query.insert(
+            events(),
+            Outcome::Failed {
+                code: 0,
+                message: "not captured".into(),
+            },
+        );
+        assert!(queries(&r).contains(&ccm_log(&ccm, true)));
+        r.by_query.insert(ccm_log(&ccm, true), Outcome::Text { code: 200, body: "W0821 11:13:36.966119       1 plugins.go:112] WARNING: deprecated\nF0821 11:13:37.034060       1 controllermanager.go:100] Cloud provider could not be initialized: could not init cloud provider \"openstack\": dial tcp: lookup controller on 8.8.8.8:53: no such host\n".into() });
+        let f = diagnose(&r, now()).expect("finding");
+        assert_eq!(f.severity, FindingSeverity::Critical);
+        assert!(f.summary.contains("crash-loops"), "{}", f.summary);
+        assert!(f.summary.contains("no such host"), "{}", f.summary);
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.value.contains("age not captured"))
+        );
+        assert!(f.fix.commands[0].contains("--previous"));
+        assert!(f.fix.commands[1].contains("/etc/kubernetes/cloud-config"));
+    }
+
+    #[test]
+    fn a_tainted_node_of_unknown_age_without_other_signs_stays_a_warning() {
+        let n = json!({"metadata": {"name": "worker-9"}, "spec": {"taints": [{"key": TAINT, "value": "true", "effect": "NoSchedule"}]}});
+        let mut r = Results::default();
+        r.by_query.insert(q::nodes(), Outcome::Objects(vec![n]));
+        for qq in [pods(), events()] {
+            r.by_query.insert(
+                qq,
+                Outcome::Failed {
+                    code: 0,
+                    message: "not captured".into(),
+                },
+            );
+        }
+        let f = diagnose(&r, now()).expect("finding");
+        assert_eq!(f.severity, FindingSeverity::Warning);
+        assert!(f.summary.contains("not captured"), "{}", f.summary);
     }
 
     #[test]

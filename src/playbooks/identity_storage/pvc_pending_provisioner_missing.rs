@@ -10,11 +10,11 @@ use serde_json::Value;
 use super::common::{
     age_secs, arr, ev, event_ref, event_text, flag, flags, human, name, namespace, s,
 };
-use super::storage::{
-    claim_events, classes, consumers, default_class, events, pending_claims, pods, pvcs,
-};
+use super::storage::{claim_events, classes, consumers, default_class, events, pods, pvcs};
 use crate::playbooks::engine::q;
-use crate::playbooks::{Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom};
+use crate::playbooks::{
+    Access, Finding, FindingSeverity, Fix, Outcome, Playbook, Query, Results, Symptom,
+};
 
 pub static PLAYBOOK: Playbook = Playbook {
     id: "pvc-pending-provisioner-missing",
@@ -108,20 +108,57 @@ fn install_hint(p: &str) -> Vec<String> {
     }
 }
 
+/// Whether a query answered with objects (a list that was captured), not a failure or
+/// "not captured": only then does absence in it mean anything.
+fn listed(r: &Results, q: &Query) -> bool {
+    matches!(r.outcome(q), Some(Outcome::Objects(_)))
+}
+
+/// The provisioner the PV controller handed the claim to: its `storage-provisioner`
+/// annotation (which names the CSI driver when an in-tree class is migrated to CSI, as on
+/// EKS/GKE/AKS from 1.23), else the class's.
+fn claim_provisioner<'a>(claim: &'a Value, class_provisioner: &'a str) -> &'a str {
+    [
+        "/metadata/annotations/volume.kubernetes.io~1storage-provisioner",
+        "/metadata/annotations/volume.beta.kubernetes.io~1storage-provisioner",
+    ]
+    .iter()
+    .map(|p| s(claim, p))
+    .find(|p| !p.is_empty())
+    .unwrap_or(class_provisioner)
+}
+
+/// Claims Pending for over two minutes; a claim without a creationTimestamp (a pasted
+/// fragment) is of unknown age and kept: its events tell whether it waits.
+fn pending(r: &Results, now: DateTime<Utc>) -> Vec<&Value> {
+    r.objects(&pvcs())
+        .iter()
+        .filter(|c| s(c, "/status/phase") == "Pending")
+        .filter(|c| s(c, "/metadata/creationTimestamp").is_empty() || age_secs(c, now) > 120)
+        .collect()
+}
+
 fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     let default = default_class(r).map(|c| name(c).to_string());
-    let kcm_cmd = r.objects(&kcm()).first().map(flags).unwrap_or_default();
+    // The controller manager's flags, when its pod is visible (not on managed control
+    // planes: EKS, GKE, AKS run it out of sight, and its absence says nothing).
+    let kcm_pod = r.objects(&kcm()).first();
+    let kcm_cmd = kcm_pod.map(flags).unwrap_or_default();
     let cloud = flag(&kcm_cmd, "--cloud-provider").map(str::to_string);
+    let drivers_listed = listed(r, &csidrivers());
+    let pods_listed = listed(r, &pods());
     struct Hit<'a> {
         claim: &'a Value,
         class: String,
         provisioner: String,
         cause: String,
         missing: bool,
+        /// How many independent observations show the provisioner absent.
+        proofs: usize,
         evidence: Vec<crate::playbooks::Evidence>,
     }
     let mut hits: Vec<Hit> = Vec::new();
-    for claim in pending_claims(r, now, 120) {
+    for claim in pending(r, now) {
         let class = match claim
             .pointer("/spec/storageClassName")
             .and_then(Value::as_str)
@@ -146,22 +183,46 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                     .take(1)
                     .map(|e| ev(event_ref(e), format!("{obj} event"), event_text(e))),
             );
+            if !listed(r, &classes()) {
+                continue; // the classes were not captured: "no such class" cannot be said
+            }
             hits.push(Hit {
                 claim,
                 class: class.clone(),
                 provisioner: String::new(),
                 cause: format!("StorageClass {class} does not exist"),
                 missing: true,
+                proofs: 2,
                 evidence,
             });
             continue;
         };
-        let provisioner = s(sc, "/provisioner").to_string();
+        let class_provisioner = s(sc, "/provisioner");
+        let provisioner = claim_provisioner(claim, class_provisioner).to_string();
         let selected = s(
             claim,
             "/metadata/annotations/volume.kubernetes.io~1selected-node",
         );
-        if s(sc, "/volumeBindingMode") == "WaitForFirstConsumer" && selected.is_empty() {
+        let failed: Vec<&&Value> = evs
+            .iter()
+            .filter(|e| s(e, "/reason") == "ProvisioningFailed")
+            .collect();
+        let waiting: Vec<&&Value> = evs
+            .iter()
+            .filter(|e| s(e, "/reason") == "ExternalProvisioning")
+            .collect();
+        // Past WaitForFirstConsumer: a node was selected, or the PV controller already
+        // handed the claim to a provisioner (its events, its storage-provisioner annotation).
+        let provisioning = !selected.is_empty()
+            || !waiting.is_empty()
+            || !failed.is_empty()
+            || provisioner != class_provisioner
+            || !s(
+                claim,
+                "/metadata/annotations/volume.kubernetes.io~1storage-provisioner",
+            )
+            .is_empty();
+        if s(sc, "/volumeBindingMode") == "WaitForFirstConsumer" && !provisioning {
             continue; // waiting for a pod: normal
         }
         if provisioner == "kubernetes.io/no-provisioner" {
@@ -178,14 +239,18 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                     } else {
                         ""
                     },
-                    human(age_secs(claim, now))
+                    if s(claim, "/metadata/creationTimestamp").is_empty() {
+                        "an unknown time (no creationTimestamp captured)".to_string()
+                    } else {
+                        human(age_secs(claim, now))
+                    }
                 ),
             ),
             ev(
                 format!("StorageClass/{class}"),
                 "provisioner / volumeBindingMode",
                 format!(
-                    "{provisioner} / {}",
+                    "{class_provisioner} / {}",
                     match s(sc, "/volumeBindingMode") {
                         "" => "Immediate",
                         m => m,
@@ -193,6 +258,15 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 ),
             ),
         ];
+        if provisioner != class_provisioner {
+            evidence.push(ev(
+                obj.clone(),
+                "metadata.annotations[volume.kubernetes.io/storage-provisioner]",
+                format!(
+                    "{provisioner}: the in-tree {class_provisioner} is migrated to this CSI driver, which must be installed"
+                ),
+            ));
+        }
         if !selected.is_empty() {
             evidence.push(ev(
                 obj.clone(),
@@ -200,19 +274,25 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 selected,
             ));
         }
-        let failed: Vec<&&Value> = evs
-            .iter()
-            .filter(|e| s(e, "/reason") == "ProvisioningFailed")
-            .collect();
-        let waiting: Vec<&&Value> = evs
-            .iter()
-            .filter(|e| s(e, "/reason") == "ExternalProvisioning")
-            .collect();
         for e in waiting.iter().take(1).chain(failed.iter().take(2)) {
             evidence.push(ev(event_ref(e), format!("{obj} event"), event_text(e)));
         }
-        let (cause, missing) = if let Some(rest) = provisioner.strip_prefix("kubernetes.io/") {
+        let (cause, missing, proofs) = if let Some(rest) =
+            provisioner.strip_prefix("kubernetes.io/")
+        {
             match &cloud {
+                None if kcm_pod.is_none() => match failed.first() {
+                    // The controller manager is out of sight: only its own words count.
+                    Some(e) => (
+                        format!(
+                            "the in-tree provisioner kubernetes.io/{rest} fails: {}",
+                            s(e, "/message")
+                        ),
+                        false,
+                        1,
+                    ),
+                    None => continue,
+                },
                 None => {
                     evidence.push(ev(
                         "Pod/kube-system/kube-controller-manager",
@@ -224,6 +304,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                             "the in-tree provisioner kubernetes.io/{rest} needs a cloud provider, and kube-controller-manager runs without one (CL-01)"
                         ),
                         true,
+                        2,
                     )
                 }
                 Some(c) => match failed.first() {
@@ -233,6 +314,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                             s(e, "/message")
                         ),
                         false,
+                        1,
                     ),
                     None => continue,
                 },
@@ -258,23 +340,29 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 "metadata",
                 if driver {
                     "registered".to_string()
-                } else {
+                } else if drivers_listed {
                     "not registered: no CSIDriver object".to_string()
-                },
-            ));
-            evidence.push(ev(
-                "CSINodes",
-                format!("spec.drivers[name={provisioner}]"),
-                if nodes_with.is_empty() {
-                    "on no node".to_string()
                 } else {
-                    format!("on {}", nodes_with.join(", "))
+                    "not captured (`kubectl get csidrivers`)".to_string()
                 },
             ));
+            if listed(r, &csinodes()) {
+                evidence.push(ev(
+                    "CSINodes",
+                    format!("spec.drivers[name={provisioner}]"),
+                    if nodes_with.is_empty() {
+                        "on no node".to_string()
+                    } else {
+                        format!("on {}", nodes_with.join(", "))
+                    },
+                ));
+            }
             evidence.push(ev(
                 "Pods",
                 format!("controller of {provisioner}"),
-                if ctrls.is_empty() {
+                if ctrls.is_empty() && !pods_listed {
+                    "not captured (`kubectl get pods -A | grep -e csi -e provisioner`)".to_string()
+                } else if ctrls.is_empty() {
                     "none running (no csi-provisioner sidecar serving it)".to_string()
                 } else {
                     ctrls
@@ -284,17 +372,26 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                         .join(", ")
                 },
             ));
-            if ctrls.is_empty() && (!driver || !waiting.is_empty() || failed.is_empty()) {
+            // Absence counts only where it was looked at: a captured CSIDriver list without
+            // the driver, a captured pod list without its controller.
+            let no_driver = drivers_listed && !driver;
+            let no_ctrl = pods_listed && ctrls.is_empty();
+            let proofs = usize::from(no_driver) + usize::from(no_ctrl);
+            if ctrls.is_empty()
+                && proofs > 0
+                && (!driver || !waiting.is_empty() || failed.is_empty())
+            {
                 (
                     format!(
                         "nothing in the cluster implements provisioner {provisioner}: {}no controller pod runs for it",
-                        if driver {
-                            ""
-                        } else {
+                        if no_driver {
                             "no CSIDriver is registered and "
+                        } else {
+                            ""
                         }
                     ),
                     true,
+                    proofs,
                 )
             } else if let Some(e) = failed.first() {
                 (
@@ -303,6 +400,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                         s(e, "/message")
                     ),
                     false,
+                    1,
                 )
             } else {
                 continue;
@@ -314,6 +412,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             provisioner,
             cause,
             missing,
+            proofs,
             evidence,
         });
     }
@@ -365,9 +464,15 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         }
     );
     let missing = hits.iter().any(|h| h.missing);
+    // Both the CSIDriver list and the pods show it absent: sure; one of them: likely.
+    let proofs = hits.iter().map(|h| h.proofs).max().unwrap_or(0);
     Some(Finding {
         severity: if missing || !blocked.is_empty() { FindingSeverity::Critical } else { FindingSeverity::Warning },
-        confidence: if missing { 0.93 } else { 0.75 },
+        confidence: match (missing, proofs) {
+            (true, p) if p >= 2 => 0.93,
+            (true, _) => 0.85,
+            _ => 0.75,
+        },
         summary,
         evidence,
         ruled_out: vec![
@@ -426,6 +531,63 @@ mod tests {
                 .iter()
                 .any(|c| c.contains("aws-ebs-csi-driver"))
         );
+    }
+
+    fn not_captured() -> Outcome {
+        Outcome::Failed {
+            code: 0,
+            message: "not captured".into(),
+        }
+    }
+
+    /// An in-tree class on a release that migrated it to CSI (EKS 1.23+): the claim names the
+    /// CSI driver, the PV controller waits for it, and no timestamps or controller-manager
+    /// pods were captured.
+    fn migrated(drivers: Outcome, pods_: Outcome) -> Results {
+        let claim = json!({"metadata": {"name": "data", "namespace": "cost", "annotations": {"volume.kubernetes.io/storage-provisioner": "ebs.csi.aws.com"}}, "spec": {"storageClassName": "gp2"}, "status": {"phase": "Pending"}});
+        let mut r = Results::default();
+        r.by_query.insert(pvcs(), Outcome::Objects(vec![claim]));
+        r.by_query.insert(classes(), Outcome::Objects(vec![json!({"metadata": {"name": "gp2"}, "provisioner": "kubernetes.io/aws-ebs", "volumeBindingMode": "WaitForFirstConsumer"})]));
+        r.by_query.insert(events(), Outcome::Objects(vec![json!({"metadata": {"name": "e", "namespace": "cost"}, "involvedObject": {"kind": "PersistentVolumeClaim", "namespace": "cost", "name": "data"}, "reason": "ExternalProvisioning", "message": "waiting for a volume to be created, either by external provisioner \"ebs.csi.aws.com\" or manually created by system administrator", "count": 2222})]));
+        r.by_query.insert(pods(), pods_);
+        r.by_query.insert(csidrivers(), drivers);
+        r.by_query.insert(csinodes(), not_captured());
+        r.by_query.insert(kcm(), Outcome::Objects(vec![]));
+        r
+    }
+
+    #[test]
+    fn a_migrated_in_tree_class_waits_for_its_missing_csi_driver() {
+        let f = diagnose(
+            &migrated(Outcome::Objects(vec![]), Outcome::Objects(vec![])),
+            now(),
+        )
+        .expect("finding");
+        assert_eq!(f.severity, FindingSeverity::Critical);
+        assert!(f.confidence > 0.9);
+        assert!(
+            f.summary
+                .contains("nothing in the cluster implements provisioner ebs.csi.aws.com"),
+            "{}",
+            f.summary
+        );
+        assert!(f.evidence.iter().any(|e| e.value.contains("migrated")));
+        assert!(f.evidence.iter().any(|e| e.value.contains("unknown time")));
+        assert!(!f.evidence.iter().any(|e| e.object == "CSINodes"));
+        // The CSIDriver list not captured: only the pods show the absence, less sure.
+        let f =
+            diagnose(&migrated(not_captured(), Outcome::Objects(vec![])), now()).expect("finding");
+        assert!(f.confidence < 0.9);
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.value.starts_with("not captured"))
+        );
+    }
+
+    #[test]
+    fn nothing_captured_about_the_driver_proves_nothing() {
+        assert!(diagnose(&migrated(not_captured(), not_captured()), now()).is_none());
     }
 
     #[test]

@@ -10,12 +10,12 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    Cidr, and_list, cni_plugin, command_line, containers, ev, flag, kubeadm_networking, name,
-    namespace, obj,
+    Cidr, CniAgents, and_list, cni_agent_queries, cni_agents, command_line, containers, crashed,
+    ev, flag, kubeadm_networking, name, namespace, obj,
 };
 use crate::playbooks::engine::q;
 use crate::playbooks::{
-    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
+    Access, Evidence, Finding, FindingSeverity, Fix, Outcome, Playbook, Query, Results, Symptom,
 };
 
 pub static PLAYBOOK: Playbook = Playbook {
@@ -57,14 +57,6 @@ fn controller_managers() -> Query {
 fn flannel_cfg(ns: &str) -> Query {
     q::get("", "configmaps", Some(ns), "kube-flannel-cfg")
 }
-fn agent_pods(ds: &Value) -> Option<Query> {
-    let labels = ds.pointer("/spec/selector/matchLabels")?.as_object()?;
-    let sel: Vec<String> = labels
-        .iter()
-        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
-        .collect();
-    (!sel.is_empty()).then(|| q::list("", "pods", Some(namespace(ds)), Some(&sel.join(",")), None))
-}
 fn agent_logs(pod: &Value, previous: bool) -> Option<Query> {
     let c = containers(pod).first()?.get("name")?.as_str()?.to_string();
     Some(q::logs(
@@ -85,15 +77,18 @@ fn sandbox_events() -> Query {
     )
 }
 
-/// The CNI DaemonSets that read `spec.podCIDR`: flannel with `--kube-subnet-mgr`, Canal.
-fn subnet_mgr_daemonsets(r: &Results) -> Vec<&Value> {
-    r.objects(&q::daemonsets())
-        .iter()
-        .filter(|d| match cni_plugin(d) {
-            Some("flannel") => containers(d)
-                .iter()
-                .any(|c| command_line(c).contains(&"--kube-subnet-mgr")),
-            Some("Canal") => true,
+/// The CNI agents that read `spec.podCIDR`: flannel with `--kube-subnet-mgr`, Canal; from
+/// their DaemonSet, or from their pods when the capture holds only those.
+fn subnet_mgr_agents(r: &Results) -> Vec<CniAgents<'_>> {
+    cni_agents(r)
+        .into_iter()
+        .filter(|a| match a.plugin {
+            "flannel" => a.spec().is_some_and(|s| {
+                containers(s)
+                    .iter()
+                    .any(|c| command_line(c).contains(&"--kube-subnet-mgr"))
+            }),
+            "Canal" => true,
             _ => false,
         })
         .collect()
@@ -102,20 +97,18 @@ fn subnet_mgr_daemonsets(r: &Results) -> Vec<&Value> {
 fn queries(r: &Results) -> Vec<Query> {
     let mut out = vec![
         q::nodes(),
-        q::daemonsets(),
         controller_managers(),
         q::kubeadm_config(),
         sandbox_events(),
     ];
-    for ds in subnet_mgr_daemonsets(r) {
-        out.push(flannel_cfg(namespace(ds)));
-        if let Some(pq) = agent_pods(ds) {
-            // Round 3: the logs of restarting agents.
-            for p in r.objects(&pq).iter().filter(|p| pod_restarts(p) > 0) {
-                out.extend(agent_logs(p, false));
-                out.extend(agent_logs(p, true));
-            }
-            out.push(pq);
+    out.extend(cni_agent_queries(r));
+    for a in subnet_mgr_agents(r) {
+        out.push(flannel_cfg(&a.namespace));
+        // Round 3: the logs of agents that restart or crash-loop (a capture may carry the
+        // waiting reason or last termination without a restart count).
+        for p in a.pods.iter().filter(|p| pod_restarts(p) > 0 || crashed(p)) {
+            out.extend(agent_logs(p, false));
+            out.extend(agent_logs(p, true));
         }
     }
     out
@@ -128,8 +121,9 @@ fn pod_cidr(node: &Value) -> Option<&str> {
 }
 
 fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
-    let dss = subnet_mgr_daemonsets(r);
-    let ds = *dss.first()?;
+    let agents = subnet_mgr_agents(r);
+    let agent = agents.first()?;
+    let ns = agent.namespace.as_str();
     let nodes = r.objects(&q::nodes());
     let missing: Vec<&Value> = nodes.iter().filter(|n| pod_cidr(n).is_none()).collect();
     if missing.is_empty() {
@@ -137,7 +131,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     }
     let missing_names: Vec<String> = missing.iter().map(|n| name(n).to_string()).collect();
 
-    // What kube-controller-manager is told.
+    // What kube-controller-manager is told, when its pod is visible.
     let kcm = r.objects(&controller_managers());
     let kcm_cmd: Option<(String, Vec<String>)> = kcm.first().map(|p| {
         (
@@ -158,20 +152,27 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         }
         None => (None, None),
     };
-    let pod_subnet = r
+    let kubeadm = r
         .objects(&q::kubeadm_config())
         .first()
-        .and_then(kubeadm_networking)
-        .and_then(|n| n.pod_subnet);
+        .and_then(kubeadm_networking);
+    let pod_subnet = kubeadm.as_ref().and_then(|n| n.pod_subnet.clone());
     let network = r
-        .objects(&flannel_cfg(namespace(ds)))
+        .objects(&flannel_cfg(ns))
         .first()
         .and_then(|c| c.pointer("/data/net-conf.json"))
         .and_then(Value::as_str)
         .and_then(|s| serde_json::from_str::<Value>(s).ok())
         .and_then(|v| v.get("Network").and_then(Value::as_str).map(str::to_string));
 
-    let not_allocating = allocate.as_deref() != Some("true") || cluster_cidr.is_none();
+    // Whether the controller allocates node CIDRs: from its flags, else from kubeadm's
+    // ClusterConfiguration (kubeadm sets --allocate-node-cidrs only with a podSubnet); with
+    // neither captured it is unknown, not "no".
+    let not_allocating = if kcm_cmd.is_some() {
+        Some(allocate.as_deref() != Some("true") || cluster_cidr.is_none())
+    } else {
+        kubeadm.as_ref().map(|k| k.pod_subnet.is_none())
+    };
     let mismatch = match (&cluster_cidr, &network) {
         (Some(c), Some(n)) => match (Cidr::parse(c), Cidr::parse(n)) {
             (Some(a), Some(b)) => a != b,
@@ -183,8 +184,8 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     let mut evidence: Vec<Evidence> = Vec::new();
     // The agents' own words.
     let mut agent_line = None;
-    if let Some(pq) = agent_pods(ds) {
-        for p in r.objects(&pq) {
+    {
+        for p in &agent.pods {
             for prev in [true, false] {
                 let line = agent_logs(p, prev)
                     .and_then(|lq| r.text(&lq))
@@ -238,14 +239,26 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             ),
         ));
     }
+    let kubeadm_captured = matches!(r.outcome(&q::kubeadm_config()), Some(Outcome::Objects(_)));
     evidence.push(ev(
         "ConfigMap/kube-system/kubeadm-config",
         "data.ClusterConfiguration.networking.podSubnet",
-        pod_subnet.clone().unwrap_or_else(|| "<absent>".into()),
+        match (&pod_subnet, kubeadm_captured) {
+            (Some(s), _) => s.clone(),
+            (None, true) => "<absent>".into(),
+            (None, false) => "<not captured>".into(),
+        },
     ));
+    if kcm_cmd.is_none() {
+        evidence.push(ev(
+            "Pod/kube-system/kube-controller-manager-*",
+            "spec.containers[kube-controller-manager].command",
+            "<not captured>: --allocate-node-cidrs/--cluster-cidr unknown",
+        ));
+    }
     if let Some(n) = &network {
         evidence.push(ev(
-            format!("ConfigMap/{}/kube-flannel-cfg", namespace(ds)),
+            format!("ConfigMap/{ns}/kube-flannel-cfg"),
             "data[net-conf.json].Network",
             n.clone(),
         ));
@@ -277,7 +290,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 .to_string(),
         ));
     }
-    if !not_allocating && !mismatch && !agent_found && sandbox.is_empty() {
+    if not_allocating != Some(true) && !mismatch && !agent_found && sandbox.is_empty() {
         // Empty podCIDR with a well-configured allocator and no symptom: nothing to say yet.
         return None;
     }
@@ -286,7 +299,9 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         .clone()
         .or(pod_subnet.clone())
         .unwrap_or_else(|| "10.244.0.0/16".into());
-    let cause = if not_allocating {
+    let cause = if not_allocating == Some(true) && kcm_cmd.is_none() {
+        "kubeadm's ClusterConfiguration has no networking.podSubnet (kubeadm init without --pod-network-cidr), so kube-controller-manager runs without --allocate-node-cidrs/--cluster-cidr".to_string()
+    } else if not_allocating == Some(true) {
         format!(
             "kube-controller-manager does not allocate node CIDRs (--allocate-node-cidrs={}, --cluster-cidr {})",
             allocate.as_deref().unwrap_or("absent"),
@@ -298,6 +313,8 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             cluster_cidr.as_deref().unwrap_or(""),
             network.as_deref().unwrap_or("")
         )
+    } else if not_allocating.is_none() {
+        "kube-controller-manager's flags were not captured; most often it does not allocate node CIDRs (kubeadm init without --pod-network-cidr leaves out --allocate-node-cidrs/--cluster-cidr)".to_string()
     } else {
         "the allocator has not assigned one (range exhausted or kube-controller-manager not running)".to_string()
     };
@@ -347,16 +364,21 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             next = next.saturating_add(256);
         }
     }
-    commands.push(format!(
-        "kubectl -n {} delete pod -l {} --field-selector spec.nodeName={}",
-        namespace(ds),
-        ds.pointer("/spec/selector/matchLabels")
-            .and_then(Value::as_object)
-            .and_then(|m| m.iter().next())
-            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-            .unwrap_or_default(),
-        missing_names.first().cloned().unwrap_or_default()
-    ));
+    commands.push(match agent.selector() {
+        Some(sel) => format!(
+            "kubectl -n {ns} delete pod -l {sel} --field-selector spec.nodeName={}",
+            missing_names.first().cloned().unwrap_or_default()
+        ),
+        None => format!(
+            "kubectl -n {ns} delete pod {}",
+            agent
+                .pods
+                .iter()
+                .map(|p| name(p))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    });
     let explanation = format!(
         "flannel in kube-subnet-mgr mode reads each node's spec.podCIDR and writes /run/flannel/subnet.env; the flannel CNI plugin needs that file for every pod. kube-controller-manager fills spec.podCIDR only with --allocate-node-cidrs=true and a --cluster-cidr equal to flannel's Network ({network_s}); kubeadm sets both from networking.podSubnet (kubeadm init --pod-network-cidr). Fix the flags on every control-plane node (the kubelet restarts the static pod), and the controller assigns a /24 to each node without one; podCIDR is immutable, so patch it by hand only while empty. Then restart the flannel pod on the node: subnet.env appears and the pods there get addresses."
     );
@@ -372,12 +394,14 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     }
     Some(Finding {
         severity: FindingSeverity::Critical,
-        confidence: if not_allocating && agent_found {
-            0.95
-        } else if not_allocating || mismatch {
-            0.85
-        } else {
-            0.6
+        // The agent's own error naming the node, with the node's empty podCIDR, proves the
+        // symptom; the controller's flags (or kubeadm's podSubnet) prove the cause.
+        confidence: match (not_allocating, agent_found) {
+            (Some(true), true) => 0.95,
+            (Some(true), false) => 0.85,
+            _ if mismatch => 0.85,
+            (None, true) => 0.85,
+            _ => 0.6,
         },
         summary,
         evidence,
@@ -391,8 +415,8 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::common::ds_pods as agent_pods;
     use super::*;
-    use crate::playbooks::Outcome;
     use serde_json::json;
 
     fn node(n: &str, cidr: Option<&str>) -> Value {
@@ -497,6 +521,82 @@ mod tests {
             "{}",
             f.summary
         );
+    }
+
+    #[test]
+    fn a_crash_looping_flannel_pod_without_its_daemonset_or_controller_flags_is_found() {
+        let not_captured = || Outcome::Failed {
+            code: 0,
+            message: "not captured".into(),
+        };
+        let pod = json!({"metadata": {"name": "kube-flannel-ds-k1", "namespace": "kube-system", "labels": {"app": "flannel"}},
+            "spec": {"nodeName": "k1", "containers": [{"name": "kube-flannel", "args": ["--ip-masq", "--kube-subnet-mgr"]}]},
+            "status": {"containerStatuses": [{"name": "kube-flannel", "ready": false, "state": {"waiting": {"reason": "CrashLoopBackOff"}}, "lastState": {"terminated": {"exitCode": 1}}}]}});
+        let mut r = Results::default();
+        r.by_query
+            .insert(q::nodes(), Outcome::Objects(vec![node("k1", None)]));
+        r.by_query.insert(q::daemonsets(), not_captured());
+        r.by_query.insert(
+            super::super::common::all_pods(),
+            Outcome::Objects(vec![pod.clone()]),
+        );
+        r.by_query
+            .insert(controller_managers(), Outcome::Objects(vec![]));
+        r.by_query.insert(q::kubeadm_config(), not_captured());
+        r.by_query.insert(sandbox_events(), not_captured());
+        let wanted = queries(&r);
+        assert!(wanted.contains(&agent_logs(&pod, true).unwrap()));
+        assert!(wanted.contains(&flannel_cfg("kube-system")));
+        r.by_query.insert(
+            agent_logs(&pod, true).unwrap(),
+            Outcome::Text {
+                code: 200,
+                body: "Error registering network: failed to acquire lease: node \"k1\" pod cidr not assigned\n".into(),
+            },
+        );
+        let f = diagnose(&r, Utc::now()).expect("finding");
+        assert_eq!(f.severity, FindingSeverity::Critical);
+        // The symptom is proven, the controller's flags are not known: not the top confidence.
+        assert!((f.confidence - 0.85).abs() < 1e-6, "{}", f.confidence);
+        assert!(f.summary.contains("were not captured"), "{}", f.summary);
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.value == "<not captured>" && e.field.ends_with("podSubnet"))
+        );
+        assert!(
+            f.fix
+                .commands
+                .iter()
+                .any(|c| c == "kubectl -n kube-system delete pod -l app=flannel --field-selector spec.nodeName=k1")
+        );
+        // kubeadm's ClusterConfiguration without podSubnet decides the cause.
+        r.by_query.insert(q::kubeadm_config(), Outcome::Objects(vec![json!({"data": {"ClusterConfiguration": "networking:\n  serviceSubnet: 10.96.0.0/12\n"}})]));
+        let f = diagnose(&r, Utc::now()).expect("finding");
+        assert!(f.confidence > 0.9);
+        assert!(
+            f.summary.contains("no networking.podSubnet"),
+            "{}",
+            f.summary
+        );
+    }
+
+    #[test]
+    fn a_node_without_podcidr_and_unknown_flags_but_no_symptom_is_not_reported() {
+        let mut r = results(&[], vec![node("worker-3", None)]);
+        r.by_query
+            .insert(controller_managers(), Outcome::Objects(vec![]));
+        r.by_query.insert(
+            q::kubeadm_config(),
+            Outcome::Failed {
+                code: 0,
+                message: "not captured".into(),
+            },
+        );
+        let pq = agent_pods(&flannel_ds()).unwrap();
+        let p = r.objects(&pq)[0].clone();
+        r.by_query.remove(&agent_logs(&p, true).unwrap());
+        assert_eq!(diagnose(&r, Utc::now()), None);
     }
 
     #[test]

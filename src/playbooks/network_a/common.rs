@@ -8,6 +8,9 @@ use std::net::Ipv4Addr;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use serde_json::Value;
 
+use crate::playbooks::engine::q;
+use crate::playbooks::{Query, Results};
+
 pub use crate::playbooks::util::{
     condition, ev, internal_ip, is_control_plane, name, namespace, obj_as as obj,
     ready as node_ready, ready as pod_ready,
@@ -145,6 +148,143 @@ pub fn cni_plugin(ds: &Value) -> Option<&'static str> {
         .iter()
         .find(|c| n == c.prefix || n.starts_with(&format!("{}-", c.prefix)))
         .map(|c| c.plugin)
+}
+
+/// Every pod (one list per run, shared with the other playbooks through the cache).
+pub fn all_pods() -> Query {
+    q::core("pods", None)
+}
+
+/// The pods of a DaemonSet, by its selector's matchLabels.
+pub fn ds_pods(ds: &Value) -> Option<Query> {
+    let labels = ds.pointer("/spec/selector/matchLabels")?.as_object()?;
+    let sel: Vec<String> = labels
+        .iter()
+        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
+        .collect();
+    (!sel.is_empty()).then(|| q::list("", "pods", Some(namespace(ds)), Some(&sel.join(",")), None))
+}
+
+/// The CNI plugin whose agent a pod is: by its owning DaemonSet's name, else (a pod
+/// captured without its owner reference) by its own name minus the generated suffix.
+pub fn agent_pod_plugin(pod: &Value) -> Option<&'static str> {
+    let owner = crate::playbooks::util::arr(pod, "/metadata/ownerReferences")
+        .iter()
+        .find(|o| o.get("kind").and_then(Value::as_str) == Some("DaemonSet"))
+        .and_then(|o| o.get("name").and_then(Value::as_str))
+        .map(str::to_string);
+    let ds_name = owner.unwrap_or_else(|| {
+        name(pod)
+            .rsplit_once('-')
+            .map_or(name(pod), |(head, _)| head)
+            .to_string()
+    });
+    cni_plugin(&serde_json::json!({"metadata": {"name": ds_name}}))
+}
+
+/// A CNI plugin's agents in one namespace: its DaemonSet when the capture holds it, and
+/// its pods (the DaemonSet's, or those recognised by name when only pods were captured).
+pub struct CniAgents<'a> {
+    pub plugin: &'static str,
+    pub namespace: String,
+    pub ds: Option<&'a Value>,
+    pub pods: Vec<&'a Value>,
+}
+
+impl CniAgents<'_> {
+    /// The DaemonSet if captured, else the first pod: what carries the agent's containers.
+    pub fn spec(&self) -> Option<&Value> {
+        self.ds.or_else(|| self.pods.first().copied())
+    }
+
+    /// `-l key=value` for the agents' pods: the DaemonSet's selector, else a label the pods
+    /// carry (`app`, `k8s-app`, `name`).
+    pub fn selector(&self) -> Option<String> {
+        if let Some(ds) = self.ds {
+            return ds
+                .pointer("/spec/selector/matchLabels")
+                .and_then(Value::as_object)
+                .and_then(|m| m.iter().next())
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")));
+        }
+        let p = self.pods.first()?;
+        ["app", "k8s-app", "name"].iter().find_map(|k| {
+            p.pointer(&format!("/metadata/labels/{k}"))
+                .and_then(Value::as_str)
+                .map(|v| format!("{k}={v}"))
+        })
+    }
+}
+
+/// The queries `cni_agents` reads: the DaemonSets, every pod, and each CNI DaemonSet's pods.
+pub fn cni_agent_queries(r: &Results) -> Vec<Query> {
+    let mut out = vec![q::daemonsets(), all_pods()];
+    out.extend(
+        r.objects(&q::daemonsets())
+            .iter()
+            .filter(|d| cni_plugin(d).is_some())
+            .filter_map(ds_pods),
+    );
+    out
+}
+
+/// The CNI agents the capture shows: one per CNI DaemonSet, plus one per plugin and
+/// namespace for agent pods whose DaemonSet was not captured (a partial capture, a pasted
+/// pod list): absence of the DaemonSet is not absence of the CNI.
+pub fn cni_agents(r: &Results) -> Vec<CniAgents<'_>> {
+    let mut out: Vec<CniAgents> = r
+        .objects(&q::daemonsets())
+        .iter()
+        .filter_map(|d| {
+            let plugin = cni_plugin(d)?;
+            Some(CniAgents {
+                plugin,
+                namespace: namespace(d).to_string(),
+                ds: Some(d),
+                pods: ds_pods(d)
+                    .map(|pq| r.objects(&pq).iter().collect())
+                    .unwrap_or_default(),
+            })
+        })
+        .collect();
+    for p in r.objects(&all_pods()) {
+        let Some(plugin) = agent_pod_plugin(p) else {
+            continue;
+        };
+        let ns = namespace(p);
+        if out
+            .iter()
+            .any(|a| a.ds.is_some() && a.plugin == plugin && a.namespace == ns)
+        {
+            continue;
+        }
+        match out
+            .iter_mut()
+            .find(|a| a.ds.is_none() && a.plugin == plugin && a.namespace == ns)
+        {
+            Some(a) => a.pods.push(p),
+            None => out.push(CniAgents {
+                plugin,
+                namespace: ns.to_string(),
+                ds: None,
+                pods: vec![p],
+            }),
+        }
+    }
+    out
+}
+
+/// Whether a pod's containers failed before: restarts, a last termination, or waiting in
+/// CrashLoopBackOff (a capture may leave `restartCount` out): its previous log says why.
+pub fn crashed(pod: &Value) -> bool {
+    crate::playbooks::util::arr(pod, "/status/containerStatuses")
+        .iter()
+        .any(|c| {
+            c.get("restartCount").and_then(Value::as_i64).unwrap_or(0) > 0
+                || c.pointer("/lastState/terminated").is_some()
+                || c.pointer("/state/waiting/reason").and_then(Value::as_str)
+                    == Some("CrashLoopBackOff")
+        })
 }
 
 /// An IPv4 network.
@@ -334,6 +474,49 @@ mod tests {
         assert_eq!(cni_plugin(&ds("cilium")), Some("Cilium"));
         assert_eq!(cni_plugin(&ds("cilium-envoy")), None);
         assert_eq!(cni_plugin(&ds("kube-proxy")), None);
+    }
+
+    #[test]
+    fn cni_agents_are_found_from_pods_when_their_daemonset_was_not_captured() {
+        use crate::playbooks::Outcome;
+        let mut r = Results::default();
+        r.by_query.insert(
+            q::daemonsets(),
+            Outcome::Failed {
+                code: 0,
+                message: "not captured".into(),
+            },
+        );
+        let flannel = json!({"metadata": {"name": "kube-flannel-ds-x7k2p", "namespace": "kube-system", "labels": {"app": "flannel"}}});
+        let calico = json!({"metadata": {"name": "calico-node-gcsmd", "namespace": "kube-system", "ownerReferences": [{"kind": "DaemonSet", "name": "calico-node"}]}});
+        let other = json!({"metadata": {"name": "calico-kube-controllers-5d8f-abcde", "namespace": "kube-system"}});
+        let operator =
+            json!({"metadata": {"name": "cilium-operator-6d9c-qwert", "namespace": "kube-system"}});
+        r.by_query.insert(
+            all_pods(),
+            Outcome::Objects(vec![flannel, calico, other, operator]),
+        );
+        let agents = cni_agents(&r);
+        let found: Vec<(&str, usize, bool)> = agents
+            .iter()
+            .map(|a| (a.plugin, a.pods.len(), a.ds.is_some()))
+            .collect();
+        assert_eq!(found, [("flannel", 1, false), ("Calico", 1, false)]);
+        assert_eq!(agents[0].selector().as_deref(), Some("app=flannel"));
+        // With the DaemonSet captured, its pods come from its selector, once.
+        let ds = json!({"metadata": {"name": "calico-node", "namespace": "kube-system"}, "spec": {"selector": {"matchLabels": {"k8s-app": "calico-node"}}}});
+        r.by_query
+            .insert(q::daemonsets(), Outcome::Objects(vec![ds.clone()]));
+        r.by_query
+            .insert(ds_pods(&ds).unwrap(), Outcome::Objects(vec![]));
+        let agents = cni_agents(&r);
+        assert_eq!(agents.len(), 2);
+        assert!(
+            agents
+                .iter()
+                .any(|a| a.plugin == "Calico" && a.ds.is_some())
+        );
+        assert!(cni_agent_queries(&r).contains(&ds_pods(&ds).unwrap()));
     }
 
     #[test]

@@ -81,14 +81,68 @@ fn apiservers() -> Query {
     )
 }
 
+/// At most this many nodes get a log probe (one pod log each).
+const MAX_LOG_PROBES: usize = 10;
+
+/// A pod's log: the API server fetches it from the pod's kubelet on :10250, so a failed
+/// fetch names the dial error like the node proxy does (`kubectl logs` is how most people
+/// meet this failure, and what a capture records).
+fn log_probe(pod: &Value) -> Option<Query> {
+    let c = containers(pod).first()?.get("name")?.as_str()?.to_string();
+    Some(q::logs(
+        super::common::namespace(pod),
+        name(pod),
+        Some(&c),
+        false,
+        Some(1),
+    ))
+}
+
+/// For each Ready node whose proxy did not answer `ok` (unknown or failed): one pod there
+/// to probe through its log, a kube-system one first.
+fn probes(r: &Results) -> Vec<(String, &Value)> {
+    let pods = r.objects(&super::common::all_pods());
+    r.objects(&q::nodes())
+        .iter()
+        .filter(|n| node_ready(n))
+        .filter(|n| {
+            !matches!(r.outcome(&healthz(name(n))), Some(Outcome::Text { code: 200, body }) if body.trim() == "ok")
+        })
+        .filter_map(|n| {
+            let on_node = |p: &&Value| {
+                p.pointer("/spec/nodeName").and_then(Value::as_str) == Some(name(n))
+            };
+            let pod = pods
+                .iter()
+                .filter(on_node)
+                .find(|p| super::common::namespace(p) == "kube-system")
+                .or_else(|| pods.iter().find(on_node))?;
+            Some((name(n).to_string(), pod))
+        })
+        .take(MAX_LOG_PROBES)
+        .collect()
+}
+
 fn queries(r: &Results) -> Vec<Query> {
-    let mut out = vec![q::nodes(), metrics_pods(), apiservers()];
+    let mut out = vec![
+        q::nodes(),
+        metrics_pods(),
+        apiservers(),
+        super::common::all_pods(),
+    ];
     out.extend(r.objects(&q::nodes()).iter().map(|n| healthz(name(n))));
     out.extend(
         r.objects(&metrics_pods())
             .iter()
             .map(|p| metrics_logs(name(p))),
     );
+    // Round 3, once the proxy answered: a log probe where it did not say `ok`.
+    if r.objects(&q::nodes())
+        .iter()
+        .all(|n| r.outcome(&healthz(name(n))).is_some())
+    {
+        out.extend(probes(r).into_iter().filter_map(|(_, p)| log_probe(p)));
+    }
     out
 }
 
@@ -194,6 +248,29 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 }
             }
             _ => {}
+        }
+    }
+    // A pod log the API server could not fetch from the node's kubelet.
+    for (node, pod) in probes(r) {
+        if failures.iter().any(|f| f.node == node) {
+            continue;
+        }
+        let Some(lq) = log_probe(pod) else { continue };
+        let Some(Outcome::Failed { message, .. }) = r.outcome(&lq) else {
+            continue;
+        };
+        let msg = message_of(message);
+        if let (Some(error), Some((host, port))) = (DialError::of(&msg), dial_target(&msg))
+            && port == "10250"
+        {
+            failures.push(Failure {
+                node,
+                dialed: host,
+                error,
+                object: obj("Pod", pod),
+                field: format!("{} (kubectl logs)", lq.request()),
+                text: msg,
+            });
         }
     }
     // metrics-server's scrape errors name the node address it dialed.
@@ -390,7 +467,9 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     let explanation = format!(
         "Every `kubectl logs/exec/port-forward`, the node proxy and metrics-server open a TCP connection from the control plane to the kubelet on port 10250; the kubelet's own heartbeats go the other way, so the node stays Ready. On {cp}, `nc -vz` printing `No route to host` means the node answered with an ICMP reject (a firewall REJECT rule), a timeout means packets are dropped (DROP rule, security group), `Connection refused` means nothing listens. On the node, `ss -ltnp` must show the kubelet on *:10250; `firewall-cmd --list-all` lists the open ports of the active zone — add 10250/tcp (or the kubeadm port list) on every node, then the healthz loop prints `ok` and `kubectl top nodes` shows numbers again."
     );
-    let only_logs = failures.iter().all(|f| !f.object.starts_with("Node/"));
+    // Log lines of metrics-server are indirect; the API server's own answer to a proxied
+    // request (node proxy, pod log) is direct.
+    let only_logs = failures.iter().all(|f| f.field.starts_with("log["));
     Some(Finding {
         severity: FindingSeverity::Critical,
         // Repeated scrape errors for a subset of Ready nodes are nearly as decisive as the
@@ -453,6 +532,67 @@ mod tests {
             );
         }
         r
+    }
+
+    #[test]
+    fn a_recorded_pod_log_failure_names_the_unreachable_kubelet() {
+        // A capture without node proxy answers, where `kubectl logs` for a pod on worker-2
+        // failed with the API server's dial error.
+        let mut r = base();
+        for n in ["cp-1", "worker-1", "worker-2"] {
+            r.by_query.insert(
+                healthz(n),
+                Outcome::Failed {
+                    code: 404,
+                    message: "no answer in this snapshot".into(),
+                },
+            );
+        }
+        let pod = json!({"kind": "Pod", "metadata": {"name": "kube-proxy-w2", "namespace": "kube-system"}, "spec": {"nodeName": "worker-2", "containers": [{"name": "kube-proxy"}]}});
+        let app = json!({"kind": "Pod", "metadata": {"name": "web-1", "namespace": "shop"}, "spec": {"nodeName": "cp-1", "containers": [{"name": "web"}]}});
+        r.by_query.insert(
+            super::super::common::all_pods(),
+            Outcome::Objects(vec![app.clone(), pod.clone()]),
+        );
+        let wanted = queries(&r);
+        let probe = log_probe(&pod).unwrap();
+        assert!(wanted.contains(&probe));
+        assert!(wanted.contains(&log_probe(&app).unwrap()));
+        r.by_query.insert(
+            probe,
+            Outcome::Failed {
+                code: 500,
+                message: "Get https://10.0.0.22:10250/containerLogs/kube-system/kube-proxy-w2/kube-proxy: dial tcp 10.0.0.22:10250: i/o timeout".into(),
+            },
+        );
+        // The other probe answered: that node's kubelet is reachable.
+        r.by_query.insert(
+            log_probe(&app).unwrap(),
+            Outcome::Text {
+                code: 200,
+                body: "GET / 200".into(),
+            },
+        );
+        let f = diagnose(&r, Utc::now()).expect("finding");
+        assert_eq!(f.severity, FindingSeverity::Critical);
+        assert!(
+            f.summary.contains("on worker-2 (i/o timeout)"),
+            "{}",
+            f.summary
+        );
+        assert!(f.summary.contains("security group"), "{}", f.summary);
+        assert!(f.evidence[0].object == "Pod/kube-system/kube-proxy-w2");
+        assert!(f.confidence >= 0.9, "{}", f.confidence);
+        // Without a failed request, nodes without proxy answers are not a finding.
+        let mut r2 = r.clone();
+        r2.by_query.insert(
+            log_probe(&pod).unwrap(),
+            Outcome::Failed {
+                code: 0,
+                message: "not captured".into(),
+            },
+        );
+        assert_eq!(diagnose(&r2, Utc::now()), None);
     }
 
     #[test]

@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    and_list, cni_plugin, containers, env_value, ev, internal_ip, is_control_plane, name,
-    namespace, node_ready, obj, pod_ready, status_int,
+    and_list, cni_agent_queries, cni_agents, containers, env_value, ev, internal_ip,
+    is_control_plane, name, namespace, node_ready, obj, pod_ready, status_int,
 };
 use crate::playbooks::engine::q;
 use crate::playbooks::{Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom};
@@ -48,14 +48,6 @@ pub static PLAYBOOK: Playbook = Playbook {
     diagnose,
 };
 
-fn agent_pods(ds: &Value) -> Option<Query> {
-    let labels = ds.pointer("/spec/selector/matchLabels")?.as_object()?;
-    let sel: Vec<String> = labels
-        .iter()
-        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
-        .collect();
-    (!sel.is_empty()).then(|| q::list("", "pods", Some(namespace(ds)), Some(&sel.join(",")), None))
-}
 fn unhealthy_events(ns: &str) -> Query {
     q::list("", "events", Some(ns), None, Some("reason=Unhealthy"))
 }
@@ -77,30 +69,21 @@ fn agent_logs(pod: &Value) -> Option<Query> {
     ))
 }
 
-fn cni_daemonsets(r: &Results) -> Vec<(&Value, &'static str)> {
-    r.objects(&q::daemonsets())
-        .iter()
-        .filter_map(|d| cni_plugin(d).map(|p| (d, p)))
-        .collect()
-}
-
 fn queries(r: &Results) -> Vec<Query> {
-    let mut out = vec![q::nodes(), q::daemonsets()];
-    for (ds, plugin) in cni_daemonsets(r) {
-        out.extend(agent_pods(ds));
-        out.push(unhealthy_events(namespace(ds)));
-        out.extend(config(namespace(ds), plugin));
+    let mut out = vec![q::nodes()];
+    out.extend(cni_agent_queries(r));
+    for a in cni_agents(r) {
+        out.push(unhealthy_events(&a.namespace));
+        out.extend(config(&a.namespace, a.plugin));
         // Round 3: the logs of the agents that are not Ready and whose events say nothing.
-        if let Some(pq) = agent_pods(ds) {
-            let events = r.objects(&unhealthy_events(namespace(ds)));
-            out.extend(
-                r.objects(&pq)
-                    .iter()
-                    .filter(|p| !pod_ready(p))
-                    .filter(|p| event_message(events, p).is_none())
-                    .filter_map(agent_logs),
-            );
-        }
+        let events = r.objects(&unhealthy_events(&a.namespace));
+        out.extend(
+            a.pods
+                .iter()
+                .filter(|p| !pod_ready(p))
+                .filter(|p| event_message(events, p).is_none())
+                .filter_map(|p| agent_logs(p)),
+        );
     }
     out
 }
@@ -216,14 +199,16 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         .iter()
         .filter_map(|n| internal_ip(n).map(|ip| (ip.to_string(), name(n).to_string())))
         .collect();
-    for (ds, plugin) in cni_daemonsets(r) {
-        let Some(pq) = agent_pods(ds) else { continue };
-        let pods = r.objects(&pq);
-        let not_ready: Vec<&Value> = pods.iter().filter(|p| !pod_ready(p)).collect();
+    for agents in cni_agents(r) {
+        let plugin = agents.plugin;
+        let ns = agents.namespace.as_str();
+        let Some(spec) = agents.spec() else { continue };
+        let pods = &agents.pods;
+        let not_ready: Vec<&Value> = pods.iter().copied().filter(|p| !pod_ready(p)).collect();
         if not_ready.is_empty() {
             continue;
         }
-        let events = r.objects(&unhealthy_events(namespace(ds)));
+        let events = r.objects(&unhealthy_events(ns));
         // For each not-ready agent: the message naming its unreachable peers.
         let mut reports: Vec<(&Value, String, String, Vec<String>)> = Vec::new();
         for p in &not_ready {
@@ -255,51 +240,98 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                     }
                 }
             };
+            // Peers are kept even when their addresses cannot be matched to nodes (redacted
+            // in a pasted message, or nodes captured without addresses).
             let peers: Vec<String> = peer_ips(&text)
                 .into_iter()
                 .filter(|ip| ip_to_node.contains_key(ip))
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect();
-            if !peers.is_empty() {
-                reports.push((p, field, text, peers));
-            }
+            reports.push((p, field, text, peers));
         }
         if reports.is_empty() {
             continue;
         }
-        // The nodes most agents cannot reach are the filtered ones.
-        let mut named: BTreeMap<&str, usize> = BTreeMap::new();
-        for (_, _, _, peers) in &reports {
-            for ip in peers {
-                *named.entry(ip.as_str()).or_default() += 1;
+        let mapped = reports.iter().any(|x| !x.3.is_empty());
+        let (blocked_ips, blocked): (Vec<String>, Vec<String>) = if mapped {
+            reports.retain(|x| !x.3.is_empty());
+            // The nodes most agents cannot reach are the filtered ones.
+            let mut named: BTreeMap<&str, usize> = BTreeMap::new();
+            for (_, _, _, peers) in &reports {
+                for ip in peers {
+                    *named.entry(ip.as_str()).or_default() += 1;
+                }
             }
+            let max = named.values().copied().max().unwrap_or(0);
+            let threshold = (reports.len().div_ceil(2)).max(1).min(max);
+            let ips: Vec<String> = named
+                .iter()
+                .filter(|(_, n)| **n >= threshold)
+                .map(|(ip, _)| ip.to_string())
+                .collect();
+            let names = ips
+                .iter()
+                .filter_map(|ip| ip_to_node.get(ip).cloned())
+                .collect();
+            (ips, names)
+        } else {
+            // The peers are not named in a way that matches a node: when only some agents
+            // fail while the others are Ready, the filtered path is the one from the nodes
+            // of the failing agents; when all fail it cannot be placed.
+            let on: BTreeSet<String> = reports
+                .iter()
+                .filter_map(|x| x.0.pointer("/spec/nodeName").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect();
+            if reports.len() < pods.len() && !on.is_empty() {
+                let ips = on
+                    .iter()
+                    .filter_map(|n| {
+                        nodes
+                            .iter()
+                            .find(|x| name(x) == n)
+                            .and_then(internal_ip)
+                            .map(str::to_string)
+                    })
+                    .collect();
+                (ips, on.into_iter().collect())
+            } else {
+                (Vec::new(), Vec::new())
+            }
+        };
+        let blocked_ips_text = if blocked_ips.is_empty() {
+            "peer addresses not matched to a captured node".to_string()
+        } else {
+            blocked_ips.join(", ")
+        };
+
+        let cfg = config(ns, plugin).and_then(|cq| r.objects(&cq).first());
+        let ports = backend_ports(plugin, spec, cfg);
+
+        let mut evidence = Vec::new();
+        match agents.ds {
+            Some(ds) => evidence.push(ev(
+                obj("DaemonSet", ds),
+                "status.numberReady / desiredNumberScheduled",
+                format!(
+                    "{} / {} {} agents Ready",
+                    status_int(ds, "numberReady"),
+                    status_int(ds, "desiredNumberScheduled"),
+                    plugin
+                ),
+            )),
+            None => evidence.push(ev(
+                format!("Pod/{ns}/*"),
+                "status.conditions[Ready]",
+                format!(
+                    "{} of {} captured {} agent pods Ready (DaemonSet not captured)",
+                    pods.len() - not_ready.len(),
+                    pods.len(),
+                    plugin
+                ),
+            )),
         }
-        let max = named.values().copied().max().unwrap_or(0);
-        let threshold = (reports.len().div_ceil(2)).max(1).min(max);
-        let blocked_ips: Vec<String> = named
-            .iter()
-            .filter(|(_, n)| **n >= threshold)
-            .map(|(ip, _)| ip.to_string())
-            .collect();
-        let blocked: Vec<String> = blocked_ips
-            .iter()
-            .filter_map(|ip| ip_to_node.get(ip).cloned())
-            .collect();
-
-        let cfg = config(namespace(ds), plugin).and_then(|cq| r.objects(&cq).first());
-        let ports = backend_ports(plugin, ds, cfg);
-
-        let mut evidence = vec![ev(
-            obj("DaemonSet", ds),
-            "status.numberReady / desiredNumberScheduled",
-            format!(
-                "{} / {} {} agents Ready",
-                status_int(ds, "numberReady"),
-                status_int(ds, "desiredNumberScheduled"),
-                plugin
-            ),
-        )];
         // Two agents that cannot reach the filtered nodes, and one on a filtered node.
         let on_blocked = |p: &Value| {
             p.pointer("/spec/nodeName")
@@ -324,7 +356,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         }
         if reports.len() > 3 {
             evidence.push(ev(
-                format!("Pod/{}/*", namespace(ds)),
+                format!("Pod/{ns}/*"),
                 "events[Unhealthy].message",
                 format!("{} more agents report unreachable peers", reports.len() - 3),
             ));
@@ -346,13 +378,16 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             "CALICO_IPV4POOL_VXLAN",
             "IPALLOC_RANGE",
         ] {
-            if let Some(v) = containers(ds)
+            if let Some(v) = containers(spec)
                 .into_iter()
                 .find_map(|c| env_value(c, var))
                 .filter(|v| *v != "Never")
             {
                 evidence.push(ev(
-                    obj("DaemonSet", ds),
+                    match agents.ds {
+                        Some(ds) => obj("DaemonSet", ds),
+                        None => obj("Pod", spec),
+                    },
                     format!("spec.template.spec.containers[].env[{var}]"),
                     v,
                 ));
@@ -377,11 +412,18 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             .iter()
             .map(|(what, port)| format!("{port} ({what})"))
             .collect();
+        let where_ = if blocked.is_empty() {
+            "other nodes".to_string()
+        } else if mapped {
+            and_list(&blocked)
+        } else {
+            format!("other nodes from {}", and_list(&blocked))
+        };
         let summary = format!(
             "{} agents cannot reach their peers on {} ({}): {} between the nodes is filtered, so pod traffic across nodes fails while traffic within a node works.",
             plugin,
-            and_list(&blocked),
-            blocked_ips.join(", "),
+            where_,
+            blocked_ips_text,
             if port_list.is_empty() {
                 "the backend's traffic".to_string()
             } else {
@@ -406,10 +448,14 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         ));
         for (_, port) in &ports {
             match *port {
-                "179/tcp" => commands.push(format!(
-                    "for ip in {}; do nc -vz -w 3 $ip 179; done",
-                    blocked_ips.join(" ")
-                )),
+                "179/tcp" => commands.push(if blocked_ips.is_empty() {
+                    "for ip in $(kubectl get nodes -o jsonpath='{.items[*].status.addresses[?(@.type==\"InternalIP\")].address}'); do nc -vz -w 3 $ip 179; done".to_string()
+                } else {
+                    format!(
+                        "for ip in {}; do nc -vz -w 3 $ip 179; done",
+                        blocked_ips.join(" ")
+                    )
+                }),
                 "IP protocol 4" => commands.push(format!(
                     "sudo tcpdump -ni any 'ip proto 4 and host {first_blocked_ip}' -c 10"
                 )),
@@ -444,15 +490,10 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             }
         }
         commands.push("sudo firewall-cmd --reload".into());
-        commands.push(format!(
-            "kubectl -n {} get pods -l {} -o wide -w",
-            namespace(ds),
-            ds.pointer("/spec/selector/matchLabels")
-                .and_then(Value::as_object)
-                .and_then(|m| m.iter().next())
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .unwrap_or_default()
-        ));
+        commands.push(match agents.selector() {
+            Some(sel) => format!("kubectl -n {ns} get pods -l {sel} -o wide -w"),
+            None => format!("kubectl -n {ns} get pods -o wide -w"),
+        });
         let explanation = format!(
             "{plugin} carries pod traffic between nodes over {}; each agent reports the peers it cannot reach, and the addresses most agents name ({}) are the nodes whose firewall (or the network between them) filters it. From {cp}, `nc -vz` to 179/tcp must print `succeeded`/`open` (`No route to host` = a REJECT rule, a timeout = DROP or a security group); tcpdump on the blocked node shows whether encapsulated packets arrive at all. Open the ports between all nodes (firewalld zone, iptables, cloud security group); the agents turn Ready within a probe period, or switch the encapsulation to one that is allowed.",
             if port_list.is_empty() {
@@ -460,23 +501,29 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             } else {
                 and_list(&port_list)
             },
-            blocked_ips.join(", ")
+            blocked_ips_text
         );
         let ruled_out = vec![
             "No CNI at all (NET-01): the CNI DaemonSet runs on every node and the nodes are Ready.".to_string(),
             "A crashing agent (pod CIDR, RBAC): the agents run; their readiness fails only on peer connectivity.".to_string(),
             format!(
                 "A node down: {} are Ready and their kubelets post status; only the node-to-node backend traffic fails.",
-                and_list(&blocked)
+                if blocked.is_empty() {
+                    "the nodes".to_string()
+                } else {
+                    and_list(&blocked)
+                }
             ),
         ];
-        let decisive = !blocked.is_empty() && !ports.is_empty();
+        let decisive = mapped && !blocked.is_empty() && !ports.is_empty();
         return Some(Finding {
             severity: FindingSeverity::Critical,
-            // Several agents naming the same peers leave little doubt.
+            // Several agents naming the same peers leave little doubt; an agent whose peers
+            // cannot be matched to nodes proves the peering fails, not which path.
             confidence: match (decisive, reports.len() >= 2) {
                 (true, true) => 0.93,
                 (true, false) => 0.88,
+                _ if !blocked.is_empty() && !ports.is_empty() => 0.75,
                 _ => 0.7,
             },
             summary,
@@ -493,6 +540,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::common::ds_pods as agent_pods;
     use super::*;
     use crate::playbooks::Outcome;
     use serde_json::json;
@@ -587,6 +635,88 @@ mod tests {
             f.evidence
                 .iter()
                 .any(|e| e.value.contains("BGP not established with 10.0.0.22"))
+        );
+    }
+
+    #[test]
+    fn a_peer_address_that_matches_no_node_still_places_the_failing_agent() {
+        // The peer is redacted in the message and the nodes were captured without addresses:
+        // the one agent that fails while the others are Ready is where the path is filtered.
+        let mut r = results(
+            vec![
+                pod("calico-node-a", "cp-1", true),
+                pod("calico-node-b", "worker-1", true),
+                pod("calico-node-c", "worker-3", false),
+            ],
+            vec![event(
+                "calico-node-c",
+                "Readiness probe failed: calico/node is not ready: BIRD is not ready: BGP not established with 192.168.XX.XX",
+            )],
+        );
+        r.by_query.insert(
+            q::nodes(),
+            Outcome::Objects(vec![
+                json!({"metadata": {"name": "cp-1"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}),
+                json!({"metadata": {"name": "worker-3"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}),
+            ]),
+        );
+        let f = diagnose(&r, Utc::now()).expect("finding");
+        assert_eq!(f.severity, FindingSeverity::Critical);
+        assert!((f.confidence - 0.75).abs() < 1e-6, "{}", f.confidence);
+        assert!(
+            f.summary.contains("other nodes from worker-3"),
+            "{}",
+            f.summary
+        );
+        assert!(f.summary.contains("179/tcp"), "{}", f.summary);
+        // Every agent failing without a matched peer cannot be placed: less sure.
+        let r = results(
+            vec![
+                pod("calico-node-a", "cp-1", false),
+                pod("calico-node-c", "worker-3", false),
+            ],
+            ["calico-node-a", "calico-node-c"]
+                .iter()
+                .map(|p| event(p, "Readiness probe failed: calico/node is not ready: BIRD is not ready: BGP not established with 192.168.XX.XX"))
+                .collect(),
+        );
+        let f = diagnose(&r, Utc::now()).expect("finding");
+        assert!((f.confidence - 0.7).abs() < 1e-6, "{}", f.confidence);
+    }
+
+    #[test]
+    fn agent_pods_without_their_daemonset_are_read() {
+        let mut r = results(
+            vec![],
+            vec![event(
+                "calico-node-c",
+                "Readiness probe failed: calico/node is not ready: BIRD is not ready: BGP not established with 10.0.0.22",
+            )],
+        );
+        r.by_query.insert(
+            q::daemonsets(),
+            Outcome::Failed {
+                code: 0,
+                message: "not captured".into(),
+            },
+        );
+        r.by_query.insert(
+            super::super::common::all_pods(),
+            Outcome::Objects(vec![
+                pod("calico-node-a", "cp-1", true),
+                pod("calico-node-c", "worker-1", false),
+            ]),
+        );
+        let f = diagnose(&r, Utc::now()).expect("finding");
+        assert!(
+            f.summary.contains("on worker-2 (10.0.0.22)"),
+            "{}",
+            f.summary
+        );
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.value.contains("DaemonSet not captured"))
         );
     }
 

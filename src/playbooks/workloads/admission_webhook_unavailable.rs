@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::common::{ev, event_count, event_time, events_all, name, namespace, s};
 use crate::playbooks::engine::q;
 use crate::playbooks::{
-    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
+    Access, Evidence, Finding, FindingSeverity, Fix, Outcome, Playbook, Query, Results, Symptom,
 };
 
 pub static PLAYBOOK: Playbook = Playbook {
@@ -125,6 +125,10 @@ fn broad(hook: &Value) -> bool {
 }
 
 fn broken<'a>(r: &'a Results) -> Vec<Broken<'a>> {
+    // A Service or Endpoints list that was not captured (or failed) proves nothing: absence
+    // in it is not "not found" / "no endpoints".
+    let listed = |q: &Query| matches!(r.outcome(q), Some(Outcome::Objects(_)));
+    let (svcs_listed, eps_listed) = (listed(&services()), listed(&endpoints()));
     let svcs = r.objects(&services());
     let eps = r.objects(&endpoints());
     let mut out = Vec::new();
@@ -144,12 +148,18 @@ fn broken<'a>(r: &'a Results) -> Vec<Broken<'a>> {
                     continue;
                 };
                 let (ns, sn) = (s(svc, "/namespace"), s(svc, "/name"));
-                let problem = if !svcs.iter().any(|x| namespace(x) == ns && name(x) == sn) {
+                let svc_held = svcs.iter().any(|x| namespace(x) == ns && name(x) == sn);
+                let problem = if !svc_held {
+                    if !svcs_listed {
+                        continue;
+                    }
                     format!("service \"{sn}\" not found in namespace {ns}")
                 } else {
                     match eps.iter().find(|x| namespace(x) == ns && name(x) == sn) {
                         Some(e) if ready_addresses(e) > 0 => continue,
-                        _ => format!("Service {ns}/{sn} has no ready endpoints"),
+                        Some(_) => format!("Service {ns}/{sn} has no ready endpoints"),
+                        None if eps_listed => format!("Service {ns}/{sn} has no ready endpoints"),
+                        None => continue,
                     }
                 };
                 out.push(Broken {
@@ -292,15 +302,15 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         ));
     }
     let blocking = policy == "Fail";
-    // Failing calls prove the outage; a broad webhook without a backend will fail the next
-    // pod; a narrow one (ingresses only) without failures is latent.
+    // With failurePolicy Fail and no backend, the API server rejects every matching write
+    // now, broad or narrow (an Ingress-only webhook blocks every Ingress): that is an
+    // outage of those writes, whether or not a failed call was captured. Failing calls only
+    // make the diagnosis surer. With Ignore, requests pass after the call's timeout.
     let (severity, confidence) = match (blocking, !mine.is_empty(), b.broad) {
-        (true, true, _) | (true, false, true) => (
-            FindingSeverity::Critical,
-            if mine.is_empty() { 0.8 } else { 0.95 },
-        ),
-        (_, true, _) | (false, false, true) => (FindingSeverity::Warning, 0.75),
-        (_, false, false) => (FindingSeverity::Info, 0.6),
+        (true, true, _) => (FindingSeverity::Critical, 0.95),
+        (true, false, _) => (FindingSeverity::Critical, 0.8),
+        (false, true, _) | (false, false, true) => (FindingSeverity::Warning, 0.75),
+        (false, false, false) => (FindingSeverity::Info, 0.6),
     };
     let scope = if b.broad {
         "every pod or workload it matches"
@@ -411,7 +421,7 @@ mod tests {
     }
 
     #[test]
-    fn a_narrow_webhook_without_failures_is_info_and_a_ready_backend_is_fine() {
+    fn a_narrow_fail_webhook_without_endpoints_is_critical_and_a_ready_backend_is_fine() {
         let svc =
             json!({"kind": "Service", "metadata": {"namespace": "kyverno", "name": "kyverno-svc"}});
         let f = diagnose(
@@ -424,8 +434,22 @@ mod tests {
             Utc::now(),
         )
         .unwrap();
-        assert_eq!(f.severity, FindingSeverity::Info);
+        // An Ingress-only webhook with Fail rejects every Ingress write: critical.
+        assert_eq!(f.severity, FindingSeverity::Critical);
+        assert!(f.confidence < 0.9, "no failed call was seen");
         assert!(f.summary.contains("no ready endpoints"), "{}", f.summary);
+        // With Ignore, the same webhook only delays the writes.
+        let f = diagnose(
+            &results(
+                hook("Ignore", &["ingresses"]),
+                vec![svc.clone()],
+                vec![],
+                vec![],
+            ),
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(f.severity, FindingSeverity::Info);
         let ep = json!({"kind": "Endpoints", "metadata": {"namespace": "kyverno", "name": "kyverno-svc"}, "subsets": [{"addresses": [{"ip": "10.244.1.5"}]}]});
         assert!(
             diagnose(
@@ -434,6 +458,33 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    #[test]
+    fn uncaptured_services_or_endpoints_prove_no_missing_backend() {
+        let svc =
+            json!({"kind": "Service", "metadata": {"namespace": "kyverno", "name": "kyverno-svc"}});
+        let not_captured = || Outcome::Failed {
+            code: 0,
+            message: "not captured: the snapshot holds no endpoints".into(),
+        };
+        // Endpoints not captured: the Service's readiness is unknown.
+        let mut r = results(hook("Fail", &["pods"]), vec![svc], vec![], vec![]);
+        r.by_query.insert(endpoints(), not_captured());
+        assert!(diagnose(&r, Utc::now()).is_none());
+        // Services not captured: "not found" cannot be said.
+        let mut r = results(hook("Fail", &["pods"]), vec![], vec![], vec![]);
+        r.by_query.insert(services(), not_captured());
+        r.by_query.insert(endpoints(), not_captured());
+        assert!(diagnose(&r, Utc::now()).is_none());
+        // An Endpoints object without addresses that was captured is evidence on its own.
+        let svc =
+            json!({"kind": "Service", "metadata": {"namespace": "kyverno", "name": "kyverno-svc"}});
+        let ep = json!({"kind": "Endpoints", "metadata": {"namespace": "kyverno", "name": "kyverno-svc"}, "subsets": []});
+        let mut r = results(hook("Fail", &["ingresses"]), vec![svc], vec![ep], vec![]);
+        r.by_query.insert(events_all(), not_captured());
+        let f = diagnose(&r, Utc::now()).expect("finding");
+        assert_eq!(f.severity, FindingSeverity::Critical);
     }
 
     #[test]
