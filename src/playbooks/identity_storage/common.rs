@@ -110,6 +110,46 @@ pub fn running(pod: &Value) -> bool {
     s(pod, "/status/phase") == "Running"
 }
 
+/// The signer a v1beta1 CSR without one was read with (`snapshot::normalize` fills it in).
+pub const LEGACY_SIGNER: &str = "kubernetes.io/legacy-unknown";
+/// The kubelet client certificate signer.
+pub const KUBELET_CLIENT_SIGNER: &str = "kubernetes.io/kube-apiserver-client-kubelet";
+/// The kubelet serving certificate signer.
+pub const KUBELET_SERVING_SIGNER: &str = "kubernetes.io/kubelet-serving";
+
+/// The signer a CSR is for. A CSR from before signer names (v1beta1, Kubernetes < 1.18; read
+/// as `kubernetes.io/legacy-unknown` or without one) is classified the way the 1.18 API server
+/// defaults it: a kubelet's request (user `system:node:*` / `system:bootstrap:*`, or group
+/// `system:nodes` / `system:bootstrappers`) with `client auth` is a kubelet client CSR, one
+/// from a node with `server auth` a kubelet serving CSR.
+pub fn csr_signer(csr: &Value) -> &str {
+    let signer = s(csr, "/spec/signerName");
+    if !(signer.is_empty() || signer == LEGACY_SIGNER) {
+        return signer;
+    }
+    let user = s(csr, "/spec/username");
+    let groups: Vec<&str> = arr(csr, "/spec/groups")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let usages: Vec<&str> = arr(csr, "/spec/usages")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let node = user.starts_with("system:node:") || groups.contains(&"system:nodes");
+    let bootstrap =
+        user.starts_with("system:bootstrap:") || groups.contains(&"system:bootstrappers");
+    if usages.contains(&"server auth") && node {
+        KUBELET_SERVING_SIGNER
+    } else if (node || bootstrap) && (usages.is_empty() || usages.contains(&"client auth")) {
+        KUBELET_CLIENT_SIGNER
+    } else if signer.is_empty() {
+        LEGACY_SIGNER
+    } else {
+        signer
+    }
+}
+
 /// Whether a log line starts a record: a klog header (`E0115 09:58:31.402114`), a journald
 /// prefix (`Jan 15 09:58:31 host unit[pid]:`), an RFC 3339 timestamp, `time=`/`level=`, or a
 /// JSON object.
@@ -306,6 +346,19 @@ mod tests {
         // Lines without any header are records of their own, never glued together.
         assert_eq!(recs[2], ("w-1".to_string(), "[reflector.go:205] nodes is forbidden: User \"kubelet\" cannot list nodes at the cluster scope".to_string()));
         assert_eq!(denials(&recs[2].1)[0].user, "kubelet");
+    }
+
+    #[test]
+    fn legacy_csrs_are_classified_by_requestor_and_usages() {
+        use serde_json::json;
+        let client = json!({"spec": {"signerName": LEGACY_SIGNER, "username": "system:bootstrap:abc", "groups": ["system:bootstrappers"], "usages": ["digital signature", "key encipherment", "client auth"]}});
+        assert_eq!(csr_signer(&client), KUBELET_CLIENT_SIGNER);
+        let serving = json!({"spec": {"username": "system:node:w1", "groups": ["system:nodes"], "usages": ["key encipherment", "server auth"]}});
+        assert_eq!(csr_signer(&serving), KUBELET_SERVING_SIGNER);
+        let other = json!({"spec": {"signerName": LEGACY_SIGNER, "username": "jane", "usages": ["client auth"]}});
+        assert_eq!(csr_signer(&other), LEGACY_SIGNER);
+        let modern = json!({"spec": {"signerName": "example.com/x", "username": "system:node:w1"}});
+        assert_eq!(csr_signer(&modern), "example.com/x");
     }
 
     #[test]
