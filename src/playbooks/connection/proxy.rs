@@ -236,7 +236,11 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     }
     Some(Finding {
         severity: FindingSeverity::Critical,
-        confidence: if refused && legacy.is_none() { 0.95 } else { 0.8 },
+        confidence: if refused && legacy.is_none() {
+            0.95
+        } else {
+            0.8
+        },
         summary,
         evidence,
         ruled_out,
@@ -303,7 +307,10 @@ mod tests {
         assert_eq!(f.severity, FindingSeverity::Critical);
         assert!(f.confidence < 0.9);
         assert!(f.summary.contains("Go 1.11"), "{}", f.summary);
-        assert!(!format!("{f:?}").contains("secret"), "credentials leak: {f:?}");
+        assert!(
+            !format!("{f:?}").contains("secret"),
+            "credentials leak: {f:?}"
+        );
         assert!(f.fix.commands[0].contains(",api.dev.corp.example'"));
         // The same environment with an error that is not a proxy's: no finding.
         let r = results(

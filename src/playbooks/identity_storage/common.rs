@@ -162,7 +162,11 @@ fn starts_record(line: &str) -> bool {
         && b[0].is_ascii_uppercase()
         && b[1..3].iter().all(u8::is_ascii_lowercase)
         && b[3] == b' '
-        && line[4..].trim_start().chars().next().is_some_and(|c| c.is_ascii_digit());
+        && line[4..]
+            .trim_start()
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit());
     let rfc3339 = b.len() > 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
     klog || journald
         || rfc3339

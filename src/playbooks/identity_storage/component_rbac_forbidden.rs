@@ -309,7 +309,9 @@ fn kubelet_cause(
             )
         }
         Some(_) => {
-            commands.push("# on the node: the kubelet's client certificate must carry O=system:nodes".into());
+            commands.push(
+                "# on the node: the kubelet's client certificate must carry O=system:nodes".into(),
+            );
             commands.push("sudo openssl x509 -noout -subject -in /var/lib/kubelet/pki/kubelet-client-current.pem".into());
             (
                 format!(
@@ -437,7 +439,10 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                     if arr(b, "/subjects").is_empty() {
                         "empty: the binding grants nobody".to_string()
                     } else {
-                        format!("{} subject(s), none of them {user}", arr(b, "/subjects").len())
+                        format!(
+                            "{} subject(s), none of them {user}",
+                            arr(b, "/subjects").len()
+                        )
                     },
                 ));
             }
@@ -654,20 +659,39 @@ mod tests {
     #[test]
     fn kubelet_denials_in_the_journal_name_the_missing_node_authorizer() {
         let f = diagnose(
-            &kubelet_results(Some("RBAC"), "gcr.io/google_containers/kube-apiserver:v1.8.0"),
+            &kubelet_results(
+                Some("RBAC"),
+                "gcr.io/google_containers/kube-apiserver:v1.8.0",
+            ),
             Utc::now(),
         )
         .expect("finding");
         assert_eq!(f.severity, FindingSeverity::Critical);
-        assert!(f.summary.contains("--authorization-mode=RBAC without Node"), "{}", f.summary);
+        assert!(
+            f.summary.contains("--authorization-mode=RBAC without Node"),
+            "{}",
+            f.summary
+        );
         assert!(f.summary.contains("since 1.8"), "{}", f.summary);
         // The ClusterRoles were not read: the denial is not re-checked, so not 0.95.
         assert!(f.confidence < 0.9);
-        assert!(f.evidence.iter().any(|e| e.object == "Node/m1" && e.field == "journal[kubelet]"));
-        assert!(f.fix.commands.iter().any(|c| c.contains("--clusterrole=system:node --user=kubelet")));
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.object == "Node/m1" && e.field == "journal[kubelet]")
+        );
+        assert!(
+            f.fix
+                .commands
+                .iter()
+                .any(|c| c.contains("--clusterrole=system:node --user=kubelet"))
+        );
         // A 1.7 API server still binds system:nodes: the empty binding is the cause named.
         let f = diagnose(
-            &kubelet_results(Some("RBAC"), "gcr.io/google_containers/kube-apiserver:v1.7.5"),
+            &kubelet_results(
+                Some("RBAC"),
+                "gcr.io/google_containers/kube-apiserver:v1.7.5",
+            ),
             Utc::now(),
         )
         .expect("finding");

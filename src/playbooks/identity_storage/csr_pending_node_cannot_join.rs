@@ -393,11 +393,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     // A node list that was read and holds no node: nothing joined at all.
     let no_nodes = matches!(r.outcome(&q::nodes()), Some(Outcome::Objects(v)) if v.is_empty());
     if no_nodes {
-        evidence.push(ev(
-            "NodeList",
-            "items",
-            "empty: no node has registered",
-        ));
+        evidence.push(ev("NodeList", "items", "empty: no node has registered"));
     }
     let severity = if confidence >= 0.85 || (no_nodes && confidence >= 0.75) {
         FindingSeverity::Critical
@@ -511,10 +507,30 @@ mod tests {
         r.by_query.insert(
             csrs(),
             Outcome::Objects(vec![
-                legacy("node-csr-a", "2026-01-14T16:00:00Z", "system:bootstrap:aaaaaa", true),
-                legacy("node-csr-b", "2026-01-14T18:00:00Z", "system:bootstrap:bbbbbb", false),
-                legacy("node-csr-c", "2026-01-15T01:00:00Z", "system:bootstrap:cccccc", false),
-                legacy("node-csr-d", "2026-01-15T08:00:00Z", "system:bootstrap:cccccc", false),
+                legacy(
+                    "node-csr-a",
+                    "2026-01-14T16:00:00Z",
+                    "system:bootstrap:aaaaaa",
+                    true,
+                ),
+                legacy(
+                    "node-csr-b",
+                    "2026-01-14T18:00:00Z",
+                    "system:bootstrap:bbbbbb",
+                    false,
+                ),
+                legacy(
+                    "node-csr-c",
+                    "2026-01-15T01:00:00Z",
+                    "system:bootstrap:cccccc",
+                    false,
+                ),
+                legacy(
+                    "node-csr-d",
+                    "2026-01-15T08:00:00Z",
+                    "system:bootstrap:cccccc",
+                    false,
+                ),
             ]),
         );
         for qq in [crbs(), kcm(), lease()] {
@@ -523,10 +539,18 @@ mod tests {
         r.by_query.insert(q::nodes(), Outcome::Objects(vec![]));
         let f = diagnose(&r, now()).expect("finding");
         assert_eq!(f.severity, FindingSeverity::Critical);
-        assert!(f.summary.contains("nothing signs approved CSRs"), "{}", f.summary);
+        assert!(
+            f.summary.contains("nothing signs approved CSRs"),
+            "{}",
+            f.summary
+        );
         // Nothing about the bindings: they were not captured.
         assert!(!f.summary.contains("ClusterRoleBinding"), "{}", f.summary);
-        assert!(f.evidence.iter().any(|e| e.value.contains("no node has registered")));
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.value.contains("no node has registered"))
+        );
         // Without the unissued approval: persistence alone, a warning-strength cause.
         let mut r2 = r.clone();
         let Some(Outcome::Objects(cs)) = r2.by_query.get_mut(&csrs()) else {
@@ -537,7 +561,10 @@ mod tests {
         assert!((0.7..0.85).contains(&f.confidence), "{}", f.confidence);
         assert_eq!(f.severity, FindingSeverity::Critical);
         r2.by_query.insert(q::nodes(), not_captured());
-        assert_eq!(diagnose(&r2, now()).unwrap().severity, FindingSeverity::Warning);
+        assert_eq!(
+            diagnose(&r2, now()).unwrap().severity,
+            FindingSeverity::Warning
+        );
     }
 
     #[test]
