@@ -182,6 +182,79 @@ impl Observation {
         obs
     }
 
+    /// What a snapshot without `Connection` evidence still says about the connection: the
+    /// API server's recorded refusals that name who it saw (`401`, or a `403` Status whose
+    /// message reads `User "X" cannot …`). The request reached the server and was
+    /// authenticated as X, so the route and TLS worked; `None` when no recorded answer names
+    /// an identity. (For `SnapshotSource` to answer a `Connection` query with when the
+    /// snapshot holds no `Connection` document.)
+    pub fn from_responses(
+        server: &str,
+        responses: &[crate::snapshot::RawResponse],
+    ) -> Option<Observation> {
+        let mut obs = Observation {
+            server: server.to_string(),
+            ..Default::default()
+        };
+        for r in responses.iter().filter(|r| r.code == 401 || r.code == 403) {
+            let message = serde_json::from_str::<serde_json::Value>(&r.body)
+                .ok()
+                .and_then(|v| {
+                    v.get("message")
+                        .and_then(serde_json::Value::as_str)
+                        .map(str::to_string)
+                })
+                .unwrap_or_else(|| r.body.trim().to_string());
+            let user = message
+                .split_once("User \"")
+                .and_then(|(_, rest)| rest.split_once('"'))
+                .map(|(u, _)| u.to_string());
+            if r.code == 403 && user.is_none() {
+                continue;
+            }
+            if obs.error.is_none() {
+                let method = if r.method.is_empty() {
+                    "GET"
+                } else {
+                    &r.method
+                };
+                obs.error = Some(format!("{method} {}: {message}", r.path));
+                obs.http_status = Some(r.code);
+                obs.user = user.clone();
+            }
+            if r.code == 403 {
+                let path = r.path.split('?').next().unwrap_or("");
+                let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+                let namespace = segs
+                    .iter()
+                    .position(|s| *s == "namespaces")
+                    .and_then(|i| segs.get(i + 1))
+                    .filter(|_| segs.len() > 4)
+                    .map(|s| s.to_string());
+                obs.denied.push(Denied {
+                    verb: message
+                        .split_once("\" cannot ")
+                        .and_then(|(_, rest)| rest.split_whitespace().next())
+                        .unwrap_or("get")
+                        .to_string(),
+                    group: String::new(),
+                    resource: message
+                        .split_once(" resource \"")
+                        .and_then(|(_, rest)| rest.split_once('"'))
+                        .map(|(r, _)| r.to_string())
+                        .unwrap_or_default(),
+                    namespace,
+                    message: message.clone(),
+                });
+            }
+        }
+        obs.error.is_some().then(|| {
+            obs.requested_name = obs.host();
+            obs.route = Some(obs.route());
+            obs
+        })
+    }
+
     /// The observation as a snapshot's `Connection` evidence (what `ktriage snapshot` writes
     /// when the cluster cannot be read): the error (or the first refusal), the proxy
     /// variables and the served leaf certificate.

@@ -137,7 +137,7 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         evidence,
         ruled_out: Vec::new(),
         fix: Fix {
-            explanation: "Fix the kubeconfig's user: a client certificate and key from the same pair (base64 of PEM, once), a valid token, or a working exec plugin; regenerate the credentials when they expired or were revoked.".into(),
+            explanation: "Fix the kubeconfig's user: a client certificate and key from the same pair (base64 of PEM, once), a valid token, or a working exec plugin; regenerate the credentials when they expired or were revoked. A program that builds its client from the kubeconfig must keep those credentials (client-go: set config.Insecure or config.TLSClientConfig.Insecure, never replace config.TLSClientConfig whole, which drops the client certificate and key). Do not grant system:anonymous a role to make the error go away.".into(),
             commands: vec![
                 "kubectl auth whoami".into(),
                 "kubectl config view --minify -o jsonpath='{.users[0].user}' | head -c 300; echo".into(),
@@ -145,4 +145,67 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             ],
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::doctor::{Observation, connection_query};
+    use crate::playbooks::Outcome;
+    use crate::snapshot::RawResponse;
+
+    fn results(obs: Option<Observation>) -> Results {
+        let mut r = Results::default();
+        if let Some(o) = obs {
+            r.by_query
+                .insert(connection_query(), Outcome::Objects(vec![o.to_value()]));
+        }
+        r
+    }
+
+    fn refusal(code: u16, message: &str) -> RawResponse {
+        RawResponse {
+            method: "GET".into(),
+            path: "/api/v1/namespaces/default/pods/web-0".into(),
+            code,
+            body: serde_json::json!({"kind": "Status", "message": message, "code": code})
+                .to_string(),
+        }
+    }
+
+    /// A capture that holds only the API server's recorded 403 for an anonymous request (no
+    /// Connection document): the server names the identity it saw.
+    #[test]
+    fn a_recorded_anonymous_refusal_is_a_missing_credential() {
+        let obs = Observation::from_responses(
+            "https://10.0.0.1:6443",
+            &[refusal(
+                403,
+                "pods \"web-0\" is forbidden: User \"system:anonymous\" cannot get resource \"pods\" in API group \"\" in the namespace \"default\"",
+            )],
+        );
+        let f = diagnose(&results(obs), Utc::now()).expect("finding");
+        assert_eq!(f.severity, FindingSeverity::Critical);
+        assert!(f.summary.contains("system:anonymous"), "{}", f.summary);
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.value.contains("system:anonymous"))
+        );
+        // A named user refused by RBAC is AUTH-01's, not an identity problem.
+        let obs = Observation::from_responses(
+            "https://10.0.0.1:6443",
+            &[refusal(
+                403,
+                "nodes is forbidden: User \"jane\" cannot list resource \"nodes\" in API group \"\" at the cluster scope",
+            )],
+        );
+        assert!(diagnose(&results(obs), Utc::now()).is_none());
+        // A 403 that names nobody says nothing about identity.
+        assert!(Observation::from_responses("https://x", &[refusal(403, "forbidden")]).is_none());
+        // A recorded 401: the credentials were refused.
+        let obs = Observation::from_responses("https://x", &[refusal(401, "Unauthorized")]);
+        let f = diagnose(&results(obs), Utc::now()).expect("finding");
+        assert!(f.summary.contains("401"), "{}", f.summary);
+    }
 }

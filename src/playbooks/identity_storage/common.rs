@@ -110,6 +110,109 @@ pub fn running(pod: &Value) -> bool {
     s(pod, "/status/phase") == "Running"
 }
 
+/// The signer a v1beta1 CSR without one was read with (`snapshot::normalize` fills it in).
+pub const LEGACY_SIGNER: &str = "kubernetes.io/legacy-unknown";
+/// The kubelet client certificate signer.
+pub const KUBELET_CLIENT_SIGNER: &str = "kubernetes.io/kube-apiserver-client-kubelet";
+/// The kubelet serving certificate signer.
+pub const KUBELET_SERVING_SIGNER: &str = "kubernetes.io/kubelet-serving";
+
+/// The signer a CSR is for. A CSR from before signer names (v1beta1, Kubernetes < 1.18; read
+/// as `kubernetes.io/legacy-unknown` or without one) is classified the way the 1.18 API server
+/// defaults it: a kubelet's request (user `system:node:*` / `system:bootstrap:*`, or group
+/// `system:nodes` / `system:bootstrappers`) with `client auth` is a kubelet client CSR, one
+/// from a node with `server auth` a kubelet serving CSR.
+pub fn csr_signer(csr: &Value) -> &str {
+    let signer = s(csr, "/spec/signerName");
+    if !(signer.is_empty() || signer == LEGACY_SIGNER) {
+        return signer;
+    }
+    let user = s(csr, "/spec/username");
+    let groups: Vec<&str> = arr(csr, "/spec/groups")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let usages: Vec<&str> = arr(csr, "/spec/usages")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let node = user.starts_with("system:node:") || groups.contains(&"system:nodes");
+    let bootstrap =
+        user.starts_with("system:bootstrap:") || groups.contains(&"system:bootstrappers");
+    if usages.contains(&"server auth") && node {
+        KUBELET_SERVING_SIGNER
+    } else if (node || bootstrap) && (usages.is_empty() || usages.contains(&"client auth")) {
+        KUBELET_CLIENT_SIGNER
+    } else if signer.is_empty() {
+        LEGACY_SIGNER
+    } else {
+        signer
+    }
+}
+
+/// Whether a log line starts a record: a klog header (`E0115 09:58:31.402114`), a journald
+/// prefix (`Jan 15 09:58:31 host unit[pid]:`), an RFC 3339 timestamp, `time=`/`level=`, or a
+/// JSON object.
+fn starts_record(line: &str) -> bool {
+    let b = line.as_bytes();
+    let klog = b.len() > 5
+        && matches!(b[0], b'I' | b'W' | b'E' | b'F')
+        && b[1..5].iter().all(u8::is_ascii_digit);
+    let journald = b.len() > 15
+        && b[0].is_ascii_uppercase()
+        && b[1..3].iter().all(u8::is_ascii_lowercase)
+        && b[3] == b' '
+        && line[4..]
+            .trim_start()
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit());
+    let rfc3339 = b.len() > 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
+    klog || journald
+        || rfc3339
+        || line.starts_with("time=")
+        || line.starts_with("level=")
+        || line.starts_with('{')
+}
+
+/// The records of a journal or container log, with the node each came from: `-- NODE --`
+/// lines (several nodes' journals in one answer) name the node; a line that continues the
+/// record above it (indented, or without a header after a line that had one: a klog line
+/// wrapped over two lines) is joined to it.
+pub fn journal_records(text: &str) -> Vec<(String, String)> {
+    let mut node = String::new();
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut last_had_header = false;
+    for raw in text.lines() {
+        let line = raw.trim_end();
+        if let Some(n) = line
+            .strip_prefix("-- ")
+            .and_then(|l| l.strip_suffix(" --"))
+            .filter(|n| !n.contains(' '))
+        {
+            node = n.to_string();
+            last_had_header = false;
+            continue;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        let header = starts_record(line);
+        let continues = !header
+            && out.last().is_some_and(|(n, _)| *n == node)
+            && (line.starts_with(char::is_whitespace) || last_had_header);
+        if continues && let Some((_, prev)) = out.last_mut() {
+            // A pasted log is wrapped at a space more often than inside a word.
+            prev.push(' ');
+            prev.push_str(line.trim_start());
+            continue;
+        }
+        last_had_header = header;
+        out.push((node.clone(), line.to_string()));
+    }
+    out
+}
+
 /// What the API server says when it refuses a request: the parts of
 /// `User "X" cannot VERB resource "R" in API group "G" (at the cluster scope | in the namespace "N")`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -233,6 +336,33 @@ mod tests {
         );
         assert_eq!(d[0].namespace.as_deref(), Some("kube-system"));
         assert!(denials("all good").is_empty());
+    }
+
+    #[test]
+    fn journal_records_join_wrapped_klog_lines_and_name_nodes() {
+        let text = "-- cp-1 --\nE0115 09:58:31.402114 1 reflector.go:158] pods is forbidden: User \"system:node:cp-1\" cannot list resource \"pods\" in API\ngroup \"\" at the cluster scope\nI0115 09:58:32.000000 1 x.go:1] ok\n-- w-1 --\n[reflector.go:205] nodes is forbidden: User \"kubelet\" cannot list nodes at the cluster scope\n[reflector.go:205] second\n";
+        let recs = journal_records(text);
+        assert_eq!(recs.len(), 4, "{recs:?}");
+        assert_eq!(recs[0].0, "cp-1");
+        assert!(recs[0].1.ends_with("at the cluster scope"));
+        assert_eq!(denials(&recs[0].1)[0].resource, "pods");
+        assert!(recs[0].1.contains("in API group"));
+        // Lines without any header are records of their own, never glued together.
+        assert_eq!(recs[2], ("w-1".to_string(), "[reflector.go:205] nodes is forbidden: User \"kubelet\" cannot list nodes at the cluster scope".to_string()));
+        assert_eq!(denials(&recs[2].1)[0].user, "kubelet");
+    }
+
+    #[test]
+    fn legacy_csrs_are_classified_by_requestor_and_usages() {
+        use serde_json::json;
+        let client = json!({"spec": {"signerName": LEGACY_SIGNER, "username": "system:bootstrap:abc", "groups": ["system:bootstrappers"], "usages": ["digital signature", "key encipherment", "client auth"]}});
+        assert_eq!(csr_signer(&client), KUBELET_CLIENT_SIGNER);
+        let serving = json!({"spec": {"username": "system:node:w1", "groups": ["system:nodes"], "usages": ["key encipherment", "server auth"]}});
+        assert_eq!(csr_signer(&serving), KUBELET_SERVING_SIGNER);
+        let other = json!({"spec": {"signerName": LEGACY_SIGNER, "username": "jane", "usages": ["client auth"]}});
+        assert_eq!(csr_signer(&other), LEGACY_SIGNER);
+        let modern = json!({"spec": {"signerName": "example.com/x", "username": "system:node:w1"}});
+        assert_eq!(csr_signer(&modern), "example.com/x");
     }
 
     #[test]

@@ -10,10 +10,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{Denial, arr, denials, ev, flag, flags, name, namespace, s};
+use super::common::{Denial, arr, denials, ev, flag, flags, journal_records, name, namespace, s};
 use crate::playbooks::engine::q;
 use crate::playbooks::{
-    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, QueryKind, Results, Symptom,
+    Access, Evidence, Finding, FindingSeverity, Fix, Outcome, Playbook, Query, QueryKind, Results,
+    Symptom,
 };
 
 pub static PLAYBOOK: Playbook = Playbook {
@@ -101,10 +102,42 @@ fn log_of(p: &Value) -> Query {
     )
 }
 
+/// The kubelets' journals: a kubelet that cannot list its Node or Pods logs the denial on the
+/// node, not in any pod (a snapshot's `NodeLog`; on a live cluster, read on the node).
+fn kubelet_journal() -> Query {
+    q::node_log(None, "kubelet")
+}
+
 fn queries(r: &Results) -> Vec<Query> {
-    let mut out = vec![crbs(), cluster_roles(), pods()];
+    let mut out = vec![crbs(), cluster_roles(), pods(), kubelet_journal()];
     out.extend(component_pods(r).into_iter().map(log_of));
     out
+}
+
+/// The kube-apiserver pod, whatever labels its installer gives it (kubeadm
+/// `component=kube-apiserver`, kops `k8s-app=kube-apiserver`, or only its name).
+fn apiserver_pod(r: &Results) -> Option<&Value> {
+    r.objects(&pods()).iter().find(|p| {
+        namespace(p) == "kube-system"
+            && (s(p, "/metadata/labels/component") == "kube-apiserver"
+                || s(p, "/metadata/labels/k8s-app") == "kube-apiserver"
+                || name(p).starts_with("kube-apiserver-")
+                || s(p, "/spec/containers/0/name") == "kube-apiserver")
+    })
+}
+
+/// `(major, minor)` of the image tag of a pod's first container (`…:v1.8.0` → `(1, 8)`).
+fn image_version(pod: &Value) -> Option<(u32, u32)> {
+    let image = s(pod, "/spec/containers/0/image");
+    let tag = image.rsplit_once(':')?.1;
+    let mut parts = tag.trim_start_matches('v').split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor: String = parts
+        .next()?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    Some((major, minor.parse().ok()?))
 }
 
 /// The groups the authenticator gives an identity.
@@ -213,6 +246,100 @@ fn subject_json(kind: &str, who: &str) -> String {
     }
 }
 
+/// Why a kubelet identity is denied, the commands that fix it, and whether the API server's
+/// authorization mode was read (else the cause is the likely one, not a certain one). The
+/// rule is the running API server's: since 1.8 the bootstrap `system:node`
+/// ClusterRoleBinding has no subjects and the Node authorizer authorizes kubelets, which it
+/// does only for `system:node:NAME` identities in group `system:nodes`.
+fn kubelet_cause(
+    r: &Results,
+    user: &str,
+    authz_mode: Option<&(String, String)>,
+    version: Option<(u32, u32)>,
+) -> (String, Vec<String>, bool) {
+    let per_node = user.starts_with("system:node:");
+    let binding = r.objects(&crbs()).iter().find(|b| name(b) == "system:node");
+    let emptied = binding.is_some_and(|b| arr(b, "/subjects").is_empty());
+    let since_18 = version.is_some_and(|v| v >= (1, 8));
+    let ver = version
+        .map(|(a, b)| format!(" v{a}.{b}"))
+        .unwrap_or_default();
+    let mut commands = Vec::new();
+    let interim = if per_node {
+        "kubectl patch clusterrolebinding system:node --type=json -p '[{\"op\":\"add\",\"path\":\"/subjects\",\"value\":[{\"apiGroup\":\"rbac.authorization.k8s.io\",\"kind\":\"Group\",\"name\":\"system:nodes\"}]}]'   # interim only".to_string()
+    } else {
+        format!(
+            "kubectl create clusterrolebinding kubelet-system-node --clusterrole=system:node --user={user}   # interim only: every kubelet shares this identity"
+        )
+    };
+    match authz_mode {
+        Some((_, mode)) if !mode.split(',').any(|m| m == "Node") => {
+            let why = if since_18 && emptied {
+                format!(
+                    " (it is{ver}: since 1.8 the system:node ClusterRoleBinding carries no subjects, the Node authorizer is meant to authorize kubelets)"
+                )
+            } else if emptied {
+                "; and the system:node ClusterRoleBinding was emptied".to_string()
+            } else {
+                String::new()
+            };
+            commands.push("# on every control-plane node: add Node to --authorization-mode (kubeadm: /etc/kubernetes/manifests/kube-apiserver.yaml; kops: spec.authorization / kubeAPIServer.authorizationMode) and enable the NodeRestriction admission plugin".into());
+            commands.push("sudo sed -i 's/--authorization-mode=.*/--authorization-mode=Node,RBAC/' /etc/kubernetes/manifests/kube-apiserver.yaml".into());
+            if !per_node {
+                commands.push(format!("# the Node authorizer needs per-node kubelet credentials: user system:node:<node-name>, group system:nodes (not the shared {user:?})"));
+            }
+            commands.push(interim);
+            (
+                format!(
+                    "the API server runs --authorization-mode={mode} without Node{why}, so nothing authorizes the kubelet identity {user}"
+                ),
+                commands,
+                true,
+            )
+        }
+        Some(_) if !per_node => {
+            commands.push(format!("# give each kubelet its own credential: user system:node:<node-name>, group system:nodes (not the shared {user:?}); kubeadm join / TLS bootstrapping does this"));
+            commands.push(interim);
+            (
+                format!(
+                    "the Node authorizer authorizes only identities system:node:<name> in group system:nodes, and the kubelets log in as {user}"
+                ),
+                commands,
+                true,
+            )
+        }
+        Some(_) => {
+            commands.push(
+                "# on the node: the kubelet's client certificate must carry O=system:nodes".into(),
+            );
+            commands.push("sudo openssl x509 -noout -subject -in /var/lib/kubelet/pki/kubelet-client-current.pem".into());
+            (
+                format!(
+                    "{user} is denied although the Node authorizer is on: its credential likely lacks group system:nodes"
+                ),
+                commands,
+                false,
+            )
+        }
+        None => {
+            let b = match binding {
+                Some(_) if emptied => "the system:node ClusterRoleBinding has no subjects",
+                Some(_) => "the system:node ClusterRoleBinding does not include it",
+                None => "no ClusterRoleBinding read grants it system:node",
+            };
+            commands.push("kubectl -n kube-system get pods -l component=kube-apiserver -o yaml | grep -- --authorization-mode   # must include Node".into());
+            commands.push(interim);
+            (
+                format!(
+                    "nothing authorizes the kubelet identity {user}: {b}, and the API server's --authorization-mode was not captured (it must include Node)"
+                ),
+                commands,
+                false,
+            )
+        }
+    }
+}
+
 struct Denied {
     denial: Denial,
     evidence: Evidence,
@@ -250,37 +377,79 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             }
         }
     }
+    // The kubelets' own journals: the identity there is a kubelet's, whatever its name (kops
+    // and hand-made clusters give kubelets a shared user such as `kubelet`).
+    let mut kubelet_users: Vec<String> = Vec::new();
+    if let Some(text) = r.text(&kubelet_journal()) {
+        for (node, line) in journal_records(text) {
+            for d in denials(&line) {
+                if !kubelet_users.contains(&d.user) {
+                    kubelet_users.push(d.user.clone());
+                }
+                let seen = by_user.entry(d.user.clone()).or_default();
+                if seen
+                    .iter()
+                    .any(|x| x.denial.resource == d.resource && x.denial.verb == d.verb)
+                {
+                    continue;
+                }
+                seen.push(Denied {
+                    evidence: ev(
+                        format!("Node/{}", if node.is_empty() { "?" } else { &node }),
+                        "journal[kubelet]",
+                        line.trim(),
+                    ),
+                    denial: d,
+                });
+            }
+        }
+    }
     // Only identities the RBAC still denies (a binding restored since makes the lines stale).
     by_user.retain(|_, ds| ds.iter().any(|d| !allowed(r, &d.denial)));
     if by_user.is_empty() {
         return None;
     }
-    let authz_mode = r
-        .objects(&pods())
-        .iter()
-        .find(|p| {
-            namespace(p) == "kube-system" && s(p, "/metadata/labels/component") == "kube-apiserver"
-        })
-        .and_then(|p| {
-            flag(&flags(p), "--authorization-mode").map(|m| (name(p).to_string(), m.to_string()))
-        });
+    let apiserver = apiserver_pod(r);
+    let authz_mode = apiserver.and_then(|p| {
+        flag(&flags(p), "--authorization-mode").map(|m| (name(p).to_string(), m.to_string()))
+    });
+    let version = apiserver.and_then(image_version);
+    // Whether the RBAC objects were read in full: only then can "allowed" be decided.
+    let rbac_read = matches!(r.outcome(&crbs()), Some(Outcome::Objects(_)))
+        && matches!(r.outcome(&cluster_roles()), Some(Outcome::Objects(_)));
+    let mut confidence: f32 = 0.95;
     let mut evidence = Vec::new();
     let mut commands = Vec::new();
     let mut causes = Vec::new();
     for (user, ds) in &by_user {
         evidence.extend(ds.iter().take(3).map(|d| d.evidence.clone()));
-        if user.starts_with("system:node:") {
-            if let Some((pod, mode)) = &authz_mode
-                && !mode.split(',').any(|m| m == "Node")
-            {
+        if user.starts_with("system:node:") || kubelet_users.contains(user) {
+            let (c, cmds, sure) = kubelet_cause(r, user, authz_mode.as_ref(), version);
+            if let Some((pod, mode)) = &authz_mode {
                 evidence.push(ev(
                     format!("Pod/kube-system/{pod}"),
                     "spec.containers[kube-apiserver].command",
                     format!("--authorization-mode={mode}"),
                 ));
-                causes.push(format!("the API server runs --authorization-mode={mode} without Node, and the system:node binding has no subjects, so kubelets ({user}) are denied"));
-                commands.push("# on every control-plane node: set --authorization-mode=Node,RBAC in /etc/kubernetes/manifests/kube-apiserver.yaml (the kubelet restarts the API server)".into());
-                commands.push("sudo sed -i 's/--authorization-mode=.*/--authorization-mode=Node,RBAC/' /etc/kubernetes/manifests/kube-apiserver.yaml".into());
+            }
+            if let Some(b) = r.objects(&crbs()).iter().find(|b| name(b) == "system:node") {
+                evidence.push(ev(
+                    "ClusterRoleBinding/system:node",
+                    "subjects",
+                    if arr(b, "/subjects").is_empty() {
+                        "empty: the binding grants nobody".to_string()
+                    } else {
+                        format!(
+                            "{} subject(s), none of them {user}",
+                            arr(b, "/subjects").len()
+                        )
+                    },
+                ));
+            }
+            causes.push(c);
+            commands.extend(cmds);
+            if !sure {
+                confidence = confidence.min(0.85);
             }
             continue;
         }
@@ -358,11 +527,13 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             }
         ));
     }
-    let cp = r
-        .objects(&pods())
-        .iter()
-        .find(|p| s(p, "/metadata/labels/component") == "kube-apiserver")
+    if !rbac_read {
+        // Not every binding was read: the denial is the log's word, not re-checked.
+        confidence = confidence.min(0.85);
+    }
+    let cp = apiserver
         .map(|p| s(p, "/spec/nodeName").to_string())
+        .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "a control-plane node".into());
     if by_user
         .keys()
@@ -374,15 +545,23 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         commands.push("sudo kubeadm init phase addon all --config <(kubectl -n kube-system get cm kubeadm-config -o jsonpath='{.data.ClusterConfiguration}')".into());
     }
     let users: Vec<&str> = by_user.keys().map(String::as_str).collect();
+    let effect = if by_user
+        .keys()
+        .any(|u| u.starts_with("system:node:") || kubelet_users.contains(u))
+    {
+        "Kubelets that cannot list their Node and Pods never register their node nor start its pods"
+    } else {
+        "Their informers cannot list what they serve (Services, EndpointSlices…), so Service routing and DNS go stale"
+    };
     let summary = format!(
-        "{} {} forbidden by RBAC: {}. Their informers cannot list what they serve (Services, EndpointSlices…), so Service routing and DNS go stale.",
+        "{} {} forbidden by RBAC: {}. {effect}.",
         users.join(", "),
         if users.len() == 1 { "is" } else { "are" },
         causes.join("; ")
     );
     Some(Finding {
         severity: FindingSeverity::Critical,
-        confidence: 0.95,
+        confidence,
         summary,
         evidence,
         ruled_out: vec![
@@ -443,6 +622,86 @@ mod tests {
             c.starts_with("kubectl patch clusterrolebinding kubeadm:node-proxier")
                 && c.contains("\"path\":\"/subjects\"")
         }));
+    }
+
+    /// A v1.8 cluster (kops `--authorization rbac`): kubelets share the user `kubelet`, their
+    /// denials are only in the node's journal, the API server pod carries kops' labels, and
+    /// the ClusterRoles were not captured.
+    fn kubelet_results(mode: Option<&str>, image: &str) -> Results {
+        let mut cmd = vec!["/usr/local/bin/kube-apiserver".to_string()];
+        if let Some(m) = mode {
+            cmd.push(format!("--authorization-mode={m}"));
+        }
+        let apiserver = json!({"metadata": {"name": "kube-apiserver-m1", "namespace": "kube-system", "labels": {"k8s-app": "kube-apiserver"}}, "spec": {"nodeName": "m1", "containers": [{"name": "kube-apiserver", "image": image, "command": cmd}]}, "status": {"phase": "Running"}});
+        let mut r = Results::default();
+        r.by_query.insert(pods(), Outcome::Objects(vec![apiserver]));
+        r.by_query.insert(
+            crbs(),
+            Outcome::Objects(vec![json!({"metadata": {"name": "system:node"}, "roleRef": {"kind": "ClusterRole", "name": "system:node"}, "subjects": null})]),
+        );
+        r.by_query.insert(
+            cluster_roles(),
+            Outcome::Failed {
+                code: 0,
+                message: "not captured".into(),
+            },
+        );
+        r.by_query.insert(
+            kubelet_journal(),
+            Outcome::Text {
+                code: 200,
+                body: "-- m1 --\n[reflector.go:205] k8s.io/kubernetes/pkg/kubelet/kubelet.go:422: Failed to list *v1.Node: nodes is forbidden: User \"kubelet\" cannot list nodes at the cluster scope\n".into(),
+            },
+        );
+        r
+    }
+
+    #[test]
+    fn kubelet_denials_in_the_journal_name_the_missing_node_authorizer() {
+        let f = diagnose(
+            &kubelet_results(
+                Some("RBAC"),
+                "gcr.io/google_containers/kube-apiserver:v1.8.0",
+            ),
+            Utc::now(),
+        )
+        .expect("finding");
+        assert_eq!(f.severity, FindingSeverity::Critical);
+        assert!(
+            f.summary.contains("--authorization-mode=RBAC without Node"),
+            "{}",
+            f.summary
+        );
+        assert!(f.summary.contains("since 1.8"), "{}", f.summary);
+        // The ClusterRoles were not read: the denial is not re-checked, so not 0.95.
+        assert!(f.confidence < 0.9);
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.object == "Node/m1" && e.field == "journal[kubelet]")
+        );
+        assert!(
+            f.fix
+                .commands
+                .iter()
+                .any(|c| c.contains("--clusterrole=system:node --user=kubelet"))
+        );
+        // A 1.7 API server still binds system:nodes: the empty binding is the cause named.
+        let f = diagnose(
+            &kubelet_results(
+                Some("RBAC"),
+                "gcr.io/google_containers/kube-apiserver:v1.7.5",
+            ),
+            Utc::now(),
+        )
+        .expect("finding");
+        assert!(f.summary.contains("was emptied"), "{}", f.summary);
+        // Without the API server's flags the cause is the likely one, said so.
+        let mut r = kubelet_results(None, "k8s.gcr.io/kube-apiserver:v1.8.0");
+        r.by_query.insert(pods(), Outcome::Objects(vec![]));
+        let f = diagnose(&r, Utc::now()).expect("finding");
+        assert!(f.summary.contains("was not captured"), "{}", f.summary);
+        assert!(f.confidence <= 0.85);
     }
 
     #[test]

@@ -11,10 +11,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{age_secs, arr, ev, flag, flags, human, name, s, time};
+use super::common::{
+    KUBELET_CLIENT_SIGNER, age_secs, arr, csr_signer, ev, flag, flags, human, name, s, time,
+};
 use crate::playbooks::engine::q;
 use crate::playbooks::{
-    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
+    Access, Evidence, Finding, FindingSeverity, Fix, Outcome, Playbook, Query, Results, Symptom,
 };
 
 pub static PLAYBOOK: Playbook = Playbook {
@@ -48,7 +50,7 @@ pub static PLAYBOOK: Playbook = Playbook {
     diagnose,
 };
 
-const CLIENT_SIGNER: &str = "kubernetes.io/kube-apiserver-client-kubelet";
+const CLIENT_SIGNER: &str = KUBELET_CLIENT_SIGNER;
 const NODECLIENT: &str = "system:certificates.k8s.io:certificatesigningrequests:nodeclient";
 const SELFNODECLIENT: &str = "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient";
 /// A CSR Pending longer than this is stuck (kcm approves within seconds).
@@ -94,12 +96,9 @@ fn queries(_r: &Results) -> Vec<Query> {
     vec![csrs(), crbs(), q::nodes(), kcm(), lease()]
 }
 
+/// A kubelet client CSR, including the v1beta1 ones from before signer names.
 fn is_client_csr(c: &Value) -> bool {
-    let signer = s(c, "/spec/signerName");
-    let user = s(c, "/spec/username");
-    signer == CLIENT_SIGNER
-        || (signer.is_empty()
-            && (user.starts_with("system:bootstrap:") || user.starts_with("system:node:")))
+    csr_signer(c) == CLIENT_SIGNER
 }
 
 fn decided(c: &Value) -> bool {
@@ -168,7 +167,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             format!(
                 "Pending: {} CSR(s) from {user} (signer {}), the oldest {} old, none approved",
                 cs.len(),
-                s(cs[0], "/spec/signerName"),
+                csr_signer(cs[0]),
                 human(oldest)
             ),
         ));
@@ -185,12 +184,23 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         evidence.push(ev(
             format!("CertificateSigningRequest/{}", name(c)),
             "status.conditions[Approved]",
-            format!(
-                "{} by {} {} ago: auto-approval used to work",
-                s(&cond, "/reason"),
-                s(c, "/spec/username"),
-                human(age_secs(c, now))
-            ),
+            if s(&cond, "/reason") == "AutoApproved" {
+                format!(
+                    "AutoApproved by {} {} ago: auto-approval used to work",
+                    s(c, "/spec/username"),
+                    human(age_secs(c, now))
+                )
+            } else {
+                format!(
+                    "Approved{} for {} {} ago",
+                    match s(&cond, "/reason") {
+                        "" => String::new(),
+                        r => format!(" ({r})"),
+                    },
+                    s(c, "/spec/username"),
+                    human(age_secs(c, now))
+                )
+            },
         ));
     }
     let mut causes: Vec<String> = Vec::new();
@@ -269,6 +279,24 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             confidence = confidence.max(0.85);
         }
     }
+    if cmd.is_empty()
+        && let Some(c) = unsigned
+            .iter()
+            .max_by_key(|c| time(c, "/metadata/creationTimestamp"))
+    {
+        // The controller manager's flags were not read, but its work was: an approved CSR
+        // nobody issued means its signer is not running either.
+        evidence.push(ev(
+            format!("CertificateSigningRequest/{}", name(c)),
+            "status.certificate",
+            format!(
+                "empty: approved {} ago and never issued",
+                human(age_secs(c, now))
+            ),
+        ));
+        causes.push("nothing signs approved CSRs either (kube-controller-manager not running, not leading, or without --cluster-signing-cert-file/--cluster-signing-key-file)".into());
+        confidence = confidence.max(0.85);
+    }
     if let Some(l) = r.objects(&lease()).first() {
         let dur = l
             .pointer("/spec/leaseDurationSeconds")
@@ -312,10 +340,15 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         .collect();
     let requestors: Vec<&str> = by_requestor.keys().map(String::as_str).collect();
     let summary = format!(
-        "{} kubelet client CSR(s) from {} have been Pending for more than {} while earlier ones were approved: {}. The joining kubelet never gets a client certificate, so its node never registers{}.",
+        "{} kubelet client CSR(s) from {} have been Pending for more than {}{}: {}. The joining kubelet never gets a client certificate, so its node never registers{}.",
         pending.len(),
         requestors.join(", "),
         human(STUCK_SECS),
+        if approved_before.is_empty() {
+            ""
+        } else {
+            " while earlier ones were approved"
+        },
         causes.join("; "),
         if absent.is_empty() {
             String::new()
@@ -344,7 +377,25 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     commands
         .push("kubectl get csr -w   # new CSRs must turn Approved,Issued within seconds".into());
     commands.push("kubectl get nodes -w".into());
-    let severity = if confidence >= 0.85 {
+    // Persistence: the kubelets kept asking for an hour and more and nobody answered.
+    let span = pending
+        .iter()
+        .filter_map(|c| time(c, "/metadata/creationTimestamp"))
+        .fold(None::<(DateTime<Utc>, DateTime<Utc>)>, |acc, t| match acc {
+            None => Some((t, t)),
+            Some((lo, hi)) => Some((lo.min(t), hi.max(t))),
+        })
+        .map(|(lo, hi)| (hi - lo).num_seconds())
+        .unwrap_or(0);
+    if pending.len() >= 3 && span >= 3600 {
+        confidence = confidence.max(0.75);
+    }
+    // A node list that was read and holds no node: nothing joined at all.
+    let no_nodes = matches!(r.outcome(&q::nodes()), Some(Outcome::Objects(v)) if v.is_empty());
+    if no_nodes {
+        evidence.push(ev("NodeList", "items", "empty: no node has registered"));
+    }
+    let severity = if confidence >= 0.85 || (no_nodes && confidence >= 0.75) {
         FindingSeverity::Critical
     } else {
         FindingSeverity::Warning
@@ -432,6 +483,88 @@ mod tests {
             "kubectl certificate approve node-csr-b   # unblocks the waiting kubelet now"
         );
         assert!(f.fix.commands.iter().any(|c| c == "kubectl create clusterrolebinding kubeadm:node-autoapprove-bootstrap --clusterrole=system:certificates.k8s.io:certificatesigningrequests:nodeclient --group=system:bootstrappers:kubeadm:default-node-token"));
+    }
+
+    /// v1beta1 CSRs (no signerName, read as legacy-unknown), nothing else captured: the
+    /// bindings, kcm and its lease are "not captured", the node list is empty.
+    #[test]
+    fn legacy_csrs_pending_for_hours_with_an_unissued_approval() {
+        let legacy = |n: &str, created: &str, user: &str, approved: bool| {
+            let mut c = csr(n, created, user, false);
+            c["spec"]["signerName"] = json!("kubernetes.io/legacy-unknown");
+            c["spec"]["groups"] = json!(["system:bootstrappers", "system:authenticated"]);
+            c["spec"]["usages"] = json!(["digital signature", "key encipherment", "client auth"]);
+            if approved {
+                c["status"] = json!({"conditions": [{"type": "Approved"}]});
+            }
+            c
+        };
+        let not_captured = || Outcome::Failed {
+            code: 0,
+            message: "not captured".into(),
+        };
+        let mut r = Results::default();
+        r.by_query.insert(
+            csrs(),
+            Outcome::Objects(vec![
+                legacy(
+                    "node-csr-a",
+                    "2026-01-14T16:00:00Z",
+                    "system:bootstrap:aaaaaa",
+                    true,
+                ),
+                legacy(
+                    "node-csr-b",
+                    "2026-01-14T18:00:00Z",
+                    "system:bootstrap:bbbbbb",
+                    false,
+                ),
+                legacy(
+                    "node-csr-c",
+                    "2026-01-15T01:00:00Z",
+                    "system:bootstrap:cccccc",
+                    false,
+                ),
+                legacy(
+                    "node-csr-d",
+                    "2026-01-15T08:00:00Z",
+                    "system:bootstrap:cccccc",
+                    false,
+                ),
+            ]),
+        );
+        for qq in [crbs(), kcm(), lease()] {
+            r.by_query.insert(qq, not_captured());
+        }
+        r.by_query.insert(q::nodes(), Outcome::Objects(vec![]));
+        let f = diagnose(&r, now()).expect("finding");
+        assert_eq!(f.severity, FindingSeverity::Critical);
+        assert!(
+            f.summary.contains("nothing signs approved CSRs"),
+            "{}",
+            f.summary
+        );
+        // Nothing about the bindings: they were not captured.
+        assert!(!f.summary.contains("ClusterRoleBinding"), "{}", f.summary);
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.value.contains("no node has registered"))
+        );
+        // Without the unissued approval: persistence alone, a warning-strength cause.
+        let mut r2 = r.clone();
+        let Some(Outcome::Objects(cs)) = r2.by_query.get_mut(&csrs()) else {
+            panic!()
+        };
+        cs.remove(0);
+        let f = diagnose(&r2, now()).expect("finding");
+        assert!((0.7..0.85).contains(&f.confidence), "{}", f.confidence);
+        assert_eq!(f.severity, FindingSeverity::Critical);
+        r2.by_query.insert(q::nodes(), not_captured());
+        assert_eq!(
+            diagnose(&r2, now()).unwrap().severity,
+            FindingSeverity::Warning
+        );
     }
 
     #[test]

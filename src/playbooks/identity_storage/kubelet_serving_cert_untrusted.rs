@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    age_secs, arr, ev, flag, flags, human, name, namespace, running, s, status_message,
+    age_secs, arr, csr_signer, ev, flag, flags, human, name, namespace, running, s, status_message,
 };
 use crate::playbooks::engine::q;
 use crate::playbooks::{
@@ -267,7 +267,8 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     }
     let mut pending_names: Vec<String> = Vec::new();
     for csr in r.objects(&csrs()) {
-        if s(csr, "/spec/signerName") != SIGNER {
+        // v1beta1 serving CSRs (before signer names) count too.
+        if csr_signer(csr) != SIGNER {
             continue;
         }
         let Some(node) = s(csr, "/spec/username").strip_prefix("system:node:") else {
@@ -296,6 +297,12 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         .map(|(n, _)| n)
         .collect();
     let observed = st.values().any(|e| !e.failures.is_empty());
+    // Failures of requests the API server forwards (logs, nodes/proxy): it is the API server
+    // that verifies, whatever its flags say (or when they were not captured).
+    let via_apiserver = st
+        .values()
+        .flat_map(|e| &e.failures)
+        .any(|f| f.field.starts_with("kubectl logs") || f.field.starts_with("GET /api/v1/nodes/"));
     if bad.is_empty() || (!observed && verify_ca.is_none()) {
         return None;
     }
@@ -344,6 +351,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             Some(ca) => format!(
                 "verifies kubelet serving certificates with {ca} (--kubelet-certificate-authority),"
             ),
+            None if via_apiserver => "verifies kubelet serving certificates (its requests to them fail with x509/TLS errors),".into(),
             None =>
                 "or another client (metrics-server) verifies kubelet serving certificates,".into(),
         },
@@ -525,6 +533,36 @@ mod tests {
                 .iter()
                 .any(|c| c == "kubectl certificate approve csr-7xk2p")
         );
+    }
+
+    /// A 1.12 capture: no API server pod, a legacy client CSR only, a log request that
+    /// failed because the kubelet's self-made certificate has no IP SANs.
+    #[test]
+    fn no_ip_san_failure_without_the_apiserver_flags_is_observed() {
+        let mut r = base(false);
+        r.by_query.insert(
+            apiservers(),
+            Outcome::Failed {
+                code: 0,
+                message: "not captured".into(),
+            },
+        );
+        r.by_query.insert(
+            csrs(),
+            Outcome::Objects(vec![json!({"metadata": {"name": "node-csr-x", "creationTimestamp": "2026-01-15T09:10:00Z"}, "spec": {"signerName": "kubernetes.io/legacy-unknown", "username": "kubelet-bootstrap", "usages": ["client auth"]}, "status": {"conditions": [{"type": "Approved"}]}})]),
+        );
+        r.by_query.insert(
+            log_probe("shop", "web-1", "app"),
+            Outcome::Failed {
+                code: 500,
+                message: "Get https://10.0.0.22:10250/containerLogs/shop/web-1/app: x509: cannot validate certificate for 10.0.0.22 because it doesn't contain any IP SANs".into(),
+            },
+        );
+        let f = diagnose(&r, now()).expect("finding");
+        assert_eq!(f.severity, FindingSeverity::Critical);
+        assert!(f.summary.contains("worker-2"), "{}", f.summary);
+        assert!(!f.summary.contains("metrics-server"), "{}", f.summary);
+        assert!(f.evidence.iter().any(|e| e.value.contains("IP SANs")));
     }
 
     #[test]
