@@ -15,52 +15,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_ktriage");
 
 /// Cases the rules do not get right yet, each with the reason. The list may only shrink:
 /// a listed case that passes fails the test, so it is taken off when it is fixed.
-const KNOWN_MISSES: &[(&str, &str)] = &[
-    (
-        "AUTH-02",
-        "its playbook is silent or outranked on this capture's shape",
-    ),
-    (
-        "AUTH-03",
-        "its playbook is silent or outranked on this capture's shape",
-    ),
-    (
-        "AUTH-04",
-        "its playbook is silent or outranked on this capture's shape",
-    ),
-    (
-        "CL-02",
-        "its playbook is silent or outranked on this capture's shape",
-    ),
-    (
-        "CONN-01",
-        "its playbook is silent or outranked on this capture's shape",
-    ),
-    (
-        "NET-02",
-        "its playbook is silent or outranked on this capture's shape",
-    ),
-    (
-        "NET-05",
-        "its playbook is silent or outranked on this capture's shape",
-    ),
-    (
-        "NET-06",
-        "its playbook is silent or outranked on this capture's shape",
-    ),
-    (
-        "ST-02",
-        "its playbook is silent or outranked on this capture's shape",
-    ),
-    (
-        "TLS-03",
-        "its playbook is silent or outranked on this capture's shape",
-    ),
-    (
-        "WL-10",
-        "its playbook is silent or outranked on this capture's shape",
-    ),
-];
+const KNOWN_MISSES: &[(&str, &str)] = &[];
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus")

@@ -253,7 +253,11 @@ pub fn state_of(objects: &[Value]) -> ClusterState {
     let mut s = ClusterState::from_objects(objects);
     s.server_version = Some("v1.31.4".into());
     s.readyz = Some(READYZ_OK.into());
-    assert!(s.dropped.is_empty(), "a fixture did not decode: {:?}", s.dropped);
+    assert!(
+        s.dropped.is_empty(),
+        "a fixture did not decode: {:?}",
+        s.dropped
+    );
     s
 }
 

@@ -247,33 +247,52 @@ fn secrets_refused() -> Outcome {
 }
 
 /// Query parameters that change the paging or the wait of a request, not its answer.
-const VOLATILE_PARAMS: [&str; 6] = [
+const VOLATILE_PARAMS: [&str; 7] = [
     "limit",
     "resourceVersion",
     "resourceVersionMatch",
     "timeout",
     "timeoutSeconds",
     "allowWatchBookmarks",
+    "follow",
+];
+
+/// Parameters of a log request that shape the stream, not whether the kubelet answers it:
+/// a recorded refusal of `…/log?follow=true` answers `…/log?tailLines=50` too.
+const LOG_STREAM_PARAMS: [&str; 5] = [
+    "tailLines",
+    "sinceSeconds",
+    "sinceTime",
+    "timestamps",
+    "limitBytes",
 ];
 
 /// Whether a recorded request path and a query's path ask the same thing: equal once the
-/// volatile parameters are dropped and the rest compared in any order.
+/// volatile parameters are dropped and the rest compared in any order. For a pod's log, a
+/// recorded request without `container` stands for any container of the pod.
 fn same_request(recorded: &str, asked: &str) -> bool {
-    fn key(p: &str) -> (String, Vec<String>) {
+    fn key(p: &str, drop_container: bool) -> (String, Vec<String>) {
         let (path, query) = p.split_once('?').unwrap_or((p, ""));
+        let log = path.ends_with("/log");
         let mut params: Vec<String> = query
             .split('&')
             .filter(|kv| !kv.is_empty())
             .filter(|kv| {
                 let k = kv.split('=').next().unwrap_or("");
                 !VOLATILE_PARAMS.contains(&k)
+                    && !(log && LOG_STREAM_PARAMS.contains(&k))
+                    && !(log && drop_container && k == "container")
             })
             .map(str::to_string)
             .collect();
         params.sort();
         (path.trim_end_matches('/').to_string(), params)
     }
-    recorded == asked || key(recorded) == key(asked)
+    if recorded == asked {
+        return true;
+    }
+    let recorded_names_container = recorded.contains("container=");
+    key(recorded, false) == key(asked, !recorded_names_container)
 }
 
 /// A snapshot in memory: lists and gets answered with the API server's selector semantics,
@@ -535,15 +554,29 @@ impl SnapshotSource {
                     }
                 }
             },
-            QueryKind::Connection => match s.connections.first() {
-                Some(c) => Outcome::Objects(vec![
-                    crate::cluster::doctor::Observation::from_evidence(c).to_value(),
-                ]),
-                None => Outcome::Failed {
-                    code: 404,
-                    message: "no Connection evidence in this snapshot".into(),
-                },
-            },
+            QueryKind::Connection => {
+                let server = s
+                    .info
+                    .as_ref()
+                    .and_then(|i| i.server.as_deref())
+                    .unwrap_or("");
+                match s.connections.first() {
+                    Some(c) => Outcome::Objects(vec![
+                        crate::cluster::doctor::Observation::from_evidence(c).to_value(),
+                    ]),
+                    // Recorded 401/403 answers say who the API server took the client for.
+                    None => match crate::cluster::doctor::Observation::from_responses(
+                        server,
+                        &s.responses,
+                    ) {
+                        Some(obs) => Outcome::Objects(vec![obs.to_value()]),
+                        None => Outcome::Failed {
+                            code: 0,
+                            message: "not captured: no Connection evidence in this snapshot".into(),
+                        },
+                    },
+                }
+            }
             QueryKind::NodeLog { node, unit } => {
                 let logs: Vec<&crate::snapshot::NodeLog> = s
                     .node_logs
@@ -609,5 +642,32 @@ impl QuerySource for SnapshotSource {
             self.snapshot.capture_of(kind, namespace.as_deref())
                 == crate::snapshot::Capture::Partial
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_request;
+
+    #[test]
+    fn recorded_requests_match_without_paging_wait_or_stream_parameters() {
+        assert!(same_request(
+            "/api/v1/pods?limit=500&resourceVersion=0",
+            "/api/v1/pods"
+        ));
+        let log = "/api/v1/namespaces/a/pods/p/log?follow=true";
+        assert!(same_request(
+            log,
+            "/api/v1/namespaces/a/pods/p/log?container=c&tailLines=1"
+        ));
+        // A recorded request for one container does not answer for another.
+        assert!(!same_request(
+            "/api/v1/namespaces/a/pods/p/log?container=x",
+            "/api/v1/namespaces/a/pods/p/log?container=c"
+        ));
+        assert!(!same_request(
+            "/api/v1/pods?labelSelector=a%3Db",
+            "/api/v1/pods"
+        ));
     }
 }
