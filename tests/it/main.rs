@@ -19,6 +19,7 @@ mod doctor_kubeconfig;
 mod doctor_kubectl;
 mod doctor_probe;
 mod doctor_tui;
+mod import_cycles;
 mod playbooks_catalog;
 mod playbooks_identity_storage;
 mod playbooks_scenarios;
