@@ -3,7 +3,7 @@
 //! kubeconfig points at a working cluster `r` goes on to the main app; `q` quits with exit
 //! code 3 and the terminal restored. Everything stays on 127.0.0.1.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //! contexts of a kubeconfig (refusing, with the doctor's cause, one that cannot be used), and
 //! `:fleet` shows every context's health on one screen.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

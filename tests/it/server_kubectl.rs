@@ -1,7 +1,7 @@
 //! Real kubectl against the embedded server: the commands an on-call engineer types must work
 //! and print the scenario's data, and a restricted user sees kubectl's usual Forbidden line.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -4,7 +4,7 @@
 //! on 127.0.0.1; the proxy scenario's server name is under `.invalid` and only ever reaches
 //! the loopback fake proxy.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;

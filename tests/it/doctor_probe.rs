@@ -3,7 +3,7 @@
 //! not know (401), client certificate and key swapped, a key from another pair, and
 //! insecure-skip-tls-verify (allowed, warned). All on 127.0.0.1.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -537,7 +537,7 @@ fn an_empty_report_says_it_is_waiting_for_data() {
 
 #[test]
 fn the_last_of_300000_items_is_reachable_and_drawn() {
-    // Frame cost against item count is measured in the benchmark (tests/bench.rs); here only
+    // Frame cost against item count is measured in the benchmark (tests/bench/ktriage.rs); here only
     // the behaviour: End reaches the last item and the window scrolls to show it.
     let mut m = (*model()).clone();
     m.report.restarts = (0..300_000)

@@ -1,6 +1,8 @@
-//! The playbook ids are a contract: every registered playbook matches a row of
-//! shared/PLAYBOOKS.md (code, id, title), ids are unique, every playbook has a scenario with
-//! the same id, and every row outside the connection group has a playbook.
+//! The playbook ids are a contract: every registered playbook matches a row of the catalog
+//! (code, id, title), ids are unique, every playbook has a scenario with the same id, and
+//! every row outside the connection group has a playbook. The catalog is read from
+//! tests/fixtures/PLAYBOOKS.md, a copy of the design's shared/PLAYBOOKS.md, so a plain
+//! clone tests on its own.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,9 +11,8 @@ use ktriage::scenarios;
 
 /// Rows of the catalog: id → (code, title words).
 fn catalog() -> BTreeMap<String, String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/PLAYBOOKS.md");
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{path}: {e} (CI checks out ../shared beside the repo)"));
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/PLAYBOOKS.md");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut rows = BTreeMap::new();
     for line in text.lines() {
         let Some(first) = line.strip_prefix("| ").and_then(|l| l.split(" |").next()) else {
@@ -45,7 +46,7 @@ fn registered_playbooks_match_the_catalog() {
         assert!(seen.insert(pb.id), "duplicate id {}", pb.id);
         let code = rows
             .get(pb.id)
-            .unwrap_or_else(|| panic!("{} is not an id of shared/PLAYBOOKS.md", pb.id));
+            .unwrap_or_else(|| panic!("{} is not an id of tests/fixtures/PLAYBOOKS.md", pb.id));
         assert_eq!(code, pb.code, "code of {}", pb.id);
         assert!(
             !pb.title.is_empty() && !pb.symptoms.is_empty(),

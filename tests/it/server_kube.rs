@@ -1,7 +1,7 @@
 //! The embedded API server through the real kube-rs client over HTTPS: list, get, paginate,
 //! watch, timeline changes as watch events, 410 Gone and relist, RBAC for a restricted user.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! through the scenario's snapshot; healthy and the negative controls raise no warning or
 //! critical finding of this group; `explain` ranks the seed error texts to the right playbook.
 
-mod common;
+use crate::common;
 
 use chrono::Utc;
 use ktriage::playbooks::engine::{self, Run};

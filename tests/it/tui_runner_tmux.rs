@@ -3,7 +3,7 @@
 //! opens the playbook with the cause and the fix side by side; `:playbook ID` opens it
 //! directly; an error text typed into the paste box (`e`) finds it.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! the stores; a restricted user sees which panes are forbidden while the others still work;
 //! changes arrive through the change signal.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! ktriage still starts with the defaults; `:theme NAME` switches the colours of the running
 //! TUI.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

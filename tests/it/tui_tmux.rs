@@ -2,7 +2,7 @@
 //! scenario's data at 80x24 and 160x45, a live timeline change reaches the screen without a
 //! key press, and `q` gives the shell back with the terminal restored.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 //! Regenerate them with:
 //!
 //! ```text
-//! KTRIAGE_UPDATE_SCREENSHOTS=1 cargo test --test screenshots
+//! KTRIAGE_UPDATE_SCREENSHOTS=1 cargo test --test it screenshots::
 //! ```
 //!
 //! Without that variable every screenshot is rendered again and compared byte for byte with
@@ -234,12 +234,12 @@ fn check_buffer(name: &str, buffer: &Buffer) {
     let committed = std::fs::read(&file).unwrap_or_else(|e| {
         panic!(
             "screenshots/{name} cannot be read ({e}): run \
-             `{UPDATE_VAR}=1 cargo test --test screenshots`"
+             `{UPDATE_VAR}=1 cargo test --test it screenshots::`"
         )
     });
     assert!(
         committed == png,
-        "screenshots/{name} is stale: run `{UPDATE_VAR}=1 cargo test --test screenshots`\n\
+        "screenshots/{name} is stale: run `{UPDATE_VAR}=1 cargo test --test it screenshots::`\n\
          the screen now reads:\n{}",
         buffer_lines(buffer).join("\n")
     );

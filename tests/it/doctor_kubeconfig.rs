@@ -2,7 +2,7 @@
 //! first file's current-context wins; names are looked up across files) and `--context`
 //! picking another context; `ktriage check` examines the context it resolves. Loopback only.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 
