@@ -11,15 +11,18 @@
 //! `tests/fixtures/` (see its README); nothing here reads outside the repository.
 
 mod check_cli;
+mod cli_edges;
 mod cli_misc;
 mod common;
 mod config_files;
+mod corpus;
 mod doctor_check;
 mod doctor_kubeconfig;
 mod doctor_kubectl;
 mod doctor_probe;
 mod doctor_tui;
 mod import_cycles;
+mod live_findings;
 mod playbooks_catalog;
 mod playbooks_identity_storage;
 mod playbooks_scenarios;

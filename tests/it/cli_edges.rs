@@ -2,7 +2,7 @@
 //! a closed pipe, an unreachable cluster, kubeconfig merging and its errors, deadlines on
 //! exec plugins and token files, snapshot input limits, exit codes and report wording.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -5,7 +5,7 @@
 //! shows the verdict check's exit code stands for. In a real terminal, `ktriage demo
 //! --scenario kubelet-port-unreachable` shows its NET-05 finding without a key pressed.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
