@@ -576,7 +576,7 @@ async fn doctor_gate(spec: &SourceSpec) -> Result<DoctorGate> {
     if matches!(spec, SourceSpec::Snapshot(_)) {
         return Ok(DoctorGate::Open);
     }
-    let examined = doctor::spec::examine_spec(spec, &doctor::Options::default()).await?;
+    let examined = crate::source::examine::examine_spec(spec, &doctor::Options::default()).await?;
     let obs = &examined.observation;
     let now = chrono::Utc::now();
     match obs.verdict() {
@@ -820,12 +820,12 @@ fn snapshot(args: SnapshotArgs, global: &GlobalArgs) -> Result<i32> {
                     context: global.context.clone(),
                 },
             };
-            let examined = crate::cluster::doctor::spec::examine_spec(
+            let examined = crate::source::examine::examine_spec(
                 &spec,
                 &crate::cluster::doctor::Options::default(),
             )
             .await?;
-            let snap = crate::cluster::doctor::spec::evidence_snapshot(&examined);
+            let snap = crate::source::examine::evidence_snapshot(&examined);
             write_output(&args.output, &snap.to_yaml())?;
             eprintln!(
                 "ktriage: the cluster cannot be read ({}); wrote the connection evidence instead",
@@ -944,7 +944,7 @@ async fn doctor_screen(spec: &SourceSpec) -> Result<crate::app::doctor::Choice> 
         return Ok(Choice::Connected);
     }
     async fn examination(spec: &SourceSpec) -> Result<Examination> {
-        let examined = doc::spec::examine_spec(spec, &doc::Options::default()).await?;
+        let examined = crate::source::examine::examine_spec(spec, &doc::Options::default()).await?;
         let runs = doc::diagnose(&examined.observation, chrono::Utc::now()).await;
         Ok(Examination {
             observation: examined.observation,

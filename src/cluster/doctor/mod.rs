@@ -8,7 +8,6 @@
 
 pub mod certs;
 pub mod probe;
-pub mod spec;
 pub mod target;
 
 use std::collections::BTreeMap;

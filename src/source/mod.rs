@@ -3,6 +3,8 @@
 //! new models for the UI (coalesced: the UI only ever sees the newest model), with the live
 //! findings (`crate::findings`) joined into every model.
 
+pub mod examine;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -425,7 +427,7 @@ struct Unusable {
 /// cannot, its cause (the first finding's summary, else the client's error).
 async fn usable(spec: &SourceSpec) -> Result<crate::cluster::doctor::Observation, Unusable> {
     use crate::cluster::doctor::{self, Verdict};
-    let examined = doctor::spec::examine_spec(spec, &doctor::Options::default())
+    let examined = crate::source::examine::examine_spec(spec, &doctor::Options::default())
         .await
         .map_err(|e| Unusable {
             server: String::new(),

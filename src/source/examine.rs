@@ -1,13 +1,15 @@
-//! Runs the doctor on what a command was pointed at: a kubeconfig context (with the process's
-//! proxy variables) or a scenario served in-process (with the environment the scenario gives
-//! its clients, so a test never changes this process's environment).
+//! Runs the connection doctor on what a command was pointed at: a kubeconfig context (with
+//! the process's proxy variables) or a scenario served in-process (with the environment the
+//! scenario gives its clients, so a test never changes this process's environment). Lives
+//! with the sources because resolving a source spec starts scenario servers: the doctor
+//! itself (`cluster::doctor`) only examines a target.
 
 use std::collections::BTreeMap;
 
-use super::{Observation, Options, Target};
+use super::SourceSpec;
+use crate::cluster::doctor::{self, Observation, Options, Target};
 use crate::cluster::{client, proxy};
 use crate::server::{self, ServerConfig, ServerHandle};
-use crate::source::SourceSpec;
 
 /// Why the doctor could not even start.
 #[derive(Debug, thiserror::Error)]
@@ -15,7 +17,7 @@ pub enum SpecError {
     #[error(transparent)]
     Kubeconfig(#[from] client::ClientError),
     #[error(transparent)]
-    Target(#[from] super::DoctorError),
+    Target(#[from] doctor::DoctorError),
     #[error("no scenario named {0:?}; known scenarios: {known}", known = crate::scenarios::ids().join(", "))]
     UnknownScenario(String),
     #[error("starting the embedded API server: {0}")]
@@ -48,7 +50,7 @@ pub async fn examine_spec(spec: &SourceSpec, opts: &Options) -> Result<Examined,
             }
             let target = Target::from_kubeconfig(&kc, context.as_deref())?;
             let env = proxy::process_environment();
-            let observation = super::examine(&target, &env, opts).await;
+            let observation = doctor::examine(&target, &env, opts).await;
             Ok(Examined {
                 observation,
                 server: None,
@@ -80,7 +82,7 @@ pub async fn examine_served(
     let kc = client::parse_kubeconfig(&handle.kubeconfig)?;
     let target = Target::from_kubeconfig(&kc, None)?;
     let env: BTreeMap<String, String> = handle.client_env.clone();
-    Ok(super::examine(&target, &env, opts).await)
+    Ok(doctor::examine(&target, &env, opts).await)
 }
 
 /// A snapshot holding only what a blocked connection shows: `SnapshotInfo` (now, context,
