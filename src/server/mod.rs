@@ -1,11 +1,13 @@
 //! The embedded Kubernetes API server: HTTPS on 127.0.0.1 serving a scenario to kube-rs and
 //! real kubectl (discovery, get/list/watch, tables, logs, RBAC, access reviews, faults, the
-//! live timeline), refusing every write and recording every request.
+//! live timeline), refusing every write and recording every request; Secrets are served
+//! without their data.
 
 mod discovery;
 mod http;
 pub mod rbac;
 pub mod resources;
+mod secrets;
 pub mod select;
 mod store;
 pub mod table;
@@ -399,11 +401,25 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
     if skipped > 0 {
         tracing::warn!(skipped, "objects without kind or name were not served");
     }
+    let responses = snapshot
+        .responses
+        .into_iter()
+        .filter_map(|mut r| match secrets::strip_raw_body(&r.path, &r.body) {
+            Some(body) => {
+                r.body = body;
+                Some(r)
+            }
+            None => {
+                tracing::warn!(path = %r.path, "raw response for Secrets is not JSON: not served");
+                None
+            }
+        })
+        .collect();
     let shared = Arc::new(Shared {
         store: Mutex::new(store),
         authz,
         logs: snapshot.pod_logs,
-        responses: snapshot.responses,
+        responses,
         faults: scenario
             .behavior
             .faults

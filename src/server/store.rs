@@ -1,4 +1,5 @@
-//! The embedded server's object store: objects by resource, namespace and name, a global
+//! The embedded server's object store: objects by resource, namespace and name (Secrets
+//! without their data, stripped on the way in), a global
 //! resourceVersion counter, a bounded history of watch events (older versions answer 410
 //! Gone), list pagination with continue tokens, and the broadcast that feeds watches.
 
@@ -192,7 +193,9 @@ impl Store {
 
     /// Stores `obj` with a new resourceVersion (filling uid and creationTimestamp when absent),
     /// records the watch event and returns it. `None` when the object has no kind or name.
+    /// Secrets lose their data here, before anything can serve them (see `secrets`).
     pub fn upsert(&mut self, mut obj: Value) -> Option<Arc<WatchEvent>> {
+        super::secrets::strip_stored(&mut obj);
         let res = self.resource_for(&obj)?;
         let name = meta_str(&obj, "name").to_string();
         if name.is_empty() {
@@ -490,6 +493,24 @@ mod tests {
             WatchStart::Events(evs) => assert_eq!(evs.len(), 8),
             WatchStart::Gone { .. } => panic!(),
         }
+    }
+
+    #[test]
+    fn secrets_are_stored_without_their_data() {
+        let (mut s, _) = store();
+        s.upsert(
+            json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                        "metadata": {"name": "db", "namespace": "a"},
+                        "data": {"password": "aHVudGVyMg=="}, "stringData": {"user": "root"}}),
+        );
+        let res = s.resource("", "v1", "secrets").unwrap();
+        let stored = s.get(res, "a", "db").unwrap();
+        assert!(stored.get("data").is_none() && stored.get("stringData").is_none());
+        assert_eq!(stored["type"], "Opaque");
+        let WatchStart::Events(evs) = s.watch(res, Some(7)).0 else {
+            panic!("version 7 is in the history")
+        };
+        assert!(!evs[0].object.to_string().contains("aHVudGVyMg=="));
     }
 
     #[test]
