@@ -11,7 +11,6 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ktriage");
 
@@ -283,4 +282,131 @@ async fn secret_values_come_out_on_no_path() {
         "yaml",
     ]);
     assert!(cm.contains("plain-config-value"), "{cm}");
+}
+
+/// An in-process server for the healthy scenario plus `extra` objects.
+async fn serve_in_process(
+    extra: Vec<serde_json::Value>,
+) -> (ktriage::server::ServerHandle, tempfile::TempDir, PathBuf) {
+    let mut scenario = ktriage::scenarios::find("healthy").expect("healthy scenario");
+    scenario.snapshot.objects.extend(extra);
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ktriage::server::ServerConfig::new(scenario);
+    config.request_log = Some(dir.path().join("requests.jsonl"));
+    let server = ktriage::server::start(config).await.expect("server starts");
+    let kubeconfig = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&kubeconfig).unwrap();
+    (server, dir, kubeconfig)
+}
+
+fn bulk_pod(i: usize) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": format!("bulk-{i:04}"), "namespace": format!("bulk-{}", i % 3),
+                     "labels": {"tier": format!("t{}", i % 2)}},
+        "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10"}]},
+        "status": {"phase": "Running"}
+    })
+}
+
+async fn kubectl_async(kubeconfig: &Path, args: &[&str]) -> String {
+    let out = tokio::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .env_remove("KUBECONFIG")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .output()
+        .await
+        .expect("kubectl runs");
+    assert!(
+        out.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_and_kube_rs_page_through_every_pod_once() {
+    let total = 600;
+    let (server, _dir, kubeconfig) = serve_in_process((0..total).map(bulk_pod).collect()).await;
+
+    let bulk = |out: &str| -> Vec<String> {
+        let mut names: Vec<String> = out
+            .lines()
+            .filter(|l| l.contains("bulk-"))
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        names
+    };
+    let all = kubectl_async(
+        &kubeconfig,
+        &["get", "pods", "-A", "--chunk-size=100", "-o", "name"],
+    )
+    .await;
+    let names = bulk(&all);
+    assert_eq!(names.len(), total, "every pod once");
+    assert!(names.windows(2).all(|w| w[0] != w[1]), "no pod twice");
+    let one_ns = kubectl_async(
+        &kubeconfig,
+        &[
+            "get",
+            "pods",
+            "-n",
+            "bulk-1",
+            "--chunk-size=7",
+            "-o",
+            "name",
+        ],
+    )
+    .await;
+    assert_eq!(bulk(&one_ns).len(), total / 3);
+
+    // kube-rs, page by page: remainingItemCount counts down without selectors and is left
+    // out with one, as the real API server does.
+    use kube::api::{Api, ApiResource, DynamicObject, ListParams};
+    let kc = kube::config::Kubeconfig::read_from(&kubeconfig).unwrap();
+    let config =
+        kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+            .await
+            .unwrap();
+    let client = kube::Client::try_from(config).unwrap();
+    let ar = ApiResource::erase::<k8s_openapi::api::core::v1::Pod>(&());
+    for (ns, selector, expected) in [
+        ("bulk-2", None, total / 3),
+        ("bulk-0", Some("tier=t0"), total / 6),
+    ] {
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &ar);
+        let mut seen = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut lp = ListParams::default().limit(150);
+            if let Some(s) = selector {
+                lp = lp.labels(s);
+            }
+            if let Some(t) = &token {
+                lp = lp.continue_token(t);
+            }
+            let page = api.list(&lp).await.unwrap();
+            seen.extend(page.items.iter().filter_map(|o| o.metadata.name.clone()));
+            let remaining = page.metadata.remaining_item_count;
+            token = page.metadata.continue_.filter(|t| !t.is_empty());
+            match (&token, selector) {
+                (Some(_), None) => {
+                    assert_eq!(remaining, Some((expected - seen.len()) as i64), "{ns}")
+                }
+                _ => assert_eq!(remaining, None, "{ns} {selector:?}"),
+            }
+            if token.is_none() {
+                break;
+            }
+        }
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), expected, "{ns} {selector:?}");
+    }
+    drop(server);
 }
