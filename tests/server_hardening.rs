@@ -11,6 +11,11 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ktriage");
 
@@ -284,15 +289,19 @@ async fn secret_values_come_out_on_no_path() {
     assert!(cm.contains("plain-config-value"), "{cm}");
 }
 
-/// An in-process server for the healthy scenario plus `extra` objects.
+/// An in-process server for the healthy scenario plus `extra` objects, with `limits`.
 async fn serve_in_process(
     extra: Vec<serde_json::Value>,
+    limits: Option<ktriage::server::Limits>,
 ) -> (ktriage::server::ServerHandle, tempfile::TempDir, PathBuf) {
     let mut scenario = ktriage::scenarios::find("healthy").expect("healthy scenario");
     scenario.snapshot.objects.extend(extra);
     let dir = tempfile::tempdir().unwrap();
     let mut config = ktriage::server::ServerConfig::new(scenario);
     config.request_log = Some(dir.path().join("requests.jsonl"));
+    if let Some(l) = limits {
+        config.limits = l;
+    }
     let server = ktriage::server::start(config).await.expect("server starts");
     let kubeconfig = dir.path().join("kubeconfig");
     server.write_kubeconfig(&kubeconfig).unwrap();
@@ -331,7 +340,8 @@ async fn kubectl_async(kubeconfig: &Path, args: &[&str]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_and_kube_rs_page_through_every_pod_once() {
     let total = 600;
-    let (server, _dir, kubeconfig) = serve_in_process((0..total).map(bulk_pod).collect()).await;
+    let (server, _dir, kubeconfig) =
+        serve_in_process((0..total).map(bulk_pod).collect(), None).await;
 
     let bulk = |out: &str| -> Vec<String> {
         let mut names: Vec<String> = out
@@ -409,4 +419,300 @@ async fn kubectl_and_kube_rs_page_through_every_pod_once() {
         assert_eq!(seen.len(), expected, "{ns} {selector:?}");
     }
     drop(server);
+}
+
+// ---- connections ------------------------------------------------------------------------
+
+/// The longest any test here waits for a state the server should reach in well under a
+/// second (it bounds the wait; it is never slept).
+const BOUND: Duration = Duration::from_secs(20);
+
+fn tls_connector(ca_pem: &str) -> tokio_rustls::TlsConnector {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).expect("CA PEM"))
+        .unwrap();
+    let mut cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    tokio_rustls::TlsConnector::from(Arc::new(cfg))
+}
+
+type Tls = tokio_rustls::client::TlsStream<TcpStream>;
+
+async fn tls_connect(port: u16, connector: &tokio_rustls::TlsConnector) -> Tls {
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    connector.connect(name, tcp).await.expect("TLS handshake")
+}
+
+/// Whether the server closes the connection within `BOUND` (EOF or reset on read).
+async fn closed_by_server<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) -> bool {
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + BOUND;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// The status code of the HTTP/1.1 response head the server sends (within `BOUND`).
+async fn response_status<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) -> Option<u16> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    let read_head = async {
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(BOUND, read_head).await.ok()?;
+    let text = String::from_utf8_lossy(&head);
+    text.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn short_limits(max_connections: usize) -> ktriage::server::Limits {
+    ktriage::server::Limits {
+        max_connections,
+        tls_handshake_timeout: Duration::from_millis(300),
+        header_read_timeout: Duration::from_millis(300),
+        ..Default::default()
+    }
+}
+
+/// Waits until `cond` holds, up to `BOUND`.
+async fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + BOUND;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    cond()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_and_stalled_connections_are_closed_after_their_timeouts() {
+    let (server, _dir, _kc) = serve_in_process(Vec::new(), Some(short_limits(64))).await;
+    let port = server.addr.port();
+    let tls = tls_connector(&server.ca_pem);
+
+    // No TLS handshake at all.
+    let mut silent = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    // A handshake, then nothing.
+    let mut no_request = tls_connect(port, &tls).await;
+    // Request headers that never end (slowloris).
+    let mut partial = tls_connect(port, &tls).await;
+    partial
+        .write_all(b"GET /api/v1/pods HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+        .await
+        .unwrap();
+    // One request answered, then a second one that never ends on the kept-alive connection.
+    let mut kept = tls_connect(port, &tls).await;
+    kept.write_all(b"GET /version HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(response_status(&mut kept).await, Some(200));
+    kept.write_all(b"GET /version HTTP/1.1\r\nHost: loc")
+        .await
+        .unwrap();
+
+    assert!(closed_by_server(&mut silent).await, "no handshake");
+    assert!(closed_by_server(&mut no_request).await, "no request");
+    assert!(closed_by_server(&mut partial).await, "partial headers");
+    assert!(closed_by_server(&mut kept).await, "partial second request");
+    assert!(
+        wait_until(|| server.open_connections() == 0).await,
+        "{} connections still open",
+        server.open_connections()
+    );
+}
+
+/// The first line of a watch streamed through kube-rs, and the body to read more from.
+async fn start_watch(client: &kube::Client, path: &str) -> (String, kube::client::Body) {
+    use http_body_util::BodyExt;
+    let req = http::Request::get(path)
+        .body(kube::client::Body::empty())
+        .unwrap();
+    let mut body = client.send(req).await.unwrap().into_body();
+    let mut text = Vec::new();
+    while !text.contains(&b'\n') {
+        match body.frame().await {
+            Some(Ok(f)) => {
+                if let Ok(d) = f.into_data() {
+                    text.extend_from_slice(&d);
+                }
+            }
+            _ => break,
+        }
+    }
+    (String::from_utf8_lossy(&text).into_owned(), body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_connection_cap_idle_connections_make_room_and_busy_ones_stay() {
+    let max = 8;
+    let limits = ktriage::server::Limits {
+        max_connections: max,
+        ..Default::default()
+    };
+    let (server, _dir, kubeconfig) = serve_in_process(Vec::new(), Some(limits)).await;
+    let port = server.addr.port();
+
+    // A watch is a request in flight for as long as it streams.
+    let kc = kube::config::Kubeconfig::read_from(&kubeconfig).unwrap();
+    let config =
+        kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+            .await
+            .unwrap();
+    let client = kube::Client::try_from(config).unwrap();
+    let (first, mut watch) = start_watch(
+        &client,
+        "/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=120",
+    )
+    .await;
+    assert!(first.contains("ADDED"), "{first}");
+
+    // Far more idle connections than the cap.
+    let mut idle = Vec::new();
+    for _ in 0..(max * 3) {
+        idle.push(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
+    }
+    assert!(wait_until(|| server.open_connections() == max).await);
+
+    // kubectl gets in (closing the idle connection idle longest) and is answered.
+    let t = Instant::now();
+    let nodes = kubectl_async(&kubeconfig, &["get", "nodes", "-o", "name"]).await;
+    assert_eq!(nodes.lines().count(), 6, "{nodes}");
+    eprintln!("kubectl get nodes at the cap: {:?}", t.elapsed());
+
+    // The oldest idle connections were closed for the newer ones; the watch was not.
+    let mut closed = 0;
+    for s in idle.iter_mut().take(max * 2) {
+        closed += usize::from(closed_by_server(s).await);
+    }
+    assert_eq!(closed, max * 2, "the oldest idle connections were closed");
+    server
+        .apply(&ktriage::scenarios::Change::Create {
+            object: serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "after-the-flood", "namespace": "default"}}),
+        })
+        .unwrap();
+    use http_body_util::BodyExt;
+    let mut seen = String::new();
+    let read = async {
+        while !seen.contains("after-the-flood") {
+            match watch.frame().await {
+                Some(Ok(f)) => {
+                    if let Ok(d) = f.into_data() {
+                        seen.push_str(&String::from_utf8_lossy(&d));
+                    }
+                }
+                _ => break,
+            }
+        }
+    };
+    tokio::time::timeout(BOUND, read).await.ok();
+    assert!(
+        seen.contains("after-the-flood"),
+        "the watch kept streaming: {seen}"
+    );
+}
+
+/// CPU time (user + system) a process has used so far, from /proc/PID/stat.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which may hold spaces) start at field 3 (state).
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+    // SAFETY: sysconf only reads a configuration value.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_millis(ticks * 1000 / hz)
+}
+
+/// A `/proc/PID/status` figure in KiB (VmRSS, VmHWM).
+fn status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(field)?
+                .trim_start_matches(':')
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("{field} missing"))
+}
+
+fn file_len(p: &Path) -> u64 {
+    std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+}
+
+/// Waits until the server's log contains `text`, up to `BOUND`.
+fn wait_for_log(served: &Served, text: &str) -> bool {
+    let deadline = Instant::now() + BOUND;
+    while Instant::now() < deadline {
+        if std::fs::read_to_string(&served.log).is_ok_and(|l| l.contains(text)) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn out_of_file_descriptors_the_server_backs_off_sheds_idle_connections_and_keeps_answering() {
+    // A cap far above what `ulimit -n 128` lets the process hold: accept runs out of
+    // descriptors (EMFILE) once ~110 connections are open.
+    let served = Served::start(
+        &["--scenario", "healthy", "--max-connections", "100000"],
+        Some(128),
+    );
+    let pid = served.child.id();
+    served.kubectl_ok(&["get", "nodes"]);
+    let (cpu0, t0, log0) = (cpu_time(pid), Instant::now(), file_len(&served.log));
+
+    let idle: Vec<std::net::TcpStream> = (0..400)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", served.port)).unwrap())
+        .collect();
+    assert!(
+        wait_for_log(&served, "accept failed"),
+        "the server never ran out of descriptors"
+    );
+
+    let t = Instant::now();
+    let pods = served.kubectl_ok(&["get", "pods", "-A", "--request-timeout=15s"]);
+    let kubectl = t.elapsed();
+    assert!(pods.contains("kube-apiserver-cp-1"), "{pods}");
+    let (cpu, wall) = (cpu_time(pid) - cpu0, t0.elapsed());
+    let log = file_len(&served.log) - log0;
+    eprintln!(
+        "EMFILE: 400 idle connections under ulimit -n 128: kubectl get pods -A {kubectl:?}, \
+         server CPU {cpu:?} over {wall:?}, log +{log} bytes"
+    );
+    // Before: the accept loop spun at 100% CPU and wrote GBs of "accept failed".
+    assert!(
+        cpu < wall / 2 + Duration::from_millis(500),
+        "CPU {cpu:?} over {wall:?}"
+    );
+    assert!(log < 64 * 1024, "log grew {log} bytes");
+    drop(idle);
 }
