@@ -69,6 +69,8 @@ pub fn fd_soft_limit() -> Option<u64> {
         // SAFETY: getrlimit only writes the struct it is given.
         let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
         if rc == 0 && lim.rlim_cur != libc::RLIM_INFINITY {
+            // rlim_t is u64 on Linux, not on every Unix.
+            #[allow(clippy::unnecessary_cast)]
             return Some(lim.rlim_cur as u64);
         }
     }
