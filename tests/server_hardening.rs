@@ -52,7 +52,7 @@ impl Served {
             .arg(&log)
             .args(args)
             .env_remove("KTRIAGE_REQUEST_LOG")
-            .env("KTRIAGE_LOG", "debug")
+            .env_remove("KTRIAGE_LOG")
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         let mut child = cmd.spawn().expect("ktriage serve starts");
@@ -79,18 +79,39 @@ impl Served {
         }
     }
 
-    fn kubectl(&self, args: &[&str]) -> Output {
-        Command::new("kubectl")
-            .arg("--kubeconfig")
+    /// kubectl on this server, with its own discovery cache.
+    fn kubectl_command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("kubectl");
+        c.arg("--kubeconfig")
             .arg(&self.kubeconfig)
             .arg("--cache-dir")
             .arg(self.dir.path().join("cache"))
             .args(args)
             .env_remove("KUBECONFIG")
             .env_remove("HTTPS_PROXY")
-            .env_remove("https_proxy")
-            .output()
-            .expect("kubectl runs")
+            .env_remove("https_proxy");
+        c
+    }
+
+    fn kubectl(&self, args: &[&str]) -> Output {
+        self.kubectl_command(args).output().expect("kubectl runs")
+    }
+
+    /// The PEM of the CA the kubeconfig trusts.
+    fn ca_pem(&self) -> String {
+        use base64::Engine;
+        let kc: serde_json::Value =
+            serde_yaml_ng::from_str(&std::fs::read_to_string(&self.kubeconfig).unwrap()).unwrap();
+        let b64 = kc
+            .pointer("/clusters/0/cluster/certificate-authority-data")
+            .and_then(|v| v.as_str())
+            .expect("certificate-authority-data");
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap(),
+        )
+        .unwrap()
     }
 
     /// kubectl's stdout, asserting it succeeded.
@@ -484,6 +505,15 @@ async fn response_status<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) -> Opt
     text.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The bearer token of a kubeconfig (scenarios with `AuthMethod::BearerToken`).
+fn token_of(kubeconfig: &str) -> String {
+    let kc: serde_json::Value = serde_yaml_ng::from_str(kubeconfig).unwrap();
+    kc.pointer("/users/0/user/token")
+        .and_then(|t| t.as_str())
+        .expect("a token user")
+        .to_string()
+}
+
 fn short_limits(max_connections: usize) -> ktriage::server::Limits {
     ktriage::server::Limits {
         max_connections,
@@ -634,6 +664,123 @@ async fn at_the_connection_cap_idle_connections_make_room_and_busy_ones_stay() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_are_refused_before_their_body_is_read() {
+    let scenario_limits = ktriage::server::Limits {
+        max_body_bytes: 64 * 1024,
+        ..Default::default()
+    };
+    // A bearer-token scenario, so a raw client can authenticate.
+    let mut scenario = ktriage::scenarios::find("healthy").unwrap();
+    scenario.behavior.auth = ktriage::scenarios::AuthMethod::BearerToken;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ktriage::server::ServerConfig::new(scenario);
+    config.request_log = Some(dir.path().join("requests.jsonl"));
+    config.limits = scenario_limits;
+    let server = ktriage::server::start(config).await.unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&kubeconfig).unwrap();
+    let token = token_of(&server.kubeconfig);
+    let port = server.addr.port();
+    let tls = tls_connector(&server.ca_pem);
+    let gib = 1u64 << 30;
+
+    // Headers announcing 1 GiB and not one byte of body: an answer proves nothing was read.
+    let head = |path: &str, auth: Option<&str>| {
+        let auth = auth
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n{auth}Content-Length: {gib}\r\n\r\n"
+        )
+    };
+    for (what, path, auth, want) in [
+        (
+            "anonymous write",
+            "/api/v1/namespaces/default/pods",
+            None,
+            403,
+        ),
+        (
+            "authenticated write",
+            "/api/v1/namespaces/default/pods",
+            Some(token.as_str()),
+            405,
+        ),
+        (
+            "oversized access review",
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            Some(token.as_str()),
+            413,
+        ),
+    ] {
+        let mut s = tls_connect(port, &tls).await;
+        s.write_all(head(path, auth).as_bytes()).await.unwrap();
+        assert_eq!(response_status(&mut s).await, Some(want), "{what}");
+    }
+
+    // A chunked body with no length is cut off at the limit, not buffered to its end.
+    let mut s = tls_connect(port, &tls).await;
+    s.write_all(
+        format!(
+            "POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let (mut rd, mut wr) = tokio::io::split(s);
+    let sender = tokio::spawn(async move {
+        let chunk = format!("{:x}\r\n{}\r\n", 16 * 1024, " ".repeat(16 * 1024));
+        let mut sent = 0u64;
+        // At most 64 MiB, stopping when the server stops reading.
+        while sent < 64 << 20 {
+            if wr.write_all(chunk.as_bytes()).await.is_err() {
+                break;
+            }
+            sent += 16 * 1024;
+        }
+        sent
+    });
+    assert_eq!(
+        response_status(&mut rd).await,
+        Some(413),
+        "chunked oversized review"
+    );
+    drop(rd);
+    let sent = sender.await.unwrap();
+    assert!(
+        sent < 64 << 20,
+        "the server read the whole chunked body ({sent} bytes)"
+    );
+
+    // kubectl: a refused write still gets its Status, and access reviews still work.
+    let big = dir.path().join("big.txt");
+    std::fs::write(&big, "x".repeat(2 << 20)).unwrap();
+    let out = tokio::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .args(["create", "configmap", "big", "--from-file"])
+        .arg(&big)
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("create configmaps is refused") && stderr.contains("read-only"),
+        "{stderr}"
+    );
+    let can = kubectl_async(&kubeconfig, &["auth", "can-i", "list", "pods"]).await;
+    assert_eq!(can.trim(), "yes");
+
+    // The request log still records each with its code, in the same form.
+    let codes: Vec<u16> = server.requests().iter().map(|r| r.code).collect();
+    for code in [403, 405, 413] {
+        assert!(codes.contains(&code), "{codes:?}");
+    }
+}
+
 /// CPU time (user + system) a process has used so far, from /proc/PID/stat.
 fn cpu_time(pid: u32) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
@@ -715,4 +862,123 @@ fn out_of_file_descriptors_the_server_backs_off_sheds_idle_connections_and_keeps
     );
     assert!(log < 64 * 1024, "log grew {log} bytes");
     drop(idle);
+}
+
+/// Raises this process's soft limit on open files to `need` when it is lower (the hard
+/// limit allowing); the test cannot run with fewer, and says so.
+fn ensure_open_files(need: libc::rlim_t) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit read and write only the struct given.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0);
+        if lim.rlim_cur != libc::RLIM_INFINITY && lim.rlim_cur < need {
+            assert!(
+                lim.rlim_max == libc::RLIM_INFINITY || lim.rlim_max >= need,
+                "this test opens {need} files; the hard limit is {}: raise it (ulimit -Hn)",
+                lim.rlim_max
+            );
+            lim.rlim_cur = need;
+            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
+        }
+    }
+}
+
+/// Sends an anonymous `POST` announcing 1 GiB and writes zeros until the server stops
+/// reading (at most 1 GiB); returns the status it answered and the bytes that got out.
+async fn upload_one_gib(port: u16, tls: tokio_rustls::TlsConnector) -> (Option<u16>, u64) {
+    let gib: u64 = 1 << 30;
+    let mut s = tls_connect(port, &tls).await;
+    let head = format!(
+        "POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {gib}\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let (mut rd, mut wr) = tokio::io::split(s);
+    let writer = tokio::spawn(async move {
+        let chunk = vec![0u8; 64 * 1024];
+        let mut sent = 0u64;
+        while sent < gib {
+            if wr.write_all(&chunk).await.is_err() {
+                break;
+            }
+            sent += chunk.len() as u64;
+        }
+        sent
+    });
+    let status = response_status(&mut rd).await;
+    drop(rd);
+    (status, writer.await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_idle_connections_and_a_1_gib_upload_leave_kubectl_answered_within_a_second() {
+    ensure_open_files(4096);
+    // The descriptor limit the review measured with: 2,000 connections are twice as many
+    // as the server may hold (its cap is 3/4 of it, 768).
+    let served = Served::start(&["--scenario", "healthy"], Some(1024));
+    let pid = served.child.id();
+    let tls = tls_connector(&served.ca_pem());
+    // Discovery is cached by this first run: the measured ones are the list itself.
+    served.kubectl_ok(&["get", "pods", "-A"]);
+    let rss0 = status_kib(pid, "VmRSS");
+    let (cpu0, t0, log0) = (cpu_time(pid), Instant::now(), file_len(&served.log));
+
+    // 1,800 connections that never start TLS and 200 that finish it and send nothing.
+    let mut raw = Vec::new();
+    for _ in 0..1800 {
+        raw.push(
+            TcpStream::connect(("127.0.0.1", served.port))
+                .await
+                .unwrap(),
+        );
+    }
+    let mut silent = Vec::new();
+    for _ in 0..200 {
+        silent.push(tls_connect(served.port, &tls).await);
+    }
+    let upload = tokio::spawn(upload_one_gib(served.port, tls.clone()));
+
+    let mut runs = Vec::new();
+    for _ in 0..3 {
+        let mut cmd = tokio::process::Command::from(served.kubectl_command(&["get", "pods", "-A"]));
+        let t = Instant::now();
+        let out = tokio::time::timeout(BOUND, cmd.output())
+            .await
+            .expect("kubectl answered within the bound")
+            .unwrap();
+        runs.push(t.elapsed());
+        assert!(
+            out.status.success()
+                && String::from_utf8_lossy(&out.stdout).contains("kube-apiserver-cp-1"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (status, sent) = upload.await.unwrap();
+    let (cpu, wall) = (cpu_time(pid) - cpu0, t0.elapsed());
+    let (rss, hwm) = (status_kib(pid, "VmRSS"), status_kib(pid, "VmHWM"));
+    let log = file_len(&served.log) - log0;
+    eprintln!(
+        "2,000 idle connections + 1 GiB anonymous upload (server under ulimit -n 1024): \
+         kubectl get pods -A {runs:?}; upload answered {status:?} after {sent} bytes; \
+         server RSS {rss0} KiB before, {rss} KiB after, peak {hwm} KiB; \
+         CPU {cpu:?} over {wall:?}; log +{log} bytes"
+    );
+    assert_eq!(status, Some(403), "the anonymous upload is refused");
+    assert!(
+        sent < 64 << 20,
+        "the server read {sent} bytes of a refused upload"
+    );
+    assert!(
+        runs.iter().min().unwrap() < &Duration::from_secs(1),
+        "kubectl get pods -A took {runs:?}"
+    );
+    assert!(
+        hwm < rss0 + 100 * 1024,
+        "peak RSS {hwm} KiB (from {rss0} KiB)"
+    );
+    assert!(log < 64 * 1024, "log grew {log} bytes");
+    drop((raw, silent));
 }

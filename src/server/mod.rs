@@ -369,10 +369,7 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
             )
         }
         AuthMethod::BearerToken => {
-            let token = format!(
-                "ktriage.{:016x}",
-                addr.port() as u64 * 0x9e37_79b9_7f4a_7c15
-            );
+            let token = random_token()?;
             tokens.insert(
                 token.clone(),
                 authenticated(&identity.name, &identity.groups),
@@ -470,6 +467,20 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
         conns,
         shutdown: shutdown_tx,
     })
+}
+
+/// A bearer token nobody can guess: 128 random bits (it was derived from the port, which
+/// also overflowed, a panic in debug builds).
+fn random_token() -> Result<String, ServerError> {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 16];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| ServerError::Tls("no randomness for the bearer token".into()))?;
+    Ok(format!(
+        "ktriage.{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
 }
 
 /// A port on 127.0.0.1 where nothing listens: bound, then released.
