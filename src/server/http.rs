@@ -1,6 +1,7 @@
 //! Request handling: authentication, routing of Kubernetes REST paths, RBAC, faults,
-//! get/list/watch (JSON or Table), logs, node proxy and health endpoints, access reviews,
-//! the refusal of every write, and the request log.
+//! get/list/watch (JSON or Table), logs, node proxy and health endpoints, access reviews
+//! (the only bodies read, once authorized and within the size limit), the refusal of every
+//! write before its body is read, and the request log.
 
 use std::convert::Infallible;
 use std::sync::Arc;

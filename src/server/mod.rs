@@ -29,7 +29,7 @@ use tokio_rustls::rustls;
 
 use crate::scenarios::{AuthMethod, Change, Fault, Scenario};
 use crate::snapshot::{PodLog, RawResponse};
-pub use conn::{DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, Limits, default_max_connections};
+pub use conn::Limits;
 use rbac::{Authorizer, User};
 use store::Store;
 use tls::TlsFault;
