@@ -164,6 +164,10 @@ pub struct ServeArgs {
     /// Append every request (method, path, user, status) to this file as JSON lines.
     #[arg(long, value_name = "FILE")]
     pub request_log: Option<PathBuf>,
+    /// Client connections open at once; at the cap, the connection idle longest is closed
+    /// for a new one [default: 1024, or 3/4 of the open-files limit when that is lower].
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<std::num::NonZeroUsize>,
 }
 
 #[derive(Debug, Args)]
@@ -429,6 +433,9 @@ fn serve(args: ServeArgs) -> Result<i32> {
         let mut config = ServerConfig::new(scenario);
         config.port = args.port;
         config.request_log = args.request_log.clone();
+        if let Some(n) = args.max_connections {
+            config.limits.max_connections = n.get();
+        }
         let handle = server::start(config)
             .await
             .context("starting the embedded API server")?;

@@ -1,6 +1,7 @@
 //! Request handling: authentication, routing of Kubernetes REST paths, RBAC, faults,
-//! get/list/watch (JSON or Table), logs, node proxy and health endpoints, access reviews,
-//! the refusal of every write, and the request log.
+//! get/list/watch (JSON or Table), logs, node proxy and health endpoints, access reviews
+//! (the only bodies read, once authorized and within the size limit), the refusal of every
+//! write before its body is read, and the request log.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -212,6 +213,44 @@ fn verb_for(method: &Method, named: bool, watch: bool) -> &'static str {
     }
 }
 
+/// A request body not read yet, with the length its client announced.
+struct PendingBody {
+    body: Incoming,
+    declared: Option<u64>,
+    limit: usize,
+}
+
+impl PendingBody {
+    /// Reads the body, refusing one larger than the limit (413, as kube-apiserver) before
+    /// reading it when its length is announced, and as soon as it passes the limit when not.
+    async fn read(self) -> Result<Bytes, Response<Body>> {
+        let too_large = || {
+            status_response(
+                413,
+                "RequestEntityTooLarge",
+                &format!("Request entity too large: limit is {}", self.limit),
+                None,
+            )
+        };
+        if self.declared.is_some_and(|n| n > self.limit as u64) {
+            return Err(too_large());
+        }
+        match http_body_util::Limited::new(self.body, self.limit)
+            .collect()
+            .await
+        {
+            Ok(b) => Ok(b.to_bytes()),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+            Err(e) => Err(status_response(
+                400,
+                "BadRequest",
+                &format!("the request body could not be read: {e}"),
+                None,
+            )),
+        }
+    }
+}
+
 /// Handles one request. Never panics on input; records the request.
 pub async fn handle(
     shared: Arc<Shared>,
@@ -280,13 +319,16 @@ pub async fn handle(
         return Ok(status_response(401, "Unauthorized", "Unauthorized", None));
     };
 
-    let body = if method == Method::POST {
-        match req.into_body().collect().await {
-            Ok(b) => b.to_bytes(),
-            Err(_) => Bytes::new(),
-        }
-    } else {
-        Bytes::new()
+    // The body stays unread until a request that may have one (an access review) has been
+    // authorized: a refused write or an anonymous upload costs nothing to refuse.
+    let body = PendingBody {
+        declared: req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok()),
+        body: req.into_body(),
+        limit: shared.limits.max_body_bytes,
     };
 
     let resp = route(
@@ -297,7 +339,7 @@ pub async fn handle(
         &path_and_query,
         &query,
         &accept,
-        &body,
+        body,
         &mut record,
     )
     .await;
@@ -324,7 +366,7 @@ async fn route(
     path_and_query: &str,
     query: &Query,
     accept: &str,
-    body: &Bytes,
+    body: PendingBody,
     record: &mut RequestRecord,
 ) -> Result<Response<Body>, DropConnection> {
     let segs: Vec<&str> = path
@@ -443,23 +485,26 @@ async fn route(
     if *method == Method::POST
         && let Some(rp) = &rp
     {
-        {
-            let review: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-            let answer = match (rp.group.as_str(), rp.plural.as_str()) {
-                ("authorization.k8s.io", "selfsubjectaccessreviews") => {
-                    Some(shared.authz.self_subject_access_review(user, &review))
-                }
-                ("authorization.k8s.io", "selfsubjectrulesreviews") => {
-                    Some(shared.authz.self_subject_rules_review(user, &review))
-                }
-                ("authentication.k8s.io", "selfsubjectreviews") => Some(
-                    Authorizer::self_subject_review(user, &format!("{}/{}", rp.group, rp.version)),
-                ),
-                _ => None,
+        let review = matches!(
+            (rp.group.as_str(), rp.plural.as_str()),
+            ("authorization.k8s.io", "selfsubjectaccessreviews")
+                | ("authorization.k8s.io", "selfsubjectrulesreviews")
+                | ("authentication.k8s.io", "selfsubjectreviews")
+        );
+        if review {
+            let bytes = match body.read().await {
+                Ok(b) => b,
+                Err(refusal) => return Ok(refusal),
             };
-            if let Some(a) = answer {
-                return Ok(json_response(StatusCode::CREATED, &a));
-            }
+            let review: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            let answer = match rp.plural.as_str() {
+                "selfsubjectaccessreviews" => {
+                    shared.authz.self_subject_access_review(user, &review)
+                }
+                "selfsubjectrulesreviews" => shared.authz.self_subject_rules_review(user, &review),
+                _ => Authorizer::self_subject_review(user, &format!("{}/{}", rp.group, rp.version)),
+            };
+            return Ok(json_response(StatusCode::CREATED, &answer));
         }
     }
     if *method != Method::GET && *method != Method::HEAD {

@@ -1,11 +1,14 @@
 //! The embedded Kubernetes API server: HTTPS on 127.0.0.1 serving a scenario to kube-rs and
 //! real kubectl (discovery, get/list/watch, tables, logs, RBAC, access reviews, faults, the
-//! live timeline), refusing every write and recording every request.
+//! live timeline), refusing every write and recording every request; Secrets are served
+//! without their data, and clients are held to limits (connections, timeouts, body size).
 
+mod conn;
 mod discovery;
 mod http;
 pub mod rbac;
 pub mod resources;
+mod secrets;
 pub mod select;
 mod store;
 pub mod table;
@@ -20,13 +23,13 @@ use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio_rustls::rustls;
 
 use crate::scenarios::{AuthMethod, Change, Fault, Scenario};
 use crate::snapshot::{PodLog, RawResponse};
+pub use conn::Limits;
 use rbac::{Authorizer, User};
 use store::Store;
 use tls::TlsFault;
@@ -97,6 +100,8 @@ pub struct ServerConfig {
     pub request_log: Option<PathBuf>,
     /// Shift the scenario's timestamps so its clock reads "now" (true for live serving).
     pub rebase_time: bool,
+    /// Connection cap, timeouts and body limit.
+    pub limits: Limits,
 }
 
 impl ServerConfig {
@@ -106,6 +111,7 @@ impl ServerConfig {
             port: 0,
             request_log: None,
             rebase_time: true,
+            limits: Limits::default(),
         }
     }
 }
@@ -123,6 +129,7 @@ pub(crate) struct Shared {
     requests: Mutex<Vec<RequestRecord>>,
     request_log: Option<Mutex<std::fs::File>>,
     shutdown: tokio::sync::watch::Receiver<bool>,
+    limits: Limits,
 }
 
 impl Shared {
@@ -165,6 +172,7 @@ pub struct ServerHandle {
     /// kubectl's environment; never to this process's own environment.
     pub client_env: std::collections::BTreeMap<String, String>,
     shared: Arc<Shared>,
+    conns: Arc<conn::Conns>,
     shutdown: tokio::sync::watch::Sender<bool>,
 }
 
@@ -212,6 +220,11 @@ impl ServerHandle {
         self.shared.lock_store().resource_version()
     }
 
+    /// Client connections open now (handshaking, serving or idle).
+    pub fn open_connections(&self) -> usize {
+        self.conns.open()
+    }
+
     /// Stops accepting connections and ends open watches.
     pub fn stop(&self) {
         let _ = self.shutdown.send(true);
@@ -249,6 +262,7 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
         port,
         request_log,
         rebase_time,
+        limits,
     } = config;
     let mut snapshot = scenario.snapshot;
     if rebase_time && let Some(clock) = snapshot.clock() {
@@ -355,10 +369,7 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
             )
         }
         AuthMethod::BearerToken => {
-            let token = format!(
-                "ktriage.{:016x}",
-                addr.port() as u64 * 0x9e37_79b9_7f4a_7c15
-            );
+            let token = random_token()?;
             tokens.insert(
                 token.clone(),
                 authenticated(&identity.name, &identity.groups),
@@ -399,11 +410,26 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
     if skipped > 0 {
         tracing::warn!(skipped, "objects without kind or name were not served");
     }
+    let responses = snapshot
+        .responses
+        .into_iter()
+        .filter_map(|mut r| match secrets::strip_raw_body(&r.path, &r.body) {
+            Some(body) => {
+                r.body = body;
+                Some(r)
+            }
+            None => {
+                tracing::warn!(path = %r.path, "raw response for Secrets is not JSON: not served");
+                None
+            }
+        })
+        .collect();
+    let conns = Arc::new(conn::Conns::new(limits.max_connections));
     let shared = Arc::new(Shared {
         store: Mutex::new(store),
         authz,
         logs: snapshot.pod_logs,
-        responses: snapshot.responses,
+        responses,
         faults: scenario
             .behavior
             .faults
@@ -416,9 +442,15 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
         requests: Mutex::new(Vec::new()),
         request_log,
         shutdown: shutdown_rx,
+        limits,
     });
 
-    tokio::spawn(accept_loop(listener, tls_config, shared.clone()));
+    tokio::spawn(conn::accept_loop(
+        listener,
+        tls_config,
+        shared.clone(),
+        conns.clone(),
+    ));
     if !scenario.timeline.is_empty() {
         tokio::spawn(timeline::run(
             shared.clone(),
@@ -432,8 +464,23 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
         ca_pem: ca.cert_pem.clone(),
         client_env,
         shared,
+        conns,
         shutdown: shutdown_tx,
     })
+}
+
+/// A bearer token nobody can guess: 128 random bits (it was derived from the port, which
+/// also overflowed, a panic in debug builds).
+fn random_token() -> Result<String, ServerError> {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 16];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| ServerError::Tls("no randomness for the bearer token".into()))?;
+    Ok(format!(
+        "ktriage.{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
 }
 
 /// A port on 127.0.0.1 where nothing listens: bound, then released.
@@ -485,50 +532,4 @@ fn server_tls(
         .map_err(|e| terr("server config", &e))?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(cfg))
-}
-
-async fn accept_loop(listener: TcpListener, tls: Arc<rustls::ServerConfig>, shared: Arc<Shared>) {
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-    let mut shutdown = shared.shutdown.clone();
-    loop {
-        let (tcp, _peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
-                }
-            },
-            _ = shutdown.changed() => return,
-        };
-        let acceptor = acceptor.clone();
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let stream = match acceptor.accept(tcp).await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::debug!(error = %e, "TLS handshake failed");
-                    return;
-                }
-            };
-            let cert_user = stream
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|chain| chain.first())
-                .and_then(|der| tls::identity_from_der(der))
-                .map(|(name, groups)| authenticated(&name, &groups));
-            let mut shutdown = shared.shutdown.clone();
-            let svc_shared = shared.clone();
-            let service = hyper::service::service_fn(move |req| {
-                http::handle(svc_shared.clone(), cert_user.clone(), req)
-            });
-            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            let conn = builder.serve_connection(TokioIo::new(stream), service);
-            tokio::select! {
-                r = conn => if let Err(e) = r { tracing::debug!(error = %e, "connection ended") },
-                _ = shutdown.changed() => {}
-            }
-        });
-    }
 }
