@@ -98,9 +98,10 @@ fn the_tui_model_holds_the_findings_check_reports_for_every_scenario() {
         let blocked = rt.block_on(async {
             use ktriage::cluster::doctor::{self, Verdict};
             let spec = SourceSpec::Scenario(id.to_string());
-            let examined = doctor::spec::examine_spec(&spec, &doctor::Options::default())
-                .await
-                .expect("the doctor examines a served scenario");
+            let examined =
+                ktriage::source::examine::examine_spec(&spec, &doctor::Options::default())
+                    .await
+                    .expect("the doctor examines a served scenario");
             (examined.observation.verdict() == Verdict::Blocked).then_some(examined.observation)
         });
         if let Some(observation) = blocked {

@@ -28,6 +28,7 @@ mod playbooks_identity_storage;
 mod playbooks_scenarios;
 mod screenshots;
 mod serve_cli;
+mod server_hardening;
 mod server_kube;
 mod server_kubectl;
 mod snapshot_parse;

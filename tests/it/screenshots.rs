@@ -406,7 +406,7 @@ servedCertificate:
 /// its snapshot evidence (as the connection playbooks read a snapshot), diagnosed at the
 /// snapshot's clock. The evidence keeps no context name and no probe steps, so those are
 /// filled in as the doctor's own probe of the served scenario records them
-/// (`cluster::doctor::spec::examine_spec`: the same four steps, each under a millisecond on
+/// (`source::examine::examine_spec`: the same four steps, each under a millisecond on
 /// loopback).
 #[test]
 fn doctor_120x36() {

@@ -151,7 +151,9 @@ fn ns_limits_the_lists_and_sort_reorders_them() {
     // Wait for the leases themselves, not for the list: under load the view can open before
     // the leases' first list arrived ("no leases in namespace kube-system").
     let leases = t.wait_until("the leases list", Duration::from_secs(30), |s| {
-        s.contains("Leases(kube-system)[") && !s.contains("Leases(kube-system)[0]") && !rows(s).is_empty()
+        s.contains("Leases(kube-system)[")
+            && !s.contains("Leases(kube-system)[0]")
+            && !rows(s).is_empty()
     });
     // One namespace: no NAMESPACE column, the name comes first.
     assert!(!leases.contains("NAMESPACE"), "{leases}");
