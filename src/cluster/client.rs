@@ -169,6 +169,9 @@ pub fn check_context(kc: &Kubeconfig, name: &str) -> Result<(), ClientError> {
     })
 }
 
+/// The User-Agent of every request ktriage sends.
+pub const USER_AGENT: &str = concat!("ktriage/", env!("CARGO_PKG_VERSION"));
+
 /// Builds the client of `config`, first obtaining its credentials within `deadline`: the one
 /// place where ktriage's clients (commands, TUI, connection doctor) meet. An exec credential
 /// plugin runs here, asynchronously, and is killed when the deadline passes or the caller
@@ -180,6 +183,12 @@ pub async fn build_client(
     deadline: Duration,
 ) -> Result<kube::Client, ClientError> {
     resolve_credentials(&mut config.auth_info, deadline).await?;
+    // Every request says it is ktriage's, so a server's audit log (and our CI's) can tell
+    // ktriage's reads from a user's kubectl.
+    config.headers.push((
+        http::header::USER_AGENT,
+        http::HeaderValue::from_static(USER_AGENT),
+    ));
     kube::Client::try_from(config).map_err(|e| ClientError::Client(e.to_string()))
 }
 

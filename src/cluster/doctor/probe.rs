@@ -320,7 +320,10 @@ async fn through_proxy(
     } else {
         format!("{host}:{port}")
     };
-    let request = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n");
+    let request = format!(
+        "CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {}\r\n\r\n",
+        crate::cluster::client::USER_AGENT
+    );
     let answer = tokio::time::timeout(opts.step_timeout, async {
         stream.write_all(request.as_bytes()).await?;
         let mut reader = BufReader::new(&mut stream);
@@ -562,7 +565,10 @@ async fn client_certificate_step(
 ) {
     use tokio::io::AsyncReadExt;
     let t = Instant::now();
-    let request = format!("GET /version HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "GET /version HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {}\r\nConnection: close\r\n\r\n",
+        crate::cluster::client::USER_AGENT
+    );
     let exchange = async {
         // A refused certificate may close the connection before the request is written;
         // the alert is still waiting to be read.
