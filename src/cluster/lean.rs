@@ -518,9 +518,16 @@ impl Pod {
     pub fn is_running(&self) -> bool {
         self.status.phase.as_deref() == Some("Running")
     }
-    /// The `Ready` condition is `True`.
+    /// The `Ready` condition is `True`; a pod captured without conditions (a pasted
+    /// fragment, an old `kubectl get -o yaml`) is ready when every container says `ready`.
     pub fn is_ready(&self) -> bool {
-        condition(&self.status.conditions, "Ready").is_some_and(Condition::is_true)
+        match condition(&self.status.conditions, "Ready") {
+            Some(c) => c.is_true(),
+            None => {
+                !self.status.container_statuses.is_empty()
+                    && self.status.container_statuses.iter().all(|c| c.ready)
+            }
+        }
     }
     /// The first container waiting with this reason (e.g. `CrashLoopBackOff`).
     pub fn waiting_with(&self, reason: &str) -> Option<&ContainerStatus> {

@@ -220,14 +220,9 @@ pub(super) fn section(state: &ClusterState, now: DateTime<Utc>) -> Vec<HealthIte
     }
     match &deploy_blocked {
         Some(item) => items.push(item.clone()),
-        None if !addons.iter().any(|a| a.category == Category::Dns) => items.push(
-            HealthItem::new(
-                Severity::Warning,
-                "DNS",
-                "no cluster DNS add-on (a coredns or kube-dns Deployment) found",
-            )
-            .with_playbooks(&[pb::DNS]),
-        ),
+        None if !addons.iter().any(|a| a.category == Category::Dns) => {
+            items.push(missing_dns(state))
+        }
         None => {}
     }
     if let Some(item) = pods_blocked {
@@ -404,6 +399,43 @@ const CNI_AGENT_PODS: [&str; 9] = [
     "aws-node",
 ];
 
+/// No DNS Deployment among the add-ons: the DNS pods (CoreDNS, or kube-dns with its
+/// kubedns/dnsmasq/sidecar containers) prove DNS when the Deployment was not captured, and a
+/// fragment of the Deployments proves nothing.
+fn missing_dns(state: &ClusterState) -> HealthItem {
+    let pod = state.pods.iter().find(|p| {
+        p.metadata.namespace_str() == "kube-system"
+            && (p.label("k8s-app") == Some("kube-dns")
+                || ["coredns-", "kube-dns-"]
+                    .iter()
+                    .any(|n| p.metadata.name_str().starts_with(n)))
+    });
+    if let Some(p) = pod {
+        return HealthItem::new(
+            Severity::Unknown,
+            "DNS",
+            format!(
+                "DNS pod {} found, its Deployment was not captured: `kubectl get deploy -n kube-system -o yaml`",
+                p.metadata.name_str()
+            ),
+        );
+    }
+    if !state.fully_listed("deployments") {
+        return HealthItem::new(
+            Severity::Unknown,
+            "DNS",
+            "no coredns or kube-dns Deployment among the Deployments captured, but the snapshot \
+             did not list them all: `kubectl get deploy -n kube-system -o yaml`",
+        );
+    }
+    HealthItem::new(
+        Severity::Warning,
+        "DNS",
+        "no cluster DNS add-on (a coredns or kube-dns Deployment) found",
+    )
+    .with_playbooks(&[pb::DNS])
+}
+
 fn missing_cni(state: &ClusterState) -> HealthItem {
     let agent = state.pods.iter().find(|p| {
         let name = p.metadata.name_str();
@@ -448,6 +480,43 @@ fn missing_cni(state: &ClusterState) -> HealthItem {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_fragment_proves_no_missing_add_on_and_agent_pods_prove_one() {
+        use crate::cluster::state::ClusterState;
+        let pod = |ns: &str, name: &str| {
+            json!({"apiVersion": "v1", "kind": "Pod",
+                   "metadata": {"name": name, "namespace": ns},
+                   "status": {"phase": "Running",
+                              "containerStatuses": [{"name": "c", "ready": true, "restartCount": 0,
+                                                     "image": "x", "imageID": "", "state": {"running": {}}}]}})
+        };
+        let mut fragment = ClusterState::from_objects(&[
+            pod("kube-system", "calico-node-x7k2p"),
+            pod("kube-system", "coredns-5d78c9869d-abcde"),
+        ]);
+        fragment.partial = vec!["daemonsets".into(), "deployments".into()];
+        let report = section(&fragment, now());
+        let cni = find(&report, "CNI");
+        let dns = find(&report, "DNS");
+        assert_eq!(cni.severity, Severity::Unknown, "{cni:?}");
+        assert!(cni.reason.contains("calico-node-x7k2p"), "{}", cni.reason);
+        assert_eq!(dns.severity, Severity::Unknown, "{dns:?}");
+        assert!(
+            dns.reason.contains("coredns-5d78c9869d-abcde"),
+            "{}",
+            dns.reason
+        );
+        // Without any such pod, a fragment still proves nothing.
+        let mut bare = ClusterState::from_objects(&[pod("shop", "web-1")]);
+        bare.partial = vec!["daemonsets".into(), "deployments".into()];
+        let report = section(&bare, now());
+        assert_eq!(find(&report, "CNI").severity, Severity::Unknown);
+        assert_eq!(find(&report, "DNS").severity, Severity::Unknown);
+        // A pod without conditions is ready when its containers are.
+        assert!(bare.pods[0].is_ready());
+    }
+
     use super::*;
     use crate::health::fixtures::*;
     use serde_json::json;

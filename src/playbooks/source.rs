@@ -279,9 +279,9 @@ fn same_request(recorded: &str, asked: &str) -> bool {
             .filter(|kv| !kv.is_empty())
             .filter(|kv| {
                 let k = kv.split('=').next().unwrap_or("");
-                !VOLATILE_PARAMS.contains(&k)
-                    && !(log && LOG_STREAM_PARAMS.contains(&k))
-                    && !(log && drop_container && k == "container")
+                let stream =
+                    log && (LOG_STREAM_PARAMS.contains(&k) || (drop_container && k == "container"));
+                !VOLATILE_PARAMS.contains(&k) && !stream
             })
             .map(str::to_string)
             .collect();

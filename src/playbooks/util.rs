@@ -88,9 +88,19 @@ pub fn condition_status<'a>(v: &'a Value, type_: &str) -> &'a str {
     condition(v, type_).map_or("", |c| s(c, "/status"))
 }
 
-/// Whether the object's (a node's or a pod's) Ready condition is True.
+/// Whether the object's (a node's or a pod's) Ready condition is True. A pod captured
+/// without conditions is ready when every container status says `ready: true`.
 pub fn ready(v: &Value) -> bool {
-    condition_status(v, "Ready") == "True"
+    match condition_status(v, "Ready") {
+        "" => {
+            let cs = arr(v, "/status/containerStatuses");
+            !cs.is_empty()
+                && cs
+                    .iter()
+                    .all(|c| c.get("ready").and_then(Value::as_bool) == Some(true))
+        }
+        status => status == "True",
+    }
 }
 
 /// The node's first address of `type_` (`InternalIP`, `ExternalIP`, `Hostname`).
