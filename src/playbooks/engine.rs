@@ -45,7 +45,9 @@ impl Step {
                 Some(format!("{code}: {}", first_line(body)))
             }
             Outcome::Text { .. } => None,
-            Outcome::Failed { code: 400 | 404, .. } => None,
+            Outcome::Failed {
+                code: 400 | 404, ..
+            } => None,
             Outcome::Failed { code: 0, message } => Some(message.clone()),
             Outcome::Failed { code, message } => Some(format!("{code}: {message}")),
         }
@@ -54,7 +56,10 @@ impl Step {
 
 /// The first non-empty line of a response body, for a one-line error.
 fn first_line(body: &str) -> &str {
-    body.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
+    body.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
 }
 
 /// A query that got no answer: the kubectl command and why.
@@ -696,8 +701,10 @@ mod tests {
             },
             answers: Vec::new(),
         });
-        assert!(matches!(r.verdict(), Verdict::CouldNotCheck { failed } if failed.len() == 2
-            && failed[0].error == "not captured: the snapshot holds no nodes"));
+        assert!(
+            matches!(r.verdict(), Verdict::CouldNotCheck { failed } if failed.len() == 2
+            && failed[0].error == "not captured: the snapshot holds no nodes")
+        );
     }
 
     #[test]
