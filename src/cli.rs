@@ -506,7 +506,8 @@ fn check(args: CheckArgs, global: &GlobalArgs) -> Result<i32> {
             let settle = limit.saturating_sub(started.elapsed());
             let judged = source::judge_once(&spec, settle).await?;
             stage.set("running the playbooks");
-            let mut findings = engine::run_all(judged.queries.as_ref(), judged.now).await;
+            let checked = engine::check_all(judged.queries.as_ref(), judged.now).await;
+            let mut findings = checked.findings;
             if let DoctorGate::Partial(runs) = gate {
                 findings.extend(runs);
                 engine::sort_runs(&mut findings);
@@ -516,6 +517,7 @@ fn check(args: CheckArgs, global: &GlobalArgs) -> Result<i32> {
                 health: crate::health::build(&judged.state, judged.now),
                 cluster: judged.info,
                 findings,
+                could_not_check: checked.could_not_check,
                 ..Default::default()
             })
         };
@@ -616,6 +618,7 @@ async fn doctor_gate(spec: &SourceSpec) -> Result<DoctorGate> {
                 },
                 health: Default::default(),
                 findings,
+                could_not_check: Vec::new(),
                 min_severity: Default::default(),
             })))
         }
@@ -723,10 +726,18 @@ fn explain(args: ExplainArgs, global: &GlobalArgs) -> Result<i32> {
                 .iter()
                 .enumerate()
                 .map(|(i, (pb, score))| {
-                    let finding = report.as_ref().and_then(|runs| runs[i].finding.as_ref());
+                    let run = report.as_ref().map(|runs| &runs[i]);
+                    let finding = run.and_then(|r| r.finding.as_ref());
+                    let verdict = run.map(|r| r.verdict());
+                    let could_not_check = match &verdict {
+                        Some(engine::Verdict::CouldNotCheck { failed }) => Some(failed),
+                        _ => None,
+                    };
                     serde_json::json!({
                         "playbook": pb.id, "code": pb.code, "title": pb.title,
                         "score": score, "ran": report.is_some(), "finding": finding,
+                        "verdict": verdict.as_ref().map(engine::Verdict::label),
+                        "could_not_check": could_not_check,
                     })
                 })
                 .collect();
@@ -749,8 +760,8 @@ fn explain(args: ExplainArgs, global: &GlobalArgs) -> Result<i32> {
                     for s in &run.steps {
                         outln!("     $ {}  → {}", s.query.kubectl, s.summary());
                     }
-                    match &run.finding {
-                        Some(f) => {
+                    match run.verdict() {
+                        engine::Verdict::Found(f) => {
                             outln!(
                                 "   cause: {} (confidence {:.0}%)",
                                 f.summary,
@@ -764,7 +775,12 @@ fn explain(args: ExplainArgs, global: &GlobalArgs) -> Result<i32> {
                                 outln!("     $ {c}");
                             }
                         }
-                        None => outln!("   not present on this cluster"),
+                        engine::Verdict::NotPresent => outln!("   not present on this cluster"),
+                        engine::Verdict::CouldNotCheck { failed } => {
+                            for f in failed {
+                                outln!("   could not check: {}: {}", f.query, f.error);
+                            }
+                        }
                     }
                 }
             }

@@ -2,12 +2,13 @@
 //! terminal, JSON for machines, and Markdown ready to paste into an incident ticket; and maps
 //! it to the exit code (0 ok, 1 warnings, 2 critical, 3 could not run). Owns the wording of
 //! the report: the summary first, counts in proper singular/plural, confidences rounded, and
-//! the `--min-severity` filter of what is shown (never of the exit code).
+//! the `--min-severity` filter of what is shown (never of the exit code); and, after the
+//! findings, the playbooks that could not check, with the queries that went unanswered.
 
 use serde_json::{Value, json};
 
 use crate::health::{HealthItem, HealthReport, Severity};
-use crate::playbooks::engine::{FindingReport, Run};
+use crate::playbooks::engine::{FailedQuery, FindingReport, Run};
 use crate::playbooks::{Finding, FindingSeverity};
 
 /// What the report is about.
@@ -32,6 +33,10 @@ pub struct CheckReport {
     pub health: HealthReport,
     /// Playbooks whose cause is present, most severe and most certain first.
     pub findings: Vec<Run>,
+    /// Playbooks that could not check (their queries went unanswered), in registry order:
+    /// listed after the findings whatever `min_severity` says, since their cause may be
+    /// present.
+    pub could_not_check: Vec<Run>,
     /// Why the check could not run (the cluster cannot be reached or read, the input cannot
     /// be loaded): the report then says so instead of an overall health, and exits 3.
     pub could_not_run: Option<String>,
@@ -147,6 +152,14 @@ impl CheckReport {
             .filter_map(|r| r.finding.as_ref().map(|f| (r, f)))
     }
 
+    /// The runs that could not check, with the queries that went unanswered.
+    pub fn could_not_check(&self) -> Vec<(&Run, Vec<FailedQuery>)> {
+        self.could_not_check
+            .iter()
+            .filter_map(|r| r.could_not_check().map(|f| (r, f)))
+            .collect()
+    }
+
     /// The findings `min_severity` shows.
     fn shown_findings(&self) -> impl Iterator<Item = (&Run, &Finding)> {
         self.findings()
@@ -212,6 +225,10 @@ impl CheckReport {
             parts.join(", "),
             plural(self.findings().count(), "finding")
         );
+        let unchecked = self.could_not_check().len();
+        if unchecked > 0 {
+            line.push_str(&format!(", {unchecked} could not check"));
+        }
         if self.min_severity != MinSeverity::Info {
             line.push_str(&format!("; showing {} and above", self.min_severity.word()));
         }
@@ -247,6 +264,12 @@ impl CheckReport {
                 title: r.playbook.title,
                 finding: f,
             }).collect::<Vec<_>>(),
+            "could_not_check": self.could_not_check().into_iter().map(|(r, failed)| json!({
+                "playbook": r.playbook.id,
+                "code": r.playbook.code,
+                "title": r.playbook.title,
+                "failed": failed,
+            })).collect::<Vec<_>>(),
         });
         round_confidences(&mut v);
         v
@@ -333,6 +356,19 @@ impl CheckReport {
                 out.push_str(&format!("      $ {c}\n"));
             }
         }
+        let unchecked = self.could_not_check();
+        if !unchecked.is_empty() {
+            out.push_str("\nCould not check\n");
+        }
+        for (r, failed) in unchecked {
+            out.push_str(&format!(
+                "  {} {} — {}\n",
+                r.playbook.code, r.playbook.id, r.playbook.title
+            ));
+            for f in failed {
+                out.push_str(&format!("    {}: {}\n", f.query, f.error));
+            }
+        }
         out
     }
 
@@ -386,6 +422,7 @@ impl CheckReport {
             }
         }
         md_findings(&mut out, self);
+        md_could_not_check(&mut out, self);
         out
     }
 }
@@ -446,6 +483,25 @@ fn md_findings(out: &mut String, report: &CheckReport) {
             ));
         }
         out.push_str("\n</details>\n\n");
+    }
+}
+
+fn md_could_not_check(out: &mut String, report: &CheckReport) {
+    let unchecked = report.could_not_check();
+    if unchecked.is_empty() {
+        return;
+    }
+    out.push_str("\n### Could not check\n\n| Playbook | Query | Error |\n|---|---|---|\n");
+    for (r, failed) in unchecked {
+        for f in failed {
+            out.push_str(&format!(
+                "| {} `{}` | `{}` | {} |\n",
+                r.playbook.code,
+                r.playbook.id,
+                md_cell(&f.query).replace('`', "'"),
+                md_cell(&f.error)
+            ));
+        }
     }
 }
 
@@ -518,6 +574,58 @@ mod tests {
         assert_eq!(n["object"], "Node/worker-2");
         assert_eq!(n["playbooks"][0], "node-notready-no-cni");
         assert_eq!(n["details"]["kubelet"], "v1.31.4");
+    }
+
+    fn refused_run() -> Run {
+        use crate::playbooks::engine::{Step, q};
+        let pb = crate::playbooks::find("node-notready-no-cni").expect("NET-01");
+        let steps = (pb.queries)(&Default::default())
+            .into_iter()
+            .map(|query| Step {
+                query,
+                outcome: crate::playbooks::Outcome::Failed {
+                    code: 403,
+                    message: "forbidden | by RBAC".into(),
+                },
+            })
+            .collect::<Vec<_>>();
+        assert!(steps.iter().any(|s| s.query == q::nodes()));
+        Run {
+            playbook: pb,
+            steps,
+            finding: None,
+        }
+    }
+
+    #[test]
+    fn could_not_check_follows_the_findings_in_every_format() {
+        let mut r = report(Severity::Ok);
+        r.could_not_check = vec![refused_run()];
+        let v = r.to_json();
+        let e = &v["could_not_check"][0];
+        assert_eq!(e["playbook"], "node-notready-no-cni");
+        assert_eq!(e["code"], "NET-01");
+        assert_eq!(e["failed"][0]["query"], "kubectl get nodes -o yaml");
+        assert_eq!(e["failed"][0]["error"], "403: forbidden | by RBAC");
+        let t = r.to_text();
+        let (findings, rest) = t.split_once("\nFindings\n").unwrap();
+        assert!(!findings.contains("Could not check"), "{t}");
+        assert!(
+            rest.contains("\nCould not check\n  NET-01 node-notready-no-cni"),
+            "{t}"
+        );
+        assert!(
+            rest.contains("    kubectl get nodes -o yaml: 403: forbidden | by RBAC\n"),
+            "{t}"
+        );
+        assert!(t.contains("0 findings, 1 could not check"), "{t}");
+        let m = r.to_markdown();
+        assert!(
+            m.contains("| NET-01 `node-notready-no-cni` | `kubectl get nodes -o yaml` | 403: forbidden \\| by RBAC |"),
+            "{m}"
+        );
+        // Exit codes are unchanged: nothing was found.
+        assert_eq!(r.exit_code(), 0);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Runs playbooks: rounds of queries through a `QuerySource` (answers shared between
-//! playbooks, so a list is fetched once per run), then the pure diagnosis; ranks playbooks
-//! for a pasted error text; orders findings; and the query builders playbooks use.
+//! playbooks, so a list is fetched once per run), then the pure diagnosis; decides each
+//! run's verdict (found, not present, could not check: [`Run::verdict`] is the one place);
+//! ranks playbooks for a pasted error text; orders findings; and the query builders
+//! playbooks use.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +33,64 @@ impl Step {
             Outcome::Failed { code, message } => format!("{code}: {message}"),
         }
     }
+
+    /// Why the query got no answer, when it got none: a refusal (401, 403), a transport
+    /// error or timeout, a throttled or failing server (429, 5xx), or a snapshot that did not
+    /// capture it. `None` when the cluster answered, a 404 ("no such object") and a 400
+    /// ("no previous container") included: those are answers a diagnosis reads.
+    pub fn unanswered(&self) -> Option<String> {
+        match &self.outcome {
+            Outcome::Objects(_) => None,
+            Outcome::Text { code, body } if matches!(code, 401 | 403) => {
+                Some(format!("{code}: {}", first_line(body)))
+            }
+            Outcome::Text { .. } => None,
+            Outcome::Failed {
+                code: 400 | 404, ..
+            } => None,
+            Outcome::Failed { code: 0, message } => Some(message.clone()),
+            Outcome::Failed { code, message } => Some(format!("{code}: {message}")),
+        }
+    }
+}
+
+/// The first non-empty line of a response body, for a one-line error.
+fn first_line(body: &str) -> &str {
+    body.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+}
+
+/// A query that got no answer: the kubectl command and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedQuery {
+    /// The kubectl command the query stands for.
+    pub query: String,
+    /// Why it got no answer (`403: nodes is forbidden: …`, `not captured: …`).
+    pub error: String,
+}
+
+/// What a run concluded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// The playbook's cause is present.
+    Found(Finding),
+    /// The queries the playbook needs were answered and its cause is not there.
+    NotPresent,
+    /// The queries the playbook needs got no answer: absence proves nothing.
+    CouldNotCheck { failed: Vec<FailedQuery> },
+}
+
+impl Verdict {
+    /// `found`, `not present` or `could not check`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Found(_) => "found",
+            Verdict::NotPresent => "not present",
+            Verdict::CouldNotCheck { .. } => "could not check",
+        }
+    }
 }
 
 /// A playbook after it ran: its steps and its finding (`None`: its cause is not present).
@@ -39,6 +99,60 @@ pub struct Run {
     pub playbook: &'static Playbook,
     pub steps: Vec<Step>,
     pub finding: Option<Finding>,
+}
+
+impl Run {
+    /// The run's verdict. Without a finding, the run could not check when no query it made
+    /// was answered, when every query of its first round (the ones it starts from: the
+    /// playbook's `queries` over no results) went unanswered, or when more of its queries
+    /// went unanswered than were answered; otherwise its cause is not present.
+    pub fn verdict(&self) -> Verdict {
+        if let Some(f) = &self.finding {
+            return Verdict::Found(f.clone());
+        }
+        let failed: Vec<FailedQuery> = self
+            .steps
+            .iter()
+            .filter_map(|s| {
+                s.unanswered().map(|error| FailedQuery {
+                    query: s.query.kubectl.clone(),
+                    error,
+                })
+            })
+            .collect();
+        if failed.is_empty() {
+            return Verdict::NotPresent;
+        }
+        let answered = self.steps.len() - failed.len();
+        let first_round = (self.playbook.queries)(&Results::default());
+        let first_round_failed = !first_round.is_empty()
+            && first_round.iter().all(|q| {
+                self.steps
+                    .iter()
+                    .any(|s| s.query == *q && s.unanswered().is_some())
+            });
+        if answered == 0 || first_round_failed || failed.len() > answered {
+            Verdict::CouldNotCheck { failed }
+        } else {
+            Verdict::NotPresent
+        }
+    }
+
+    /// The queries that went unanswered when the run could not check, else nothing.
+    pub fn could_not_check(&self) -> Option<Vec<FailedQuery>> {
+        match self.verdict() {
+            Verdict::CouldNotCheck { failed } => Some(failed),
+            _ => None,
+        }
+    }
+}
+
+/// Every playbook of the registry, run once: the runs whose cause is present (ordered as
+/// [`sort_runs`] orders them) and the runs that could not check (in registry order).
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    pub findings: Vec<Run>,
+    pub could_not_check: Vec<Run>,
 }
 
 /// The JSON shape of a finding in `check` and `explain` output.
@@ -104,16 +218,33 @@ pub async fn run(
 /// Runs every playbook of the registry and returns the runs whose cause is present,
 /// ordered by severity, then confidence (both descending), then id.
 pub async fn run_all(source: &dyn QuerySource, now: DateTime<Utc>) -> Vec<Run> {
+    check_all(source, now).await.findings
+}
+
+/// Runs every playbook of the registry: the runs whose cause is present, ordered as
+/// [`run_all`] orders them, and the runs that could not check, in registry order.
+pub async fn check_all(source: &dyn QuerySource, now: DateTime<Utc>) -> Checked {
+    check_these(&super::registry(), source, now).await
+}
+
+/// [`check_all`] over the given playbooks.
+pub async fn check_these(
+    playbooks: &[&'static Playbook],
+    source: &dyn QuerySource,
+    now: DateTime<Utc>,
+) -> Checked {
     let mut cache = Cache::default();
-    let mut runs = Vec::new();
-    for pb in super::registry() {
+    let mut checked = Checked::default();
+    for pb in playbooks {
         let r = run(pb, source, &mut cache, now).await;
         if r.finding.is_some() {
-            runs.push(r);
+            checked.findings.push(r);
+        } else if matches!(r.verdict(), Verdict::CouldNotCheck { .. }) {
+            checked.could_not_check.push(r);
         }
     }
-    sort_runs(&mut runs);
-    runs
+    sort_runs(&mut checked.findings);
+    checked
 }
 
 /// Orders runs with findings: severity, then confidence (descending), then id.
@@ -407,6 +538,174 @@ pub mod q {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures::future::BoxFuture;
+
+    /// Answers every query with the same outcome, or a chosen one for some queries.
+    struct Fixed {
+        default: Outcome,
+        answers: Vec<(Query, Outcome)>,
+    }
+
+    impl QuerySource for Fixed {
+        fn run<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Outcome> {
+            let out = self
+                .answers
+                .iter()
+                .find(|(q, _)| q == query)
+                .map(|(_, o)| o.clone())
+                .unwrap_or_else(|| self.default.clone());
+            Box::pin(async move { out })
+        }
+    }
+
+    fn forbidden() -> Outcome {
+        Outcome::Failed {
+            code: 403,
+            message: "nodes is forbidden: User \"jane\" cannot list resource \"nodes\"".into(),
+        }
+    }
+
+    fn log_of_first_pod() -> Query {
+        q::logs("kube-system", "coredns-1", None, false, Some(50))
+    }
+
+    /// Nodes and pods first; then the log of a pod it found.
+    fn two_rounds(r: &Results) -> Vec<Query> {
+        let mut out = vec![q::nodes(), q::core("pods", None)];
+        if !r.objects(&q::core("pods", None)).is_empty() {
+            out.push(log_of_first_pod());
+        }
+        out
+    }
+
+    fn never(_: &Results, _: DateTime<Utc>) -> Option<Finding> {
+        None
+    }
+
+    static TWO_ROUNDS: Playbook = Playbook {
+        id: "test-two-rounds",
+        code: "TEST-01",
+        title: "a playbook that never finds its cause",
+        access: crate::playbooks::Access::Api,
+        symptoms: &[],
+        queries: two_rounds,
+        diagnose: never,
+    };
+
+    fn run_on(source: &Fixed) -> Run {
+        let mut cache = Cache::default();
+        futures::executor::block_on(run(&TWO_ROUNDS, source, &mut cache, Utc::now()))
+    }
+
+    #[test]
+    fn a_source_that_fails_every_query_could_not_check() {
+        let r = run_on(&Fixed {
+            default: forbidden(),
+            answers: Vec::new(),
+        });
+        assert!(r.finding.is_none());
+        let Verdict::CouldNotCheck { failed } = r.verdict() else {
+            panic!("expected could not check, got {:?}", r.verdict());
+        };
+        assert_eq!(
+            failed,
+            vec![
+                FailedQuery {
+                    query: "kubectl get nodes -o yaml".into(),
+                    error: "403: nodes is forbidden: User \"jane\" cannot list resource \"nodes\""
+                        .into(),
+                },
+                FailedQuery {
+                    query: "kubectl get pods -A -o yaml".into(),
+                    error: "403: nodes is forbidden: User \"jane\" cannot list resource \"nodes\""
+                        .into(),
+                },
+            ]
+        );
+        assert_eq!(r.verdict().label(), "could not check");
+    }
+
+    #[test]
+    fn every_registry_playbook_on_a_failing_source_finds_or_could_not_check() {
+        for default in [
+            forbidden(),
+            Outcome::Failed {
+                code: 0,
+                message: "operation timed out".into(),
+            },
+        ] {
+            let source = Fixed {
+                default,
+                answers: Vec::new(),
+            };
+            let checked = futures::executor::block_on(check_all(&source, Utc::now()));
+            let listed: std::collections::BTreeSet<&str> = checked
+                .findings
+                .iter()
+                .chain(&checked.could_not_check)
+                .map(|r| r.playbook.id)
+                .collect();
+            let silent: Vec<&str> = crate::playbooks::registry()
+                .iter()
+                .map(|p| p.id)
+                .filter(|id| !listed.contains(id))
+                .collect();
+            assert!(silent.is_empty(), "said not present: {silent:?}");
+            assert!(checked.could_not_check.iter().all(|r| r.finding.is_none()));
+        }
+    }
+
+    #[test]
+    fn answered_queries_without_a_cause_are_not_present() {
+        let pod = serde_json::json!({"kind": "Pod", "metadata": {"name": "coredns-1"}});
+        let r = run_on(&Fixed {
+            default: Outcome::Objects(vec![pod]),
+            answers: vec![(
+                log_of_first_pod(),
+                Outcome::Text {
+                    code: 200,
+                    body: "ready".into(),
+                },
+            )],
+        });
+        assert_eq!(r.steps.len(), 3);
+        assert_eq!(r.verdict(), Verdict::NotPresent);
+    }
+
+    #[test]
+    fn a_missing_object_is_an_answer_and_one_refusal_among_answers_is_not_enough() {
+        let pod = serde_json::json!({"kind": "Pod", "metadata": {"name": "coredns-1"}});
+        // Nodes refused, pods listed, the pod's log gone (404): mostly answered.
+        let r = run_on(&Fixed {
+            default: Outcome::Objects(vec![pod]),
+            answers: vec![
+                (q::nodes(), forbidden()),
+                (
+                    log_of_first_pod(),
+                    Outcome::Failed {
+                        code: 404,
+                        message: "pods \"coredns-1\" not found".into(),
+                    },
+                ),
+            ],
+        });
+        assert_eq!(r.verdict(), Verdict::NotPresent);
+    }
+
+    #[test]
+    fn a_failed_first_round_could_not_check_even_when_later_queries_answer() {
+        let r = run_on(&Fixed {
+            default: Outcome::Failed {
+                code: 0,
+                message: "not captured: the snapshot holds no nodes".into(),
+            },
+            answers: Vec::new(),
+        });
+        assert!(
+            matches!(r.verdict(), Verdict::CouldNotCheck { failed } if failed.len() == 2
+            && failed[0].error == "not captured: the snapshot holds no nodes")
+        );
+    }
 
     #[test]
     fn request_paths_match_the_rest_api() {

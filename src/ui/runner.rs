@@ -1,6 +1,8 @@
 //! The playbook runner view: the steps (kubectl commands, what came back) and the evidence
 //! on one side, the diagnosis (cause, severity and confidence, the fix commands, why not the
-//! others) on the other; stacked, diagnosis first, on narrow terminals.
+//! others) on the other; stacked, diagnosis first, on narrow terminals. The diagnosis
+//! leads with the run's verdict: found, not present, or could not check (each unanswered
+//! query and why).
 //!
 //! The rows of both columns are built and wrapped here, so the app state can keep the
 //! selected fix command in view with exact row numbers ([`geometry`]); a frame renders only
@@ -14,7 +16,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use crate::app::{RunState, RunnerFocus, RunnerView};
 use crate::playbooks::FindingSeverity;
-use crate::playbooks::engine::Step;
+use crate::playbooks::engine::{Step, Verdict};
 
 use super::text::{fit, wrap};
 use super::theme::Theme;
@@ -162,7 +164,10 @@ pub fn steps_lines(view: &RunnerView, theme: &Theme, cols: usize) -> Vec<Line<'s
                 }
                 Some(_) => out.push(Line::styled("  (none recorded)", theme.muted)),
                 None => out.push(Line::styled(
-                    "  none: the cause is not present",
+                    match run.verdict() {
+                        Verdict::CouldNotCheck { .. } => "  none: the queries went unanswered",
+                        _ => "  none: the cause is not present",
+                    },
                     theme.muted,
                 )),
             }
@@ -301,14 +306,42 @@ pub fn diagnosis_lines(
                 }
             }
             None => {
-                out.extend(wrap(
-                    &[
-                        Span::styled(Theme::marker(crate::health::Severity::Ok), theme.ok),
-                        Span::styled(" Cause not present on this cluster", theme.ok),
-                    ],
-                    cols,
-                    0,
-                ));
+                match run.verdict() {
+                    Verdict::CouldNotCheck { failed } => {
+                        for f in failed {
+                            out.extend(wrap(
+                                &[
+                                    Span::styled(
+                                        Theme::marker(crate::health::Severity::Unknown),
+                                        theme.warning,
+                                    ),
+                                    Span::styled(" Could not check: ", theme.warning),
+                                    Span::styled(f.query, theme.accent),
+                                    Span::styled(format!(" — {}", f.error), theme.text),
+                                ],
+                                cols,
+                                2,
+                            ));
+                        }
+                        out.extend(wrap(
+                            &[Span::styled(
+                                "The cause may be present: absence proves nothing when the \
+                                 queries went unanswered.",
+                                theme.muted,
+                            )],
+                            cols,
+                            0,
+                        ));
+                    }
+                    _ => out.extend(wrap(
+                        &[
+                            Span::styled(Theme::marker(crate::health::Severity::Ok), theme.ok),
+                            Span::styled(" Cause not present on this cluster", theme.ok),
+                        ],
+                        cols,
+                        0,
+                    )),
+                }
                 out.push(Line::raw(""));
                 out.push(header("What was checked", theme));
                 if run.steps.is_empty() {
@@ -343,7 +376,10 @@ fn title_line(view: &RunnerView, theme: &Theme, cols: usize) -> Line<'static> {
                 Theme::finding_marker(f.severity),
                 severity_name(f.severity)
             ),
-            None => "cause not present".to_string(),
+            None => match run.verdict() {
+                Verdict::CouldNotCheck { .. } => "could not check".to_string(),
+                _ => "cause not present".to_string(),
+            },
         },
     };
     let left = format!(" {} {} — {}", pb.code, pb.id, pb.title);

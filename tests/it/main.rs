@@ -37,4 +37,5 @@ mod tui_lists_tmux;
 mod tui_render;
 mod tui_runner_tmux;
 mod tui_tmux;
+mod verdicts;
 mod watch_layer;

@@ -919,6 +919,71 @@ fn a_run_without_finding_says_the_cause_is_not_present_and_what_was_checked() {
     assert!(!text.contains("Fix"), "{text}");
 }
 
+/// The runner after the CNI playbook ran against a user who may list neither nodes nor
+/// daemonsets.
+fn forbidden_runner_app(width: u16, height: u16) -> App {
+    let mut app = catalog_app(width, height);
+    command(&mut app, "playbook node-notready-no-cni");
+    let queries = cni_queries(&Results::default());
+    let refused = |what: &str| Outcome::Failed {
+        code: 403,
+        message: format!(
+            "{what} is forbidden: User \"jane\" cannot list resource \"{what}\" at the cluster scope"
+        ),
+    };
+    let run = Run {
+        playbook: &CNI,
+        steps: vec![
+            Step {
+                query: queries[0].clone(),
+                outcome: refused("nodes"),
+            },
+            Step {
+                query: queries[1].clone(),
+                outcome: refused("daemonsets"),
+            },
+        ],
+        finding: None,
+    };
+    app.update(Msg::PlaybookRan(Arc::new(run)));
+    app
+}
+
+#[test]
+fn a_run_whose_queries_were_refused_says_it_could_not_check_and_why() {
+    let app = forbidden_runner_app(160, 45);
+    let buf = render_to_buffer(&app, &model(), 160, 45);
+    let text = screen(&buf);
+    assert!(lines(&buf)[0].contains("could not check"), "{text}");
+    assert!(
+        text.contains("Could not check: kubectl get nodes -o yaml — 403: nodes is forbidden:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Could not check: kubectl get daemonsets -n kube-system -o yaml — 403:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("User \"jane\" cannot list resource \"nodes\" at the cluster scope"),
+        "{text}"
+    );
+    assert!(!text.contains("not present"), "{text}");
+    // The verdict is drawn in the warning colour, not the green of "not present".
+    let (y, x) = find(&buf, "[UNKN] Could not check").expect("verdict line");
+    assert_eq!(buf[(x, y)].fg, Color::Yellow, "{text}");
+    assert_eq!(buf[(x + 7, y)].fg, Color::Yellow, "{text}");
+
+    // Stacked at 80x24 the verdict leads the diagnosis, wrapped, nothing cut.
+    let app = forbidden_runner_app(80, 24);
+    let buf = render_to_buffer(&app, &model(), 80, 24);
+    let text = screen(&buf);
+    assert!(
+        text.contains("Could not check: kubectl get nodes -o yaml"),
+        "{text}"
+    );
+    assert!(text.contains("nodes is forbidden"), "{text}");
+}
+
 #[test]
 fn without_a_query_source_the_runner_says_it_cannot_run() {
     let mut app = catalog_app(120, 36);
