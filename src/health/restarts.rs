@@ -65,12 +65,13 @@ impl Rate {
     fn short(&self) -> String {
         match (self.current_if_higher(), self.lifetime, self.life_secs) {
             (Some(c), Some(l), Some(life)) => format!(
-                " (~{}/h now, {l:.1}/h over {})",
+                " (~{}/h now, {}/h over {})",
                 per_hour(c.per_hour),
+                per_hour(l),
                 human(life)
             ),
             (Some(c), _, _) => format!(" (~{}/h now)", per_hour(c.per_hour)),
-            (None, Some(l), _) => format!(" ({l:.1}/h)"),
+            (None, Some(l), _) => format!(" ({}/h)", per_hour(l)),
             (None, None, Some(life)) => format!(" (in its first {})", human(life)),
             (None, None, None) => String::new(),
         }
@@ -90,7 +91,8 @@ impl Rate {
         }
         match (self.lifetime, self.life_secs) {
             (Some(l), Some(life)) => parts.push(format!(
-                "{l:.1} restarts/hour over its {} of life",
+                "{} restarts/hour over its {} of life",
+                per_hour(l),
                 human(life)
             )),
             (None, Some(life)) => parts.push(format!(
@@ -104,12 +106,14 @@ impl Rate {
     }
 }
 
-/// `144` for large rates, `10.9` for small ones.
+/// `144` for large rates, `10.9` for small ones, `<0.1` (never `0.0`: it restarted).
 fn per_hour(r: f64) -> String {
     if r >= 100.0 {
         format!("{r:.0}")
-    } else {
+    } else if r >= 0.05 {
         format!("{r:.1}")
+    } else {
+        "<0.1".to_string()
     }
 }
 
@@ -494,6 +498,7 @@ fn item(c: &Candidate, now: DateTime<Utc>) -> HealthItem {
 mod tests {
     use super::*;
     use crate::health::fixtures::*;
+    use serde_json::{Value, json};
 
     #[test]
     fn crashloop_is_critical_with_rate_exit_code_and_reason() {
@@ -604,5 +609,236 @@ mod tests {
         let last = items.last().unwrap();
         assert_eq!(last.title, "+10 more");
         assert_eq!(last.severity, Severity::Warning);
+    }
+
+    /// A container of a pod started `life` seconds ago that restarted `count` times; its last
+    /// run lasted `run` seconds and ended `ended` seconds ago; `state` is its state now.
+    fn cycling(name: &str, life: i64, count: i64, run: i64, ended: i64, state: Value) -> Value {
+        let mut v = pod("shop", name, "w-1");
+        v["metadata"]["creationTimestamp"] = json!(before(life));
+        v["status"]["startTime"] = json!(before(life));
+        let cs = &mut v["status"]["containerStatuses"][0];
+        cs["restartCount"] = json!(count);
+        cs["lastState"] = json!({"terminated": {"exitCode": 1, "reason": "Error",
+            "startedAt": before(ended + run), "finishedAt": before(ended)}});
+        cs["state"] = state;
+        v
+    }
+
+    fn crashloop_state(backoff: &str) -> Value {
+        json!({"waiting": {"reason": "CrashLoopBackOff",
+            "message": format!("back-off {backoff} restarting failed container=main pod=x")}})
+    }
+
+    #[test]
+    fn a_container_dying_every_15s_is_rated_by_its_cycle_not_its_life() {
+        // 30 days old, restarted 20 times; the last run lasted 15 s, the kubelet waits 10 s.
+        let p = cycling("fast", 30 * 86_400, 20, 15, 5, crashloop_state("10s"));
+        let items = section(&state_of(&[p]), now());
+        let i = &items[0];
+        assert_eq!(i.severity, Severity::Critical);
+        assert_eq!(
+            i.reason,
+            "CrashLoopBackOff: 20 restarts (~144/h now, <0.1/h over 30d), last exit 1 Error"
+        );
+        assert!(!i.reason.contains(" 0.0/h"));
+        let rate = &i.details.iter().find(|(k, _)| k == "Rate").unwrap().1;
+        assert!(
+            rate.starts_with("~144 restarts/hour now: main restarts every ~25s (its last run lasted 15s, then a back-off of 10s)"),
+            "{rate}"
+        );
+        // Running again for 2 s after a back-off of 10 s, the same cycle: never 0.0/h.
+        let running = json!({"running": {"startedAt": before(2)}});
+        let p = cycling("fast", 30 * 86_400, 20, 15, 12, running);
+        let items = section(&state_of(&[p]), now());
+        assert_eq!(items[0].severity, Severity::Warning);
+        assert!(
+            items[0]
+                .reason
+                .starts_with("20 restarts (~144/h now, <0.1/h over 30d), last 12s ago"),
+            "{}",
+            items[0].reason
+        );
+    }
+
+    #[test]
+    fn a_young_pod_gets_a_count_not_an_inflated_rate() {
+        // One restart 40 s into a pod's life: not "10.0/h", not "60/h".
+        let running = json!({"running": {"startedAt": before(10)}});
+        let p = cycling("young", 60, 1, 40, 15, running);
+        let items = section(&state_of(&[p]), now());
+        assert_eq!(items[0].severity, Severity::Warning);
+        assert_eq!(
+            items[0].reason,
+            "1 restart (in its first 60s), last 15s ago: exit 1 Error"
+        );
+        // Past the observation window, the same count over the pod's life is a rate.
+        let running = json!({"running": {"startedAt": before(10 * 60)}});
+        let p = cycling("older", 2 * 3600, 1, 3000, 10 * 60, running);
+        let items = section(&state_of(&[p]), now());
+        assert!(
+            items[0].reason.starts_with("1 restart (0.5/h)"),
+            "{}",
+            items[0].reason
+        );
+    }
+
+    /// Pods of several workloads on `node`, each restarted once `secs_ago` (give or take a few
+    /// seconds) and running since.
+    fn rebooted(node: &str, n: usize, secs_ago: i64) -> Vec<Value> {
+        (0..n)
+            .map(|i| {
+                let p = owned(
+                    pod("apps", &format!("{node}-app-{i}"), node),
+                    "ReplicaSet",
+                    &format!("app-{i}"),
+                );
+                let offset = i64::try_from(i % 7).unwrap_or(0) * 4;
+                restarted(
+                    p,
+                    1 + i64::try_from(i).unwrap_or(0),
+                    secs_ago + offset,
+                    255,
+                    "Unknown",
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_node_whose_pods_all_restarted_at_once_is_one_reboot_item() {
+        let mut objs = rebooted("w-2", 9, 12 * 60);
+        objs.push(ds_pod("kube-system", "kube-proxy", "pw2", "w-2"));
+        let items = section(&state_of(&objs), now());
+        // kube-proxy did not restart: 9 of 10 pods is still the node.
+        assert_eq!(items.len(), 1, "{items:#?}");
+        let i = &items[0];
+        assert_eq!(i.severity, Severity::Warning, "a warning at most");
+        assert_eq!(i.title, "node w-2");
+        assert_eq!(i.object.as_deref(), Some("Node/w-2"));
+        assert!(
+            i.reason.starts_with(
+                "node w-2 rebooted or its container runtime restarted 12m ago (2026-01-15T09:47:36Z): 9 containers in 9 pods restarted together"
+            ),
+            "{}",
+            i.reason
+        );
+        // Days ago, running since: history.
+        let items = section(&state_of(&rebooted("w-3", 5, 3 * 86_400)), now());
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].severity, Severity::Ok);
+        assert!(
+            items[0].reason.ends_with("(history)"),
+            "{}",
+            items[0].reason
+        );
+    }
+
+    #[test]
+    fn restarts_at_one_instant_that_are_not_a_whole_node_stay_pod_items() {
+        // Negative controls. Three replicas of one workload crashing together: a bug in it.
+        let same: Vec<Value> = (0..3)
+            .map(|i| {
+                let p = deploy_pod("shop", "cart", &format!("r{i}"), "w-1");
+                restarted(p, 4, 300 + i, 1, "Error")
+            })
+            .collect();
+        let items = section(&state_of(&same), now());
+        assert_eq!(items.len(), 3);
+        assert!(items.iter().all(|i| i.title.starts_with("shop/cart")));
+        // Three pods of a node of ten restarting together: not the node.
+        let mut objs = rebooted("w-4", 3, 300);
+        objs.extend((0..7).map(|i| pod("apps", &format!("calm-{i}"), "w-4")));
+        let items = section(&state_of(&objs), now());
+        assert_eq!(items.len(), 3);
+        assert!(items.iter().all(|i| i.title.starts_with("apps/w-4-app")));
+        // One of them crash-looping is not running again: it is its own item.
+        let mut objs = rebooted("w-5", 5, 300);
+        objs.push(crashlooping(
+            owned(pod("apps", "loop", "w-5"), "ReplicaSet", "loop"),
+            9,
+            302,
+            1,
+            "Error",
+        ));
+        let items = section(&state_of(&objs), now());
+        assert_eq!(items.len(), 2, "{items:#?}");
+        assert_eq!(items[0].title, "apps/loop");
+        assert_eq!(items[0].severity, Severity::Critical);
+        assert_eq!(items[1].title, "node w-5");
+    }
+
+    #[test]
+    fn old_restarts_then_a_long_run_are_history() {
+        // The corpus control: hundreds of restarts, the last 3 days ago, running since.
+        let p = with(
+            static_pod("kube-scheduler", "cp-1"),
+            json!({"status": {"containerStatuses": [{"name": "main", "ready": true,
+                "restartCount": 279, "state": {"running": {"startedAt": before(3 * 86_400)}},
+                "lastState": {"terminated": {"finishedAt": before(3 * 86_400)}}}]}}),
+        );
+        let items = section(&state_of(&[p]), now());
+        assert_eq!(items[0].severity, Severity::Ok);
+        assert_eq!(
+            items[0].reason,
+            "279 restarts, none in the last hour (last 3d ago)"
+        );
+        assert!(items[0].playbooks.is_empty());
+        // Without lastState, the current run's start is the last restart.
+        let p = with(
+            pod("shop", "web", "w-1"),
+            json!({"status": {"containerStatuses": [{"name": "main", "ready": true,
+                "restartCount": 4, "state": {"running": {"startedAt": before(86_400)}}}]}}),
+        );
+        let items = section(&state_of(&[p]), now());
+        assert_eq!(items[0].severity, Severity::Ok);
+        assert!(
+            items[0].reason.ends_with("(last 24h ago)"),
+            "{}",
+            items[0].reason
+        );
+        let p = with(
+            pod("shop", "web", "w-1"),
+            json!({"status": {"containerStatuses": [{"name": "main", "ready": true,
+                "restartCount": 4, "state": {"running": {"startedAt": before(120)}}}]}}),
+        );
+        let items = section(&state_of(&[p]), now());
+        assert_eq!(items[0].severity, Severity::Warning);
+    }
+
+    #[test]
+    fn restart_arithmetic_follows_the_kubelet() {
+        use crate::health::common::{
+            backoff_in_message, current_rate, go_duration_secs, kubelet_backoff_secs, lifetime_rate,
+        };
+        assert_eq!(
+            (1..=7).map(kubelet_backoff_secs).collect::<Vec<_>>(),
+            [10, 20, 40, 80, 160, 300, 300]
+        );
+        assert_eq!(go_duration_secs("5m0s"), Some(300));
+        assert_eq!(go_duration_secs("2m40s"), Some(160));
+        assert_eq!(go_duration_secs("1h0m0s"), Some(3600));
+        assert_eq!(go_duration_secs("5x"), None);
+        assert_eq!(go_duration_secs("40"), None);
+        assert_eq!(go_duration_secs(""), None);
+        assert_eq!(
+            backoff_in_message("back-off 2m40s restarting failed container=a pod=b"),
+            Some(160)
+        );
+        assert_eq!(backoff_in_message("nothing here"), None);
+        assert_eq!(current_rate(1, 15, 10, 5), None, "one restart is no rate");
+        assert_eq!(
+            current_rate(5, 2 * 3600, 10, 5),
+            None,
+            "a long run is no cycle"
+        );
+        assert_eq!(current_rate(5, 15, 10, 2 * 3600), None, "not recent");
+        assert_eq!(current_rate(5, 15, 10, 5).map(|c| c.cycle_secs), Some(25));
+        assert_eq!(
+            current_rate(5, 15, 10, 600).map(|c| c.cycle_secs),
+            Some(600)
+        );
+        assert_eq!(lifetime_rate(1, 60), None);
+        assert_eq!(lifetime_rate(2, 3600), Some(2.0));
     }
 }
