@@ -360,11 +360,11 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         .iter()
         .map(|o| {
             format!(
-                "{}/{} ({} restarts, {:.1}/h)",
+                "{}/{} ({} restarts, {}/h)",
                 namespace(o.pod),
                 name(o.pod),
                 o.restarts,
-                o.rate
+                per_hour(o.rate)
             )
         })
         .collect();
@@ -502,8 +502,9 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             }
             RestartCause::Unknown { exit_code, reason } => {
                 summary = format!(
-                    "Add-on {ns}/{pod_name} ({cname}) restarts at {:.1}/h ({} restarts, last exit {exit_code} {reason}); its previous log did not name a cause.",
-                    worst.rate, worst.restarts
+                    "Add-on {ns}/{pod_name} ({cname}) restarts at {}/h ({} restarts, last exit {exit_code} {reason}); its previous log did not name a cause.",
+                    per_hour(worst.rate),
+                    worst.restarts
                 );
                 explanation = "The add-on keeps failing but neither its termination nor the log it left names the cause. Read the previous log in full and the pod's events; check the node it runs on.".into();
                 commands = vec![logs_cmd.clone(), describe.clone()];
@@ -525,9 +526,9 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         ));
     }
     ruled_out.push(format!(
-        "Not an old, settled restart count: the last restart was {} ago and the rate is {:.1}/h (a pod that restarted long ago and has run since is ignored).",
+        "Not an old, settled restart count: the last restart was {} ago and the rate is {}/h (a pod that restarted long ago and has run since is ignored).",
         worst.last_restart_ago.map(human).unwrap_or_else(|| "moments".into()),
-        worst.rate
+        per_hour(worst.rate)
     ));
     Some(Finding {
         severity,
@@ -540,6 +541,15 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             commands,
         },
     })
+}
+
+/// `11.1`, or `<0.1` (never `0.0` for a container that restarted).
+fn per_hour(r: f64) -> String {
+    if r >= 0.05 {
+        format!("{r:.1}")
+    } else {
+        "<0.1".into()
+    }
 }
 
 fn short(line: &str) -> String {
