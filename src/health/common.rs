@@ -1,5 +1,7 @@
-//! Helpers shared by the health rules: playbook ids, ages, version parsing, ordering, and
-//! the `unknown` items that stand in for resources the model cannot read.
+//! Helpers shared by the health rules: playbook ids, ages, version parsing, ordering, the
+//! `unknown` items that stand in for resources the model cannot read, and the arithmetic of
+//! restart rates (the kubelet's back-off, the cycle of a container that keeps dying, the
+//! shortest life a rate means something over).
 
 use chrono::{DateTime, Utc};
 
@@ -34,6 +36,139 @@ pub mod pb {
 
 /// A window within which a restart counts as "recent".
 pub const RECENT_SECS: i64 = 3600;
+
+/// The shortest pod life over which "restarts per hour" means something: below it a pod with
+/// one restart in its first minute would read as 60/h, so the count is said instead.
+pub const MIN_OBSERVATION_SECS: i64 = 1800;
+/// A previous run shorter than this makes a "current" rate (the container dies soon after it
+/// starts); a longer one says nothing about how often it restarts now.
+pub const SHORT_RUN_SECS: i64 = 3600;
+
+/// The kubelet's crash back-off before restart number `restart_count + 1`: 10 s, doubling,
+/// capped at 5 min.
+pub fn kubelet_backoff_secs(restart_count: i64) -> i64 {
+    let doublings = u32::try_from((restart_count - 1).clamp(0, 5)).unwrap_or(5);
+    (10_i64 << doublings).min(300)
+}
+
+/// Seconds of a Go duration as the kubelet prints it: `5m0s`, `40s`, `2m40s`, `1h0m0s`.
+pub fn go_duration_secs(s: &str) -> Option<i64> {
+    let mut total = 0_i64;
+    let mut num = String::new();
+    let mut any = false;
+    for ch in s.trim().chars() {
+        if ch.is_ascii_digit() {
+            num.push(ch);
+            continue;
+        }
+        let unit = match ch {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+        total = total.checked_add(num.parse::<i64>().ok()?.checked_mul(unit)?)?;
+        num.clear();
+        any = true;
+    }
+    (any && num.is_empty()).then_some(total)
+}
+
+/// The back-off the kubelet announced in a CrashLoopBackOff message
+/// (`back-off 5m0s restarting failed container=…`).
+pub fn backoff_in_message(message: &str) -> Option<i64> {
+    let rest = message.split("back-off ").nth(1)?;
+    go_duration_secs(rest.split_whitespace().next()?)
+}
+
+/// How often a container restarts now, from its last run: it lived `run_secs`, then waited
+/// `gap_secs` (the back-off) before starting again. The cycle is never shorter than the time
+/// since the last termination (`since_secs`): a container that has run for ten minutes since
+/// does not restart every 15 s any more.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CurrentRate {
+    pub run_secs: i64,
+    pub gap_secs: i64,
+    pub cycle_secs: i64,
+    pub per_hour: f64,
+}
+
+/// The [`CurrentRate`] of a container that restarted `restart_count` times, whose last run
+/// lasted `run_secs` and ended `since_secs` ago; `gap_secs` is the back-off it waited (or
+/// waits). `None` when it does not apply: fewer than two restarts (one is an event, not a
+/// rate), the last run was long, or the last restart is not recent.
+pub fn current_rate(
+    restart_count: i64,
+    run_secs: i64,
+    gap_secs: i64,
+    since_secs: i64,
+) -> Option<CurrentRate> {
+    if restart_count < 2 || !(0..SHORT_RUN_SECS).contains(&run_secs) || since_secs > RECENT_SECS {
+        return None;
+    }
+    let gap_secs = gap_secs.max(0);
+    let cycle_secs = (run_secs + gap_secs).max(since_secs).max(1);
+    Some(CurrentRate {
+        run_secs,
+        gap_secs,
+        cycle_secs,
+        per_hour: 3600.0 / cycle_secs as f64,
+    })
+}
+
+/// Restarts per hour over a life of `life_secs`; `None` below [`MIN_OBSERVATION_SECS`].
+pub fn lifetime_rate(restarts: i64, life_secs: i64) -> Option<f64> {
+    (life_secs >= MIN_OBSERVATION_SECS).then(|| restarts as f64 * 3600.0 / life_secs as f64)
+}
+
+/// Containers restarted "at the same instant" when their last terminations lie within this.
+pub const TOGETHER_SECS: i64 = 60;
+/// The fewest pods of one node restarted together that read as a reboot / runtime restart.
+pub const MIN_TOGETHER_PODS: usize = 3;
+
+/// One pod's last restart on a node, for [`restarted_together`].
+#[derive(Debug, Clone)]
+pub struct RestartMark<K> {
+    pub key: K,
+    /// When its containers last terminated.
+    pub at: DateTime<Utc>,
+    /// Its owning workload (`kind/name`, or the pod itself), so one workload crashing on its
+    /// own is not taken for a reboot.
+    pub owner: String,
+}
+
+/// Groups of marks (of one node) that lie within [`TOGETHER_SECS`] of each other: at least
+/// [`MIN_TOGETHER_PODS`] pods of at least two workloads, and at least half of the `alive`
+/// pods (those the node ran at that instant). Every container of a node restarting at once is
+/// a host reboot or a container-runtime restart, not each pod failing.
+pub fn restarted_together<K: Clone>(
+    marks: &[RestartMark<K>],
+    alive_at: impl Fn(DateTime<Utc>) -> usize,
+) -> Vec<(DateTime<Utc>, Vec<K>)> {
+    let mut sorted: Vec<&RestartMark<K>> = marks.iter().collect();
+    sorted.sort_by_key(|m| m.at);
+    let mut groups = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i].at;
+        let j = sorted[i..]
+            .iter()
+            .take_while(|m| (m.at - start).num_seconds() <= TOGETHER_SECS)
+            .count()
+            + i;
+        let window = &sorted[i..j];
+        let owners: std::collections::HashSet<&str> =
+            window.iter().map(|m| m.owner.as_str()).collect();
+        let alive = alive_at(start).max(window.len());
+        if window.len() >= MIN_TOGETHER_PODS && owners.len() >= 2 && window.len() * 2 >= alive {
+            groups.push((start, window.iter().map(|m| m.key.clone()).collect()));
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    groups
+}
 
 /// Sorts worst first, then by title.
 pub fn sort_items(items: &mut [HealthItem]) {

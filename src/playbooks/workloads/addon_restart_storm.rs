@@ -1,7 +1,9 @@
 //! WL-07 `addon-restart-storm`: cluster add-ons (kube-system, ingress controllers, CNI
 //! namespaces) whose containers keep restarting. A high restart count alone is not a failure
 //! (a pod that restarted long ago and has run quietly since is healthy): the rule looks at
-//! the restart rate against the pod's age and at how recent the last restart is, then
+//! the restart rate (over the pod's life, and how often it restarts now from its last run and
+//! back-off) and at how recent the last restart is, leaves out the pods of a node that all
+//! restarted at one instant (a reboot or a runtime restart, not a storm), then
 //! classifies the cause from `lastState.terminated`, the previous run's log and the events
 //! (OOMKilled, an error the add-on logged, liveness kills, a bad command). Causes another
 //! playbook owns (the API service VIP unreachable, control-plane probes, DNS loops, RBAC)
@@ -11,9 +13,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    RestartCause, classify, container_statuses, ev, event_count, events_all, events_for, human, i,
-    is_addon_namespace, last_terminated, name, namespace, pod_ref, pods_all, s, secs_since,
-    workload_arg,
+    CurrentRate, RestartCause, classify, container_statuses, current_rate, ev, event_count,
+    events_all, events_for, human, i, is_addon_namespace, last_terminated, lifetime_rate, name,
+    namespace, parse_time, pod_ref, pods_all, restarted_together, s, secs_since, workload_arg,
 };
 use crate::playbooks::engine::q;
 use crate::playbooks::{
@@ -55,12 +57,13 @@ pub static PLAYBOOK: Playbook = Playbook {
 const MIN_RESTARTS: i64 = 3;
 /// This many restarts with a recent one is a storm whatever the pod's age.
 const HIGH_RESTARTS: i64 = 5;
-/// Restarts per hour of pod age that make a storm (popeye 205 counts, we rate).
+/// Restarts per hour (over the pod's life, or now) that make a storm (popeye 205 counts, we
+/// rate).
 const RATE_PER_HOUR: f64 = 5.0;
 /// A restart within this window means the container is still failing.
 const RECENT_SECS: i64 = 3600;
-/// Rates are computed over at least this much uptime.
-const MIN_RATE_HOURS: f64 = 0.1;
+/// A previous run at least this long says the container does not die soon after it starts.
+const LONG_RUN_SECS: i64 = 3600;
 /// At most this many previous logs are read.
 const MAX_LOGS: usize = 5;
 const LOG_TAIL: i64 = 50;
@@ -115,10 +118,37 @@ struct Storm<'a> {
     pod: &'a Value,
     cs: &'a Value,
     restarts: i64,
+    /// The honest rate: the larger of the lifetime and the current one (0 when neither).
     rate: f64,
+    /// Restarts per hour over the pod's life (`None` for a pod too young for a rate).
+    lifetime: Option<f64>,
+    current: Option<CurrentRate>,
     age_secs: i64,
     last_restart_ago: Option<i64>,
     crashloop: bool,
+}
+
+impl Storm<'_> {
+    /// `7.8 restarts/h over its 2h of age`, or how often it restarts now.
+    fn rate_text(&self) -> String {
+        let life = match self.lifetime {
+            Some(l) => format!("{l:.1} restarts/h over its {} of age", human(self.age_secs)),
+            None => format!(
+                "{} restarts in its first {} (too young for a rate)",
+                self.restarts,
+                human(self.age_secs)
+            ),
+        };
+        match self.current {
+            Some(c) if self.lifetime.is_none_or(|l| c.per_hour > l * 1.5) => format!(
+                "~{:.0} restarts/h now (restarting every ~{}: its last run lasted {}); {life}",
+                c.per_hour,
+                human(c.cycle_secs),
+                human(c.run_secs)
+            ),
+            _ => life,
+        }
+    }
 }
 
 fn storm<'a>(pod: &'a Value, cs: &'a Value, now: DateTime<Utc>) -> Option<Storm<'a>> {
@@ -132,18 +162,33 @@ fn storm<'a>(pod: &'a Value, cs: &'a Value, now: DateTime<Utc>) -> Option<Storm<
     ]
     .into_iter()
     .find_map(|t| secs_since(t, now))?;
-    let hours = (started as f64 / 3600.0).max(MIN_RATE_HOURS);
-    let rate = restarts as f64 / hours;
+    let lifetime = lifetime_rate(restarts, started.max(0));
+    let current = current_rate(cs, now);
+    let rate = lifetime
+        .unwrap_or(0.0)
+        .max(current.map_or(0.0, |c| c.per_hour));
     let crashloop = s(cs, "/state/waiting/reason") == "CrashLoopBackOff";
     let last_restart_ago = last_terminated(cs)
         .and_then(|(_, _, finished, _)| secs_since(finished, now))
         .or_else(|| secs_since(s(cs, "/state/running/startedAt"), now));
     let recent = crashloop || last_restart_ago.is_some_and(|a| a <= RECENT_SECS);
-    (recent && (restarts >= HIGH_RESTARTS || rate >= RATE_PER_HOUR)).then_some(Storm {
+    // Many restarts and a recent one, but the last run lasted hours: one restart after a long
+    // healthy run, not a storm.
+    let last_run = [
+        s(cs, "/lastState/terminated/startedAt"),
+        s(cs, "/lastState/terminated/finishedAt"),
+    ]
+    .map(parse_time);
+    let last_run_long =
+        matches!(last_run, [Some(a), Some(b)] if (b - a).num_seconds() >= LONG_RUN_SECS);
+    let many = restarts >= HIGH_RESTARTS && (crashloop || !last_run_long);
+    (recent && (many || rate >= RATE_PER_HOUR)).then_some(Storm {
         pod,
         cs,
         restarts,
         rate,
+        lifetime,
+        current,
         age_secs: started,
         last_restart_ago,
         crashloop,
@@ -228,9 +273,18 @@ fn owned_elsewhere(pod: &Value, cause: &RestartCause) -> Option<(&'static str, &
 fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     let pods = r.objects(&pods_all());
     let events = r.objects(&events_all());
+    // A node's pods that all restarted at one instant and run again: a reboot, not a storm.
+    let together = restarted_together(pods);
+    let rebooted = |p: &Value| {
+        together.iter().any(|t| {
+            t.pods
+                .iter()
+                .any(|(ns, n)| ns == namespace(p) && n == name(p))
+        })
+    };
     let mut storms: Vec<Storm> = pods
         .iter()
-        .filter(|p| is_addon_namespace(namespace(p)))
+        .filter(|p| is_addon_namespace(namespace(p)) && !rebooted(p))
         .flat_map(|p| {
             container_statuses(p)
                 .iter()
@@ -261,15 +315,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             format!("{cpath}.restartCount"),
             worst.restarts.to_string(),
         ),
-        ev(
-            &pref,
-            "restart rate",
-            format!(
-                "{:.1} restarts/h over its {} of age",
-                worst.rate,
-                human(worst.age_secs)
-            ),
-        ),
+        ev(&pref, "restart rate", worst.rate_text()),
     ];
     if let Some(a) = worst.last_restart_ago {
         evidence.push(ev(
@@ -314,11 +360,11 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         .iter()
         .map(|o| {
             format!(
-                "{}/{} ({} restarts, {:.1}/h)",
+                "{}/{} ({} restarts, {}/h)",
                 namespace(o.pod),
                 name(o.pod),
                 o.restarts,
-                o.rate
+                per_hour(o.rate)
             )
         })
         .collect();
@@ -456,8 +502,9 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             }
             RestartCause::Unknown { exit_code, reason } => {
                 summary = format!(
-                    "Add-on {ns}/{pod_name} ({cname}) restarts at {:.1}/h ({} restarts, last exit {exit_code} {reason}); its previous log did not name a cause.",
-                    worst.rate, worst.restarts
+                    "Add-on {ns}/{pod_name} ({cname}) restarts at {}/h ({} restarts, last exit {exit_code} {reason}); its previous log did not name a cause.",
+                    per_hour(worst.rate),
+                    worst.restarts
                 );
                 explanation = "The add-on keeps failing but neither its termination nor the log it left names the cause. Read the previous log in full and the pod's events; check the node it runs on.".into();
                 commands = vec![logs_cmd.clone(), describe.clone()];
@@ -470,10 +517,18 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     commands.push(format!(
         "kubectl get pods -n {ns} -o custom-columns=NAME:.metadata.name,RESTARTS:.status.containerStatuses[*].restartCount,LAST:.status.containerStatuses[*].lastState.terminated.reason"
     ));
+    for t in &together {
+        ruled_out.push(format!(
+            "Not counted: {} pods on node {} restarted together at {} (a reboot or a container-runtime restart, not a storm).",
+            t.pods.len(),
+            t.node,
+            t.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ));
+    }
     ruled_out.push(format!(
-        "Not an old, settled restart count: the last restart was {} ago and the rate is {:.1}/h (a pod that restarted long ago and has run since is ignored).",
+        "Not an old, settled restart count: the last restart was {} ago and the rate is {}/h (a pod that restarted long ago and has run since is ignored).",
         worst.last_restart_ago.map(human).unwrap_or_else(|| "moments".into()),
-        worst.rate
+        per_hour(worst.rate)
     ));
     Some(Finding {
         severity,
@@ -486,6 +541,15 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             commands,
         },
     })
+}
+
+/// `11.1`, or `<0.1` (never `0.0` for a container that restarted).
+fn per_hour(r: f64) -> String {
+    if r >= 0.05 {
+        format!("{r:.1}")
+    } else {
+        "<0.1".into()
+    }
 }
 
 fn short(line: &str) -> String {
@@ -697,5 +761,142 @@ mod tests {
         let ranked =
             crate::playbooks::engine::rank_symptoms("kube-system pods with high restart counts");
         assert_eq!(ranked.first().map(|r| r.0.id), Some("addon-restart-storm"));
+    }
+
+    /// A kube-system pod on `node`, started `created`, whose container restarted `restarts`
+    /// times; the last run went from `run` to `finished`, and it runs again since `since`.
+    fn ran(
+        name: &str,
+        node: &str,
+        created: &str,
+        restarts: i64,
+        run: (Option<&str>, &str),
+        since: &str,
+    ) -> Value {
+        let mut p = pod("kube-system", name, created, restarts, None, false);
+        let mut t = json!({"reason": "Unknown", "exitCode": 255, "finishedAt": run.1});
+        if let Some(started) = run.0 {
+            t["startedAt"] = json!(started);
+        }
+        p["status"]["containerStatuses"][0]["lastState"] = json!({ "terminated": t });
+        p["status"]["containerStatuses"][0]["state"] = json!({"running": {"startedAt": since}});
+        p["spec"]["nodeName"] = json!(node);
+        p["metadata"]["ownerReferences"][0]["name"] = json!(format!("{name}-abc"));
+        p
+    }
+
+    #[test]
+    fn a_container_dying_every_15s_in_an_old_pod_is_a_storm() {
+        // 30 days old, only 4 restarts over its life (0.0/h), but the last run lasted 15 s and
+        // it started again 10 s later: ~144/h now.
+        let p = ran(
+            "kube-proxy-x",
+            "w-1",
+            "2025-12-16T10:00:00Z",
+            4,
+            (Some("2026-01-15T09:59:30Z"), "2026-01-15T09:59:45Z"),
+            "2026-01-15T09:59:55Z",
+        );
+        let f = diagnose(&results(vec![p], vec![]), now()).expect("a storm");
+        let rate = f
+            .evidence
+            .iter()
+            .find(|e| e.field == "restart rate")
+            .unwrap();
+        assert!(
+            rate.value.starts_with(
+                "~144 restarts/h now (restarting every ~25s: its last run lasted 15s)"
+            ),
+            "{}",
+            rate.value
+        );
+        // The same counts with a last run of three days: one restart after a long run.
+        let p = ran(
+            "kube-proxy-x",
+            "w-1",
+            "2025-12-16T10:00:00Z",
+            9,
+            (Some("2026-01-12T09:00:00Z"), "2026-01-15T09:59:45Z"),
+            "2026-01-15T09:59:55Z",
+        );
+        assert!(diagnose(&results(vec![p], vec![]), now()).is_none());
+    }
+
+    #[test]
+    fn a_young_pod_is_not_rated_over_its_first_minutes() {
+        // 4 minutes old, 3 restarts, run lengths unknown: a count, not "45/h".
+        let p = ran(
+            "coredns-young",
+            "w-1",
+            "2026-01-15T09:56:00Z",
+            3,
+            (None, "2026-01-15T09:58:00Z"),
+            "2026-01-15T09:58:10Z",
+        );
+        assert!(diagnose(&results(vec![p], vec![]), now()).is_none());
+    }
+
+    #[test]
+    fn a_node_whose_pods_all_restarted_at_once_is_no_storm() {
+        // Every pod of w-2 terminated within 20 s of 09:48 and runs again: a reboot. Run
+        // lengths unknown, 7 restarts each: without the grouping each would be a storm.
+        let at = [
+            "2026-01-15T09:48:00Z",
+            "2026-01-15T09:48:09Z",
+            "2026-01-15T09:48:20Z",
+        ];
+        let pods: Vec<Value> = ["kube-proxy-w2", "calico-node-w2", "coredns-w2", "csi-w2"]
+            .iter()
+            .enumerate()
+            .map(|(k, n)| {
+                ran(
+                    n,
+                    "w-2",
+                    "2025-12-01T00:00:00Z",
+                    7,
+                    (None, at[k % 3]),
+                    "2026-01-15T09:49:00Z",
+                )
+            })
+            .collect();
+        assert!(diagnose(&results(pods.clone(), vec![]), now()).is_none());
+        // A real storm elsewhere still fires, and says the reboot was left out.
+        let mut all = pods;
+        all.push(pod(
+            "kube-system",
+            "metrics-server-abc-1",
+            "2026-01-15T07:50:00Z",
+            17,
+            Some(("OOMKilled", 137, "2026-01-15T09:58:49Z")),
+            true,
+        ));
+        let f = diagnose(&results(all, vec![]), now()).expect("the OOM storm");
+        assert!(f.summary.contains("metrics-server"), "{}", f.summary);
+        assert!(
+            f.ruled_out.iter().any(|r| r.starts_with(
+                "Not counted: 4 pods on node w-2 restarted together at 2026-01-15T09:48:00Z"
+            )),
+            "{:#?}",
+            f.ruled_out
+        );
+        assert!(
+            !f.evidence.iter().any(|e| e.value.contains("kube-proxy-w2")),
+            "{:#?}",
+            f.evidence
+        );
+    }
+
+    #[test]
+    fn the_kubelet_backoff_is_read_from_the_message_or_the_count() {
+        use crate::playbooks::workloads::common::{backoff_in_message, kubelet_backoff_secs};
+        assert_eq!(
+            backoff_in_message("back-off 5m0s restarting failed container"),
+            Some(300)
+        );
+        assert_eq!(backoff_in_message("back-off 2m40s restarting"), Some(160));
+        assert_eq!(backoff_in_message("back-off soon"), None);
+        assert_eq!(kubelet_backoff_secs(1), 10);
+        assert_eq!(kubelet_backoff_secs(4), 80);
+        assert_eq!(kubelet_backoff_secs(40), 300);
     }
 }

@@ -1,7 +1,9 @@
 //! Helpers the workload playbooks share: reading pods, container statuses, events and owners
 //! out of query results (JSON values, any field may be missing), timestamps, and the
 //! classification of why a container keeps restarting (OOMKilled, an application error in
-//! its log, a bad command, liveness kills) that `crashloop` and `addon-restart-storm` both use.
+//! its log, a bad command, liveness kills) that `crashloop` and `addon-restart-storm` both use,
+//! and how often a container restarts now (its last run plus the kubelet's back-off) and which
+//! pods of a node restarted together (a reboot or a runtime restart, not a storm).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -190,6 +192,174 @@ pub fn last_terminated(cs: &Value) -> Option<(&str, i64, &str, &str)> {
         s(t, "/finishedAt"),
         s(t, "/message"),
     ))
+}
+
+/// Pods younger than this get no restarts-per-hour over their life (one restart in the first
+/// minute is not 60/h). The same figures as the health model's restart rates.
+pub const MIN_OBSERVATION_SECS: i64 = 1800;
+/// A previous run shorter than this makes a "current" rate.
+const SHORT_RUN_SECS: i64 = 3600;
+/// Last terminations within this of each other are "at the same instant".
+const TOGETHER_SECS: i64 = 60;
+/// The fewest pods of one node restarted together that read as a reboot / runtime restart.
+const MIN_TOGETHER_PODS: usize = 3;
+
+/// The kubelet's crash back-off after `restart_count` restarts: 10 s doubling, capped at 5 min.
+pub fn kubelet_backoff_secs(restart_count: i64) -> i64 {
+    let doublings = u32::try_from((restart_count - 1).clamp(0, 5)).unwrap_or(5);
+    (10_i64 << doublings).min(300)
+}
+
+/// The back-off of a CrashLoopBackOff message (`back-off 2m40s restarting failed …`).
+pub fn backoff_in_message(message: &str) -> Option<i64> {
+    let d = message
+        .split("back-off ")
+        .nth(1)?
+        .split_whitespace()
+        .next()?;
+    let (mut total, mut num) = (0_i64, String::new());
+    for ch in d.chars() {
+        let unit = match ch {
+            '0'..='9' => {
+                num.push(ch);
+                continue;
+            }
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+        total = total.checked_add(num.parse::<i64>().ok()?.checked_mul(unit)?)?;
+        num.clear();
+    }
+    (num.is_empty() && total > 0).then_some(total)
+}
+
+/// How often a container restarts now: its last run lasted `run_secs`, then it waited
+/// `gap_secs` (the back-off); the cycle is never shorter than the time since it last ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CurrentRate {
+    pub run_secs: i64,
+    pub cycle_secs: i64,
+    pub per_hour: f64,
+}
+
+/// The [`CurrentRate`] of container status `cs` at `now`: only with two restarts or more, a
+/// last run under an hour that ended within the last hour (`lastState.terminated.startedAt`
+/// and `finishedAt` both known).
+pub fn current_rate(cs: &Value, now: DateTime<Utc>) -> Option<CurrentRate> {
+    let rc = i(cs, "/restartCount");
+    let started = parse_time(s(cs, "/lastState/terminated/startedAt"))?;
+    let finished = parse_time(s(cs, "/lastState/terminated/finishedAt"))?;
+    let run_secs = (finished - started).num_seconds();
+    let since = (now - finished).num_seconds().max(0);
+    if rc < 2 || !(0..SHORT_RUN_SECS).contains(&run_secs) || since > 3600 {
+        return None;
+    }
+    let gap = if s(cs, "/state/waiting/reason") == "CrashLoopBackOff" {
+        backoff_in_message(s(cs, "/state/waiting/message"))
+            .unwrap_or_else(|| kubelet_backoff_secs(rc))
+    } else if let Some(r) = parse_time(s(cs, "/state/running/startedAt")) {
+        (r - finished).num_seconds().max(0)
+    } else {
+        kubelet_backoff_secs(rc)
+    };
+    let cycle_secs = (run_secs + gap).max(since).max(1);
+    Some(CurrentRate {
+        run_secs,
+        cycle_secs,
+        per_hour: 3600.0 / cycle_secs as f64,
+    })
+}
+
+/// Restarts per hour over a life of `life_secs`; `None` below [`MIN_OBSERVATION_SECS`].
+pub fn lifetime_rate(restarts: i64, life_secs: i64) -> Option<f64> {
+    (life_secs >= MIN_OBSERVATION_SECS).then(|| restarts as f64 * 3600.0 / life_secs as f64)
+}
+
+/// When a restarted container last restarted: its last termination, else when its current
+/// run started.
+pub fn last_restart_at(cs: &Value) -> Option<DateTime<Utc>> {
+    if i(cs, "/restartCount") <= 0 {
+        return None;
+    }
+    parse_time(s(cs, "/lastState/terminated/finishedAt"))
+        .or_else(|| parse_time(s(cs, "/state/running/startedAt")))
+}
+
+/// Pods of one node whose containers all restarted at one instant and run again: a host
+/// reboot or a container-runtime restart, not each pod failing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestartedTogether {
+    pub node: String,
+    pub at: DateTime<Utc>,
+    /// `(namespace, name)` of the pods.
+    pub pods: Vec<(String, String)>,
+}
+
+/// The [`RestartedTogether`] groups among `pods`: at least three pods of at least two
+/// workloads, terminated within a minute of each other, running again, and at least half the
+/// pods the node ran at that instant.
+pub fn restarted_together(pods: &[Value]) -> Vec<RestartedTogether> {
+    let mut by_node: std::collections::BTreeMap<&str, Vec<(DateTime<Utc>, &Value)>> =
+        std::collections::BTreeMap::new();
+    for p in pods {
+        let node = s(p, "/spec/nodeName");
+        let restarted: Vec<&Value> = container_statuses(p)
+            .iter()
+            .filter(|c| i(c, "/restartCount") > 0)
+            .collect();
+        let running_again = restarted
+            .iter()
+            .all(|c| c.pointer("/state/running").is_some());
+        if node.is_empty() || restarted.is_empty() || !running_again {
+            continue;
+        }
+        if let Some(at) = restarted.iter().filter_map(|c| last_restart_at(c)).max() {
+            by_node.entry(node).or_default().push((at, p));
+        }
+    }
+    let mut out = Vec::new();
+    for (node, mut marks) in by_node {
+        marks.sort_by_key(|m| m.0);
+        let alive = |t: DateTime<Utc>| {
+            pods.iter()
+                .filter(|p| s(p, "/spec/nodeName") == node)
+                .filter(|p| !matches!(s(p, "/status/phase"), "Succeeded" | "Failed"))
+                .filter(|p| {
+                    parse_time(s(p, "/status/startTime"))
+                        .or_else(|| parse_time(s(p, "/metadata/creationTimestamp")))
+                        .is_some_and(|st| st <= t)
+                })
+                .count()
+        };
+        let mut k = 0;
+        while k < marks.len() {
+            let start = marks[k].0;
+            let end = k + marks[k..]
+                .iter()
+                .take_while(|m| (m.0 - start).num_seconds() <= TOGETHER_SECS)
+                .count();
+            let window = &marks[k..end];
+            let owners: std::collections::HashSet<String> =
+                window.iter().map(|m| workload_arg(m.1)).collect();
+            let n = window.len();
+            if n >= MIN_TOGETHER_PODS && owners.len() >= 2 && n * 2 >= alive(start).max(n) {
+                out.push(RestartedTogether {
+                    node: node.to_string(),
+                    at: start,
+                    pods: window
+                        .iter()
+                        .map(|m| (namespace(m.1).to_string(), name(m.1).to_string()))
+                        .collect(),
+                });
+                k = end;
+            } else {
+                k += 1;
+            }
+        }
+    }
+    out
 }
 
 /// Whether a log line reads like an error (klog E/F, JSON level, common words).
