@@ -18,6 +18,15 @@ pub(crate) mod fixtures;
 use chrono::{DateTime, Utc};
 
 pub use common::{human, major_minor};
+
+/// The restart arithmetic the health model judges by (the kubelet's back-off, current and
+/// lifetime rates, pods restarted together), shared with the playbooks that rate restarts.
+pub mod restart {
+    pub use super::common::{
+        CurrentRate, MIN_OBSERVATION_SECS, RestartMark, backoff_in_message, current_rate,
+        kubelet_backoff_secs, lifetime_rate, restarted_together,
+    };
+}
 pub use report::{HealthItem, HealthReport, Severity, SeverityCounts};
 
 use crate::cluster::state::ClusterState;

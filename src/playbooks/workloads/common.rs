@@ -195,86 +195,33 @@ pub fn last_terminated(cs: &Value) -> Option<(&str, i64, &str, &str)> {
 }
 
 /// Pods younger than this get no restarts-per-hour over their life (one restart in the first
-/// minute is not 60/h). The same figures as the health model's restart rates.
-pub const MIN_OBSERVATION_SECS: i64 = 1800;
-/// A previous run shorter than this makes a "current" rate.
-const SHORT_RUN_SECS: i64 = 3600;
-/// Last terminations within this of each other are "at the same instant".
-const TOGETHER_SECS: i64 = 60;
-/// The fewest pods of one node restarted together that read as a reboot / runtime restart.
-const MIN_TOGETHER_PODS: usize = 3;
+/// minute is not 60/h): the health model's figure.
+pub use crate::health::restart::MIN_OBSERVATION_SECS;
+pub use crate::health::restart::{
+    CurrentRate, backoff_in_message, kubelet_backoff_secs, lifetime_rate,
+};
 
-/// The kubelet's crash back-off after `restart_count` restarts: 10 s doubling, capped at 5 min.
-pub fn kubelet_backoff_secs(restart_count: i64) -> i64 {
-    let doublings = u32::try_from((restart_count - 1).clamp(0, 5)).unwrap_or(5);
-    (10_i64 << doublings).min(300)
-}
-
-/// The back-off of a CrashLoopBackOff message (`back-off 2m40s restarting failed …`).
-pub fn backoff_in_message(message: &str) -> Option<i64> {
-    let d = message
-        .split("back-off ")
-        .nth(1)?
-        .split_whitespace()
-        .next()?;
-    let (mut total, mut num) = (0_i64, String::new());
-    for ch in d.chars() {
-        let unit = match ch {
-            '0'..='9' => {
-                num.push(ch);
-                continue;
-            }
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return None,
-        };
-        total = total.checked_add(num.parse::<i64>().ok()?.checked_mul(unit)?)?;
-        num.clear();
-    }
-    (num.is_empty() && total > 0).then_some(total)
-}
-
-/// How often a container restarts now: its last run lasted `run_secs`, then it waited
-/// `gap_secs` (the back-off); the cycle is never shorter than the time since it last ended.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CurrentRate {
-    pub run_secs: i64,
-    pub cycle_secs: i64,
-    pub per_hour: f64,
-}
-
-/// The [`CurrentRate`] of container status `cs` at `now`: only with two restarts or more, a
-/// last run under an hour that ended within the last hour (`lastState.terminated.startedAt`
-/// and `finishedAt` both known).
+/// The [`CurrentRate`] of container status `cs` at `now` (health's arithmetic over the JSON
+/// fields): its last run (`lastState.terminated.startedAt`..`finishedAt`), the back-off it
+/// waits or waited, and the time since it ended.
 pub fn current_rate(cs: &Value, now: DateTime<Utc>) -> Option<CurrentRate> {
     let rc = i(cs, "/restartCount");
     let started = parse_time(s(cs, "/lastState/terminated/startedAt"))?;
     let finished = parse_time(s(cs, "/lastState/terminated/finishedAt"))?;
-    let run_secs = (finished - started).num_seconds();
-    let since = (now - finished).num_seconds().max(0);
-    if rc < 2 || !(0..SHORT_RUN_SECS).contains(&run_secs) || since > 3600 {
-        return None;
-    }
     let gap = if s(cs, "/state/waiting/reason") == "CrashLoopBackOff" {
         backoff_in_message(s(cs, "/state/waiting/message"))
             .unwrap_or_else(|| kubelet_backoff_secs(rc))
     } else if let Some(r) = parse_time(s(cs, "/state/running/startedAt")) {
-        (r - finished).num_seconds().max(0)
+        (r - finished).num_seconds()
     } else {
         kubelet_backoff_secs(rc)
     };
-    let cycle_secs = (run_secs + gap).max(since).max(1);
-    Some(CurrentRate {
-        run_secs,
-        cycle_secs,
-        per_hour: 3600.0 / cycle_secs as f64,
-    })
-}
-
-/// Restarts per hour over a life of `life_secs`; `None` below [`MIN_OBSERVATION_SECS`].
-pub fn lifetime_rate(restarts: i64, life_secs: i64) -> Option<f64> {
-    (life_secs >= MIN_OBSERVATION_SECS).then(|| restarts as f64 * 3600.0 / life_secs as f64)
+    crate::health::restart::current_rate(
+        rc,
+        (finished - started).num_seconds(),
+        gap,
+        (now - finished).num_seconds().max(0),
+    )
 }
 
 /// When a restarted container last restarted: its last termination, else when its current
@@ -297,11 +244,11 @@ pub struct RestartedTogether {
     pub pods: Vec<(String, String)>,
 }
 
-/// The [`RestartedTogether`] groups among `pods`: at least three pods of at least two
-/// workloads, terminated within a minute of each other, running again, and at least half the
-/// pods the node ran at that instant.
+/// The [`RestartedTogether`] groups among `pods`, grouped by health's rule
+/// (`health::restart::restarted_together`) per node.
 pub fn restarted_together(pods: &[Value]) -> Vec<RestartedTogether> {
-    let mut by_node: std::collections::BTreeMap<&str, Vec<(DateTime<Utc>, &Value)>> =
+    use crate::health::restart::RestartMark;
+    let mut by_node: std::collections::BTreeMap<&str, Vec<RestartMark<(String, String)>>> =
         std::collections::BTreeMap::new();
     for p in pods {
         let node = s(p, "/spec/nodeName");
@@ -316,12 +263,15 @@ pub fn restarted_together(pods: &[Value]) -> Vec<RestartedTogether> {
             continue;
         }
         if let Some(at) = restarted.iter().filter_map(|c| last_restart_at(c)).max() {
-            by_node.entry(node).or_default().push((at, p));
+            by_node.entry(node).or_default().push(RestartMark {
+                key: (namespace(p).to_string(), name(p).to_string()),
+                at,
+                owner: workload_arg(p),
+            });
         }
     }
     let mut out = Vec::new();
-    for (node, mut marks) in by_node {
-        marks.sort_by_key(|m| m.0);
+    for (node, marks) in by_node {
         let alive = |t: DateTime<Utc>| {
             pods.iter()
                 .filter(|p| s(p, "/spec/nodeName") == node)
@@ -333,30 +283,12 @@ pub fn restarted_together(pods: &[Value]) -> Vec<RestartedTogether> {
                 })
                 .count()
         };
-        let mut k = 0;
-        while k < marks.len() {
-            let start = marks[k].0;
-            let end = k + marks[k..]
-                .iter()
-                .take_while(|m| (m.0 - start).num_seconds() <= TOGETHER_SECS)
-                .count();
-            let window = &marks[k..end];
-            let owners: std::collections::HashSet<String> =
-                window.iter().map(|m| workload_arg(m.1)).collect();
-            let n = window.len();
-            if n >= MIN_TOGETHER_PODS && owners.len() >= 2 && n * 2 >= alive(start).max(n) {
-                out.push(RestartedTogether {
-                    node: node.to_string(),
-                    at: start,
-                    pods: window
-                        .iter()
-                        .map(|m| (namespace(m.1).to_string(), name(m.1).to_string()))
-                        .collect(),
-                });
-                k = end;
-            } else {
-                k += 1;
-            }
+        for (at, pods) in crate::health::restart::restarted_together(&marks, alive) {
+            out.push(RestartedTogether {
+                node: node.to_string(),
+                at,
+                pods,
+            });
         }
     }
     out
