@@ -8,7 +8,7 @@ use std::time::Instant;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Widget};
+use ratatui::widgets::Widget;
 
 use crate::app::{App, Model};
 use crate::findings::Findings;
@@ -157,18 +157,9 @@ fn draw_pane(buf: &mut Buffer, area: Rect, app: &App, model: &Model, cadence: &s
     let cursor = app.findings_cursor();
     let selected = cursor.selected.min(n.saturating_sub(1));
     let offset = layout::scroll_offset(cursor.offset, selected, n, rows);
-    let title_style = if focused {
-        theme.title.patch(theme.accent)
-    } else {
-        theme.title
-    };
-    let mut block = Block::bordered()
-        .border_type(if focused {
-            BorderType::Double
-        } else {
-            BorderType::Plain
-        })
-        .border_style(if focused { theme.accent } else { theme.border })
+    let title_style = theme.pane_title(focused);
+    let mut block = theme
+        .pane_block(focused)
         .title(Line::from(vec![
             Span::styled(format!("Findings ({n})"), title_style),
             Span::raw(" "),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Widget};
+use ratatui::widgets::Widget;
 
 use crate::app::{App, Model, Pane};
 use crate::health::{HealthItem, Severity};
@@ -45,18 +45,9 @@ fn draw_pane(buf: &mut Buffer, area: Rect, app: &App, model: &Model, pane: Pane)
     let selected = cursor.selected.min(items.len().saturating_sub(1));
     let offset = layout::scroll_offset(cursor.offset, selected, items.len(), rows);
 
-    let title_style = if focused {
-        theme.title.patch(theme.accent)
-    } else {
-        theme.title
-    };
-    let mut block = Block::bordered()
-        .border_type(if focused {
-            BorderType::Double
-        } else {
-            BorderType::Plain
-        })
-        .border_style(if focused { theme.accent } else { theme.border })
+    let title_style = theme.pane_title(focused);
+    let mut block = theme
+        .pane_block(focused)
         .title(Line::from(title_spans(app, model, pane, title_style)))
         .title(
             Line::from(Span::styled(format!(" {} ", pane.index() + 1), theme.muted))

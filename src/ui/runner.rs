@@ -12,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::app::{RunState, RunnerFocus, RunnerView};
 use crate::playbooks::FindingSeverity;
@@ -424,21 +424,10 @@ fn column(
     let max_scroll = lines.len().saturating_sub(visible);
     let first = usize::from(scroll).min(max_scroll);
     let total = lines.len();
-    let mut block = Block::bordered()
-        .border_type(if focused {
-            BorderType::Double
-        } else {
-            BorderType::Plain
-        })
-        .border_style(if focused { theme.accent } else { theme.border })
-        .title(Span::styled(
-            format!(" {title} "),
-            if focused {
-                theme.title.patch(theme.accent)
-            } else {
-                theme.title
-            },
-        ));
+    let mut block = theme.pane_block(focused).title(Span::styled(
+        format!(" {title} "),
+        theme.pane_title(focused),
+    ));
     if total > visible && visible > 0 {
         let last = (first + visible).min(total);
         block = block.title_bottom(

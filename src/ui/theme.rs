@@ -34,6 +34,27 @@ impl Default for Theme {
 }
 
 impl Theme {
+    /// The style of a pane's title: accented when the pane has the focus.
+    pub fn pane_title(&self, focused: bool) -> Style {
+        if focused {
+            self.title.patch(self.accent)
+        } else {
+            self.title
+        }
+    }
+
+    /// A pane's frame: double accented border with the focus, a plain one without.
+    pub fn pane_block<'a>(&self, focused: bool) -> ratatui::widgets::Block<'a> {
+        use ratatui::widgets::{Block, BorderType};
+        Block::bordered()
+            .border_type(if focused {
+                BorderType::Double
+            } else {
+                BorderType::Plain
+            })
+            .border_style(if focused { self.accent } else { self.border })
+    }
+
     /// The default theme: the 16 ANSI colours only, so it works in any terminal.
     pub fn default_dark() -> Theme {
         Theme {
