@@ -114,16 +114,41 @@ where
 {
     let (reader, writer) = reflector::store();
     lock(&shared).set(label, SyncState::Syncing);
+    let probe_api = api.clone();
     let stream = watcher(api, watcher::Config::default())
         .default_backoff()
         .reflect(writer);
     let task = tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream);
         let mut failures = 0u32;
-        while let Some(item) = stream.next().await {
+        // After a failure the watcher retries on its own and says nothing when the retry
+        // works (it resumes from the last resourceVersion without a relist), so a failing
+        // resource would stay "failing" until an object changed. When no new error comes
+        // within the retry window, one small list tells whether the server answers again.
+        let mut recheck_at: Option<tokio::time::Instant> = None;
+        loop {
+            let next = match recheck_at {
+                Some(at) => match tokio::time::timeout_at(at, stream.next()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        if answers(&probe_api).await {
+                            failures = 0;
+                            recheck_at = None;
+                            lock(&shared).set(label, SyncState::Synced);
+                            notify.bump();
+                        } else {
+                            recheck_at = Some(tokio::time::Instant::now() + RECHECK_GRACE);
+                        }
+                        continue;
+                    }
+                },
+                None => stream.next().await,
+            };
+            let Some(item) = next else { break };
             match item {
                 Ok(watcher::Event::InitDone) => {
                     failures = 0;
+                    recheck_at = None;
                     lock(&shared).set(label, SyncState::Synced);
                     notify.bump();
                 }
@@ -131,6 +156,7 @@ where
                 Ok(_) => {
                     if failures > 0 {
                         failures = 0;
+                        recheck_at = None;
                         lock(&shared).set(label, SyncState::Synced);
                     }
                     notify.bump();
@@ -139,6 +165,14 @@ where
                     let state = classify(label, &e, failures);
                     failures = failures.saturating_add(1);
                     tracing::warn!(resource = label, error = %e, "watch failed");
+                    recheck_at = match &state {
+                        SyncState::Failing { retry_in_secs, .. } => Some(
+                            tokio::time::Instant::now()
+                                + Duration::from_secs(*retry_in_secs)
+                                + RECHECK_GRACE,
+                        ),
+                        _ => None,
+                    };
                     lock(&shared).set(label, state);
                     notify.bump();
                 }
@@ -146,6 +180,21 @@ where
         }
     });
     (reader, task)
+}
+
+/// How long past its retry a failed watch must stay quiet before one list checks it.
+const RECHECK_GRACE: Duration = Duration::from_secs(3);
+
+/// Whether the server answers a one-item list of the resource within a few seconds.
+async fn answers<K>(api: &Api<K>) -> bool
+where
+    K: Resource + Clone + DeserializeOwned + Debug,
+{
+    let lp = kube::api::ListParams::default().limit(1);
+    matches!(
+        tokio::time::timeout(Duration::from_secs(5), api.list_metadata(&lp)).await,
+        Ok(Ok(_))
+    )
 }
 
 impl Watchers {

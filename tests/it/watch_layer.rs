@@ -160,3 +160,49 @@ async fn restricted_user_sees_what_is_forbidden_and_the_rest_still_works() {
         report.addons
     );
 }
+
+#[tokio::test]
+async fn a_watch_that_reconnects_after_failures_is_synced_again_without_an_object_event() {
+    use ktriage::scenarios::{Fault, FaultKind};
+    // The pods' first watches fail (the server answers 500), then the watch works: nothing
+    // about pods changes afterwards, so no object event ever arrives to say so.
+    let mut faulty = common::scenario("healthy");
+    faulty.behavior.faults.push(Fault {
+        path_prefix: "/api/v1/pods".into(),
+        watch_only: true,
+        times: Some(2),
+        kind: FaultKind::Status {
+            code: 500,
+            reason: "InternalError".into(),
+            message: "etcdserver: request timed out".into(),
+        },
+    });
+    let server = common::serve(faulty).await;
+    let w = watchers_for(&server).await;
+    let pods = |w: &Watchers| {
+        w.state()
+            .sync
+            .iter()
+            .find(|s| s.resource == "pods")
+            .map(|s| s.state.clone())
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !matches!(pods(&w), Some(SyncState::Failing { .. })) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the failed watch never showed: {:?}",
+            pods(&w)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(45);
+    while pods(&w) != Some(SyncState::Synced) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "pods stayed {:?} after the watch came back",
+            pods(&w)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(w.state().pods.len() > 20, "the stores kept their objects");
+}
