@@ -911,11 +911,19 @@ fn tui(
     rt.block_on(async move {
         let live = source::connect_live(&spec).await?;
         let mut kubeconfig_note = None;
+        // The kubeconfig ktriage chose itself (it holds a client key) goes when the demo
+        // ends, on every exit path; one the user asked for with --kubeconfig-out stays.
+        let mut written: Option<TempKubeconfig> = None;
         if let (Some(server), Some(out)) = (&live.server, kubeconfig_out) {
+            let chosen = out.is_some();
             let path = out.unwrap_or_else(|| {
                 std::env::temp_dir().join(format!("ktriage-demo-{}.kubeconfig", server.addr.port()))
             });
             server.write_kubeconfig(&path)?;
+            written = Some(TempKubeconfig {
+                path: path.clone(),
+                remove: !chosen,
+            });
             let note = format!(
                 "ktriage demo: {} at {}\nkubeconfig for kubectl: {}\n  kubectl --kubeconfig {} get nodes",
                 live.source,
@@ -924,7 +932,7 @@ fn tui(
                 path.display()
             );
             outln!("{note}");
-            kubeconfig_note = Some(note);
+            kubeconfig_note = Some(server.url());
         }
         let (model_rx, producer) = source::spawn_producer(&live);
         // A kubeconfig session can switch contexts (`:ctx NAME`); a scenario cannot.
@@ -951,11 +959,31 @@ fn tui(
             ..Default::default()
         };
         let result = crate::app::run(model_rx, opts).await;
-        if let Some(note) = kubeconfig_note {
-            outln!("{note}");
+        if let (Some(url), Some(file)) = (kubeconfig_note, written.take()) {
+            let what = if file.remove {
+                format!("removed {}", file.path.display())
+            } else {
+                format!("{} now points at nothing", file.path.display())
+            };
+            drop(file);
+            outln!("ktriage demo: server {url} stopped; {what}");
         }
         result.map(|_| 0)
     })
+}
+
+/// A demo's kubeconfig: removed when dropped if ktriage chose its path.
+struct TempKubeconfig {
+    path: PathBuf,
+    remove: bool,
+}
+
+impl Drop for TempKubeconfig {
+    fn drop(&mut self) {
+        if self.remove {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// Examines the source once and, when nothing can be read, shows the doctor screen until

@@ -196,7 +196,16 @@ impl ServerHandle {
             path: path.to_path_buf(),
             source,
         };
-        std::fs::write(path, &self.kubeconfig).map_err(werr)?;
+        // It holds a client key: readable by the owner only, from the moment it exists.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(path).map_err(werr)?;
+        std::io::Write::write_all(&mut file, self.kubeconfig.as_bytes()).map_err(werr)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -37,8 +37,23 @@ fn demo_shows_overview_and_quits(width: u16, height: u16) {
     assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
     let after = t.wait_for("READY$", Duration::from_secs(5));
     assert!(!t.alternate_on(), "alternate screen left after q:\n{after}");
-    // The kubeconfig note is printed again after the TUI closes.
-    assert!(after.contains("kubectl --kubeconfig"), "{after}");
+    // The kubeconfig it wrote (with a client key) is gone, and the last line says so
+    // instead of pointing at a server that no longer runs.
+    let path = after
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("kubeconfig for kubectl: "))
+        .unwrap_or_else(|| panic!("no kubeconfig path in the banner:\n{after}"))
+        .trim()
+        .to_string();
+    assert!(
+        !std::path::Path::new(&path).exists(),
+        "{path} was left behind"
+    );
+    let joined = after.replace('\n', "");
+    assert!(
+        joined.contains(&format!("stopped; removed {path}")),
+        "{after}"
+    );
 }
 
 #[test]
