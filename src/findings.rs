@@ -29,6 +29,9 @@ pub struct Findings {
     pub running: bool,
     /// Why the last evaluation gave no result (the previous result stays).
     pub note: Option<String>,
+    /// Playbooks whose queries were refused or failed in the last evaluation: they could not
+    /// check, so their absence among the findings proves nothing.
+    pub could_not_check: usize,
 }
 
 impl PartialEq for Findings {
@@ -37,6 +40,7 @@ impl PartialEq for Findings {
             && self.evaluated_at == other.evaluated_at
             && self.running == other.running
             && self.note == other.note
+            && self.could_not_check == other.could_not_check
     }
 }
 
@@ -130,21 +134,24 @@ pub fn doctor_probe(
 }
 
 /// Every playbook over `queries`, plus the doctor's findings when the doctor says some
-/// reads are refused: what `check` reports, ranked the same way.
+/// reads are refused: what `check` reports, ranked the same way, with the playbooks that
+/// could not check.
 pub async fn evaluate(
     queries: &dyn QuerySource,
     doctor_probe: Option<&DoctorProbe>,
     now: DateTime<Utc>,
-) -> Vec<Run> {
-    let mut runs = engine::run_all(queries, now).await;
+) -> engine::Checked {
+    let mut checked = engine::check_all(queries, now).await;
     if let Some(probe) = doctor_probe
         && let Some(observation) = probe().await
         && observation.verdict() == Verdict::Partial
     {
-        runs.extend(doctor::diagnose(&observation, now).await);
-        engine::sort_runs(&mut runs);
+        checked
+            .findings
+            .extend(doctor::diagnose(&observation, now).await);
+        engine::sort_runs(&mut checked.findings);
     }
-    runs
+    checked
 }
 
 /// When the task evaluates.
@@ -245,17 +252,19 @@ pub fn spawn(
             earliest = started + (cost * 10).max(cadence.min_interval);
             next_periodic = TInstant::now() + (cost * 20).max(cadence.refresh);
             match outcome {
-                Some(runs) => {
+                Some(checked) => {
                     tracing::debug!(
-                        findings = runs.len(),
+                        findings = checked.findings.len(),
+                        could_not_check = checked.could_not_check.len(),
                         ms = cost.as_millis() as u64,
                         "findings evaluated"
                     );
                     tx.send_replace(Findings {
-                        runs: Arc::new(runs),
+                        runs: Arc::new(checked.findings),
                         evaluated_at: Some(Instant::now()),
                         running: false,
                         note: None,
+                        could_not_check: checked.could_not_check.len(),
                     });
                 }
                 None => {

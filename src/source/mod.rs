@@ -487,8 +487,9 @@ pub async fn fleet_line(
             let o = observation.clone();
             Box::pin(async move { Some(o) })
         });
-        let findings =
-            crate::findings::evaluate(judged.queries.as_ref(), Some(&probe), judged.now).await;
+        let findings = crate::findings::evaluate(judged.queries.as_ref(), Some(&probe), judged.now)
+            .await
+            .findings;
         crate::app::fleet::health_line(
             &context,
             judged.info.server.as_deref().unwrap_or_default(),

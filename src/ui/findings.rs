@@ -160,10 +160,17 @@ fn draw_pane(buf: &mut Buffer, area: Rect, app: &App, model: &Model, cadence: &s
     let title_style = theme.pane_title(focused);
     let mut block = theme
         .pane_block(focused)
-        .title(Line::from(vec![
-            Span::styled(format!("Findings ({n})"), title_style),
-            Span::raw(" "),
-        ]))
+        .title(Line::from({
+            let mut spans = vec![Span::styled(format!("Findings ({n})"), title_style)];
+            if findings.could_not_check > 0 {
+                spans.push(Span::styled(
+                    format!(" · {} could not check", findings.could_not_check),
+                    theme.warning,
+                ));
+            }
+            spans.push(Span::raw(" "));
+            spans
+        }))
         .title(
             Line::from(Span::styled(format!(" {cadence} · 0 "), theme.muted))
                 .alignment(Alignment::Right),

@@ -125,7 +125,8 @@ fn model() -> Arc<Model> {
     let runs = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap()
-        .block_on(ktriage::findings::evaluate(&source, None, clock));
+        .block_on(ktriage::findings::evaluate(&source, None, clock))
+        .findings;
     let sync = [
         "nodes",
         "pods",
@@ -158,6 +159,7 @@ fn model() -> Arc<Model> {
             evaluated_at: None,
             running: false,
             note: None,
+            could_not_check: 0,
         },
     })
 }

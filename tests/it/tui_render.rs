@@ -1422,6 +1422,7 @@ fn model_with_findings() -> Arc<Model> {
             evaluated_at: Some(Instant::now() - Duration::from_secs(12)),
             running: false,
             note: None,
+            could_not_check: 0,
         },
         ..(*model()).clone()
     })
@@ -1466,6 +1467,20 @@ fn at_120x36_the_findings_get_a_pane_with_a_row_each() {
     assert!(rows[1].contains("→ kubelet-port-unreachable"), "{text}");
     assert!(rows[2].contains("[WARN] CP-"), "{text}");
     assert!(rows[0].contains("findings 12s ago"), "{text}");
+    assert!(!rows[0].contains("could not check"), "{text}");
+
+    // Playbooks whose queries were refused are counted in the title: their absence among
+    // the findings proves nothing.
+    let mut refused = (*model_with_findings()).clone();
+    refused.findings.could_not_check = 3;
+    let refused = Arc::new(refused);
+    let buf = render_to_buffer(&app_for(&refused, 120, 36), &refused, 120, 36);
+    let rows = lines(&buf);
+    assert!(
+        rows[0].contains("Findings (2) · 3 could not check"),
+        "{}",
+        screen(&buf)
+    );
 }
 
 #[test]
