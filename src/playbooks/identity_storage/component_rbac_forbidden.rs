@@ -345,6 +345,18 @@ struct Denied {
     evidence: Evidence,
 }
 
+/// Files a denial under its user, once per (verb, resource): the first line seen is the
+/// evidence.
+fn record(by_user: &mut BTreeMap<String, Vec<Denied>>, denial: Denial, evidence: Evidence) {
+    let seen = by_user.entry(denial.user.clone()).or_default();
+    if !seen
+        .iter()
+        .any(|x| x.denial.resource == denial.resource && x.denial.verb == denial.verb)
+    {
+        seen.push(Denied { denial, evidence });
+    }
+}
+
 fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     let mut by_user: BTreeMap<String, Vec<Denied>> = BTreeMap::new();
     for p in component_pods(r) {
@@ -359,21 +371,12 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 if !d.user.starts_with("system:") {
                     continue;
                 }
-                let seen = by_user.entry(d.user.clone()).or_default();
-                if seen
-                    .iter()
-                    .any(|x| x.denial.resource == d.resource && x.denial.verb == d.verb)
-                {
-                    continue;
-                }
-                seen.push(Denied {
-                    evidence: ev(
-                        format!("Pod/{}/{}", namespace(p), name(p)),
-                        format!("log[{ctr}]"),
-                        line.trim(),
-                    ),
-                    denial: d,
-                });
+                let evidence = ev(
+                    format!("Pod/{}/{}", namespace(p), name(p)),
+                    format!("log[{ctr}]"),
+                    line.trim(),
+                );
+                record(&mut by_user, d, evidence);
             }
         }
     }
@@ -386,21 +389,12 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 if !kubelet_users.contains(&d.user) {
                     kubelet_users.push(d.user.clone());
                 }
-                let seen = by_user.entry(d.user.clone()).or_default();
-                if seen
-                    .iter()
-                    .any(|x| x.denial.resource == d.resource && x.denial.verb == d.verb)
-                {
-                    continue;
-                }
-                seen.push(Denied {
-                    evidence: ev(
-                        format!("Node/{}", if node.is_empty() { "?" } else { &node }),
-                        "journal[kubelet]",
-                        line.trim(),
-                    ),
-                    denial: d,
-                });
+                let evidence = ev(
+                    format!("Node/{}", if node.is_empty() { "?" } else { &node }),
+                    "journal[kubelet]",
+                    line.trim(),
+                );
+                record(&mut by_user, d, evidence);
             }
         }
     }

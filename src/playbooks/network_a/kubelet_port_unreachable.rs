@@ -534,10 +534,8 @@ mod tests {
         r
     }
 
-    #[test]
-    fn a_recorded_pod_log_failure_names_the_unreachable_kubelet() {
-        // A capture without node proxy answers, where `kubectl logs` for a pod on worker-2
-        // failed with the API server's dial error.
+    /// The base cluster, captured without node proxy answers (a snapshot that has none).
+    fn base_without_proxy_answers() -> Results {
         let mut r = base();
         for n in ["cp-1", "worker-1", "worker-2"] {
             r.by_query.insert(
@@ -548,6 +546,14 @@ mod tests {
                 },
             );
         }
+        r
+    }
+
+    #[test]
+    fn a_recorded_pod_log_failure_names_the_unreachable_kubelet() {
+        // A capture without node proxy answers, where `kubectl logs` for a pod on worker-2
+        // failed with the API server's dial error.
+        let mut r = base_without_proxy_answers();
         let pod = json!({"kind": "Pod", "metadata": {"name": "kube-proxy-w2", "namespace": "kube-system"}, "spec": {"nodeName": "worker-2", "containers": [{"name": "kube-proxy"}]}});
         let app = json!({"kind": "Pod", "metadata": {"name": "web-1", "namespace": "shop"}, "spec": {"nodeName": "cp-1", "containers": [{"name": "web"}]}});
         r.by_query.insert(
@@ -629,16 +635,7 @@ mod tests {
 
     #[test]
     fn metrics_server_scrape_errors_alone_are_enough() {
-        let mut r = base();
-        for n in ["cp-1", "worker-1", "worker-2"] {
-            r.by_query.insert(
-                healthz(n),
-                Outcome::Failed {
-                    code: 404,
-                    message: "no answer in this snapshot".into(),
-                },
-            );
-        }
+        let mut r = base_without_proxy_answers();
         r.by_query.insert(
             metrics_pods(),
             Outcome::Objects(vec![
