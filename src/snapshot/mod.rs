@@ -150,9 +150,9 @@ impl Snapshot {
         {
             return Some(at);
         }
-        let mut times = Vec::new();
+        let mut newest = Newest::default();
         for object in &self.objects {
-            collect_times(object, false, &mut times);
+            collect_times(object, false, &mut newest);
         }
         for c in &self.connections {
             if let Some(t) = c
@@ -161,7 +161,7 @@ impl Snapshot {
                 .and_then(|s| s.not_before.as_deref())
                 .and_then(parse_time)
             {
-                times.push(t);
+                newest.offer(t);
             }
         }
         let logs = self
@@ -173,13 +173,13 @@ impl Snapshot {
         for text in logs {
             for line in text.lines() {
                 match log_line_time(line) {
-                    Some(LogTime::Full(t)) => times.push(t),
+                    Some(LogTime::Full(t)) => newest.offer(t),
                     Some(LogTime::Yearless(m, d, t)) => yearless.push((m, d, t)),
                     None => {}
                 }
             }
         }
-        let anchor = newest_credible(&mut times);
+        let anchor = newest.0;
         if let Some(anchor) = anchor {
             for (month, day, time) in yearless {
                 let place = |year: i32| {
@@ -192,10 +192,12 @@ impl Snapshot {
                     .into_iter()
                     .filter_map(place)
                     .min_by_key(|t| (*t - anchor).num_seconds().abs());
-                times.extend(t);
+                if let Some(t) = t {
+                    newest.offer(t);
+                }
             }
         }
-        newest_credible(&mut times)
+        newest.0
     }
 
     /// The Kubernetes objects of one kind (`Pod`, `Node`, `Lease`...), in input order.
@@ -300,13 +302,17 @@ fn is_future_field(key: &str) -> bool {
         })
 }
 
-fn collect_times(v: &Value, skip: bool, times: &mut Vec<DateTime<Utc>>) {
+fn collect_times(v: &Value, skip: bool, newest: &mut Newest) {
     match v {
-        Value::String(s) if !skip => times.extend(parse_time(s)),
-        Value::Array(items) => items.iter().for_each(|i| collect_times(i, skip, times)),
+        Value::String(s) if !skip => {
+            if let Some(t) = parse_time(s) {
+                newest.offer(t);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_times(i, skip, newest)),
         Value::Object(map) => {
             for (k, v) in map {
-                collect_times(v, skip || is_future_field(k), times);
+                collect_times(v, skip || is_future_field(k), newest);
             }
         }
         _ => {}
@@ -316,9 +322,21 @@ fn collect_times(v: &Value, skip: bool, times: &mut Vec<DateTime<Utc>>) {
 /// The newest time a capture can have been taken at: a stamp later than a day past the
 /// machine's clock (`9999-12-31`, a node whose clock ran away) cannot be the moment of
 /// capture. The wall clock only bounds what is credible; it never becomes "now".
-fn newest_credible(times: &mut [DateTime<Utc>]) -> Option<DateTime<Utc>> {
-    let limit = Utc::now() + chrono::Duration::days(1);
-    times.iter().copied().filter(|t| *t <= limit).max()
+struct Newest(Option<DateTime<Utc>>, DateTime<Utc>);
+
+impl Default for Newest {
+    fn default() -> Self {
+        Newest(None, Utc::now() + chrono::Duration::days(1))
+    }
+}
+
+impl Newest {
+    /// Keeps `t` when it is newer and credible (see the doc above).
+    fn offer(&mut self, t: DateTime<Utc>) {
+        if t <= self.1 && self.0.is_none_or(|n| t > n) {
+            self.0 = Some(t);
+        }
+    }
 }
 
 /// The time a log line was written, when its stamp says.
