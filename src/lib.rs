@@ -11,11 +11,15 @@ pub mod cluster;
 pub mod config;
 pub mod findings;
 pub mod health;
-pub mod input;
 pub mod playbooks;
 pub mod report;
-pub mod scenarios;
-pub mod server;
-pub mod snapshot;
 pub mod source;
 pub mod ui;
+
+// The lower layers are crates of this workspace (kept in place under src/), re-exported so
+// the paths `ktriage::server::…` and `crate::snapshot::…` read as before. They cannot reach
+// back up: Cargo refuses a dependency cycle, and `tests/it/import_cycles.rs` holds the order.
+pub use ktriage_api as api;
+pub use ktriage_scenarios as scenarios;
+pub use ktriage_server as server;
+pub use ktriage_snapshot as snapshot;

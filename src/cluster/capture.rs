@@ -10,7 +10,7 @@ use kube::api::{Api, ApiResource, DynamicObject, ListParams, LogParams};
 use serde_json::Value;
 
 use super::state::strip;
-use crate::server::resources::RESOURCES;
+use crate::api::resources::RESOURCES;
 use crate::snapshot::{PodLog, RawResponse, Snapshot, SnapshotInfo};
 
 /// Namespaces whose pods' logs are captured (the components the playbooks read).
@@ -168,7 +168,7 @@ async fn list_all(api: &Api<DynamicObject>) -> Result<Vec<DynamicObject>, kube::
 }
 
 /// The path a list of `def` is requested at, as playbook queries request it.
-fn list_path(def: &crate::server::resources::ResourceDef, namespace: Option<&str>) -> String {
+fn list_path(def: &crate::api::resources::ResourceDef, namespace: Option<&str>) -> String {
     let kind = crate::playbooks::QueryKind::List {
         group: def.group.to_string(),
         resource: def.plural.to_string(),

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
-use crate::input::{self, InputError};
+use crate::snapshot::input::{self, InputError};
 
 /// The largest kubeconfig read (kubectl has no limit; real ones are kilobytes).
 pub const KUBECONFIG_LIMIT: u64 = 64 << 20;

@@ -305,7 +305,7 @@ fn enc(s: &str) -> String {
 }
 
 fn base(group: &str) -> String {
-    let def = crate::server::resources::RESOURCES
+    let def = crate::api::resources::RESOURCES
         .iter()
         .find(|d| d.group == group);
     match (group, def) {
@@ -407,7 +407,7 @@ pub mod q {
         labels: Option<&str>,
         fields: Option<&str>,
     ) -> Query {
-        let cluster_scoped = crate::server::resources::RESOURCES
+        let cluster_scoped = crate::api::resources::RESOURCES
             .iter()
             .find(|d| d.group == group && d.plural == resource)
             .is_some_and(|d| !d.namespaced);

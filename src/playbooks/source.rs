@@ -6,8 +6,8 @@ use kube::api::{Api, ApiResource, DynamicObject, ListParams, LogParams};
 use serde_json::Value;
 
 use super::{Outcome, Query, QueryKind};
-use crate::server::resources::RESOURCES;
-use crate::server::select::{FieldSelector, LabelSelector};
+use crate::api::resources::RESOURCES;
+use crate::api::select::{FieldSelector, LabelSelector};
 use crate::snapshot::Snapshot;
 
 /// Answers playbook queries. Implementations only read.

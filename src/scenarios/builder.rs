@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::{Change, ObjRef, SCENARIO_EPOCH, TimelineStep};
-use crate::snapshot::{NodeLog, PodLog, RawResponse, Snapshot, SnapshotInfo};
+use ktriage_snapshot::{NodeLog, PodLog, RawResponse, Snapshot, SnapshotInfo};
 
 pub use control_plane::{apiserver_lease_name, leader_holder};
 pub use logs::{klog, readyz_body};
@@ -252,7 +252,7 @@ pub struct Cluster {
 /// Whether a kind is namespaced (for the kinds scenarios use).
 pub fn is_namespaced(kind: &str) -> bool {
     // One table of kinds for the server and the scenarios; unknown kinds count as namespaced.
-    crate::server::resources::RESOURCES
+    ktriage_api::resources::RESOURCES
         .iter()
         .find(|d| d.kind == kind)
         .is_none_or(|d| d.namespaced)
@@ -1225,7 +1225,7 @@ impl Cluster {
                 server: Some(format!("https://{}", self.opts.control_plane_endpoint)),
                 version: Some(self.opts.version.clone()),
                 // A scenario is a whole cluster: every kind was "listed".
-                captured: crate::server::resources::RESOURCES
+                captured: ktriage_api::resources::RESOURCES
                     .iter()
                     .filter(|d| d.kind != "Secret")
                     .map(|d| d.kind.to_string())

@@ -8,18 +8,18 @@ pub mod connection;
 mod controlplane;
 mod healthy;
 mod identity_storage;
-mod network_a;
-mod network_b;
+pub mod network_a;
+pub mod network_b;
 mod node_notready_demo;
 #[cfg(test)]
 mod tests;
-mod workloads;
+pub mod workloads;
 
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::snapshot::Snapshot;
+use ktriage_snapshot::Snapshot;
 
 /// The instant every scenario is authored at: its `SnapshotInfo.capturedAt`. The embedded
 /// server shifts every timestamp by `now - SCENARIO_EPOCH` when it loads a scenario, so a
@@ -110,7 +110,7 @@ pub struct ServerBehavior {
     pub faults: Vec<Fault>,
     /// A connection fault: certificates, kubeconfig or route broken on purpose (the
     /// connection doctor's scenarios).
-    pub tls_fault: Option<crate::server::tls::TlsFault>,
+    pub tls_fault: Option<TlsFault>,
 }
 
 /// A user name with its groups.
@@ -191,4 +191,37 @@ pub fn ids() -> Vec<&'static str> {
 /// Looks a scenario up by id.
 pub fn find(id: &str) -> Option<Scenario> {
     all().find(|(sid, _)| *sid == id).map(|(_, build)| build())
+}
+
+/// A connection fault a scenario asks the server (and the kubeconfig it writes) for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsFault {
+    /// The kubeconfig trusts another CA (same name, other key) than the one that signed the
+    /// serving certificate: a re-initialised cluster.
+    WrongCa,
+    /// The serving certificate names only these DNS names and IPs: the kubeconfig's
+    /// `https://127.0.0.1:PORT` is not among its SANs.
+    MissingSan {
+        dns_names: Vec<String>,
+        ip_addresses: Vec<std::net::IpAddr>,
+    },
+    /// The serving certificate expired this many days ago.
+    ExpiredServingCert { days_ago: i64 },
+    /// The kubeconfig's client certificate expired this many days ago.
+    ExpiredClientCert { days_ago: i64 },
+    /// `certificate-authority-data` base64-encoded twice.
+    DoubleBase64Ca,
+    /// The kubeconfig's user presents no credential, only a username (the server sees
+    /// system:anonymous).
+    NoCredentials,
+    /// The kubeconfig points at a closed port on 127.0.0.1.
+    ClosedPort,
+    /// The kubeconfig names `host` (a `.invalid` name: never looked up); the client's
+    /// environment sets HTTPS_PROXY to a loopback fake proxy that answers CONNECT with
+    /// `status` (e.g. `HTTP/1.1 504 Gateway Timeout`), and NO_PROXY to `no_proxy`.
+    ProxyRefuses {
+        host: String,
+        status: String,
+        no_proxy: String,
+    },
 }

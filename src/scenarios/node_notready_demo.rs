@@ -88,7 +88,7 @@ pub fn scenario() -> Scenario {
     let on_node: Vec<(String, String)> = c
         .of_kind("Pod", None)
         .filter(|p| p["spec"]["nodeName"] == NODE)
-        .map(crate::scenarios::builder::ns_name)
+        .map(crate::builder::ns_name)
         .collect();
     for (ns, name) in on_node {
         let pod = ObjRef::new("Pod", Some(&ns), &name);

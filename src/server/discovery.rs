@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::resources::ResourceDef;
+use ktriage_api::resources::ResourceDef;
 
 /// Groups served only for their access-review endpoints.
 /// (group, version, [(plural, kind)]).

@@ -15,11 +15,11 @@ use hyper::body::{Frame, Incoming};
 use serde_json::{Value, json};
 
 use super::rbac::{Attributes, Authorizer, User};
-use super::select::{FieldSelector, LabelSelector};
 use super::store::{ListError, WatchEvent, WatchStart};
 use super::table::{self, IncludeObject};
 use super::{RequestRecord, Shared, discovery};
-use crate::scenarios::FaultKind;
+use ktriage_api::select::{FieldSelector, LabelSelector};
+use ktriage_scenarios::FaultKind;
 
 pub type Body = UnsyncBoxBody<Bytes, Infallible>;
 

@@ -7,9 +7,7 @@ mod conn;
 mod discovery;
 mod http;
 pub mod rbac;
-pub mod resources;
 mod secrets;
-pub mod select;
 mod store;
 pub mod table;
 pub mod timeline;
@@ -27,12 +25,12 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio_rustls::rustls;
 
-use crate::scenarios::{AuthMethod, Change, Fault, Scenario};
-use crate::snapshot::{PodLog, RawResponse};
 pub use conn::Limits;
+use ktriage_scenarios::TlsFault;
+use ktriage_scenarios::{AuthMethod, Change, Fault, Scenario};
+use ktriage_snapshot::{PodLog, RawResponse};
 use rbac::{Authorizer, User};
 use store::Store;
-use tls::TlsFault;
 
 /// Environment variable naming a file every server appends its request log to (JSON lines),
 /// so a whole test suite can be audited for writes and Secret reads.
@@ -332,7 +330,7 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
             status,
             no_proxy,
         }) => {
-            let proxy = crate::scenarios::connection::fake_proxy::spawn(
+            let proxy = ktriage_scenarios::connection::fake_proxy::spawn(
                 status.clone(),
                 shutdown_tx.subscribe(),
             )
@@ -348,7 +346,7 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
         .behavior
         .user
         .clone()
-        .unwrap_or(crate::scenarios::Identity {
+        .unwrap_or(ktriage_scenarios::Identity {
             name: "kubernetes-admin".into(),
             groups: vec!["system:masters".into()],
         });

@@ -11,8 +11,8 @@ use base64::Engine;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-use super::resources::{RESOURCES, ResourceDef};
-use super::select::{FieldSelector, LabelSelector};
+use ktriage_api::resources::{RESOURCES, ResourceDef};
+use ktriage_api::select::{FieldSelector, LabelSelector};
 
 /// How many watch events the store keeps for watches that resume from a resourceVersion.
 const HISTORY: usize = 10_000;

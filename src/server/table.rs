@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
-use super::resources::{RESOURCES, ResourceDef};
+use ktriage_api::resources::{RESOURCES, ResourceDef};
 
 /// What each row carries in `object` (the `includeObject` query parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -2184,7 +2184,7 @@ fn apiservice_cells(o: &Value, now: DateTime<Utc>) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::resources::{by_kind, by_path};
+    use ktriage_api::resources::{by_kind, by_path};
 
     fn now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2024-05-10T12:00:00Z")

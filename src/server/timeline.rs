@@ -11,7 +11,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use super::Shared;
-use crate::scenarios::{Change, ObjRef, TimelineStep};
+use ktriage_scenarios::{Change, ObjRef, TimelineStep};
 
 /// Why a change could not be applied (logged; the timeline goes on).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -43,39 +43,6 @@ fn expired(params: &mut CertificateParams, days_ago: i64) {
     params.not_before = params.not_after - Duration::days(365);
 }
 
-/// A connection fault a scenario asks the server (and the kubeconfig it writes) for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TlsFault {
-    /// The kubeconfig trusts another CA (same name, other key) than the one that signed the
-    /// serving certificate: a re-initialised cluster.
-    WrongCa,
-    /// The serving certificate names only these DNS names and IPs: the kubeconfig's
-    /// `https://127.0.0.1:PORT` is not among its SANs.
-    MissingSan {
-        dns_names: Vec<String>,
-        ip_addresses: Vec<std::net::IpAddr>,
-    },
-    /// The serving certificate expired this many days ago.
-    ExpiredServingCert { days_ago: i64 },
-    /// The kubeconfig's client certificate expired this many days ago.
-    ExpiredClientCert { days_ago: i64 },
-    /// `certificate-authority-data` base64-encoded twice.
-    DoubleBase64Ca,
-    /// The kubeconfig's user presents no credential, only a username (the server sees
-    /// system:anonymous).
-    NoCredentials,
-    /// The kubeconfig points at a closed port on 127.0.0.1.
-    ClosedPort,
-    /// The kubeconfig names `host` (a `.invalid` name: never looked up); the client's
-    /// environment sets HTTPS_PROXY to a loopback fake proxy that answers CONNECT with
-    /// `status` (e.g. `HTTP/1.1 504 Gateway Timeout`), and NO_PROXY to `no_proxy`.
-    ProxyRefuses {
-        host: String,
-        status: String,
-        no_proxy: String,
-    },
-}
-
 impl Authority {
     /// A new self-signed CA named like kubeadm's (`CN=kubernetes`).
     pub fn generate(common_name: &str) -> Result<Self, ServerError> {

@@ -7,6 +7,7 @@ mod coverage;
 mod dump;
 mod emit;
 mod evidence;
+pub mod input;
 mod normalize;
 mod parse;
 mod write;

@@ -9,6 +9,8 @@ pub mod kubelet_port_unreachable;
 pub mod node_notready_no_cni;
 pub mod overlay_port_blocked;
 pub mod pod_cannot_reach_apiserver_service;
+#[cfg(test)]
+mod scenario_tests;
 
 use super::Playbook;
 

@@ -8,6 +8,8 @@ pub mod haproxy;
 mod ingress_misconfigured;
 mod ipv6_disabled_cni_sandbox;
 mod nodeport_needs_external_lb;
+#[cfg(test)]
+mod scenario_tests;
 mod service_no_endpoints;
 mod service_port_mismatch;
 mod util;

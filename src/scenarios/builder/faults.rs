@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{Cluster, Terminated, ago, ago_micros, hex, logs::readyz_body};
-use crate::scenarios::ObjRef;
+use crate::ObjRef;
 
 impl Cluster {
     /// Puts a pod's container in CrashLoopBackOff: `restarts` restarts, the last run ended

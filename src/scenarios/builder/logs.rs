@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::control_plane::{leader_acquired_ago, leader_holder, static_pod_command};
 use super::{Cluster, Cni, EventDef, HOUR, apps::FRONTEND_ROLLOUT_AGO, epoch, hash64, hex};
-use crate::scenarios::ObjRef;
+use crate::ObjRef;
 
 /// One klog line (`I0115 09:58:01.123456       1 file.go:123] msg`), `micros_ago` before the epoch.
 pub fn klog(level: char, micros_ago: i64, source: &str, msg: &str) -> String {
@@ -112,7 +112,7 @@ pub(super) fn build(c: &mut Cluster) {
     let running: std::collections::HashSet<(String, String)> = c
         .of_kind("Pod", None)
         .filter(|p| p["status"]["phase"] == "Running")
-        .map(crate::scenarios::builder::ns_name)
+        .map(crate::builder::ns_name)
         .collect();
     c.pod_logs
         .retain(|l| running.contains(&(l.namespace.clone(), l.pod.clone())));

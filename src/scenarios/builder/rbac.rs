@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::{CLUSTER_AGE, Cluster, Cni, kv, object};
-use crate::scenarios::builder::addons::CNI_AGE;
+use crate::builder::addons::CNI_AGE;
 
 const RO: &[&str] = &["get", "list", "watch"];
 const RW: &[&str] = &["create", "delete", "deletecollection", "patch", "update"];

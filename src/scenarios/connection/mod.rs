@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::builder::ClusterBuilder;
 use super::{Constructor, Identity, Scenario, ServerBehavior};
-use crate::server::tls::TlsFault;
+use crate::TlsFault;
 
 /// This group's scenarios: id and constructor.
 pub const SCENARIOS: &[(&str, Constructor)] = &[

@@ -7,8 +7,8 @@
 use serde_json::json;
 
 use super::common::{append_log, us};
-use crate::scenarios::builder::{ClusterBuilder, EventDef, epoch, klog};
-use crate::scenarios::{ObjRef, Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, EventDef, epoch, klog};
+use crate::{ObjRef, Scenario, ServerBehavior};
 
 const SINCE: i64 = 40;
 

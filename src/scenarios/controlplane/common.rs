@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::scenarios::builder::{Cluster, Terminated, UPGRADE_AGE, hash64, klog};
+use crate::builder::{Cluster, Terminated, UPGRADE_AGE, hash64, klog};
 
 /// Seconds to microseconds before the epoch with a deterministic sub-second part.
 pub fn us(secs: i64, seed: &str) -> i64 {

@@ -6,8 +6,8 @@
 
 use serde_json::json;
 
-use crate::scenarios::builder::ClusterBuilder;
-use crate::scenarios::{Scenario, ServerBehavior};
+use crate::builder::ClusterBuilder;
+use crate::{Scenario, ServerBehavior};
 
 pub fn scenario() -> Scenario {
     let mut b = ClusterBuilder::kubeadm();

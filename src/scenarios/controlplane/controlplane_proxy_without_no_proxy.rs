@@ -8,8 +8,8 @@
 use serde_json::json;
 
 use super::common::{LostLeader, append_log, lost_lease_and_restarted, repeat_klog, take_log, us};
-use crate::scenarios::builder::{ClusterBuilder, MIN, klog};
-use crate::scenarios::{Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, MIN, klog};
+use crate::{Scenario, ServerBehavior};
 
 pub const PROXY: &str = "http://proxy.corp.example:3128";
 pub const NO_PROXY: &str = "localhost,127.0.0.1,.corp.example";

@@ -9,8 +9,8 @@
 use serde_json::json;
 
 use super::common::{container_mut, set_flag};
-use crate::scenarios::builder::ClusterBuilder;
-use crate::scenarios::{Scenario, ServerBehavior};
+use crate::builder::ClusterBuilder;
+use crate::{Scenario, ServerBehavior};
 
 pub fn proxy_with_no_proxy() -> Scenario {
     let mut c = ClusterBuilder::kubeadm().build();

@@ -6,8 +6,8 @@
 use serde_json::json;
 
 use super::common::us;
-use crate::scenarios::builder::{ClusterBuilder, EventDef, MIN, Terminated, epoch};
-use crate::scenarios::{ObjRef, Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, EventDef, MIN, Terminated, epoch};
+use crate::{ObjRef, Scenario, ServerBehavior};
 
 const NODE: &str = "cp-3";
 const REBOOT_AGO: i64 = 35 * MIN;
@@ -107,7 +107,7 @@ pub fn scenario() -> Scenario {
                 cond["status"] = json!("False");
                 cond["reason"] = json!("ContainersNotReady");
                 cond["message"] = json!("containers with unready status: [kube-apiserver]");
-                cond["lastTransitionTime"] = json!(crate::scenarios::builder::ago(REBOOT_AGO - 90));
+                cond["lastTransitionTime"] = json!(crate::builder::ago(REBOOT_AGO - 90));
             }
         }
     }

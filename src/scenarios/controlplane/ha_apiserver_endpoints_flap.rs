@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::common::{append_log, set_flag, us};
-use crate::scenarios::builder::{ClusterBuilder, MIN, klog};
-use crate::scenarios::{Change, ObjRef, Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, MIN, klog};
+use crate::{Change, ObjRef, Scenario, ServerBehavior};
 
 fn reset_message(ip: &str, uid: &str) -> String {
     format!(

@@ -5,9 +5,9 @@
 //! `--ignore-preflight-errors=KubeletVersion`. The node works — for now — with a kubelet
 //! newer than every API server.
 
-use crate::scenarios::builder::ClusterBuilder;
-use crate::scenarios::{Scenario, ServerBehavior};
-use crate::snapshot::NodeLog;
+use crate::builder::ClusterBuilder;
+use crate::{Scenario, ServerBehavior};
+use ktriage_snapshot::NodeLog;
 
 const NODE: &str = "worker-3";
 const KUBELET: &str = "v1.32.0";
@@ -40,7 +40,7 @@ $ sudo kubeadm join {endpoint} --token 9x1q2k.4m0c7s3b8d5e6f7a --discovery-token
 This node has joined the cluster:\n\
 * Certificate signing request was sent to apiserver and a response was received.\n\
 * The Kubelet was informed of the new secure connection details.\n",
-            hash = crate::scenarios::builder::hex("discovery-hash", 64)
+            hash = crate::builder::hex("discovery-hash", 64)
         ),
     });
     let (snapshot, timeline) = c.into_parts();

@@ -7,8 +7,8 @@
 use serde_json::json;
 
 use super::common::{LostLeader, append_log, lost_lease_and_restarted, repeat_klog, take_log, us};
-use crate::scenarios::builder::{ClusterBuilder, MIN, klog};
-use crate::scenarios::{Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, MIN, klog};
+use crate::{Scenario, ServerBehavior};
 
 /// When the lease updates started timing out.
 const SINCE: i64 = 5 * MIN;
@@ -69,8 +69,7 @@ pub fn scenario() -> Scenario {
         let mut k = SINCE + 20;
         let mut j = 0;
         while k > 5 {
-            let at =
-                crate::scenarios::builder::epoch() - chrono::Duration::microseconds(us(k, &pod));
+            let at = crate::builder::epoch() - chrono::Duration::microseconds(us(k, &pod));
             let ts = at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
             let line = if j % 3 == 0 {
                 json!({"level": "warn", "ts": ts, "caller": "wal/wal.go:805", "msg": "slow fdatasync", "took": format!("{}.{:03}s", 2 + j % 3, 100 + j * 37 % 900), "expected-duration": "1s"})

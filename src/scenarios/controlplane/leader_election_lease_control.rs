@@ -7,9 +7,9 @@
 use serde_json::json;
 
 use super::common::{set_flag, take_log, us};
-use crate::scenarios::builder::leader_holder;
-use crate::scenarios::builder::{ClusterBuilder, MIN, ago, klog};
-use crate::scenarios::{Scenario, ServerBehavior};
+use crate::builder::leader_holder;
+use crate::builder::{ClusterBuilder, MIN, ago, klog};
+use crate::{Scenario, ServerBehavior};
 
 const RECREATED_AGO: i64 = 8 * MIN;
 

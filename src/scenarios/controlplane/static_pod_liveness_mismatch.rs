@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::scenarios::builder::{ClusterBuilder, EventDef, MIN, Terminated, ago};
-use crate::scenarios::{Change, ObjRef, Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, EventDef, MIN, Terminated, ago};
+use crate::{Change, ObjRef, Scenario, ServerBehavior};
 
 const NODE: &str = "cp-2";
 const RESTORED_AGO: i64 = 16 * MIN;

@@ -3,8 +3,8 @@
 //! `kubeadm:node-proxier`) and emptied `system:coredns`. kube-proxy and CoreDNS keep running
 //! on their caches, but every relist is forbidden and they log it.
 
-use crate::scenarios::builder::{ClusterBuilder, HOUR, klog};
-use crate::scenarios::{Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, HOUR, klog};
+use crate::{Scenario, ServerBehavior};
 
 pub fn scenario() -> Scenario {
     let mut c = ClusterBuilder::kubeadm().build();

@@ -5,8 +5,8 @@
 //! the requests: nothing to fix.
 
 use super::insert_log_lines;
-use crate::scenarios::builder::{ClusterBuilder, DAY, MIN, klog};
-use crate::scenarios::{Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, DAY, MIN, klog};
+use crate::{Scenario, ServerBehavior};
 
 pub fn scenario() -> Scenario {
     let mut c = ClusterBuilder::kubeadm().build();

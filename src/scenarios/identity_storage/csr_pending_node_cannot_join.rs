@@ -5,8 +5,8 @@
 //! approved it, kubeadm gave up waiting for the TLS bootstrap, and worker-4 is not a node.
 
 use super::{CsrDef, csr};
-use crate::scenarios::builder::{ClusterBuilder, MIN, hex};
-use crate::scenarios::{Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, MIN, hex};
+use crate::{Scenario, ServerBehavior};
 
 const SIGNER: &str = "kubernetes.io/kube-apiserver-client-kubelet";
 const GROUPS: &[&str] = &[

@@ -10,11 +10,11 @@ use base64::Engine;
 use serde_json::json;
 
 use super::{add_namespace, pem_b64, server_container};
-use crate::scenarios::builder::{
+use crate::builder::{
     ClusterBuilder, DAY, EventDef, MIN, PodDef, ServiceDef, SvcPort, WorkloadDef, epoch, klog, kv,
     object,
 };
-use crate::scenarios::{ObjRef, Scenario, ServerBehavior};
+use crate::{ObjRef, Scenario, ServerBehavior};
 
 const NS: &str = "policy";
 const HOOK: &str = "validate.policy.acme.io";

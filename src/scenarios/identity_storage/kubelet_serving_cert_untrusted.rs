@@ -9,8 +9,8 @@
 use serde_json::json;
 
 use super::{CsrDef, add_static_flag, csr, pods_on, status_body};
-use crate::scenarios::builder::{ClusterBuilder, MIN, klog};
-use crate::scenarios::{Fault, FaultKind, Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, MIN, klog};
+use crate::{Fault, FaultKind, Scenario, ServerBehavior};
 
 const SERVING: &str = "kubernetes.io/kubelet-serving";
 const USAGES: &[&str] = &["digital signature", "server auth"];
@@ -72,9 +72,8 @@ pub fn scenario() -> Scenario {
         args.retain(|a| a != "--kubelet-insecure-tls");
     }
     let dns = c.dns_ip();
-    let ip = |c: &crate::scenarios::builder::Cluster, n: &str| {
-        c.node(n).map(|n| n.ip.clone()).unwrap_or_default()
-    };
+    let ip =
+        |c: &crate::builder::Cluster, n: &str| c.node(n).map(|n| n.ip.clone()).unwrap_or_default();
     let broken: Vec<(String, String, String)> = vec![
         (
             "worker-2".into(),
@@ -99,10 +98,7 @@ pub fn scenario() -> Scenario {
         .collect();
     for (i, n) in good.iter().enumerate() {
         let user = format!("system:node:{n}");
-        let name = format!(
-            "csr-{}",
-            crate::scenarios::builder::suffix(&format!("serving/{n}"), 5)
-        );
+        let name = format!("csr-{}", crate::builder::suffix(&format!("serving/{n}"), 5));
         c.push(csr(&CsrDef {
             name: &name,
             signer: SERVING,
@@ -122,10 +118,7 @@ pub fn scenario() -> Scenario {
             configz(n, &dns, true),
         );
     }
-    let w3_name = format!(
-        "csr-{}",
-        crate::scenarios::builder::suffix("serving/worker-3", 5)
-    );
+    let w3_name = format!("csr-{}", crate::builder::suffix("serving/worker-3", 5));
     c.push(csr(&CsrDef {
         name: &w3_name,
         signer: SERVING,
@@ -135,10 +128,7 @@ pub fn scenario() -> Scenario {
         created_ago: 49 * MIN,
         approved: None,
     }));
-    let client_name = format!(
-        "node-csr-{}",
-        crate::scenarios::builder::hex("client/worker-3", 43)
-    );
+    let client_name = format!("node-csr-{}", crate::builder::hex("client/worker-3", 43));
     c.push(csr(&CsrDef {
         name: &client_name,
         signer: "kubernetes.io/kube-apiserver-client-kubelet",

@@ -5,8 +5,8 @@
 //! cloud-controller-manager and no MetalLB. EXTERNAL-IP stays `<pending>`.
 
 use super::insert_log_lines;
-use crate::scenarios::builder::{ClusterBuilder, DAY, ServiceDef, SvcPort, epoch, klog, kv};
-use crate::scenarios::{Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, DAY, ServiceDef, SvcPort, epoch, klog, kv};
+use crate::{Scenario, ServerBehavior};
 
 pub fn scenario() -> Scenario {
     let mut c = ClusterBuilder::kubeadm().build();

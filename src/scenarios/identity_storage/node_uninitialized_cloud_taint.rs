@@ -7,8 +7,8 @@
 use serde_json::json;
 
 use super::unschedule;
-use crate::scenarios::builder::{ClusterBuilder, MIN};
-use crate::scenarios::{Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, MIN};
+use crate::{Scenario, ServerBehavior};
 
 const NODE: &str = "worker-3";
 

@@ -8,10 +8,8 @@
 use serde_json::json;
 
 use super::{pvc, server_container, unschedule};
-use crate::scenarios::builder::{
-    ClusterBuilder, DAY, EventDef, MIN, PodDef, WorkloadDef, kv, object,
-};
-use crate::scenarios::{ObjRef, Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, DAY, EventDef, MIN, PodDef, WorkloadDef, kv, object};
+use crate::{ObjRef, Scenario, ServerBehavior};
 
 pub fn scenario() -> Scenario {
     let mut c = ClusterBuilder::kubeadm().build();
@@ -98,7 +96,8 @@ pub fn scenario() -> Scenario {
         "storageClassName": "nfs",
         "volumeMode": "Filesystem",
     });
-    pv["status"] = json!({"lastPhaseTransitionTime": crate::scenarios::builder::ago(30 * DAY), "phase": "Available"});
+    pv["status"] =
+        json!({"lastPhaseTransitionTime": crate::builder::ago(30 * DAY), "phase": "Available"});
     c.push(pv);
     let (snapshot, timeline) = c.into_parts();
     Scenario {

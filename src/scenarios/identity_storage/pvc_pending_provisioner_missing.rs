@@ -8,8 +8,8 @@
 use serde_json::json;
 
 use super::{pvc, server_container, unschedule};
-use crate::scenarios::builder::{ClusterBuilder, EventDef, MIN, PodDef, WorkloadDef, kv, object};
-use crate::scenarios::{ObjRef, Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, EventDef, MIN, PodDef, WorkloadDef, kv, object};
+use crate::{ObjRef, Scenario, ServerBehavior};
 
 pub(crate) fn storage_class(
     name: &str,

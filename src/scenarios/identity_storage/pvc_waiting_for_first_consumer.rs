@@ -8,10 +8,8 @@ use serde_json::json;
 
 use super::pvc_pending_provisioner_missing::storage_class;
 use super::{add_namespace, pvc};
-use crate::scenarios::builder::{
-    ClusterBuilder, ContainerDef, DAY, EventDef, MIN, PodDef, WorkloadDef, kv,
-};
-use crate::scenarios::{ObjRef, Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, ContainerDef, DAY, EventDef, MIN, PodDef, WorkloadDef, kv};
+use crate::{ObjRef, Scenario, ServerBehavior};
 
 pub fn scenario() -> Scenario {
     let mut c = ClusterBuilder::kubeadm().build();

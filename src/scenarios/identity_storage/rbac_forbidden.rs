@@ -6,8 +6,8 @@
 //! "nodes" in API group "" at the cluster scope`. The snapshot carries that answer too.
 
 use super::status_body;
-use crate::scenarios::builder::{ClusterBuilder, DAY, rule, user};
-use crate::scenarios::{Identity, Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, DAY, rule, user};
+use crate::{Identity, Scenario, ServerBehavior};
 
 pub fn scenario() -> Scenario {
     let mut c = ClusterBuilder::kubeadm().build();

@@ -8,11 +8,11 @@
 use serde_json::json;
 
 use super::{container_creating, server_container};
-use crate::scenarios::builder::{
+use crate::builder::{
     ClusterBuilder, ContainerDef, DAY, EventDef, MIN, PodDef, WorkloadDef, ago, hex, kv, object,
     uid,
 };
-use crate::scenarios::{ObjRef, Scenario, ServerBehavior};
+use crate::{ObjRef, Scenario, ServerBehavior};
 
 const DRIVER: &str = "driver.longhorn.io";
 
@@ -72,7 +72,7 @@ pub fn scenario() -> Scenario {
             .to_string();
         old_pod_name = format!(
             "{rs_name}-{}",
-            crate::scenarios::builder::suffix(&format!("{rs_name}/old"), 5)
+            crate::builder::suffix(&format!("{rs_name}/old"), 5)
         );
         let mut def = template.clone();
         def.namespace = "shop".into();

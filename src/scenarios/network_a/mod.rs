@@ -8,8 +8,6 @@ mod kubelet_port_unreachable;
 mod node_notready_no_cni;
 mod overlay_port_blocked;
 mod pod_cannot_reach_apiserver_service;
-#[cfg(test)]
-mod tests;
 
 use super::Constructor;
 

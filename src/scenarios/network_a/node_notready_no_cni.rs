@@ -30,7 +30,7 @@ pub fn scenario() -> Scenario {
     let unscheduled: Vec<(String, String)> = c
         .of_kind("Pod", None)
         .filter(|p| p["status"]["phase"] == "Pending" && p["spec"].get("nodeName").is_none())
-        .map(crate::scenarios::builder::ns_name)
+        .map(crate::builder::ns_name)
         .collect();
     for (ns, pod) in unscheduled {
         c.event(

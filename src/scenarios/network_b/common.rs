@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::scenarios::builder::{Cluster, ago};
+use crate::builder::{Cluster, ago};
 
 /// Puts a built pod in `Pending` / `ContainerCreating` since `since_ago` seconds (its sandbox
 /// was never created): no IP, no container ids, conditions false. Drops its kubelet events
@@ -239,8 +239,7 @@ pub fn append_log(c: &mut Cluster, ns: &str, pod: &str, container: &str, lines: 
 
 /// A JSON log line as the shop's services print them, `secs_ago` before the epoch.
 pub fn json_line(secs_ago: i64, level: &str, msg: &str, extra: &str) -> String {
-    let t =
-        crate::scenarios::builder::epoch() - chrono::Duration::milliseconds(secs_ago * 1000 + 137);
+    let t = crate::builder::epoch() - chrono::Duration::milliseconds(secs_ago * 1000 + 137);
     format!(
         "{{\"level\":\"{level}\",\"ts\":\"{}\",\"msg\":\"{msg}\"{extra}}}\n",
         t.format("%Y-%m-%dT%H:%M:%S%.6fZ")

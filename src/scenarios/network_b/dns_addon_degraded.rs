@@ -9,8 +9,8 @@
 use serde_json::json;
 
 use super::common::{deployment_ready, endpoints_not_ready};
-use crate::scenarios::builder::{ClusterBuilder, EventDef, MIN, Terminated, hex};
-use crate::scenarios::{ObjRef, Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, EventDef, MIN, Terminated, hex};
+use crate::{ObjRef, Scenario, ServerBehavior};
 
 const NS: &str = "kube-system";
 

@@ -4,8 +4,8 @@
 //! has its ready endpoints, no loop, and one timeout is noise.
 
 use super::common::append_log;
-use crate::scenarios::builder::{ClusterBuilder, DAY, Terminated};
-use crate::scenarios::{Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, DAY, Terminated};
+use crate::{Scenario, ServerBehavior};
 
 const NS: &str = "kube-system";
 

@@ -5,8 +5,8 @@
 
 use serde_json::json;
 
-use crate::scenarios::builder::{ClusterBuilder, MIN, epoch, hex, klog};
-use crate::scenarios::{Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, MIN, epoch, hex, klog};
+use crate::{Scenario, ServerBehavior};
 
 pub fn scenario() -> Scenario {
     let mut c = ClusterBuilder::kubeadm().build();

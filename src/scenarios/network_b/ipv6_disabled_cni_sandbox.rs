@@ -7,11 +7,9 @@
 use serde_json::json;
 
 use super::common::{pod_on, stuck_creating};
-use crate::scenarios::builder::{
-    ClusterBuilder, ContainerDef, EventDef, MIN, PodDef, hex, klog, kv,
-};
-use crate::scenarios::{ObjRef, Scenario, ServerBehavior};
-use crate::snapshot::NodeLog;
+use crate::builder::{ClusterBuilder, ContainerDef, EventDef, MIN, PodDef, hex, klog, kv};
+use crate::{ObjRef, Scenario, ServerBehavior};
+use ktriage_snapshot::NodeLog;
 
 const NODE: &str = "worker-3";
 
@@ -24,7 +22,7 @@ fn sandbox_error(seed: &str) -> String {
 
 pub fn scenario() -> Scenario {
     let mut c = ClusterBuilder::kubeadm()
-        .cni(crate::scenarios::builder::Cni::Flannel)
+        .cni(crate::builder::Cni::Flannel)
         .build();
     if let Some(n) = c.find_mut("Node", None, NODE) {
         n["status"]["nodeInfo"]["kernelVersion"] = json!("4.18.0-553.27.1.el8_10.x86_64");

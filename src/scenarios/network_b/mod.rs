@@ -11,8 +11,6 @@ mod nodeport_metallb_control;
 mod nodeport_needs_external_lb;
 mod service_no_endpoints;
 mod service_port_mismatch;
-#[cfg(test)]
-mod tests;
 
 use super::Constructor;
 

@@ -5,10 +5,10 @@
 
 use serde_json::{Value, json};
 
-use crate::scenarios::builder::{
+use crate::builder::{
     ClusterBuilder, ContainerDef, DAY, EventDef, PodDef, WorkloadDef, kv, object,
 };
-use crate::scenarios::{ObjRef, Scenario, ServerBehavior};
+use crate::{ObjRef, Scenario, ServerBehavior};
 
 const NS: &str = "metallb-system";
 const AGE: i64 = 30 * DAY;

@@ -8,17 +8,17 @@
 
 use serde_json::{Value, json};
 
-use crate::scenarios::builder::{
+use crate::builder::{
     ClusterBuilder, ContainerDef, DAY, PodDef, ServiceDef, SvcPort, WorkloadDef, http_probe, kv,
     object,
 };
-use crate::scenarios::{Scenario, ServerBehavior};
+use crate::{Scenario, ServerBehavior};
 
 const NS: &str = "guestbook";
 const AGE: i64 = 12 * DAY;
 
 fn app(
-    c: &mut crate::scenarios::builder::Cluster,
+    c: &mut crate::builder::Cluster,
     name: &str,
     image: &str,
     port: i64,

@@ -6,10 +6,10 @@
 use serde_json::{Value, json};
 
 use super::common::{append_log, json_line, pod_on};
-use crate::scenarios::builder::{
+use crate::builder::{
     ClusterBuilder, ContainerDef, MIN, PodDef, ServiceDef, SvcPort, WorkloadDef, http_probe, kv,
 };
-use crate::scenarios::{Scenario, ServerBehavior};
+use crate::{Scenario, ServerBehavior};
 
 const NS: &str = "shop";
 

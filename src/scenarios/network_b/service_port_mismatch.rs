@@ -6,8 +6,8 @@
 use serde_json::json;
 
 use super::common::{append_log, json_line};
-use crate::scenarios::builder::{ClusterBuilder, MIN};
-use crate::scenarios::{Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, MIN};
+use crate::{Scenario, ServerBehavior};
 
 const NS: &str = "shop";
 
@@ -31,7 +31,7 @@ pub fn scenario() -> Scenario {
                 }
             }
             o["metadata"]["annotations"]["endpoints.kubernetes.io/last-change-trigger-time"] =
-                json!(crate::scenarios::builder::ago(20 * MIN));
+                json!(crate::builder::ago(20 * MIN));
         } else if o["kind"] == "EndpointSlice" {
             o["ports"][0]["port"] = json!(80);
         }

@@ -12,8 +12,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::common::{edit_everywhere, pod_named, set_pod_age};
-use crate::scenarios::builder::{ClusterBuilder, DAY, EventDef, HOUR, Terminated, klog};
-use crate::scenarios::{Change, ObjRef, Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, DAY, EventDef, HOUR, Terminated, klog};
+use crate::{Change, ObjRef, Scenario, ServerBehavior};
 
 const NS: &str = "kube-system";
 /// The pod was recreated this long before the epoch.

@@ -6,8 +6,8 @@
 
 use serde_json::json;
 
-use crate::scenarios::builder::{ClusterBuilder, EventDef, MIN, ago, object};
-use crate::scenarios::{ObjRef, Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, EventDef, MIN, ago, object};
+use crate::{ObjRef, Scenario, ServerBehavior};
 
 const NS: &str = "shop";
 

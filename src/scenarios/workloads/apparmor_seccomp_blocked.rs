@@ -8,8 +8,8 @@
 use serde_json::json;
 
 use super::common::{endpoint_remove, set_ready_replicas};
-use crate::scenarios::builder::{ClusterBuilder, EventDef, MIN, ago, suffix, uid};
-use crate::scenarios::{ObjRef, Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, EventDef, MIN, ago, suffix, uid};
+use crate::{ObjRef, Scenario, ServerBehavior};
 
 const NS: &str = "shop";
 const NODE: &str = "worker-3";
@@ -107,7 +107,7 @@ pub fn scenario() -> Scenario {
     finish(c)
 }
 
-fn finish(c: crate::scenarios::builder::Cluster) -> Scenario {
+fn finish(c: crate::builder::Cluster) -> Scenario {
     let (snapshot, timeline) = c.into_parts();
     Scenario {
         id: "apparmor-seccomp-blocked",

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::scenarios::builder::{Cluster, ContainerDef, PodDef, WorkloadDef, ago, kv};
+use crate::builder::{Cluster, ContainerDef, PodDef, WorkloadDef, ago, kv};
 
 /// The first pod in `ns` whose name starts with `prefix`.
 pub fn pod_named(c: &Cluster, ns: &str, prefix: &str) -> Option<String> {

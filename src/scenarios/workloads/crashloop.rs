@@ -6,8 +6,8 @@
 use serde_json::json;
 
 use super::common::{edit_everywhere, endpoint_not_ready, set_ready_replicas};
-use crate::scenarios::builder::{ClusterBuilder, EventDef, MIN, Terminated, ago};
-use crate::scenarios::{ObjRef, Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, EventDef, MIN, Terminated, ago};
+use crate::{ObjRef, Scenario, ServerBehavior};
 
 const NS: &str = "shop";
 const RESTARTS: i64 = 9;

@@ -5,8 +5,8 @@
 use serde_json::json;
 
 use super::common::{add_app, set_ready_replicas, set_waiting};
-use crate::scenarios::builder::{ClusterBuilder, ContainerDef, EventDef, MIN};
-use crate::scenarios::{ObjRef, Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, ContainerDef, EventDef, MIN};
+use crate::{ObjRef, Scenario, ServerBehavior};
 
 const NS: &str = "shop";
 const IMAGE: &str = "ghcr.io/acme/shop-recommendations:v1.4.0";

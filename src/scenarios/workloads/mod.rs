@@ -42,6 +42,3 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
         admission_webhook_unavailable::scenario,
     ),
 ];
-
-#[cfg(test)]
-mod tests;

@@ -10,8 +10,8 @@
 use serde_json::{Value, json};
 
 use super::common::endpoint_remove;
-use crate::scenarios::builder::{Cluster, ClusterBuilder, DAY, EventDef, MIN, ago, suffix, uid};
-use crate::scenarios::{ObjRef, Scenario, ServerBehavior};
+use crate::builder::{Cluster, ClusterBuilder, DAY, EventDef, MIN, ago, suffix, uid};
+use crate::{ObjRef, Scenario, ServerBehavior};
 
 const NODE: &str = "worker-2";
 const NS: &str = "shop";
@@ -83,10 +83,7 @@ fn evict(
         );
         cs.insert(
             "containerID".into(),
-            json!(format!(
-                "containerd://{}",
-                crate::scenarios::builder::hex(&name, 64)
-            )),
+            json!(format!("containerd://{}", crate::builder::hex(&name, 64))),
         );
     }
     if let Some(conds) = repl["status"]["conditions"].as_array_mut() {

@@ -7,8 +7,8 @@
 use serde_json::json;
 
 use super::common::{add_app, set_ready_replicas};
-use crate::scenarios::builder::{ClusterBuilder, ContainerDef, EventDef, MIN, ago};
-use crate::scenarios::{ObjRef, Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, ContainerDef, EventDef, MIN, ago};
+use crate::{ObjRef, Scenario, ServerBehavior};
 
 const NS: &str = "shop";
 const AGE: i64 = 14 * MIN;

@@ -6,8 +6,8 @@
 use serde_json::json;
 
 use super::common::add_app;
-use crate::scenarios::builder::{ClusterBuilder, ContainerDef, EventDef, MIN, ago};
-use crate::scenarios::{ObjRef, Scenario, ServerBehavior};
+use crate::builder::{ClusterBuilder, ContainerDef, EventDef, MIN, ago};
+use crate::{ObjRef, Scenario, ServerBehavior};
 
 const NS: &str = "shop";
 const AGE: i64 = 12 * MIN;

@@ -7,10 +7,10 @@
 use serde_json::json;
 
 use super::common::{add_app, set_ready_replicas, set_unready};
-use crate::scenarios::builder::{
+use crate::builder::{
     ClusterBuilder, ContainerDef, EventDef, MIN, ServiceDef, SvcPort, http_probe, kv,
 };
-use crate::scenarios::{ObjRef, Scenario, ServerBehavior};
+use crate::{ObjRef, Scenario, ServerBehavior};
 
 const NS: &str = "shop";
 const AGE: i64 = 18 * MIN;

@@ -21,7 +21,7 @@ async fn findings(id: &str) -> Vec<(&'static str, FindingSeverity, f32)> {
 
 #[tokio::test]
 async fn each_scenario_puts_its_playbook_first() {
-    for (id, build) in super::SCENARIOS {
+    for (id, build) in crate::scenarios::network_b::SCENARIOS {
         let sc = build();
         let Some(pb) = sc.playbook else { continue };
         assert_eq!(pb, *id);
@@ -39,7 +39,7 @@ async fn healthy_and_controls_raise_no_warning_from_this_group() {
         .collect();
     let mut ids = vec!["healthy"];
     ids.extend(
-        super::SCENARIOS
+        crate::scenarios::network_b::SCENARIOS
             .iter()
             .filter(|(_, b)| b().playbook.is_none())
             .map(|(id, _)| *id),
@@ -89,7 +89,7 @@ fn this_groups_objects_are_well_formed_kubernetes_objects() {
     };
     use std::collections::HashSet;
     let mut failures = Vec::new();
-    for (id, build) in super::SCENARIOS {
+    for (id, build) in crate::scenarios::network_b::SCENARIOS {
         let sc = build();
         let mut keys = HashSet::new();
         let mut uids = HashSet::new();

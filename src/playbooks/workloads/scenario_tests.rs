@@ -37,7 +37,7 @@ fn ours(id: &str) -> bool {
 
 #[test]
 fn each_scenario_ranks_its_playbook_first() {
-    for (id, build) in super::SCENARIOS {
+    for (id, build) in crate::scenarios::workloads::SCENARIOS {
         let s = build();
         let Some(pb) = s.playbook else { continue };
         assert_eq!(pb, *id, "scenario {id} names another playbook");
@@ -54,7 +54,7 @@ fn each_scenario_ranks_its_playbook_first() {
 fn healthy_and_controls_raise_nothing_from_this_group() {
     let mut checked = 0;
     let healthy = find("healthy").unwrap();
-    let controls = super::SCENARIOS
+    let controls = crate::scenarios::workloads::SCENARIOS
         .iter()
         .map(|(_, b)| b())
         .filter(|s| s.playbook.is_none());

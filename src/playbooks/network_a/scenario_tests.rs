@@ -69,7 +69,7 @@ pub(super) fn assert_quiet(id: &str) {
 
 #[test]
 fn each_scenario_shows_its_playbook_first() {
-    for (id, _) in super::SCENARIOS {
+    for (id, _) in crate::scenarios::network_a::SCENARIOS {
         if find(id).is_some_and(|s| s.playbook == Some(id)) {
             assert_first(id);
         }
@@ -80,7 +80,7 @@ fn each_scenario_shows_its_playbook_first() {
 fn healthy_and_controls_raise_nothing_from_this_group() {
     assert_quiet("healthy");
     assert_quiet("node-notready-demo");
-    for (id, _) in super::SCENARIOS {
+    for (id, _) in crate::scenarios::network_a::SCENARIOS {
         if find(id).is_some_and(|s| s.playbook.is_none()) {
             assert_quiet(id);
         }
