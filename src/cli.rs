@@ -590,9 +590,11 @@ async fn doctor_gate(spec: &SourceSpec) -> Result<DoctorGate> {
     let now = chrono::Utc::now();
     match obs.verdict() {
         Verdict::Ok => Ok(DoctorGate::Open),
-        Verdict::Partial => Ok(DoctorGate::Partial(doctor::diagnose(obs, now).await)),
+        Verdict::Partial => Ok(DoctorGate::Partial(
+            crate::playbooks::connection::diagnose(obs, now).await,
+        )),
         Verdict::Blocked => {
-            let findings = doctor::diagnose(obs, now).await;
+            let findings = crate::playbooks::connection::diagnose(obs, now).await;
             let mut problems: Vec<String> = obs.error.iter().cloned().collect();
             problems.extend(obs.denied.iter().map(|d| d.message.clone()));
             problems.extend(obs.warnings.iter().cloned());
@@ -944,7 +946,7 @@ fn tui(
             }
             _ => (vec![live.context.clone()], None, None),
         };
-        let opts = crate::app::RunOptions {
+        let opts = crate::tui::RunOptions {
             queries: Some(std::sync::Arc::new(crate::playbooks::source::LiveSource {
                 client: live.client.clone(),
             })),
@@ -958,7 +960,7 @@ fn tui(
             namespace: global.namespace.clone(),
             ..Default::default()
         };
-        let result = crate::app::run(model_rx, opts).await;
+        let result = crate::tui::run(model_rx, opts).await;
         if let (Some(url), Some(file)) = (kubeconfig_note, written.take()) {
             let what = if file.remove {
                 format!("removed {}", file.path.display())
@@ -996,7 +998,8 @@ async fn doctor_screen(spec: &SourceSpec) -> Result<crate::app::doctor::Choice> 
     }
     async fn examination(spec: &SourceSpec) -> Result<Examination> {
         let examined = crate::source::examine::examine_spec(spec, &doc::Options::default()).await?;
-        let runs = doc::diagnose(&examined.observation, chrono::Utc::now()).await;
+        let runs =
+            crate::playbooks::connection::diagnose(&examined.observation, chrono::Utc::now()).await;
         Ok(Examination {
             observation: examined.observation,
             runs,
@@ -1027,7 +1030,7 @@ async fn doctor_screen(spec: &SourceSpec) -> Result<crate::app::doctor::Choice> 
             }
         })
     };
-    doctor::run(first, recheck).await
+    crate::tui::doctor::run(first, recheck).await
 }
 
 fn list_scenarios(args: ScenariosArgs) -> Result<i32> {

@@ -148,7 +148,7 @@ pub async fn evaluate(
     {
         checked
             .findings
-            .extend(doctor::diagnose(&observation, now).await);
+            .extend(crate::playbooks::connection::diagnose(&observation, now).await);
         engine::sort_runs(&mut checked.findings);
     }
     checked

@@ -14,6 +14,8 @@ pub mod health;
 pub mod playbooks;
 pub mod report;
 pub mod source;
+pub mod text;
+pub mod tui;
 pub mod ui;
 
 // The lower layers are crates of this workspace (kept in place under src/), re-exported so

@@ -3,5 +3,7 @@
 //! routing, snapshots and queries are derived from, and label and field selectors as the API
 //! server parses them. Depends on no other ktriage crate.
 
+pub mod printer;
+pub mod query;
 pub mod resources;
 pub mod select;

@@ -1,21 +1,12 @@
-//! The doctor screen's state and loop, run before the main app when the cluster cannot be
+//! The doctor screen's state, shown before the main app when the cluster cannot be
 //! reached: the doctor's findings (cause and fix side by side, the evidence, the timed
 //! probes), `r` to run the checks again, `d` to open the demo instead, `q` to quit.
 //!
 //! [`DoctorApp::update`] is synchronous and returns what to do as data, so tests drive it
-//! without a terminal. [`run`] owns the terminal while the screen shows, through its own
-//! guard that restores it on every path (return, error, panic).
+//! without a terminal; `tui::doctor::run` shows it, under the same terminal guard as the
+//! main loop.
 
-use std::io::{self, IsTerminal};
-use std::sync::Once;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use crossterm::{cursor, execute, terminal};
-use futures::StreamExt;
-use futures::future::BoxFuture;
-use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::cluster::doctor::{Observation, Verdict};
 use crate::playbooks::engine::Run;
@@ -125,98 +116,9 @@ impl DoctorApp {
     }
 }
 
-static ACTIVE: AtomicBool = AtomicBool::new(false);
-static HOOK: Once = Once::new();
-
-fn restore() {
-    if !ACTIVE.swap(false, Ordering::SeqCst) {
-        return;
-    }
-    let mut out = io::stdout();
-    let _ = execute!(out, terminal::LeaveAlternateScreen, cursor::Show);
-    let _ = terminal::disable_raw_mode();
-}
-
-/// Raw mode and the alternate screen while alive; restored on drop and on panic.
-struct Guard;
-
-impl Guard {
-    fn enter() -> io::Result<Guard> {
-        HOOK.call_once(|| {
-            let previous = std::panic::take_hook();
-            std::panic::set_hook(Box::new(move |info| {
-                restore();
-                previous(info);
-            }));
-        });
-        terminal::enable_raw_mode()?;
-        ACTIVE.store(true, Ordering::SeqCst);
-        let guard = Guard;
-        execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)?;
-        Ok(guard)
-    }
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        restore();
-    }
-}
-
 /// The current time as the screen shows it.
 pub fn clock() -> String {
     chrono::Utc::now().format("%H:%M:%S UTC").to_string()
-}
-
-/// Shows the doctor screen for `first` until the user decides; `recheck` runs the checks
-/// again (on `r`).
-pub async fn run<F>(first: Examination, recheck: F) -> anyhow::Result<Choice>
-where
-    F: Fn() -> BoxFuture<'static, Examination>,
-{
-    if !io::stdout().is_terminal() {
-        anyhow::bail!("the doctor screen needs a terminal (use `ktriage check` for a report)");
-    }
-    let guard = Guard::enter()?;
-    let mut terminal = Terminal::new(CrosstermBackend::new(super::sgr::Ansi16Writer::new(
-        io::stdout(),
-    )))?;
-    let mut app = DoctorApp::new(first);
-    let mut events = EventStream::new();
-    let mut pending: Option<BoxFuture<'static, Examination>> = None;
-    let mut dirty = true;
-    let choice = loop {
-        if dirty {
-            terminal.draw(|f| crate::ui::doctor::draw(f, &app))?;
-            dirty = false;
-        }
-        tokio::select! {
-            ev = events.next() => match ev {
-                Some(Ok(Event::Key(k))) => match app.key(k) {
-                    Action::Done(c) => break c,
-                    Action::Retry => {
-                        pending = Some(recheck());
-                        dirty = true;
-                    }
-                    Action::Redraw => dirty = true,
-                    Action::Nothing => {}
-                },
-                Some(Ok(Event::Resize(..))) => dirty = true,
-                Some(Ok(_)) => {}
-                Some(Err(_)) | None => break Choice::Quit,
-            },
-            exam = async { match pending.as_mut() { Some(f) => f.await, None => std::future::pending().await } } => {
-                pending = None;
-                dirty = true;
-                if let Some(c) = app.examined(exam) {
-                    break c;
-                }
-            }
-        }
-    };
-    drop(terminal);
-    drop(guard);
-    Ok(choice)
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The TUI's event loop, actions and state: keys become messages, messages update the
+//! The TUI's actions and state: keys become messages, messages update the
 //! [`App`] state (synchronously, returning [`Effect`]s as data), and the newest [`Model`]
 //! published by a producer is drawn.
 //!
@@ -6,20 +6,23 @@
 //! - [`state`]: the [`App`] state machine ([`Msg`] in, [`Effect`]s out); no terminal needed.
 //! - [`views`]: the screens over the Overview (runner, playbook list, paste box, matches)
 //!   and the `:` command line.
-//! - [`run()`]: the terminal loop (raw mode, alternate screen, one `select!`, frame cap).
+//! - [`layout`] and [`runner_lines`]: the screen geometry and the runner's rows, which the
+//!   state needs to keep selections in view and `ui` draws.
+//!
+//! The terminal loop that drives all this is `crate::tui`.
 
 pub mod clipboard;
 pub mod doctor;
 pub mod fleet;
+pub mod layout;
 pub mod model;
 pub mod resources;
-mod run;
+pub mod runner_lines;
 pub mod sgr;
 pub mod state;
 pub mod views;
 
 pub use model::Model;
-pub use run::{FleetProbe, RunOptions, Switched, Switcher, run};
 pub use state::{App, Detail, Effect, Msg, Overlay, Pane, PaneCursor, Problems};
 pub use views::{
     CommandLine, MatchList, PasteBox, PlaybookList, RunState, RunnerFocus, RunnerView, Screen,

@@ -199,7 +199,7 @@ fn age(now: DateTime<Utc>, t: Option<DateTime<Utc>>) -> Option<i64> {
 
 fn age_text(secs: Option<i64>) -> String {
     match secs {
-        Some(s) => crate::ui::format_age(std::time::Duration::from_secs(s.unsigned_abs())),
+        Some(s) => crate::api::printer::human_duration(chrono::TimeDelta::seconds(s)),
         None => "<unknown>".into(),
     }
 }
@@ -371,7 +371,7 @@ impl Entry {
                     ),
                     format!(
                         "{}{count}",
-                        crate::ui::text::clean(e.message.as_deref().unwrap_or(""))
+                        crate::text::clean(e.message.as_deref().unwrap_or(""))
                     ),
                 ]
             }
@@ -914,7 +914,7 @@ mod tests {
         let web = list.row(2).unwrap();
         assert_eq!(
             web.cells(now()),
-            ["shop", "web-1", "0/1", "CrashLoopBackOff", "7", "1d", "w1"]
+            ["shop", "web-1", "0/1", "CrashLoopBackOff", "7", "24h", "w1"]
         );
         assert_eq!(web.tone(now()), Tone::Critical);
         assert_eq!(list.row(1).unwrap().cells(now())[6], "<none>");

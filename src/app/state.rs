@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use super::{layout, runner_lines};
 use crate::config::keymap::{Action, Keymap, View};
+use crate::config::palette::Theme;
 use crate::health::{HealthItem, Severity};
 use crate::playbooks::engine::Run;
 use crate::playbooks::{self as playbooks, Playbook};
-use crate::ui::theme::Theme;
-use crate::ui::{layout, lists, runner};
 
 use super::model::Model;
 use super::resources::{ResourceKind, ResourceList};
@@ -586,7 +586,7 @@ impl App {
                 }
                 Some(Screen::Resources(list)) if list.filtering => {
                     self.dirty = true;
-                    let rows = lists::list_rows(self.size.1).max(1);
+                    let rows = layout::list_rows(self.size.1).max(1);
                     on_resource_filter_key(list, key, rows);
                     return Vec::new();
                 }
@@ -691,7 +691,7 @@ impl App {
 
     /// Keys of the screen on top of the Overview.
     fn on_screen_key(&mut self, code: KeyCode) -> (bool, Vec<Effect>) {
-        let rows = lists::list_rows(self.size.1).max(1);
+        let rows = layout::list_rows(self.size.1).max(1);
         if let Some(Screen::Resources(list)) = self.screens.last_mut() {
             return match on_resource_key(list, code, rows) {
                 ListKey::Handled(effects) => (true, effects),
@@ -775,7 +775,7 @@ impl App {
 
     fn on_runner_key(&mut self, code: KeyCode) -> (bool, Vec<Effect>) {
         let geometry = match self.runner() {
-            Some(v) => runner::geometry(v, &self.theme, self.size.0, self.size.1),
+            Some(v) => runner_lines::geometry(v, &self.theme, self.size.0, self.size.1),
             None => return (false, Vec::new()),
         };
         let Some(Screen::Runner(v)) = self.screens.last_mut() else {
@@ -886,7 +886,7 @@ impl App {
         let Some(Screen::Runner(v)) = self.screens.last_mut() else {
             return;
         };
-        let g = runner::geometry(v, &theme, w, h);
+        let g = runner_lines::geometry(v, &theme, w, h);
         let clamp = |value: u16, total: usize, visible: usize| {
             let max = u16::try_from(total.saturating_sub(visible)).unwrap_or(u16::MAX);
             value.min(max)
@@ -938,7 +938,7 @@ impl App {
     fn on_paste(&mut self, text: String) {
         if let Some(cmd) = &mut self.command {
             cmd.input
-                .push_str(&crate::ui::text::clean(text.lines().next().unwrap_or("")));
+                .push_str(&crate::text::clean(text.lines().next().unwrap_or("")));
             self.dirty = true;
             return;
         }
@@ -949,7 +949,7 @@ impl App {
             && list.filtering
         {
             let mut filter = list.filter.clone();
-            filter.push_str(&crate::ui::text::clean(text.lines().next().unwrap_or("")));
+            filter.push_str(&crate::text::clean(text.lines().next().unwrap_or("")));
             list.set_filter(filter);
             self.dirty = true;
             return;
@@ -958,7 +958,7 @@ impl App {
             && list.filtering
         {
             list.filter
-                .push_str(&crate::ui::text::clean(text.lines().next().unwrap_or("")));
+                .push_str(&crate::text::clean(text.lines().next().unwrap_or("")));
             list.refilter();
             self.dirty = true;
             return;
@@ -1050,7 +1050,7 @@ impl App {
             }
             _ => {}
         }
-        let rows = lists::list_rows(self.size.1).max(1);
+        let rows = layout::list_rows(self.size.1).max(1);
         if let Some(Screen::Playbooks(list)) = self.screens.last_mut() {
             list.offset = layout::scroll_offset(list.offset, list.selected, list.shown.len(), rows);
         }

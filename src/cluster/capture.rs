@@ -169,14 +169,14 @@ async fn list_all(api: &Api<DynamicObject>) -> Result<Vec<DynamicObject>, kube::
 
 /// The path a list of `def` is requested at, as playbook queries request it.
 fn list_path(def: &crate::api::resources::ResourceDef, namespace: Option<&str>) -> String {
-    let kind = crate::playbooks::QueryKind::List {
+    let kind = crate::api::query::QueryKind::List {
         group: def.group.to_string(),
         resource: def.plural.to_string(),
         namespace: namespace.map(str::to_string),
         label_selector: None,
         field_selector: None,
     };
-    let req = crate::playbooks::engine::request_path(&kind);
+    let req = crate::api::query::request_path(&kind);
     req.trim_start_matches("GET ").to_string()
 }
 
@@ -383,15 +383,14 @@ async fn capture_logs(client: &Client, snap: &mut Snapshot, report: &mut Capture
                     // certificate it does not trust, a node that is gone): kept as a
                     // `Response` for the log request without tailLines.
                     Err(kube::Error::Api(s)) => {
-                        let path = crate::playbooks::engine::request_path(
-                            &crate::playbooks::QueryKind::Logs {
+                        let path =
+                            crate::api::query::request_path(&crate::api::query::QueryKind::Logs {
                                 namespace: ns.to_string(),
                                 pod: name.to_string(),
                                 container: Some(container.to_string()),
                                 previous,
                                 tail_lines: None,
-                            },
-                        );
+                            });
                         record_status(snap, path.trim_start_matches("GET ").to_string(), &s);
                         report
                             .skipped

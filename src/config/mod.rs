@@ -8,6 +8,7 @@
 
 pub mod color;
 pub mod keymap;
+pub mod palette;
 pub mod skin;
 pub mod theme;
 

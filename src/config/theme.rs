@@ -35,8 +35,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::color::{ColorMode, downsample, parse_color};
+use super::palette::Theme;
 use super::{ConfigError, ConfigWarning, EnvView, read_optional};
-use crate::ui::theme::Theme;
 
 /// The theme used when none is named.
 pub const DEFAULT_THEME: &str = "default-dark";

@@ -49,58 +49,7 @@ pub struct Symptom {
     pub weight: f32,
 }
 
-/// One request a playbook makes. Every query is read-only.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum QueryKind {
-    /// List objects: `resource` is the plural (`pods`), `group` `""` for core.
-    List {
-        group: String,
-        resource: String,
-        namespace: Option<String>,
-        label_selector: Option<String>,
-        field_selector: Option<String>,
-    },
-    /// Get one object.
-    Get {
-        group: String,
-        resource: String,
-        namespace: Option<String>,
-        name: String,
-    },
-    /// A container's log.
-    Logs {
-        namespace: String,
-        pod: String,
-        container: Option<String>,
-        previous: bool,
-        tail_lines: Option<i64>,
-    },
-    /// A raw GET (`/readyz?verbose`, `/api/v1/nodes/N/proxy/healthz`).
-    Raw { path: String },
-    /// A node's journal for one systemd unit (`kubelet`, `containerd`, `kubeadm`…): read on
-    /// the node (`journalctl -u UNIT`), so only a snapshot's `NodeLog` evidence answers it;
-    /// `node: None` takes the unit's journal of every node the snapshot holds.
-    NodeLog { node: Option<String>, unit: String },
-    /// How the client reaches the API server: route, DNS, TCP, TLS chain, identity. Answered
-    /// with one object, a `cluster::doctor::Observation` (live: a probe of the connection;
-    /// snapshot: its `Connection` evidence).
-    Connection,
-}
-
-/// A query with the kubectl command it stands for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Query {
-    /// What an engineer would type, e.g. `kubectl get leases -n kube-system`.
-    pub kubectl: String,
-    pub kind: QueryKind,
-}
-
-impl Query {
-    /// The API request path the query stands for (`GET /api/v1/namespaces/x/pods?labelSelector=…`).
-    pub fn request(&self) -> String {
-        engine::request_path(&self.kind)
-    }
-}
+pub use crate::api::query::{Query, QueryKind};
 
 /// What a query returned.
 #[derive(Debug, Clone, PartialEq)]

@@ -87,56 +87,6 @@ pub fn table(
     })
 }
 
-/// Go's `duration.HumanDuration` (k8s.io/apimachinery): the AGE format of `kubectl get`,
-/// about two significant figures (`45s`, `7m12s`, `5h3m`, `5d2h`, `400d`, `3y20d`).
-pub fn human_duration(d: chrono::TimeDelta) -> String {
-    // Go's int(d.Seconds()) truncates toward zero, as does num_seconds().
-    let seconds = d.num_seconds();
-    if seconds < -1 {
-        return "<invalid>".into();
-    } else if seconds < 0 {
-        return "0s".into();
-    } else if seconds < 60 * 2 {
-        return format!("{seconds}s");
-    }
-    let minutes = seconds / 60;
-    if minutes < 10 {
-        let s = seconds % 60;
-        if s == 0 {
-            return format!("{minutes}m");
-        }
-        return format!("{minutes}m{s}s");
-    } else if minutes < 60 * 3 {
-        return format!("{minutes}m");
-    }
-    let hours = seconds / 3600;
-    if hours < 8 {
-        let m = minutes % 60;
-        if m == 0 {
-            return format!("{hours}h");
-        }
-        format!("{hours}h{m}m")
-    } else if hours < 48 {
-        format!("{hours}h")
-    } else if hours < 24 * 8 {
-        let h = hours % 24;
-        if h == 0 {
-            return format!("{}d", hours / 24);
-        }
-        format!("{}d{}h", hours / 24, h)
-    } else if hours < 24 * 365 * 2 {
-        format!("{}d", hours / 24)
-    } else if hours < 24 * 365 * 8 {
-        let dy = (hours / 24) % 365;
-        if dy == 0 {
-            return format!("{}y", hours / 24 / 365);
-        }
-        format!("{}y{}d", hours / 24 / 365, dy)
-    } else {
-        format!("{}y", hours / 24 / 365)
-    }
-}
-
 fn row_object(obj: &Value, include: IncludeObject) -> Value {
     match include {
         IncludeObject::None => Value::Null,
@@ -1248,7 +1198,7 @@ fn name(o: &Value) -> Value {
 /// `translateTimestampSince`: the age of a timestamp, `<unknown>` when it is missing.
 fn since(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     match t {
-        Some(t) => human_duration(now - t),
+        Some(t) => ktriage_api::printer::human_duration(now - t),
         None => "<unknown>".into(),
     }
 }
@@ -1483,7 +1433,10 @@ fn pod_cells(o: &Value, now: DateTime<Utc>) -> Vec<Value> {
     }
 
     let restarts_cell = match last_restart {
-        Some(t) if restarts != 0 => format!("{restarts} ({} ago)", human_duration(now - t)),
+        Some(t) if restarts != 0 => format!(
+            "{restarts} ({} ago)",
+            ktriage_api::printer::human_duration(now - t)
+        ),
         _ => restarts.to_string(),
     };
 
@@ -2042,8 +1995,8 @@ fn job_cells(o: &Value, now: DateTime<Utc>) -> Vec<Value> {
         time_at(o, "/status/completionTime"),
     ) {
         (None, _) => String::new(),
-        (Some(start), None) => human_duration(now - start),
-        (Some(start), Some(end)) => human_duration(end - start),
+        (Some(start), None) => ktriage_api::printer::human_duration(now - start),
+        (Some(start), Some(end)) => ktriage_api::printer::human_duration(end - start),
     };
     let status = if job_condition(o, "Complete") {
         "Complete"
@@ -2152,7 +2105,7 @@ fn csr_cells(o: &Value, now: DateTime<Utc>) -> Vec<Value> {
         status.push_str(",Issued");
     }
     let duration = match o.pointer("/spec/expirationSeconds").and_then(as_int) {
-        Some(s) => human_duration(chrono::TimeDelta::seconds(s)),
+        Some(s) => ktriage_api::printer::human_duration(chrono::TimeDelta::seconds(s)),
         None => "<none>".into(),
     };
     vec![
@@ -2224,67 +2177,6 @@ mod tests {
             .filter(|(c, _)| c["priority"] == 0)
             .map(|(c, v)| (c["name"].as_str().unwrap().to_string(), v))
             .collect()
-    }
-
-    #[test]
-    fn human_duration_matches_apimachinery() {
-        let cases: &[(i64, &str)] = &[
-            (-5, "<invalid>"),
-            (-2, "<invalid>"),
-            (-1, "0s"),
-            (0, "0s"),
-            (1, "1s"),
-            (119, "119s"),
-            (120, "2m"),
-            (121, "2m1s"),
-            (9 * 60 + 59, "9m59s"),
-            (10 * 60, "10m"),
-            (10 * 60 + 59, "10m"),
-            (179 * 60, "179m"),
-            (3 * 3600, "3h"),
-            (3 * 3600 + 5 * 60 + 59, "3h5m"),
-            (7 * 3600 + 59 * 60, "7h59m"),
-            (8 * 3600, "8h"),
-            (47 * 3600 + 3599, "47h"),
-            (48 * 3600, "2d"),
-            (5 * 86400 + 2 * 3600 + 10, "5d2h"),
-            (7 * 86400 + 23 * 3600, "7d23h"),
-            (8 * 86400, "8d"),
-            (400 * 86400, "400d"),
-            (2 * 365 * 86400, "2y"),
-            (3 * 365 * 86400 + 20 * 86400, "3y20d"),
-            (8 * 365 * 86400, "8y"),
-            (20 * 365 * 86400 + 100 * 86400, "20y"),
-        ];
-        for (secs, want) in cases {
-            assert_eq!(
-                human_duration(chrono::TimeDelta::seconds(*secs)),
-                *want,
-                "{secs}s"
-            );
-        }
-        // Sub-second deviations truncate toward zero like Go's int(d.Seconds()).
-        assert_eq!(human_duration(chrono::TimeDelta::milliseconds(-1500)), "0s");
-        assert_eq!(human_duration(chrono::TimeDelta::milliseconds(1999)), "1s");
-    }
-
-    #[test]
-    fn table_envelope_and_column_definitions() {
-        let t = render(
-            ("v1", "Namespace"),
-            json!({"metadata": {"name": "shop", "creationTimestamp": "2024-05-05T10:00:00Z"}, "status": {"phase": "Active"}}),
-        );
-        assert_eq!(t["kind"], "Table");
-        assert_eq!(t["apiVersion"], "meta.k8s.io/v1");
-        assert_eq!(t["metadata"]["resourceVersion"], "42");
-        assert_eq!(
-            t["columnDefinitions"][0],
-            json!({"name": "Name", "type": "string", "format": "name", "description": NAME_DOC, "priority": 0})
-        );
-        assert_eq!(
-            cells(&t),
-            vec![json!("shop"), json!("Active"), json!("5d2h")]
-        );
     }
 
     #[test]
@@ -2740,5 +2632,24 @@ mod tests {
         let t = table(&cr, &[&obj], json!({}), IncludeObject::None, now());
         assert_eq!(column_names(&t), ["Name", "Age"]);
         assert_eq!(cells(&t)[1], "9d");
+    }
+
+    #[test]
+    fn table_envelope_and_column_definitions() {
+        let t = render(
+            ("v1", "Namespace"),
+            json!({"metadata": {"name": "shop", "creationTimestamp": "2024-05-05T10:00:00Z"}, "status": {"phase": "Active"}}),
+        );
+        assert_eq!(t["kind"], "Table");
+        assert_eq!(t["apiVersion"], "meta.k8s.io/v1");
+        assert_eq!(t["metadata"]["resourceVersion"], "42");
+        assert_eq!(
+            t["columnDefinitions"][0],
+            json!({"name": "Name", "type": "string", "format": "name", "description": NAME_DOC, "priority": 0})
+        );
+        assert_eq!(
+            cells(&t),
+            vec![json!("shop"), json!("Active"), json!("5d2h")]
+        );
     }
 }

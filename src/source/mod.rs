@@ -384,11 +384,11 @@ impl Drop for KeepAlive {
 /// The contexts of the kubeconfig (`KUBECONFIG` merged as kubectl does, or `path`), and the
 /// switcher `:ctx NAME` uses: it asks the connection doctor first, so a context that cannot
 /// be used is refused with its cause while the current one stays on screen.
-pub fn context_switcher(path: Option<PathBuf>) -> (Vec<String>, crate::app::Switcher) {
+pub fn context_switcher(path: Option<PathBuf>) -> (Vec<String>, crate::tui::Switcher) {
     let contexts = client::load_kubeconfig(path.as_deref())
         .map(|kc| kc.contexts.iter().map(|c| c.name.clone()).collect())
         .unwrap_or_default();
-    let switcher: crate::app::Switcher = Arc::new(move |name: String| {
+    let switcher: crate::tui::Switcher = Arc::new(move |name: String| {
         let spec = SourceSpec::Context {
             kubeconfig: path.clone(),
             context: Some(name.clone()),
@@ -406,7 +406,7 @@ pub fn context_switcher(path: Option<PathBuf>) -> (Vec<String>, crate::app::Swit
             let queries: Arc<dyn QuerySource> = Arc::new(LiveSource {
                 client: live.client.clone(),
             });
-            Ok(crate::app::Switched {
+            Ok(crate::tui::Switched {
                 context: live.context.clone(),
                 model_rx,
                 queries,
@@ -437,7 +437,7 @@ async fn usable(spec: &SourceSpec) -> Result<crate::cluster::doctor::Observation
     if obs.verdict() != Verdict::Blocked {
         return Ok(examined.observation);
     }
-    let runs = doctor::diagnose(obs, Utc::now()).await;
+    let runs = crate::playbooks::connection::diagnose(obs, Utc::now()).await;
     let cause = runs
         .iter()
         .find_map(|r| r.finding.as_ref().map(|f| f.summary.clone()))
@@ -507,7 +507,7 @@ pub async fn fleet_line(
     }
 }
 /// The fleet probe `:fleet` uses for the contexts of `path` (or `KUBECONFIG`).
-pub fn fleet_probe(path: Option<PathBuf>) -> crate::app::FleetProbe {
+pub fn fleet_probe(path: Option<PathBuf>) -> crate::tui::FleetProbe {
     Arc::new(move |context: String| {
         let path = path.clone();
         Box::pin(fleet_line(path, context, Duration::from_secs(30)))

@@ -8,8 +8,8 @@ use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::theme::Theme;
 use crate::app::doctor::DoctorApp;
+use crate::config::palette::Theme;
 
 /// Draws the screen.
 pub fn draw(frame: &mut Frame, app: &DoctorApp) {
@@ -186,7 +186,7 @@ mod tests {
             }],
             ..Default::default()
         };
-        let runs = crate::cluster::doctor::diagnose(&obs, chrono::Utc::now()).await;
+        let runs = crate::playbooks::connection::diagnose(&obs, chrono::Utc::now()).await;
         let app = DoctorApp::new(Examination {
             observation: obs,
             runs,

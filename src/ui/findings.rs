@@ -14,10 +14,10 @@ use crate::app::{App, Model};
 use crate::findings::Findings;
 use crate::playbooks::FindingSeverity;
 
-use super::layout::{self, ScreenLayout};
-use super::status::format_age;
-use super::text::{fit, pad, width};
-use super::theme::Theme;
+use crate::api::printer::short_duration;
+use crate::app::layout::{self, ScreenLayout};
+use crate::config::palette::Theme;
+use crate::text::{fit, pad, width};
 
 /// The cause keeps at least this many columns in the one-line form.
 const MIN_CAUSE: usize = 24;
@@ -36,7 +36,7 @@ pub fn cadence_text(findings: &Findings, now: Instant) -> String {
         None => "findings: evaluating…".to_string(),
         Some(at) => format!(
             "findings {} ago",
-            format_age(now.saturating_duration_since(at))
+            short_duration(now.saturating_duration_since(at))
         ),
     };
     if findings.note.is_some() {

@@ -8,10 +8,11 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use crate::app::fleet::{FleetStatus, FleetView};
 
-use super::layout;
-use super::lists::{bottom_line, hint_spans, list_rows, split};
-use super::text::{fit, pad_name, width};
-use super::theme::Theme;
+use super::lists::{bottom_line, hint_spans, split};
+use crate::app::layout;
+use crate::app::layout::list_rows;
+use crate::config::palette::Theme;
+use crate::text::{fit, pad_name, width};
 
 /// Draws the fleet view; returns the bottom row.
 pub fn draw_fleet(

@@ -10,18 +10,9 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 use crate::app::{CommandLine, MatchList, PasteBox, PlaybookList};
 use crate::playbooks::{Access, Playbook};
 
-use super::layout;
-use super::text::{fit, pad, width};
-use super::theme::Theme;
-
-/// Rows of a list screen that are not list rows: the borders, the column header and the
-/// bottom line.
-const LIST_CHROME: u16 = 4;
-
-/// List rows visible on a screen `height` rows high.
-pub fn list_rows(height: u16) -> usize {
-    usize::from(height.saturating_sub(LIST_CHROME))
-}
+use crate::app::layout;
+use crate::config::palette::Theme;
+use crate::text::{fit, pad, width};
 
 /// The access level as PLAYBOOKS.md writes it.
 pub fn access_label(a: Access) -> &'static str {
@@ -178,7 +169,7 @@ pub fn draw_playbooks(
     notice: Option<&str>,
 ) -> Rect {
     let (body, bottom) = split(frame.area());
-    let rows = list_rows(frame.area().height);
+    let rows = layout::list_rows(frame.area().height);
     let offset = layout::scroll_offset(list.offset, list.selected, list.shown.len(), rows);
     let visible: Vec<(&'static Playbook, String)> = list
         .visible()
@@ -240,7 +231,7 @@ pub fn draw_matches(
     notice: Option<&str>,
 ) -> Rect {
     let (body, bottom) = split(frame.area());
-    let rows = list_rows(frame.area().height);
+    let rows = layout::list_rows(frame.area().height);
     let offset = layout::scroll_offset(list.offset, list.selected, list.matches.len(), rows);
     let visible = list
         .matches

@@ -9,23 +9,22 @@
 pub mod doctor;
 mod findings;
 mod fleet;
-pub mod layout;
 pub mod lists;
 mod overview;
 mod popup;
 pub mod resources;
 pub mod runner;
 mod status;
-pub mod text;
-pub mod theme;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::{Frame, Terminal, backend::TestBackend};
 
+use crate::app::layout;
 use crate::app::{App, Model, Overlay, Screen};
+use crate::text;
 
-pub use status::{SyncTone, format_age, sync_summary};
+pub use status::{SyncTone, sync_summary};
 
 /// Draws the whole screen for `app` and `model`.
 pub fn draw(frame: &mut Frame, app: &App, model: &Model) {

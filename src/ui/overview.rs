@@ -13,9 +13,9 @@ use ratatui::widgets::Widget;
 use crate::app::{App, Model, Pane};
 use crate::health::{HealthItem, Severity};
 
-use super::layout::{self, ScreenLayout};
-use super::text::{fit, pad, pad_name, width};
-use super::theme::Theme;
+use crate::app::layout::{self, ScreenLayout};
+use crate::config::palette::Theme;
+use crate::text::{fit, pad, pad_name, width};
 
 /// Columns before the title: cursor (1), marker (6), space (1).
 const PREFIX: usize = 8;

@@ -10,9 +10,9 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 use crate::app::Detail;
 use crate::health::HealthItem;
 
-use super::layout::{MIN_HEIGHT, MIN_WIDTH};
-use super::text::{clean, fit, pad, width};
-use super::theme::Theme;
+use crate::app::layout::{MIN_HEIGHT, MIN_WIDTH};
+use crate::config::palette::Theme;
+use crate::text::{clean, fit, pad, width};
 
 /// Width of the label column in the detail popup: the widest label, within these bounds.
 const LABEL_MIN: usize = 10;

@@ -9,10 +9,11 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use crate::app::resources::{Column, ResourceList, Tone, YamlSource};
 
-use super::layout;
-use super::lists::{bottom_line, draw_filter_line, hint_spans, list_rows, split};
-use super::text::{fit, pad, pad_name, width};
-use super::theme::Theme;
+use super::lists::{bottom_line, draw_filter_line, hint_spans, split};
+use crate::app::layout;
+use crate::app::layout::list_rows;
+use crate::config::palette::Theme;
+use crate::text::{fit, pad, pad_name, width};
 
 /// Widest a column other than the last gets, so one long name cannot push the rest away.
 const MAX_COLUMN: usize = 48;

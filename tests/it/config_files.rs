@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ktriage::config::color::{ColorMode, downsample, is_ansi16, rgb_to_16, rgb_to_256};
 use ktriage::config::keymap::{self, Action, View};
+use ktriage::config::palette::Theme;
 use ktriage::config::{EnvView, skin, theme};
-use ktriage::ui::theme::Theme;
 use ratatui::style::{Color, Modifier, Style};
 
 fn fixture(name: &str) -> PathBuf {

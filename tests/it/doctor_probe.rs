@@ -35,7 +35,7 @@ async fn examine(yaml: &str) -> doctor::Observation {
 }
 
 async fn first(obs: &doctor::Observation) -> (String, String) {
-    let runs = doctor::diagnose(obs, chrono::Utc::now()).await;
+    let runs = ktriage::playbooks::connection::diagnose(obs, chrono::Utc::now()).await;
     let r = runs
         .first()
         .unwrap_or_else(|| panic!("no finding for {obs:#?}"));

@@ -105,7 +105,7 @@ fn the_tui_model_holds_the_findings_check_reports_for_every_scenario() {
             (examined.observation.verdict() == Verdict::Blocked).then_some(examined.observation)
         });
         if let Some(observation) = blocked {
-            let runs = rt.block_on(ktriage::cluster::doctor::diagnose(
+            let runs = rt.block_on(ktriage::playbooks::connection::diagnose(
                 &observation,
                 chrono::Utc::now(),
             ));

@@ -435,7 +435,7 @@ fn doctor_120x36() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let runs = rt.block_on(ktriage::cluster::doctor::diagnose(&observation, now));
+    let runs = rt.block_on(ktriage::playbooks::connection::diagnose(&observation, now));
     assert_eq!(
         runs.first().map(|r| r.playbook.id),
         Some("kubeconfig-ca-mismatch"),

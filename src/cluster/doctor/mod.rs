@@ -3,7 +3,7 @@
 //! decided with kubectl's rules), DNS, TCP, the proxy's answer to CONNECT, the TLS handshake
 //! read without verification and then judged against the kubeconfig's CA, and the first
 //! authenticated requests (who am I, what may I read). The result is an [`Observation`]:
-//! plain data that the connection playbooks (`playbooks::connection`) diagnose, exactly as
+//! plain data that the connection playbooks (`playbooks::connection::diagnose`) judge, exactly as
 //! they diagnose a snapshot's `Connection` evidence.
 
 pub mod certs;
@@ -12,13 +12,9 @@ pub mod target;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::proxy::{self, ProxyDecision};
-use crate::playbooks::engine::{self, Run};
-use crate::playbooks::source::QuerySource;
-use crate::playbooks::{Outcome, Query, QueryKind};
 use crate::snapshot::Connection;
 
 pub use certs::{CertInfo, MaterialProblem};
@@ -283,12 +279,6 @@ impl Observation {
     pub fn to_value(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
-
-    /// Reads back an observation a `Connection` query returned.
-    pub fn from_results(results: &crate::playbooks::Results) -> Option<Observation> {
-        let v = results.objects(&connection_query()).first()?;
-        serde_json::from_value(v.clone()).ok()
-    }
 }
 
 /// kubectl's wording for an error chain from kube/hyper/rustls (`client error (Connect):
@@ -335,63 +325,4 @@ pub fn kubectl_wording(chain: &str) -> String {
         Some((_, go)) => format!("{go} ({chain})"),
         None => chain.to_string(),
     }
-}
-
-/// The query every connection playbook asks: the doctor's examination of the kubeconfig
-/// context (live), or the snapshot's `Connection` evidence.
-pub fn connection_query() -> Query {
-    Query {
-        kubectl: "kubectl cluster-info -v=6   # ktriage doctor: route, DNS, TCP, TLS, identity"
-            .into(),
-        kind: QueryKind::Connection,
-    }
-}
-
-/// Answers only the `Connection` query, with a fixed observation.
-pub struct ObservationSource {
-    pub observation: Observation,
-}
-
-impl QuerySource for ObservationSource {
-    fn run<'a>(&'a self, query: &'a Query) -> futures::future::BoxFuture<'a, Outcome> {
-        let out = match query.kind {
-            QueryKind::Connection => Outcome::Objects(vec![self.observation.to_value()]),
-            _ => Outcome::Failed {
-                code: 0,
-                message: format!(
-                    "not asked: the cluster could not be reached ({})",
-                    self.observation
-                        .error
-                        .as_deref()
-                        .unwrap_or("see the doctor")
-                ),
-            },
-        };
-        Box::pin(async move { out })
-    }
-}
-
-/// The doctor's findings for an observation: every connection playbook that finds its
-/// cause, plus the client-side RBAC finding (AUTH-01) for a restricted user, ordered by
-/// severity and confidence.
-pub async fn diagnose(observation: &Observation, now: DateTime<Utc>) -> Vec<Run> {
-    let source = ObservationSource {
-        observation: observation.clone(),
-    };
-    let mut cache = engine::Cache::default();
-    let mut runs = Vec::new();
-    let playbooks = crate::playbooks::connection::PLAYBOOKS
-        .iter()
-        .copied()
-        .chain(std::iter::once(
-            &crate::playbooks::connection::rbac::CLIENT_SIDE,
-        ));
-    for pb in playbooks {
-        let r = engine::run(pb, &source, &mut cache, now).await;
-        if r.finding.is_some() {
-            runs.push(r);
-        }
-    }
-    engine::sort_runs(&mut runs);
-    runs
 }

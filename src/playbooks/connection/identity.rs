@@ -149,8 +149,9 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::connection_query;
     use super::*;
-    use crate::cluster::doctor::{Observation, connection_query};
+    use crate::cluster::doctor::Observation;
     use crate::playbooks::Outcome;
     use crate::snapshot::RawResponse;
 

@@ -2,7 +2,7 @@
 //! AUTH-04): what happens before any object is read. Each asks one query,
 //! `QueryKind::Connection`, answered live by a probe of the connection, by the doctor's
 //! examination, or by a snapshot's `Connection` evidence, and diagnoses the resulting
-//! `cluster::doctor::Observation` — the same pure code on all three.
+//! `cluster::doctor::Observation` — the same pure code on all three ([`diagnose`]).
 //!
 //! `rbac::CLIENT_SIDE` (AUTH-01 seen from the client) is not registered here: the cluster-side
 //! AUTH-01 playbook lives in `identity_storage`; the doctor emits this one only from its own
@@ -18,9 +18,11 @@ pub mod unreachable;
 
 use chrono::{DateTime, Utc};
 
+use super::engine::{self, Run};
+use super::source::QuerySource;
 pub(crate) use super::util::ev;
-use super::{Playbook, Query, Results};
-use crate::cluster::doctor::{self, Observation};
+use super::{Outcome, Playbook, Query, QueryKind, Results};
+use crate::cluster::doctor::Observation;
 
 /// This group's playbooks, in catalog order.
 pub static PLAYBOOKS: &[&Playbook] = &[
@@ -34,12 +36,70 @@ pub static PLAYBOOKS: &[&Playbook] = &[
 
 /// The one query of every connection playbook.
 pub fn queries(_: &Results) -> Vec<Query> {
-    vec![doctor::connection_query()]
+    vec![connection_query()]
 }
 
 /// The observation the query returned.
 pub fn observation(results: &Results) -> Option<Observation> {
-    Observation::from_results(results)
+    let v = results.objects(&connection_query()).first()?;
+    serde_json::from_value(v.clone()).ok()
+}
+
+/// The query every connection playbook asks: the doctor's examination of the kubeconfig
+/// context (live), or the snapshot's `Connection` evidence.
+pub fn connection_query() -> Query {
+    Query {
+        kubectl: "kubectl cluster-info -v=6   # ktriage doctor: route, DNS, TCP, TLS, identity"
+            .into(),
+        kind: QueryKind::Connection,
+    }
+}
+
+/// Answers only the `Connection` query, with a fixed observation.
+pub struct ObservationSource {
+    pub observation: Observation,
+}
+
+impl QuerySource for ObservationSource {
+    fn run<'a>(&'a self, query: &'a Query) -> futures::future::BoxFuture<'a, Outcome> {
+        let out = match query.kind {
+            QueryKind::Connection => Outcome::Objects(vec![self.observation.to_value()]),
+            _ => Outcome::Failed {
+                code: 0,
+                message: format!(
+                    "not asked: the cluster could not be reached ({})",
+                    self.observation
+                        .error
+                        .as_deref()
+                        .unwrap_or("see the doctor")
+                ),
+            },
+        };
+        Box::pin(async move { out })
+    }
+}
+
+/// The doctor's findings for an observation: every connection playbook that finds its
+/// cause, plus the client-side RBAC finding (AUTH-01) for a restricted user, ordered by
+/// severity and confidence.
+pub async fn diagnose(observation: &Observation, now: DateTime<Utc>) -> Vec<Run> {
+    let source = ObservationSource {
+        observation: observation.clone(),
+    };
+    let mut cache = engine::Cache::default();
+    let mut runs = Vec::new();
+    let playbooks = PLAYBOOKS
+        .iter()
+        .copied()
+        .chain(std::iter::once(&rbac::CLIENT_SIDE));
+    for pb in playbooks {
+        let r = engine::run(pb, &source, &mut cache, now).await;
+        if r.finding.is_some() {
+            runs.push(r);
+        }
+    }
+    engine::sort_runs(&mut runs);
+    runs
 }
 
 /// The object name evidence about the kubeconfig uses: `kubeconfig/CONTEXT`.
@@ -78,7 +138,7 @@ mod tests {
     }
 
     async fn ids(obs: Observation) -> Vec<&'static str> {
-        doctor::diagnose(&obs, now())
+        diagnose(&obs, now())
             .await
             .iter()
             .map(|r| r.playbook.id)
@@ -179,7 +239,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let runs = doctor::diagnose(&Observation::from_evidence(&c), now()).await;
+        let runs = diagnose(&Observation::from_evidence(&c), now()).await;
         assert_eq!(runs[0].playbook.id, "apiserver-cert-missing-san");
         let f = runs[0].finding.as_ref().unwrap();
         assert!(
@@ -202,7 +262,7 @@ mod tests {
             }],
             ..Default::default()
         };
-        let runs = doctor::diagnose(&obs, now()).await;
+        let runs = diagnose(&obs, now()).await;
         assert_eq!(runs[0].playbook.id, "certificate-expiry");
         let f = runs[0].finding.as_ref().unwrap();
         assert_eq!(f.severity, FindingSeverity::Critical);

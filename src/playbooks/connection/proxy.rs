@@ -259,8 +259,9 @@ fn diagnose(results: &Results, _now: DateTime<Utc>) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::connection_query;
     use super::*;
-    use crate::cluster::doctor::{Observation, connection_query};
+    use crate::cluster::doctor::Observation;
     use crate::playbooks::Outcome;
 
     fn results(server: &str, error: &str, env: &[(&str, &str)]) -> Results {

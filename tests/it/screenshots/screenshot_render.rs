@@ -336,7 +336,7 @@ impl Renderer {
                 let cols = match cell.diff_option {
                     CellDiffOption::Skip => continue,
                     CellDiffOption::ForcedWidth(n) => n.get(),
-                    _ => ktriage::ui::text::width(symbol).clamp(1, 2) as u16,
+                    _ => ktriage::text::width(symbol).clamp(1, 2) as u16,
                 };
                 hidden_until = col + cols;
                 let span = i64::from(cols) * cw;

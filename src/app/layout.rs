@@ -205,6 +205,15 @@ fn distribute<const N: usize>(total: u16, desired: &[u16; N]) -> [u16; N] {
     out
 }
 
+/// Rows of a list screen that are not list rows: the borders, the column header and the
+/// bottom line.
+const LIST_CHROME: u16 = 4;
+
+/// List rows visible on a screen `height` rows high.
+pub fn list_rows(height: u16) -> usize {
+    usize::from(height.saturating_sub(LIST_CHROME))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

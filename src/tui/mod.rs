@@ -1,12 +1,13 @@
-//! The terminal loop: sets the terminal up (raw mode, alternate screen, bracketed paste,
+//! The terminal loops, above `app` (state) and `ui` (drawing): the main loop sets the terminal up (raw mode, alternate screen, bracketed paste,
 //! mouse only on request), restores it on every exit path (a guard's `Drop`, a panic hook,
 //! SIGTERM/SIGHUP/SIGINT), and runs one `select!` over terminal input, model changes and a
 //! one-second tick. Every queued input is handled before a frame is drawn; frames are drawn
 //! only when something changed, at most `max_fps` a second.
 
+pub mod doctor;
+
 use std::io::{self, IsTerminal, Stdout};
 
-use super::sgr::Ansi16Writer;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Once};
 use std::task::Poll;
@@ -25,12 +26,13 @@ use ratatui::backend::CrosstermBackend;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
+use crate::app::sgr::Ansi16Writer;
 use crate::playbooks::engine::{self, Cache};
 use crate::playbooks::{self, source::QuerySource};
 use crate::ui;
 
-use super::model::Model;
-use super::state::{App, Effect, Msg};
+use crate::app::model::Model;
+use crate::app::state::{App, Effect, Msg};
 
 /// How the loop runs.
 #[derive(Clone)]
@@ -44,7 +46,7 @@ pub struct RunOptions {
     /// and the runner says so.
     pub queries: Option<Arc<dyn QuerySource>>,
     /// Colours by role (themes/*.toml after NO_COLOR and the terminal's colour support).
-    pub theme: crate::ui::theme::Theme,
+    pub theme: crate::config::palette::Theme,
     /// Key bindings (keymaps/*.toml plus the user's); `None`: the built-in keys.
     pub keymap: Option<crate::config::keymap::Keymap>,
     /// Connects to another kubeconfig context for `:ctx NAME`; `None`: this session
@@ -69,7 +71,9 @@ pub type Switcher = Arc<
 
 /// Examines one context for the fleet view (`:fleet`).
 pub type FleetProbe = Arc<
-    dyn Fn(String) -> futures::future::BoxFuture<'static, super::fleet::FleetLine> + Send + Sync,
+    dyn Fn(String) -> futures::future::BoxFuture<'static, crate::app::fleet::FleetLine>
+        + Send
+        + Sync,
 >;
 
 /// How many contexts the fleet view examines at once.
@@ -91,7 +95,7 @@ impl Default for RunOptions {
             mouse: false,
             max_fps: 30,
             queries: None,
-            theme: crate::ui::theme::Theme::default(),
+            theme: crate::config::palette::Theme::default(),
             keymap: None,
             switcher: None,
             contexts: Vec::new(),
@@ -413,11 +417,11 @@ async fn event_loop(
                         ),
                     },
                     Effect::Copy(text) => {
-                        let env = super::clipboard::ClipboardEnv::from_process();
-                        let result = super::clipboard::copy(&text, &env, terminal.backend_mut())
+                        let env = crate::app::clipboard::ClipboardEnv::from_process();
+                        let result = crate::app::clipboard::copy(&text, &env, terminal.backend_mut())
                             .map(|via| match via {
-                                super::clipboard::Via::System => "system clipboard",
-                                super::clipboard::Via::Osc52 => "OSC 52",
+                                crate::app::clipboard::Via::System => "system clipboard",
+                                crate::app::clipboard::Via::Osc52 => "OSC 52",
                             })
                             .map_err(|e| e.to_string());
                         app.copied(&text, result);
