@@ -7,6 +7,8 @@
 //! Adding a playbook is one new file in its group's folder and one line in that group's
 //! `PLAYBOOKS` list.
 
+#[cfg(test)]
+mod acceptance;
 pub mod connection;
 pub mod controlplane;
 pub mod engine;

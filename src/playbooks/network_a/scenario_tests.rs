@@ -1,7 +1,6 @@
-//! The acceptance rule of issue 4 for this group, on the scenarios themselves: on each
-//! scenario every registered playbook runs, and this group's playbook is the first finding —
-//! directly on the scenario's snapshot and on the snapshot written to YAML and read back; on
-//! `healthy` and the negative controls none of this group's playbooks warns.
+//! Checks of this group's scenarios beyond the registry-wide acceptance test
+//! (`playbooks::acceptance`): the new-node control shows the look-alike symptom, and an
+//! ignored cross-check that prints where this group's playbooks fire on other scenarios.
 
 use crate::playbooks::engine::run_all;
 use crate::playbooks::source::SnapshotSource;
@@ -22,97 +21,6 @@ fn findings(snapshot: Snapshot) -> Vec<(&'static str, FindingSeverity, f32, Stri
             Some((r.playbook.id, f.severity, f.confidence, f.summary))
         })
         .collect()
-}
-
-/// The findings on the scenario, on its YAML written and read back, and on what `ktriage
-/// snapshot` keeps of it (raw answers only for `/readyz?verbose` and `/livez?verbose`, logs
-/// only of the system namespaces).
-fn both_ways(id: &str) -> [Vec<(&'static str, FindingSeverity, f32, String)>; 3] {
-    let s = find(id).unwrap_or_else(|| panic!("scenario {id}"));
-    let yaml = s.snapshot.to_yaml();
-    let back = Snapshot::parse_str(&yaml, "test.yaml").unwrap();
-    let mut captured = back.clone();
-    captured
-        .responses
-        .retain(|r| r.path == "/readyz?verbose" || r.path == "/livez?verbose");
-    captured.pod_logs.retain(|l| {
-        [
-            "kube-system",
-            "kube-flannel",
-            "calico-system",
-            "tigera-operator",
-            "ingress-nginx",
-        ]
-        .contains(&l.namespace.as_str())
-    });
-    [findings(s.snapshot), findings(back), findings(captured)]
-}
-
-pub(super) fn assert_first(id: &str) {
-    for (i, f) in both_ways(id).iter().enumerate() {
-        let via = ["scenario", "snapshot file", "captured snapshot"][i];
-        assert_eq!(f.first().map(|x| x.0), Some(id), "{id} via {via}: {f:#?}");
-        assert!(f[0].1 >= FindingSeverity::Warning, "{id}: {f:#?}");
-    }
-}
-
-pub(super) fn assert_quiet(id: &str) {
-    let ours: Vec<&str> = network_a::PLAYBOOKS.iter().map(|p| p.id).collect();
-    for f in both_ways(id) {
-        let loud: Vec<_> = f
-            .iter()
-            .filter(|x| ours.contains(&x.0) && x.1 >= FindingSeverity::Warning)
-            .collect();
-        assert!(loud.is_empty(), "{id}: {loud:#?}");
-    }
-}
-
-#[test]
-fn each_scenario_shows_its_playbook_first() {
-    for (id, _) in crate::scenarios::network_a::SCENARIOS {
-        if find(id).is_some_and(|s| s.playbook == Some(id)) {
-            assert_first(id);
-        }
-    }
-}
-
-#[test]
-fn healthy_and_controls_raise_nothing_from_this_group() {
-    assert_quiet("healthy");
-    assert_quiet("node-notready-demo");
-    for (id, _) in crate::scenarios::network_a::SCENARIOS {
-        if find(id).is_some_and(|s| s.playbook.is_none()) {
-            assert_quiet(id);
-        }
-    }
-}
-
-/// `KTRIAGE_SCENARIO=ID cargo test --lib print_findings -- --ignored --nocapture` prints the
-/// findings of a scenario as `check` would report them.
-#[test]
-#[ignore]
-fn print_findings() {
-    let id = std::env::var("KTRIAGE_SCENARIO").unwrap_or_else(|_| "healthy".into());
-    let s = find(&id).unwrap();
-    let now = s.snapshot.clock().unwrap_or_else(epoch);
-    let source = SnapshotSource {
-        snapshot: s.snapshot,
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    for r in rt.block_on(run_all(&source, now)) {
-        for st in &r.steps {
-            println!("  $ {}  -> {}", st.query.kubectl, st.summary());
-        }
-        let report = crate::playbooks::engine::FindingReport {
-            playbook: r.playbook.id,
-            code: r.playbook.code,
-            title: r.playbook.title,
-            finding: r.finding.as_ref().unwrap(),
-        };
-        println!("{}", serde_json::to_string_pretty(&report).unwrap());
-    }
 }
 
 #[test]

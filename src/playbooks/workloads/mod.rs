@@ -12,8 +12,6 @@ pub mod node_pressure_evictions;
 pub mod pending_unschedulable;
 pub mod quota_or_admission_blocked;
 pub mod running_not_ready;
-#[cfg(test)]
-mod scenario_tests;
 
 use super::Playbook;
 
