@@ -75,7 +75,10 @@ fn every_playbook_is_first_on_the_scenario_that_claims_it() {
             }
         }
     }
-    assert!(held >= 40, "only {held} scenarios were judged from their snapshot");
+    assert!(
+        held >= 40,
+        "only {held} scenarios were judged from their snapshot"
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
