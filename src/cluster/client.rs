@@ -341,6 +341,9 @@ async fn run_exec(
         })
 }
 
+/// The longest silence within an answer; see `connect`.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Builds a client for `context` (the kubeconfig's current context when `None`).
 pub async fn connect(
     kubeconfig: Kubeconfig,
@@ -376,6 +379,10 @@ pub async fn connect(
         );
     }
     config.connect_timeout = Some(Duration::from_secs(5));
+    // A server that stops sending mid-response (kube's default waits forever) is an error
+    // after this long; idle watches end sooner (`watch::WATCH_TIMEOUT`), so this never cuts
+    // a quiet but healthy one.
+    config.read_timeout = Some(READ_TIMEOUT);
     if let Ok(ua) = http::HeaderValue::from_str(&format!("ktriage/{}", env!("CARGO_PKG_VERSION"))) {
         config.headers.push((http::header::USER_AGENT, ua));
     }
