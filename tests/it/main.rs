@@ -21,6 +21,7 @@ mod doctor_kubeconfig;
 mod doctor_kubectl;
 mod doctor_probe;
 mod doctor_tui;
+mod fault_matrix;
 mod import_cycles;
 mod live_findings;
 mod playbooks_catalog;
