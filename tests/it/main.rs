@@ -10,6 +10,7 @@
 //! pass environment to the child processes you start instead. Fixtures live in
 //! `tests/fixtures/` (see its README); nothing here reads outside the repository.
 
+mod bad_input;
 mod check_cli;
 mod cli_edges;
 mod cli_misc;
