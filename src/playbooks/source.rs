@@ -52,9 +52,25 @@ const QUERY_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
 /// The most one attempt may take: a server that stalls mid-response is asked again.
 const ATTEMPT_LIMIT: std::time::Duration = std::time::Duration::from_secs(4);
 
+/// Whether a 5xx for this request is the API server's own trouble (worth asking again) or
+/// the answer of what it proxies to: a kubelet's log or node proxy that fails answers 500/502
+/// every time, and that failure is the evidence a playbook reads.
+fn server_errors_pass(kind: &QueryKind) -> bool {
+    match kind {
+        QueryKind::Logs { .. } => false,
+        QueryKind::Raw { path } => !(path.contains("/proxy") || path.contains("/log")),
+        _ => true,
+    }
+}
+
 /// How long to wait before asking again after `err`, or `None` when asking again cannot help
-/// (a refusal, a missing object, a certificate that does not verify).
-fn retry_after(err: &kube::Error, pause: std::time::Duration) -> Option<std::time::Duration> {
+/// (a refusal, a missing object, a certificate that does not verify, a 5xx that is the
+/// answer of a kubelet behind the API server).
+fn retry_after(
+    err: &kube::Error,
+    pause: std::time::Duration,
+    retry_5xx: bool,
+) -> Option<std::time::Duration> {
     match err {
         kube::Error::Api(s) if s.code == 429 => {
             let secs = s
@@ -65,7 +81,7 @@ fn retry_after(err: &kube::Error, pause: std::time::Duration) -> Option<std::tim
                 .unwrap_or(1);
             Some(std::time::Duration::from_secs(u64::from(secs)).max(pause))
         }
-        kube::Error::Api(s) if matches!(s.code, 500 | 502 | 503 | 504) => Some(pause),
+        kube::Error::Api(s) if retry_5xx && matches!(s.code, 500 | 502 | 503 | 504) => Some(pause),
         kube::Error::Api(_) => None,
         kube::Error::HyperError(_)
         | kube::Error::Service(_)
@@ -81,7 +97,7 @@ fn retry_after(err: &kube::Error, pause: std::time::Duration) -> Option<std::tim
 /// Runs one request, asking again after a transient failure (a reset, a truncated or stalled
 /// answer, 429 after its Retry-After, a 5xx) within [`QUERY_BUDGET`]; the last error when
 /// the budget is spent, so a failed query reads "could not check", never an empty answer.
-async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, kube::Error>
+async fn retrying<T, F, Fut>(kind: &QueryKind, mut attempt: F) -> Result<T, kube::Error>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, kube::Error>>,
@@ -101,7 +117,7 @@ where
                 .into(),
             ),
         };
-        let Some(wait) = retry_after(&err, pause) else {
+        let Some(wait) = retry_after(&err, pause, server_errors_pass(kind)) else {
             return Err(err);
         };
         if tokio::time::Instant::now() + wait >= deadline {
@@ -179,7 +195,7 @@ impl QuerySource for LiveSource {
                     }
                     let mut items = Vec::new();
                     loop {
-                        match retrying(|| api.list(&lp)).await {
+                        match retrying(&query.kind, || api.list(&lp)).await {
                             Ok(page) => {
                                 items.extend(page.items.into_iter().map(|o| with_kind(o, &ar)));
                                 match page.metadata.continue_ {
@@ -202,7 +218,7 @@ impl QuerySource for LiveSource {
                         Ok(a) => a,
                         Err(outcome) => return outcome,
                     };
-                    match retrying(|| api.get(name)).await {
+                    match retrying(&query.kind, || api.get(name)).await {
                         Ok(o) => Outcome::Objects(vec![with_kind(o, &ar)]),
                         Err(e) => failed(e),
                     }
@@ -222,7 +238,7 @@ impl QuerySource for LiveSource {
                         tail_lines: *tail_lines,
                         ..Default::default()
                     };
-                    match retrying(|| api.logs(pod, &lp)).await {
+                    match retrying(&query.kind, || api.logs(pod, &lp)).await {
                         Ok(body) => Outcome::Text { code: 200, body },
                         Err(e) => failed(e),
                     }
@@ -234,7 +250,7 @@ impl QuerySource for LiveSource {
                             .map_err(kube::Error::HttpError)?;
                         self.client.request_text(req).await
                     };
-                    match retrying(request).await {
+                    match retrying(&query.kind, request).await {
                         Ok(body) => Outcome::Text { code: 200, body },
                         Err(kube::Error::Api(s)) => Outcome::Text {
                             code: s.code,
