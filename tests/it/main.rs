@@ -34,6 +34,7 @@ mod server_hardening;
 mod server_kube;
 mod server_kubectl;
 mod snapshot_parse;
+mod soak;
 mod tui_config_tmux;
 mod tui_lists_tmux;
 mod tui_render;
