@@ -263,13 +263,70 @@ fn check_survives_a_5xx_burst() {
 
 #[test]
 fn check_names_a_server_that_answers_only_5xx() {
-    let (v, _) = check_under("503 on every request", |p| {
+    let (v, c) = check_under("503 on every request", |p| {
         p.set(Fault::Status {
             code: 503,
             retry_after: None,
         })
     });
     assert!(v.starts_with("exit 3"), "{v}");
+    // Said as it was (kube's own retries had turned it into "no answer within 5s").
+    assert!(c.named().join("\n").contains("503"), "{:#?}", c.named());
+}
+
+/// On a broken cluster, a transient fault never turns the finding into "not present": the
+/// finding stands (the queries were asked again), or the playbook could not check.
+#[test]
+fn a_finding_survives_transient_faults() {
+    for (fault, set) in [
+        (
+            "truncation after 20 KB (3 responses)",
+            Box::new(|p: &FaultProxy| p.set_for(Fault::Truncate { after: 20_000 }, 3))
+                as Box<dyn Fn(&FaultProxy)>,
+        ),
+        (
+            "reset after connect (3 requests)",
+            Box::new(|p: &FaultProxy| p.set_for(Fault::ResetAfterConnect, 3)),
+        ),
+        (
+            "503 burst (6 requests)",
+            Box::new(|p: &FaultProxy| {
+                p.set_for(
+                    Fault::Status {
+                        code: 503,
+                        retry_after: None,
+                    },
+                    6,
+                )
+            }),
+        ),
+    ] {
+        let b = bench("ingress-misconfigured");
+        set(&b.proxy);
+        let c = check(&b);
+        assert!(c.secs < (TIMEOUT + 3) as f64, "{fault}: {:.1} s", c.secs);
+        let found = c.report["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|f| f["playbook"] == "ingress-misconfigured");
+        let unchecked = c.report["could_not_check"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|f| f["playbook"] == "ingress-misconfigured");
+        assert!(
+            found || unchecked,
+            "{fault}: NET-11 neither found nor could-not-check:\n{:#}",
+            c.report
+        );
+        let what = if found {
+            "finding stands"
+        } else {
+            "could not check"
+        };
+        matrix_line(&format!("{fault}, NET-11 scenario"), what, c.secs);
+    }
 }
 
 #[test]

@@ -448,6 +448,23 @@ async fn serve(tcp: TcpStream, state: Arc<Mutex<State>>, upstream: Upstream) {
     if let Some(Fault::Status { code, retry_after }) =
         take(&state, |f| matches!(f, Fault::Status { .. }))
     {
+        // Read the request's body first, as a server does before it answers.
+        let length: usize = text
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.trim()
+                    .eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse().ok())?
+            })
+            .unwrap_or(0);
+        let mut have = rest.len();
+        while have < length.min(1 << 20) {
+            match client.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => have += n,
+            }
+        }
         let _ = client.write_all(&status_response(code, retry_after)).await;
         let _ = client.shutdown().await;
         return;
