@@ -229,7 +229,7 @@ fn fuzz_budget() -> (Duration, u64) {
     let seed = std::env::var("KTRIAGE_FUZZ_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0x6b74_7269_6167_65);
+        .unwrap_or(0x006b_7472_6961_6765);
     (Duration::from_secs(secs), seed)
 }
 
