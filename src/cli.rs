@@ -498,7 +498,7 @@ fn check(args: CheckArgs, global: &GlobalArgs) -> Result<i32> {
             // The connection doctor first: a cluster that cannot be reached (or refuses the
             // credentials) gets the doctor's findings and exit code 3 instead of a report
             // of nothing.
-            let gate = doctor_gate(&spec).await?;
+            let gate = doctor_gate(&spec, limit / 2).await?;
             if let DoctorGate::Blocked(report) = gate {
                 return Ok::<_, anyhow::Error>(*report);
             }
@@ -580,12 +580,50 @@ enum DoctorGate {
     Blocked(Box<CheckReport>),
 }
 
-async fn doctor_gate(spec: &SourceSpec) -> Result<DoctorGate> {
+/// Whether the doctor's blocking error may pass by itself (a reset, a refused or dropped
+/// connection, a 5xx, no answer in time): worth asking again while the budget lasts. A
+/// certificate, a credential or a refusal by RBAC will not change by waiting.
+fn transient_block(obs: &crate::cluster::doctor::Observation) -> bool {
+    if obs
+        .http_status
+        .is_some_and(|c| !matches!(c, 429 | 500 | 502 | 503 | 504))
+    {
+        return false;
+    }
+    let text = obs.error.as_deref().unwrap_or("").to_ascii_lowercase();
+    let lasting = [
+        "x509",
+        "certificate",
+        "unauthorized",
+        "forbidden",
+        "no such host",
+    ];
+    !lasting.iter().any(|w| text.contains(w))
+}
+
+async fn doctor_gate(spec: &SourceSpec, budget: std::time::Duration) -> Result<DoctorGate> {
     use crate::cluster::doctor::{self, Verdict};
     if matches!(spec, SourceSpec::Snapshot(_)) {
         return Ok(DoctorGate::Open);
     }
-    let examined = crate::source::examine::examine_spec(spec, &doctor::Options::default()).await?;
+    // A transient fault (one reset, a restart under way, a 5xx burst) is asked again within
+    // half of `--timeout`, so it does not become the answer.
+    let deadline = tokio::time::Instant::now() + budget;
+    let mut pause = std::time::Duration::from_millis(250);
+    let examined = loop {
+        let examined =
+            crate::source::examine::examine_spec(spec, &doctor::Options::default()).await?;
+        let obs = &examined.observation;
+        if obs.verdict() != Verdict::Blocked
+            || !transient_block(obs)
+            || tokio::time::Instant::now() + pause >= deadline
+        {
+            break examined;
+        }
+        tracing::info!(error = ?obs.error, "connection check failed; asking again");
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_secs(2));
+    };
     let obs = &examined.observation;
     let now = chrono::Utc::now();
     match obs.verdict() {

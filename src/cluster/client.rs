@@ -341,6 +341,48 @@ async fn run_exec(
         })
 }
 
+/// The most a certificate or key file named by a kubeconfig may hold.
+pub const PEM_FILE_LIMIT: u64 = 1 << 20;
+
+/// Reads the certificate and key files a kubeconfig names (`certificate-authority`,
+/// `client-certificate`, `client-key`) through the safe reads and puts their content in the
+/// `*-data` fields: kube's loader would open them itself, and a FIFO there hung it.
+fn inline_files(kc: &mut Kubeconfig) -> Result<(), ClientError> {
+    use base64::Engine as _;
+    let read = |path: &str, what: &'static str| -> Result<String, ClientError> {
+        let bytes = input::read_limited(Path::new(path), PEM_FILE_LIMIT, what)
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+    };
+    for c in kc.clusters.iter_mut().filter_map(|c| c.cluster.as_mut()) {
+        if c.certificate_authority_data.is_none()
+            && let Some(path) = c.certificate_authority.take()
+        {
+            c.certificate_authority_data = Some(read(&path, "a CA certificate file")?);
+        }
+    }
+    for a in kc
+        .auth_infos
+        .iter_mut()
+        .filter_map(|a| a.auth_info.as_mut())
+    {
+        if a.client_certificate_data.is_none()
+            && let Some(path) = a.client_certificate.take()
+        {
+            a.client_certificate_data = Some(read(&path, "a client certificate file")?);
+        }
+        if a.client_key_data.is_none()
+            && let Some(path) = a.client_key.take()
+        {
+            a.client_key_data = Some(read(&path, "a client key file")?.into());
+        }
+    }
+    Ok(())
+}
+
+/// The longest silence within an answer; see `connect`.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Builds a client for `context` (the kubeconfig's current context when `None`).
 pub async fn connect(
     kubeconfig: Kubeconfig,
@@ -354,6 +396,8 @@ pub async fn connect(
         .map(str::to_string)
         .or_else(|| kubeconfig.current_context.clone())
         .unwrap_or_default();
+    let mut kubeconfig = kubeconfig;
+    inline_files(&mut kubeconfig)?;
     let kubeconfig_for_proxy = kubeconfig.clone();
     if let Some(name) = context {
         check_context(&kubeconfig, name)?;
@@ -376,6 +420,10 @@ pub async fn connect(
         );
     }
     config.connect_timeout = Some(Duration::from_secs(5));
+    // A server that stops sending mid-response (kube's default waits forever) is an error
+    // after this long; idle watches end sooner (`watch::WATCH_TIMEOUT`), so this never cuts
+    // a quiet but healthy one.
+    config.read_timeout = Some(READ_TIMEOUT);
     if let Ok(ua) = http::HeaderValue::from_str(&format!("ktriage/{}", env!("CARGO_PKG_VERSION"))) {
         config.headers.push((http::header::USER_AGENT, ua));
     }

@@ -24,6 +24,13 @@ pub enum SyncState {
     },
     /// Failing with an error; the next retry in `retry_in_secs`.
     Failing { error: String, retry_in_secs: u64 },
+    /// Was synced, failing since `since`: the store keeps the last view it had then (shown
+    /// marked stale with its age, never dropped); the next retry in `retry_in_secs`.
+    Stale {
+        error: String,
+        retry_in_secs: u64,
+        since: chrono::DateTime<chrono::Utc>,
+    },
     /// Not in the source at all (a snapshot that did not capture the kind): absence of its
     /// objects proves nothing. `capture` is the command that would complete the picture.
     NotCaptured { capture: String },

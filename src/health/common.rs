@@ -239,7 +239,8 @@ pub fn pod_object(p: &Pod) -> String {
 /// `None` when it is synced or not tracked.
 pub fn unavailable(state: &ClusterState, resource: &str) -> Option<HealthItem> {
     match state.sync_of(resource)? {
-        SyncState::Synced => None,
+        // The last view the store holds is judged; `stale_marker` says how old it is.
+        SyncState::Synced | SyncState::Stale { .. } => None,
         SyncState::Syncing => Some(HealthItem::new(
             Severity::Unknown,
             format!("{resource}: loading"),
@@ -287,6 +288,51 @@ pub fn unavailable(state: &ClusterState, resource: &str) -> Option<HealthItem> {
             .with_detail("Error", error.clone()),
         ),
     }
+}
+
+/// What a connection error comes down to, short enough for a pane: a changed certificate in
+/// its own words, else the innermost cause (`Connection refused (os error 111)`).
+pub fn headline(error: &str) -> String {
+    if error.starts_with("the server's certificate") {
+        let sentence = error.split(" (").next().unwrap_or(error);
+        return sentence.to_string();
+    }
+    let last = error.rsplit(": ").next().unwrap_or(error).trim();
+    one_line(if last.is_empty() { error } else { last }, 100)
+}
+
+/// An `unknown` item saying the view of `resource` is the last one known, and how old, when
+/// the server stopped answering after it had synced; `None` otherwise.
+pub fn stale_marker(
+    state: &ClusterState,
+    resource: &str,
+    now: DateTime<Utc>,
+) -> Option<HealthItem> {
+    let SyncState::Stale {
+        error,
+        retry_in_secs,
+        since,
+    } = state.sync_of(resource)?
+    else {
+        return None;
+    };
+    let age = ago(now, *since);
+    Some(
+        HealthItem::new(
+            Severity::Unknown,
+            format!("{resource}: stale {age}"),
+            format!(
+                "{}; last known view, {age} old (retrying in {})",
+                headline(error),
+                human(i64::try_from(*retry_in_secs).unwrap_or(i64::MAX))
+            ),
+        )
+        .with_detail(
+            "Since",
+            since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        )
+        .with_detail("Error", error.clone()),
+    )
 }
 
 #[cfg(test)]

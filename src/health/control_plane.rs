@@ -312,12 +312,47 @@ fn apiservers_item(
     Some(item)
 }
 
+/// The last `/readyz` answer, once the server stopped answering, is history: unknown, with
+/// its age, never still "all checks pass".
+pub(super) fn readyz_staleness(
+    state: &ClusterState,
+    item: HealthItem,
+    now: DateTime<Utc>,
+) -> HealthItem {
+    if item.object.as_deref() != Some(READYZ_OBJECT) {
+        return item;
+    }
+    let Some(crate::cluster::SyncState::Stale { error, since, .. }) = state.sync_of("readyz")
+    else {
+        return item;
+    };
+    let age = super::common::ago(now, *since);
+    let mut stale = HealthItem::new(
+        Severity::Unknown,
+        item.title.clone(),
+        format!(
+            "{}; no answer for {age}, last answer: {}",
+            super::common::headline(error),
+            item.reason
+        ),
+    );
+    stale.object = item.object.clone();
+    stale.playbooks = item.playbooks.clone();
+    stale.details = item.details.clone();
+    stale.with_detail(
+        "Stale since",
+        since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    )
+}
+
+const READYZ_OBJECT: &str = "/readyz?verbose";
+
 fn readyz_item(state: &ClusterState) -> Option<HealthItem> {
     let Some(body) = state.readyz.as_deref() else {
         return unavailable(state, "readyz");
     };
     let title = "API server readiness";
-    let object = "/readyz?verbose";
+    let object = READYZ_OBJECT;
     let mut failing = Vec::new();
     let mut passing = 0usize;
     for line in body.lines().map(str::trim) {

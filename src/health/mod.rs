@@ -35,12 +35,49 @@ use crate::cluster::state::ClusterState;
 /// clock for a snapshot). Every section is sorted worst first, then by title (the restarts
 /// section: worst first, then by restart rate).
 pub fn build(state: &ClusterState, now: DateTime<Utc>) -> HealthReport {
-    HealthReport {
-        control_plane: control_plane::section(state, now),
-        nodes: nodes::section(state, now),
-        addons: addons::section(state, now),
-        restarts: restarts::section(state, now),
+    // A view kept through an outage is judged at the moment it was last whole: its leases
+    // and heartbeats did not stop, ktriage stopped hearing about them.
+    let judged_at = state
+        .sync
+        .iter()
+        .filter_map(|s| match &s.state {
+            crate::cluster::SyncState::Stale { since, .. } => Some(*since),
+            _ => None,
+        })
+        .min()
+        .map_or(now, |since| since.min(now));
+    let mut report = HealthReport {
+        control_plane: control_plane::section(state, judged_at)
+            .into_iter()
+            .map(|i| control_plane::readyz_staleness(state, i, now))
+            .collect(),
+        nodes: nodes::section(state, judged_at),
+        addons: addons::section(state, judged_at),
+        restarts: restarts::section(state, judged_at),
+    };
+    // A view kept through an outage says so first in the sections it feeds, with its age
+    // (readyz says it in its own item).
+    let stale = |resources: &[&str]| -> Vec<report::HealthItem> {
+        resources
+            .iter()
+            .filter_map(|r| common::stale_marker(state, r, now))
+            .collect()
+    };
+    for (section, resources) in [
+        (&mut report.control_plane, &["pods", "leases"][..]),
+        (&mut report.nodes, &["nodes", "node-leases"][..]),
+        (
+            &mut report.addons,
+            &["daemonsets", "deployments", "statefulsets"][..],
+        ),
+        (&mut report.restarts, &["events"][..]),
+    ] {
+        let markers = stale(resources);
+        if !markers.is_empty() {
+            section.splice(0..0, markers);
+        }
     }
+    report
 }
 
 #[cfg(test)]

@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use futures::StreamExt;
+use futures::future::BoxFuture;
+
 use super::source::QuerySource;
 use super::{Finding, Outcome, Playbook, Query, Results};
 
@@ -178,6 +181,18 @@ pub async fn run(
     cache: &mut Cache,
     now: DateTime<Utc>,
 ) -> Run {
+    run_cached(playbook, source, None, cache, now).await
+}
+
+/// [`run`] reading answers from `shared` (answers asked ahead for every playbook) before
+/// its own `cache`.
+async fn run_cached(
+    playbook: &'static Playbook,
+    source: &dyn QuerySource,
+    shared: Option<&Cache>,
+    cache: &mut Cache,
+    now: DateTime<Utc>,
+) -> Run {
     let mut results = Results::default();
     let mut steps = Vec::new();
     for _ in 0..MAX_ROUNDS {
@@ -188,11 +203,32 @@ pub async fn run(
         if wanted.is_empty() {
             break;
         }
+        // The round's unanswered queries, a few at a time (one after another, a slow link
+        // made a playbook asking for a dozen logs take seconds).
+        let missing: Vec<&Query> = wanted
+            .iter()
+            .filter(|q| {
+                shared.is_none_or(|c| !c.answers.contains_key(*q))
+                    && !cache.answers.contains_key(*q)
+            })
+            .collect();
+        let asked: Vec<BoxFuture<'_, (Query, Outcome)>> = missing
+            .into_iter()
+            .map(|q| Box::pin(ask(source, q)) as _)
+            .collect();
+        let answered: Vec<(Query, Outcome)> = futures::stream::iter(asked)
+            .buffered(PREFETCH_PARALLEL)
+            .collect()
+            .await;
+        cache.answers.extend(answered);
         for q in wanted {
             if source.partial(&q) {
                 results.partial.insert(q.clone());
             }
-            let outcome = match cache.answers.get(&q) {
+            let outcome = match shared
+                .and_then(|c| c.answers.get(&q))
+                .or_else(|| cache.answers.get(&q))
+            {
                 Some(o) => o.clone(),
                 None => {
                     let o = source.run(&q).await;
@@ -233,10 +269,20 @@ pub async fn check_these(
     source: &dyn QuerySource,
     now: DateTime<Utc>,
 ) -> Checked {
-    let mut cache = Cache::default();
+    let mut shared = Cache::default();
+    prefetch(playbooks, source, &mut shared).await;
+    let shared = &shared;
+    // A few playbooks at a time, each asking its later rounds itself, in registry order.
+    let runs: Vec<BoxFuture<'_, Run>> = playbooks
+        .iter()
+        .map(|&pb| Box::pin(run_shared(pb, source, shared, now)) as _)
+        .collect();
+    let runs: Vec<Run> = futures::stream::iter(runs)
+        .buffered(PREFETCH_PARALLEL)
+        .collect()
+        .await;
     let mut checked = Checked::default();
-    for pb in playbooks {
-        let r = run(pb, source, &mut cache, now).await;
+    for r in runs {
         if r.finding.is_some() {
             checked.findings.push(r);
         } else if matches!(r.verdict(), Verdict::CouldNotCheck { .. }) {
@@ -245,6 +291,48 @@ pub async fn check_these(
     }
     sort_runs(&mut checked.findings);
     checked
+}
+
+/// One query and its answer.
+async fn ask(source: &dyn QuerySource, q: &Query) -> (Query, Outcome) {
+    (q.clone(), source.run(q).await)
+}
+
+/// One playbook over the answers asked ahead, with its own cache for the rest.
+async fn run_shared(
+    playbook: &'static Playbook,
+    source: &dyn QuerySource,
+    shared: &Cache,
+    now: DateTime<Utc>,
+) -> Run {
+    let mut own = Cache::default();
+    run_cached(playbook, source, Some(shared), &mut own, now).await
+}
+
+/// How many first-round queries (and playbooks) are asked at once.
+const PREFETCH_PARALLEL: usize = 8;
+
+/// Asks the playbooks' first-round queries (those asked before any answer) a few at a time
+/// into the cache: over a slow link, a hundred queries one after another would not fit in
+/// `check --timeout`. The runs then read them from the cache, in their own order.
+async fn prefetch(playbooks: &[&'static Playbook], source: &dyn QuerySource, cache: &mut Cache) {
+    let first = Results::default();
+    let mut wanted: Vec<Query> = playbooks
+        .iter()
+        .flat_map(|pb| (pb.queries)(&first))
+        .filter(|q| !cache.answers.contains_key(q))
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    let answers: Vec<(Query, Outcome)> = futures::stream::iter(wanted)
+        .map(|q| async move {
+            let o = source.run(&q).await;
+            (q, o)
+        })
+        .buffer_unordered(PREFETCH_PARALLEL)
+        .collect()
+        .await;
+    cache.answers.extend(answers);
 }
 
 /// Orders runs with findings: severity, then confidence (descending), then id.

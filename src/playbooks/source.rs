@@ -42,8 +42,90 @@ fn failed(e: kube::Error) -> Outcome {
         },
         other => Outcome::Failed {
             code: 0,
-            message: other.to_string(),
+            message: crate::cluster::watch::describe(&other),
         },
+    }
+}
+
+/// The most one query may take with its retries; `check --timeout` bounds the whole run.
+const QUERY_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
+/// The most one attempt may take: a server that stalls mid-response is asked again.
+const ATTEMPT_LIMIT: std::time::Duration = std::time::Duration::from_secs(4);
+
+/// Whether a 5xx for this request is the API server's own trouble (worth asking again) or
+/// the answer of what it proxies to: a kubelet's log or node proxy that fails answers 500/502
+/// every time, and that failure is the evidence a playbook reads.
+fn server_errors_pass(kind: &QueryKind) -> bool {
+    match kind {
+        QueryKind::Logs { .. } => false,
+        QueryKind::Raw { path } => !(path.contains("/proxy") || path.contains("/log")),
+        _ => true,
+    }
+}
+
+/// How long to wait before asking again after `err`, or `None` when asking again cannot help
+/// (a refusal, a missing object, a certificate that does not verify, a 5xx that is the
+/// answer of a kubelet behind the API server).
+fn retry_after(
+    err: &kube::Error,
+    pause: std::time::Duration,
+    retry_5xx: bool,
+) -> Option<std::time::Duration> {
+    match err {
+        kube::Error::Api(s) if s.code == 429 => {
+            let secs = s
+                .details
+                .as_ref()
+                .map(|d| d.retry_after_seconds)
+                .filter(|&s| s > 0)
+                .unwrap_or(1);
+            Some(std::time::Duration::from_secs(u64::from(secs)).max(pause))
+        }
+        kube::Error::Api(s) if retry_5xx && matches!(s.code, 500 | 502 | 503 | 504) => Some(pause),
+        kube::Error::Api(_) => None,
+        kube::Error::HyperError(_)
+        | kube::Error::Service(_)
+        | kube::Error::SerdeError(_)
+        | kube::Error::ReadEvents(_) => {
+            let text = crate::cluster::watch::describe(err).to_ascii_lowercase();
+            (!text.contains("certificate")).then_some(pause)
+        }
+        _ => None,
+    }
+}
+
+/// Runs one request, asking again after a transient failure (a reset, a truncated or stalled
+/// answer, 429 after its Retry-After, a 5xx) within [`QUERY_BUDGET`]; the last error when
+/// the budget is spent, so a failed query reads "could not check", never an empty answer.
+async fn retrying<T, F, Fut>(kind: &QueryKind, mut attempt: F) -> Result<T, kube::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, kube::Error>>,
+{
+    let deadline = tokio::time::Instant::now() + QUERY_BUDGET;
+    let mut pause = std::time::Duration::from_millis(200);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let err = match tokio::time::timeout(ATTEMPT_LIMIT.min(left), attempt()).await {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e)) => e,
+            Err(_) => kube::Error::Service(
+                format!(
+                    "no complete answer within {}s (the server stopped sending)",
+                    ATTEMPT_LIMIT.min(left).as_secs()
+                )
+                .into(),
+            ),
+        };
+        let Some(wait) = retry_after(&err, pause, server_errors_pass(kind)) else {
+            return Err(err);
+        };
+        if tokio::time::Instant::now() + wait >= deadline {
+            return Err(err);
+        }
+        tracing::debug!(error = %crate::cluster::watch::describe(&err), ?wait, "query retried");
+        tokio::time::sleep(wait).await;
+        pause = (pause * 2).min(std::time::Duration::from_secs(2));
     }
 }
 
@@ -113,7 +195,7 @@ impl QuerySource for LiveSource {
                     }
                     let mut items = Vec::new();
                     loop {
-                        match api.list(&lp).await {
+                        match retrying(&query.kind, || api.list(&lp)).await {
                             Ok(page) => {
                                 items.extend(page.items.into_iter().map(|o| with_kind(o, &ar)));
                                 match page.metadata.continue_ {
@@ -136,7 +218,7 @@ impl QuerySource for LiveSource {
                         Ok(a) => a,
                         Err(outcome) => return outcome,
                     };
-                    match api.get(name).await {
+                    match retrying(&query.kind, || api.get(name)).await {
                         Ok(o) => Outcome::Objects(vec![with_kind(o, &ar)]),
                         Err(e) => failed(e),
                     }
@@ -156,22 +238,19 @@ impl QuerySource for LiveSource {
                         tail_lines: *tail_lines,
                         ..Default::default()
                     };
-                    match api.logs(pod, &lp).await {
+                    match retrying(&query.kind, || api.logs(pod, &lp)).await {
                         Ok(body) => Outcome::Text { code: 200, body },
                         Err(e) => failed(e),
                     }
                 }
                 QueryKind::Raw { path } => {
-                    let req = match http::Request::get(path.as_str()).body(Vec::new()) {
-                        Ok(r) => r,
-                        Err(e) => {
-                            return Outcome::Failed {
-                                code: 0,
-                                message: e.to_string(),
-                            };
-                        }
+                    let request = || async {
+                        let req = http::Request::get(path.as_str())
+                            .body(Vec::new())
+                            .map_err(kube::Error::HttpError)?;
+                        self.client.request_text(req).await
                     };
-                    match self.client.request_text(req).await {
+                    match retrying(&query.kind, request).await {
                         Ok(body) => Outcome::Text { code: 200, body },
                         Err(kube::Error::Api(s)) => Outcome::Text {
                             code: s.code,

@@ -124,7 +124,7 @@ pub(crate) struct Shared {
     tokens: HashMap<String, User>,
     git_version: String,
     addr: SocketAddr,
-    requests: Mutex<Vec<RequestRecord>>,
+    requests: Mutex<RequestLog>,
     request_log: Option<Mutex<std::fs::File>>,
     shutdown: tokio::sync::watch::Receiver<bool>,
     limits: Limits,
@@ -158,6 +158,38 @@ impl Shared {
     }
 }
 
+/// The requests kept in memory: the newest [`RequestLog::RECENT`], and the writes and Secret
+/// reads among older ones (up to [`RequestLog::NOTABLE`]), so a long-running server (a soak,
+/// a demo left open for days) holds a bounded list and an audit still sees what matters.
+#[derive(Default)]
+pub(crate) struct RequestLog {
+    recent: std::collections::VecDeque<RequestRecord>,
+    notable: Vec<RequestRecord>,
+    dropped: u64,
+}
+
+impl RequestLog {
+    pub(crate) const RECENT: usize = 50_000;
+    pub(crate) const NOTABLE: usize = 10_000;
+
+    fn push(&mut self, r: RequestRecord) {
+        if self.recent.len() >= Self::RECENT
+            && let Some(old) = self.recent.pop_front()
+        {
+            if (old.is_write() || old.reads_secrets()) && self.notable.len() < Self::NOTABLE {
+                self.notable.push(old);
+            } else {
+                self.dropped += 1;
+            }
+        }
+        self.recent.push_back(r);
+    }
+
+    fn all(&self) -> Vec<RequestRecord> {
+        self.notable.iter().chain(&self.recent).cloned().collect()
+    }
+}
+
 /// A running server. Dropping it stops the server.
 pub struct ServerHandle {
     pub addr: SocketAddr,
@@ -179,13 +211,23 @@ impl ServerHandle {
         format!("https://{}", self.addr)
     }
 
-    /// Every request served so far.
+    /// The requests served so far: the newest 50,000, and writes and Secret reads among
+    /// older ones (the log file, when set, has them all).
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.shared
             .requests
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .all()
+    }
+
+    /// How many requests were served but are no longer in [`ServerHandle::requests`].
+    pub fn requests_forgotten(&self) -> u64 {
+        self.shared
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .dropped
     }
 
     /// Writes the kubeconfig (mode 0600 on Unix).
@@ -446,7 +488,7 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
         tokens,
         git_version,
         addr,
-        requests: Mutex::new(Vec::new()),
+        requests: Mutex::new(RequestLog::default()),
         request_log,
         shutdown: shutdown_rx,
         limits,
@@ -539,4 +581,36 @@ fn server_tls(
         .map_err(|e| terr("server config", &e))?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(cfg))
+}
+
+#[cfg(test)]
+mod request_log_tests {
+    use super::*;
+
+    fn rec(method: &str, resource: &str) -> RequestRecord {
+        RequestRecord {
+            method: method.into(),
+            path: "/".into(),
+            user: "u".into(),
+            verb: "get".into(),
+            resource: resource.into(),
+            code: 200,
+            user_agent: "t".into(),
+        }
+    }
+
+    #[test]
+    fn the_request_list_is_bounded_and_keeps_writes_and_secret_reads() {
+        let mut log = RequestLog::default();
+        log.push(rec("POST", "pods"));
+        log.push(rec("GET", "secrets"));
+        for _ in 0..RequestLog::RECENT + 1_000 {
+            log.push(rec("GET", "pods"));
+        }
+        let all = log.all();
+        assert_eq!(all.len(), RequestLog::RECENT + 2);
+        assert!(all.iter().any(RequestRecord::is_write));
+        assert!(all.iter().any(RequestRecord::reads_secrets));
+        assert_eq!(log.dropped, 1_000);
+    }
 }

@@ -171,7 +171,15 @@ pub async fn judge_once(spec: &SourceSpec, settle: Duration) -> Result<Judged> {
         });
     }
     let live = connect_live(spec).await?;
-    live.watchers.wait_settled(settle).await;
+    // A resource that failed is retried while half the time is left: a transient fault (a
+    // reset, a truncated list, a 410, a 5xx burst) must not become the answer, and the other
+    // half is the playbooks'.
+    let started = std::time::Instant::now();
+    if !live.watchers.wait_synced(settle / 2).await {
+        live.watchers
+            .wait_settled(settle.saturating_sub(started.elapsed()) / 2)
+            .await;
+    }
     let state = live.watchers.state();
     let now = Utc::now();
     let problems = state
@@ -180,9 +188,9 @@ pub async fn judge_once(spec: &SourceSpec, settle: Duration) -> Result<Judged> {
         .filter_map(|s| match &s.state {
             crate::cluster::SyncState::Synced => None,
             crate::cluster::SyncState::Syncing => Some(format!(
-                "{}: still syncing after {}s",
+                "{}: still syncing after {}s (the first list never completed: no answer, or the server stopped sending mid-response)",
                 s.resource,
-                settle.as_secs()
+                started.elapsed().as_secs()
             )),
             crate::cluster::SyncState::Forbidden {
                 verb,
@@ -192,6 +200,11 @@ pub async fn judge_once(spec: &SourceSpec, settle: Duration) -> Result<Judged> {
             crate::cluster::SyncState::Failing { error, .. } => {
                 Some(format!("{}: {error}", s.resource))
             }
+            crate::cluster::SyncState::Stale { error, since, .. } => Some(format!(
+                "{}: failing since {} (the view is from then): {error}",
+                s.resource,
+                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            )),
             crate::cluster::SyncState::NotCaptured { capture } => {
                 Some(format!("{}: not captured ({capture})", s.resource))
             }

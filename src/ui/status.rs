@@ -41,6 +41,7 @@ pub fn sync_summary(sync: &[ResourceSync]) -> (String, SyncTone) {
     let mut forbidden = Vec::new();
     let mut failing = Vec::new();
     let mut not_captured = Vec::new();
+    let mut stale = Vec::new();
     let mut synced = 0;
     for s in sync {
         match &s.state {
@@ -51,6 +52,10 @@ pub fn sync_summary(sync: &[ResourceSync]) -> (String, SyncTone) {
             SyncState::Failing { retry_in_secs, .. } => {
                 failing.push(format!("{} (retry {retry_in_secs}s)", s.resource));
             }
+            SyncState::Stale { since, .. } => {
+                let age = (chrono::Utc::now() - *since).num_seconds().max(0);
+                stale.push(format!("{} {}", s.resource, crate::health::human(age)));
+            }
         }
     }
     let mut parts: Vec<String> = vec![format!("synced {synced}/{}", sync.len())];
@@ -60,13 +65,16 @@ pub fn sync_summary(sync: &[ResourceSync]) -> (String, SyncTone) {
     if !forbidden.is_empty() {
         parts.push(format!("forbidden: {}", forbidden.join(", ")));
     }
+    if !stale.is_empty() {
+        parts.push(format!("stale: {}", stale.join(", ")));
+    }
     if !failing.is_empty() {
         parts.push(format!("failing: {}", failing.join(", ")));
     }
     if !not_captured.is_empty() {
         parts.push(format!("not captured: {}", not_captured.join(", ")));
     }
-    let tone = if !forbidden.is_empty() || !failing.is_empty() {
+    let tone = if !forbidden.is_empty() || !failing.is_empty() || !stale.is_empty() {
         SyncTone::Problem
     } else if !syncing.is_empty() {
         SyncTone::Busy

@@ -10,6 +10,7 @@
 //! pass environment to the child processes you start instead. Fixtures live in
 //! `tests/fixtures/` (see its README); nothing here reads outside the repository.
 
+mod bad_input;
 mod check_cli;
 mod cli_edges;
 mod cli_misc;
@@ -21,6 +22,7 @@ mod doctor_kubeconfig;
 mod doctor_kubectl;
 mod doctor_probe;
 mod doctor_tui;
+mod fault_matrix;
 mod import_cycles;
 mod live_findings;
 mod playbooks_catalog;
@@ -32,6 +34,7 @@ mod server_hardening;
 mod server_kube;
 mod server_kubectl;
 mod snapshot_parse;
+mod soak;
 mod tui_config_tmux;
 mod tui_lists_tmux;
 mod tui_render;

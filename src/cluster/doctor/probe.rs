@@ -749,6 +749,10 @@ async fn authenticated_steps(
     config.proxy_url = route.proxy.as_deref().and_then(|p| p.parse().ok());
     config.connect_timeout = Some(opts.step_timeout);
     config.read_timeout = Some(opts.request_timeout);
+    // The doctor reports what the server answered: kube's own retries of 429/503/504 ran
+    // into the request timeout and a 503 read "no answer within 5s". (`check` asks again
+    // itself, within its --timeout.)
+    config.default_retry = false;
     // Credentials within the deadline (an exec plugin that hangs is killed); a token file is
     // blamed on itself, never on an exec plugin.
     let client = match client::build_client(config, client::CREDENTIAL_DEADLINE).await {
@@ -859,6 +863,7 @@ async fn authenticated_steps(
     }
     let ns = target.namespace.clone();
     let ns_pods = format!("/api/v1/namespaces/{ns}/pods?limit=1");
+    let mut server_error: Option<(u16, String)> = None;
     for (group, resource, namespace, path) in [
         ("", "namespaces", None, "/api/v1/namespaces?limit=1"),
         ("", "nodes", None, "/api/v1/nodes?limit=1"),
@@ -891,7 +896,12 @@ async fn authenticated_steps(
                 });
                 (false, format!("403 Forbidden: {msg}"))
             }
-            Err(RequestError::Status(code, msg)) => (false, format!("{code}: {msg}")),
+            Err(RequestError::Status(code, msg)) => {
+                if code >= 500 {
+                    server_error = Some((code, msg.clone()));
+                }
+                (false, format!("{code}: {msg}"))
+            }
             Err(RequestError::Exec(msg) | RequestError::Transport(msg)) => (false, msg),
         };
         obs.steps.push(Probe {
@@ -900,6 +910,19 @@ async fn authenticated_steps(
             millis: elapsed(t),
             detail,
         });
+    }
+    // Nothing listed and nothing refused: the server failed every read (a 503 from an
+    // overloaded or starting API server). That is why it cannot be used, said as it was.
+    if obs.allowed.is_empty()
+        && obs.denied.is_empty()
+        && let Some((code, msg)) = server_error
+    {
+        obs.http_status = Some(code);
+        obs.error = Some(format!(
+            "the API server answers {code} to every read: {}",
+            msg.lines().next().unwrap_or("")
+        ));
+        return;
     }
     if obs.denied.is_empty() {
         return;

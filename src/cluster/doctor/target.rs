@@ -41,7 +41,12 @@ pub struct Target {
 }
 
 fn read_file(field: &str, path: &str, expect: Expect) -> Result<Vec<u8>, MaterialProblem> {
-    match std::fs::read(path) {
+    // Through the safe reads: a FIFO or a device named here is refused, never waited on.
+    match crate::input::read_limited(
+        std::path::Path::new(path),
+        crate::cluster::client::PEM_FILE_LIMIT,
+        "a certificate or key file",
+    ) {
         Ok(b) => certs::check_pem(field, &b, expect),
         Err(e) => Err(MaterialProblem {
             field: field.to_string(),

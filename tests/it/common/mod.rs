@@ -2,6 +2,7 @@
 //! kube client from the kubeconfig it generates.
 #![allow(dead_code)]
 
+pub mod faultproxy;
 pub mod tmux;
 
 use std::path::PathBuf;
