@@ -42,7 +42,7 @@ pub struct Target {
 
 fn read_file(field: &str, path: &str, expect: Expect) -> Result<Vec<u8>, MaterialProblem> {
     // Through the safe reads: a FIFO or a device named here is refused, never waited on.
-    match crate::input::read_limited(
+    match crate::snapshot::input::read_limited(
         std::path::Path::new(path),
         crate::cluster::client::PEM_FILE_LIMIT,
         "a certificate or key file",
