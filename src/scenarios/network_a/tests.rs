@@ -79,11 +79,29 @@ fn each_scenario_shows_its_playbook_first() {
 #[test]
 fn healthy_and_controls_raise_nothing_from_this_group() {
     assert_quiet("healthy");
-    assert_quiet("node-notready-demo");
     for (id, _) in super::SCENARIOS {
         if find(id).is_some_and(|s| s.playbook.is_none()) {
             assert_quiet(id);
         }
+    }
+}
+
+#[test]
+fn the_demo_whose_kubelet_stops_shows_the_stopped_kubelet_first() {
+    // The third way keeps no node-proxy answer: it still names the kubelet, without saying
+    // whether the machine is up.
+    for (i, f) in both_ways("node-notready-demo").iter().enumerate() {
+        assert_eq!(
+            f.first().map(|x| x.0),
+            Some("node-status-unknown"),
+            "{f:#?}"
+        );
+        let words = if i < 2 {
+            "kubelet on worker-2 is stopped while the machine is up"
+        } else {
+            "kubelet on worker-2 stopped posting node status"
+        };
+        assert!(f[0].3.contains(words), "{}", f[0].3);
     }
 }
 
