@@ -181,12 +181,18 @@ impl Default for PasteBox {
     }
 }
 
-/// The playbooks whose symptoms match a pasted text, best first.
+/// The playbooks whose symptoms match a pasted text, best first; or the candidate playbooks
+/// of a health item no finding explains, with their verdicts.
 #[derive(Debug, Clone)]
 pub struct MatchList {
     pub matches: Vec<(&'static Playbook, f32)>,
     pub selected: usize,
     pub offset: usize,
+    /// The health item the candidates are for (`None`: a pasted text).
+    pub about: Option<String>,
+    /// Each candidate's verdict in the last evaluation (`found`, `not present`, `could not
+    /// check`; `None`: not evaluated yet), by index into `matches`.
+    pub verdicts: Vec<Option<&'static str>>,
 }
 
 impl MatchList {

@@ -247,17 +247,43 @@ pub fn draw_matches(
         .iter()
         .skip(offset)
         .take(rows)
-        .map(|(pb, score)| (*pb, format!("{:.0}%", score.clamp(0.0, 1.0) * 100.0)))
+        .enumerate()
+        .map(|(i, (pb, score))| {
+            let last = match &list.about {
+                Some(_) => list
+                    .verdicts
+                    .get(offset + i)
+                    .copied()
+                    .flatten()
+                    .unwrap_or("not checked yet")
+                    .to_string(),
+                None => format!("{:.0}%", score.clamp(0.0, 1.0) * 100.0),
+            };
+            (*pb, last)
+        })
         .collect();
+    let (title, last_header) = match &list.about {
+        Some(item) => (
+            format!(
+                " No finding explains {item}: its candidate playbooks ({}) ",
+                list.matches.len()
+            ),
+            "VERDICT",
+        ),
+        None => (
+            format!(
+                " Playbooks matching the pasted text ({}) ",
+                list.matches.len()
+            ),
+            "MATCH",
+        ),
+    };
     draw_table(
         frame,
         body,
         Table {
-            title: format!(
-                " Playbooks matching the pasted text ({}) ",
-                list.matches.len()
-            ),
-            last_header: "MATCH",
+            title,
+            last_header,
             rows: visible,
             selected: list.selected,
             offset,

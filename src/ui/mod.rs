@@ -58,7 +58,7 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model) {
     };
     match app.overlay() {
         Overlay::None => {}
-        Overlay::Detail(detail) => popup::draw_detail(frame, detail, theme),
+        Overlay::Detail(detail) => popup::draw_detail(frame, detail, &model.findings, theme),
         Overlay::Help => popup::draw_help(frame, theme, app.keymap()),
     }
     if let Some(cmd) = app.command() {

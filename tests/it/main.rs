@@ -16,6 +16,7 @@ mod cli_misc;
 mod common;
 mod config_files;
 mod corpus;
+mod correlation_tmux;
 mod doctor_check;
 mod doctor_kubeconfig;
 mod doctor_kubectl;

@@ -1423,6 +1423,7 @@ fn model_with_findings() -> Arc<Model> {
             running: false,
             note: None,
             could_not_check: 0,
+            unchecked: Default::default(),
         },
         ..(*model()).clone()
     })

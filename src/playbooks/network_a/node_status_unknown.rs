@@ -102,7 +102,7 @@ pub(super) fn lease_stale(r: &Results, node: &str, now: DateTime<Utc>) -> Option
 
 /// Nodes whose kubelet stopped posting status: a lease past half its duration, or Ready
 /// `Unknown` without a lease renewed since (a lease renewed in time means the kubelet is back).
-fn silent<'a>(r: &'a Results, now: DateTime<Utc>) -> Vec<&'a Value> {
+fn silent(r: &Results, now: DateTime<Utc>) -> Vec<&Value> {
     r.objects(&q::nodes())
         .iter()
         .filter(|n| match lease_stale(r, name(n), now) {
@@ -331,6 +331,12 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 on_node.len()
             ),
         ));
+        let mut names: Vec<String> = on_node
+            .iter()
+            .map(|p| format!("{}/{}", super::common::namespace(p), name(p)))
+            .collect();
+        names.sort();
+        evidence.push(ev("Pod", format!("on {node}"), names.join(", ")));
     }
 
     let lease_words = first
