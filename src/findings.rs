@@ -121,13 +121,21 @@ impl Findings {
 /// Whether a finding names a health item: its playbook is one the item links, or its
 /// evidence names the item's object (a node, a workload, a lease), or a pod of the item's
 /// workload (`Pod/NS/NAME-…`, or `NS/NAME-…` in a list of pods).
+///
+/// An item that is OK is named only by its own object (a node whose kubelet has just
+/// stopped, still Ready): a workload whose pods are all fine is not explained by a cause
+/// that touches one of them.
 fn names_item(run: &Run, f: &Finding, item: &HealthItem) -> bool {
+    let Some(object) = item.object.as_deref() else {
+        return item.severity != Severity::Ok
+            && item.playbooks.iter().any(|p| p == run.playbook.id);
+    };
+    if item.severity == Severity::Ok {
+        return f.evidence.iter().any(|e| e.object == object);
+    }
     if item.playbooks.iter().any(|p| p == run.playbook.id) {
         return true;
     }
-    let Some(object) = item.object.as_deref() else {
-        return false;
-    };
     let mut parts = object.splitn(3, '/');
     let (kind, first, second) = (parts.next(), parts.next(), parts.next());
     f.evidence.iter().any(|e| match (kind, first, second) {
