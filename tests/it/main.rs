@@ -22,6 +22,7 @@ mod doctor_kubeconfig;
 mod doctor_kubectl;
 mod doctor_probe;
 mod doctor_tui;
+mod explain_paste;
 mod import_cycles;
 mod live_findings;
 mod playbooks_catalog;
