@@ -63,6 +63,19 @@ impl Findings {
         self.len() == 0
     }
 
+    /// Rows the findings header wants: one per finding and one per playbook that could not
+    /// check (listed with its failed query and error under the findings).
+    pub fn header_rows(&self) -> usize {
+        self.len() + self.unchecked.len()
+    }
+
+    /// The playbooks that could not check, each with its first failed query and its error.
+    pub fn unchecked_queries(&self) -> impl Iterator<Item = (&Run, Option<engine::FailedQuery>)> {
+        self.unchecked
+            .iter()
+            .map(|r| (r, r.could_not_check().and_then(|f| f.into_iter().next())))
+    }
+
     /// The level of the worst finding (`Ok` when there is none, or only info).
     pub fn level(&self) -> Level {
         self.iter()

@@ -1443,7 +1443,7 @@ impl App {
             self.size.1,
             self.model.counts(),
             notice,
-            self.model.findings.len(),
+            self.model.findings.header_rows(),
         )
     }
 

@@ -1529,6 +1529,47 @@ fn at_120x36_the_findings_get_a_pane_with_a_row_each() {
         "{}",
         screen(&buf)
     );
+
+    // The playbooks that could not check are listed under the findings, each with its
+    // failed query and error.
+    let mut listed = (*model_with_findings()).clone();
+    let nodes = q::nodes();
+    listed.findings.could_not_check = 1;
+    listed.findings.unchecked = Arc::new(vec![Run {
+        playbook: ktriage::playbooks::find("node-status-unknown").expect("NET-13"),
+        steps: vec![Step {
+            query: nodes,
+            outcome: Outcome::Failed {
+                code: 403,
+                message: "nodes is forbidden: User \"jane\" cannot list resource \"nodes\"".into(),
+            },
+        }],
+        finding: None,
+    }]);
+    let listed = Arc::new(listed);
+    let buf = render_to_buffer(&app_for(&listed, 120, 36), &listed, 120, 36);
+    let rows = lines(&buf);
+    assert!(rows[3].contains("NET-13"), "{}", screen(&buf));
+    assert!(
+        rows[3].contains("could not check: kubectl get nodes -o yaml — 403: nodes is forbidden"),
+        "{}",
+        screen(&buf)
+    );
+    assert!(
+        rows[3].contains("→ node-status-unknown"),
+        "{}",
+        screen(&buf)
+    );
+    // At 80x24, with no finding, the line says what could not check instead of "no findings".
+    let mut none = (*listed).clone();
+    none.findings.runs = Arc::new(Vec::new());
+    let none = Arc::new(none);
+    let buf = render_to_buffer(&app_for(&none, 80, 24), &none, 80, 24);
+    assert!(
+        lines(&buf)[0].contains("no findings, but 1 could not check: NET-13 (403: nodes is"),
+        "{}",
+        screen(&buf)
+    );
 }
 
 #[test]
