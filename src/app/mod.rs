@@ -22,5 +22,6 @@ pub use model::Model;
 pub use run::{FleetProbe, RunOptions, Switched, Switcher, run};
 pub use state::{App, Detail, Effect, Msg, Overlay, Pane, PaneCursor, Problems};
 pub use views::{
-    CommandLine, MatchList, PasteBox, PlaybookList, RunState, RunnerFocus, RunnerView, Screen,
+    CommandLine, MatchList, PasteBox, Pasted, PlaybookList, RunState, RunnerFocus, RunnerView,
+    Screen,
 };

@@ -547,8 +547,12 @@ impl App {
             }
             Msg::Fetched { query, outcome } => {
                 for screen in &mut self.screens {
-                    if let Screen::Resources(list) = screen {
-                        list.fetched(&query, outcome.clone());
+                    match screen {
+                        Screen::Resources(list) => list.fetched(&query, outcome.clone()),
+                        Screen::Matches(MatchList {
+                            pasted: Some(p), ..
+                        }) => p.fetched(&query, &outcome),
+                        _ => {}
                     }
                 }
                 self.dirty = true;
@@ -995,7 +999,30 @@ impl App {
             return Vec::new();
         }
         let matches = crate::playbooks::engine::rank_symptoms_in(&self.catalog, &text);
+        let pasted = super::views::Pasted::read(&text);
         let strong: Vec<_> = matches.iter().filter(|(_, s)| *s >= STRONG_MATCH).collect();
+        // A text with subjects or a known meaning shows them beside its matches: a Forbidden
+        // is reviewed for the user it names, not for whoever is logged in.
+        if pasted.says_something() {
+            let effects: Vec<Effect> = if pasted.denial.is_some() {
+                super::views::rbac_queries()
+                    .into_iter()
+                    .map(Effect::Fetch)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            self.screens.push(Screen::Matches(MatchList {
+                matches,
+                selected: 0,
+                offset: 0,
+                about: None,
+                verdicts: Vec::new(),
+                pasted: Some(Box::new(pasted)),
+            }));
+            self.dirty = true;
+            return effects;
+        }
         if let [(pb, _)] = strong.as_slice() {
             return self.open_playbook(pb.id);
         }
@@ -1012,6 +1039,7 @@ impl App {
             offset: 0,
             about: None,
             verdicts: Vec::new(),
+            pasted: None,
         }));
         Vec::new()
     }
@@ -1065,6 +1093,7 @@ impl App {
             offset: 0,
             about: Some(item.title.clone()),
             verdicts: rows.iter().map(|(_, v)| *v).collect(),
+            pasted: None,
         }));
         self.dirty = true;
         Vec::new()

@@ -104,3 +104,50 @@ fn connection_refused_without_a_cluster_is_explained() {
         "{report:#}"
     );
 }
+
+/// The same in the TUI's paste box (`e`): jane's Forbidden on the healthy demo shows jane's
+/// access review with the grant; a refused connection shows its meaning and ranked causes.
+#[test]
+fn the_paste_box_reads_janes_forbidden_and_a_refused_connection() {
+    use crate::common::tmux::Tmux;
+    use std::time::Duration;
+    let wait = Duration::from_secs(60);
+    let t = Tmux::start(120, 36, &[]);
+    t.run(
+        BIN,
+        &[
+            "demo",
+            "--scenario",
+            "healthy",
+            "--log-file",
+            &t.dir().join("ktriage.log").display().to_string(),
+        ],
+    );
+    t.wait_for("Control plane", wait);
+    t.send_keys(&["e"]);
+    t.wait_for("Paste the error message", wait);
+    t.send_literal(JANE);
+    t.wait_for("at the cluster scope", wait);
+    t.send_keys(&["C-s"]);
+    let screen = t.wait_until("jane's access review", wait, |s| {
+        s.contains("jane may not list nodes at the cluster scope")
+    });
+    assert!(screen.contains("--user=jane"), "{screen}");
+    assert!(screen.contains("AUTH-01"), "the match is listed:\n{screen}");
+    // Esc goes back to the text, Esc again to the Overview; then a refused connection.
+    t.send_keys(&["Escape"]);
+    t.wait_for("Paste the error message", wait);
+    t.send_keys(&["Escape"]);
+    t.wait_until("the Overview", wait, |s| s.contains("Control plane ("));
+    t.send_keys(&["e"]);
+    t.wait_for("Paste the error message", wait);
+    t.send_literal("dial tcp 10.0.0.10:6443: connect: connection refused");
+    t.wait_for("connection refused", wait);
+    t.send_keys(&["C-s"]);
+    let screen = t.wait_until("the meaning of a refused connection", wait, |s| {
+        s.contains("Means") && s.contains("1. Nothing listens on 10.0.0.10:6443")
+    });
+    assert!(screen.contains("nc -vz 10.0.0.10 6443"), "{screen}");
+    t.send_keys(&["q"]);
+    assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
+}
