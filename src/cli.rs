@@ -731,22 +731,26 @@ fn list_playbooks(args: ScenariosArgs) -> Result<i32> {
 }
 
 fn explain(args: ExplainArgs, global: &GlobalArgs) -> Result<i32> {
+    use crate::playbooks::paste;
     let ranked = engine::rank_symptoms(&args.text);
-    if ranked.is_empty() {
+    // What the text itself says: its subjects, and what it means without a cluster.
+    let subjects = paste::subjects(&args.text);
+    let meaning = paste::meaning(&args.text);
+    let explicit = args.scenario.is_some()
+        || args.snapshot.is_some()
+        || global.context.is_some()
+        || global.kubeconfig.is_some();
+    if ranked.is_empty() && (meaning.is_none() || explicit) {
         outln!(
             "No playbook matches this text. Try `ktriage check` for a full report, or `ktriage playbooks` for the list."
         );
         return Ok(0);
     }
     let best: Vec<_> = ranked.iter().take(args.top).collect();
-    let explicit = args.scenario.is_some()
-        || args.snapshot.is_some()
-        || global.context.is_some()
-        || global.kubeconfig.is_some();
-    let report = if explicit {
+    let (report, reviews) = if explicit {
         let spec = source_spec(&args.scenario, &args.snapshot, global);
         let rt = runtime()?;
-        Some(rt.block_on(async {
+        let (runs, reviews) = rt.block_on(async {
             let judged =
                 source::judge_once(&spec, std::time::Duration::from_secs(args.timeout)).await?;
             let mut cache = engine::Cache::default();
@@ -754,11 +758,47 @@ fn explain(args: ExplainArgs, global: &GlobalArgs) -> Result<i32> {
             for (pb, _) in &best {
                 runs.push(engine::run(pb, judged.queries.as_ref(), &mut cache, judged.now).await);
             }
+            // The denied user of the text, reviewed against the cluster's RBAC objects.
+            let mut reviews = Vec::new();
+            if !subjects.denials.is_empty() {
+                let rbac = "rbac.authorization.k8s.io";
+                let mut lists = Vec::new();
+                for resource in [
+                    "clusterroles",
+                    "clusterrolebindings",
+                    "roles",
+                    "rolebindings",
+                ] {
+                    let q = engine::q::list(rbac, resource, None, None, None);
+                    lists.push(match judged.queries.run(&q).await {
+                        crate::playbooks::Outcome::Objects(v) => Ok(v),
+                        crate::playbooks::Outcome::Failed { code, message } => {
+                            Err(format!("{}: {code}: {message}", q.kubectl))
+                        }
+                        crate::playbooks::Outcome::Text { code, body } => {
+                            Err(format!("{}: {code}: {body}", q.kubectl))
+                        }
+                    });
+                }
+                for d in &subjects.denials {
+                    reviews.push(match (&lists[0], &lists[1], &lists[2], &lists[3]) {
+                        (Ok(crs), Ok(crbs), Ok(rs), Ok(rbs)) => {
+                            Ok(paste::review(d, crs, crbs, rs, rbs))
+                        }
+                        _ => Err(lists
+                            .iter()
+                            .filter_map(|l| l.as_ref().err().cloned())
+                            .collect::<Vec<_>>()
+                            .join("; ")),
+                    });
+                }
+            }
             drop(judged.server);
-            Ok::<_, anyhow::Error>(runs)
-        })?)
+            Ok::<_, anyhow::Error>((runs, reviews))
+        })?;
+        (Some(runs), reviews)
     } else {
-        None
+        (None, Vec::new())
     };
     match args.output {
         ListFormat::Json => {
@@ -781,12 +821,70 @@ fn explain(args: ExplainArgs, global: &GlobalArgs) -> Result<i32> {
                     })
                 })
                 .collect();
+            let reviews: Vec<serde_json::Value> = reviews
+                .iter()
+                .map(|r| match r {
+                    Ok(r) => serde_json::to_value(r).unwrap_or_default(),
+                    Err(e) => serde_json::json!({"could_not_check": e}),
+                })
+                .collect();
             outln!(
                 "{}",
-                serde_json::to_string_pretty(&serde_json::json!({"matches": rows}))?
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "subjects": subjects,
+                    "meaning": if explicit { None } else { meaning.as_ref() },
+                    "access_reviews": reviews,
+                    "matches": rows,
+                }))?
             );
         }
         ListFormat::Text => {
+            let lines = subjects.lines();
+            if !lines.is_empty() {
+                outln!("Read from the text: {}", lines.join("; "));
+            }
+            for r in &reviews {
+                match r {
+                    Ok(r) if r.allowed => outln!(
+                        "Access review for {}: {} is allowed by the cluster's RBAC now (a binding was added since, or the request came with other groups).",
+                        r.user,
+                        r.missing
+                    ),
+                    Ok(r) => {
+                        outln!(
+                            "Access review for {}: not allowed to {} — no binding grants it.",
+                            r.user,
+                            r.missing
+                        );
+                        if r.granted_by.is_empty() {
+                            outln!("   no existing Role or ClusterRole grants it: create one");
+                        } else {
+                            outln!(
+                                "   existing roles that include it: {}",
+                                r.granted_by.join(", ")
+                            );
+                        }
+                        for c in &r.commands {
+                            outln!("     $ {c}");
+                        }
+                    }
+                    Err(e) => outln!("Access review: could not check: {e}"),
+                }
+            }
+            if !explicit && let Some(m) = &meaning {
+                outln!("What it means: {}", m.meaning);
+                outln!("Likely causes, most likely first:");
+                for (i, c) in m.causes.iter().enumerate() {
+                    outln!("   {}. {c}", i + 1);
+                }
+                outln!("Commands that tell them apart:");
+                for c in &m.commands {
+                    outln!("     $ {c}");
+                }
+                if !best.is_empty() {
+                    outln!("");
+                }
+            }
             for (i, (pb, score)) in best.iter().enumerate() {
                 outln!(
                     "{}. {} {} — {} (match {:.0}%)",
@@ -814,6 +912,15 @@ fn explain(args: ExplainArgs, global: &GlobalArgs) -> Result<i32> {
                             for c in &f.fix.commands {
                                 outln!("     $ {c}");
                             }
+                        }
+                        engine::Verdict::NotPresent
+                            if pb.id == "rbac-forbidden"
+                                && reviews.iter().any(|r| r.as_ref().is_ok_and(|r| !r.allowed)) =>
+                        {
+                            outln!(
+                                "   the logged-in user is not refused; the refusal in the text is {}'s: see the access review above",
+                                subjects.users.join(", ")
+                            )
                         }
                         engine::Verdict::NotPresent => outln!("   not present on this cluster"),
                         engine::Verdict::CouldNotCheck { failed } => {

@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 use tokio::sync::watch;
 
 use crate::cluster::doctor::{self, Observation, Verdict};
-use crate::health::Severity;
+use crate::health::{HealthItem, Severity};
 use crate::playbooks::engine::{self, Run};
 use crate::playbooks::source::QuerySource;
 use crate::playbooks::{Finding, FindingSeverity};
@@ -32,6 +32,8 @@ pub struct Findings {
     /// Playbooks whose queries were refused or failed in the last evaluation: they could not
     /// check, so their absence among the findings proves nothing.
     pub could_not_check: usize,
+    /// Those runs, in registry order: their failed queries and errors (`Run::verdict`).
+    pub unchecked: Arc<Vec<Run>>,
 }
 
 impl PartialEq for Findings {
@@ -41,6 +43,7 @@ impl PartialEq for Findings {
             && self.running == other.running
             && self.note == other.note
             && self.could_not_check == other.could_not_check
+            && Arc::ptr_eq(&self.unchecked, &other.unchecked)
     }
 }
 
@@ -60,6 +63,19 @@ impl Findings {
         self.len() == 0
     }
 
+    /// Rows the findings header wants: one per finding and one per playbook that could not
+    /// check (listed with its failed query and error under the findings).
+    pub fn header_rows(&self) -> usize {
+        self.len() + self.unchecked.len()
+    }
+
+    /// The playbooks that could not check, each with its first failed query and its error.
+    pub fn unchecked_queries(&self) -> impl Iterator<Item = (&Run, Option<engine::FailedQuery>)> {
+        self.unchecked
+            .iter()
+            .map(|r| (r, r.could_not_check().and_then(|f| f.into_iter().next())))
+    }
+
     /// The level of the worst finding (`Ok` when there is none, or only info).
     pub fn level(&self) -> Level {
         self.iter()
@@ -67,6 +83,91 @@ impl Findings {
             .max()
             .unwrap_or(Level::Ok)
     }
+
+    /// The finding that explains a health item, the root cause first: of the findings (a
+    /// warning or worse) that name the item — its playbook is one the item links, or their
+    /// evidence names its object or the object's pods — the best ranked, where a finding
+    /// that points at another present finding ("see NET-01") stands for that one. An info
+    /// finding counts only through such a pointer. `None` when no finding names the item.
+    pub fn explaining(&self, item: &HealthItem) -> Option<(&Run, &Finding)> {
+        let present: Vec<(&Run, &Finding)> = self.iter().collect();
+        let root = |run: &Run, f: &Finding| -> Option<usize> {
+            // A finding pointing at another present one stands for it.
+            let pointed = present.iter().position(|(other, of)| {
+                other.playbook.id != run.playbook.id
+                    && of.severity >= FindingSeverity::Warning
+                    && f.summary.contains(other.playbook.code)
+            });
+            match pointed {
+                Some(i) => Some(i),
+                None if f.severity >= FindingSeverity::Warning => present
+                    .iter()
+                    .position(|(r, _)| r.playbook.id == run.playbook.id),
+                None => None,
+            }
+        };
+        present
+            .iter()
+            .filter(|(run, f)| names_item(run, f, item))
+            .filter_map(|(run, f)| root(run, f))
+            .min()
+            .map(|i| present[i])
+    }
+
+    /// Every run of the last evaluation by playbook id and its verdict word: `found`, `could
+    /// not check`, or `not present` (`None` before the first evaluation, or for a playbook it
+    /// did not run).
+    pub fn verdict_of(&self, id: &str) -> Option<&'static str> {
+        self.evaluated_at?;
+        if self.iter().any(|(r, _)| r.playbook.id == id) {
+            Some("found")
+        } else if self.unchecked.iter().any(|r| r.playbook.id == id) {
+            Some("could not check")
+        } else if crate::playbooks::find(id).is_some() {
+            Some("not present")
+        } else {
+            None
+        }
+    }
+}
+
+/// Whether a finding names a health item: its playbook is one the item links, or its
+/// evidence names the item's object (a node, a workload, a lease), or a pod of the item's
+/// workload (`Pod/NS/NAME-…`, or `NS/NAME-…` in a list of pods).
+///
+/// An item that is OK is named only by its own object (a node whose kubelet has just
+/// stopped, still Ready): a workload whose pods are all fine is not explained by a cause
+/// that touches one of them.
+fn names_item(run: &Run, f: &Finding, item: &HealthItem) -> bool {
+    let Some(object) = item.object.as_deref() else {
+        return item.severity != Severity::Ok
+            && item.playbooks.iter().any(|p| p == run.playbook.id);
+    };
+    if item.severity == Severity::Ok {
+        return f.evidence.iter().any(|e| e.object == object);
+    }
+    if item.playbooks.iter().any(|p| p == run.playbook.id) {
+        return true;
+    }
+    let mut parts = object.splitn(3, '/');
+    let (kind, first, second) = (parts.next(), parts.next(), parts.next());
+    f.evidence.iter().any(|e| match (kind, first, second) {
+        (Some("Node"), Some(node), None) => {
+            e.object == object
+                || e.object
+                    .strip_prefix("Node/")
+                    .is_some_and(|list| list.split(',').any(|n| n == node))
+        }
+        (Some("Deployment" | "DaemonSet" | "StatefulSet" | "ReplicaSet"), Some(ns), Some(name)) => {
+            let pods = format!("{ns}/{name}-");
+            e.object == object
+                || e.object
+                    .strip_prefix("Pod/")
+                    .is_some_and(|p| p.starts_with(&pods))
+                || (e.object == "Pod" && e.value.split(", ").any(|p| p.starts_with(&pods)))
+        }
+        _ => e.object == object,
+    })
 }
 
 /// One verdict over health and findings, ordered: `check` exits with its code.
@@ -265,6 +366,7 @@ pub fn spawn(
                         running: false,
                         note: None,
                         could_not_check: checked.could_not_check.len(),
+                        unchecked: Arc::new(checked.could_not_check),
                     });
                 }
                 None => {

@@ -25,5 +25,6 @@ pub mod views;
 pub use model::Model;
 pub use state::{App, Detail, Effect, Msg, Overlay, Pane, PaneCursor, Problems};
 pub use views::{
-    CommandLine, MatchList, PasteBox, PlaybookList, RunState, RunnerFocus, RunnerView, Screen,
+    CommandLine, MatchList, PasteBox, Pasted, PlaybookList, RunState, RunnerFocus, RunnerView,
+    Screen,
 };

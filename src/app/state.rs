@@ -547,8 +547,12 @@ impl App {
             }
             Msg::Fetched { query, outcome } => {
                 for screen in &mut self.screens {
-                    if let Screen::Resources(list) = screen {
-                        list.fetched(&query, outcome.clone());
+                    match screen {
+                        Screen::Resources(list) => list.fetched(&query, outcome.clone()),
+                        Screen::Matches(MatchList {
+                            pasted: Some(p), ..
+                        }) => p.fetched(&query, &outcome),
+                        _ => {}
                     }
                 }
                 self.dirty = true;
@@ -632,18 +636,10 @@ impl App {
                     true
                 }
                 KeyCode::Enter | KeyCode::Char('p') => {
-                    let first = detail.item.playbooks.first().cloned();
-                    match first {
-                        // Closes the detail when the playbook opens; an unknown id
-                        // leaves it open with a notice.
-                        Some(id) => effects = self.open_playbook(&id),
-                        None => {
-                            self.flash = Some(format!(
-                                "no playbook for \"{}\" (try e to paste an error, or :playbooks)",
-                                detail.item.title
-                            ));
-                        }
-                    }
+                    // The finding that explains the item, or its candidates with their
+                    // verdicts; the detail closes when either opens.
+                    let item = detail.item.clone();
+                    effects = self.open_cause(&item);
                     true
                 }
                 _ => false,
@@ -1003,7 +999,30 @@ impl App {
             return Vec::new();
         }
         let matches = crate::playbooks::engine::rank_symptoms_in(&self.catalog, &text);
+        let pasted = super::views::Pasted::read(&text);
         let strong: Vec<_> = matches.iter().filter(|(_, s)| *s >= STRONG_MATCH).collect();
+        // A text with subjects or a known meaning shows them beside its matches: a Forbidden
+        // is reviewed for the user it names, not for whoever is logged in.
+        if pasted.says_something() {
+            let effects: Vec<Effect> = if pasted.denial.is_some() {
+                super::views::rbac_queries()
+                    .into_iter()
+                    .map(Effect::Fetch)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            self.screens.push(Screen::Matches(MatchList {
+                matches,
+                selected: 0,
+                offset: 0,
+                about: None,
+                verdicts: Vec::new(),
+                pasted: Some(Box::new(pasted)),
+            }));
+            self.dirty = true;
+            return effects;
+        }
         if let [(pb, _)] = strong.as_slice() {
             return self.open_playbook(pb.id);
         }
@@ -1018,7 +1037,65 @@ impl App {
             matches,
             selected: 0,
             offset: 0,
+            about: None,
+            verdicts: Vec::new(),
+            pasted: None,
         }));
+        Vec::new()
+    }
+
+    /// Enter in an item's detail: the finding that explains the item opens in the runner;
+    /// for an item no finding explains, the candidate playbooks (the ones it links, then the
+    /// ones its reason matches) are listed with their verdicts from the last evaluation,
+    /// found first, never one guess opened as if it were the cause.
+    fn open_cause(&mut self, item: &crate::health::HealthItem) -> Vec<Effect> {
+        let findings = &self.model.findings;
+        if let Some((run, _)) = findings.explaining(item) {
+            let id = run.playbook.id;
+            return self.open_playbook(id);
+        }
+        let mut candidates: Vec<&'static Playbook> = item
+            .playbooks
+            .iter()
+            .filter_map(|id| self.catalog.iter().copied().find(|p| p.id == id))
+            .collect();
+        let text = format!("{} {}", item.title, item.reason);
+        for (pb, _) in crate::playbooks::engine::rank_symptoms_in(&self.catalog, &text)
+            .into_iter()
+            .take(5)
+        {
+            if !candidates.iter().any(|c| c.id == pb.id) {
+                candidates.push(pb);
+            }
+        }
+        if candidates.is_empty() {
+            self.flash = Some(format!(
+                "no finding explains \"{}\" and no playbook matches it (try e to paste an error, or :playbooks)",
+                item.title
+            ));
+            return Vec::new();
+        }
+        let rank = |v: Option<&str>| match v {
+            Some("found") => 0,
+            Some("could not check") => 1,
+            None => 2,
+            Some(_) => 3,
+        };
+        let mut rows: Vec<(&'static Playbook, Option<&'static str>)> = candidates
+            .into_iter()
+            .map(|pb| (pb, findings.verdict_of(pb.id)))
+            .collect();
+        rows.sort_by_key(|(_, v)| rank(*v));
+        self.overlay = Overlay::None;
+        self.screens.push(Screen::Matches(MatchList {
+            matches: rows.iter().map(|(pb, _)| (*pb, 1.0)).collect(),
+            selected: 0,
+            offset: 0,
+            about: Some(item.title.clone()),
+            verdicts: rows.iter().map(|(_, v)| *v).collect(),
+            pasted: None,
+        }));
+        self.dirty = true;
         Vec::new()
     }
 
@@ -1395,7 +1472,7 @@ impl App {
             self.size.1,
             self.model.counts(),
             notice,
-            self.model.findings.len(),
+            self.model.findings.header_rows(),
         )
     }
 

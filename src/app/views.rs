@@ -181,12 +181,103 @@ impl Default for PasteBox {
     }
 }
 
-/// The playbooks whose symptoms match a pasted text, best first.
+/// The playbooks whose symptoms match a pasted text, best first; or the candidate playbooks
+/// of a health item no finding explains, with their verdicts.
 #[derive(Debug, Clone)]
 pub struct MatchList {
     pub matches: Vec<(&'static Playbook, f32)>,
     pub selected: usize,
     pub offset: usize,
+    /// The health item the candidates are for (`None`: a pasted text).
+    pub about: Option<String>,
+    /// Each candidate's verdict in the last evaluation (`found`, `not present`, `could not
+    /// check`; `None`: not evaluated yet), by index into `matches`.
+    pub verdicts: Vec<Option<&'static str>>,
+    /// What the pasted text says, shown above the matches.
+    pub pasted: Option<Box<Pasted>>,
+}
+
+/// What the paste box read from the text: its subjects, what the message means, and for a
+/// Forbidden the access review of the user it names (RBAC lists fetched, then evaluated).
+#[derive(Debug, Clone, Default)]
+pub struct Pasted {
+    /// `user: jane`, `address: 10.0.0.10:6443`…
+    pub read: Vec<String>,
+    pub meaning: Option<crate::playbooks::paste::Meaning>,
+    /// The first denial of the text, while its review is wanted.
+    pub denial: Option<crate::playbooks::identity_storage::Denial>,
+    /// The RBAC lists fetched for the review, by query.
+    pub rbac: Vec<(crate::playbooks::Query, crate::playbooks::Outcome)>,
+    /// The review, once every list answered (`Err`: a list could not be read).
+    pub review: Option<Result<crate::playbooks::paste::AccessReview, String>>,
+}
+
+/// The RBAC lists an access review reads: ClusterRoles, ClusterRoleBindings, Roles,
+/// RoleBindings.
+pub fn rbac_queries() -> [crate::playbooks::Query; 4] {
+    let q = |r: &str| {
+        crate::playbooks::engine::q::list("rbac.authorization.k8s.io", r, None, None, None)
+    };
+    [
+        q("clusterroles"),
+        q("clusterrolebindings"),
+        q("roles"),
+        q("rolebindings"),
+    ]
+}
+
+impl Pasted {
+    /// Reads a pasted text.
+    pub fn read(text: &str) -> Pasted {
+        let subjects = crate::playbooks::paste::subjects(text);
+        Pasted {
+            read: subjects.lines(),
+            meaning: crate::playbooks::paste::meaning(text),
+            denial: subjects.denials.first().cloned(),
+            rbac: Vec::new(),
+            review: None,
+        }
+    }
+
+    /// Whether there is anything to show beside the matches.
+    pub fn says_something(&self) -> bool {
+        !self.read.is_empty() || self.meaning.is_some()
+    }
+
+    /// Takes a fetched RBAC list; once all four are in, reviews the denial.
+    pub fn fetched(
+        &mut self,
+        query: &crate::playbooks::Query,
+        outcome: &crate::playbooks::Outcome,
+    ) {
+        let Some(denial) = &self.denial else { return };
+        let wanted = rbac_queries();
+        if !wanted.contains(query) || self.rbac.iter().any(|(q, _)| q == query) {
+            return;
+        }
+        self.rbac.push((query.clone(), outcome.clone()));
+        if self.rbac.len() < wanted.len() {
+            return;
+        }
+        let mut lists: Vec<&[serde_json::Value]> = Vec::new();
+        let mut errors = Vec::new();
+        for q in &wanted {
+            match self.rbac.iter().find(|(x, _)| x == q).map(|(_, o)| o) {
+                Some(crate::playbooks::Outcome::Objects(v)) => lists.push(v),
+                Some(crate::playbooks::Outcome::Failed { code, message }) => {
+                    errors.push(format!("{}: {code}: {message}", q.kubectl))
+                }
+                _ => errors.push(format!("{}: no list", q.kubectl)),
+            }
+        }
+        self.review = Some(if errors.is_empty() {
+            Ok(crate::playbooks::paste::review(
+                denial, lists[0], lists[1], lists[2], lists[3],
+            ))
+        } else {
+            Err(errors.join("; "))
+        });
+    }
 }
 
 impl MatchList {

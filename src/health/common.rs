@@ -32,6 +32,7 @@ pub mod pb {
     pub const INGRESS: &str = "ingress-misconfigured";
     pub const CSI: &str = "pvc-pending-provisioner-missing";
     pub const RBAC: &str = "rbac-forbidden";
+    pub const NODE_STATUS_UNKNOWN: &str = "node-status-unknown";
 }
 
 /// A window within which a restart counts as "recent".

@@ -120,10 +120,17 @@ fn node_item(node: &Node, ctx: &Ctx) -> HealthItem {
                 .last_transition_time
                 .map(|t| format!(" (for {})", ago(now, t)))
                 .unwrap_or_default();
+            let playbook = if cni {
+                Some(pb::NO_CNI)
+            } else if c.status == "Unknown" {
+                Some(pb::NODE_STATUS_UNKNOWN)
+            } else {
+                None
+            };
             findings.push(finding(
                 Severity::Critical,
                 format!("{what}{since}: {detail}"),
-                cni.then_some(pb::NO_CNI),
+                playbook,
             ));
         }
     }
@@ -179,7 +186,7 @@ fn node_item(node: &Node, ctx: &Ctx) -> HealthItem {
                             findings.push(finding(
                                 Severity::Critical,
                                 format!("kubelet stopped renewing its lease {} ago", human(age)),
-                                None,
+                                Some(pb::NODE_STATUS_UNKNOWN),
                             ));
                         }
                     }
@@ -396,7 +403,7 @@ mod tests {
     }
 
     #[test]
-    fn notready_for_another_reason_has_no_cni_playbook() {
+    fn a_node_that_stopped_posting_status_links_the_node_status_playbook() {
         let n = node_condition(
             node("w-1"),
             "Ready",
@@ -407,7 +414,7 @@ mod tests {
         let i = item(&with_node("w-1", n), "w-1");
         assert_eq!(i.severity, Severity::Critical);
         assert!(i.reason.starts_with("Ready Unknown"));
-        assert!(i.playbooks.is_empty());
+        assert_eq!(i.playbooks, ["node-status-unknown"]);
     }
 
     #[test]
@@ -445,6 +452,7 @@ mod tests {
         let i = item(&state, "w-1");
         assert_eq!(i.severity, Severity::Critical);
         assert_eq!(i.reason, "kubelet stopped renewing its lease 5m30s ago");
+        assert_eq!(i.playbooks, ["node-status-unknown"]);
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod identity_storage;
 pub mod network_a;
 pub mod network_b;
+pub mod paste;
 pub mod source;
 pub mod util;
 pub mod workloads;

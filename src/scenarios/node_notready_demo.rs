@@ -1,5 +1,5 @@
 //! `node-notready-demo`: the healthy cluster, where worker-2's kubelet stops at the start
-//! (its node lease is no longer renewed), the node lifecycle controller marks it NotReady at
+//! (its node lease is no longer renewed, the API server's dial to its port 10250 is refused), the node lifecycle controller marks it NotReady at
 //! +20 s, and a checkout pod's restartCount grows every 15 s. Tests of the server use it to
 //! prove that timeline changes arrive as watch events.
 
@@ -22,6 +22,23 @@ pub fn scenario() -> Scenario {
         l["spec"]["renewTime"] = json!(super::builder::ago_micros(25_113_402));
     }
     c.stop_renewing(&lease, Duration::ZERO);
+    // The machine is up: the API server's dial to the kubelet port is refused.
+    if let Some(ip) = c.node(NODE).map(|i| i.ip.clone()) {
+        let status = json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": format!("error dialing backend: dial tcp {ip}:10250: connect: connection refused"),
+            "reason": "InternalError",
+            "code": 500,
+        });
+        c.add_response(
+            &format!("/api/v1/nodes/{NODE}/proxy/healthz"),
+            500,
+            status.to_string(),
+        );
+    }
     c.stop_renewing(&node, Duration::ZERO);
     // +20 s: grace period (40 s) exceeded; the node lifecycle controller takes over.
     let at = Duration::from_secs(20);
@@ -177,7 +194,7 @@ pub fn scenario() -> Scenario {
         id: "node-notready-demo",
         title: "Demo: a worker goes NotReady",
         summary: "The healthy cluster, but worker-2's kubelet stops: its lease goes stale, the node turns NotReady at +20 s, and a checkout pod restarts every 15 s.",
-        playbook: None,
+        playbook: Some("node-status-unknown"),
         snapshot,
         timeline,
         behavior: ServerBehavior::default(),

@@ -12,6 +12,7 @@ use ratatui::widgets::Widget;
 
 use crate::app::{App, Model};
 use crate::findings::Findings;
+use crate::health::Severity;
 use crate::playbooks::FindingSeverity;
 
 use crate::api::printer::short_duration;
@@ -77,8 +78,21 @@ fn draw_line(buf: &mut Buffer, area: Rect, app: &App, model: &Model, cadence: &s
     let left_cols = cols.saturating_sub(width(&right));
     let mut spans: Vec<Span> = Vec::new();
     if n == 0 {
+        let unchecked: Vec<String> = findings
+            .unchecked_queries()
+            .map(|(r, q)| match q {
+                Some(q) => format!("{} ({})", r.playbook.code, q.error),
+                None => r.playbook.code.to_string(),
+            })
+            .collect();
         let text = if findings.evaluated_at.is_none() {
             " looking for root causes…".to_string()
+        } else if !unchecked.is_empty() {
+            format!(
+                " no findings, but {} could not check: {}",
+                unchecked.len(),
+                unchecked.join(" · ")
+            )
         } else {
             " no findings: no playbook found its cause".to_string()
         };
@@ -216,5 +230,35 @@ fn draw_pane(buf: &mut Buffer, area: Rect, app: &App, model: &Model, cadence: &s
             Span::styled(id, theme.accent),
         ]);
         buf.set_line(row.x, row.y, &line, row.width);
+    }
+    // Under the findings, the playbooks that could not check: their failed query and error.
+    let shown = n.saturating_sub(offset).min(rows);
+    for (i, (run, failed)) in findings
+        .unchecked_queries()
+        .take(rows.saturating_sub(shown))
+        .enumerate()
+    {
+        let y = inner.y + (shown + i) as u16;
+        let code = format!(" {:<7}", run.playbook.code);
+        let id = format!("  → {}", run.playbook.id);
+        let prefix = 1 + width(Theme::marker(Severity::Unknown)) + width(&code);
+        let what = match failed {
+            Some(f) => format!("could not check: {} — {}", f.query, f.error),
+            None => "could not check".to_string(),
+        };
+        let cause_cols = cols.saturating_sub(prefix);
+        let (what, id) = if cause_cols >= width(&id) + 20 {
+            (pad(&what, cause_cols - width(&id)), id)
+        } else {
+            (fit(&what, cause_cols).into_owned(), String::new())
+        };
+        let line = Line::from(vec![
+            Span::raw(" "),
+            Span::styled(Theme::marker(Severity::Unknown), theme.unknown),
+            Span::styled(code, theme.text),
+            Span::styled(what, theme.muted),
+            Span::styled(id, theme.accent),
+        ]);
+        buf.set_line(inner.x, y, &line, inner.width);
     }
 }

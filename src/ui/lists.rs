@@ -231,24 +231,78 @@ pub fn draw_matches(
     notice: Option<&str>,
 ) -> Rect {
     let (body, bottom) = split(frame.area());
-    let rows = layout::list_rows(frame.area().height);
+    // What the pasted text says, above its matches.
+    let body = match &list.pasted {
+        Some(p) if p.says_something() => {
+            let lines = pasted_lines(p, theme);
+            let cols = body.width.saturating_sub(2).max(1);
+            let want: usize = lines
+                .iter()
+                .map(|l| l.width().div_ceil(usize::from(cols)).max(1))
+                .sum();
+            let height = u16::try_from(want + 2)
+                .unwrap_or(u16::MAX)
+                .min(body.height / 2);
+            let [top, rest] =
+                Layout::vertical([Constraint::Length(height), Constraint::Fill(1)]).areas(body);
+            frame.render_widget(
+                Paragraph::new(lines)
+                    .block(
+                        Block::bordered()
+                            .border_style(theme.muted)
+                            .title(Span::styled(" Read from the pasted text ", theme.title)),
+                    )
+                    .wrap(ratatui::widgets::Wrap { trim: false }),
+                top,
+            );
+            rest
+        }
+        _ => body,
+    };
+    let rows = usize::from(body.height.saturating_sub(3)).max(1);
     let offset = layout::scroll_offset(list.offset, list.selected, list.matches.len(), rows);
     let visible = list
         .matches
         .iter()
         .skip(offset)
         .take(rows)
-        .map(|(pb, score)| (*pb, format!("{:.0}%", score.clamp(0.0, 1.0) * 100.0)))
+        .enumerate()
+        .map(|(i, (pb, score))| {
+            let last = match &list.about {
+                Some(_) => list
+                    .verdicts
+                    .get(offset + i)
+                    .copied()
+                    .flatten()
+                    .unwrap_or("not checked yet")
+                    .to_string(),
+                None => format!("{:.0}%", score.clamp(0.0, 1.0) * 100.0),
+            };
+            (*pb, last)
+        })
         .collect();
+    let (title, last_header) = match &list.about {
+        Some(item) => (
+            format!(
+                " No finding explains {item}: its candidate playbooks ({}) ",
+                list.matches.len()
+            ),
+            "VERDICT",
+        ),
+        None => (
+            format!(
+                " Playbooks matching the pasted text ({}) ",
+                list.matches.len()
+            ),
+            "MATCH",
+        ),
+    };
     draw_table(
         frame,
         body,
         Table {
-            title: format!(
-                " Playbooks matching the pasted text ({}) ",
-                list.matches.len()
-            ),
-            last_header: "MATCH",
+            title,
+            last_header,
             rows: visible,
             selected: list.selected,
             offset,
@@ -263,6 +317,90 @@ pub fn draw_matches(
     );
     bottom_line(frame, bottom, notice, hints, theme);
     bottom
+}
+
+/// The lines of what a pasted text says: its subjects, the access review of the user a
+/// Forbidden names, and what the message means with its likely causes and the commands that
+/// tell them apart.
+fn pasted_lines<'a>(p: &'a crate::app::Pasted, theme: &Theme) -> Vec<Line<'a>> {
+    let mut lines = Vec::new();
+    if !p.read.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled("Subjects  ", theme.muted),
+            Span::styled(p.read.join("; "), theme.text),
+        ]));
+    }
+    match (&p.denial, &p.review) {
+        (Some(d), None) => lines.push(Line::from(vec![
+            Span::styled("Access    ", theme.muted),
+            Span::styled(
+                format!("reviewing {}'s access in the cluster's RBAC…", d.user),
+                theme.muted,
+            ),
+        ])),
+        (_, Some(Ok(r))) => {
+            let text = if r.allowed {
+                format!(
+                    "{} may {} now (the RBAC objects allow it)",
+                    r.user, r.missing
+                )
+            } else if r.granted_by.is_empty() {
+                format!(
+                    "{} may not {}: no binding grants it, and no existing role includes it",
+                    r.user, r.missing
+                )
+            } else {
+                format!(
+                    "{} may not {}: no binding grants it; roles that include it: {}",
+                    r.user,
+                    r.missing,
+                    r.granted_by.join(", ")
+                )
+            };
+            lines.push(Line::from(vec![
+                Span::styled("Access    ", theme.muted),
+                Span::styled(text, if r.allowed { theme.text } else { theme.warning }),
+            ]));
+            if !r.allowed {
+                for c in r.commands.iter().skip(1) {
+                    lines.push(Line::from(vec![
+                        Span::styled("  grant   ", theme.muted),
+                        Span::styled(c.as_str(), theme.accent),
+                    ]));
+                }
+            }
+        }
+        (_, Some(Err(e))) => lines.push(Line::from(vec![
+            Span::styled("Access    ", theme.muted),
+            Span::styled(format!("could not check: {e}"), theme.warning),
+        ])),
+        (None, None) => {}
+    }
+    if let Some(m) = &p.meaning {
+        lines.push(Line::from(vec![
+            Span::styled("Means     ", theme.muted),
+            Span::styled(m.meaning.as_str(), theme.text),
+        ]));
+        for (i, c) in m.causes.iter().enumerate() {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    if i == 0 { "Causes    " } else { "          " },
+                    theme.muted,
+                ),
+                Span::styled(format!("{}. {c}", i + 1), theme.text),
+            ]));
+        }
+        for (i, c) in m.commands.iter().enumerate() {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    if i == 0 { "Tell apart" } else { "          " },
+                    theme.muted,
+                ),
+                Span::styled(format!(" $ {c}"), theme.accent),
+            ]));
+        }
+    }
+    lines
 }
 
 /// The hint under the paste box.

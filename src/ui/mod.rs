@@ -37,7 +37,8 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model) {
     let bottom = match app.screen() {
         None => {
             let notice = model.notice.is_some() || app.notice().is_some();
-            let screen = layout::screen_layout(area, model.counts(), notice, model.findings.len());
+            let screen =
+                layout::screen_layout(area, model.counts(), notice, model.findings.header_rows());
             findings::draw_findings(frame.buffer_mut(), app, model, &screen);
             overview::draw_panes(frame, app, model, &screen);
             if let Some(notice_area) = screen.notice {
@@ -57,7 +58,7 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model) {
     };
     match app.overlay() {
         Overlay::None => {}
-        Overlay::Detail(detail) => popup::draw_detail(frame, detail, theme),
+        Overlay::Detail(detail) => popup::draw_detail(frame, detail, &model.findings, theme),
         Overlay::Help => popup::draw_help(frame, theme, app.keymap()),
     }
     if let Some(cmd) = app.command() {

@@ -92,7 +92,11 @@ fn draw_pane(buf: &mut Buffer, area: Rect, app: &App, model: &Model, pane: Pane)
         if highlight {
             buf.set_style(row, theme.selection);
         }
-        let line = item_line(item, &cols, highlight, theme);
+        let because = model.findings.explaining(item).map(|(run, f)| Because {
+            code: run.playbook.code,
+            cause: f.summary.clone(),
+        });
+        let line = item_line(item, because.as_ref(), &cols, highlight, theme);
         buf.set_line(row.x, row.y, &line, row.width);
     }
 }
@@ -143,8 +147,41 @@ impl RowColumns {
     }
 }
 
-/// The playbook cell of a row: the first id, and how many more there are.
-fn playbook_text(item: &HealthItem) -> Option<String> {
+/// The finding that explains a row's item: its code and cause.
+#[derive(Debug, Clone, PartialEq)]
+struct Because {
+    code: &'static str,
+    cause: String,
+}
+
+/// The cause as the end of a sentence: `because no CNI plugin…` (an acronym keeps its case).
+fn because_text(reason: &str, because: &Because) -> String {
+    let mut chars = because.cause.chars();
+    let cause = match (chars.next(), chars.next()) {
+        (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase() => a
+            .to_lowercase()
+            .chain(because.cause.chars().skip(1))
+            .collect(),
+        _ => because.cause.clone(),
+    };
+    // The reason's first clause is enough beside its cause (the detail has the rest).
+    let head = reason
+        .split_once(": ")
+        .map_or(reason, |(h, _)| h)
+        .split_once(", ")
+        .map_or(
+            reason.split_once(": ").map_or(reason, |(h, _)| h),
+            |(h, _)| h,
+        );
+    format!("{head} — because {cause}")
+}
+
+/// The playbook cell of a row: the code of the finding that explains it; else the first
+/// linked id, and how many more there are.
+fn playbook_text(item: &HealthItem, because: Option<&Because>) -> Option<String> {
+    if let Some(b) = because {
+        return Some(format!("→ {}", b.code));
+    }
     if item.severity == Severity::Ok {
         return None;
     }
@@ -158,13 +195,18 @@ fn playbook_text(item: &HealthItem) -> Option<String> {
 /// One row: `>[CRIT] title      reason…  → playbook-id`.
 fn item_line<'a>(
     item: &'a HealthItem,
+    because: Option<&Because>,
     cols: &RowColumns,
     highlight: bool,
     theme: &Theme,
 ) -> Line<'a> {
     let avail = cols.width.saturating_sub(PREFIX + cols.title);
-    let playbook = playbook_text(item);
-    let reason_want = GAP + width(&item.reason);
+    let playbook = playbook_text(item, because);
+    let reason_text = match because {
+        Some(b) => std::borrow::Cow::Owned(because_text(&item.reason, b)),
+        None => std::borrow::Cow::Borrowed(item.reason.as_str()),
+    };
+    let reason_want = GAP + width(&reason_text);
     // The reason keeps about 40% of what is left; the playbook id takes the rest (cut if
     // needed); a playbook id that would be cut to almost nothing takes the reason's room.
     let pb_cols = match &playbook {
@@ -181,7 +223,7 @@ fn item_line<'a>(
         }
     };
     let rest = avail - pb_cols;
-    let reason_cols = if rest >= GAP + MIN_REASON.min(width(&item.reason)) {
+    let reason_cols = if rest >= GAP + MIN_REASON.min(width(&reason_text)) {
         rest
     } else {
         0
@@ -206,9 +248,9 @@ fn item_line<'a>(
     ];
     if reason_cols > GAP {
         let reason = if pb_cols > 0 {
-            pad(&item.reason, reason_cols - GAP)
+            pad(&reason_text, reason_cols - GAP)
         } else {
-            fit(&item.reason, reason_cols - GAP).into_owned()
+            fit(&reason_text, reason_cols - GAP).into_owned()
         };
         spans.push(Span::raw("  "));
         spans.push(Span::styled(reason, reason_style));
@@ -253,7 +295,7 @@ mod tests {
             &["node-notready-no-cni"],
         );
         let cols = RowColumns::new(std::slice::from_ref(&it), 78);
-        let line = item_line(&it, &cols, false, &Theme::default());
+        let line = item_line(&it, None, &cols, false, &Theme::default());
         let s = text(&line);
         assert!(width(&s) <= 78, "{s}");
         assert!(s.starts_with(" [CRIT] worker-2"), "{s}");
@@ -264,9 +306,41 @@ mod tests {
     #[test]
     fn ok_rows_have_no_playbook_and_extra_ids_are_counted() {
         let ok = item(Severity::Ok, "coredns", "2/2 ready", &["dns-broken"]);
-        assert_eq!(playbook_text(&ok), None);
+        assert_eq!(playbook_text(&ok, None), None);
         let warn = item(Severity::Warning, "x", "y", &["a", "b", "c"]);
-        assert_eq!(playbook_text(&warn).as_deref(), Some("→ a +2"));
+        assert_eq!(playbook_text(&warn, None).as_deref(), Some("→ a +2"));
+    }
+
+    #[test]
+    fn an_explained_row_says_because_and_links_the_finding_code() {
+        let it = item(
+            Severity::Critical,
+            "DNS: coredns",
+            "none ready: 0/2 ready",
+            &["dns-addon-degraded"],
+        );
+        let b = Because {
+            code: "NET-01",
+            cause: "No CNI plugin is installed: 6 of 6 nodes are NotReady".into(),
+        };
+        let cols = RowColumns::new(std::slice::from_ref(&it), 118);
+        let s = text(&item_line(&it, Some(&b), &cols, false, &Theme::default()));
+        assert!(
+            s.contains("none ready — because no CNI plugin is installed"),
+            "{s}"
+        );
+        assert!(s.trim_end().ends_with("→ NET-01"), "{s}");
+        // An acronym keeps its case; an OK item a finding explains shows the link too.
+        let ok = item(Severity::Ok, "worker-2", "Ready, heartbeat 25s ago", &[]);
+        let b = Because {
+            code: "NET-13",
+            cause: "CNI pods crash".into(),
+        };
+        assert_eq!(
+            because_text(&ok.reason, &b),
+            "Ready — because CNI pods crash"
+        );
+        assert_eq!(playbook_text(&ok, Some(&b)).as_deref(), Some("→ NET-13"));
     }
 
     #[test]
@@ -279,7 +353,7 @@ mod tests {
         );
         for w in 0..40 {
             let cols = RowColumns::new(std::slice::from_ref(&it), w);
-            let s = text(&item_line(&it, &cols, false, &Theme::default()));
+            let s = text(&item_line(&it, None, &cols, false, &Theme::default()));
             assert!(width(&s) <= w.max(PREFIX), "width {w}: {s:?}");
         }
     }

@@ -8,7 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 use crate::app::Detail;
-use crate::health::HealthItem;
+use crate::findings::Findings;
+use crate::health::{HealthItem, Severity};
 
 use crate::app::layout::{MIN_HEIGHT, MIN_WIDTH};
 use crate::config::palette::Theme;
@@ -64,7 +65,12 @@ fn label_line<'a>(label: &str, label_w: usize, value: Vec<Span<'a>>, theme: &The
 }
 
 /// The detail text of an item: object, severity, reason, details, playbooks.
-fn detail_lines<'a>(item: &'a HealthItem, gone: bool, theme: &Theme) -> Vec<Line<'a>> {
+fn detail_lines<'a>(
+    item: &'a HealthItem,
+    gone: bool,
+    findings: &'a Findings,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
     let label_w = item
         .details
         .iter()
@@ -78,6 +84,30 @@ fn detail_lines<'a>(item: &'a HealthItem, gone: bool, theme: &Theme) -> Vec<Line
             "No longer in the report: this is its last known state.",
             theme.warning,
         ));
+    }
+    match findings.explaining(item) {
+        Some((run, f)) => lines.push(label_line(
+            "Because",
+            label_w,
+            vec![
+                Span::styled(format!("{} ", run.playbook.code), theme.finding(f.severity)),
+                Span::styled(clean(&f.summary), theme.text),
+                Span::styled(format!(" → {}", run.playbook.id), theme.accent),
+            ],
+            theme,
+        )),
+        None if findings.evaluated_at.is_some() && item.severity != Severity::Ok => {
+            lines.push(label_line(
+                "Because",
+                label_w,
+                vec![Span::styled(
+                    "no finding explains it: Enter lists the candidate playbooks and their verdicts",
+                    theme.muted,
+                )],
+                theme,
+            ))
+        }
+        None => {}
     }
     lines.push(label_line(
         "Object",
@@ -132,9 +162,14 @@ fn detail_lines<'a>(item: &'a HealthItem, gone: bool, theme: &Theme) -> Vec<Line
 }
 
 /// Draws the detail popup of `detail` over the screen.
-pub fn draw_detail(frame: &mut Frame, detail: &Detail, theme: &Theme) {
+pub fn draw_detail(frame: &mut Frame, detail: &Detail, findings: &Findings, theme: &Theme) {
     let area = frame.area();
-    let lines = detail_lines(&detail.item, detail.gone, theme);
+    let lines = detail_lines(&detail.item, detail.gone, findings, theme);
+    let enter = if findings.explaining(&detail.item).is_some() {
+        " its finding  "
+    } else {
+        " playbook  "
+    };
     let max_w = area.width.saturating_sub(4).min(100);
     let content_h = wrapped_height(&lines, max_w.saturating_sub(2));
     let popup = centered(area, max_w, content_h.saturating_add(2));
@@ -149,7 +184,7 @@ pub fn draw_detail(frame: &mut Frame, detail: &Detail, theme: &Theme) {
         .title_bottom(
             Line::from(vec![
                 Span::styled(" Enter", theme.accent),
-                Span::styled(" playbook  ", theme.muted),
+                Span::styled(enter, theme.muted),
                 Span::styled("Esc", theme.accent),
                 Span::styled(" close  ", theme.muted),
                 Span::styled("j/k", theme.accent),

@@ -3,7 +3,8 @@
 //! against the embedded server over HTTPS) holds, after its first evaluation, the findings
 //! of the real binary's `check --scenario ID -o json`, in the same order, and the status line
 //! shows the verdict check's exit code stands for. In a real terminal, `ktriage demo
-//! --scenario kubelet-port-unreachable` shows its NET-05 finding without a key pressed.
+//! --scenario kubelet-port-unreachable` shows its NET-05 finding within 10 s of its start
+//! without a key pressed.
 
 use crate::common;
 
@@ -160,6 +161,7 @@ fn the_tui_model_holds_the_findings_check_reports_for_every_scenario() {
 
 fn demo_shows_net05(width: u16, height: u16) {
     let t = Tmux::start(width, height, &[]);
+    let started = std::time::Instant::now();
     t.run(
         BIN,
         &[
@@ -174,6 +176,12 @@ fn demo_shows_net05(width: u16, height: u16) {
         "the NET-05 finding on the Overview",
         Duration::from_secs(90),
         |s| s.contains("NET-05") && s.contains("Control plane"),
+    );
+    // Issue 12: within 10 s of the start, without any key pressed.
+    let took = started.elapsed();
+    assert!(
+        took <= Duration::from_secs(10),
+        "NET-05 appeared only after {took:?}"
     );
     assert!(screen.contains("finding"), "{screen}");
     assert!(

@@ -160,6 +160,7 @@ fn model() -> Arc<Model> {
             running: false,
             note: None,
             could_not_check: 0,
+            unchecked: Default::default(),
         },
     })
 }

@@ -1081,7 +1081,7 @@ fn colon_playbooks_lists_all_and_slash_filters_as_you_type_then_enter_runs() {
 }
 
 #[test]
-fn enter_in_the_detail_of_an_item_opens_its_playbook() {
+fn enter_in_the_detail_opens_the_finding_that_explains_the_item_else_its_candidates() {
     let mut m = (*model()).clone();
     m.report.nodes[1].playbooks = vec!["node-notready-no-cni".into()];
     let m = Arc::new(m);
@@ -1092,21 +1092,67 @@ fn enter_in_the_detail_of_an_item_opens_its_playbook() {
     app.update(key(KeyCode::Char('j')));
     app.update(key(KeyCode::Enter));
     assert!(app.detail().is_some());
-    let effects = app.update(key(KeyCode::Enter));
+    // No evaluation yet: no finding explains it, so its candidates are listed, not run.
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    assert!(app.detail().is_none());
+    let Some(Screen::Matches(list)) = app.screen() else {
+        panic!("expected the candidates, got {:?}", app.screen());
+    };
+    assert_eq!(list.about.as_deref(), Some("worker-2"));
+    assert_eq!(list.matches[0].0.id, "node-notready-no-cni");
+    assert_eq!(list.verdicts[0], None);
+    let text = screen(&render_to_buffer(&app, &m, 120, 36));
+    assert!(text.contains("No finding explains worker-2"), "{text}");
+    assert!(text.contains("not checked yet"), "{text}");
+    // The user picks one.
     assert_eq!(
-        effects,
+        app.update(key(KeyCode::Enter)),
+        vec![Effect::RunPlaybook("node-notready-no-cni".into())]
+    );
+    assert_eq!(app.runner().unwrap().playbook.code, "NET-01");
+
+    // With the finding present, the row links it and Enter in the detail opens it.
+    let mut found = (*m).clone();
+    found.findings = Findings {
+        runs: Arc::new(vec![cni_run(true)]),
+        evaluated_at: Some(Instant::now()),
+        ..Default::default()
+    };
+    let found = Arc::new(found);
+    let mut app = App::new().with_catalog(catalog());
+    app.update(Msg::Resize(120, 36));
+    app.update(Msg::ModelChanged(found.clone()));
+    let text = screen(&render_to_buffer(&app, &found, 120, 36));
+    let row = text
+        .lines()
+        .find(|l| l.contains("] worker-2"))
+        .unwrap_or_default();
+    assert!(
+        row.contains("NotReady — because no CNI") && row.contains("→ NET-01"),
+        "{text}"
+    );
+    app.update(key(KeyCode::Char('2')));
+    app.update(key(KeyCode::Char('j')));
+    app.update(key(KeyCode::Enter));
+    let text = screen(&render_to_buffer(&app, &found, 120, 36));
+    assert!(
+        text.contains("Because") && text.contains("Enter its finding"),
+        "{text}"
+    );
+    assert_eq!(
+        app.update(key(KeyCode::Enter)),
         vec![Effect::RunPlaybook("node-notready-no-cni".into())]
     );
     assert!(app.detail().is_none());
-    assert_eq!(app.runner().unwrap().playbook.code, "NET-01");
-    // An item without a playbook says so and stays open.
+
+    // An item without a finding or a candidate says so and stays open.
     app.update(key(KeyCode::Esc));
     app.update(key(KeyCode::Char('k')));
     app.update(key(KeyCode::Enter));
     assert!(app.update(key(KeyCode::Char('p'))).is_empty());
     assert!(app.detail().is_some());
     assert!(
-        app.notice().unwrap().contains("no playbook for"),
+        app.notice().unwrap().contains("no finding explains"),
         "{:?}",
         app.notice()
     );
@@ -1202,7 +1248,7 @@ fn help_lists_the_runner_and_command_keys() {
 }
 
 #[test]
-fn a_detail_whose_playbook_is_not_in_this_build_stays_open_with_a_notice() {
+fn a_linked_playbook_not_in_this_build_is_no_candidate() {
     let mut m = (*model()).clone();
     m.report.nodes[1].playbooks = vec!["not-in-this-build".into()];
     let m = Arc::new(m);
@@ -1212,15 +1258,16 @@ fn a_detail_whose_playbook_is_not_in_this_build_stays_open_with_a_notice() {
     app.update(key(KeyCode::Char('2')));
     app.update(key(KeyCode::Char('j')));
     app.update(key(KeyCode::Enter));
-    assert!(app.update(key(KeyCode::Enter)).is_empty());
-    assert!(app.detail().is_some(), "the detail stays open");
     let text = screen(&render_to_buffer(&app, &m, 80, 24));
     assert!(text.contains("not-in-this-build"), "{text}");
-    assert!(
-        app.notice().unwrap().contains("no playbook with id"),
-        "{:?}",
-        app.notice()
-    );
+    // The candidates are the playbooks of this build its reason matches.
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    let Some(Screen::Matches(list)) = app.screen() else {
+        panic!("expected the candidates, got {:?}", app.screen());
+    };
+    let ids: Vec<&str> = list.matches.iter().map(|(p, _)| p.id).collect();
+    assert!(ids.contains(&"node-notready-no-cni"), "{ids:?}");
+    assert!(!ids.contains(&"not-in-this-build"));
 }
 
 #[test]
@@ -1423,6 +1470,7 @@ fn model_with_findings() -> Arc<Model> {
             running: false,
             note: None,
             could_not_check: 0,
+            unchecked: Default::default(),
         },
         ..(*model()).clone()
     })
@@ -1478,6 +1526,47 @@ fn at_120x36_the_findings_get_a_pane_with_a_row_each() {
     let rows = lines(&buf);
     assert!(
         rows[0].contains("Findings (2) · 3 could not check"),
+        "{}",
+        screen(&buf)
+    );
+
+    // The playbooks that could not check are listed under the findings, each with its
+    // failed query and error.
+    let mut listed = (*model_with_findings()).clone();
+    let nodes = q::nodes();
+    listed.findings.could_not_check = 1;
+    listed.findings.unchecked = Arc::new(vec![Run {
+        playbook: ktriage::playbooks::find("node-status-unknown").expect("NET-13"),
+        steps: vec![Step {
+            query: nodes,
+            outcome: Outcome::Failed {
+                code: 403,
+                message: "nodes is forbidden: User \"jane\" cannot list resource \"nodes\"".into(),
+            },
+        }],
+        finding: None,
+    }]);
+    let listed = Arc::new(listed);
+    let buf = render_to_buffer(&app_for(&listed, 120, 36), &listed, 120, 36);
+    let rows = lines(&buf);
+    assert!(rows[3].contains("NET-13"), "{}", screen(&buf));
+    assert!(
+        rows[3].contains("could not check: kubectl get nodes -o yaml — 403: nodes is forbidden"),
+        "{}",
+        screen(&buf)
+    );
+    assert!(
+        rows[3].contains("→ node-status-unknown"),
+        "{}",
+        screen(&buf)
+    );
+    // At 80x24, with no finding, the line says what could not check instead of "no findings".
+    let mut none = (*listed).clone();
+    none.findings.runs = Arc::new(Vec::new());
+    let none = Arc::new(none);
+    let buf = render_to_buffer(&app_for(&none, 80, 24), &none, 80, 24);
+    assert!(
+        lines(&buf)[0].contains("no findings, but 1 could not check: NET-13 (403: nodes is"),
         "{}",
         screen(&buf)
     );

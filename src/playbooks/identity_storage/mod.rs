@@ -3,6 +3,7 @@
 //! playbook; add it to `PLAYBOOKS` below.
 
 mod common;
+pub use common::{Denial, denials};
 pub mod component_rbac_forbidden;
 pub mod csr_pending_node_cannot_join;
 pub mod invalid_pem_material;

@@ -126,6 +126,7 @@ fn probes(r: &Results) -> Vec<(String, &Value)> {
 fn queries(r: &Results) -> Vec<Query> {
     let mut out = vec![
         q::nodes(),
+        super::node_status_unknown::node_leases(),
         metrics_pods(),
         apiservers(),
         super::common::all_pods(),
@@ -211,7 +212,13 @@ struct Failure {
 
 fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     let nodes = r.objects(&q::nodes());
-    let ready: Vec<&Value> = nodes.iter().filter(|n| node_ready(n)).collect();
+    // A node whose kubelet stopped renewing its lease is NET-13's (the kubelet is down, not
+    // its port blocked), even while the controller has not marked it NotReady yet.
+    let ready: Vec<&Value> = nodes
+        .iter()
+        .filter(|n| node_ready(n))
+        .filter(|n| super::node_status_unknown::lease_stale(r, name(n), now) != Some(true))
+        .collect();
     let by_ip: BTreeMap<&str, &str> = nodes
         .iter()
         .flat_map(|n| {
@@ -252,7 +259,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     }
     // A pod log the API server could not fetch from the node's kubelet.
     for (node, pod) in probes(r) {
-        if failures.iter().any(|f| f.node == node) {
+        if failures.iter().any(|f| f.node == node) || !ready.iter().any(|n| name(n) == node) {
             continue;
         }
         let Some(lq) = log_probe(pod) else { continue };

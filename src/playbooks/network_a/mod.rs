@@ -1,12 +1,13 @@
 //! Playbooks of the `network_a` group (see shared/PLAYBOOKS.md): nodes without a CNI, pod
-//! CIDRs, pods that cannot reach the API service, the FORWARD policy, the kubelet port and the
-//! overlay ports. One file per playbook; add it to `PLAYBOOKS` below.
+//! CIDRs, pods that cannot reach the API service, the FORWARD policy, the kubelet port, the
+//! overlay ports and a node whose kubelet stopped posting status. One file per playbook; add it to `PLAYBOOKS` below.
 
 pub mod cni_podcidr_not_assigned;
 mod common;
 pub mod forward_policy_drop;
 pub mod kubelet_port_unreachable;
 pub mod node_notready_no_cni;
+pub mod node_status_unknown;
 pub mod overlay_port_blocked;
 pub mod pod_cannot_reach_apiserver_service;
 #[cfg(test)]
@@ -22,4 +23,5 @@ pub static PLAYBOOKS: &[&Playbook] = &[
     &forward_policy_drop::PLAYBOOK,
     &kubelet_port_unreachable::PLAYBOOK,
     &overlay_port_blocked::PLAYBOOK,
+    &node_status_unknown::PLAYBOOK,
 ];

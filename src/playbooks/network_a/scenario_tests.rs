@@ -1,5 +1,6 @@
 //! Checks of this group's scenarios beyond the registry-wide acceptance test
-//! (`playbooks::acceptance`): the new-node control shows the look-alike symptom, and an
+//! (`playbooks::acceptance`): the demo whose kubelet stops names the stopped kubelet in all
+//! three ways a snapshot reaches ktriage, the new-node control shows the look-alike symptom, and an
 //! ignored cross-check that prints where this group's playbooks fire on other scenarios.
 
 use crate::playbooks::engine::run_all;
@@ -21,6 +22,49 @@ fn findings(snapshot: Snapshot) -> Vec<(&'static str, FindingSeverity, f32, Stri
             Some((r.playbook.id, f.severity, f.confidence, f.summary))
         })
         .collect()
+}
+
+/// The findings on the scenario, on its YAML written and read back, and on what `ktriage
+/// snapshot` keeps of it (raw answers only for `/readyz?verbose` and `/livez?verbose`, logs
+/// only of the system namespaces).
+fn both_ways(id: &str) -> [Vec<(&'static str, FindingSeverity, f32, String)>; 3] {
+    let s = find(id).unwrap_or_else(|| panic!("scenario {id}"));
+    let yaml = s.snapshot.to_yaml();
+    let back = Snapshot::parse_str(&yaml, "test.yaml").unwrap();
+    let mut captured = back.clone();
+    captured
+        .responses
+        .retain(|r| r.path == "/readyz?verbose" || r.path == "/livez?verbose");
+    captured.pod_logs.retain(|l| {
+        [
+            "kube-system",
+            "kube-flannel",
+            "calico-system",
+            "tigera-operator",
+            "ingress-nginx",
+        ]
+        .contains(&l.namespace.as_str())
+    });
+    [findings(s.snapshot), findings(back), findings(captured)]
+}
+
+#[test]
+fn the_demo_whose_kubelet_stops_shows_the_stopped_kubelet_first() {
+    // The third way keeps no node-proxy answer: it still names the kubelet, without saying
+    // whether the machine is up.
+    for (i, f) in both_ways("node-notready-demo").iter().enumerate() {
+        assert_eq!(
+            f.first().map(|x| x.0),
+            Some("node-status-unknown"),
+            "{f:#?}"
+        );
+        let words = if i < 2 {
+            "kubelet on worker-2 is stopped while the machine is up"
+        } else {
+            "kubelet on worker-2 stopped posting node status"
+        };
+        assert!(f[0].3.contains(words), "{}", f[0].3);
+    }
 }
 
 #[test]

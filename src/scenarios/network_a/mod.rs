@@ -6,6 +6,7 @@ mod cni_starting_on_new_node;
 mod forward_policy_drop;
 mod kubelet_port_unreachable;
 mod node_notready_no_cni;
+mod node_status_unknown;
 mod overlay_port_blocked;
 mod pod_cannot_reach_apiserver_service;
 
@@ -28,6 +29,7 @@ pub const SCENARIOS: &[(&str, Constructor)] = &[
         kubelet_port_unreachable::scenario,
     ),
     ("overlay-port-blocked", overlay_port_blocked::scenario),
+    ("node-status-unknown", node_status_unknown::scenario),
     (
         "cni-starting-on-new-node",
         cni_starting_on_new_node::scenario,
