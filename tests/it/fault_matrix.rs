@@ -554,10 +554,15 @@ fn tui_recovers_from_resets_stalls_and_http_faults() {
 fn tui_names_a_server_that_came_back_with_a_new_ca() {
     let ui = tui(bench("healthy"));
     ui.proxy().new_ca();
+    let changed = Instant::now();
     let screen =
         ui.t.wait_until("the new CA named", Duration::from_secs(30), |s| {
             s.contains("certificate changed")
         });
     assert!(!screen.contains("client error (Connect)"), "{screen}");
+    eprintln!(
+        "MATRIX | server restarted with a new CA | TUI names it in {:.1} s |",
+        changed.elapsed().as_secs_f64()
+    );
     quit(&ui);
 }

@@ -158,6 +158,7 @@ fn the_tui_keeps_up_with_a_steady_stream_of_changes_in_bounded_memory() {
     let soak = Duration::from_secs(soak_secs());
     let started = Instant::now();
     let mut peak = start_rss;
+    let mut samples: Vec<u64> = Vec::new();
     let rv_start = server.resource_version();
     while started.elapsed() < soak {
         let screen = t.capture();
@@ -165,13 +166,20 @@ fn the_tui_keeps_up_with_a_steady_stream_of_changes_in_bounded_memory() {
             !screen.contains("[CRIT]") && !screen.contains("[WARN]"),
             "a healthy cluster under a stream of changes:\n{screen}"
         );
-        peak = peak.max(rss_kib(pid));
+        let rss = rss_kib(pid);
+        peak = peak.max(rss);
+        // One sample per tenth of the run, to tell a plateau from a leak.
+        let tenth = (started.elapsed().as_secs_f64() / soak.as_secs_f64() * 10.0) as usize;
+        if samples.len() <= tenth && samples.len() < 10 {
+            samples.push(rss / 1024);
+        }
         std::thread::sleep(Duration::from_millis(500));
     }
     let changes = server.resource_version() - rv_start;
     // Still live at the end: synced, and the view shows the newest heartbeats.
     t.wait_until("synced at the end", Duration::from_secs(10), synced);
     let end_rss = rss_kib(pid);
+    eprintln!("soak: TUI RSS by tenths of the run (MiB): {samples:?}");
     eprintln!(
         "soak {:?}: {changes} changes ({:.0}/s); TUI RSS {} KiB at start, {} KiB at the end, peak {} KiB; server kept {} requests, forgot {}",
         soak,
