@@ -11,6 +11,7 @@ mod identity_storage;
 mod network_a;
 mod network_b;
 mod node_notready_demo;
+pub mod scale;
 #[cfg(test)]
 mod tests;
 mod workloads;
