@@ -19,15 +19,33 @@ const MAX_ROUNDS: usize = 4;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
     pub query: Query,
+    /// What came back, without a list's objects (the run's results held them while the
+    /// diagnosis read them; a step of 150,000 pods kept per playbook was the memory of
+    /// `check` at scale): `objects` says how many there were.
     pub outcome: Outcome,
+    /// How many objects the query returned.
+    pub objects: usize,
 }
 
 impl Step {
+    /// The step of a query and what it returned, keeping the count of a list, not its objects.
+    pub fn new(query: Query, outcome: &Outcome) -> Step {
+        let (outcome, objects) = match outcome {
+            Outcome::Objects(v) => (Outcome::Objects(Vec::new()), v.len()),
+            other => (other.clone(), 0),
+        };
+        Step {
+            query,
+            outcome,
+            objects,
+        }
+    }
+
     /// A one-line summary of what came back: `3 objects`, `200: 42 lines`, `403: …`.
     pub fn summary(&self) -> String {
         match &self.outcome {
-            Outcome::Objects(v) if v.len() == 1 => "1 object".into(),
-            Outcome::Objects(v) => format!("{} objects", v.len()),
+            Outcome::Objects(_) if self.objects == 1 => "1 object".into(),
+            Outcome::Objects(_) => format!("{} objects", self.objects),
             Outcome::Text { code, body } => format!("{code}: {} lines", body.lines().count()),
             Outcome::Failed { code: 0, message } => format!("failed: {message}"),
             Outcome::Failed { code, message } => format!("{code}: {message}"),
@@ -165,10 +183,19 @@ pub struct FindingReport<'a> {
     pub finding: &'a Finding,
 }
 
-/// Caches answers so playbooks that ask the same query share one request.
+/// Caches answers so playbooks that ask the same query share one request, and one copy of
+/// its answer: a run borrows the answers it reads (moved into its results, moved back after
+/// its diagnosis), so memory follows the cluster, not the number of playbooks.
 #[derive(Default)]
 pub struct Cache {
     answers: BTreeMap<Query, Outcome>,
+}
+
+impl Cache {
+    /// Puts a run's answers back.
+    fn restore(&mut self, results: Results) {
+        self.answers.extend(results.by_query);
+    }
 }
 
 /// Runs one playbook.
@@ -192,22 +219,16 @@ pub async fn run(
             if source.partial(&q) {
                 results.partial.insert(q.clone());
             }
-            let outcome = match cache.answers.get(&q) {
-                Some(o) => o.clone(),
-                None => {
-                    let o = source.run(&q).await;
-                    cache.answers.insert(q.clone(), o.clone());
-                    o
-                }
+            let outcome = match cache.answers.remove(&q) {
+                Some(o) => o,
+                None => source.run(&q).await,
             };
-            steps.push(Step {
-                query: q.clone(),
-                outcome: outcome.clone(),
-            });
+            steps.push(Step::new(q.clone(), &outcome));
             results.by_query.insert(q, outcome);
         }
     }
     let finding = (playbook.diagnose)(&results, now);
+    cache.restore(results);
     Run {
         playbook,
         steps,

@@ -47,15 +47,90 @@ fn failed(e: kube::Error) -> Outcome {
     }
 }
 
-/// Objects as the API returned them, with apiVersion and kind filled in (list items lack them).
+/// Objects as the API returned them, with apiVersion and kind filled in (list items lack
+/// them), without what no playbook reads ([`prune`]). The object's body moves into the
+/// answer; only its metadata is converted, without managedFields.
 fn with_kind(obj: DynamicObject, ar: &ApiResource) -> Value {
-    let mut v = serde_json::to_value(&obj).unwrap_or(Value::Null);
+    let DynamicObject {
+        mut metadata, data, ..
+    } = obj;
+    metadata.managed_fields = None;
+    let mut v = match data {
+        Value::Object(m) => Value::Object(m),
+        _ => Value::Object(serde_json::Map::new()),
+    };
     if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "metadata".into(),
+            serde_json::to_value(&metadata).unwrap_or(Value::Null),
+        );
         o.insert("apiVersion".into(), Value::String(ar.api_version.clone()));
         o.insert("kind".into(), Value::String(ar.kind.clone()));
     }
     crate::cluster::state::strip(&mut v);
+    prune(&mut v);
     v
+}
+
+/// Fields of a pod that no playbook reads, dropped as a list page is decoded (a pod is
+/// held once per `check` run, 150,000 of them at the envelope): the service-account token
+/// volume and its mounts, addresses repeated in plural form, container ids, and settings
+/// the playbooks never judge. Everything a playbook reads stays; the test
+/// `pruning_changes_no_finding` runs every playbook on every scenario both ways.
+pub fn prune(v: &mut Value) {
+    fn drop_keys(v: Option<&mut Value>, keys: &[&str]) {
+        if let Some(o) = v.and_then(Value::as_object_mut) {
+            for k in keys {
+                o.remove(*k);
+            }
+        }
+    }
+    fn each(v: Option<&mut Value>, mut f: impl FnMut(&mut Value)) {
+        if let Some(items) = v.and_then(Value::as_array_mut) {
+            items.iter_mut().for_each(&mut f);
+        }
+    }
+    if v.get("kind").and_then(Value::as_str) != Some("Pod") {
+        return;
+    }
+    drop_keys(v.get_mut("metadata"), &["generateName"]);
+    if let Some(spec) = v.get_mut("spec") {
+        drop_keys(
+            Some(spec),
+            &[
+                "enableServiceLinks",
+                "preemptionPolicy",
+                "dnsPolicy",
+                "schedulerName",
+                "terminationGracePeriodSeconds",
+            ],
+        );
+        for list in ["containers", "initContainers"] {
+            each(spec.get_mut(list), |c| {
+                drop_keys(
+                    Some(c),
+                    &["volumeMounts", "terminationMessagePath", "imagePullPolicy"],
+                )
+            });
+        }
+        // Projected volumes are the service-account token; other volumes stay.
+        if let Some(vols) = spec.get_mut("volumes").and_then(Value::as_array_mut) {
+            vols.retain(|vol| vol.get("projected").is_none());
+        }
+    }
+    if let Some(status) = v.get_mut("status") {
+        drop_keys(Some(status), &["podIPs", "hostIPs", "qosClass"]);
+        for list in ["containerStatuses", "initContainerStatuses"] {
+            each(status.get_mut(list), |c| {
+                drop_keys(Some(c), &["containerID"])
+            });
+        }
+        each(status.get_mut("conditions"), |c| {
+            if c.get("lastProbeTime").is_some_and(Value::is_null) {
+                drop_keys(Some(c), &["lastProbeTime"]);
+            }
+        });
+    }
 }
 
 /// A live cluster through the kube client.
@@ -648,6 +723,46 @@ impl QuerySource for SnapshotSource {
 #[cfg(test)]
 mod tests {
     use super::same_request;
+
+    /// Pruning at decode drops only what no playbook reads: every playbook on every
+    /// scenario finds the same, word for word, with the objects pruned as without.
+    #[test]
+    fn pruning_changes_no_finding() {
+        use crate::playbooks::engine::{FindingReport, run_all};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let findings = |snapshot: crate::snapshot::Snapshot| {
+            let now = snapshot.clock().unwrap_or_default();
+            let source = super::SnapshotSource { snapshot };
+            let runs = rt.block_on(run_all(&source, now));
+            runs.iter()
+                .map(|r| {
+                    serde_json::to_string(&FindingReport {
+                        playbook: r.playbook.id,
+                        code: r.playbook.code,
+                        title: r.playbook.title,
+                        finding: r.finding.as_ref().expect("a run with a finding"),
+                    })
+                    .expect("a finding serializes")
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut pruned_something = false;
+        for s in crate::scenarios::registry() {
+            let mut pruned = s.snapshot.clone();
+            for o in &mut pruned.objects {
+                let before = o.clone();
+                super::prune(o);
+                pruned_something |= *o != before;
+            }
+            assert_eq!(findings(s.snapshot), findings(pruned), "scenario {}", s.id);
+        }
+        assert!(
+            pruned_something,
+            "the scenarios hold fields that pruning drops"
+        );
+    }
 
     #[test]
     fn recorded_requests_match_without_paging_wait_or_stream_parameters() {

@@ -753,17 +753,17 @@ fn cni_run(found: bool) -> Run {
     Run {
         playbook: &CNI,
         steps: vec![
-            Step {
-                query: queries[0].clone(),
-                outcome: Outcome::Objects(vec![serde_json::json!({}); 3]),
-            },
-            Step {
-                query: queries[1].clone(),
-                outcome: Outcome::Failed {
+            Step::new(
+                queries[0].clone(),
+                &Outcome::Objects(vec![serde_json::json!({}); 3]),
+            ),
+            Step::new(
+                queries[1].clone(),
+                &Outcome::Failed {
                     code: 403,
                     message: "forbidden".into(),
                 },
-            },
+            ),
         ],
         finding,
     }
@@ -934,14 +934,8 @@ fn forbidden_runner_app(width: u16, height: u16) -> App {
     let run = Run {
         playbook: &CNI,
         steps: vec![
-            Step {
-                query: queries[0].clone(),
-                outcome: refused("nodes"),
-            },
-            Step {
-                query: queries[1].clone(),
-                outcome: refused("daemonsets"),
-            },
+            Step::new(queries[0].clone(), &refused("nodes")),
+            Step::new(queries[1].clone(), &refused("daemonsets")),
         ],
         finding: None,
     };
