@@ -224,6 +224,17 @@ impl Scale {
         nodes.chain(namespaces).chain(pods).chain(events)
     }
 
+    /// The changes `--churn` applies, `rate` a second (each step repeats every second), for
+    /// a driver of its own (a benchmark that starts and stops the churn). `base` is the
+    /// scenario's snapshot objects.
+    pub fn churn(&self, base: &[Value], rate: u32) -> Vec<TimelineStep> {
+        Scale {
+            churn: rate,
+            ..*self
+        }
+        .churn_steps(&self.plan(base))
+    }
+
     fn plan(&self, base: &[Value]) -> Plan {
         let kind = |o: &&Value, k: &str| o["kind"] == k;
         let worker = "worker-1";
