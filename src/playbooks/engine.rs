@@ -255,6 +255,7 @@ pub async fn check_these(
     now: DateTime<Utc>,
 ) -> Checked {
     let mut cache = Cache::default();
+    prefetch(playbooks, source, &mut cache).await;
     let mut checked = Checked::default();
     for pb in playbooks {
         let r = run(pb, source, &mut cache, now).await;
@@ -266,6 +267,32 @@ pub async fn check_these(
     }
     sort_runs(&mut checked.findings);
     checked
+}
+
+/// How many queries run at once while the first rounds are fetched.
+const PREFETCH: usize = 4;
+
+/// Fetches what every playbook asks first (each query once), a few at a time, into the
+/// cache: the lists of pods, events and nodes arrive side by side instead of one after
+/// another as the playbooks that first ask them run.
+async fn prefetch(playbooks: &[&'static Playbook], source: &dyn QuerySource, cache: &mut Cache) {
+    use futures::StreamExt;
+    let mut first: Vec<Query> = playbooks
+        .iter()
+        .flat_map(|pb| (pb.queries)(&Results::default()))
+        .filter(|q| !cache.answers.contains_key(q))
+        .collect();
+    first.sort();
+    first.dedup();
+    let answers: Vec<(Query, Outcome)> = futures::stream::iter(first)
+        .map(|q| async move {
+            let o = source.run(&q).await;
+            (q, o)
+        })
+        .buffer_unordered(PREFETCH)
+        .collect()
+        .await;
+    cache.answers.extend(answers);
 }
 
 /// Orders runs with findings: severity, then confidence (descending), then id.

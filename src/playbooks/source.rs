@@ -2,7 +2,7 @@
 //! through the kube client, or a snapshot in memory with the same selector semantics.
 
 use futures::future::BoxFuture;
-use kube::api::{Api, ApiResource, DynamicObject, ListParams, LogParams};
+use kube::api::{Api, ApiResource, ListParams, LogParams};
 use serde_json::Value;
 
 use super::{Outcome, Query, QueryKind};
@@ -47,27 +47,98 @@ fn failed(e: kube::Error) -> Outcome {
     }
 }
 
+/// An object as a list page or a get decodes it for the playbooks: its JSON as a tree,
+/// without managedFields (skipped while decoding, never built) and the last-applied
+/// annotation. Decoded straight from the response body, not through `DynamicObject`
+/// (whose flattened body is buffered and decoded twice).
+#[derive(Clone, Debug)]
+pub struct Decoded {
+    value: Value,
+    /// Empty: the object's metadata is in `value` (the kube client's `Resource` wants one).
+    meta: kube::api::ObjectMeta,
+}
+
+impl kube::Resource for Decoded {
+    type DynamicType = ApiResource;
+    type Scope = kube::core::DynamicResourceScope;
+
+    fn group(dt: &ApiResource) -> std::borrow::Cow<'_, str> {
+        dt.group.as_str().into()
+    }
+    fn version(dt: &ApiResource) -> std::borrow::Cow<'_, str> {
+        dt.version.as_str().into()
+    }
+    fn kind(dt: &ApiResource) -> std::borrow::Cow<'_, str> {
+        dt.kind.as_str().into()
+    }
+    fn api_version(dt: &ApiResource) -> std::borrow::Cow<'_, str> {
+        dt.api_version.as_str().into()
+    }
+    fn plural(dt: &ApiResource) -> std::borrow::Cow<'_, str> {
+        dt.plural.as_str().into()
+    }
+    fn meta(&self) -> &kube::api::ObjectMeta {
+        &self.meta
+    }
+    fn meta_mut(&mut self) -> &mut kube::api::ObjectMeta {
+        &mut self.meta
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Decoded {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+        use serde_json::Map;
+
+        /// A map whose `skip` key is passed over; `metadata` decoded by `Object(Some(..))`.
+        struct Object(Option<&'static str>);
+        impl<'de> Visitor<'de> for Object {
+            type Value = Map<String, Value>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if Some(key.as_str()) == self.0 {
+                        map.next_value::<IgnoredAny>()?;
+                    } else if self.0.is_none() && key == "metadata" {
+                        let meta = map.next_value_seed(Meta)?;
+                        out.insert(key, Value::Object(meta));
+                    } else {
+                        out.insert(key, map.next_value::<Value>()?);
+                    }
+                }
+                Ok(out)
+            }
+        }
+        struct Meta;
+        impl<'de> DeserializeSeed<'de> for Meta {
+            type Value = Map<String, Value>;
+            fn deserialize<D: serde::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                d.deserialize_map(Object(Some("managedFields")))
+            }
+        }
+        let mut value = Value::Object(d.deserialize_map(Object(None))?);
+        crate::cluster::state::strip(&mut value);
+        Ok(Decoded {
+            value,
+            meta: Default::default(),
+        })
+    }
+}
+
 /// Objects as the API returned them, with apiVersion and kind filled in (list items lack
-/// them), without what no playbook reads ([`prune`]). The object's body moves into the
-/// answer; only its metadata is converted, without managedFields.
-fn with_kind(obj: DynamicObject, ar: &ApiResource) -> Value {
-    let DynamicObject {
-        mut metadata, data, ..
-    } = obj;
-    metadata.managed_fields = None;
-    let mut v = match data {
-        Value::Object(m) => Value::Object(m),
-        _ => Value::Object(serde_json::Map::new()),
-    };
+/// them), without what no playbook reads ([`prune`]).
+fn with_kind(obj: Decoded, ar: &ApiResource) -> Value {
+    let mut v = obj.value;
     if let Some(o) = v.as_object_mut() {
-        o.insert(
-            "metadata".into(),
-            serde_json::to_value(&metadata).unwrap_or(Value::Null),
-        );
         o.insert("apiVersion".into(), Value::String(ar.api_version.clone()));
         o.insert("kind".into(), Value::String(ar.kind.clone()));
     }
-    crate::cluster::state::strip(&mut v);
     prune(&mut v);
     v
 }
@@ -146,7 +217,7 @@ impl LiveSource {
         group: &str,
         resource: &str,
         namespace: Option<&str>,
-    ) -> Result<(Api<DynamicObject>, ApiResource), Outcome> {
+    ) -> Result<(Api<Decoded>, ApiResource), Outcome> {
         let Some(ar) = api_resource(group, resource) else {
             return Err(Outcome::Failed {
                 code: 404,
