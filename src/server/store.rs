@@ -118,6 +118,10 @@ pub struct Store {
     rv: u64,
     /// The history holds every event with `rv > compacted`.
     compacted: u64,
+    /// Continue tokens from before this version are expired (etcd's compaction, `compact`):
+    /// the history's bound only limits watches, as the API server's watch cache does, so a
+    /// long list is not cut short by a busy minute of lease renewals.
+    list_compacted: u64,
     history: VecDeque<Arc<WatchEvent>>,
     tx: broadcast::Sender<Arc<WatchEvent>>,
 }
@@ -188,6 +192,7 @@ impl Store {
             ns_counts: vec![HashMap::new(); RESOURCES.len()],
             rv: 0,
             compacted: 0,
+            list_compacted: 0,
             history: VecDeque::new(),
             tx,
         }
@@ -205,6 +210,7 @@ impl Store {
             }
         }
         self.compacted = self.rv;
+        self.list_compacted = self.rv;
         self.history.clear();
         skipped
     }
@@ -362,6 +368,7 @@ impl Store {
     pub fn compact(&mut self) {
         self.history.clear();
         self.compacted = self.rv;
+        self.list_compacted = self.rv;
     }
 
     pub fn get(&self, res: usize, ns: &str, name: &str) -> Option<Stored> {
@@ -389,7 +396,7 @@ impl Store {
         let (list_rv, after, served_before) = match continue_token {
             Some(t) if !t.is_empty() => {
                 let token = decode_continue(t).ok_or(ListError::BadContinue)?;
-                if token.rv < self.compacted && token.rv < self.rv {
+                if token.rv < self.list_compacted && token.rv < self.rv {
                     return Err(ListError::ContinueExpired);
                 }
                 (token.rv, Some(token.key), token.served)
@@ -743,6 +750,26 @@ mod tests {
             first <= bound && last_ns <= bound,
             "first page {first:?}, first page of the last namespace {last_ns:?}, last page {last:?}"
         );
+    }
+
+    #[test]
+    fn a_list_continues_past_a_full_watch_history_until_compaction() {
+        let (mut s, res) = store();
+        let (l, f) = (LabelSelector::default(), FieldSelector::default());
+        let first = s.list(res, None, &l, &f, Some(3), None).unwrap();
+        let token = first.continue_token.unwrap();
+        // A busy cluster: more changes than the watch history holds (lease renewals).
+        for _ in 0..=HISTORY {
+            s.upsert(pod("b", "busy", "web"));
+        }
+        assert!(matches!(s.watch(res, Some(7)).0, WatchStart::Gone { .. }));
+        let next = s.list(res, None, &l, &f, Some(3), Some(&token)).unwrap();
+        assert_eq!(next.items.len(), 3);
+        s.compact();
+        assert!(matches!(
+            s.list(res, None, &l, &f, Some(3), Some(&token)),
+            Err(ListError::ContinueExpired)
+        ));
     }
 
     #[test]

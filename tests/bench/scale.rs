@@ -67,6 +67,8 @@ fn cpu_time() -> Duration {
 }
 
 /// Runs a command to its end: wall time, its peak RSS in bytes, its stdout.
+// The child is reaped by wait4 (which also reports its peak RSS), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn run_measured(cmd: &mut Command) -> (Duration, u64, String, i32) {
     let start = Instant::now();
     let child = cmd
