@@ -186,15 +186,18 @@ pub struct FindingReport<'a> {
 /// Caches answers so playbooks that ask the same query share one request, and one copy of
 /// its answer: a run borrows the answers it reads (moved into its results, moved back after
 /// its diagnosis), so memory follows the cluster, not the number of playbooks.
+/// Answers are keyed by the request, not by the kubectl text a playbook shows: groups that
+/// spell `kubectl get pods -A` differently share one list (each held a copy of 150,000 pods).
 #[derive(Default)]
 pub struct Cache {
-    answers: BTreeMap<Query, Outcome>,
+    answers: BTreeMap<QueryKind, Outcome>,
 }
 
 impl Cache {
     /// Puts a run's answers back.
     fn restore(&mut self, results: Results) {
-        self.answers.extend(results.by_query);
+        self.answers
+            .extend(results.by_query.into_iter().map(|(q, o)| (q.kind, o)));
     }
 }
 
@@ -219,7 +222,7 @@ pub async fn run(
             if source.partial(&q) {
                 results.partial.insert(q.clone());
             }
-            let outcome = match cache.answers.remove(&q) {
+            let outcome = match cache.answers.remove(&q.kind) {
                 Some(o) => o,
                 None => source.run(&q).await,
             };
@@ -280,14 +283,14 @@ async fn prefetch(playbooks: &[&'static Playbook], source: &dyn QuerySource, cac
     let mut first: Vec<Query> = playbooks
         .iter()
         .flat_map(|pb| (pb.queries)(&Results::default()))
-        .filter(|q| !cache.answers.contains_key(q))
+        .filter(|q| !cache.answers.contains_key(&q.kind))
         .collect();
-    first.sort();
-    first.dedup();
-    let answers: Vec<(Query, Outcome)> = futures::stream::iter(first)
+    first.sort_by(|a, b| a.kind.cmp(&b.kind));
+    first.dedup_by(|a, b| a.kind == b.kind);
+    let answers: Vec<(QueryKind, Outcome)> = futures::stream::iter(first)
         .map(|q| async move {
             let o = source.run(&q).await;
-            (q, o)
+            (q.kind, o)
         })
         .buffer_unordered(PREFETCH)
         .collect()
