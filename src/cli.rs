@@ -168,6 +168,43 @@ pub struct ServeArgs {
     /// for a new one [default: 1024, or 3/4 of the open-files limit when that is lower].
     #[arg(long, value_name = "N")]
     pub max_connections: Option<std::num::NonZeroUsize>,
+    #[command(flatten)]
+    pub size: ScaleArgs,
+}
+
+/// The size of `--scenario scale` (a generated cluster at the Kubernetes envelope).
+#[derive(Debug, Args, Default)]
+pub struct ScaleArgs {
+    /// Nodes of `--scenario scale` [default: 5000].
+    #[arg(long, value_name = "N")]
+    pub nodes: Option<usize>,
+    /// Pods of `--scenario scale` [default: 150000].
+    #[arg(long, value_name = "M")]
+    pub pods: Option<usize>,
+    /// Changes a second on the watch path of `--scenario scale`: pod restarts, readiness
+    /// flips and events [default: 0].
+    #[arg(long, value_name = "EVENTS_PER_S")]
+    pub churn: Option<u32>,
+}
+
+impl ScaleArgs {
+    /// The scenario id with the size applied: `scale:nodes=N,pods=M,churn=R` for the scale
+    /// scenario; any other scenario refuses a size.
+    pub fn apply(&self, id: &str) -> Result<String> {
+        if self.nodes.is_none() && self.pods.is_none() && self.churn.is_none() {
+            return Ok(id.to_string());
+        }
+        let Some(scale) = scenarios::scale::Scale::parse_id(id) else {
+            anyhow::bail!(
+                "--nodes, --pods and --churn size the scale scenario (--scenario scale), not {id:?}"
+            );
+        };
+        let mut scale = scale?;
+        scale.nodes = self.nodes.unwrap_or(scale.nodes);
+        scale.pods = self.pods.unwrap_or(scale.pods);
+        scale.churn = self.churn.unwrap_or(scale.churn);
+        Ok(scale.id())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -178,6 +215,8 @@ pub struct DemoArgs {
     /// Where to write the kubeconfig for kubectl (default: a file in the temp dir).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig_out: Option<PathBuf>,
+    #[command(flatten)]
+    pub size: ScaleArgs,
 }
 
 #[derive(Debug, Args)]
@@ -303,7 +342,11 @@ fn preflight(cli: &Cli) -> Result<()> {
         _ => None,
     };
     match id {
-        Some(id) if scenarios::find(id).is_none() => Err(anyhow::anyhow!(unknown_scenario(id))),
+        Some(id) => match scenarios::scale::Scale::parse_id(id) {
+            Some(scale) => scale.map(|_| ()).map_err(anyhow::Error::from),
+            None if scenarios::find(id).is_none() => Err(anyhow::anyhow!(unknown_scenario(id))),
+            None => Ok(()),
+        },
         _ => Ok(()),
     }
 }
@@ -426,11 +469,13 @@ pub fn load_scenario(id: &str, snapshot: Option<&PathBuf>) -> Result<scenarios::
 }
 
 fn serve(args: ServeArgs) -> Result<i32> {
-    let scenario = load_scenario(&args.scenario, args.snapshot.as_ref())?;
-    let id = scenario.id;
+    let mut config = match &args.snapshot {
+        Some(path) => ServerConfig::new(load_scenario(&args.scenario, Some(path))?),
+        None => source::scenario_config(&args.size.apply(&args.scenario)?)?,
+    };
+    let id = config.scenario.id;
     let rt = runtime()?;
     rt.block_on(async move {
-        let mut config = ServerConfig::new(scenario);
         config.port = args.port;
         config.request_log = args.request_log.clone();
         if let Some(n) = args.max_connections {
@@ -1021,7 +1066,7 @@ fn snapshot(args: SnapshotArgs, global: &GlobalArgs) -> Result<i32> {
 
 fn demo(args: DemoArgs, global: &GlobalArgs) -> Result<i32> {
     tui(
-        SourceSpec::Scenario(args.scenario),
+        SourceSpec::Scenario(args.size.apply(&args.scenario)?),
         Some(args.kubeconfig_out),
         global,
     )

@@ -350,8 +350,17 @@ pub fn spawn(
                 }
             };
             let cost = started.elapsed();
-            earliest = started + (cost * 10).max(cadence.min_interval);
-            next_periodic = TInstant::now() + (cost * 20).max(cadence.refresh);
+            // A run that a transient fault kept from checking (a reset, a timeout, a 5xx) is
+            // asked again soon: its cost was the fault's, and the view is back within seconds.
+            let transient =
+                matches!(&outcome, Some(c) if c.could_not_check.iter().any(hit_a_transient_fault));
+            if transient {
+                earliest = started + cadence.min_interval;
+                next_periodic = TInstant::now() + cadence.min_interval;
+            } else {
+                earliest = started + (cost * 10).max(cadence.min_interval);
+                next_periodic = TInstant::now() + (cost * 20).max(cadence.refresh);
+            }
             match outcome {
                 Some(checked) => {
                     tracing::debug!(
@@ -389,6 +398,14 @@ pub fn spawn(
         }
     });
     (rx, task)
+}
+
+/// Whether a run went unanswered because of the link or the server's state (no answer, 429,
+/// 5xx) rather than a refusal (401, 403) or a missing capture that asking again cannot change.
+fn hit_a_transient_fault(run: &Run) -> bool {
+    run.steps.iter().any(|s| {
+        matches!(s.outcome, crate::playbooks::Outcome::Failed { code, .. } if code == 0 || code == 429 || code >= 500)
+    })
 }
 
 /// Aborts a task when dropped (the findings task ends with the producer that owns it).

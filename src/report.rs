@@ -581,12 +581,14 @@ mod tests {
         let pb = crate::playbooks::find("node-notready-no-cni").expect("NET-01");
         let steps = (pb.queries)(&Default::default())
             .into_iter()
-            .map(|query| Step {
-                query,
-                outcome: crate::playbooks::Outcome::Failed {
-                    code: 403,
-                    message: "forbidden | by RBAC".into(),
-                },
+            .map(|query| {
+                Step::new(
+                    query,
+                    &crate::playbooks::Outcome::Failed {
+                        code: 403,
+                        message: "forbidden | by RBAC".into(),
+                    },
+                )
             })
             .collect::<Vec<_>>();
         assert!(steps.iter().any(|s| s.query == q::nodes()));

@@ -9,11 +9,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use futures::StreamExt;
-use futures::future::BoxFuture;
-
 use super::source::QuerySource;
-use super::{Finding, Outcome, Playbook, Query, Results};
+use super::{Finding, Outcome, Playbook, Query, QueryKind, Results};
 
 /// At most this many query rounds per playbook.
 const MAX_ROUNDS: usize = 4;
@@ -22,15 +19,33 @@ const MAX_ROUNDS: usize = 4;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
     pub query: Query,
+    /// What came back, without a list's objects (the run's results held them while the
+    /// diagnosis read them; a step of 150,000 pods kept per playbook was the memory of
+    /// `check` at scale): `objects` says how many there were.
     pub outcome: Outcome,
+    /// How many objects the query returned.
+    pub objects: usize,
 }
 
 impl Step {
+    /// The step of a query and what it returned, keeping the count of a list, not its objects.
+    pub fn new(query: Query, outcome: &Outcome) -> Step {
+        let (outcome, objects) = match outcome {
+            Outcome::Objects(v) => (Outcome::Objects(Vec::new()), v.len()),
+            other => (other.clone(), 0),
+        };
+        Step {
+            query,
+            outcome,
+            objects,
+        }
+    }
+
     /// A one-line summary of what came back: `3 objects`, `200: 42 lines`, `403: …`.
     pub fn summary(&self) -> String {
         match &self.outcome {
-            Outcome::Objects(v) if v.len() == 1 => "1 object".into(),
-            Outcome::Objects(v) => format!("{} objects", v.len()),
+            Outcome::Objects(_) if self.objects == 1 => "1 object".into(),
+            Outcome::Objects(_) => format!("{} objects", self.objects),
             Outcome::Text { code, body } => format!("{code}: {} lines", body.lines().count()),
             Outcome::Failed { code: 0, message } => format!("failed: {message}"),
             Outcome::Failed { code, message } => format!("{code}: {message}"),
@@ -54,6 +69,16 @@ impl Step {
             Outcome::Failed { code: 0, message } => Some(message.clone()),
             Outcome::Failed { code, message } => Some(format!("{code}: {message}")),
         }
+    }
+
+    /// Whether a list or get went unanswered because of the link or the server's state (no
+    /// answer, 429, 5xx): what the playbook concluded without it is not a finding. A failed
+    /// log or node-proxy request is left out: that failure is the evidence some playbooks read.
+    pub fn lost_to_a_fault(&self) -> bool {
+        matches!(
+            self.query.kind,
+            QueryKind::List { .. } | QueryKind::Get { .. }
+        ) && matches!(self.outcome, Outcome::Failed { code, .. } if code == 0 || code == 429 || code >= 500)
     }
 }
 
@@ -168,10 +193,22 @@ pub struct FindingReport<'a> {
     pub finding: &'a Finding,
 }
 
-/// Caches answers so playbooks that ask the same query share one request.
+/// Caches answers so playbooks that ask the same query share one request, and one copy of
+/// its answer: a run borrows the answers it reads (moved into its results, moved back after
+/// its diagnosis), so memory follows the cluster, not the number of playbooks.
+/// Answers are keyed by the request, not by the kubectl text a playbook shows: groups that
+/// spell `kubectl get pods -A` differently share one list (each held a copy of 150,000 pods).
 #[derive(Default)]
 pub struct Cache {
-    answers: BTreeMap<Query, Outcome>,
+    answers: BTreeMap<QueryKind, Outcome>,
+}
+
+impl Cache {
+    /// Puts a run's answers back.
+    fn restore(&mut self, results: Results) {
+        self.answers
+            .extend(results.by_query.into_iter().map(|(q, o)| (q.kind, o)));
+    }
 }
 
 /// Runs one playbook.
@@ -181,18 +218,7 @@ pub async fn run(
     cache: &mut Cache,
     now: DateTime<Utc>,
 ) -> Run {
-    run_cached(playbook, source, None, cache, now).await
-}
-
-/// [`run`] reading answers from `shared` (answers asked ahead for every playbook) before
-/// its own `cache`.
-async fn run_cached(
-    playbook: &'static Playbook,
-    source: &dyn QuerySource,
-    shared: Option<&Cache>,
-    cache: &mut Cache,
-    now: DateTime<Utc>,
-) -> Run {
+    use futures::StreamExt;
     let mut results = Results::default();
     let mut steps = Vec::new();
     for _ in 0..MAX_ROUNDS {
@@ -205,19 +231,19 @@ async fn run_cached(
         }
         // The round's unanswered queries, a few at a time (one after another, a slow link
         // made a playbook asking for a dozen logs take seconds).
-        let missing: Vec<&Query> = wanted
+        let mut missing: Vec<Query> = wanted
             .iter()
-            .filter(|q| {
-                shared.is_none_or(|c| !c.answers.contains_key(*q))
-                    && !cache.answers.contains_key(*q)
+            .filter(|q| !cache.answers.contains_key(&q.kind))
+            .cloned()
+            .collect();
+        missing.sort_by(|a, b| a.kind.cmp(&b.kind));
+        missing.dedup_by(|a, b| a.kind == b.kind);
+        let answered: Vec<(QueryKind, Outcome)> = futures::stream::iter(missing)
+            .map(|q| async move {
+                let o = source.run(&q).await;
+                (q.kind, o)
             })
-            .collect();
-        let asked: Vec<BoxFuture<'_, (Query, Outcome)>> = missing
-            .into_iter()
-            .map(|q| Box::pin(ask(source, q)) as _)
-            .collect();
-        let answered: Vec<(Query, Outcome)> = futures::stream::iter(asked)
-            .buffered(PREFETCH_PARALLEL)
+            .buffer_unordered(PREFETCH)
             .collect()
             .await;
         cache.answers.extend(answered);
@@ -225,25 +251,22 @@ async fn run_cached(
             if source.partial(&q) {
                 results.partial.insert(q.clone());
             }
-            let outcome = match shared
-                .and_then(|c| c.answers.get(&q))
-                .or_else(|| cache.answers.get(&q))
-            {
-                Some(o) => o.clone(),
-                None => {
-                    let o = source.run(&q).await;
-                    cache.answers.insert(q.clone(), o.clone());
-                    o
-                }
+            let outcome = match cache.answers.remove(&q.kind) {
+                Some(o) => o,
+                None => source.run(&q).await,
             };
-            steps.push(Step {
-                query: q.clone(),
-                outcome: outcome.clone(),
-            });
+            steps.push(Step::new(q.clone(), &outcome));
             results.by_query.insert(q, outcome);
         }
     }
-    let finding = (playbook.diagnose)(&results, now);
+    // A list that a reset, a stall or a 5xx kept away reads as empty to a diagnosis ("no
+    // ready controller pod"): such a run could not check, it found nothing.
+    let finding = if steps.iter().any(Step::lost_to_a_fault) {
+        None
+    } else {
+        (playbook.diagnose)(&results, now)
+    };
+    cache.restore(results);
     Run {
         playbook,
         steps,
@@ -269,20 +292,11 @@ pub async fn check_these(
     source: &dyn QuerySource,
     now: DateTime<Utc>,
 ) -> Checked {
-    let mut shared = Cache::default();
-    prefetch(playbooks, source, &mut shared).await;
-    let shared = &shared;
-    // A few playbooks at a time, each asking its later rounds itself, in registry order.
-    let runs: Vec<BoxFuture<'_, Run>> = playbooks
-        .iter()
-        .map(|&pb| Box::pin(run_shared(pb, source, shared, now)) as _)
-        .collect();
-    let runs: Vec<Run> = futures::stream::iter(runs)
-        .buffered(PREFETCH_PARALLEL)
-        .collect()
-        .await;
+    let mut cache = Cache::default();
+    prefetch(playbooks, source, &mut cache).await;
     let mut checked = Checked::default();
-    for r in runs {
+    for pb in playbooks {
+        let r = run(pb, source, &mut cache, now).await;
         if r.finding.is_some() {
             checked.findings.push(r);
         } else if matches!(r.verdict(), Verdict::CouldNotCheck { .. }) {
@@ -293,43 +307,28 @@ pub async fn check_these(
     checked
 }
 
-/// One query and its answer.
-async fn ask(source: &dyn QuerySource, q: &Query) -> (Query, Outcome) {
-    (q.clone(), source.run(q).await)
-}
+/// How many queries are asked at once: the first rounds of every playbook, and a round's
+/// unanswered queries (over a 300 ms link, one after another did not fit in `--timeout`).
+const PREFETCH: usize = 8;
 
-/// One playbook over the answers asked ahead, with its own cache for the rest.
-async fn run_shared(
-    playbook: &'static Playbook,
-    source: &dyn QuerySource,
-    shared: &Cache,
-    now: DateTime<Utc>,
-) -> Run {
-    let mut own = Cache::default();
-    run_cached(playbook, source, Some(shared), &mut own, now).await
-}
-
-/// How many first-round queries (and playbooks) are asked at once.
-const PREFETCH_PARALLEL: usize = 8;
-
-/// Asks the playbooks' first-round queries (those asked before any answer) a few at a time
-/// into the cache: over a slow link, a hundred queries one after another would not fit in
-/// `check --timeout`. The runs then read them from the cache, in their own order.
+/// Fetches what every playbook asks first (each query once), a few at a time, into the
+/// cache: the lists of pods, events and nodes arrive side by side instead of one after
+/// another as the playbooks that first ask them run.
 async fn prefetch(playbooks: &[&'static Playbook], source: &dyn QuerySource, cache: &mut Cache) {
-    let first = Results::default();
-    let mut wanted: Vec<Query> = playbooks
+    use futures::StreamExt;
+    let mut first: Vec<Query> = playbooks
         .iter()
-        .flat_map(|pb| (pb.queries)(&first))
-        .filter(|q| !cache.answers.contains_key(q))
+        .flat_map(|pb| (pb.queries)(&Results::default()))
+        .filter(|q| !cache.answers.contains_key(&q.kind))
         .collect();
-    wanted.sort();
-    wanted.dedup();
-    let answers: Vec<(Query, Outcome)> = futures::stream::iter(wanted)
+    first.sort_by(|a, b| a.kind.cmp(&b.kind));
+    first.dedup_by(|a, b| a.kind == b.kind);
+    let answers: Vec<(QueryKind, Outcome)> = futures::stream::iter(first)
         .map(|q| async move {
             let o = source.run(&q).await;
-            (q, o)
+            (q.kind, o)
         })
-        .buffer_unordered(PREFETCH_PARALLEL)
+        .buffer_unordered(PREFETCH)
         .collect()
         .await;
     cache.answers.extend(answers);
@@ -441,6 +440,62 @@ mod tests {
     fn run_on(source: &Fixed) -> Run {
         let mut cache = Cache::default();
         futures::executor::block_on(run(&TWO_ROUNDS, source, &mut cache, Utc::now()))
+    }
+
+    /// Finds "no nodes" whenever the nodes list is empty or missing: what a naive diagnosis
+    /// concludes from a list a fault kept away.
+    fn no_nodes(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
+        r.objects(&q::nodes()).is_empty().then(|| Finding {
+            severity: crate::playbooks::FindingSeverity::Critical,
+            confidence: 0.9,
+            summary: "the cluster has no nodes".into(),
+            evidence: Vec::new(),
+            ruled_out: Vec::new(),
+            fix: crate::playbooks::Fix {
+                explanation: String::new(),
+                commands: Vec::new(),
+            },
+        })
+    }
+
+    fn nodes_only(_: &Results) -> Vec<Query> {
+        vec![q::nodes()]
+    }
+
+    static NO_NODES: Playbook = Playbook {
+        id: "test-no-nodes",
+        code: "TEST-02",
+        title: "a playbook that reads an absent list as empty",
+        access: crate::playbooks::Access::Api,
+        symptoms: &[],
+        queries: nodes_only,
+        diagnose: no_nodes,
+    };
+
+    #[test]
+    fn a_list_lost_to_a_fault_is_no_evidence_of_absence() {
+        let on = |outcome: Outcome| {
+            let mut cache = Cache::default();
+            let source = Fixed {
+                default: outcome,
+                answers: Vec::new(),
+            };
+            futures::executor::block_on(run(&NO_NODES, &source, &mut cache, Utc::now()))
+        };
+        // A reset, a stall or a 5xx: could not check, never "no nodes".
+        for code in [0, 429, 503] {
+            let r = on(Outcome::Failed {
+                code,
+                message: "connection reset".into(),
+            });
+            assert!(r.finding.is_none(), "{code}: {:?}", r.finding);
+            assert!(
+                matches!(r.verdict(), Verdict::CouldNotCheck { .. }),
+                "{code}"
+            );
+        }
+        // An answered empty list is evidence.
+        assert!(on(Outcome::Objects(Vec::new())).finding.is_some());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! through the kube client, or a snapshot in memory with the same selector semantics.
 
 use futures::future::BoxFuture;
-use kube::api::{Api, ApiResource, DynamicObject, ListParams, LogParams};
+use kube::api::{Api, ApiResource, ListParams, LogParams};
 use serde_json::Value;
 
 use super::{Outcome, Query, QueryKind};
@@ -129,15 +129,161 @@ where
     }
 }
 
-/// Objects as the API returned them, with apiVersion and kind filled in (list items lack them).
-fn with_kind(obj: DynamicObject, ar: &ApiResource) -> Value {
-    let mut v = serde_json::to_value(&obj).unwrap_or(Value::Null);
+/// An object as a list page or a get decodes it for the playbooks: its JSON as a tree,
+/// without managedFields (skipped while decoding, never built) and the last-applied
+/// annotation. Decoded straight from the response body, not through `DynamicObject`
+/// (whose flattened body is buffered and decoded twice).
+#[derive(Clone, Debug)]
+pub struct Decoded {
+    value: Value,
+    /// Empty: the object's metadata is in `value` (the kube client's `Resource` wants one).
+    meta: kube::api::ObjectMeta,
+}
+
+impl kube::Resource for Decoded {
+    type DynamicType = ApiResource;
+    type Scope = kube::core::DynamicResourceScope;
+
+    fn group(dt: &ApiResource) -> std::borrow::Cow<'_, str> {
+        dt.group.as_str().into()
+    }
+    fn version(dt: &ApiResource) -> std::borrow::Cow<'_, str> {
+        dt.version.as_str().into()
+    }
+    fn kind(dt: &ApiResource) -> std::borrow::Cow<'_, str> {
+        dt.kind.as_str().into()
+    }
+    fn api_version(dt: &ApiResource) -> std::borrow::Cow<'_, str> {
+        dt.api_version.as_str().into()
+    }
+    fn plural(dt: &ApiResource) -> std::borrow::Cow<'_, str> {
+        dt.plural.as_str().into()
+    }
+    fn meta(&self) -> &kube::api::ObjectMeta {
+        &self.meta
+    }
+    fn meta_mut(&mut self) -> &mut kube::api::ObjectMeta {
+        &mut self.meta
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Decoded {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+        use serde_json::Map;
+
+        /// A map whose `skip` key is passed over; `metadata` decoded by `Object(Some(..))`.
+        struct Object(Option<&'static str>);
+        impl<'de> Visitor<'de> for Object {
+            type Value = Map<String, Value>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if Some(key.as_str()) == self.0 {
+                        map.next_value::<IgnoredAny>()?;
+                    } else if self.0.is_none() && key == "metadata" {
+                        let meta = map.next_value_seed(Meta)?;
+                        out.insert(key, Value::Object(meta));
+                    } else {
+                        out.insert(key, map.next_value::<Value>()?);
+                    }
+                }
+                Ok(out)
+            }
+        }
+        struct Meta;
+        impl<'de> DeserializeSeed<'de> for Meta {
+            type Value = Map<String, Value>;
+            fn deserialize<D: serde::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                d.deserialize_map(Object(Some("managedFields")))
+            }
+        }
+        let mut value = Value::Object(d.deserialize_map(Object(None))?);
+        crate::cluster::state::strip(&mut value);
+        Ok(Decoded {
+            value,
+            meta: Default::default(),
+        })
+    }
+}
+
+/// Objects as the API returned them, with apiVersion and kind filled in (list items lack
+/// them), without what no playbook reads ([`prune`]).
+fn with_kind(obj: Decoded, ar: &ApiResource) -> Value {
+    let mut v = obj.value;
     if let Some(o) = v.as_object_mut() {
         o.insert("apiVersion".into(), Value::String(ar.api_version.clone()));
         o.insert("kind".into(), Value::String(ar.kind.clone()));
     }
-    crate::cluster::state::strip(&mut v);
+    prune(&mut v);
     v
+}
+
+/// Fields of a pod that no playbook reads, dropped as a list page is decoded (a pod is
+/// held once per `check` run, 150,000 of them at the envelope): the service-account token
+/// volume and its mounts, addresses repeated in plural form, container ids, and settings
+/// the playbooks never judge. Everything a playbook reads stays; the test
+/// `pruning_changes_no_finding` runs every playbook on every scenario both ways.
+pub fn prune(v: &mut Value) {
+    fn drop_keys(v: Option<&mut Value>, keys: &[&str]) {
+        if let Some(o) = v.and_then(Value::as_object_mut) {
+            for k in keys {
+                o.remove(*k);
+            }
+        }
+    }
+    fn each(v: Option<&mut Value>, mut f: impl FnMut(&mut Value)) {
+        if let Some(items) = v.and_then(Value::as_array_mut) {
+            items.iter_mut().for_each(&mut f);
+        }
+    }
+    if v.get("kind").and_then(Value::as_str) != Some("Pod") {
+        return;
+    }
+    drop_keys(v.get_mut("metadata"), &["generateName"]);
+    if let Some(spec) = v.get_mut("spec") {
+        drop_keys(
+            Some(spec),
+            &[
+                "enableServiceLinks",
+                "preemptionPolicy",
+                "dnsPolicy",
+                "schedulerName",
+                "terminationGracePeriodSeconds",
+            ],
+        );
+        for list in ["containers", "initContainers"] {
+            each(spec.get_mut(list), |c| {
+                drop_keys(
+                    Some(c),
+                    &["volumeMounts", "terminationMessagePath", "imagePullPolicy"],
+                )
+            });
+        }
+        // Projected volumes are the service-account token; other volumes stay.
+        if let Some(vols) = spec.get_mut("volumes").and_then(Value::as_array_mut) {
+            vols.retain(|vol| vol.get("projected").is_none());
+        }
+    }
+    if let Some(status) = v.get_mut("status") {
+        drop_keys(Some(status), &["podIPs", "hostIPs", "qosClass"]);
+        for list in ["containerStatuses", "initContainerStatuses"] {
+            each(status.get_mut(list), |c| {
+                drop_keys(Some(c), &["containerID"])
+            });
+        }
+        each(status.get_mut("conditions"), |c| {
+            if c.get("lastProbeTime").is_some_and(Value::is_null) {
+                drop_keys(Some(c), &["lastProbeTime"]);
+            }
+        });
+    }
 }
 
 /// A live cluster through the kube client.
@@ -153,7 +299,7 @@ impl LiveSource {
         group: &str,
         resource: &str,
         namespace: Option<&str>,
-    ) -> Result<(Api<DynamicObject>, ApiResource), Outcome> {
+    ) -> Result<(Api<Decoded>, ApiResource), Outcome> {
         let Some(ar) = api_resource(group, resource) else {
             return Err(Outcome::Failed {
                 code: 404,
@@ -727,6 +873,46 @@ impl QuerySource for SnapshotSource {
 #[cfg(test)]
 mod tests {
     use super::same_request;
+
+    /// Pruning at decode drops only what no playbook reads: every playbook on every
+    /// scenario finds the same, word for word, with the objects pruned as without.
+    #[test]
+    fn pruning_changes_no_finding() {
+        use crate::playbooks::engine::{FindingReport, run_all};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let findings = |snapshot: crate::snapshot::Snapshot| {
+            let now = snapshot.clock().unwrap_or_default();
+            let source = super::SnapshotSource { snapshot };
+            let runs = rt.block_on(run_all(&source, now));
+            runs.iter()
+                .map(|r| {
+                    serde_json::to_string(&FindingReport {
+                        playbook: r.playbook.id,
+                        code: r.playbook.code,
+                        title: r.playbook.title,
+                        finding: r.finding.as_ref().expect("a run with a finding"),
+                    })
+                    .expect("a finding serializes")
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut pruned_something = false;
+        for s in crate::scenarios::registry() {
+            let mut pruned = s.snapshot.clone();
+            for o in &mut pruned.objects {
+                let before = o.clone();
+                super::prune(o);
+                pruned_something |= *o != before;
+            }
+            assert_eq!(findings(s.snapshot), findings(pruned), "scenario {}", s.id);
+        }
+        assert!(
+            pruned_something,
+            "the scenarios hold fields that pruning drops"
+        );
+    }
 
     #[test]
     fn recorded_requests_match_without_paging_wait_or_stream_parameters() {

@@ -29,6 +29,16 @@ pub fn arr<'a>(v: &'a Value, ptr: &str) -> &'a [Value] {
         .unwrap_or_default()
 }
 
+/// At most `max` of `items`, spread evenly over them (all of them when they are no more):
+/// the nodes a playbook probes one request each, so a 5,000-node cluster costs `max`
+/// requests, not 5,000. Deterministic, so a second run probes the same ones.
+pub fn spread<T>(items: &[T], max: usize) -> Vec<&T> {
+    if items.len() <= max {
+        return items.iter().collect();
+    }
+    (0..max).map(|i| &items[i * items.len() / max]).collect()
+}
+
 /// `metadata.name`, or `""`.
 pub fn name(v: &Value) -> &str {
     s(v, "/metadata/name")

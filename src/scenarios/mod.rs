@@ -11,6 +11,7 @@ mod identity_storage;
 pub mod network_a;
 pub mod network_b;
 mod node_notready_demo;
+pub mod scale;
 #[cfg(test)]
 mod tests;
 pub mod workloads;

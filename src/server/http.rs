@@ -785,7 +785,7 @@ async fn resource_request(
         let t = table::table(&def, &objs, meta, include_object(query), shared.now());
         return Ok(json_response(StatusCode::OK, &t));
     }
-    // Serialize the items without cloning each object into a new Value tree.
+    // The items as the store holds them: their JSON, never decoded.
     let mut out = String::with_capacity(256 + page.items.len() * 1024);
     out.push_str(&format!(
         "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{},\"items\":[",
@@ -797,7 +797,7 @@ async fn resource_request(
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&item.to_string());
+        out.push_str(item.json());
     }
     out.push_str("]}");
     let mut resp = Response::new(full(out));

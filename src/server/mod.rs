@@ -100,6 +100,10 @@ pub struct ServerConfig {
     pub rebase_time: bool,
     /// Connection cap, timeouts and body limit.
     pub limits: Limits,
+    /// Objects served besides the scenario's, made one at a time as the store takes them (a
+    /// generated cluster of 150,000 pods never exists as trees all at once). Their
+    /// timestamps are shifted like the scenario's; they hold no RBAC objects.
+    pub generated: Option<Box<dyn Iterator<Item = serde_json::Value> + Send>>,
 }
 
 impl ServerConfig {
@@ -110,6 +114,7 @@ impl ServerConfig {
             request_log: None,
             rebase_time: true,
             limits: Limits::default(),
+            generated: None,
         }
     }
 }
@@ -269,6 +274,12 @@ impl ServerHandle {
         self.shared.lock_store().resource_version()
     }
 
+    /// How many objects the server holds, and the bytes of their JSON.
+    pub fn stored(&self) -> (usize, usize) {
+        let store = self.shared.lock_store();
+        (store.count(), store.json_bytes())
+    }
+
     /// Client connections open now (handshaking, serving or idle).
     pub fn open_connections(&self) -> usize {
         self.conns.open()
@@ -312,10 +323,13 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
         request_log,
         rebase_time,
         limits,
+        generated,
     } = config;
     let mut snapshot = scenario.snapshot;
+    let mut shift = None;
     if rebase_time && let Some(clock) = snapshot.clock() {
         let delta = Utc::now() - clock;
+        shift = Some(delta);
         snapshot
             .objects
             .iter_mut()
@@ -455,7 +469,15 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
     let mut store = Store::new();
     let authz = Authorizer::from_objects(snapshot.objects.iter());
     let git_version = git_version(&snapshot.objects);
-    let skipped = store.load(snapshot.objects);
+    let mut skipped = store.load(snapshot.objects);
+    if let Some(objects) = generated {
+        skipped += store.load(objects.map(|mut o| {
+            if let Some(delta) = shift {
+                timeline::shift_value(&mut o, delta);
+            }
+            o
+        }));
+    }
     if skipped > 0 {
         tracing::warn!(skipped, "objects without kind or name were not served");
     }

@@ -59,8 +59,13 @@ pub async fn examine_spec(spec: &SourceSpec, opts: &Options) -> Result<Examined,
             })
         }
         SourceSpec::Scenario(id) => {
-            let scenario =
-                crate::scenarios::find(id).ok_or_else(|| SpecError::UnknownScenario(id.clone()))?;
+            // The scale cluster's connection is its base's: examined without the generated
+            // objects, so the doctor does not build 150,000 pods to probe a handshake.
+            let scenario = match crate::scenarios::scale::Scale::parse_id(id) {
+                Some(Ok(scale)) => scale.scenario(),
+                _ => crate::scenarios::find(id)
+                    .ok_or_else(|| SpecError::UnknownScenario(id.clone()))?,
+            };
             let handle = server::start(ServerConfig::new(scenario)).await?;
             let observation = examine_served(&handle, opts).await?;
             Ok(Examined {

@@ -53,8 +53,17 @@ pub struct Live {
     pub doctor: Option<crate::findings::DoctorProbe>,
 }
 
-/// Starts the embedded server for a scenario.
-pub async fn serve_scenario(id: &str) -> Result<ServerHandle> {
+/// How to serve a scenario id: an embedded scenario, or the generated cluster of
+/// `scale` (`scale:nodes=N,pods=M,churn=R`), whose objects are made as the server stores them.
+pub fn scenario_config(id: &str) -> Result<ServerConfig> {
+    if let Some(scale) = scenarios::scale::Scale::parse_id(id) {
+        let scale = scale?;
+        let scenario = scale.scenario();
+        let generated = scale.bulk(&scenario.snapshot.objects);
+        let mut config = ServerConfig::new(scenario);
+        config.generated = Some(Box::new(generated));
+        return Ok(config);
+    }
     let scenario = scenarios::find(id).with_context(|| {
         let ids: Vec<&str> = scenarios::registry().iter().map(|s| s.id).collect();
         format!(
@@ -62,7 +71,12 @@ pub async fn serve_scenario(id: &str) -> Result<ServerHandle> {
             ids.join(", ")
         )
     })?;
-    server::start(ServerConfig::new(scenario))
+    Ok(ServerConfig::new(scenario))
+}
+
+/// Starts the embedded server for a scenario.
+pub async fn serve_scenario(id: &str) -> Result<ServerHandle> {
+    server::start(scenario_config(id)?)
         .await
         .context("starting the embedded API server")
 }

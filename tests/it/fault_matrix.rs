@@ -559,7 +559,9 @@ fn tui_names_a_server_that_came_back_with_a_new_ca() {
         ui.t.wait_until("the new CA named", Duration::from_secs(30), |s| {
             s.contains("certificate changed")
         });
-    assert!(!screen.contains("client error (Connect)"), "{screen}");
+    // The playbooks that could not check list their failed query with its raw error; the
+    // cause is named once, where the rows went stale, and nothing is called absent.
+    assert!(!screen.contains("not present"), "{screen}");
     eprintln!(
         "MATRIX | server restarted with a new CA | TUI names it in {:.1} s |",
         changed.elapsed().as_secs_f64()

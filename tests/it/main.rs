@@ -30,6 +30,7 @@ mod live_findings;
 mod playbooks_catalog;
 mod playbooks_identity_storage;
 mod playbooks_scenarios;
+mod scale;
 mod screenshots;
 mod serve_cli;
 mod server_hardening;

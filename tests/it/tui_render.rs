@@ -753,17 +753,17 @@ fn cni_run(found: bool) -> Run {
     Run {
         playbook: &CNI,
         steps: vec![
-            Step {
-                query: queries[0].clone(),
-                outcome: Outcome::Objects(vec![serde_json::json!({}); 3]),
-            },
-            Step {
-                query: queries[1].clone(),
-                outcome: Outcome::Failed {
+            Step::new(
+                queries[0].clone(),
+                &Outcome::Objects(vec![serde_json::json!({}); 3]),
+            ),
+            Step::new(
+                queries[1].clone(),
+                &Outcome::Failed {
                     code: 403,
                     message: "forbidden".into(),
                 },
-            },
+            ),
         ],
         finding,
     }
@@ -934,14 +934,8 @@ fn forbidden_runner_app(width: u16, height: u16) -> App {
     let run = Run {
         playbook: &CNI,
         steps: vec![
-            Step {
-                query: queries[0].clone(),
-                outcome: refused("nodes"),
-            },
-            Step {
-                query: queries[1].clone(),
-                outcome: refused("daemonsets"),
-            },
+            Step::new(queries[0].clone(), &refused("nodes")),
+            Step::new(queries[1].clone(), &refused("daemonsets")),
         ],
         finding: None,
     };
@@ -1537,13 +1531,13 @@ fn at_120x36_the_findings_get_a_pane_with_a_row_each() {
     listed.findings.could_not_check = 1;
     listed.findings.unchecked = Arc::new(vec![Run {
         playbook: ktriage::playbooks::find("node-status-unknown").expect("NET-13"),
-        steps: vec![Step {
-            query: nodes,
-            outcome: Outcome::Failed {
+        steps: vec![Step::new(
+            nodes,
+            &Outcome::Failed {
                 code: 403,
                 message: "nodes is forbidden: User \"jane\" cannot list resource \"nodes\"".into(),
             },
-        }],
+        )],
         finding: None,
     }]);
     let listed = Arc::new(listed);

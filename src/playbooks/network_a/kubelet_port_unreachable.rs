@@ -84,6 +84,16 @@ fn apiservers() -> Query {
 /// At most this many nodes get a log probe (one pod log each).
 const MAX_LOG_PROBES: usize = 10;
 
+/// At most this many nodes are probed through the node proxy (one request each): every
+/// node of a small cluster, an even spread of a big one; metrics-server's scrape errors
+/// still name any node. The finding says when the probe was a sample.
+const MAX_NODE_PROBES: usize = 50;
+
+/// The nodes whose `/proxy/healthz` is asked.
+fn probed_nodes(r: &Results) -> Vec<&Value> {
+    crate::playbooks::util::spread(r.objects(&q::nodes()), MAX_NODE_PROBES)
+}
+
 /// A pod's log: the API server fetches it from the pod's kubelet on :10250, so a failed
 /// fetch names the dial error like the node proxy does (`kubectl logs` is how most people
 /// meet this failure, and what a capture records).
@@ -102,8 +112,8 @@ fn log_probe(pod: &Value) -> Option<Query> {
 /// to probe through its log, a kube-system one first.
 fn probes(r: &Results) -> Vec<(String, &Value)> {
     let pods = r.objects(&super::common::all_pods());
-    r.objects(&q::nodes())
-        .iter()
+    probed_nodes(r)
+        .into_iter()
         .filter(|n| node_ready(n))
         .filter(|n| {
             !matches!(r.outcome(&healthz(name(n))), Some(Outcome::Text { code: 200, body }) if body.trim() == "ok")
@@ -131,15 +141,15 @@ fn queries(r: &Results) -> Vec<Query> {
         apiservers(),
         super::common::all_pods(),
     ];
-    out.extend(r.objects(&q::nodes()).iter().map(|n| healthz(name(n))));
+    out.extend(probed_nodes(r).into_iter().map(|n| healthz(name(n))));
     out.extend(
         r.objects(&metrics_pods())
             .iter()
             .map(|p| metrics_logs(name(p))),
     );
     // Round 3, once the proxy answered: a log probe where it did not say `ok`.
-    if r.objects(&q::nodes())
-        .iter()
+    if probed_nodes(r)
+        .into_iter()
         .all(|n| r.outcome(&healthz(name(n))).is_some())
     {
         out.extend(probes(r).into_iter().filter_map(|(_, p)| log_probe(p)));
@@ -365,6 +375,16 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             "Node/*",
             "GET /api/v1/nodes/N/proxy/healthz",
             format!("ok from {}", and_list(&healthy_proxy)),
+        ));
+    }
+    if nodes.len() > MAX_NODE_PROBES {
+        evidence.push(ev(
+            "Node/*",
+            "GET /api/v1/nodes/N/proxy/healthz",
+            format!(
+                "a sample: {MAX_NODE_PROBES} of {} nodes probed, spread over them; other nodes may fail too",
+                nodes.len()
+            ),
         ));
     }
     // Which address the apiserver uses to reach kubelets.
