@@ -259,9 +259,9 @@ pub async fn run(
             results.by_query.insert(q, outcome);
         }
     }
-    // A list that a reset, a stall or a 5xx kept away reads as empty to a diagnosis ("no
-    // ready controller pod"): such a run could not check, it found nothing.
-    let finding = if steps.iter().any(Step::lost_to_a_fault) {
+    // On a live cluster, a list that a reset, a stall or a 5xx kept away reads as empty to a
+    // diagnosis ("no ready controller pod"): such a run could not check, it found nothing.
+    let finding = if source.live() && steps.iter().any(Step::lost_to_a_fault) {
         None
     } else {
         (playbook.diagnose)(&results, now)
@@ -472,14 +472,26 @@ mod tests {
         diagnose: no_nodes,
     };
 
+    /// [`Fixed`] as a live cluster, whose failures can be transient.
+    struct LiveFixed(Fixed);
+
+    impl QuerySource for LiveFixed {
+        fn run<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Outcome> {
+            self.0.run(query)
+        }
+        fn live(&self) -> bool {
+            true
+        }
+    }
+
     #[test]
     fn a_list_lost_to_a_fault_is_no_evidence_of_absence() {
         let on = |outcome: Outcome| {
             let mut cache = Cache::default();
-            let source = Fixed {
+            let source = LiveFixed(Fixed {
                 default: outcome,
                 answers: Vec::new(),
-            };
+            });
             futures::executor::block_on(run(&NO_NODES, &source, &mut cache, Utc::now()))
         };
         // A reset, a stall or a 5xx: could not check, never "no nodes".
@@ -496,6 +508,17 @@ mod tests {
         }
         // An answered empty list is evidence.
         assert!(on(Outcome::Objects(Vec::new())).finding.is_some());
+        // A snapshot that did not capture the kind is judged on what it holds.
+        let source = Fixed {
+            default: Outcome::Failed {
+                code: 0,
+                message: "not captured: the snapshot holds no nodes".into(),
+            },
+            answers: Vec::new(),
+        };
+        let mut cache = Cache::default();
+        let r = futures::executor::block_on(run(&NO_NODES, &source, &mut cache, Utc::now()));
+        assert!(r.finding.is_some());
     }
 
     #[test]

@@ -19,6 +19,13 @@ pub trait QuerySource: Send + Sync {
     fn partial(&self, _query: &Query) -> bool {
         false
     }
+
+    /// Whether a failed answer can be a transient fault of the link or the server (a live
+    /// cluster), rather than what the source holds (a snapshot that did not capture a kind
+    /// answers "not captured" every time: its playbooks judge on what it does hold).
+    fn live(&self) -> bool {
+        false
+    }
 }
 
 fn api_resource(group: &str, resource: &str) -> Option<ApiResource> {
@@ -315,6 +322,10 @@ impl LiveSource {
 }
 
 impl QuerySource for LiveSource {
+    fn live(&self) -> bool {
+        true
+    }
+
     fn run<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
             if query_reads_secret(&query.kind) {
