@@ -204,6 +204,27 @@ pub struct Cache {
 }
 
 impl Cache {
+    /// Asks `queries` (each request once), [`PREFETCH`] at a time, and keeps the answers.
+    async fn ask_all(
+        &mut self,
+        source: &dyn QuerySource,
+        queries: impl IntoIterator<Item = Query>,
+    ) {
+        use futures::StreamExt;
+        let mut queries: Vec<Query> = queries.into_iter().collect();
+        queries.sort_by(|a, b| a.kind.cmp(&b.kind));
+        queries.dedup_by(|a, b| a.kind == b.kind);
+        let answers: Vec<(QueryKind, Outcome)> = futures::stream::iter(queries)
+            .map(|q| async move {
+                let o = source.run(&q).await;
+                (q.kind, o)
+            })
+            .buffer_unordered(PREFETCH)
+            .collect()
+            .await;
+        self.answers.extend(answers);
+    }
+
     /// Puts a run's answers back.
     fn restore(&mut self, results: Results) {
         self.answers
@@ -218,7 +239,6 @@ pub async fn run(
     cache: &mut Cache,
     now: DateTime<Utc>,
 ) -> Run {
-    use futures::StreamExt;
     let mut results = Results::default();
     let mut steps = Vec::new();
     for _ in 0..MAX_ROUNDS {
@@ -231,22 +251,12 @@ pub async fn run(
         }
         // The round's unanswered queries, a few at a time (one after another, a slow link
         // made a playbook asking for a dozen logs take seconds).
-        let mut missing: Vec<Query> = wanted
+        let missing: Vec<Query> = wanted
             .iter()
             .filter(|q| !cache.answers.contains_key(&q.kind))
             .cloned()
             .collect();
-        missing.sort_by(|a, b| a.kind.cmp(&b.kind));
-        missing.dedup_by(|a, b| a.kind == b.kind);
-        let answered: Vec<(QueryKind, Outcome)> = futures::stream::iter(missing)
-            .map(|q| async move {
-                let o = source.run(&q).await;
-                (q.kind, o)
-            })
-            .buffer_unordered(PREFETCH)
-            .collect()
-            .await;
-        cache.answers.extend(answered);
+        cache.ask_all(source, missing).await;
         for q in wanted {
             if source.partial(&q) {
                 results.partial.insert(q.clone());
@@ -315,23 +325,12 @@ const PREFETCH: usize = 8;
 /// cache: the lists of pods, events and nodes arrive side by side instead of one after
 /// another as the playbooks that first ask them run.
 async fn prefetch(playbooks: &[&'static Playbook], source: &dyn QuerySource, cache: &mut Cache) {
-    use futures::StreamExt;
-    let mut first: Vec<Query> = playbooks
+    let first: Vec<Query> = playbooks
         .iter()
         .flat_map(|pb| (pb.queries)(&Results::default()))
         .filter(|q| !cache.answers.contains_key(&q.kind))
         .collect();
-    first.sort_by(|a, b| a.kind.cmp(&b.kind));
-    first.dedup_by(|a, b| a.kind == b.kind);
-    let answers: Vec<(QueryKind, Outcome)> = futures::stream::iter(first)
-        .map(|q| async move {
-            let o = source.run(&q).await;
-            (q.kind, o)
-        })
-        .buffer_unordered(PREFETCH)
-        .collect()
-        .await;
-    cache.answers.extend(answers);
+    cache.ask_all(source, first).await;
 }
 
 /// Orders runs with findings: severity, then confidence (descending), then id.
