@@ -9,34 +9,14 @@
 //! - frame: one Overview frame with 30 items vs 300,000 items (cost follows visible rows);
 //! - server: listing 10,000 pods through the embedded server over HTTPS with the kube client.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-struct Counting;
+mod alloc;
 
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn live_bytes() -> isize {
-    LIVE.load(Ordering::Relaxed)
-}
+use alloc::{live_bytes, mb};
 
 /// A realistic pod (about 12 KB of JSON with its managedFields), numbered `i`.
 fn pod(i: usize, node: &str) -> Value {
@@ -87,10 +67,6 @@ fn node(i: usize) -> Value {
            "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status",
                "lastHeartbeatTime": "2026-01-15T09:59:00Z"}],
                "nodeInfo": {"kubeletVersion": "v1.31.4", "containerRuntimeVersion": "containerd://1.7.22"}}})
-}
-
-fn mb(bytes: f64) -> f64 {
-    bytes / 1_000_000.0
 }
 
 fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {

@@ -15,41 +15,17 @@
 //! Without `--bench` (as `cargo test --all-targets` runs it) the cluster is tiny, so the
 //! harness stays tested; the figures then mean nothing.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ktriage::scenarios::scale::Scale;
 use ktriage::server::ServerHandle;
 use ktriage::source::{self, SourceSpec};
 
-struct Counting;
+mod alloc;
 
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn live_bytes() -> isize {
-    LIVE.load(Ordering::Relaxed)
-}
-
-fn mb(bytes: f64) -> f64 {
-    bytes / 1_000_000.0
-}
+use alloc::{live_bytes, mb};
 
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()

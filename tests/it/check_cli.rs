@@ -2,19 +2,11 @@
 //! the four health sections from a served scenario, broken scenarios flagged critical in the
 //! right section, and the seeds' error texts ranked to the right playbook.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ktriage");
-
-fn ktriage(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("KTRIAGE_LOG", "warn")
-        .output()
-        .expect("ktriage runs")
-}
+use crate::common::ktriage;
 
 fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {

@@ -4,19 +4,11 @@
 //! the API server's answer, in every `check --output`, instead of vanishing as if their
 //! cause were not present; `explain` says the same instead of "not present".
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ktriage");
-
-fn ktriage(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("KTRIAGE_LOG", "warn")
-        .output()
-        .expect("ktriage runs")
-}
+use crate::common::ktriage;
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()

@@ -45,3 +45,12 @@ pub fn assert_read_only(handle: &ServerHandle) {
         assert!(!r.reads_secrets(), "unexpected Secret read: {r:?}");
     }
 }
+
+/// Runs the real binary with `args` (logging at warn) and waits for it.
+pub fn ktriage(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ktriage"))
+        .args(args)
+        .env("KTRIAGE_LOG", "warn")
+        .output()
+        .expect("ktriage runs")
+}
