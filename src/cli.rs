@@ -551,7 +551,13 @@ fn check(args: CheckArgs, global: &GlobalArgs) -> Result<i32> {
             let settle = limit.saturating_sub(started.elapsed());
             let judged = source::judge_once(&spec, settle).await?;
             stage.set("running the playbooks");
-            let checked = engine::check_all(judged.queries.as_ref(), judged.now).await;
+            // Pods and events the watchers already hold are read from their stores: each
+            // kind is listed once per run.
+            let source = crate::playbooks::source::StoreBacked {
+                inner: judged.queries.as_ref(),
+                stores: &judged.state,
+            };
+            let checked = engine::check_all(&source, judged.now).await;
             let mut findings = checked.findings;
             if let DoctorGate::Partial(runs) = gate {
                 findings.extend(runs);
@@ -739,6 +745,7 @@ fn export_haproxy(spec: SourceSpec) -> Result<i32> {
                 Outcome::Text { code, .. } => {
                     anyhow::bail!("{} answered {code} without objects", query.kubectl)
                 }
+                Outcome::Lean(_) => anyhow::bail!("{} answered in the lean model", query.kubectl),
             }
         }
         Ok::<_, anyhow::Error>((lists.remove(0), lists.remove(0), lists.remove(0)))
@@ -822,6 +829,9 @@ fn explain(args: ExplainArgs, global: &GlobalArgs) -> Result<i32> {
                         }
                         crate::playbooks::Outcome::Text { code, body } => {
                             Err(format!("{}: {code}: {body}", q.kubectl))
+                        }
+                        crate::playbooks::Outcome::Lean(_) => {
+                            Err(format!("{}: answered in the lean model", q.kubectl))
                         }
                     });
                 }

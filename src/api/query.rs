@@ -16,6 +16,11 @@ pub enum QueryKind {
         label_selector: Option<String>,
         field_selector: Option<String>,
     },
+    /// Every object of a kind the watch layer holds, across the cluster (`kubectl get pods
+    /// -A`), read in the lean typed model: answered from the watch stores when the source
+    /// already holds that kind (a live `check` and the TUI list each kind once), else listed
+    /// and decoded once. The request is the plain list's.
+    Watched { kind: Watched },
     /// Get one object.
     Get {
         group: String,
@@ -41,6 +46,35 @@ pub enum QueryKind {
     /// with one object, the connection doctor's `Observation` (live: a probe of the connection;
     /// snapshot: its `Connection` evidence).
     Connection,
+}
+
+/// The kinds a [`QueryKind::Watched`] query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Watched {
+    Pods,
+    Events,
+}
+
+impl Watched {
+    /// The resource's plural (`pods`).
+    pub fn resource(self) -> &'static str {
+        match self {
+            Watched::Pods => "pods",
+            Watched::Events => "events",
+        }
+    }
+
+    /// The same objects as a plain list query (`kubectl get pods -A`): its request, and what a
+    /// snapshot recorded for it.
+    pub fn as_list(self) -> QueryKind {
+        QueryKind::List {
+            group: String::new(),
+            resource: self.resource().into(),
+            namespace: None,
+            label_selector: None,
+            field_selector: None,
+        }
+    }
 }
 
 /// A query with the kubectl command it stands for.
@@ -144,6 +178,7 @@ pub fn request_path(kind: &QueryKind) -> String {
             };
             format!("GET /api/v1/namespaces/{namespace}/pods/{pod}/log{qs}")
         }
+        QueryKind::Watched { kind } => request_path(&kind.as_list()),
         QueryKind::Raw { path } => format!("GET {path}"),
         QueryKind::NodeLog { node, unit } => format!(
             "on {}: journalctl -u {unit}",
@@ -206,6 +241,14 @@ pub mod q {
     /// A core-group list in a namespace (all namespaces for `None`).
     pub fn core(resource: &str, namespace: Option<&str>) -> Query {
         list("", resource, namespace, None, None)
+    }
+
+    /// `kubectl get pods -A -o yaml`, read in the lean model (see [`QueryKind::Watched`]).
+    pub fn watched(kind: super::Watched) -> Query {
+        Query {
+            kubectl: format!("kubectl get {} -A -o yaml", kind.resource()),
+            kind: QueryKind::Watched { kind },
+        }
     }
 
     /// `kubectl get nodes -o yaml`: many playbooks start from the nodes.

@@ -856,7 +856,7 @@ impl ResourceList {
                 detail.yaml = full_yaml(objects.swap_remove(0));
                 detail.source = YamlSource::Server;
             }
-            Outcome::Objects(_) => {
+            Outcome::Objects(_) | Outcome::Lean(_) => {
                 detail.source = YamlSource::Stored("the server no longer has it".into());
             }
             Outcome::Failed { code, message } => {

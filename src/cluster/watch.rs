@@ -468,6 +468,23 @@ impl StateView {
         }
     }
 
+    /// The pods store when its watch is in sync (every pod listed and current), else `None`.
+    pub fn synced_pods(&self) -> Option<Vec<Arc<Pod>>> {
+        self.synced("pods").then(|| self.pods.state())
+    }
+
+    /// The events store when its watch is in sync, else `None`.
+    pub fn synced_events(&self) -> Option<Vec<Arc<Event>>> {
+        self.synced("events").then(|| self.events.state())
+    }
+
+    fn synced(&self, resource: &str) -> bool {
+        lock(&self.shared)
+            .sync
+            .iter()
+            .any(|s| s.resource == resource && matches!(s.state, SyncState::Synced))
+    }
+
     /// Whether every resource finished its first sync (or settled as forbidden or failing).
     pub fn settled(&self) -> bool {
         let shared = lock(&self.shared);

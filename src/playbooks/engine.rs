@@ -32,6 +32,15 @@ impl Step {
     pub fn new(query: Query, outcome: &Outcome) -> Step {
         let (outcome, objects) = match outcome {
             Outcome::Objects(v) => (Outcome::Objects(Vec::new()), v.len()),
+            Outcome::Lean(v) => (
+                Outcome::Lean(match v {
+                    super::LeanObjects::Pods(_) => super::LeanObjects::empty(super::Watched::Pods),
+                    super::LeanObjects::Events(_) => {
+                        super::LeanObjects::empty(super::Watched::Events)
+                    }
+                }),
+                v.len(),
+            ),
             other => (other.clone(), 0),
         };
         Step {
@@ -44,8 +53,8 @@ impl Step {
     /// A one-line summary of what came back: `3 objects`, `200: 42 lines`, `403: …`.
     pub fn summary(&self) -> String {
         match &self.outcome {
-            Outcome::Objects(_) if self.objects == 1 => "1 object".into(),
-            Outcome::Objects(_) => format!("{} objects", self.objects),
+            Outcome::Objects(_) | Outcome::Lean(_) if self.objects == 1 => "1 object".into(),
+            Outcome::Objects(_) | Outcome::Lean(_) => format!("{} objects", self.objects),
             Outcome::Text { code, body } => format!("{code}: {} lines", body.lines().count()),
             Outcome::Failed { code: 0, message } => format!("failed: {message}"),
             Outcome::Failed { code, message } => format!("{code}: {message}"),
@@ -58,7 +67,7 @@ impl Step {
     /// ("no previous container") included: those are answers a diagnosis reads.
     pub fn unanswered(&self) -> Option<String> {
         match &self.outcome {
-            Outcome::Objects(_) => None,
+            Outcome::Objects(_) | Outcome::Lean(_) => None,
             Outcome::Text { code, body } if matches!(code, 401 | 403) => {
                 Some(format!("{code}: {}", first_line(body)))
             }
@@ -77,7 +86,7 @@ impl Step {
     pub fn lost_to_a_fault(&self) -> bool {
         matches!(
             self.query.kind,
-            QueryKind::List { .. } | QueryKind::Get { .. }
+            QueryKind::List { .. } | QueryKind::Get { .. } | QueryKind::Watched { .. }
         ) && matches!(self.outcome, Outcome::Failed { code, .. } if code == 0 || code == 429 || code >= 500)
     }
 }

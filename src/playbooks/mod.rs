@@ -21,6 +21,7 @@ pub mod util;
 pub mod workloads;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -52,13 +53,17 @@ pub struct Symptom {
     pub weight: f32,
 }
 
-pub use crate::api::query::{Query, QueryKind};
+pub use crate::api::query::{Query, QueryKind, Watched};
+use crate::cluster::lean;
 
 /// What a query returned.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// Objects (a list's items, or one object from a get).
     Objects(Vec<Value>),
+    /// A [`QueryKind::Watched`] answer: the objects in the lean model, shared with the watch
+    /// stores (an `Arc` each, not a copy).
+    Lean(LeanObjects),
     /// Text (logs, raw bodies) with the HTTP status code.
     Text { code: u16, body: String },
     /// The request failed; `code` is the HTTP status (0 for transport errors).
@@ -66,6 +71,81 @@ pub enum Outcome {
 }
 
 /// The results of every query run so far, by query.
+/// Objects of a watched kind, in the lean model.
+#[derive(Debug, Clone)]
+pub enum LeanObjects {
+    Pods(Vec<Arc<lean::Pod>>),
+    Events(Vec<Arc<lean::Event>>),
+}
+
+impl LeanObjects {
+    /// None of `kind`.
+    pub fn empty(kind: Watched) -> LeanObjects {
+        match kind {
+            Watched::Pods => LeanObjects::Pods(Vec::new()),
+            Watched::Events => LeanObjects::Events(Vec::new()),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            LeanObjects::Pods(v) => v.len(),
+            LeanObjects::Events(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Decodes API objects (a snapshot's, a list's) into the lean model; an object that does
+    /// not decode is left out, as the health model leaves it out.
+    pub fn decode(kind: Watched, objects: &[Value]) -> LeanObjects {
+        fn all<T: serde::de::DeserializeOwned>(objects: &[Value]) -> Vec<Arc<T>> {
+            objects
+                .iter()
+                .filter_map(|v| T::deserialize(v).ok().map(Arc::new))
+                .collect()
+        }
+        match kind {
+            Watched::Pods => LeanObjects::Pods(all(objects)),
+            Watched::Events => LeanObjects::Events(all(objects)),
+        }
+    }
+}
+
+impl From<Vec<Arc<lean::Pod>>> for LeanObjects {
+    fn from(v: Vec<Arc<lean::Pod>>) -> LeanObjects {
+        LeanObjects::Pods(v)
+    }
+}
+
+impl From<Vec<Arc<lean::Event>>> for LeanObjects {
+    fn from(v: Vec<Arc<lean::Event>>) -> LeanObjects {
+        LeanObjects::Events(v)
+    }
+}
+
+/// Two answers are the same when they hold the same objects at the same versions.
+impl PartialEq for LeanObjects {
+    fn eq(&self, other: &LeanObjects) -> bool {
+        fn same<T: kube::Resource>(a: &[Arc<T>], b: &[Arc<T>]) -> bool {
+            a.len() == b.len()
+                && a.iter().zip(b).all(|(x, y)| {
+                    let (x, y) = (x.meta(), y.meta());
+                    x.namespace == y.namespace
+                        && x.name == y.name
+                        && x.resource_version == y.resource_version
+                })
+        }
+        match (self, other) {
+            (LeanObjects::Pods(a), LeanObjects::Pods(b)) => same(a, b),
+            (LeanObjects::Events(a), LeanObjects::Events(b)) => same(a, b),
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Results {
     pub by_query: BTreeMap<Query, Outcome>,
@@ -98,6 +178,32 @@ impl Results {
     /// The objects of a query that listed everything it asked for: `None` when it failed,
     /// was not captured or holds only a fragment. Rules that conclude from an absence or a
     /// count ("no lease", "a single control-plane node") read this, never `objects`.
+    /// Every pod (`kubectl get pods -A`) in the lean model; empty when the query was not
+    /// asked or failed (see [`Results::outcome`]).
+    pub fn pods(&self) -> &[Arc<lean::Pod>] {
+        match self.by_query.get(&engine::q::watched(Watched::Pods)) {
+            Some(Outcome::Lean(LeanObjects::Pods(v))) => v,
+            _ => &[],
+        }
+    }
+
+    /// Every event (`kubectl get events -A`) in the lean model; empty when not asked or failed.
+    pub fn events(&self) -> &[Arc<lean::Event>] {
+        match self.by_query.get(&engine::q::watched(Watched::Events)) {
+            Some(Outcome::Lean(LeanObjects::Events(v))) => v,
+            _ => &[],
+        }
+    }
+
+    /// [`Results::pods`] when every pod was listed (not failed, not a partial capture).
+    pub fn pods_listed(&self) -> Option<&[Arc<lean::Pod>]> {
+        let q = engine::q::watched(Watched::Pods);
+        match self.by_query.get(&q) {
+            Some(Outcome::Lean(LeanObjects::Pods(v))) if !self.partial.contains(&q) => Some(v),
+            _ => None,
+        }
+    }
+
     pub fn listed(&self, q: &Query) -> Option<&[Value]> {
         match self.by_query.get(q) {
             Some(Outcome::Objects(v)) if !self.partial.contains(q) => Some(v),

@@ -1,13 +1,17 @@
 //! The one query interface playbooks run through: a live cluster (or a served scenario)
-//! through the kube client, or a snapshot in memory with the same selector semantics.
+//! through the kube client, or a snapshot in memory with the same selector semantics, and
+//! [`StoreBacked`], which answers the kinds the watch layer already holds from its stores.
 
 use futures::future::BoxFuture;
 use kube::api::{Api, ApiResource, ListParams, LogParams};
 use serde_json::Value;
 
-use super::{Outcome, Query, QueryKind};
+use std::sync::Arc;
+
+use super::{LeanObjects, Outcome, Query, QueryKind, Watched};
 use crate::api::resources::RESOURCES;
 use crate::api::select::{FieldSelector, LabelSelector};
+use crate::cluster::lean;
 use crate::snapshot::Snapshot;
 
 /// Answers playbook queries. Implementations only read.
@@ -321,6 +325,36 @@ impl LiveSource {
     }
 }
 
+impl LiveSource {
+    /// Every object of a watched kind across the cluster, page by page, decoded straight
+    /// into the lean model (no JSON tree is built).
+    async fn list_lean<T>(&self, kind: &QueryKind) -> Outcome
+    where
+        T: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + std::fmt::Debug
+            + serde::de::DeserializeOwned,
+        Vec<Arc<T>>: Into<LeanObjects>,
+    {
+        let api: Api<T> = Api::all(self.client.clone());
+        let mut lp = ListParams::default().limit(500);
+        let mut items: Vec<Arc<T>> = Vec::new();
+        loop {
+            match retrying(kind, || api.list(&lp)).await {
+                Ok(page) => {
+                    items.extend(page.items.into_iter().map(Arc::new));
+                    match page.metadata.continue_ {
+                        Some(c) if !c.is_empty() => lp = lp.continue_token(&c),
+                        _ => break,
+                    }
+                }
+                Err(e) => return failed(e),
+            }
+        }
+        Outcome::Lean(items.into())
+    }
+}
+
 impl QuerySource for LiveSource {
     fn live(&self) -> bool {
         true
@@ -365,6 +399,10 @@ impl QuerySource for LiveSource {
                     }
                     Outcome::Objects(items)
                 }
+                QueryKind::Watched { kind } => match kind {
+                    Watched::Pods => self.list_lean::<lean::Pod>(&query.kind).await,
+                    Watched::Events => self.list_lean::<lean::Event>(&query.kind).await,
+                },
                 QueryKind::Get {
                     group,
                     resource,
@@ -469,6 +507,84 @@ async fn live_connection(client: &kube::Client) -> Outcome {
         detail,
     });
     Outcome::Objects(vec![obs.to_value()])
+}
+
+/// The plain list a watched query stands for, with the same kubectl command.
+fn as_list(query: &Query, kind: Watched) -> Query {
+    Query {
+        kubectl: query.kubectl.clone(),
+        kind: kind.as_list(),
+    }
+}
+
+/// Stores of the watched kinds: what [`StoreBacked`] answers from.
+pub trait WatchedStores: Send + Sync {
+    /// Every object of `kind` when the store holds the kind fully listed and in sync.
+    fn watched(&self, kind: Watched) -> Option<LeanObjects>;
+}
+
+impl<T: WatchedStores + ?Sized> WatchedStores for &T {
+    fn watched(&self, kind: Watched) -> Option<LeanObjects> {
+        (**self).watched(kind)
+    }
+}
+
+/// A judged state: its stores, for the kinds its watchers had in sync.
+impl WatchedStores for crate::cluster::state::ClusterState {
+    fn watched(&self, kind: Watched) -> Option<LeanObjects> {
+        let resource = kind.resource();
+        let synced = matches!(
+            self.sync_of(resource),
+            Some(crate::cluster::SyncState::Synced)
+        );
+        (synced && self.fully_listed(resource)).then(|| match kind {
+            Watched::Pods => LeanObjects::Pods(self.pods.clone()),
+            Watched::Events => LeanObjects::Events(self.events.clone()),
+        })
+    }
+}
+
+/// The running watchers' stores, as they are at the moment of the query.
+impl WatchedStores for crate::cluster::watch::StateView {
+    fn watched(&self, kind: Watched) -> Option<LeanObjects> {
+        match kind {
+            Watched::Pods => self.synced_pods().map(LeanObjects::Pods),
+            Watched::Events => self.synced_events().map(LeanObjects::Events),
+        }
+    }
+}
+
+/// A source that answers [`QueryKind::Watched`] queries from the watch stores it was given
+/// when they hold the kind fully listed and in sync, and everything else (and a kind the
+/// stores do not hold in sync) through `inner`: a live `check` and the TUI's findings list
+/// pods and events once, for the health model and the playbooks alike.
+pub struct StoreBacked<Q, S> {
+    pub inner: Q,
+    pub stores: S,
+}
+
+impl<Q, S> QuerySource for StoreBacked<Q, S>
+where
+    Q: std::ops::Deref + Send + Sync,
+    Q::Target: QuerySource,
+    S: WatchedStores,
+{
+    fn run<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Outcome> {
+        if let QueryKind::Watched { kind } = query.kind
+            && let Some(objects) = self.stores.watched(kind)
+        {
+            return Box::pin(async move { Outcome::Lean(objects) });
+        }
+        self.inner.run(query)
+    }
+
+    fn partial(&self, query: &Query) -> bool {
+        self.inner.partial(query)
+    }
+
+    fn live(&self) -> bool {
+        self.inner.live()
+    }
 }
 
 fn query_reads_secret(kind: &QueryKind) -> bool {
@@ -665,6 +781,14 @@ impl SnapshotSource {
     }
 
     fn answer(&self, query: &Query) -> Outcome {
+        if let QueryKind::Watched { kind } = query.kind {
+            // The plain list's answer (its recorded errors, what was not captured, legacy
+            // versions normalised), decoded into the lean model once.
+            return match self.answer(&as_list(query, kind)) {
+                Outcome::Objects(objects) => Outcome::Lean(LeanObjects::decode(kind, &objects)),
+                other => other,
+            };
+        }
         if query_reads_secret(&query.kind) {
             return secrets_refused();
         }
@@ -842,6 +966,8 @@ impl SnapshotSource {
                     },
                 }
             }
+            // Answered above, through the plain list.
+            QueryKind::Watched { kind } => Outcome::Lean(LeanObjects::empty(*kind)),
             QueryKind::Raw { path } => {
                 match s.responses.iter().find(|r| same_request(&r.path, path)) {
                     Some(r) => Outcome::Text {
@@ -865,6 +991,9 @@ impl QuerySource for SnapshotSource {
     }
 
     fn partial(&self, query: &Query) -> bool {
+        if let QueryKind::Watched { kind } = query.kind {
+            return self.partial(&as_list(query, kind));
+        }
         let QueryKind::List {
             group,
             resource,

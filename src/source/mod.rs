@@ -308,8 +308,13 @@ pub fn spawn_producer_with(
     let watchers = live.watchers.view();
     let settled_view = live.watchers.view();
     let (mut findings_rx, findings_task) = crate::findings::spawn(
-        Arc::new(LiveSource {
-            client: live.client.clone(),
+        // Pods and events come from the watchers' stores: the findings list nothing the
+        // health view already watches.
+        Arc::new(crate::playbooks::source::StoreBacked {
+            inner: Box::new(LiveSource {
+                client: live.client.clone(),
+            }),
+            stores: live.watchers.view(),
         }),
         live.doctor.clone(),
         live.watchers.changes(),
@@ -514,7 +519,11 @@ pub async fn fleet_line(
             let o = observation.clone();
             Box::pin(async move { Some(o) })
         });
-        let findings = crate::findings::evaluate(judged.queries.as_ref(), Some(&probe), judged.now)
+        let source = crate::playbooks::source::StoreBacked {
+            inner: judged.queries.as_ref(),
+            stores: state,
+        };
+        let findings = crate::findings::evaluate(&source, Some(&probe), judged.now)
             .await
             .findings;
         crate::app::fleet::health_line(

@@ -192,7 +192,7 @@ fn reach(r: &Results, node: &str) -> Reach {
                 Reach::Unknown(Some(msg))
             }
         }
-        Some(Outcome::Objects(_)) | None => Reach::Unknown(None),
+        Some(Outcome::Objects(_) | Outcome::Lean(_)) | None => Reach::Unknown(None),
     }
 }
 
