@@ -183,6 +183,29 @@ impl CheckReport {
             .collect()
     }
 
+    /// The sections as text and Markdown print them: every item that is not OK, and the OK
+    /// items only while a section has at most [`OK_ITEMS_SHOWN`] of them (a 5,000-node cluster
+    /// printed 5,000 OK lines); the count of OK items folded away. JSON keeps every item.
+    fn printed_sections(&self) -> Vec<(&'static str, Vec<&HealthItem>, usize)> {
+        if self.could_not_run.is_some() {
+            return Vec::new();
+        }
+        self.shown_sections()
+            .into_iter()
+            .map(|(title, items)| {
+                let ok = items.iter().filter(|i| i.severity == Severity::Ok).count();
+                if ok <= OK_ITEMS_SHOWN {
+                    return (title, items, 0);
+                }
+                let kept = items
+                    .into_iter()
+                    .filter(|i| i.severity != Severity::Ok)
+                    .collect();
+                (title, kept, ok)
+            })
+            .collect()
+    }
+
     /// `ok`, `warning`, `critical` or `could not run`.
     pub fn overall(&self) -> &'static str {
         match self.exit_code() {
@@ -298,15 +321,17 @@ impl CheckReport {
         for p in &self.cluster.problems {
             out.push_str(&format!("! {p}\n"));
         }
-        let sections = if self.could_not_run.is_some() {
-            Vec::new()
-        } else {
-            self.shown_sections()
-        };
-        for (title, items) in sections {
+        for (title, items, folded) in self.printed_sections() {
             out.push_str(&format!("\n{title}\n"));
-            if items.is_empty() {
+            if items.is_empty() && folded == 0 {
                 out.push_str("  (nothing to report)\n");
+            }
+            if folded > 0 {
+                out.push_str(&format!(
+                    "  [{:<8}] {} (listed one by one with --output json)\n",
+                    Severity::Ok.label().to_uppercase(),
+                    folded_line(title, folded)
+                ));
             }
             for i in items {
                 let playbooks = if i.playbooks.is_empty() || i.severity == Severity::Ok {
@@ -395,18 +420,20 @@ impl CheckReport {
         for p in &self.cluster.problems {
             out.push_str(&format!("- Could not read: {p}\n"));
         }
-        let sections = if self.could_not_run.is_some() {
-            Vec::new()
-        } else {
-            self.shown_sections()
-        };
-        for (title, items) in sections {
+        for (title, items, folded) in self.printed_sections() {
             out.push_str(&format!("\n### {title}\n\n"));
-            if items.is_empty() {
+            if items.is_empty() && folded == 0 {
                 out.push_str("Nothing to report.\n");
                 continue;
             }
             out.push_str("| Severity | Item | Reason | Playbooks |\n|---|---|---|---|\n");
+            if folded > 0 {
+                out.push_str(&format!(
+                    "| {} | {} | listed one by one with `--output json` | |\n",
+                    Severity::Ok.label(),
+                    folded_line(title, folded)
+                ));
+            }
             for i in items {
                 out.push_str(&format!(
                     "| {} | {} | {} | {} |\n",
@@ -425,6 +452,21 @@ impl CheckReport {
         md_could_not_check(&mut out, self);
         out
     }
+}
+
+/// A section prints its OK items one by one up to this many.
+const OK_ITEMS_SHOWN: usize = 12;
+
+/// `4,997 nodes OK` for a section's folded OK items.
+fn folded_line(section: &str, n: usize) -> String {
+    format!(
+        "{} {} OK",
+        crate::text::thousands(n as u64),
+        match section {
+            "Nodes" => "nodes",
+            _ => "items",
+        }
+    )
 }
 
 fn severity_word(s: FindingSeverity) -> &'static str {
@@ -554,6 +596,31 @@ mod tests {
             findings: Vec::new(),
             ..Default::default()
         }
+    }
+
+    /// A 5,000-node cluster's text report lists its problems, not 5,000 OK lines: the OK
+    /// items of a long section fold into one count; JSON keeps them all.
+    #[test]
+    fn long_sections_fold_their_ok_items() {
+        let mut r = report(Severity::Ok);
+        r.health.nodes = (0..5000)
+            .map(|n| item(Severity::Ok, &format!("node-{n:05}")))
+            .collect();
+        r.health.nodes.push(item(Severity::Critical, "node-bad"));
+        let text = r.to_text();
+        assert!(text.contains("5,000 nodes OK"), "{text}");
+        assert!(text.contains("node-bad"));
+        assert!(!text.contains("node-00042"));
+        assert!(text.lines().count() < 40, "{} lines", text.lines().count());
+        let md = r.to_markdown();
+        assert!(
+            md.contains("5,000 nodes OK") && md.contains("node-bad") && !md.contains("node-00042")
+        );
+        let json = r.to_json().to_string();
+        assert!(json.contains("node-00042"));
+        // A short section still lists each OK item.
+        r.health.nodes.truncate(3);
+        assert!(r.to_text().contains("node-00002"));
     }
 
     #[test]

@@ -290,3 +290,16 @@ mod tests {
         assert_eq!(pad("abcdef", 4), "abc…");
     }
 }
+
+/// A count with thousands separated by commas: `150,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
