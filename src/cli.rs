@@ -283,6 +283,12 @@ pub struct SnapshotArgs {
     /// Capture an embedded scenario (served in-process) instead of a kubeconfig context.
     #[arg(long, value_name = "ID")]
     pub scenario: Option<String>,
+    /// Before writing, remove what should not be shared: ConfigMap values (except the
+    /// cluster's own configuration in kube-system), env values, annotation values (except
+    /// kubernetes.io ones), and secret-like values (passwords, tokens, keys) in args and
+    /// logs. Says what it removed.
+    #[arg(long)]
+    pub redact: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -1058,7 +1064,14 @@ fn snapshot(args: SnapshotArgs, global: &GlobalArgs) -> Result<i32> {
             );
             return Ok(0);
         }
+        let mut snap = snap;
+        let redaction = args
+            .redact
+            .then(|| crate::snapshot::redact::redact(&mut snap));
         write_output(&args.output, &snap.to_yaml())?;
+        if let Some(r) = redaction {
+            eprintln!("ktriage: redacted {}", r.summary());
+        }
         if args.output.as_os_str() != "-" {
             eprintln!(
                 "ktriage: wrote {} objects and {} logs to {}",

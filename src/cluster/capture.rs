@@ -149,6 +149,7 @@ pub async fn capture(client: &Client, context: &str, server: &str) -> (Snapshot,
         server: Some(server.to_string()),
         version,
         captured,
+        redacted: None,
     });
     (snap, report)
 }

@@ -1230,6 +1230,7 @@ impl Cluster {
                     .filter(|d| d.kind != "Secret")
                     .map(|d| d.kind.to_string())
                     .collect(),
+                redacted: None,
             }),
             unknown_evidence: Vec::new(),
             dropped: Vec::new(),

@@ -77,4 +77,8 @@ pub struct SnapshotInfo {
     /// or pasted snapshot, where only the kinds present count as captured.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub captured: Vec<String>,
+    /// What `ktriage snapshot --redact` removed (`12 env values, …`): a value reading
+    /// `REDACTED` was removed on purpose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redacted: Option<String>,
 }

@@ -10,6 +10,7 @@ mod evidence;
 pub mod input;
 mod normalize;
 mod parse;
+pub mod redact;
 mod write;
 pub use coverage::Capture;
 pub use evidence::{Connection, NodeLog, PodLog, RawResponse, ServedCertificate, SnapshotInfo};
@@ -272,6 +273,7 @@ fn fill_info(info: &mut SnapshotInfo, other: SnapshotInfo) {
     info.context = info.context.take().or(other.context);
     info.server = info.server.take().or(other.server);
     info.version = info.version.take().or(other.version);
+    info.redacted = info.redacted.take().or(other.redacted);
     for kind in other.captured {
         if !info.captured.contains(&kind) {
             info.captured.push(kind);

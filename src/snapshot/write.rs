@@ -28,6 +28,7 @@ pub(crate) fn to_yaml(snapshot: &Snapshot) -> String {
         put_opt(&mut doc, "context", &info.context);
         put_opt(&mut doc, "server", &info.server);
         put_opt(&mut doc, "version", &info.version);
+        put_opt(&mut doc, "redacted", &info.redacted);
         if !info.captured.is_empty() {
             doc.insert("captured".into(), serde_json::json!(info.captured));
         }

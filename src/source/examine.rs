@@ -105,6 +105,7 @@ pub fn evidence_snapshot(examined: &Examined) -> crate::snapshot::Snapshot {
             server: Some(obs.server.clone()),
             version: None,
             captured: Vec::new(),
+            redacted: None,
         }),
         ..Default::default()
     }

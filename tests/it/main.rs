@@ -37,6 +37,7 @@ mod server_hardening;
 mod server_kube;
 mod server_kubectl;
 mod snapshot_parse;
+mod snapshot_redact;
 mod soak;
 mod tui_config_tmux;
 mod tui_lists_tmux;
