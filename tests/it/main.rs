@@ -36,6 +36,7 @@ mod serve_cli;
 mod server_hardening;
 mod server_kube;
 mod server_kubectl;
+mod server_writes;
 mod snapshot_parse;
 mod soak;
 mod tui_config_tmux;
