@@ -33,6 +33,7 @@ mod playbooks_scenarios;
 mod scale;
 mod screenshots;
 mod serve_cli;
+mod server_clock;
 mod server_hardening;
 mod server_kube;
 mod server_kubectl;
