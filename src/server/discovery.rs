@@ -207,7 +207,12 @@ pub fn resource_list(defs: &[ResourceDef], group: &str, version: &str) -> Option
 /// `create -f` and `replace -f` need no client-side schema.
 pub fn openapi_v3_root(defs: &[ResourceDef]) -> Value {
     let mut paths = serde_json::Map::new();
-    for (group, versions) in group_versions(defs) {
+    // group_versions leaves the core group out (it is served under /api).
+    let core = defs
+        .iter()
+        .any(|d| d.group.is_empty())
+        .then_some(("", vec!["v1"]));
+    for (group, versions) in core.into_iter().chain(group_versions(defs)) {
         for v in versions {
             let gv = if group.is_empty() {
                 format!("api/{v}")

@@ -307,6 +307,7 @@ pub async fn handle(
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string(),
+        writable: shared.writable,
     };
     let Some(user) = user else {
         // Recorded with what was asked, so the audit can tell a refused review from a write.

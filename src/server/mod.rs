@@ -88,6 +88,9 @@ pub struct RequestRecord {
     /// The client's User-Agent (kubectl, kube-rs…), so an audit can tell ktriage's
     /// requests from those a test made with kubectl on purpose.
     pub user_agent: String,
+    /// Whether the server was a training server (writes accepted): an audit allows an
+    /// accepted write only there, and only from kubectl.
+    pub writable: bool,
 }
 
 impl RequestRecord {
@@ -714,6 +717,7 @@ mod request_log_tests {
             resource: resource.into(),
             code: 200,
             user_agent: "t".into(),
+            writable: false,
         }
     }
 

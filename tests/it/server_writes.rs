@@ -41,6 +41,11 @@ impl Kubectl {
     }
 
     pub async fn run(&self, args: &[&str]) -> Output {
+        self.run_with_editor(args, "false").await
+    }
+
+    /// kubectl with `EDITOR` set (for `kubectl edit`).
+    pub async fn run_with_editor(&self, args: &[&str], editor: &str) -> Output {
         let out = tokio::process::Command::new("kubectl")
             .arg("--kubeconfig")
             .arg(&self.kubeconfig)
@@ -52,7 +57,8 @@ impl Kubectl {
             .env_remove("https_proxy")
             .env_remove("HTTP_PROXY")
             .env_remove("http_proxy")
-            .env("EDITOR", "false")
+            .env("EDITOR", editor)
+            .env_remove("KUBE_EDITOR")
             .output()
             .await
             .expect("kubectl runs");
@@ -506,4 +512,124 @@ async fn read_only_servers_refuse_every_write() {
         "{writes:?}"
     );
     assert_eq!(server.writes_accepted(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edit_label_annotate_and_delete_behave_as_on_a_cluster() {
+    let server = training(common::scenario("healthy")).await;
+    let k = Kubectl::new(&server);
+    let file = k.manifest("demo.yaml", DEPLOYMENT);
+    k.ok(&["apply", "-f", &file]).await;
+
+    // kubectl edit: GET, the editor, then a patch of what changed.
+    let edited = k
+        .run_with_editor(
+            &["edit", "deployment", "demo"],
+            "sed -i -e 's/replicas: 2/replicas: 3/'",
+        )
+        .await;
+    assert!(edited.ok, "{}{}", edited.stdout, edited.stderr);
+    assert_eq!(edited.stdout.trim(), "deployment.apps/demo edited");
+    let pods = k
+        .ok(&["get", "pods", "-l", "app=demo", "--no-headers"])
+        .await;
+    assert_eq!(pod_lines(&pods).len(), 3, "{pods}");
+
+    k.ok(&["label", "deployment", "demo", "owner=shop"]).await;
+    k.ok(&["annotate", "deployment", "demo", "note=fixed in training"])
+        .await;
+    let d = k.json(&["get", "deployment", "demo"]).await;
+    assert_eq!(d["metadata"]["labels"]["owner"], "shop");
+    assert_eq!(d["metadata"]["annotations"]["note"], "fixed in training");
+    let relabel = k.fails(&["label", "deployment", "demo", "owner=web"]).await;
+    assert!(relabel.contains("already has a value (shop)"), "{relabel}");
+
+    // A deleted pod comes back under a new name; the Endpoints follow.
+    let svc = k.manifest(
+        "svc.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: demo, namespace: default}\nspec:\n  selector: {app: demo}\n  ports:\n  - {name: http, port: 80, targetPort: http}\n",
+    );
+    k.ok(&["apply", "-f", &svc]).await;
+    let ep = k.json(&["get", "endpoints", "demo"]).await;
+    assert_eq!(ep["subsets"][0]["addresses"].as_array().unwrap().len(), 3);
+    let victim = pod_lines(&pods)[0]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let deleted = k.ok(&["delete", "pod", &victim]).await;
+    assert_eq!(deleted.trim(), format!("pod \"{victim}\" deleted"));
+    let pods = k
+        .ok(&["get", "pods", "-l", "app=demo", "--no-headers"])
+        .await;
+    assert_eq!(pod_lines(&pods).len(), 3, "{pods}");
+    assert!(!pods.contains(&victim), "{pods}");
+    let ep = k.json(&["get", "endpoints", "demo"]).await;
+    let targets: Vec<&str> = ep["subsets"][0]["addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["targetRef"]["name"].as_str())
+        .collect();
+    assert_eq!(targets.len(), 3, "{ep}");
+    assert!(!targets.contains(&victim.as_str()), "{ep}");
+    // apply, edit, label, annotate, apply, delete (the refused relabel never left kubectl).
+    assert_eq!(server.writes_accepted(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_rbac_change_applies_to_the_next_request() {
+    let mut scenario = common::scenario("healthy");
+    scenario.behavior.user = Some(ktriage::scenarios::Identity {
+        name: "jane".into(),
+        groups: vec!["developers".into()],
+    });
+    // Jane may manage the role bindings of shop, nothing else.
+    scenario.snapshot.objects.extend([
+        serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "binder", "namespace": "shop"},
+            "rules": [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["rolebindings"],
+                       "verbs": ["get", "list", "create", "delete"]}]
+        }),
+        serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "jane-binder", "namespace": "shop"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "binder"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "jane"}]
+        }),
+    ]);
+    let server = training(scenario).await;
+    let k = Kubectl::new(&server);
+    let refused = k.fails(&["-n", "shop", "get", "pods"]).await;
+    assert!(refused.contains("Forbidden"), "{refused}");
+    assert_eq!(
+        k.run(&["-n", "shop", "auth", "can-i", "list", "pods"])
+            .await
+            .stdout
+            .trim(),
+        "no"
+    );
+    k.ok(&[
+        "-n",
+        "shop",
+        "create",
+        "rolebinding",
+        "jane-view",
+        "--clusterrole=view",
+        "--user=jane",
+    ])
+    .await;
+    let pods = k.ok(&["-n", "shop", "get", "pods"]).await;
+    assert!(pods.contains("NAME"), "{pods}");
+    assert_eq!(
+        k.ok(&["-n", "shop", "auth", "can-i", "list", "pods"])
+            .await
+            .trim(),
+        "yes"
+    );
+    k.ok(&["-n", "shop", "delete", "rolebinding", "jane-view"])
+        .await;
+    let refused = k.fails(&["-n", "shop", "get", "pods"]).await;
+    assert!(refused.contains("Forbidden"), "{refused}");
 }
