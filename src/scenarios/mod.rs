@@ -128,6 +128,10 @@ pub struct ServerBehavior {
     /// A connection fault: certificates, kubeconfig or route broken on purpose (the
     /// connection doctor's scenarios).
     pub tls_fault: Option<TlsFault>,
+    /// Images the registry holds besides those the scenario's containers run: in a training
+    /// session, the tags a fix may switch to in a repository whose image fails to pull (any
+    /// other tag of that repository does not exist).
+    pub images: Vec<String>,
 }
 
 /// A user name with its groups.

@@ -43,6 +43,19 @@ pub struct Facts {
     unpullable: HashSet<String>,
     /// Containers (image, command, args, env) that crash-loop in the scenario.
     crashing: HashSet<String>,
+    /// Images the scenario says its registry holds ([`ktriage_scenarios::ServerBehavior::images`]).
+    registry: HashSet<String>,
+    /// Repositories of the unpullable images: their other tags exist only if declared.
+    failing_repos: HashSet<String>,
+}
+
+/// An image reference without its tag or digest.
+fn repository(image: &str) -> &str {
+    let image = image.split('@').next().unwrap_or(image);
+    match image.rfind(':') {
+        Some(i) if !image[i..].contains('/') => &image[..i],
+        _ => image,
+    }
 }
 
 /// Image names that say they do not exist.
@@ -57,9 +70,15 @@ const MISSING_MARKERS: &[&str] = &[
 ];
 
 impl Facts {
-    /// Reads the facts from the scenario's Pods.
-    pub fn from_objects<'a>(objects: impl IntoIterator<Item = &'a Value>) -> Self {
-        let mut facts = Facts::default();
+    /// Reads the facts from the scenario's Pods and the images its registry declares.
+    pub fn from_objects<'a>(
+        objects: impl IntoIterator<Item = &'a Value>,
+        registry: &[String],
+    ) -> Self {
+        let mut facts = Facts {
+            registry: registry.iter().cloned().collect(),
+            ..Facts::default()
+        };
         for pod in objects
             .into_iter()
             .filter(|o| o.get("kind").and_then(Value::as_str) == Some("Pod"))
@@ -114,15 +133,21 @@ impl Facts {
         // An image some container pulled is no longer "unpullable" (another tag failed).
         let pulled = facts.pulled.clone();
         facts.unpullable.retain(|i| !pulled.contains(i));
+        facts.failing_repos = facts
+            .unpullable
+            .iter()
+            .map(|i| repository(i).to_string())
+            .collect();
         facts
     }
 
     /// Why `image` cannot be pulled (the waiting reason), or `None` when it can: an image the
-    /// scenario runs can; one its kubelets fail to pull, one whose name says it does not exist
+    /// scenario runs, or declares in its registry, can; one its kubelets fail to pull, any
+    /// other tag of that repository, one whose name says it does not exist
     /// (`:does-not-exist`, `nonexistent`…) or an invalid reference cannot; any other is taken
     /// to exist in its registry.
     pub fn pull_failure(&self, image: &str) -> Option<&'static str> {
-        if self.pulled.contains(image) {
+        if self.pulled.contains(image) || self.registry.contains(image) {
             return None;
         }
         let invalid = image.is_empty()
@@ -135,7 +160,10 @@ impl Facts {
             return Some("InvalidImageName");
         }
         let lower = image.to_ascii_lowercase();
-        if self.unpullable.contains(image) || MISSING_MARKERS.iter().any(|m| lower.contains(m)) {
+        if self.unpullable.contains(image)
+            || self.failing_repos.contains(repository(image))
+            || MISSING_MARKERS.iter().any(|m| lower.contains(m))
+        {
             return Some("ImagePullBackOff");
         }
         None
@@ -1768,9 +1796,17 @@ mod tests {
             json!({"kind": "Pod", "spec": {"containers": [{"name": "c", "image": "shop/checkout:2", "args": ["--x"]}]},
                    "status": {"containerStatuses": [{"name": "c", "restartCount": 7, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}),
         ];
-        let f = Facts::from_objects(pods.iter());
+        let f = Facts::from_objects(pods.iter(), &["shop/api:1.6".to_string()]);
         assert_eq!(f.pull_failure("shop/api:1.4"), None);
         assert_eq!(f.pull_failure("shop/api:1.5"), Some("ImagePullBackOff"));
+        // The failing repository holds the declared tag only; other repositories any tag.
+        assert_eq!(f.pull_failure("shop/api:1.6"), None);
+        assert_eq!(f.pull_failure("shop/api:1.7"), Some("ImagePullBackOff"));
+        assert_eq!(f.pull_failure("shop/web:1.4"), None);
+        assert_eq!(
+            repository("registry:5000/shop/web@sha256:ab"),
+            "registry:5000/shop/web"
+        );
         assert_eq!(
             f.pull_failure("nginx:does-not-exist"),
             Some("ImagePullBackOff")

@@ -547,7 +547,7 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
     let mut store = Store::new();
     let authz = Authorizer::from_objects(snapshot.objects.iter());
     let facts = if writable {
-        controllers::Facts::from_objects(snapshot.objects.iter())
+        controllers::Facts::from_objects(snapshot.objects.iter(), &scenario.behavior.images)
     } else {
         controllers::Facts::default()
     };

@@ -633,3 +633,106 @@ async fn an_rbac_change_applies_to_the_next_request() {
     let refused = k.fails(&["-n", "shop", "get", "pods"]).await;
     assert!(refused.contains("Forbidden"), "{refused}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pushed_tag_fixes_an_image_pull_failure_and_another_does_not() {
+    let server = training(common::scenario("image-pull-failure")).await;
+    let k = Kubectl::new(&server);
+    let pods = || async {
+        k.ok(&[
+            "-n",
+            "shop",
+            "get",
+            "pods",
+            "-l",
+            "app.kubernetes.io/name=recommendations",
+            "--no-headers",
+        ])
+        .await
+    };
+    let before = pods().await;
+    assert!(before.contains("ImagePullBackOff"), "{before}");
+    let repo = "ghcr.io/acme/shop-recommendations";
+
+    k.ok(&[
+        "-n",
+        "shop",
+        "set",
+        "image",
+        "deployment/recommendations",
+        &format!("recommendations={repo}:v1.4.1"),
+    ])
+    .await;
+    let wrong = pods().await;
+    assert!(
+        wrong.contains("ImagePullBackOff") && !wrong.contains("Running"),
+        "{wrong}"
+    );
+
+    k.ok(&[
+        "-n",
+        "shop",
+        "set",
+        "image",
+        "deployment/recommendations",
+        &format!("recommendations={repo}:1.4.0"),
+    ])
+    .await;
+    let fixed = pods().await;
+    let lines = pod_lines(&fixed);
+    assert_eq!(lines.len(), 2, "{fixed}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("1/1") && l.contains("Running")),
+        "{fixed}"
+    );
+    let status = k
+        .ok(&[
+            "-n",
+            "shop",
+            "rollout",
+            "status",
+            "deployment/recommendations",
+            "--timeout=10s",
+        ])
+        .await;
+    assert!(status.contains("successfully rolled out"), "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watches_see_the_writes() {
+    use futures::StreamExt;
+    use k8s_openapi::api::apps::v1::Deployment;
+    use kube::api::{Api, WatchEvent, WatchParams};
+
+    let server = training(common::scenario("healthy")).await;
+    let client = common::client(&server).await;
+    let api: Api<Deployment> = Api::namespaced(client, "default");
+    let mut events = api
+        .watch(&WatchParams::default(), "0")
+        .await
+        .expect("watch starts")
+        .boxed();
+    let k = Kubectl::new(&server);
+    let file = k.manifest("demo.yaml", DEPLOYMENT);
+    k.ok(&["apply", "-f", &file]).await;
+    k.ok(&["scale", "deployment", "demo", "--replicas=3"]).await;
+    k.ok(&["delete", "deployment", "demo"]).await;
+    let mut seen = Vec::new();
+    while !seen.contains(&"DELETED") {
+        let ev = tokio::time::timeout(std::time::Duration::from_secs(10), events.next())
+            .await
+            .expect("an event within 10 s")
+            .expect("the watch goes on")
+            .expect("a valid event");
+        seen.push(match ev {
+            WatchEvent::Added(_) => "ADDED",
+            WatchEvent::Modified(_) => "MODIFIED",
+            WatchEvent::Deleted(_) => "DELETED",
+            _ => "OTHER",
+        });
+    }
+    assert_eq!(seen.first(), Some(&"ADDED"), "{seen:?}");
+    assert!(seen.contains(&"MODIFIED"), "{seen:?}");
+}
