@@ -402,6 +402,44 @@ pub fn react(store: &mut Store, facts: &Facts, touch: Touch) {
                     bind(&mut ctx, pvc);
                 }
             }
+            // Admission may now allow what it refused: the namespace's controllers retry.
+            "Namespace" | "ResourceQuota" | "LimitRange" => {
+                let ns = t
+                    .after
+                    .as_ref()
+                    .or(t.before.as_ref())
+                    .map(|o| {
+                        if kind == "Namespace" {
+                            name_of(o).to_string()
+                        } else {
+                            ns_of(o).to_string()
+                        }
+                    })
+                    .unwrap_or_default();
+                if t.after.is_some() && !ns.is_empty() {
+                    let mut rolled = HashSet::new();
+                    for rs in ctx.list("ReplicaSet", Some(&ns)) {
+                        if (owned_pods(&ctx, &ns, "ReplicaSet", name_of(&rs)).len() as i64)
+                            >= replicas(&rs)
+                        {
+                            continue;
+                        }
+                        let owner = rs
+                            .pointer("/metadata/ownerReferences")
+                            .and_then(Value::as_array)
+                            .and_then(|r| r.iter().find(|r| s(r, "/kind") == "Deployment"))
+                            .map(|r| s(r, "/name").to_string());
+                        match owner.and_then(|d| ctx.get("Deployment", &ns, &d)) {
+                            Some(dep) => {
+                                if rolled.insert(name_of(&dep).to_string()) {
+                                    rollout(&mut ctx, &dep, false);
+                                }
+                            }
+                            None => replica_set(&mut ctx, &rs),
+                        }
+                    }
+                }
+            }
             "StorageClass" => {
                 for pvc in ctx.list("PersistentVolumeClaim", None) {
                     bind(&mut ctx, &pvc);
@@ -714,14 +752,20 @@ fn replicas(obj: &Value) -> i64 {
 }
 
 fn deployment(ctx: &mut Ctx<'_>, before: Option<&Value>, dep: &Value) {
-    let ns = ns_of(dep).to_string();
-    let name = name_of(dep).to_string();
     if before.is_some_and(|b| b.get("spec") == dep.get("spec")) {
         return;
     }
-    let template = dep.pointer("/spec/template").cloned().unwrap_or(json!({}));
     let template_changed =
         before.is_none_or(|b| b.pointer("/spec/template") != dep.pointer("/spec/template"));
+    rollout(ctx, dep, template_changed);
+}
+
+/// Brings a Deployment's ReplicaSets to its spec: the current one (made when the template is
+/// new) scaled up, the old ones down as the new pods become ready.
+fn rollout(ctx: &mut Ctx<'_>, dep: &Value, template_changed: bool) {
+    let ns = ns_of(dep).to_string();
+    let name = name_of(dep).to_string();
+    let template = dep.pointer("/spec/template").cloned().unwrap_or(json!({}));
     let owned: Vec<Value> = ctx
         .list("ReplicaSet", Some(&ns))
         .into_iter()
@@ -931,6 +975,14 @@ fn deployment_status(ctx: &mut Ctx<'_>, ns: &str, name: &str) {
             &dep,
         ),
     ];
+    let mut conditions = conditions;
+    if let Some(failure) = owned.iter().find_map(|rs| {
+        rs.pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .and_then(|cs| cs.iter().find(|c| s(c, "/type") == "ReplicaFailure"))
+    }) {
+        conditions.push(failure.clone());
+    }
     let mut status = json!({
         "observedGeneration": dep.pointer("/metadata/generation").cloned().unwrap_or(json!(1)),
         "replicas": total, "updatedReplicas": updated, "readyReplicas": ready,
@@ -1100,8 +1152,58 @@ fn new_pod(
     if let Some(a) = template.pointer("/metadata/annotations") {
         pod["metadata"]["annotations"] = a.clone();
     }
+    if let Err(message) = admit_pod(ctx.store, &pod) {
+        create_failed(ctx, owner, &message);
+        return None;
+    }
+    create_failed(ctx, owner, "");
     run_pod(ctx, &mut pod);
     ctx.put(pod, true)
+}
+
+/// Records on a ReplicaSet whether its last pod create was refused (`message`) or not
+/// (empty): the ReplicaFailure condition and the FailedCreate event, as the controller does.
+fn create_failed(ctx: &mut Ctx<'_>, owner: &Value, message: &str) {
+    if owner.get("kind").and_then(Value::as_str) != Some("ReplicaSet") {
+        if !message.is_empty() {
+            ctx.event(
+                owner,
+                "Warning",
+                "FailedCreate",
+                format!("Error creating: {message}"),
+            );
+        }
+        return;
+    }
+    let Some(mut rs) = ctx.get("ReplicaSet", ns_of(owner), name_of(owner)) else {
+        return;
+    };
+    let mut conditions: Vec<Value> = rs
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let had = conditions.iter().any(|c| s(c, "/type") == "ReplicaFailure");
+    conditions.retain(|c| s(c, "/type") != "ReplicaFailure");
+    if !message.is_empty() {
+        conditions.push(
+            json!({"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+                               "message": message, "lastTransitionTime": now_secs()}),
+        );
+        ctx.event(
+            owner,
+            "Warning",
+            "FailedCreate",
+            format!("Error creating: {message}"),
+        );
+    } else if !had {
+        return;
+    }
+    if !rs.get("status").is_some_and(Value::is_object) {
+        rs["status"] = json!({});
+    }
+    rs["status"]["conditions"] = json!(conditions);
+    ctx.put(rs, false);
 }
 
 fn pod_changed(ctx: &mut Ctx<'_>, before: Option<&Value>, after: Option<&Value>) {
@@ -1539,6 +1641,230 @@ fn reschedule_pending(ctx: &mut Ctx<'_>, only_ns: Option<&str>) {
             ctx.put(p, true);
         }
     }
+}
+
+// ---- admission -----------------------------------------------------------------------------
+
+fn list_in(store: &Store, kind: &str, ns: Option<&str>) -> Vec<Value> {
+    store
+        .resource_of_kind(kind)
+        .and_then(|r| {
+            store
+                .list(
+                    r,
+                    ns,
+                    &LabelSelector::default(),
+                    &FieldSelector::default(),
+                    None,
+                    None,
+                )
+                .ok()
+        })
+        .map(|p| p.items.iter().map(|o| (**o).clone()).collect())
+        .unwrap_or_default()
+}
+
+fn containers_of(pod: &Value) -> Vec<&Value> {
+    ["containers", "initContainers"]
+        .iter()
+        .filter_map(|l| pod.pointer(&format!("/spec/{l}")).and_then(Value::as_array))
+        .flatten()
+        .collect()
+}
+
+fn named(what: &str, names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+    if names.len() == 1 {
+        format!("{what} {}", quoted[0])
+    } else {
+        format!("{what}s {}", quoted.join(", "))
+    }
+}
+
+/// Pod Security admission for the namespace's `enforce` level (baseline or restricted):
+/// the violations, as the API server lists them.
+fn pod_security(level: &str, pod: &Value) -> Vec<String> {
+    let mut v = Vec::new();
+    let cs = containers_of(pod);
+    let name = |c: &&Value| s(c, "/name").to_string();
+    let privileged: Vec<String> = cs
+        .iter()
+        .filter(|c| c.pointer("/securityContext/privileged") == Some(&json!(true)))
+        .map(name)
+        .collect();
+    if !privileged.is_empty() {
+        let n: Vec<&str> = privileged.iter().map(String::as_str).collect();
+        v.push(format!(
+            "privileged ({} must not set securityContext.privileged=true)",
+            named("container", &n)
+        ));
+    }
+    let hosts: Vec<&str> = ["hostNetwork", "hostPID", "hostIPC"]
+        .into_iter()
+        .filter(|h| pod.pointer(&format!("/spec/{h}")) == Some(&json!(true)))
+        .collect();
+    if !hosts.is_empty() {
+        let set: Vec<String> = hosts.iter().map(|h| format!("{h}=true")).collect();
+        v.push(format!("host namespaces ({})", set.join(", ")));
+    }
+    let host_paths: Vec<&str> = pod
+        .pointer("/spec/volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|vol| vol.get("hostPath").is_some())
+        .map(|vol| s(vol, "/name"))
+        .collect();
+    if !host_paths.is_empty() {
+        v.push(format!(
+            "hostPath volumes ({})",
+            named("volume", &host_paths)
+        ));
+    }
+    if level != "restricted" {
+        return v;
+    }
+    let pod_sc = |f: &str| pod.pointer(&format!("/spec/securityContext/{f}")).cloned();
+    let mut check = |label: &str, ok: &dyn Fn(&Value) -> bool, must: &str, pod_level: bool| {
+        let bad: Vec<String> = cs.iter().filter(|c| !ok(c)).map(name).collect();
+        if !bad.is_empty() {
+            let n: Vec<&str> = bad.iter().map(String::as_str).collect();
+            let who = if pod_level {
+                format!("pod or {}", named("container", &n))
+            } else {
+                named("container", &n)
+            };
+            v.push(format!("{label} ({who} must set {must})"));
+        }
+    };
+    check(
+        "allowPrivilegeEscalation != false",
+        &|c| c.pointer("/securityContext/allowPrivilegeEscalation") == Some(&json!(false)),
+        "securityContext.allowPrivilegeEscalation=false",
+        false,
+    );
+    check(
+        "unrestricted capabilities",
+        &|c| {
+            c.pointer("/securityContext/capabilities/drop")
+                .and_then(Value::as_array)
+                .is_some_and(|d| d.contains(&json!("ALL")))
+        },
+        "securityContext.capabilities.drop=[\"ALL\"]",
+        false,
+    );
+    let non_root = pod_sc("runAsNonRoot") == Some(json!(true));
+    check(
+        "runAsNonRoot != true",
+        &|c| non_root || c.pointer("/securityContext/runAsNonRoot") == Some(&json!(true)),
+        "securityContext.runAsNonRoot=true",
+        true,
+    );
+    let seccomp_ok = |v: Option<&Value>| {
+        v.and_then(Value::as_str)
+            .is_some_and(|t| t == "RuntimeDefault" || t == "Localhost")
+    };
+    let pod_seccomp = seccomp_ok(pod.pointer("/spec/securityContext/seccompProfile/type"));
+    check(
+        "seccompProfile",
+        &|c| pod_seccomp || seccomp_ok(c.pointer("/securityContext/seccompProfile/type")),
+        "securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"",
+        true,
+    );
+    v
+}
+
+fn format_quantity(resource: &str, n: f64) -> String {
+    if resource.ends_with("cpu") {
+        format!("{}m", (n * 1000.0).round() as i64)
+    } else if resource.ends_with("memory") {
+        format!("{}Mi", (n / (1024.0 * 1024.0)).round() as i64)
+    } else {
+        format!("{}", n.round() as i64)
+    }
+}
+
+/// What a pod uses of a quota's resource (`pods`, `requests.cpu`, `limits.memory`…).
+fn pod_usage(pod: &Value, resource: &str) -> Option<f64> {
+    let (kind, res) = match resource {
+        "pods" => return Some(1.0),
+        "cpu" | "memory" => ("requests", resource),
+        r => r.split_once('.')?,
+    };
+    if !matches!(kind, "requests" | "limits") {
+        return None;
+    }
+    Some(
+        pod.pointer("/spec/containers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.pointer(&format!("/resources/{kind}/{res}")))
+            .map(quantity)
+            .sum(),
+    )
+}
+
+/// Admission of a new Pod: Pod Security (the namespace's `enforce` label) and the
+/// namespace's ResourceQuotas. The Forbidden message when refused.
+pub fn admit_pod(store: &Store, pod: &Value) -> Result<(), String> {
+    let ns = ns_of(pod);
+    let name = name_of(pod);
+    let level = store
+        .resource_of_kind("Namespace")
+        .and_then(|r| store.get(r, "", ns))
+        .map(|n| s(&n, "/metadata/labels/pod-security.kubernetes.io~1enforce").to_string())
+        .unwrap_or_default();
+    if matches!(level.as_str(), "baseline" | "restricted") {
+        let violations = pod_security(&level, pod);
+        if !violations.is_empty() {
+            return Err(format!(
+                "pods \"{name}\" is forbidden: violates PodSecurity \"{level}:latest\": {}",
+                violations.join(", ")
+            ));
+        }
+    }
+    let pods: Vec<Value> = list_in(store, "Pod", Some(ns))
+        .into_iter()
+        .filter(|p| active(p) && name_of(p) != name)
+        .collect();
+    for quota in list_in(store, "ResourceQuota", Some(ns)) {
+        let qname = name_of(&quota).to_string();
+        let Some(hard) = quota.pointer("/spec/hard").and_then(Value::as_object) else {
+            continue;
+        };
+        let mut keys: Vec<&String> = hard.keys().collect();
+        keys.sort();
+        for resource in keys {
+            let Some(wanted) = pod_usage(pod, resource) else {
+                continue;
+            };
+            let limit = quantity(&hard[resource]);
+            let specified = resource == "pods"
+                || containers_of(pod).iter().all(|c| {
+                    let (kind, res) = resource.split_once('.').unwrap_or(("requests", resource));
+                    c.pointer(&format!("/resources/{kind}/{res}")).is_some()
+                });
+            if !specified {
+                return Err(format!(
+                    "pods \"{name}\" is forbidden: failed quota: {qname}: must specify {resource}"
+                ));
+            }
+            let used: f64 = pods.iter().filter_map(|p| pod_usage(p, resource)).sum();
+            if used + wanted > limit + 1e-9 {
+                return Err(format!(
+                    "pods \"{name}\" is forbidden: exceeded quota: {qname}, requested: {resource}={}, used: {resource}={}, limited: {resource}={}",
+                    format_quantity(resource, wanted),
+                    format_quantity(resource, used),
+                    hard[resource]
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| hard[resource].to_string())
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 // ---- services ------------------------------------------------------------------------------

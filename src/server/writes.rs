@@ -491,6 +491,13 @@ fn create(
     {
         m.remove("status");
     }
+    if def.kind == "Pod"
+        && let Err(message) = controllers::admit_pod(store, &obj)
+    {
+        return Err(
+            Failure::new(403, "Forbidden", message).details(json!({"name": name, "kind": "pods"}))
+        );
+    }
     if dry_run {
         return Ok(obj);
     }

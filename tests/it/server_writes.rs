@@ -736,3 +736,67 @@ async fn watches_see_the_writes() {
     assert_eq!(seen.first(), Some(&"ADDED"), "{seen:?}");
     assert!(seen.contains(&"MODIFIED"), "{seen:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pod_security_admission_refuses_until_the_namespace_allows() {
+    let server = training(common::scenario("quota-or-admission-blocked")).await;
+    let k = Kubectl::new(&server);
+    let pods = || async {
+        k.ok(&[
+            "-n",
+            "shop",
+            "get",
+            "pods",
+            "-l",
+            "app.kubernetes.io/name=reports",
+            "--no-headers",
+        ])
+        .await
+    };
+    assert!(pod_lines(&pods().await).is_empty());
+
+    let run = k
+        .fails(&["-n", "shop", "run", "probe", "--image=nginx:1.27"])
+        .await;
+    assert!(
+        run.contains("Error from server (Forbidden)")
+            && run.contains("violates PodSecurity \"restricted:latest\"")
+            && run.contains("runAsNonRoot != true"),
+        "{run}"
+    );
+
+    // Restarting the rollout does not help: its pods are refused as well.
+    k.ok(&["-n", "shop", "rollout", "restart", "deployment/reports"])
+        .await;
+    assert!(pod_lines(&pods().await).is_empty());
+    let d = k
+        .json(&["-n", "shop", "get", "deployment", "reports"])
+        .await;
+    let failure = d["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "ReplicaFailure")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        failure["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("violates PodSecurity")),
+        "{d}"
+    );
+
+    // The namespace's level relaxed: the ReplicaSets' creates go through at once.
+    k.ok(&[
+        "label",
+        "namespace",
+        "shop",
+        "pod-security.kubernetes.io/enforce=baseline",
+        "--overwrite",
+    ])
+    .await;
+    let running = pods().await;
+    let lines = pod_lines(&running);
+    assert_eq!(lines.len(), 2, "{running}");
+    assert!(lines.iter().all(|l| l.contains("Running")), "{running}");
+}
