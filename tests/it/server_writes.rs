@@ -469,6 +469,82 @@ volumeBindingMode: Immediate
         let pv = k.json(&["get", "pv", volume]).await;
         assert_eq!(pv["spec"]["claimRef"]["name"], name.as_str());
     }
+    // The pod that waited for its claim is scheduled and runs.
+    let pod = k.json(&["-n", "shop", "get", "pod", "postgres-0"]).await;
+    assert_eq!(pod["status"]["phase"], "Running", "{pod}");
+    assert!(pod["spec"]["nodeName"].is_string(), "{pod}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_that_fit_get_the_pods_scheduled_and_too_big_ones_do_not() {
+    let server = training(common::scenario("pending-unschedulable")).await;
+    let k = Kubectl::new(&server);
+    let pods = || async {
+        k.ok(&[
+            "-n",
+            "shop",
+            "get",
+            "pods",
+            "-l",
+            "app.kubernetes.io/name=search",
+            "--no-headers",
+        ])
+        .await
+    };
+    assert!(pods().await.contains("Pending"));
+    // Still more than a worker has: the new pods stay Pending, with the scheduler's reason.
+    k.ok(&[
+        "-n",
+        "shop",
+        "set",
+        "resources",
+        "deployment/search",
+        "--requests=cpu=9",
+    ])
+    .await;
+    let big = pods().await;
+    assert!(!big.contains("Running"), "{big}");
+    let events = k
+        .ok(&[
+            "-n",
+            "shop",
+            "get",
+            "events",
+            "--field-selector",
+            "reason=FailedScheduling",
+        ])
+        .await;
+    assert!(events.contains("Insufficient cpu"), "{events}");
+
+    k.ok(&[
+        "-n",
+        "shop",
+        "set",
+        "resources",
+        "deployment/search",
+        "--requests=cpu=500m,memory=1Gi",
+    ])
+    .await;
+    let fixed = pods().await;
+    let lines = pod_lines(&fixed);
+    assert_eq!(lines.len(), 2, "{fixed}");
+    assert!(lines.iter().all(|l| l.contains("Running")), "{fixed}");
+    let nodes: Vec<String> = k
+        .json(&[
+            "-n",
+            "shop",
+            "get",
+            "pods",
+            "-l",
+            "app.kubernetes.io/name=search",
+        ])
+        .await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["spec"]["nodeName"].as_str().unwrap().to_string())
+        .collect();
+    assert!(nodes.iter().all(|n| n.starts_with("worker-")), "{nodes:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
