@@ -1177,13 +1177,7 @@ impl Cluster {
                     .as_str()
                     .unwrap_or_default()
                     .to_string();
-                // client-go's retry periods: 2 s for the control plane's 15 s leases, 5 s for
-                // 30 s leases (ingress-nginx); kubelets and apiservers renew every 10 s.
-                let every = match l["spec"]["leaseDurationSeconds"].as_i64() {
-                    Some(15) => 2,
-                    Some(30) => 5,
-                    _ => 10,
-                };
+                let every = super::lease_renew_secs(l["spec"]["leaseDurationSeconds"].as_i64());
                 (ns, name, every)
             })
             .collect();
@@ -1196,7 +1190,7 @@ impl Cluster {
                 self.renew_every(
                     ObjRef::new("Node", None, &n),
                     &format!("/status/conditions/[type={t}]/lastHeartbeatTime"),
-                    300,
+                    super::NODE_STATUS_REPORT_SECS,
                 );
             }
         }

@@ -27,6 +27,22 @@ use ktriage_snapshot::Snapshot;
 /// served scenario always looks current, while a snapshot of it stays judged at its own clock.
 pub const SCENARIO_EPOCH: &str = "2026-01-15T10:00:00Z";
 
+/// How often a Lease's holder renews it, in seconds, by its `leaseDurationSeconds`:
+/// client-go's retry period of 2 s for the control plane's 15 s leader leases, 5 s for 30 s
+/// leases (ingress-nginx); kubelets (40 s) and apiserver identities renew every 10 s. The
+/// scenarios' heartbeats and the server's clock both renew at this pace.
+pub fn lease_renew_secs(lease_duration_secs: Option<i64>) -> u64 {
+    match lease_duration_secs {
+        Some(15) => 2,
+        Some(30) => 5,
+        _ => 10,
+    }
+}
+
+/// How often a kubelet refreshes its node conditions' `lastHeartbeatTime` when nothing
+/// changed (its nodeStatusReportFrequency, 5 min; the Lease says it is alive meanwhile).
+pub const NODE_STATUS_REPORT_SECS: u64 = 300;
+
 /// One training scenario.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -112,6 +128,10 @@ pub struct ServerBehavior {
     /// A connection fault: certificates, kubeconfig or route broken on purpose (the
     /// connection doctor's scenarios).
     pub tls_fault: Option<TlsFault>,
+    /// Images the registry holds besides those the scenario's containers run: in a training
+    /// session, the tags a fix may switch to in a repository whose image fails to pull (any
+    /// other tag of that repository does not exist).
+    pub images: Vec<String>,
 }
 
 /// A user name with its groups.

@@ -160,13 +160,20 @@ pub fn resource_list(defs: &[ResourceDef], group: &str, version: &str) -> Option
                 "exec" | "portforward" | "eviction" => &["create", "get"],
                 _ => &["get", "patch", "update"],
             };
-            resources.push(json!({
+            let mut entry = json!({
                 "name": format!("{}/{}", d.plural, sub),
                 "singularName": "",
                 "namespaced": d.namespaced,
                 "kind": if *sub == "log" { "Pod" } else { d.kind },
                 "verbs": verbs,
-            }));
+            });
+            if *sub == "scale" {
+                // kubectl scale finds the Scale kind here.
+                entry["group"] = json!("autoscaling");
+                entry["version"] = json!("v1");
+                entry["kind"] = json!("Scale");
+            }
+            resources.push(entry);
         }
     }
     for (g, v, kinds) in REVIEW_GROUPS {
@@ -192,5 +199,72 @@ pub fn resource_list(defs: &[ResourceDef], group: &str, version: &str) -> Option
         "apiVersion": "v1",
         "groupVersion": group_version,
         "resources": resources,
+    }))
+}
+
+/// `GET /openapi/v3`: the group-versions with a document each. kubectl reads it to learn
+/// that the server validates fields itself (`fieldValidation`), so `kubectl apply`,
+/// `create -f` and `replace -f` need no client-side schema.
+pub fn openapi_v3_root(defs: &[ResourceDef]) -> Value {
+    let mut paths = serde_json::Map::new();
+    // group_versions leaves the core group out (it is served under /api).
+    let core = defs
+        .iter()
+        .any(|d| d.group.is_empty())
+        .then_some(("", vec!["v1"]));
+    for (group, versions) in core.into_iter().chain(group_versions(defs)) {
+        for v in versions {
+            let gv = if group.is_empty() {
+                format!("api/{v}")
+            } else {
+                format!("apis/{group}/{v}")
+            };
+            paths.insert(
+                gv.clone(),
+                json!({"serverRelativeURL": format!("/openapi/v3/{gv}?hash=ktriage")}),
+            );
+        }
+    }
+    json!({"paths": paths})
+}
+
+/// `GET /openapi/v3/apis/G/V`: a document that lists, per kind, the PATCH operation with its
+/// `fieldValidation` parameter (what kubectl's validation looks for), without schemas.
+pub fn openapi_v3_doc(defs: &[ResourceDef], gv: &str) -> Option<Value> {
+    let (group, version) = match gv.split('/').collect::<Vec<_>>().as_slice() {
+        ["api", v] => ("", *v),
+        ["apis", g, v] => (*g, *v),
+        _ => return None,
+    };
+    let mut paths = serde_json::Map::new();
+    for d in defs
+        .iter()
+        .filter(|d| d.group == group && d.version == version)
+    {
+        let path = if d.namespaced {
+            format!("/{gv}/namespaces/{{namespace}}/{}/{{name}}", d.plural)
+        } else {
+            format!("/{gv}/{}/{{name}}", d.plural)
+        };
+        paths.insert(
+            path,
+            json!({"patch": {
+                "x-kubernetes-group-version-kind": {"group": d.group, "version": d.version, "kind": d.kind},
+                "parameters": [
+                    {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
+                    {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
+                    {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
+                ],
+            }}),
+        );
+    }
+    if paths.is_empty() {
+        return None;
+    }
+    Some(json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "unversioned"},
+        "paths": paths,
+        "components": {"schemas": {}},
     }))
 }

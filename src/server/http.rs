@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use super::rbac::{Attributes, Authorizer, User};
 use super::store::{ListError, WatchEvent, WatchStart};
 use super::table::{self, IncludeObject};
+use super::writes::{self, Op, PatchKind, WriteRequest};
 use super::{RequestRecord, Shared, discovery};
 use ktriage_api::select::{FieldSelector, LabelSelector};
 use ktriage_scenarios::FaultKind;
@@ -271,6 +272,12 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
 
     // Authentication: client certificate, else bearer token, else anonymous.
     let bearer = req
@@ -300,6 +307,7 @@ pub async fn handle(
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string(),
+        writable: shared.writable,
     };
     let Some(user) = user else {
         // Recorded with what was asked, so the audit can tell a refused review from a write.
@@ -338,7 +346,7 @@ pub async fn handle(
         &path,
         &path_and_query,
         &query,
-        &accept,
+        (&accept, &content_type),
         body,
         &mut record,
     )
@@ -365,7 +373,7 @@ async fn route(
     path: &str,
     path_and_query: &str,
     query: &Query,
-    accept: &str,
+    (accept, content_type): (&str, &str),
     body: PendingBody,
     record: &mut RequestRecord,
 ) -> Result<Response<Body>, DropConnection> {
@@ -404,11 +412,11 @@ async fn route(
     } else {
         format!("{}/{}", attrs.resource, attrs.subresource)
     };
-    let allowed = shared.authz.allowed(user, &attrs);
+    let allowed = shared.authz().allowed(user, &attrs);
     if !allowed {
         return Ok(json_response(
             StatusCode::FORBIDDEN,
-            &shared.authz.forbidden_status_for(user, &attrs),
+            &shared.authz().forbidden_status_for(user, &attrs),
         ));
     }
 
@@ -499,15 +507,26 @@ async fn route(
             let review: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
             let answer = match rp.plural.as_str() {
                 "selfsubjectaccessreviews" => {
-                    shared.authz.self_subject_access_review(user, &review)
+                    shared.authz().self_subject_access_review(user, &review)
                 }
-                "selfsubjectrulesreviews" => shared.authz.self_subject_rules_review(user, &review),
+                "selfsubjectrulesreviews" => {
+                    shared.authz().self_subject_rules_review(user, &review)
+                }
                 _ => Authorizer::self_subject_review(user, &format!("{}/{}", rp.group, rp.version)),
             };
             return Ok(json_response(StatusCode::CREATED, &answer));
         }
     }
     if *method != Method::GET && *method != Method::HEAD {
+        if shared.writable
+            && let Some(rp) = &rp
+            && matches!(
+                *method,
+                Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+            )
+        {
+            return Ok(write_request(shared, rp, method, query, content_type, body).await);
+        }
         let what = if attrs.resource.is_empty() {
             path.to_string()
         } else {
@@ -562,6 +581,19 @@ async fn route(
                 None => page_not_found(),
             });
         }
+        ["openapi", "v3"] => {
+            return Ok(json_response(
+                StatusCode::OK,
+                &discovery::openapi_v3_root(&store_defs_known),
+            ));
+        }
+        ["openapi", "v3", rest @ ..] => {
+            let gv = rest.join("/");
+            return Ok(match discovery::openapi_v3_doc(&store_defs_known, &gv) {
+                Some(d) => json_response(StatusCode::OK, &d),
+                None => page_not_found(),
+            });
+        }
         [probe] | [probe, _] if matches!(*probe, "healthz" | "livez" | "readyz") => {
             return Ok(health_probe(
                 probe,
@@ -576,6 +608,100 @@ async fn route(
         return Ok(page_not_found());
     };
     resource_request(shared, &rp, query, accept, watch).await
+}
+
+/// A write in training mode: the body read (within the size limit), parsed (JSON, or YAML for
+/// server-side apply), and done under the store's lock with the controllers' reaction.
+async fn write_request(
+    shared: &Arc<Shared>,
+    rp: &ResourcePath,
+    method: &Method,
+    query: &Query,
+    content_type: &str,
+    body: PendingBody,
+) -> Response<Body> {
+    let res = shared
+        .lock_store()
+        .resource(&rp.group, &rp.version, &rp.plural);
+    let Some(res) = res else {
+        return page_not_found();
+    };
+    let op = match *method {
+        Method::POST => Op::Create,
+        Method::PUT => Op::Replace,
+        Method::PATCH => match PatchKind::from_content_type(content_type) {
+            Some(k) => Op::Patch(k),
+            None => {
+                return status_response(
+                    415,
+                    "UnsupportedMediaType",
+                    &format!(
+                        "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {content_type:?})"
+                    ),
+                    None,
+                );
+            }
+        },
+        _ if rp.name.is_some() => Op::Delete,
+        _ => Op::DeleteCollection,
+    };
+    let bytes = match body.read().await {
+        Ok(b) => b,
+        Err(refusal) => return refusal,
+    };
+    let parsed: Result<Value, String> = if bytes.iter().all(u8::is_ascii_whitespace) {
+        Ok(json!({}))
+    } else {
+        serde_json::from_slice(&bytes).or_else(|e| {
+            if op == Op::Patch(PatchKind::Apply) {
+                serde_yaml_ng::from_slice::<Value>(&bytes).map_err(|e| e.to_string())
+            } else {
+                Err(e.to_string())
+            }
+        })
+    };
+    let body = match parsed {
+        Ok(v) => v,
+        Err(e) => {
+            return status_response(
+                400,
+                "BadRequest",
+                &format!("the request body could not be decoded: {e}"),
+                None,
+            );
+        }
+    };
+    let labels = match LabelSelector::parse(query.get("labelSelector").unwrap_or("")) {
+        Ok(l) => l,
+        Err(e) => return status_response(400, "BadRequest", &e.to_string(), None),
+    };
+    let req = WriteRequest {
+        op,
+        res,
+        namespace: rp.namespace.as_deref(),
+        name: rp.name.as_deref(),
+        subresource: rp.subresource.first().map(String::as_str),
+        body,
+        dry_run: query.get("dryRun") == Some("All"),
+        label_selector: labels,
+    };
+    let mut store = shared.lock_store();
+    match writes::write(&mut store, &shared.facts, req) {
+        Ok(done) => {
+            if done.rbac_changed {
+                shared.reload_rbac(&store);
+            }
+            drop(store);
+            shared
+                .writes
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            json_response(
+                StatusCode::from_u16(done.code).unwrap_or(StatusCode::OK),
+                &done.body,
+            )
+        }
+        Err(f) => status_response(f.code, f.reason, &f.message, f.details),
+    }
 }
 
 /// A path with its query as clients send it, made comparable: percent-decoded parameters,
@@ -706,6 +832,9 @@ async fn resource_request(
                 } else {
                     json_response(StatusCode::OK, &obj)
                 }
+            }
+            ("deployments" | "replicasets" | "statefulsets", ["scale"]) => {
+                json_response(StatusCode::OK, &writes::scale_of(&obj))
             }
             ("pods", ["log"]) => pod_log(shared, &obj, ns, name, query),
             ("nodes", ["proxy", rest @ ..]) => node_proxy(&obj, name, rest),

@@ -2,23 +2,40 @@
 //! real kubectl (discovery, get/list/watch, tables, logs, RBAC, access reviews, faults, the
 //! live timeline), refusing every write and recording every request; Secrets are served
 //! without their data, and clients are held to limits (connections, timeouts, body size).
+//!
+//! Time moves on in a served cluster ([`clock`]): the Leases and node heartbeats that were
+//! alive when the scenario or snapshot was captured keep renewing, the dead ones stay stale.
+//!
+//! **Training mode.** A server started with [`ServerConfig::writable`] set (`ktriage train`;
+//! never `serve` or `demo`, which stay read-only) accepts the writes of its clients with the
+//! API server's semantics ([`writes`]: create, replace, delete, JSON/merge/strategic patch,
+//! server- and client-side apply, scale, resourceVersion conflicts, validation) and runs
+//! simple controllers on each write before answering ([`controllers`]: Deployments,
+//! ReplicaSets, Pods, scheduling, Endpoints, PVC binding, garbage collection), so the
+//! cluster has converged when kubectl returns. RBAC changes apply at once. Secrets are
+//! never written (403), so the server still holds no Secret data.
 
+pub mod clock;
 mod conn;
+pub mod controllers;
 mod discovery;
 mod http;
+pub mod patch;
 pub mod rbac;
 mod secrets;
 mod store;
 pub mod table;
 pub mod timeline;
 pub mod tls;
+pub mod writes;
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU32;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -71,6 +88,9 @@ pub struct RequestRecord {
     /// The client's User-Agent (kubectl, kube-rs…), so an audit can tell ktriage's
     /// requests from those a test made with kubectl on purpose.
     pub user_agent: String,
+    /// Whether the server was a training server (writes accepted): an audit allows an
+    /// accepted write only there, and only from kubectl.
+    pub writable: bool,
 }
 
 impl RequestRecord {
@@ -104,6 +124,9 @@ pub struct ServerConfig {
     /// generated cluster of 150,000 pods never exists as trees all at once). Their
     /// timestamps are shifted like the scenario's; they hold no RBAC objects.
     pub generated: Option<Box<dyn Iterator<Item = serde_json::Value> + Send>>,
+    /// Training mode: accept the clients' writes and run the controllers (see the module
+    /// doc). Off by default; `serve` and `demo` never set it.
+    pub writable: bool,
 }
 
 impl ServerConfig {
@@ -115,6 +138,15 @@ impl ServerConfig {
             rebase_time: true,
             limits: Limits::default(),
             generated: None,
+            writable: false,
+        }
+    }
+
+    /// A training server for `scenario`: writable, its clock rebased to now.
+    pub fn training(scenario: Scenario) -> Self {
+        ServerConfig {
+            writable: true,
+            ..ServerConfig::new(scenario)
         }
     }
 }
@@ -122,7 +154,14 @@ impl ServerConfig {
 /// State shared by every connection.
 pub(crate) struct Shared {
     store: Mutex<Store>,
-    authz: Authorizer,
+    /// Rebuilt from the store whenever a write changes an RBAC object.
+    authz: RwLock<Arc<Authorizer>>,
+    /// Training mode: writes accepted, controllers run.
+    writable: bool,
+    /// What the scenario says about images and containers (for the kubelet model).
+    facts: controllers::Facts,
+    /// Writes accepted so far.
+    writes: AtomicU64,
     logs: Vec<PodLog>,
     responses: Vec<RawResponse>,
     faults: Vec<(Fault, AtomicU32)>,
@@ -140,6 +179,32 @@ impl Shared {
     /// every mutation is a single insert).
     fn lock_store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The authorizer as of the latest RBAC change.
+    fn authz(&self) -> Arc<Authorizer> {
+        self.authz.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Rebuilds the authorizer from the RBAC objects the store holds now.
+    fn reload_rbac(&self, store: &Store) {
+        let mut objects = Vec::new();
+        for kind in ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"] {
+            if let Some(res) = store.resource_of_kind(kind)
+                && let Ok(page) = store.list(
+                    res,
+                    None,
+                    &Default::default(),
+                    &Default::default(),
+                    None,
+                    None,
+                )
+            {
+                objects.extend(page.items.iter().map(|o| (**o).clone()));
+            }
+        }
+        let authz = Arc::new(Authorizer::from_objects(objects.iter()));
+        *self.authz.write().unwrap_or_else(|p| p.into_inner()) = authz;
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -269,6 +334,18 @@ impl ServerHandle {
         self.shared.lock_store().compact();
     }
 
+    /// Whether this server accepts writes (training mode).
+    pub fn writable(&self) -> bool {
+        self.shared.writable
+    }
+
+    /// Writes accepted so far (training mode): when it moves, the trainee changed the
+    /// cluster and the controllers have already reacted (they run before the write is
+    /// answered), so a check run now sees the converged cluster.
+    pub fn writes_accepted(&self) -> u64 {
+        self.shared.writes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// The store's current resourceVersion.
     pub fn resource_version(&self) -> u64 {
         self.shared.lock_store().resource_version()
@@ -324,6 +401,7 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
         rebase_time,
         limits,
         generated,
+        writable,
     } = config;
     let mut snapshot = scenario.snapshot;
     let mut shift = None;
@@ -468,6 +546,11 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
 
     let mut store = Store::new();
     let authz = Authorizer::from_objects(snapshot.objects.iter());
+    let facts = if writable {
+        controllers::Facts::from_objects(snapshot.objects.iter(), &scenario.behavior.images)
+    } else {
+        controllers::Facts::default()
+    };
     let git_version = git_version(&snapshot.objects);
     let mut skipped = store.load(snapshot.objects);
     if let Some(objects) = generated {
@@ -481,6 +564,12 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
     if skipped > 0 {
         tracing::warn!(skipped, "objects without kind or name were not served");
     }
+    // Time moves on from now: live holders keep renewing (see `clock`).
+    let beats = if shift.is_some() {
+        clock::plan(&store, &scenario.timeline, Utc::now())
+    } else {
+        Vec::new()
+    };
     let responses = snapshot
         .responses
         .into_iter()
@@ -498,7 +587,10 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
     let conns = Arc::new(conn::Conns::new(limits.max_connections));
     let shared = Arc::new(Shared {
         store: Mutex::new(store),
-        authz,
+        authz: RwLock::new(Arc::new(authz)),
+        writable,
+        facts,
+        writes: AtomicU64::new(0),
         logs: snapshot.pod_logs,
         responses,
         faults: scenario
@@ -522,6 +614,13 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
         shared.clone(),
         conns.clone(),
     ));
+    if !beats.is_empty() {
+        tokio::spawn(clock::run(
+            shared.clone(),
+            beats,
+            tokio::time::Instant::now(),
+        ));
+    }
     if !scenario.timeline.is_empty() {
         tokio::spawn(timeline::run(
             shared.clone(),
@@ -618,6 +717,7 @@ mod request_log_tests {
             resource: resource.into(),
             code: 200,
             user_agent: "t".into(),
+            writable: false,
         }
     }
 

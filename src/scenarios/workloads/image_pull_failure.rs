@@ -113,6 +113,10 @@ pub fn scenario() -> Scenario {
         playbook: Some("image-pull-failure"),
         snapshot,
         timeline,
-        behavior: ServerBehavior::default(),
+        behavior: ServerBehavior {
+            // The tag CI did push: the fix.
+            images: vec![IMAGE.replace(":v1.4.0", ":1.4.0")],
+            ..Default::default()
+        },
     }
 }
