@@ -35,6 +35,25 @@ pub fn neutral_kubeconfig(yaml: &str) -> String {
     yaml.replace(&format!("ktriage-{CLUSTER_NAME}"), CLUSTER_NAME)
 }
 
+/// Writes a file only its owner can read (a kubeconfig holds a client key).
+pub fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    std::io::Write::write_all(&mut file, text.as_bytes())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
 /// `train --list`: track, level, id and briefing per exercise, solved ones marked.
 pub fn list_text(exercises: &[Exercise], solved: impl Fn(&str) -> bool) -> String {
     let mut out = format!(
