@@ -169,12 +169,7 @@ impl Training {
             {
                 self.touches.push(t);
             }
-            if let Some(c) = kubectl::render(r)
-                && self.commands.last() != Some(&c)
-            {
-                self.commands.push(c);
-                changed = true;
-            }
+            changed |= kubectl::push_command(&mut self.commands, r);
         }
         changed
     }
@@ -316,23 +311,31 @@ impl Training {
         self.touches.iter().map(kubectl::describe).collect()
     }
 
-    /// The playbook's queries (of its run) the trainee never asked an equivalent of.
+    /// What the playbook read that the trainee never asked an equivalent of: its queries
+    /// (as kubectl commands), then the objects of its evidence (`Kind/ns/name field`).
     pub fn missed(&self) -> Vec<String> {
         let Some(run) = &self.run else {
             return Vec::new();
         };
+        let seen = |wanted: &Touch| self.touches.iter().any(|t| kubectl::covers(t, wanted));
         let mut out: Vec<String> = Vec::new();
         for step in &run.steps {
             let request = step.query.request();
-            let Some(path) = request.strip_prefix("GET ") else {
+            let Some(wanted) = request.strip_prefix("GET ").and_then(kubectl::touch) else {
                 continue;
             };
-            let Some(wanted) = kubectl::touch(path) else {
-                continue;
-            };
-            let seen = self.touches.iter().any(|t| kubectl::covers(t, &wanted));
-            if !seen && !out.contains(&step.query.kubectl) {
+            if !seen(&wanted) && !out.contains(&step.query.kubectl) {
                 out.push(step.query.kubectl.clone());
+            }
+        }
+        for ev in run.finding.iter().flat_map(|f| &f.evidence) {
+            if let Some(wanted) = kubectl::evidence_touch(&ev.object)
+                && !seen(&wanted)
+            {
+                let line = format!("{} {}", ev.object, ev.field);
+                if !out.contains(&line) {
+                    out.push(line);
+                }
             }
         }
         out
@@ -385,5 +388,219 @@ pub fn mask(model: &Model) -> Model {
 
 /// Rows of the training panel above the Overview on a screen `height` rows high.
 pub fn panel_height(height: u16) -> u16 {
-    (height * 2 / 5).clamp(8, 16).min(height.saturating_sub(7))
+    (height / 3).clamp(8, 13).min(height.saturating_sub(7))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use crossterm::event::KeyEvent;
+    use futures::future::BoxFuture;
+
+    use super::*;
+    use crate::app::{App, Effect, Msg};
+    use crate::health::{HealthItem, Severity};
+    use crate::playbooks::source::{QuerySource, SnapshotSource};
+    use crate::playbooks::{Outcome, Query};
+
+    fn exercise(scenario: &str) -> Exercise {
+        crate::train::curriculum()
+            .into_iter()
+            .find(|e| e.scenario == scenario)
+            .expect("exercise")
+    }
+
+    fn app(scenario: &str) -> App {
+        App::new().with_training(Training::new(
+            exercise(scenario),
+            "/tmp/kc".into(),
+            Instant::now(),
+        ))
+    }
+
+    fn key(c: char) -> Msg {
+        Msg::Key(KeyEvent::from(KeyCode::Char(c)))
+    }
+
+    #[test]
+    fn hints_are_counted_and_stop_at_the_last() {
+        let mut app = app("crashloop");
+        let total = app.training().unwrap().exercise.hints.len();
+        app.update(key('H'));
+        assert_eq!(app.training().unwrap().hints_shown, 1);
+        assert_eq!(app.training().unwrap().hints().len(), 1);
+        for _ in 0..5 {
+            app.update(key('H'));
+        }
+        assert_eq!(app.training().unwrap().hints_shown, total);
+        assert_eq!(app.training_summary().unwrap().hints_used, total);
+    }
+
+    #[test]
+    fn the_right_choice_reveals_the_playbook_and_a_wrong_one_is_scored_wrong() {
+        let mut app = app("crashloop");
+        let choices = app.training().unwrap().choices.clone();
+        let right = choices.iter().position(|p| p.id == "crashloop").unwrap();
+        app.update(key('A'));
+        assert!(app.training().unwrap().choosing.is_some());
+        let digit = char::from_digit(right as u32 + 1, 10).unwrap();
+        let effects = app.update(key(digit));
+        assert_eq!(effects, vec![Effect::RunPlaybook("crashloop".into())]);
+        assert_eq!(app.runner().map(|r| r.playbook.id), Some("crashloop"));
+        assert!(app.training_summary().unwrap().correct());
+        // Answered: A does nothing more.
+        app.update(Msg::Key(KeyEvent::from(KeyCode::Esc)));
+        app.update(key('A'));
+        assert!(app.training().unwrap().choosing.is_none());
+
+        let mut app2 = self::app("crashloop");
+        let wrong = choices.iter().position(|p| p.id != "crashloop").unwrap();
+        app2.update(key('A'));
+        app2.update(key(char::from_digit(wrong as u32 + 1, 10).unwrap()));
+        let s = app2.training_summary().unwrap();
+        assert!(!s.correct());
+        assert!(s.answer_text().starts_with("wrong"));
+        // The reveal still shows the right playbook.
+        assert_eq!(app2.runner().map(|r| r.playbook.id), Some("crashloop"));
+    }
+
+    #[test]
+    fn a_typed_answer_is_matched_and_nonsense_is_refused_with_a_reason() {
+        let mut app = app("service-no-endpoints");
+        app.update(key('A'));
+        for c in "zzz".chars() {
+            app.update(key(c));
+        }
+        app.update(Msg::Key(KeyEvent::from(KeyCode::Enter)));
+        let t = app.training().unwrap();
+        assert!(t.answer.is_none());
+        assert!(t.choosing.as_ref().unwrap().problem.is_some());
+        for _ in 0..3 {
+            app.update(Msg::Key(KeyEvent::from(KeyCode::Backspace)));
+        }
+        for c in "net-08".chars() {
+            app.update(key(c));
+        }
+        app.update(Msg::Key(KeyEvent::from(KeyCode::Enter)));
+        assert!(app.training_summary().unwrap().correct());
+    }
+
+    #[test]
+    fn findings_and_playbook_links_are_hidden_until_the_answer() {
+        let mut app = app("crashloop");
+        let mut model = Model::default();
+        model.report.restarts.push(HealthItem {
+            severity: Severity::Critical,
+            title: "checkout".into(),
+            reason: "restarting".into(),
+            object: None,
+            playbooks: vec!["crashloop".into()],
+            details: Vec::new(),
+        });
+        let model = Arc::new(model);
+        app.update(Msg::ModelChanged(model.clone()));
+        assert!(app.model().report.restarts[0].playbooks.is_empty());
+        // No playbook opens before the answer (it would tell).
+        assert!(app.open_playbook("crashloop").is_empty());
+        assert!(app.runner().is_none());
+        app.update(key('A'));
+        app.update(Msg::Key(KeyEvent::from(KeyCode::Enter)));
+        app.update(Msg::ModelChanged(model));
+        assert_eq!(app.model().report.restarts[0].playbooks, vec!["crashloop"]);
+    }
+
+    #[test]
+    fn the_first_quit_shows_the_report_and_the_second_leaves() {
+        let mut app = app("crashloop");
+        assert!(app.update(key('q')).is_empty());
+        assert!(app.training().unwrap().report_shown);
+        assert_eq!(app.update(key('q')), vec![Effect::Quit]);
+    }
+
+    #[test]
+    fn the_trainees_kubectl_requests_become_commands_and_ktriages_do_not() {
+        let mut app = app("crashloop");
+        let rec = |path: &str, ua: &str| RequestRecord {
+            method: "GET".into(),
+            path: path.into(),
+            user: "u".into(),
+            verb: "list".into(),
+            resource: "pods".into(),
+            code: 200,
+            user_agent: ua.into(),
+        };
+        app.update(Msg::Train(vec![
+            rec("/api/v1/pods", "ktriage/0.1.0"),
+            rec(
+                "/api/v1/namespaces/shop/pods",
+                "kubectl/v1.31.0 (linux/amd64)",
+            ),
+        ]));
+        let t = app.training().unwrap();
+        assert_eq!(t.commands, vec!["kubectl get pods -n shop"]);
+        assert_eq!(t.looked_at(), vec!["pods in shop"]);
+    }
+
+    /// Answers from the broken cluster until `fixed` is set, then from a healthy one.
+    struct Changing {
+        broken: SnapshotSource,
+        healthy: SnapshotSource,
+        fixed: AtomicBool,
+    }
+
+    impl QuerySource for Changing {
+        fn run<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Outcome> {
+            if self.fixed.load(Ordering::SeqCst) {
+                self.healthy.run(query)
+            } else {
+                self.broken.run(query)
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cluster_fix_counts_when_the_verdict_turns_to_not_present() {
+        use crate::playbooks::engine::{self, Cache};
+        let snap = |id: &str| crate::scenarios::find(id).unwrap().snapshot;
+        let broken = snap("service-no-endpoints");
+        let now = broken.clock().unwrap();
+        let source = Changing {
+            broken: SnapshotSource { snapshot: broken },
+            healthy: SnapshotSource {
+                snapshot: snap("healthy"),
+            },
+            fixed: AtomicBool::new(false),
+        };
+        let pb = crate::playbooks::find("service-no-endpoints").unwrap();
+        let mut app = app("service-no-endpoints");
+        let started = Instant::now();
+        app.update(key('A'));
+        for c in "NET-08".chars() {
+            app.update(key(c));
+        }
+        assert_eq!(
+            app.update(Msg::Key(KeyEvent::from(KeyCode::Enter))),
+            vec![Effect::RunPlaybook(pb.id.into())]
+        );
+        let run = engine::run(pb, &source, &mut Cache::default(), now).await;
+        app.update(Msg::PlaybookRan(Arc::new(run)));
+        let t = app.training().unwrap();
+        assert_eq!(t.fixed, Fixed::No, "still broken");
+        assert!(!t.summary(started).fix_commands.is_empty());
+        // The check comes again after CHECK_EVERY, not before.
+        let mut t = t.clone();
+        assert_eq!(t.due_check(started + Duration::from_secs(1)), None);
+        assert_eq!(
+            t.due_check(Instant::now() + CHECK_EVERY),
+            Some("service-no-endpoints")
+        );
+        source.fixed.store(true, Ordering::SeqCst);
+        let run = engine::run(pb, &source, &mut Cache::default(), now).await;
+        app.update(Msg::PlaybookRan(Arc::new(run)));
+        let t = app.training().unwrap();
+        assert_eq!(t.fixed, Fixed::Yes);
+        assert!(t.report_shown, "solved: the report shows");
+        assert_eq!(app.training_summary().unwrap().score(), 100);
+    }
 }

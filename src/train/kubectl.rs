@@ -212,21 +212,62 @@ fn namespaced(resource: &str) -> bool {
     )
 }
 
+/// Adds the command of a kubectl request to `list`: a repeat of the last command once,
+/// and the events read right after a get of the same object (what `kubectl describe`
+/// does) turn that get into `kubectl describe`. True when the list changed.
+pub fn push_command(list: &mut Vec<String>, r: &RequestRecord) -> bool {
+    if !is_kubectl(r) {
+        return false;
+    }
+    let Some(cmd) = render(r) else {
+        return false;
+    };
+    if list.last() == Some(&cmd) {
+        return false;
+    }
+    if r.method == "GET"
+        && let Some(t) = touch(&r.path)
+        && t.resource == "events"
+        && let Some(last) = list.last_mut()
+        && let Some(rest) = last.strip_prefix("kubectl get ")
+    {
+        let (_, query) = split_query(&r.path);
+        let about = query
+            .iter()
+            .find(|(k, _)| k == "fieldSelector")
+            .and_then(|(_, v)| {
+                v.split(',')
+                    .find_map(|kv| kv.strip_prefix("involvedObject.name="))
+                    .map(str::to_string)
+            });
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        if let (Some(name), Some(obj)) = (about, words.get(1))
+            && *obj == name
+        {
+            *last = format!("kubectl describe {rest}");
+            return true;
+        }
+        if last.starts_with("kubectl describe ") {
+            return false;
+        }
+    }
+    list.push(cmd);
+    true
+}
+
 /// The commands of the trainee's requests, in order, consecutive repeats once.
 pub fn commands<'a>(records: impl IntoIterator<Item = &'a RequestRecord>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for r in records.into_iter().filter(|r| is_kubectl(r)) {
-        if let Some(c) = render(r)
-            && out.last() != Some(&c)
-        {
-            out.push(c);
-        }
+    for r in records {
+        push_command(&mut out, r);
     }
     out
 }
 
-/// Whether a trainee's request saw what `query_path` (a playbook query's request path)
-/// asks for: the same resource, and a namespace and name at least as wide.
+/// Whether a trainee's request saw what another asks for (a playbook query's path, an
+/// evidence object): the same resource and subresource, in a namespace and with a name
+/// that do not contradict (a list across all namespaces and a get of one object of it see
+/// the same thing, for a trainee).
 pub fn covers(seen: &Touch, wanted: &Touch) -> bool {
     if let (Some(a), Some(b)) = (&seen.raw, &wanted.raw) {
         return a == b;
@@ -237,9 +278,37 @@ pub fn covers(seen: &Touch, wanted: &Touch) -> bool {
     if seen.resource != wanted.resource || seen.subresource != wanted.subresource {
         return false;
     }
-    let ns_ok = seen.namespace.is_none() || seen.namespace == wanted.namespace;
-    let name_ok = seen.name.is_none() || seen.name == wanted.name;
-    ns_ok && name_ok
+    let agree = |a: &Option<String>, b: &Option<String>| a.is_none() || b.is_none() || a == b;
+    agree(&seen.namespace, &wanted.namespace) && agree(&seen.name, &wanted.name)
+}
+
+/// The touch of an evidence object `Kind/namespace/name` or `Kind/name` (the plural is
+/// made the English way, as the API does for the kinds playbooks cite).
+pub fn evidence_touch(object: &str) -> Option<Touch> {
+    let parts: Vec<&str> = object.split('/').collect();
+    let (kind, namespace, name) = match parts.as_slice() {
+        [k, n] => (*k, None, *n),
+        [k, ns, n] => (*k, Some(ns.to_string()), *n),
+        _ => return None,
+    };
+    let lower = kind.to_lowercase();
+    let resource = if lower.ends_with("endpoints") || lower.ends_with('s') && !lower.ends_with("ss")
+    {
+        lower
+    } else if lower.ends_with("ss") || lower.ends_with('x') {
+        format!("{lower}es")
+    } else if let Some(stem) = lower.strip_suffix('y') {
+        format!("{stem}ies")
+    } else {
+        format!("{lower}s")
+    };
+    Some(Touch {
+        resource,
+        subresource: None,
+        namespace,
+        name: Some(name.to_string()),
+        raw: None,
+    })
 }
 
 /// How a touch reads in "what you looked at": `pods in shop`, `pod shop/cart-1`, `nodes`.
@@ -362,6 +431,27 @@ mod tests {
             commands(&log),
             vec!["kubectl get nodes", "kubectl get services -n shop"]
         );
+        // kubectl describe: the object, then its events.
+        let describe = vec![
+            req(
+                "GET",
+                "/api/v1/namespaces/shop/pods/cart-1",
+                "kubectl/v1.31.0",
+            ),
+            req(
+                "GET",
+                "/api/v1/namespaces/shop/events?fieldSelector=involvedObject.name%3Dcart-1%2CinvolvedObject.namespace%3Dshop",
+                "kubectl/v1.31.0",
+            ),
+            req("GET", "/api/v1/namespaces/shop/events", "kubectl/v1.31.0"),
+        ];
+        assert_eq!(
+            commands(&describe),
+            vec![
+                "kubectl describe pods cart-1 -n shop",
+                "kubectl get events -n shop"
+            ]
+        );
     }
 
     #[test]
@@ -373,7 +463,28 @@ mod tests {
         assert!(covers(&all, &one));
         assert!(covers(&shop, &one));
         assert!(!covers(&other_ns, &one));
-        assert!(!covers(&one, &shop));
+        assert!(
+            covers(&one, &all),
+            "a playbook's list -A is seen by a look at one pod"
+        );
+        let other_pod = touch("/api/v1/namespaces/shop/pods/cart-2").unwrap();
+        assert!(!covers(&other_pod, &one));
+        let ev = evidence_touch("Endpoints/shop/payments").unwrap();
+        assert_eq!(ev.resource, "endpoints");
+        assert!(covers(
+            &touch("/api/v1/namespaces/shop/endpoints").unwrap(),
+            &ev
+        ));
+        assert!(!covers(&shop, &ev));
+        assert_eq!(
+            evidence_touch("StorageClass/gp3").unwrap().resource,
+            "storageclasses"
+        );
+        assert_eq!(
+            evidence_touch("Ingress/shop/frontend").unwrap().resource,
+            "ingresses"
+        );
+        assert_eq!(evidence_touch("Policy/x/y").unwrap().resource, "policies");
         let log = touch("/api/v1/namespaces/shop/pods/cart-1/log").unwrap();
         assert!(!covers(&one, &log), "reading a pod is not reading its log");
         assert_eq!(describe(&one), "pods shop/cart-1");

@@ -55,7 +55,10 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model) {
             let notice = model.notice.is_some() || app.notice().is_some();
             let screen =
                 layout::screen_layout(area, model.counts(), notice, model.findings.header_rows());
-            findings::draw_findings(frame.buffer_mut(), app, model, &screen);
+            match app.training() {
+                Some(t) if t.masks() => train::draw_findings_hidden(frame, screen.findings, theme),
+                _ => findings::draw_findings(frame.buffer_mut(), app, model, &screen),
+            }
             overview::draw_panes(frame, app, model, &screen);
             if let Some(notice_area) = screen.notice {
                 status::draw_notice(frame, notice_area, app, model);

@@ -137,6 +137,17 @@ pub fn draw_panel(frame: &mut Frame, area: Rect, t: &Training, theme: &Theme) {
     );
 }
 
+/// The findings row while the answer is open: the findings would give it away.
+pub fn draw_findings_hidden(frame: &mut Frame, area: Rect, theme: &Theme) {
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            " findings and playbooks are hidden until you answer (A)",
+            theme.muted,
+        )),
+        area,
+    );
+}
+
 fn list_or(items: &[String], empty: &str) -> String {
     if items.is_empty() {
         empty.to_string()
@@ -149,7 +160,7 @@ fn list_or(items: &[String], empty: &str) -> String {
 pub fn draw_choices(frame: &mut Frame, t: &Training, theme: &Theme) {
     let Some(c) = &t.choosing else { return };
     let area = frame.area();
-    let height = (t.choices.len() as u16 + 7).min(area.height);
+    let height = (t.choices.len() as u16 + 5).min(area.height);
     let width = 90.min(area.width.saturating_sub(2));
     let rect = area.centered(Constraint::Length(width), Constraint::Length(height));
     let mut lines: Vec<Line> = vec![Line::styled("What is the cause?", theme.title)];
