@@ -38,6 +38,7 @@ mod server_kube;
 mod server_kubectl;
 mod snapshot_parse;
 mod soak;
+mod train;
 mod tui_config_tmux;
 mod tui_lists_tmux;
 mod tui_render;
