@@ -1313,11 +1313,17 @@ fn run_exercise(
             exercise.level,
             exercise.briefing
         );
-        outln!(
-            "training cluster at {} (port {}); use kubectl in another window:",
-            handle.url(),
-            handle.addr.port()
-        );
+        // Where the kubeconfig points elsewhere than the server (nothing listens there, a
+        // proxy is in the way), the real address is part of the answer.
+        if kubeconfig.contains(&handle.url()) {
+            outln!(
+                "training cluster at {} (port {}); use kubectl in another window:",
+                handle.url(),
+                handle.addr.port()
+            );
+        } else {
+            outln!("training cluster started; use kubectl in another window:");
+        }
         outln!("  export KUBECONFIG={}", path.display());
         for (k, v) in &handle.client_env {
             outln!("  export {k}={v}");

@@ -679,8 +679,14 @@ pub const AUTHORED: &[Authored] = &[
 ];
 
 /// The curriculum: every authored scenario that is registered with a playbook, in order
-/// (track, level, registry order), with ids assigned per track.
+/// (track, level, registry order), with ids assigned per track. Built once per process
+/// (reading the playbooks builds every scenario).
 pub fn curriculum() -> Vec<Exercise> {
+    static CURRICULUM: std::sync::OnceLock<Vec<Exercise>> = std::sync::OnceLock::new();
+    CURRICULUM.get_or_init(build).clone()
+}
+
+fn build() -> Vec<Exercise> {
     let mut out: Vec<Exercise> = Vec::new();
     for (pos, s) in scenarios::registry().iter().enumerate() {
         let Some(pb_id) = s.playbook else { continue };
