@@ -547,7 +547,10 @@ fn training_120x36() {
         assert!(text.contains("Exercise net-"), "{text}");
         assert!(text.contains("hidden until you answer"), "{text}");
         assert!(text.contains("$ kubectl describe nodes worker-2"), "{text}");
-        assert!(!text.contains("node-status-unknown") && !text.contains("NET-13"), "{text}");
+        assert!(
+            !text.contains("node-status-unknown") && !text.contains("NET-13"),
+            "{text}"
+        );
         if text.contains("3m 05s") && text.contains("updated 2s ago") {
             check_buffer("training-120x36.png", &buffer);
             return;

@@ -68,6 +68,35 @@ fn list_and_handout_cover_the_curriculum_and_name_no_scenario() {
         assert!(handout.contains(&format!("## {}", t.title())));
     }
     assert!(handout.contains("## Answer key"));
+    // --next skips what the progress file marks solved (without a terminal it stops at
+    // the TUI, after the banner, and says why).
+    let first = &all[0];
+    let second = &all[1];
+    let progress = dir.path().join("ktriage/training.json");
+    std::fs::create_dir_all(progress.parent().unwrap()).unwrap();
+    std::fs::write(
+        &progress,
+        format!(
+            r#"{{"exercises":{{"{}":{{"solved":true,"best_score":80,"attempts":1}}}}}}"#,
+            first.id
+        ),
+    )
+    .unwrap();
+    let next = ktriage_with_state(dir.path(), &["train", "--next"]);
+    let banner = String::from_utf8_lossy(&next.stdout);
+    assert!(
+        banner.contains(&format!("exercise {} (", second.id))
+            && banner.contains("export KUBECONFIG="),
+        "{banner}"
+    );
+    assert!(String::from_utf8_lossy(&next.stderr).contains("needs a terminal"));
+    let list = ktriage_with_state(dir.path(), &["train", "--list"]);
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert_eq!(
+        list.lines().filter(|l| l.starts_with('✓')).count(),
+        1,
+        "{list}"
+    );
     // A bad exercise id says what to do.
     let bad = ktriage_with_state(dir.path(), &["train", "nope-9"]);
     assert_eq!(bad.status.code(), Some(3));
