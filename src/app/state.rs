@@ -1412,9 +1412,21 @@ impl App {
     /// Training keys: the answer box takes every key; on the Overview `H` and `A`.
     fn on_training_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
         let t = self.training.as_mut()?;
+        if t.report_shown {
+            // The report covers the screen: q leaves (the quit path), Esc goes back.
+            return match key.code {
+                KeyCode::Char('q') => None,
+                KeyCode::Esc => {
+                    t.back_from_report();
+                    self.dirty = true;
+                    Some(Vec::new())
+                }
+                _ => Some(Vec::new()),
+            };
+        }
         let answering = t.choosing.is_some();
         let overview = self.screens.is_empty() && self.overlay == Overlay::None;
-        if !answering && (!overview || self.command.is_some() || t.report_shown) {
+        if !answering && (!overview || self.command.is_some()) {
             return None;
         }
         match t.on_key(key, std::time::Instant::now()) {

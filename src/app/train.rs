@@ -251,7 +251,7 @@ impl Training {
         TrainKey::Reveal(self.exercise.playbook.id)
     }
 
-    /// The first quit shows the report (true: hold the quit); the next one leaves.
+    /// A quit shows the report first (true: hold the quit); a quit from the report leaves.
     pub fn hold_quit(&mut self, now: Instant) -> bool {
         if self.report_shown {
             return false;
@@ -260,6 +260,14 @@ impl Training {
         self.choosing = None;
         self.stopped.get_or_insert(now);
         true
+    }
+
+    /// Back from the report to the exercise: the clock runs on until the answer.
+    pub fn back_from_report(&mut self) {
+        self.report_shown = false;
+        if self.answer.is_none() {
+            self.stopped = None;
+        }
     }
 
     /// The playbook to run now to check the fix, if one is due.
@@ -515,6 +523,14 @@ mod tests {
         let mut app = app("crashloop");
         assert!(app.update(key('q')).is_empty());
         assert!(app.training().unwrap().report_shown);
+        // Other keys do nothing under the report; Esc goes back to the exercise.
+        assert!(app.update(key(':')).is_empty());
+        assert!(app.command().is_none());
+        app.update(Msg::Key(KeyEvent::from(KeyCode::Esc)));
+        assert!(!app.training().unwrap().report_shown);
+        app.update(key('H'));
+        assert_eq!(app.training().unwrap().hints_shown, 1);
+        assert!(app.update(key('q')).is_empty());
         assert_eq!(app.update(key('q')), vec![Effect::Quit]);
     }
 

@@ -239,7 +239,7 @@ pub fn draw_report(frame: &mut Frame, t: &Training, theme: &Theme) {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "Score: 60 right cause + 20 fix + up to 20 for time (5 to 30 min) - 10 per hint. q: leave",
+        "Score: 60 right cause + 20 fix + up to 20 for time (5 to 30 min) - 10 per hint. q: leave · Esc: back",
         theme.muted,
     ));
     frame.render_widget(
