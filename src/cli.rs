@@ -105,6 +105,9 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Open the TUI on the embedded training cluster and print a kubeconfig for kubectl.
     Demo(DemoArgs),
+    /// Practise troubleshooting: briefed exercises on the embedded cluster, hints, an answer
+    /// among plausible causes, the reveal and a scored report (`train --list` shows them).
+    Train(TrainArgs),
     /// Print the health report headlessly (exit 0 ok, 1 warnings, 2 critical, 3 could not run).
     #[command(after_help = EXIT_CODES_HELP)]
     Check(CheckArgs),
@@ -217,6 +220,32 @@ pub struct DemoArgs {
     pub kubeconfig_out: Option<PathBuf>,
     #[command(flatten)]
     pub size: ScaleArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The exercise to start, e.g. `net-4` (see `--list`).
+    #[arg(value_name = "EXERCISE", conflicts_with_all = ["list", "handout", "next"])]
+    pub exercise: Option<String>,
+    /// Print the curriculum: track, level, id and briefing; ✓ marks solved exercises.
+    #[arg(long, conflicts_with_all = ["handout", "next"])]
+    pub list: bool,
+    /// Write the curriculum as Markdown for a trainer (briefings, hints, answer key).
+    #[arg(long, value_name = "FILE", conflicts_with = "next")]
+    pub handout: Option<PathBuf>,
+    /// Start the first exercise not solved yet.
+    #[arg(long)]
+    pub next: bool,
+    /// Port of the training cluster on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Where to write the kubeconfig for kubectl (default: a file in the temp dir, removed
+    /// when the exercise ends).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig_out: Option<PathBuf>,
+    /// Write the scored report here as Markdown when the exercise ends.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -383,6 +412,7 @@ fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Demo(args)) => demo(args, &cli.global),
+        Some(Command::Train(args)) => train(args, &cli.global),
         Some(Command::Check(args)) => check(args, &cli.global),
         Some(Command::Scenarios(args)) => list_scenarios(args),
         Some(Command::Playbooks(args)) => list_playbooks(args),
@@ -1184,6 +1214,183 @@ fn tui(
             outln!("ktriage demo: server {url} stopped; {what}");
         }
         result.map(|_| 0)
+    })
+}
+
+/// `ktriage train`: the curriculum (`--list`, `--handout`) or one exercise.
+fn train(args: TrainArgs, global: &GlobalArgs) -> Result<i32> {
+    use crate::train::{self, progress::Progress};
+    let all = train::curriculum();
+    let progress_path = train::progress::path_from_env();
+    let progress = match &progress_path {
+        Some(p) => Progress::load(p)?,
+        None => Progress::default(),
+    };
+    if args.list {
+        out!("{}", train::list_text(&all, |id| progress.solved(id)));
+        return Ok(0);
+    }
+    if let Some(file) = &args.handout {
+        write_output(file, &train::handout_markdown(&all))?;
+        if file.as_os_str() != "-" {
+            eprintln!(
+                "ktriage: wrote the curriculum ({} exercises) to {}",
+                all.len(),
+                file.display()
+            );
+        }
+        return Ok(0);
+    }
+    let exercise = match (&args.exercise, args.next) {
+        (Some(id), _) => train::find(id).with_context(|| {
+            format!("no exercise named {id:?}: `ktriage train --list` shows them (ids like conn-1, net-4)")
+        })?,
+        (None, true) => match all.iter().find(|e| !progress.solved(&e.id)) {
+            Some(e) => e.clone(),
+            None => {
+                outln!("Every exercise is solved. `ktriage train --list` shows them; start one again by id.");
+                return Ok(0);
+            }
+        },
+        (None, false) => {
+            out!("{}", train::list_text(&all, |id| progress.solved(id)));
+            outln!("\nStart one with `ktriage train ID` or `ktriage train --next`.");
+            return Ok(0);
+        }
+    };
+    let summary = run_exercise(&exercise, &args, global)?;
+    let Some(summary) = summary else {
+        return Ok(0);
+    };
+    if let Some(path) = &args.report {
+        write_output(path, &summary.markdown())?;
+    }
+    if let Some(path) = &progress_path {
+        let mut progress = progress;
+        progress.record(&summary);
+        if let Err(e) = progress.save(path) {
+            eprintln!("ktriage: progress not saved: {e}");
+        }
+    }
+    outln!(
+        "exercise {}: score {} / 100 · {} · {} · hints {} of {} · {} kubectl commands",
+        summary.exercise,
+        summary.score(),
+        summary.answer_text(),
+        summary.elapsed_text(),
+        summary.hints_used,
+        summary.hints_total,
+        summary.commands.len()
+    );
+    if let Some(path) = &args.report {
+        outln!("report: {}", path.display());
+    }
+    Ok(0)
+}
+
+/// Serves an exercise under the neutral name, writes its kubeconfig, runs the TUI with the
+/// training panel; the summary when the TUI ends.
+fn run_exercise(
+    exercise: &crate::train::Exercise,
+    args: &TrainArgs,
+    global: &GlobalArgs,
+) -> Result<Option<crate::train::summary::Summary>> {
+    use crate::train;
+    let env = crate::config::EnvView::from_process();
+    let config = crate::config::load(global.theme.as_deref(), global.keymap.as_deref(), &env);
+    for w in &config.warnings {
+        eprintln!("ktriage: {w}");
+    }
+    let user_keymap = crate::config::keymap::user_keymap_path(&env).is_some_and(|p| p.exists());
+    let keymap = (global.keymap.is_some() || user_keymap).then_some(config.keymap);
+    let theme = config.theme.theme;
+    let scenario = train::neutral_scenario(exercise)
+        .with_context(|| format!("exercise {} has no cluster", exercise.id))?;
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let mut server_config = ServerConfig::new(scenario);
+        server_config.port = args.port;
+        let handle = server::start(server_config)
+            .await
+            .context("starting the training cluster")?;
+        let handle = std::sync::Arc::new(handle);
+        let kubeconfig = train::neutral_kubeconfig(&handle.kubeconfig);
+        let chosen = args.kubeconfig_out.is_some();
+        let path = args.kubeconfig_out.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!(
+                "{}-{}.kubeconfig",
+                train::CLUSTER_NAME,
+                handle.addr.port()
+            ))
+        });
+        train::write_private(&path, &kubeconfig)
+            .with_context(|| format!("writing the kubeconfig {}", path.display()))?;
+        let file = TempKubeconfig {
+            path: path.clone(),
+            remove: !chosen,
+        };
+        outln!(
+            "ktriage train: exercise {} ({}, level {})\n  {}\n",
+            exercise.id,
+            exercise.track.title(),
+            exercise.level,
+            exercise.briefing
+        );
+        // Where the kubeconfig points elsewhere than the server (nothing listens there, a
+        // proxy is in the way), the real address is part of the answer.
+        if kubeconfig.contains(&handle.url()) {
+            outln!(
+                "training cluster at {} (port {}); use kubectl in another window:",
+                handle.url(),
+                handle.addr.port()
+            );
+        } else {
+            outln!("training cluster started; use kubectl in another window:");
+        }
+        outln!("  export KUBECONFIG={}", path.display());
+        for (k, v) in &handle.client_env {
+            outln!("  export {k}={v}");
+        }
+        outln!("  kubectl get nodes");
+        let kc = crate::cluster::client::parse_kubeconfig(&kubeconfig)?;
+        let doctor = crate::cluster::doctor::Target::from_kubeconfig(&kc, None)
+            .ok()
+            .map(|t| crate::findings::doctor_probe(t, handle.client_env.clone()));
+        let conn = crate::cluster::client::connect(kc, None).await?;
+        let live = source::Live {
+            watchers: crate::cluster::watch::Watchers::start(conn.client.clone()),
+            client: conn.client,
+            context: conn.context,
+            server_url: conn.server,
+            server: None,
+            source: "training cluster".into(),
+            doctor,
+        };
+        let (model_rx, producer) = source::spawn_producer(&live);
+        let log = handle.clone();
+        let hooks = crate::app::train::TrainingHooks::new(
+            exercise.clone(),
+            path.display().to_string(),
+            std::sync::Arc::new(move || log.requests()),
+        );
+        let opts = crate::tui::RunOptions {
+            queries: Some(std::sync::Arc::new(crate::playbooks::source::LiveSource {
+                client: live.client.clone(),
+            })),
+            theme,
+            keymap,
+            contexts: vec![live.context.clone()],
+            keep_alive: Some(std::sync::Arc::new(source::KeepAlive::new(live, producer))),
+            mouse: global.mouse,
+            namespace: global.namespace.clone(),
+            training: Some(hooks.clone()),
+            ..Default::default()
+        };
+        let result = crate::tui::run(model_rx, opts).await;
+        handle.stop();
+        drop(file);
+        result?;
+        Ok(hooks.outcome())
     })
 }
 

@@ -15,6 +15,7 @@ pub mod playbooks;
 pub mod report;
 pub mod source;
 pub mod text;
+pub mod train;
 pub mod tui;
 pub mod ui;
 

@@ -20,6 +20,7 @@ pub mod resources;
 pub mod runner_lines;
 pub mod sgr;
 pub mod state;
+pub mod train;
 pub mod views;
 
 pub use model::Model;

@@ -157,6 +157,8 @@ pub enum Msg {
     },
     /// One context examined for the fleet view.
     FleetLine(super::fleet::FleetLine),
+    /// Requests the training server logged since the last poll (`ktriage train`).
+    Train(Vec<crate::server::RequestRecord>),
 }
 
 /// Outputs of [`App::update`], executed by the loop.
@@ -214,6 +216,8 @@ pub struct App {
     findings_cursor: PaneCursor,
     /// The user moved the focus: findings that arrive later do not take it.
     focus_moved: bool,
+    /// The exercise of `ktriage train` (its panel is drawn above the Overview).
+    training: Option<Box<super::train::Training>>,
 }
 
 impl Default for App {
@@ -250,7 +254,25 @@ impl App {
             findings_focus: false,
             findings_cursor: PaneCursor::default(),
             focus_moved: false,
+            training: None,
         }
+    }
+
+    /// Runs an exercise: the training panel, hints, the answer and the reveal.
+    pub fn with_training(mut self, training: super::train::Training) -> App {
+        self.training = Some(Box::new(training));
+        self
+    }
+
+    /// The exercise, in a training session.
+    pub fn training(&self) -> Option<&super::train::Training> {
+        self.training.as_deref()
+    }
+
+    /// The exercise's summary as of now, in a training session.
+    pub fn training_summary(&self) -> Option<crate::train::summary::Summary> {
+        let now = std::time::Instant::now();
+        self.training.as_ref().map(|t| t.summary(now))
     }
 
     /// The contexts `:ctx` offers, and the themes `:theme` offers.
@@ -497,6 +519,10 @@ impl App {
                 self.clamp_runner();
             }
             Msg::ModelChanged(model) => {
+                let model = match &self.training {
+                    Some(t) if t.masks() => Arc::new(super::train::mask(&model)),
+                    _ => model,
+                };
                 let now = model.judged_at.unwrap_or_else(chrono::Utc::now);
                 for screen in &mut self.screens {
                     if let Screen::Resources(list) = screen {
@@ -506,9 +532,27 @@ impl App {
                 self.reconcile(model);
                 self.dirty = true;
             }
-            Msg::Tick => self.dirty = true,
+            Msg::Tick => {
+                self.dirty = true;
+                if let Some(id) = self
+                    .training
+                    .as_mut()
+                    .and_then(|t| t.due_check(std::time::Instant::now()))
+                {
+                    return vec![Effect::RunPlaybook(id.to_string())];
+                }
+            }
+            Msg::Train(records) => {
+                if let Some(t) = &mut self.training {
+                    self.dirty |= t.on_requests(&records);
+                }
+            }
             Msg::Paste(text) => self.on_paste(text),
             Msg::PlaybookRan(run) => {
+                if let Some(t) = &mut self.training {
+                    t.on_run(&run);
+                    self.dirty = true;
+                }
                 for screen in &mut self.screens {
                     if let Screen::Runner(v) = screen
                         && v.playbook.id == run.playbook.id
@@ -572,6 +616,9 @@ impl App {
         }
         if self.flash.take().is_some() {
             self.dirty = true;
+        }
+        if let Some(effects) = self.on_training_key(key) {
+            return effects;
         }
         // Text input first: there, `q`, `:` and `?` are characters.
         if self.command.is_some() {
@@ -904,6 +951,11 @@ impl App {
 
     /// Opens the runner for `id` and asks the loop to run it; an unknown id is a notice.
     pub fn open_playbook(&mut self, id: &str) -> Vec<Effect> {
+        if self.training.as_ref().is_some_and(|t| t.masks()) {
+            self.flash = Some("during an exercise, playbooks open after your answer (A)".into());
+            self.dirty = true;
+            return Vec::new();
+        }
         let Some(pb) = self.catalog.iter().copied().find(|p| p.id == id) else {
             self.flash = Some(format!(
                 "no playbook with id \"{id}\" (:playbooks lists them)"
@@ -1357,7 +1409,47 @@ impl App {
         (true, Vec::new())
     }
 
+    /// Training keys: the answer box takes every key; on the Overview `H` and `A`.
+    fn on_training_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
+        let t = self.training.as_mut()?;
+        if t.report_shown {
+            // The report covers the screen: q leaves (the quit path), Esc goes back.
+            return match key.code {
+                KeyCode::Char('q') => None,
+                KeyCode::Esc => {
+                    t.back_from_report();
+                    self.dirty = true;
+                    Some(Vec::new())
+                }
+                _ => Some(Vec::new()),
+            };
+        }
+        let answering = t.choosing.is_some();
+        let overview = self.screens.is_empty() && self.overlay == Overlay::None;
+        if !answering && (!overview || self.command.is_some()) {
+            return None;
+        }
+        match t.on_key(key, std::time::Instant::now()) {
+            super::train::TrainKey::Ignored => None,
+            super::train::TrainKey::Handled => {
+                self.dirty = true;
+                Some(Vec::new())
+            }
+            super::train::TrainKey::Reveal(id) => Some(self.open_playbook(id)),
+        }
+    }
+
     fn quit(&mut self) -> Vec<Effect> {
+        if let Some(t) = &mut self.training
+            && t.hold_quit(std::time::Instant::now())
+        {
+            // The first quit of an exercise shows its report; the next one leaves.
+            self.screens.clear();
+            self.overlay = Overlay::None;
+            self.command = None;
+            self.dirty = true;
+            return Vec::new();
+        }
         self.quit = true;
         vec![Effect::Quit]
     }
@@ -1467,9 +1559,13 @@ impl App {
     /// Rows visible in each pane at the current size.
     fn visible_rows(&self) -> [usize; 4] {
         let notice = self.model.notice.is_some() || self.notice().is_some();
+        let panel = match &self.training {
+            Some(_) => super::train::panel_height(self.size.1),
+            None => 0,
+        };
         layout::visible_rows(
             self.size.0,
-            self.size.1,
+            self.size.1.saturating_sub(panel),
             self.model.counts(),
             notice,
             self.model.findings.header_rows(),

@@ -61,6 +61,8 @@ pub struct RunOptions {
     /// What keeps the first source running (its watchers, producer, embedded server); the
     /// loop drops it when `:ctx` switches away, so the old cluster is no longer watched.
     pub keep_alive: Option<Arc<dyn Send + Sync>>,
+    /// An exercise of `ktriage train`: its panel, and the request log it reads.
+    pub training: Option<crate::app::train::TrainingHooks>,
 }
 
 /// Connects to the named context: the new model channel and query source, or why not (in
@@ -102,6 +104,7 @@ impl Default for RunOptions {
             keep_alive: None,
             namespace: None,
             fleet: None,
+            training: None,
         }
     }
 }
@@ -274,6 +277,13 @@ async fn event_loop(
     if let Some(km) = &opts.keymap {
         app = app.with_keymap(km.clone());
     }
+    if let Some(t) = &opts.training {
+        app = app.with_training(crate::app::train::Training::new(
+            t.exercise.clone(),
+            t.kubeconfig.clone(),
+            std::time::Instant::now(),
+        ));
+    }
     app.update(Msg::Resize(size.width, size.height));
     app.update(Msg::ModelChanged(model_rx.borrow_and_update().clone()));
 
@@ -295,6 +305,9 @@ async fn event_loop(
     let mut keep_alive: Option<Box<dyn Send>> = first_source.map(|s| Box::new(s) as Box<dyn Send>);
 
     loop {
+        if let Some(t) = &opts.training {
+            t.publish(app.training_summary());
+        }
         if PANICKED.load(Ordering::SeqCst) {
             bail!("ktriage stopped after an internal error (the panic message is above)");
         }
@@ -340,7 +353,12 @@ async fn event_loop(
                 }
                 Err(why) => app.notify(why),
             },
-            _ = tick.tick() => msgs.push(Msg::Tick),
+            _ = tick.tick() => {
+                msgs.push(Msg::Tick);
+                if let Some(t) = &opts.training {
+                    msgs.push(Msg::Train(t.poll()));
+                }
+            }
             _ = tokio::time::sleep_until(next_frame), if frame_due => {}
             _ = signals.recv() => return Ok(()),
         }
@@ -429,6 +447,9 @@ async fn event_loop(
                 }
             }
             if quit {
+                if let Some(t) = &opts.training {
+                    t.publish(app.training_summary());
+                }
                 drop(keep_alive);
                 return Ok(());
             }

@@ -15,6 +15,7 @@ mod popup;
 pub mod resources;
 pub mod runner;
 mod status;
+pub mod train;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -34,12 +35,30 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model) {
         return;
     }
     let theme = app.theme();
+    if let Some(t) = app.training()
+        && t.report_shown
+    {
+        train::draw_report(frame, t, theme);
+        return;
+    }
     let bottom = match app.screen() {
         None => {
+            // An exercise's panel goes above the Overview.
+            let area = match app.training() {
+                Some(t) => {
+                    let (panel, rest) = train::split(area);
+                    train::draw_panel(frame, panel, t, theme);
+                    rest
+                }
+                None => area,
+            };
             let notice = model.notice.is_some() || app.notice().is_some();
             let screen =
                 layout::screen_layout(area, model.counts(), notice, model.findings.header_rows());
-            findings::draw_findings(frame.buffer_mut(), app, model, &screen);
+            match app.training() {
+                Some(t) if t.masks() => train::draw_findings_hidden(frame, screen.findings, theme),
+                _ => findings::draw_findings(frame.buffer_mut(), app, model, &screen),
+            }
             overview::draw_panes(frame, app, model, &screen);
             if let Some(notice_area) = screen.notice {
                 status::draw_notice(frame, notice_area, app, model);
@@ -60,6 +79,9 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model) {
         Overlay::None => {}
         Overlay::Detail(detail) => popup::draw_detail(frame, detail, &model.findings, theme),
         Overlay::Help => popup::draw_help(frame, theme, app.keymap()),
+    }
+    if let Some(t) = app.training() {
+        train::draw_choices(frame, t, theme);
     }
     if let Some(cmd) = app.command() {
         lists::draw_command(frame, bottom, cmd, theme);

@@ -41,6 +41,7 @@ mod server_writes;
 mod snapshot_parse;
 mod snapshot_redact;
 mod soak;
+mod train;
 mod tui_config_tmux;
 mod tui_lists_tmux;
 mod tui_render;

@@ -497,3 +497,64 @@ fn pods_list_120x36() {
     assert!(first.contains("CrashLoopBackOff"), "{text}");
     check("pods-120x36.png", &mut app);
 }
+
+/// An exercise of `ktriage train` on the same cluster (the node-status-unknown exercise):
+/// the panel with its briefing, one hint taken and the trainee's kubectl commands, over the
+/// Overview with the findings hidden. The clock is started 3m05s before the frame.
+#[test]
+fn training_120x36() {
+    use ktriage::app::train::Training;
+    use ktriage::server::RequestRecord;
+    let exercise = ktriage::train::curriculum()
+        .into_iter()
+        .find(|e| e.scenario == "node-status-unknown")
+        .unwrap();
+    let get = |path: &str| RequestRecord {
+        method: "GET".into(),
+        path: path.into(),
+        user: "kubernetes-admin".into(),
+        verb: "get".into(),
+        resource: String::new(),
+        code: 200,
+        user_agent: "kubectl/v1.31.4 (linux/amd64) kubernetes/a78aa47".into(),
+    };
+    let model = model();
+    for _ in 0..5 {
+        let started = Instant::now() - Duration::from_secs(185);
+        let mut app = App::new().with_training(Training::new(
+            exercise.clone(),
+            "/tmp/training-6443.kubeconfig".into(),
+            started,
+        ));
+        app.update(Msg::Resize(120, 36));
+        let stamp = Instant::now() - Duration::from_secs(2);
+        let mut m = (*model).clone();
+        m.updated_at = Some(stamp);
+        // As `ktriage train` names the cluster: nothing in the title names the scenario.
+        m.context = "training".into();
+        let m = Arc::new(m);
+        app.update(Msg::ModelChanged(m.clone()));
+        app.update(Msg::Train(vec![
+            get("/api/v1/nodes?limit=500"),
+            get("/api/v1/namespaces/shop/pods?limit=500"),
+            get("/api/v1/nodes/worker-2"),
+            get("/api/v1/events?fieldSelector=involvedObject.name%3Dworker-2"),
+            get("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/worker-2"),
+        ]));
+        key(&mut app, KeyCode::Char('H'));
+        let buffer = render_to_buffer(&app, app.model(), 120, 36);
+        let text = buffer_lines(&buffer).join("\n");
+        assert!(text.contains("Exercise net-"), "{text}");
+        assert!(text.contains("hidden until you answer"), "{text}");
+        assert!(text.contains("$ kubectl describe nodes worker-2"), "{text}");
+        assert!(
+            !text.contains("node-status-unknown") && !text.contains("NET-13"),
+            "{text}"
+        );
+        if text.contains("3m 05s") && text.contains("updated 2s ago") {
+            check_buffer("training-120x36.png", &buffer);
+            return;
+        }
+    }
+    panic!("the frame never came out at 3m 05s (a stalled machine?)");
+}
