@@ -545,6 +545,7 @@ mod tests {
             resource: "pods".into(),
             code: 200,
             user_agent: ua.into(),
+            writable: true,
         };
         app.update(Msg::Train(vec![
             rec("/api/v1/pods", "ktriage/0.1.0"),

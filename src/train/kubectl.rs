@@ -341,6 +341,7 @@ mod tests {
             resource: String::new(),
             code: 200,
             user_agent: ua.into(),
+            writable: true,
         }
     }
 

@@ -517,6 +517,7 @@ fn training_120x36() {
         resource: String::new(),
         code: 200,
         user_agent: "kubectl/v1.31.4 (linux/amd64) kubernetes/a78aa47".into(),
+        writable: true,
     };
     let model = model();
     for _ in 0..5 {
