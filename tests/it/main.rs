@@ -42,6 +42,7 @@ mod snapshot_parse;
 mod snapshot_redact;
 mod soak;
 mod train;
+mod train_fixes;
 mod tui_config_tmux;
 mod tui_lists_tmux;
 mod tui_render;
