@@ -1086,8 +1086,8 @@ fn tui(
     for w in &config.warnings {
         eprintln!("ktriage: {w}");
     }
-    let user_keymap = crate::config::keymap::user_keymap_path(&env).is_some_and(|p| p.exists());
-    let keymap = (global.keymap.is_some() || user_keymap).then_some(config.keymap);
+    // The shipped default keymap (or the one asked for) plus the user's overrides, always.
+    let keymap = config.keymap;
     let theme = config.theme.theme;
     let rt = runtime()?;
     // The connection doctor before the app: a cluster that cannot be used gets the doctor

@@ -12,6 +12,7 @@
 //! The terminal loop that drives all this is `crate::tui`.
 
 pub mod clipboard;
+pub mod cursor;
 pub mod doctor;
 pub mod fleet;
 pub mod layout;
@@ -22,6 +23,7 @@ pub mod sgr;
 pub mod state;
 pub mod views;
 
+pub use cursor::{Cursor, Move};
 pub use model::Model;
 pub use state::{App, Detail, Effect, Msg, Overlay, Pane, PaneCursor, Problems};
 pub use views::{

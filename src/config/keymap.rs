@@ -43,16 +43,28 @@ pub const SHIPPED: [(&str, &str); 2] = [
 pub enum View {
     /// Everywhere, unless the current view binds the key itself.
     Global,
-    /// The four-pane health Overview (and its detail popup).
+    /// The four-pane health Overview and its findings header.
     Overview,
     /// A playbook runner.
     Runner,
-    /// The list views (nodes, pods, leases, events).
+    /// The list views (nodes, pods, leases, events, playbooks, matches, fleet) and an
+    /// object's YAML.
     List,
+    /// The detail popup of an Overview item.
+    Detail,
+    /// The connection doctor (the cluster cannot be used).
+    Doctor,
 }
 
 impl View {
-    pub const ALL: [View; 4] = [View::Global, View::Overview, View::Runner, View::List];
+    pub const ALL: [View; 6] = [
+        View::Global,
+        View::Overview,
+        View::Detail,
+        View::Runner,
+        View::List,
+        View::Doctor,
+    ];
 
     /// The name of the view's table in keymap files.
     pub fn name(self) -> &'static str {
@@ -61,6 +73,8 @@ impl View {
             View::Overview => "overview",
             View::Runner => "runner",
             View::List => "list",
+            View::Detail => "detail",
+            View::Doctor => "doctor",
         }
     }
 
@@ -107,6 +121,7 @@ actions! {
     FocusPane2 => "focus_pane_2", "Focus pane 2 (Nodes)";
     FocusPane3 => "focus_pane_3", "Focus pane 3 (Add-ons)";
     FocusPane4 => "focus_pane_4", "Focus pane 4 (Restarts)";
+    FocusFindings => "focus_findings", "Focus the findings";
     Open => "open", "Open the selection";
     Back => "back", "Back / close";
     CommandMode => "command_mode", "Command mode";
@@ -120,6 +135,7 @@ actions! {
     ReverseSort => "reverse_sort", "Reverse the sort order";
     ScrollLeft => "scroll_left", "Scroll left";
     ScrollRight => "scroll_right", "Scroll right";
+    Demo => "demo", "Open the demo cluster instead";
 }
 
 impl Action {

@@ -47,8 +47,8 @@ pub struct RunOptions {
     pub queries: Option<Arc<dyn QuerySource>>,
     /// Colours by role (themes/*.toml after NO_COLOR and the terminal's colour support).
     pub theme: crate::config::palette::Theme,
-    /// Key bindings (keymaps/*.toml plus the user's); `None`: the built-in keys.
-    pub keymap: Option<crate::config::keymap::Keymap>,
+    /// Key bindings (keymaps/*.toml plus the user's; the shipped default unless told).
+    pub keymap: crate::config::keymap::Keymap,
     /// Connects to another kubeconfig context for `:ctx NAME`; `None`: this session
     /// watches one cluster only (a scenario).
     pub switcher: Option<Switcher>,
@@ -96,7 +96,7 @@ impl Default for RunOptions {
             max_fps: 30,
             queries: None,
             theme: crate::config::palette::Theme::default(),
-            keymap: None,
+            keymap: crate::config::keymap::Keymap::default(),
             switcher: None,
             contexts: Vec::new(),
             keep_alive: None,
@@ -269,11 +269,9 @@ async fn event_loop(
         .collect();
     let mut app = App::new()
         .with_theme(opts.theme.clone())
+        .with_keymap(opts.keymap.clone())
         .with_choices(opts.contexts.clone(), themes)
         .with_namespace(opts.namespace.clone());
-    if let Some(km) = &opts.keymap {
-        app = app.with_keymap(km.clone());
-    }
     app.update(Msg::Resize(size.width, size.height));
     app.update(Msg::ModelChanged(model_rx.borrow_and_update().clone()));
 

@@ -23,7 +23,12 @@ pub fn draw_fleet(
 ) -> Rect {
     let (body, bottom) = split(frame.area());
     let rows = list_rows(frame.area().height);
-    let offset = layout::scroll_offset(view.offset, view.selected, view.lines.len(), rows);
+    let offset = layout::scroll_offset(
+        view.cursor.offset,
+        view.cursor.selected,
+        view.lines.len(),
+        rows,
+    );
     let checking = view
         .lines
         .iter()
@@ -66,7 +71,11 @@ pub fn draw_fleet(
         theme.muted,
     )];
     for (i, l) in view.lines.iter().enumerate().skip(offset).take(rows) {
-        let marker = if i == view.selected { "▶" } else { " " };
+        let marker = if i == view.cursor.selected {
+            "▶"
+        } else {
+            " "
+        };
         let current = if l.context == view.current { "*" } else { " " };
         let name = pad_name(&format!("{current}{}", l.context), ctx_w);
         let (text, style) = match &l.status {
@@ -101,7 +110,7 @@ pub fn draw_fleet(
                 },
             ),
         };
-        let style = if i == view.selected {
+        let style = if i == view.cursor.selected {
             theme.selection
         } else {
             style

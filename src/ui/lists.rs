@@ -170,7 +170,12 @@ pub fn draw_playbooks(
 ) -> Rect {
     let (body, bottom) = split(frame.area());
     let rows = layout::list_rows(frame.area().height);
-    let offset = layout::scroll_offset(list.offset, list.selected, list.shown.len(), rows);
+    let offset = layout::scroll_offset(
+        list.cursor.offset,
+        list.cursor.selected,
+        list.shown.len(),
+        rows,
+    );
     let visible: Vec<(&'static Playbook, String)> = list
         .visible()
         .skip(offset)
@@ -198,7 +203,7 @@ pub fn draw_playbooks(
             ),
             last_header: "ACCESS",
             rows: visible,
-            selected: list.selected,
+            selected: list.cursor.selected,
             offset,
             total: list.shown.len(),
             empty,
@@ -260,7 +265,12 @@ pub fn draw_matches(
         _ => body,
     };
     let rows = usize::from(body.height.saturating_sub(3)).max(1);
-    let offset = layout::scroll_offset(list.offset, list.selected, list.matches.len(), rows);
+    let offset = layout::scroll_offset(
+        list.cursor.offset,
+        list.cursor.selected,
+        list.matches.len(),
+        rows,
+    );
     let visible = list
         .matches
         .iter()
@@ -304,7 +314,7 @@ pub fn draw_matches(
             title,
             last_header,
             rows: visible,
-            selected: list.selected,
+            selected: list.cursor.selected,
             offset,
             total: list.matches.len(),
             empty: "no playbook matches",

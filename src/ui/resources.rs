@@ -75,7 +75,7 @@ pub fn draw_resources(
     }
     let (body, bottom) = split(frame.area());
     let rows = list_rows(frame.area().height);
-    let offset = layout::scroll_offset(list.offset, list.selected, list.len(), rows);
+    let offset = layout::scroll_offset(list.cursor.offset, list.cursor.selected, list.len(), rows);
     let columns = list.kind.columns();
     let scope = if list.kind.namespaced() {
         format!("({})", namespace.unwrap_or("all"))
@@ -166,7 +166,7 @@ pub fn draw_resources(
             lines.push(Line::styled(why, theme.muted));
         }
         for (i, (row, tone)) in cells.iter().enumerate() {
-            let selected = offset + i == list.selected;
+            let selected = offset + i == list.cursor.selected;
             let mut text = line_of(row);
             if selected {
                 text = format!("▶{}", skip_columns(&text, 1));
@@ -185,7 +185,7 @@ pub fn draw_resources(
         }
         frame.render_widget(Paragraph::new(lines), inner);
         if list.len() > rows {
-            let pos = format!(" {}/{} ", list.selected + 1, list.len());
+            let pos = format!(" {}/{} ", list.cursor.selected + 1, list.len());
             let y = body.bottom().saturating_sub(1);
             let x = body
                 .right()
