@@ -150,6 +150,11 @@ pub enum Msg {
     Fetched { query: Query, outcome: Outcome },
     /// One context examined for the fleet view.
     FleetLine(super::fleet::FleetLine),
+    /// The connection doctor's checks ran again (answers [`Effect::Recheck`]).
+    Examined(Box<super::doctor::Examination>),
+    /// The loop now watches this context (after [`Effect::Connect`], [`Effect::OpenDemo`]
+    /// or `:ctx`): the doctor screen, if open, gives way to the Overview.
+    Connected(String),
 }
 
 /// Outputs of [`App::update`], executed by the loop.
@@ -170,6 +175,12 @@ pub enum Effect {
     SetTheme(String),
     /// Examine these contexts and answer with one [`Msg::FleetLine`] each.
     ScanFleet(Vec<String>),
+    /// Run the connection doctor's checks again and answer with [`Msg::Examined`].
+    Recheck,
+    /// The cluster answers now: connect to it and answer with [`Msg::Connected`].
+    Connect,
+    /// Open the embedded demo cluster instead and answer with [`Msg::Connected`].
+    OpenDemo,
 }
 
 /// The state of the TUI apart from the model it draws.
@@ -372,6 +383,7 @@ impl App {
         }
         match self.screens.last() {
             Some(Screen::Runner(_)) => View::Runner,
+            Some(Screen::Doctor(_)) => View::Doctor,
             Some(
                 Screen::Playbooks(_) | Screen::Matches(_) | Screen::Resources(_) | Screen::Fleet(_),
             ) => View::List,
@@ -530,7 +542,31 @@ impl App {
                 self.reconcile(model);
                 self.dirty = true;
             }
-            Msg::Tick => self.dirty = true,
+            Msg::Tick => {
+                self.dirty = true;
+                let due = self.screens.iter_mut().any(|s| match s {
+                    Screen::Doctor(d) => d.tick(),
+                    _ => false,
+                });
+                if due {
+                    return vec![Effect::Recheck];
+                }
+            }
+            Msg::Examined(exam) => {
+                self.dirty = true;
+                let reachable = self.screens.iter_mut().any(|s| match s {
+                    Screen::Doctor(d) => d.examined((*exam).clone()).is_some(),
+                    _ => false,
+                });
+                if reachable {
+                    self.flash = Some("the cluster answers now: opening the Overview…".into());
+                    return vec![Effect::Connect];
+                }
+            }
+            Msg::Connected(_) => {
+                self.screens.retain(|s| !matches!(s, Screen::Doctor(_)));
+                self.dirty = true;
+            }
             Msg::Paste(text) => self.on_paste(text),
             Msg::PlaybookRan(run) => {
                 for screen in &mut self.screens {
@@ -720,7 +756,7 @@ impl App {
                 ListKey::Ignored => (false, Vec::new()),
             };
         }
-        if action == Action::Back {
+        if action == Action::Back && !matches!(self.screens.last(), Some(Screen::Doctor(_))) {
             self.screens.pop();
             return (true, Vec::new());
         }
@@ -729,6 +765,7 @@ impl App {
         };
         match screen {
             Screen::Runner(_) => return self.on_runner_action(action),
+            Screen::Doctor(_) => return self.on_doctor_action(action),
             Screen::Fleet(view) => match action {
                 Action::Open => {
                     if let Some(context) = view.selected_context().map(str::to_string) {
@@ -879,6 +916,48 @@ impl App {
         }
         self.clamp_runner();
         (true, Vec::new())
+    }
+
+    fn on_doctor_action(&mut self, action: Action) -> (bool, Vec<Effect>) {
+        use super::doctor::{Choice, Reply};
+        let below = self.screens.len() > 1;
+        let Some(Screen::Doctor(d)) = self.screens.last_mut() else {
+            return (false, Vec::new());
+        };
+        match d.action(action) {
+            Reply::Retry => (true, vec![Effect::Recheck]),
+            Reply::Done(Choice::Quit) if action == Action::Back && below => {
+                self.screens.pop();
+                (true, Vec::new())
+            }
+            Reply::Done(Choice::Quit) => (true, self.quit()),
+            Reply::Done(Choice::Demo) => {
+                self.flash = Some("starting the demo cluster…".into());
+                (true, vec![Effect::OpenDemo])
+            }
+            Reply::Done(Choice::Connected) => (true, vec![Effect::Connect]),
+            Reply::Copy(text) => (true, vec![Effect::Copy(text)]),
+            Reply::NothingToCopy => {
+                self.flash = Some("no fix command to copy".into());
+                (true, Vec::new())
+            }
+            Reply::Redraw => (true, Vec::new()),
+            Reply::Nothing => (false, Vec::new()),
+        }
+    }
+
+    /// Opens the connection doctor on this examination (the cluster cannot be used); it
+    /// checks again every `retry_every` seconds until the cluster answers.
+    pub fn open_doctor(&mut self, exam: super::doctor::Examination, retry_every: u32) {
+        let doctor = super::doctor::DoctorApp::new(exam).retrying_every(retry_every);
+        self.screens.push(Screen::Doctor(Box::new(doctor)));
+        self.overlay = Overlay::None;
+        self.dirty = true;
+    }
+
+    /// The connection doctor is open: the session has no cluster yet.
+    pub fn doctor_open(&self) -> bool {
+        self.screens.iter().any(|s| matches!(s, Screen::Doctor(_)))
     }
 
     /// Keeps the runner's scroll offsets inside their content and, when following, the
@@ -1812,5 +1891,103 @@ mod keymap_tests {
         app.update(Msg::Action(Action::Back));
         assert_eq!(app.overlay(), &Overlay::None);
         assert_eq!(app.update(Msg::Action(Action::Quit)), vec![Effect::Quit]);
+    }
+}
+
+#[cfg(test)]
+mod doctor_tests {
+    use super::*;
+    use crate::app::doctor::Examination;
+    use crate::cluster::doctor::{Observation, Probe};
+
+    async fn refused() -> Examination {
+        let observation = Observation {
+            context: Some("prod".into()),
+            server: "https://127.0.0.1:6443".into(),
+            error: Some("dial tcp 127.0.0.1:6443: connect: connection refused".into()),
+            steps: vec![Probe {
+                step: "tcp".into(),
+                ok: false,
+                millis: 0,
+                detail: "127.0.0.1:6443: connection refused".into(),
+            }],
+            ..Default::default()
+        };
+        let runs = crate::playbooks::connection::diagnose(&observation, chrono::Utc::now()).await;
+        Examination {
+            observation,
+            runs,
+            at: "12:00:00 UTC".into(),
+        }
+    }
+
+    fn answers() -> Examination {
+        Examination {
+            observation: Observation {
+                server: "https://127.0.0.1:6443".into(),
+                ..Default::default()
+            },
+            runs: Vec::new(),
+            at: "12:00:05 UTC".into(),
+        }
+    }
+
+    fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+        app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    /// The doctor is a screen of the one app: its keys come from the keymap's [doctor]
+    /// view, it checks again by itself, and gives way to the Overview once connected.
+    #[tokio::test]
+    async fn the_doctor_screen_retries_by_itself_and_opens_the_overview() {
+        let mut app = App::new();
+        app.open_doctor(refused().await, 2);
+        assert_eq!(app.keymap_view(), View::Doctor);
+        assert!(app.doctor_open());
+        assert!(app.update(Msg::Tick).is_empty(), "one second: not yet");
+        assert_eq!(
+            app.update(Msg::Tick),
+            vec![Effect::Recheck],
+            "due after 2 s"
+        );
+        assert!(
+            press(&mut app, KeyCode::Char('r')).is_empty(),
+            "r while a check runs does nothing"
+        );
+        assert!(
+            app.update(Msg::Examined(Box::new(refused().await)))
+                .is_empty()
+        );
+        assert_eq!(press(&mut app, KeyCode::Char('r')), vec![Effect::Recheck]);
+        assert_eq!(
+            app.update(Msg::Examined(Box::new(answers()))),
+            vec![Effect::Connect],
+            "the cluster answers: connect"
+        );
+        app.update(Msg::Connected("prod".into()));
+        assert!(!app.doctor_open());
+        assert!(app.screen().is_none(), "the Overview");
+    }
+
+    #[tokio::test]
+    async fn y_copies_the_fix_and_q_or_esc_leave_without_a_cluster() {
+        let mut app = App::new();
+        let exam = refused().await;
+        let fix = exam.runs[0].finding.as_ref().unwrap().fix.commands.clone();
+        assert!(!fix.is_empty());
+        app.open_doctor(exam, 5);
+        match press(&mut app, KeyCode::Char('y')).as_slice() {
+            [Effect::Copy(text)] => assert_eq!(text.lines().count(), fix.len(), "{text}"),
+            other => panic!("y gave {other:?}"),
+        }
+        assert_eq!(press(&mut app, KeyCode::Char('d')), vec![Effect::OpenDemo]);
+        // Space scrolls the cause and fix (the [doctor] view binds it to page_down).
+        press(&mut app, KeyCode::Char(' '));
+        match app.screen() {
+            Some(Screen::Doctor(d)) => assert_eq!(d.scroll, 5),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(press(&mut app, KeyCode::Esc), vec![Effect::Quit]);
+        assert!(app.doctor_open(), "quit with no cluster: exit code 3");
     }
 }

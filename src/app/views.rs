@@ -295,6 +295,8 @@ pub enum Screen {
     Playbooks(PlaybookList),
     Paste(Box<PasteBox>),
     Matches(MatchList),
+    /// The connection doctor: the cluster cannot be used (the app opens on it).
+    Doctor(Box<super::doctor::DoctorApp>),
 }
 
 /// The names `:` completes, in the order Tab offers them.

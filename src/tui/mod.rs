@@ -1,10 +1,9 @@
-//! The terminal loops, above `app` (state) and `ui` (drawing): the main loop sets the terminal up (raw mode, alternate screen, bracketed paste,
+//! The terminal loop, above `app` (state) and `ui` (drawing), the only one: the connection
+//! doctor is one of its screens. It sets the terminal up (raw mode, alternate screen, bracketed paste,
 //! mouse only on request), restores it on every exit path (a guard's `Drop`, a panic hook,
 //! SIGTERM/SIGHUP/SIGINT), and runs one `select!` over terminal input, model changes and a
 //! one-second tick. Every queued input is handled before a frame is drawn; frames are drawn
 //! only when something changed, at most `max_fps` a second.
-
-pub mod doctor;
 
 use std::io::{self, IsTerminal, Stdout};
 
@@ -61,6 +60,43 @@ pub struct RunOptions {
     /// What keeps the first source running (its watchers, producer, embedded server); the
     /// loop drops it when `:ctx` switches away, so the old cluster is no longer watched.
     pub keep_alive: Option<Arc<dyn Send + Sync>>,
+    /// The cluster could not be used at start: the loop opens on the connection doctor's
+    /// screen, checks again every [`DOCTOR_RETRY_SECS`] (and on `r`), and connects when the
+    /// cluster answers.
+    pub doctor: Option<DoctorStart>,
+}
+
+/// Seconds between the doctor screen's automatic re-checks.
+pub const DOCTOR_RETRY_SECS: u32 = 5;
+
+/// Connects to a source: the new model channel and query source, or why not (one line).
+pub type Connector =
+    Arc<dyn Fn() -> futures::future::BoxFuture<'static, Result<Switched, String>> + Send + Sync>;
+
+/// Runs the connection doctor's checks again.
+pub type Recheck = Arc<
+    dyn Fn() -> futures::future::BoxFuture<'static, crate::app::doctor::Examination> + Send + Sync,
+>;
+
+/// What the doctor screen starts from and can do.
+#[derive(Clone)]
+pub struct DoctorStart {
+    /// The first examination (the one that found the cluster unusable).
+    pub first: crate::app::doctor::Examination,
+    pub recheck: Recheck,
+    /// Connects to the cluster once it answers.
+    pub connect: Connector,
+    /// Opens the embedded demo cluster instead (`d`); `None`: no demo offered.
+    pub demo: Option<Connector>,
+}
+
+/// How the session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The user quit (or the terminal closed) with a cluster on screen.
+    Quit,
+    /// The user quit from the doctor screen: no cluster could be used.
+    Unconnected,
 }
 
 /// Connects to the named context: the new model channel and query source, or why not (in
@@ -102,6 +138,7 @@ impl Default for RunOptions {
             keep_alive: None,
             namespace: None,
             fleet: None,
+            doctor: None,
         }
     }
 }
@@ -220,7 +257,7 @@ impl Drop for TerminalGuard {
 pub async fn run(
     mut model_rx: watch::Receiver<Arc<Model>>,
     mut opts: RunOptions,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Ending> {
     let first_source = opts.keep_alive.take();
     if !io::stdout().is_terminal() {
         bail!(
@@ -252,7 +289,7 @@ async fn event_loop(
     opts: &RunOptions,
     first_source: Option<Arc<dyn Send + Sync>>,
     signals: &mut Signals,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Ending> {
     // Clear by escape sequence, not `Terminal::clear`: that one asks the terminal for the
     // cursor position first, and the answer can be lost (another input reader, a slow SSH
     // link), failing the start after two seconds.
@@ -274,6 +311,16 @@ async fn event_loop(
         .with_namespace(opts.namespace.clone());
     app.update(Msg::Resize(size.width, size.height));
     app.update(Msg::ModelChanged(model_rx.borrow_and_update().clone()));
+    if let Some(doctor) = &opts.doctor {
+        app.open_doctor(doctor.first.clone(), DOCTOR_RETRY_SECS);
+    }
+    let ending = |app: &App| {
+        if app.doctor_open() {
+            Ending::Unconnected
+        } else {
+            Ending::Quit
+        }
+    };
 
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval_at(
@@ -317,7 +364,7 @@ async fn event_loop(
                     }
                 }
                 Some(Err(e)) => return Err(e).context("cannot read terminal input"),
-                None => return Ok(()),
+                None => return Ok(ending(&app)),
             },
             changed = model_rx.changed(), if source_open => match changed {
                 Ok(()) => msgs.push(Msg::ModelChanged(model_rx.borrow_and_update().clone())),
@@ -335,12 +382,13 @@ async fn event_loop(
                     keep_alive = Some(s.keep_alive);
                     app.notify(format!("context: {}", s.context));
                     msgs.push(Msg::ModelChanged(model_rx.borrow_and_update().clone()));
+                    msgs.push(Msg::Connected(s.context));
                 }
                 Err(why) => app.notify(why),
             },
             _ = tick.tick() => msgs.push(Msg::Tick),
             _ = tokio::time::sleep_until(next_frame), if frame_due => {}
-            _ = signals.recv() => return Ok(()),
+            _ = signals.recv() => return Ok(ending(&app)),
         }
 
         let mut quit = false;
@@ -414,6 +462,33 @@ async fn event_loop(
                             "this session watches one cluster (a scenario): start ktriage with a kubeconfig to switch contexts",
                         ),
                     },
+                    Effect::Recheck => match &opts.doctor {
+                        Some(doctor) => {
+                            let fut = (doctor.recheck)();
+                            let tx = results_tx.clone();
+                            tokio::spawn(async move {
+                                let _ = tx.send(Msg::Examined(Box::new(fut.await)));
+                            });
+                        }
+                        None => app.notify("no connection doctor in this session"),
+                    },
+                    Effect::Connect | Effect::OpenDemo => {
+                        let connector = match (&effect, &opts.doctor) {
+                            (Effect::Connect, Some(d)) => Some(d.connect.clone()),
+                            (_, Some(d)) => d.demo.clone(),
+                            _ => None,
+                        };
+                        match connector {
+                            Some(connect) => {
+                                let fut = connect();
+                                let tx = switch_tx.clone();
+                                tokio::spawn(async move {
+                                    let _ = tx.send(fut.await);
+                                });
+                            }
+                            None => app.notify("nothing to connect to in this session"),
+                        }
+                    }
                     Effect::Copy(text) => {
                         let env = crate::app::clipboard::ClipboardEnv::from_process();
                         let result = crate::app::clipboard::copy(&text, &env, terminal.backend_mut())
@@ -428,7 +503,7 @@ async fn event_loop(
             }
             if quit {
                 drop(keep_alive);
-                return Ok(());
+                return Ok(ending(&app));
             }
         }
     }

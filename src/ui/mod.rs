@@ -52,6 +52,7 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model) {
         Some(Screen::Paste(paste)) => lists::draw_paste(frame, paste, theme, app.notice()),
         Some(Screen::Matches(list)) => lists::draw_matches(frame, list, theme, app.notice()),
         Some(Screen::Fleet(view)) => fleet::draw_fleet(frame, view, theme, app.notice()),
+        Some(Screen::Doctor(doctor)) => doctor::draw_screen(frame, doctor, app.notice()),
         Some(Screen::Resources(list)) => {
             resources::draw_resources(frame, list, app.namespace(), theme, app.notice())
         }
