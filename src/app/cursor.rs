@@ -85,6 +85,16 @@ impl Cursor {
         self.offset = layout::scroll_offset(self.offset, self.selected, len, rows);
     }
 
+    /// What drawing reads (without changing the state): the selected row, clamped to a
+    /// list of `len` rows, and the first of the `rows` visible ones.
+    pub fn window(&self, len: usize, rows: usize) -> (usize, usize) {
+        let selected = self.selected.min(len.saturating_sub(1));
+        (
+            selected,
+            layout::scroll_offset(self.offset, selected, len, rows),
+        )
+    }
+
     /// After the list changed (re-sorted, filtered, refreshed): selects the row whose key is
     /// `key` if one still has it (`position` finds it), else clamps.
     pub fn keep<K>(

@@ -9,7 +9,6 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 use crate::app::fleet::{FleetStatus, FleetView};
 
 use super::lists::{bottom_line, hint_spans, split};
-use crate::app::layout;
 use crate::app::layout::list_rows;
 use crate::config::palette::Theme;
 use crate::text::{fit, pad_name, width};
@@ -23,12 +22,7 @@ pub fn draw_fleet(
 ) -> Rect {
     let (body, bottom) = split(frame.area());
     let rows = list_rows(frame.area().height);
-    let offset = layout::scroll_offset(
-        view.cursor.offset,
-        view.cursor.selected,
-        view.lines.len(),
-        rows,
-    );
+    let (_, offset) = view.cursor.window(view.lines.len(), rows);
     let checking = view
         .lines
         .iter()

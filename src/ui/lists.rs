@@ -170,12 +170,7 @@ pub fn draw_playbooks(
 ) -> Rect {
     let (body, bottom) = split(frame.area());
     let rows = layout::list_rows(frame.area().height);
-    let offset = layout::scroll_offset(
-        list.cursor.offset,
-        list.cursor.selected,
-        list.shown.len(),
-        rows,
-    );
+    let (_, offset) = list.cursor.window(list.shown.len(), rows);
     let visible: Vec<(&'static Playbook, String)> = list
         .visible()
         .skip(offset)
@@ -265,12 +260,7 @@ pub fn draw_matches(
         _ => body,
     };
     let rows = usize::from(body.height.saturating_sub(3)).max(1);
-    let offset = layout::scroll_offset(
-        list.cursor.offset,
-        list.cursor.selected,
-        list.matches.len(),
-        rows,
-    );
+    let (_, offset) = list.cursor.window(list.matches.len(), rows);
     let visible = list
         .matches
         .iter()

@@ -10,7 +10,6 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 use crate::app::resources::{Column, ResourceList, Tone, YamlSource};
 
 use super::lists::{bottom_line, draw_filter_line, hint_spans, split};
-use crate::app::layout;
 use crate::app::layout::list_rows;
 use crate::config::palette::Theme;
 use crate::text::{fit, pad, pad_name, width};
@@ -75,7 +74,7 @@ pub fn draw_resources(
     }
     let (body, bottom) = split(frame.area());
     let rows = list_rows(frame.area().height);
-    let offset = layout::scroll_offset(list.cursor.offset, list.cursor.selected, list.len(), rows);
+    let (_, offset) = list.cursor.window(list.len(), rows);
     let columns = list.kind.columns();
     let scope = if list.kind.namespaced() {
         format!("({})", namespace.unwrap_or("all"))
