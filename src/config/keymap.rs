@@ -1,5 +1,7 @@
 //! Keymaps (`keymaps/*.toml`, yazi-style): every [`Action`] of the TUI bindable by name, per
-//! [`View`]. Shipped: `default` (k9s-style, today's keys) and `vim`.
+//! [`View`]. Shipped: `default` (k9s-style, always loaded unless another is named) and `vim`.
+//! The app reads every key through the active keymap (text entry excepted) and the help
+//! is generated from it.
 //!
 //! ```toml
 //! [overview]

@@ -119,3 +119,47 @@ fn the_doctor_checks_again_by_itself_and_opens_the_overview_once_the_cluster_ans
     assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
     drop(healthy);
 }
+
+/// `d` on the doctor screen opens the embedded demo in the same session: the Overview of the
+/// healthy scenario, the notice naming a kubeconfig for kubectl, which goes when ktriage
+/// quits (exit 0: a cluster was on screen).
+#[test]
+fn d_opens_the_demo_in_the_same_session() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let t = Tmux::start(160, 40, &[]);
+    let kubeconfig = t.dir().join("broken.kubeconfig");
+    broken_kubeconfig(&rt, &kubeconfig);
+    let log = t.dir().join("ktriage.log").display().to_string();
+    t.run(
+        BIN,
+        &[
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--log-file",
+            &log,
+        ],
+    );
+    t.wait_for("Cause: CONN-02", Duration::from_secs(20));
+    t.send_keys(&["d"]);
+    let screen = t.wait_until("the demo's Overview", Duration::from_secs(30), |s| {
+        s.contains("Control plane") && s.contains("worker-1")
+    });
+    let demo_kubeconfig = screen
+        .split("kubeconfig for kubectl: ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| panic!("no kubeconfig named in the notice:\n{screen}"));
+    assert!(
+        demo_kubeconfig.exists(),
+        "{} missing",
+        demo_kubeconfig.display()
+    );
+    t.send_keys(&["q"]);
+    assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
+    assert!(
+        !demo_kubeconfig.exists(),
+        "{} left behind",
+        demo_kubeconfig.display()
+    );
+}
