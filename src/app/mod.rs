@@ -1,7 +1,9 @@
-//! The TUI's actions and state: keys become messages, messages update the
-//! [`App`] state (synchronously, returning [`Effect`]s as data), and the newest [`Model`]
-//! published by a producer is drawn.
+//! The TUI's actions and state: keys become messages, the keymap turns them into actions,
+//! actions and messages update the [`App`] state (synchronously, returning [`Effect`]s as
+//! data), and the newest [`Model`] published by a producer is drawn.
 //!
+//! - [`cursor`]: the list cursor every list moves with.
+//! - [`doctor`]: the connection doctor's screen state.
 //! - [`model`]: what the UI draws ([`Model`]), published through a `tokio::sync::watch`.
 //! - [`state`]: the [`App`] state machine ([`Msg`] in, [`Effect`]s out); no terminal needed.
 //! - [`views`]: the screens over the Overview (runner, playbook list, paste box, matches)

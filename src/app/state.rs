@@ -1,9 +1,10 @@
-//! The app state machine: focused pane (or the findings header), selection and scroll
-//! offset per pane and of the findings, the open
-//! popup, the screens opened over the Overview (runner, playbook list, paste box, matches),
-//! the `:` command line, the terminal size and the quit flag. [`App::update`] is
-//! synchronous and returns [`Effect`]s as data (e.g. [`Effect::RunPlaybook`]), so tests
-//! drive the app with [`Msg`]s and no terminal.
+//! The app state machine: focused pane (or the findings header), a [`Cursor`] per pane and
+//! for the findings, the open popup, the screens opened over the Overview (runner, lists,
+//! paste box, matches, fleet, the connection doctor), the `:` command line, the terminal
+//! size and the quit flag. A key is read through the active keymap into an [`Action`] of
+//! the screen shown ([`actions`] says which each view handles); only text entry reads raw
+//! keys. [`App::update`] is synchronous and returns [`Effect`]s as data (e.g.
+//! [`Effect::RunPlaybook`]), so tests drive the app with [`Msg`]s and no terminal.
 
 use std::sync::Arc;
 

@@ -329,11 +329,20 @@ impl Keymap {
             .map(|b| b.action)
     }
 
-    /// What `event` does in `view`: the view's own binding, else the global one.
+    /// What `event` does in `view`: the view's own binding, else the global one. An Alt key
+    /// bound nowhere does what the key without Alt does: terminals send Alt-x as `Esc x`,
+    /// which is also what an Esc typed just before a key looks like.
     pub fn action(&self, view: View, event: &KeyEvent) -> Option<Action> {
         let key = Key::from_event(event)?;
-        self.lookup(view, &key)
-            .or_else(|| self.lookup(View::Global, &key))
+        self.action_for_key(view, &key).or_else(|| {
+            key.modifiers
+                .contains(KeyModifiers::ALT)
+                .then(|| Key {
+                    modifiers: key.modifiers - KeyModifiers::ALT,
+                    ..key
+                })
+                .and_then(|plain| self.action_for_key(view, &plain))
+        })
     }
 
     /// The keys that do `action` in `view` (the view's, then unshadowed global ones), for
@@ -743,6 +752,11 @@ mod tests {
         let mut release = ev(KeyCode::Char('q'), KeyModifiers::NONE);
         release.kind = KeyEventKind::Release;
         assert_eq!(map.action(View::Overview, &release), None);
+        // Esc then q in one read arrives as Alt-q: it quits, as q does.
+        assert_eq!(
+            map.action(View::Runner, &ev(KeyCode::Char('q'), KeyModifiers::ALT)),
+            Some(Action::Quit)
+        );
     }
 
     #[test]
