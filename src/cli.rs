@@ -1139,47 +1139,58 @@ fn tui(
     for w in &config.warnings {
         eprintln!("ktriage: {w}");
     }
-    let user_keymap = crate::config::keymap::user_keymap_path(&env).is_some_and(|p| p.exists());
-    let keymap = (global.keymap.is_some() || user_keymap).then_some(config.keymap);
+    // The shipped default keymap (or the one asked for) plus the user's overrides, always.
+    let keymap = config.keymap;
     let theme = config.theme.theme;
     let rt = runtime()?;
-    // The connection doctor before the app: a cluster that cannot be used gets the doctor
-    // screen (retry, demo instead, quit) rather than watchers that fail forever.
-    let spec = match rt.block_on(doctor_screen(&spec))? {
-        crate::app::doctor::Choice::Connected => spec,
-        crate::app::doctor::Choice::Demo => {
-            kubeconfig_out.get_or_insert(None);
-            SourceSpec::Scenario("healthy".into())
-        }
-        crate::app::doctor::Choice::Quit => return Ok(EXIT_COULD_NOT_RUN),
-    };
+    // The connection doctor first: a cluster that cannot be used opens the app on the
+    // doctor's screen (which checks again until it answers, or opens the demo) rather than
+    // watchers that fail forever. Kubeconfig errors print before the terminal is touched.
+    let doctor = rt.block_on(doctor_start(&spec))?;
     rt.block_on(async move {
-        let live = source::connect_live(&spec).await?;
         let mut kubeconfig_note = None;
         // The kubeconfig ktriage chose itself (it holds a client key) goes when the demo
         // ends, on every exit path; one the user asked for with --kubeconfig-out stays.
         let mut written: Option<TempKubeconfig> = None;
-        if let (Some(server), Some(out)) = (&live.server, kubeconfig_out) {
-            let chosen = out.is_some();
-            let path = out.unwrap_or_else(|| {
-                std::env::temp_dir().join(format!("ktriage-demo-{}.kubeconfig", server.addr.port()))
-            });
-            server.write_kubeconfig(&path)?;
-            written = Some(TempKubeconfig {
-                path: path.clone(),
-                remove: !chosen,
-            });
-            let note = format!(
-                "ktriage demo: {} at {}\nkubeconfig for kubectl: {}\n  kubectl --kubeconfig {} get nodes",
-                live.source,
-                server.url(),
-                path.display(),
-                path.display()
-            );
-            outln!("{note}");
-            kubeconfig_note = Some(server.url());
-        }
-        let (model_rx, producer) = source::spawn_producer(&live);
+        let (model_rx, queries, first_source, current) = if doctor.is_none() {
+            let live = source::connect_live(&spec).await?;
+            if let (Some(server), Some(out)) = (&live.server, kubeconfig_out.take()) {
+                let chosen = out.is_some();
+                let path = out.unwrap_or_else(|| {
+                    std::env::temp_dir()
+                        .join(format!("ktriage-demo-{}.kubeconfig", server.addr.port()))
+                });
+                server.write_kubeconfig(&path)?;
+                written = Some(TempKubeconfig {
+                    path: path.clone(),
+                    remove: !chosen,
+                });
+                let note = format!(
+                    "ktriage demo: {} at {}\nkubeconfig for kubectl: {}\n  kubectl --kubeconfig {} get nodes",
+                    live.source,
+                    server.url(),
+                    path.display(),
+                    path.display()
+                );
+                outln!("{note}");
+                kubeconfig_note = Some(server.url());
+            }
+            let (model_rx, producer) = source::spawn_producer(&live);
+            let queries: std::sync::Arc<dyn crate::playbooks::source::QuerySource> =
+                std::sync::Arc::new(crate::playbooks::source::LiveSource {
+                    client: live.client.clone(),
+                });
+            let current = live.context.clone();
+            let keep: std::sync::Arc<dyn Send + Sync> =
+                std::sync::Arc::new(source::KeepAlive::new(live, producer));
+            (model_rx, Some(queries), keep, current)
+        } else {
+            // No cluster yet: an empty model until the doctor's screen connects.
+            let (tx, rx) =
+                tokio::sync::watch::channel(std::sync::Arc::new(crate::app::Model::default()));
+            let keep: std::sync::Arc<dyn Send + Sync> = std::sync::Arc::new(tx);
+            (rx, None, keep, String::new())
+        };
         // A kubeconfig session can switch contexts (`:ctx NAME`); a scenario cannot.
         let (contexts, switcher, fleet) = match &spec {
             SourceSpec::Context { kubeconfig, .. } => {
@@ -1187,17 +1198,20 @@ fn tui(
                 let fleet = source::fleet_probe(kubeconfig.clone());
                 (contexts, Some(switcher), Some(fleet))
             }
-            _ => (vec![live.context.clone()], None, None),
+            _ => (
+                Some(current).filter(|c| !c.is_empty()).into_iter().collect(),
+                None,
+                None,
+            ),
         };
         let opts = crate::tui::RunOptions {
-            queries: Some(std::sync::Arc::new(crate::playbooks::source::LiveSource {
-                client: live.client.clone(),
-            })),
+            queries,
             theme,
             keymap,
             switcher,
             contexts,
-            keep_alive: Some(std::sync::Arc::new(source::KeepAlive::new(live, producer))),
+            keep_alive: Some(first_source),
+            doctor,
             mouse: global.mouse,
             fleet,
             namespace: global.namespace.clone(),
@@ -1213,7 +1227,10 @@ fn tui(
             drop(file);
             outln!("ktriage demo: server {url} stopped; {what}");
         }
-        result.map(|_| 0)
+        result.map(|ending| match ending {
+            crate::tui::Ending::Quit => 0,
+            crate::tui::Ending::Unconnected => EXIT_COULD_NOT_RUN,
+        })
     })
 }
 
@@ -1301,8 +1318,7 @@ fn run_exercise(
     for w in &config.warnings {
         eprintln!("ktriage: {w}");
     }
-    let user_keymap = crate::config::keymap::user_keymap_path(&env).is_some_and(|p| p.exists());
-    let keymap = (global.keymap.is_some() || user_keymap).then_some(config.keymap);
+    let keymap = config.keymap;
     let theme = config.theme.theme;
     let scenario = train::neutral_scenario(exercise)
         .with_context(|| format!("exercise {} has no cluster", exercise.id))?;
@@ -1410,13 +1426,14 @@ impl Drop for TempKubeconfig {
     }
 }
 
-/// Examines the source once and, when nothing can be read, shows the doctor screen until
-/// the user retries successfully, picks the demo or quits. `Connected` when usable.
-async fn doctor_screen(spec: &SourceSpec) -> Result<crate::app::doctor::Choice> {
-    use crate::app::doctor::{self, Choice, Examination};
+/// Examines the source once: `None` when it can be used; otherwise what the app's doctor
+/// screen starts from — the examination, how to run it again, how to connect once the
+/// cluster answers, and the demo to open instead.
+async fn doctor_start(spec: &SourceSpec) -> Result<Option<crate::tui::DoctorStart>> {
+    use crate::app::doctor::{self, Examination};
     use crate::cluster::doctor::{self as doc, Verdict};
     if matches!(spec, SourceSpec::Snapshot(_)) {
-        return Ok(Choice::Connected);
+        return Ok(None);
     }
     async fn examination(spec: &SourceSpec) -> Result<Examination> {
         let examined = crate::source::examine::examine_spec(spec, &doc::Options::default()).await?;
@@ -1428,16 +1445,15 @@ async fn doctor_screen(spec: &SourceSpec) -> Result<crate::app::doctor::Choice> 
             at: doctor::clock(),
         })
     }
-    // Kubeconfig errors print normally, before the terminal is touched.
     let first = examination(spec)
         .await
         .context("no cluster to examine (`ktriage demo` opens the embedded training cluster)")?;
     if first.observation.verdict() != Verdict::Blocked {
-        return Ok(Choice::Connected);
+        return Ok(None);
     }
-    let spec = spec.clone();
-    let recheck = move || -> futures::future::BoxFuture<'static, Examination> {
-        let spec = spec.clone();
+    let recheck_spec = spec.clone();
+    let recheck: crate::tui::Recheck = std::sync::Arc::new(move || {
+        let spec = recheck_spec.clone();
         Box::pin(async move {
             match examination(&spec).await {
                 Ok(e) => e,
@@ -1451,8 +1467,53 @@ async fn doctor_screen(spec: &SourceSpec) -> Result<crate::app::doctor::Choice> 
                 },
             }
         })
-    };
-    crate::tui::doctor::run(first, recheck).await
+    });
+    let connect_spec = spec.clone();
+    let connect: crate::tui::Connector = std::sync::Arc::new(move || {
+        let spec = connect_spec.clone();
+        Box::pin(async move { connect_to(&spec, false).await })
+    });
+    let demo: crate::tui::Connector = std::sync::Arc::new(|| {
+        Box::pin(async { connect_to(&SourceSpec::Scenario("healthy".into()), true).await })
+    });
+    Ok(Some(crate::tui::DoctorStart {
+        first,
+        recheck,
+        connect,
+        demo: Some(demo),
+    }))
+}
+
+/// Connects the app to `spec` from its doctor screen. For the demo, writes a kubeconfig for
+/// kubectl to the temp dir (named in the notice, removed when the session ends).
+async fn connect_to(
+    spec: &SourceSpec,
+    demo: bool,
+) -> std::result::Result<crate::tui::Switched, String> {
+    let live = source::connect_live(spec)
+        .await
+        .map_err(|e| format!("cannot connect: {e:#}"))?;
+    let mut context = live.context.clone();
+    let mut file = None;
+    if demo && let Some(server) = &live.server {
+        let path =
+            std::env::temp_dir().join(format!("ktriage-demo-{}.kubeconfig", server.addr.port()));
+        if server.write_kubeconfig(&path).is_ok() {
+            context = format!("{context} (kubeconfig for kubectl: {})", path.display());
+            file = Some(TempKubeconfig { path, remove: true });
+        }
+    }
+    let (model_rx, producer) = source::spawn_producer(&live);
+    let queries: std::sync::Arc<dyn crate::playbooks::source::QuerySource> =
+        std::sync::Arc::new(crate::playbooks::source::LiveSource {
+            client: live.client.clone(),
+        });
+    Ok(crate::tui::Switched {
+        context,
+        model_rx,
+        queries,
+        keep_alive: Box::new((source::KeepAlive::new(live, producer), file)),
+    })
 }
 
 fn list_scenarios(args: ScenariosArgs) -> Result<i32> {

@@ -1,14 +1,14 @@
-//! The doctor screen's state, shown before the main app when the cluster cannot be
-//! reached: the doctor's findings (cause and fix side by side, the evidence, the timed
-//! probes), `r` to run the checks again, `d` to open the demo instead, `q` to quit.
+//! The doctor screen's state: when the cluster cannot be used, the one app opens on it (and
+//! leaves it for the Overview once the cluster answers). It shows the doctor's findings
+//! (cause and fix side by side, the evidence, the timed probes), runs the checks again by
+//! itself every few seconds (and at once on `r`), copies the fix commands (`y`), opens the
+//! demo instead (`d`); its keys come from the keymap's `[doctor]` view.
 //!
-//! [`DoctorApp::update`] is synchronous and returns what to do as data, so tests drive it
-//! without a terminal; `tui::doctor::run` shows it, under the same terminal guard as the
-//! main loop.
-
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+//! [`DoctorApp::action`] is synchronous and says what to do as data, so tests drive it
+//! without a terminal; `App` holds it as a screen and the one event loop runs the checks.
 
 use crate::cluster::doctor::{Observation, Verdict};
+use crate::config::keymap::Action;
 use crate::playbooks::engine::Run;
 
 /// One examination: what the doctor saw and what it concluded.
@@ -32,6 +32,10 @@ pub struct DoctorApp {
     pub checking: bool,
     /// Lines scrolled in the cause and fix panes (long evidence at 80x24).
     pub scroll: u16,
+    /// Seconds between automatic re-checks (`None`: only on `r`).
+    pub retry_every: Option<u32>,
+    /// Seconds until the next automatic re-check.
+    pub next_retry: u32,
 }
 
 /// What the user chose.
@@ -44,11 +48,16 @@ pub enum Choice {
     Quit,
 }
 
-/// What an input asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+/// What an action asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// Run the checks again.
     Retry,
     Done(Choice),
+    /// Put these fix commands on the clipboard.
+    Copy(String),
+    /// There is no fix command to copy.
+    NothingToCopy,
     Redraw,
     Nothing,
 }
@@ -61,47 +70,81 @@ impl DoctorApp {
             attempts: 1,
             checking: false,
             scroll: 0,
+            retry_every: None,
+            next_retry: 0,
         }
     }
 
-    /// A key press.
-    pub fn key(&mut self, key: KeyEvent) -> Action {
-        if key.kind == KeyEventKind::Release {
-            return Action::Nothing;
+    /// The same screen, running the checks again by itself every `seconds`.
+    pub fn retrying_every(mut self, seconds: u32) -> Self {
+        self.retry_every = Some(seconds.max(1));
+        self.next_retry = seconds.max(1);
+        self
+    }
+
+    /// One second passed: `true` when an automatic re-check is due (and now running).
+    pub fn tick(&mut self) -> bool {
+        if self.checking || self.retry_every.is_none() {
+            return false;
         }
-        let ctrl_c =
-            key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
-        match key.code {
-            _ if ctrl_c => Action::Done(Choice::Quit),
-            KeyCode::Char('q') | KeyCode::Esc => Action::Done(Choice::Quit),
-            KeyCode::Char('d') => Action::Done(Choice::Demo),
-            KeyCode::Char('r') if !self.checking => {
+        self.next_retry = self.next_retry.saturating_sub(1);
+        if self.next_retry == 0 {
+            self.checking = true;
+            return true;
+        }
+        false
+    }
+
+    /// The fix commands of the finding shown, one per line.
+    pub fn fix_commands(&self) -> Option<String> {
+        let finding = self.exam.runs.get(self.selected)?.finding.as_ref()?;
+        let commands: Vec<&str> = finding
+            .fix
+            .commands
+            .iter()
+            .map(String::as_str)
+            .filter(|c| !c.trim().is_empty())
+            .collect();
+        (!commands.is_empty()).then(|| commands.join("\n"))
+    }
+
+    /// An action of the keymap's `[doctor]` view (and the global quit and back).
+    pub fn action(&mut self, action: Action) -> Reply {
+        match action {
+            Action::Quit | Action::Back => Reply::Done(Choice::Quit),
+            Action::Demo => Reply::Done(Choice::Demo),
+            Action::Rerun if !self.checking => {
                 self.checking = true;
-                Action::Retry
+                Reply::Retry
             }
-            KeyCode::Down | KeyCode::Char('j') | KeyCode::Tab => {
+            Action::Rerun => Reply::Nothing,
+            Action::Copy => match self.fix_commands() {
+                Some(text) => Reply::Copy(text),
+                None => Reply::NothingToCopy,
+            },
+            Action::MoveDown => {
                 if self.selected + 1 < self.exam.runs.len() {
                     self.selected += 1;
                     self.scroll = 0;
                 }
-                Action::Redraw
+                Reply::Redraw
             }
-            KeyCode::Up | KeyCode::Char('k') | KeyCode::BackTab => {
+            Action::MoveUp => {
                 if self.selected > 0 {
                     self.selected -= 1;
                     self.scroll = 0;
                 }
-                Action::Redraw
+                Reply::Redraw
             }
-            KeyCode::PageDown | KeyCode::Char(' ') => {
+            Action::PageDown => {
                 self.scroll = self.scroll.saturating_add(5).min(200);
-                Action::Redraw
+                Reply::Redraw
             }
-            KeyCode::PageUp => {
+            Action::PageUp => {
                 self.scroll = self.scroll.saturating_sub(5);
-                Action::Redraw
+                Reply::Redraw
             }
-            _ => Action::Nothing,
+            _ => Reply::Nothing,
         }
     }
 
@@ -109,6 +152,9 @@ impl DoctorApp {
     pub fn examined(&mut self, exam: Examination) -> Option<Choice> {
         self.checking = false;
         self.attempts += 1;
+        if let Some(every) = self.retry_every {
+            self.next_retry = every;
+        }
         let reachable = exam.observation.verdict() != Verdict::Blocked;
         self.exam = exam;
         self.selected = self.selected.min(self.exam.runs.len().saturating_sub(1));
@@ -137,30 +183,43 @@ mod tests {
         }
     }
 
-    fn press(c: char) -> KeyEvent {
-        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
-    }
-
     #[test]
-    fn keys_retry_open_the_demo_or_quit() {
+    fn actions_retry_open_the_demo_or_quit() {
         let mut app = DoctorApp::new(exam(Some("connection refused")));
-        assert_eq!(app.key(press('r')), Action::Retry);
+        assert_eq!(app.action(Action::Rerun), Reply::Retry);
         assert!(app.checking);
         // A second r while checking does nothing.
-        assert_eq!(app.key(press('r')), Action::Nothing);
+        assert_eq!(app.action(Action::Rerun), Reply::Nothing);
         assert_eq!(app.examined(exam(Some("connection refused"))), None);
         assert_eq!(app.attempts, 2);
         assert!(!app.checking);
-        assert_eq!(app.key(press(' ')), Action::Redraw);
+        assert_eq!(app.action(Action::PageDown), Reply::Redraw);
         assert_eq!(app.scroll, 5);
-        assert_eq!(app.key(press('d')), Action::Done(Choice::Demo));
-        assert_eq!(app.key(press('q')), Action::Done(Choice::Quit));
+        assert_eq!(app.action(Action::Copy), Reply::NothingToCopy);
+        assert_eq!(app.action(Action::Demo), Reply::Done(Choice::Demo));
+        assert_eq!(app.action(Action::Quit), Reply::Done(Choice::Quit));
     }
 
     #[test]
     fn a_recheck_that_reaches_the_cluster_goes_on_to_the_app() {
         let mut app = DoctorApp::new(exam(Some("connection refused")));
-        app.key(press('r'));
+        app.action(Action::Rerun);
         assert_eq!(app.examined(exam(None)), Some(Choice::Connected));
+    }
+
+    #[test]
+    fn the_checks_run_again_by_themselves_on_the_cadence() {
+        let mut app = DoctorApp::new(exam(Some("connection refused"))).retrying_every(3);
+        assert!(!app.tick());
+        assert!(!app.tick());
+        assert_eq!(app.next_retry, 1);
+        assert!(app.tick(), "due after 3 s");
+        assert!(app.checking);
+        assert!(!app.tick(), "not again while checking");
+        app.examined(exam(Some("connection refused")));
+        assert_eq!(app.next_retry, 3, "the countdown starts over");
+        // Without a cadence, only r checks again.
+        let mut manual = DoctorApp::new(exam(Some("connection refused")));
+        assert!((0..10).all(|_| !manual.tick()));
     }
 }

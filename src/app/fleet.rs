@@ -3,6 +3,8 @@
 //! critical and warning items and findings (counted as `check` counts them), the worst one. Lines arrive one by one as each context is
 //! examined; Enter switches to the selected context.
 
+use super::cursor::Cursor;
+
 /// Where one context stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FleetStatus {
@@ -38,8 +40,7 @@ pub struct FleetView {
     pub lines: Vec<FleetLine>,
     /// The context watched now (marked on screen).
     pub current: String,
-    pub selected: usize,
-    pub offset: usize,
+    pub cursor: Cursor,
 }
 
 impl FleetView {
@@ -55,8 +56,7 @@ impl FleetView {
                 })
                 .collect(),
             current: current.to_string(),
-            selected: contexts.iter().position(|c| c == current).unwrap_or(0),
-            offset: 0,
+            cursor: Cursor::at(contexts.iter().position(|c| c == current).unwrap_or(0)),
         }
     }
 
@@ -76,7 +76,9 @@ impl FleetView {
     }
 
     pub fn selected_context(&self) -> Option<&str> {
-        self.lines.get(self.selected).map(|l| l.context.as_str())
+        self.lines
+            .get(self.cursor.selected)
+            .map(|l| l.context.as_str())
     }
 
     pub fn contexts(&self) -> Vec<String> {

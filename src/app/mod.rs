@@ -1,7 +1,9 @@
-//! The TUI's actions and state: keys become messages, messages update the
-//! [`App`] state (synchronously, returning [`Effect`]s as data), and the newest [`Model`]
-//! published by a producer is drawn.
+//! The TUI's actions and state: keys become messages, the keymap turns them into actions,
+//! actions and messages update the [`App`] state (synchronously, returning [`Effect`]s as
+//! data), and the newest [`Model`] published by a producer is drawn.
 //!
+//! - [`cursor`]: the list cursor every list moves with.
+//! - [`doctor`]: the connection doctor's screen state.
 //! - [`model`]: what the UI draws ([`Model`]), published through a `tokio::sync::watch`.
 //! - [`state`]: the [`App`] state machine ([`Msg`] in, [`Effect`]s out); no terminal needed.
 //! - [`views`]: the screens over the Overview (runner, playbook list, paste box, matches)
@@ -12,6 +14,7 @@
 //! The terminal loop that drives all this is `crate::tui`.
 
 pub mod clipboard;
+pub mod cursor;
 pub mod doctor;
 pub mod fleet;
 pub mod layout;
@@ -23,6 +26,7 @@ pub mod state;
 pub mod train;
 pub mod views;
 
+pub use cursor::{Cursor, Move};
 pub use model::Model;
 pub use state::{App, Detail, Effect, Msg, Overlay, Pane, PaneCursor, Problems};
 pub use views::{

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::cursor::Cursor;
 use crate::cluster::lean::{Event, LAST_APPLIED, Lease, MetaExt, Node, Pod};
 use crate::cluster::state::ClusterState;
 use crate::playbooks::engine::q;
@@ -581,8 +582,8 @@ pub struct ResourceList {
     pub filtering: bool,
     pub sort_column: usize,
     pub descending: bool,
-    pub selected: usize,
-    pub offset: usize,
+    /// Selected row (an index into the shown rows) and first visible row.
+    pub cursor: Cursor,
     /// Columns scrolled off to the left (Left/Right).
     pub hscroll: u16,
     pub detail: Option<ObjectDetail>,
@@ -607,8 +608,7 @@ impl ResourceList {
             filtering: false,
             sort_column: kind.default_sort(),
             descending: false,
-            selected: 0,
-            offset: 0,
+            cursor: Cursor::default(),
             hscroll: 0,
             detail: None,
             now,
@@ -689,8 +689,7 @@ impl ResourceList {
     /// Changes the namespace and re-reads `state`.
     pub fn set_namespace(&mut self, namespace: Option<String>, state: &ClusterState) {
         self.namespace = namespace;
-        self.selected = 0;
-        self.offset = 0;
+        self.cursor = Cursor::default();
         let now = self.now;
         self.entries = self.collect(state);
         self.haystack.clear();
@@ -756,15 +755,12 @@ impl ResourceList {
         });
         shown = keyed.into_iter().map(|(_, i)| i).collect();
         self.shown = shown;
-        if let Some((ns, name)) = keep
-            && let Some(pos) = self
-                .shown
+        let (shown, entries) = (&self.shown, &self.entries);
+        self.cursor.keep(keep, shown.len(), |(ns, name)| {
+            shown
                 .iter()
-                .position(|&i| self.entries[i].namespace() == ns && self.entries[i].name() == name)
-        {
-            self.selected = pos;
-        }
-        self.selected = self.selected.min(self.shown.len().saturating_sub(1));
+                .position(|&i| entries[i].namespace() == ns && entries[i].name() == name)
+        });
     }
 
     /// The rows that pass the filter.
@@ -787,14 +783,14 @@ impl ResourceList {
     }
 
     pub fn selected_entry(&self) -> Option<&Entry> {
-        self.row(self.selected)
+        self.row(self.cursor.selected)
     }
 
     /// Sets the filter text (while typing) and filters again.
     pub fn set_filter(&mut self, filter: String) {
         let keep = self.selected_key();
         self.filter = filter;
-        self.selected = 0;
+        self.cursor.selected = 0;
         self.reshape(keep);
     }
 
@@ -807,8 +803,7 @@ impl ResourceList {
             self.descending = false;
         }
         // A new order starts at its top.
-        self.selected = 0;
-        self.offset = 0;
+        self.cursor = Cursor::default();
         self.reshape(None);
     }
 
@@ -943,7 +938,7 @@ mod tests {
         assert_eq!(names(&list), ["coredns-1", "api-1", "web-1"]);
         list.sort_next(true);
         assert_eq!(names(&list), ["web-1", "coredns-1", "api-1"]);
-        assert_eq!(list.selected, 0, "a new order starts at its top");
+        assert_eq!(list.cursor.selected, 0, "a new order starts at its top");
     }
 
     #[test]
@@ -963,7 +958,7 @@ mod tests {
     #[test]
     fn the_selection_follows_its_object_across_updates() {
         let mut list = ResourceList::new(ResourceKind::Pods, None, &state(), now());
-        list.selected = 2;
+        list.cursor.selected = 2;
         assert_eq!(list.selected_name().as_deref(), Some("web-1"));
         let mut s = state();
         s.pods.remove(1);
@@ -1014,7 +1009,7 @@ mod tests {
     #[test]
     fn the_detail_shows_stored_fields_until_the_server_answers() {
         let mut list = ResourceList::new(ResourceKind::Pods, None, &state(), now());
-        list.selected = 2;
+        list.cursor.selected = 2;
         let query = list.open_detail().unwrap();
         assert_eq!(query.kubectl, "kubectl get pods web-1 -n shop -o yaml");
         let d = list.detail.as_ref().unwrap();

@@ -1,14 +1,16 @@
-//! The app state machine: focused pane (or the findings header), selection and scroll
-//! offset per pane and of the findings, the open
-//! popup, the screens opened over the Overview (runner, playbook list, paste box, matches),
-//! the `:` command line, the terminal size and the quit flag. [`App::update`] is
-//! synchronous and returns [`Effect`]s as data (e.g. [`Effect::RunPlaybook`]), so tests
-//! drive the app with [`Msg`]s and no terminal.
+//! The app state machine: focused pane (or the findings header), a [`Cursor`] per pane and
+//! for the findings, the open popup, the screens opened over the Overview (runner, lists,
+//! paste box, matches, fleet, the connection doctor), the `:` command line, the terminal
+//! size and the quit flag. A key is read through the active keymap into an [`Action`] of
+//! the screen shown ([`actions`] says which each view handles); only text entry reads raw
+//! keys. [`App::update`] is synchronous and returns [`Effect`]s as data (e.g.
+//! [`Effect::RunPlaybook`]), so tests drive the app with [`Msg`]s and no terminal.
 
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use super::cursor::{self, Cursor, Move};
 use super::{layout, runner_lines};
 use crate::config::keymap::{Action, Keymap, View};
 use crate::config::palette::Theme;
@@ -74,14 +76,8 @@ impl Pane {
     }
 }
 
-/// Selection and scroll offset of one pane.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PaneCursor {
-    /// Index of the selected item.
-    pub selected: usize,
-    /// Index of the first visible item.
-    pub offset: usize,
-}
+/// Selection and scroll offset of one pane: the list cursor every list uses.
+pub type PaneCursor = Cursor;
 
 /// Counts of the items that are not ok in one pane (shown in the pane's title, so a
 /// problem below the visible rows is not missed).
@@ -131,7 +127,11 @@ pub enum Overlay {
 /// Inputs of [`App::update`].
 #[derive(Debug, Clone)]
 pub enum Msg {
+    /// A key press: read through the keymap of the screen shown (text entry reads it as
+    /// text), then handled as the [`Action`] it is bound to.
     Key(KeyEvent),
+    /// An action, as if its key had been pressed.
+    Action(Action),
     /// The terminal's new size (columns, rows).
     Resize(u16, u16),
     /// A new model was published.
@@ -144,21 +144,20 @@ pub enum Msg {
     /// A playbook run finished.
     PlaybookRan(Arc<Run>),
     /// A playbook could not run (no query source).
-    PlaybookFailed {
-        id: String,
-        message: String,
-    },
+    PlaybookFailed { id: String, message: String },
     /// The producer stopped publishing; the last model stays on screen.
     SourceClosed,
     /// The answer to an [`Effect::Fetch`] (the full object of a list's YAML detail).
-    Fetched {
-        query: Query,
-        outcome: Outcome,
-    },
+    Fetched { query: Query, outcome: Outcome },
     /// One context examined for the fleet view.
     FleetLine(super::fleet::FleetLine),
     /// Requests the training server logged since the last poll (`ktriage train`).
     Train(Vec<crate::server::RequestRecord>),
+    /// The connection doctor's checks ran again (answers [`Effect::Recheck`]).
+    Examined(Box<super::doctor::Examination>),
+    /// The loop now watches this context (after [`Effect::Connect`], [`Effect::OpenDemo`]
+    /// or `:ctx`): the doctor screen, if open, gives way to the Overview.
+    Connected(String),
 }
 
 /// Outputs of [`App::update`], executed by the loop.
@@ -179,6 +178,12 @@ pub enum Effect {
     SetTheme(String),
     /// Examine these contexts and answer with one [`Msg::FleetLine`] each.
     ScanFleet(Vec<String>),
+    /// Run the connection doctor's checks again and answer with [`Msg::Examined`].
+    Recheck,
+    /// The cluster answers now: connect to it and answer with [`Msg::Connected`].
+    Connect,
+    /// Open the embedded demo cluster instead and answer with [`Msg::Connected`].
+    OpenDemo,
 }
 
 /// The state of the TUI apart from the model it draws.
@@ -204,7 +209,8 @@ pub struct App {
     flash: Option<String>,
     /// The playbooks the app offers (the registry; tests bring their own).
     catalog: Vec<&'static Playbook>,
-    keymap: Option<Keymap>,
+    /// The active keymap (the shipped default unless another one is given).
+    keymap: Keymap,
     /// The namespace of `:ns` for the list views (`None`: all namespaces).
     namespace: Option<String>,
     /// What `:ctx` and `:theme` offer (Tab completion).
@@ -223,6 +229,65 @@ pub struct App {
 impl Default for App {
     fn default() -> Self {
         App::new()
+    }
+}
+
+/// What every screen does: quit, the help, the `:` command line, back (close a popup, leave
+/// the screen; nothing on the Overview itself).
+pub const GLOBAL_ACTIONS: &[Action] = &[
+    Action::Quit,
+    Action::Help,
+    Action::CommandMode,
+    Action::Back,
+];
+
+/// The actions the screens of `view` handle besides [`GLOBAL_ACTIONS`]; any other action
+/// bound there does nothing. The shipped keymaps bind every one of them (a test checks).
+pub fn actions(view: View) -> &'static [Action] {
+    use Action::*;
+    match view {
+        View::Global => &[],
+        View::Overview => &[
+            MoveUp,
+            MoveDown,
+            PageUp,
+            PageDown,
+            Top,
+            Bottom,
+            NextPane,
+            PrevPane,
+            FocusFindings,
+            FocusPane1,
+            FocusPane2,
+            FocusPane3,
+            FocusPane4,
+            Open,
+            PasteBox,
+        ],
+        View::Detail => &[MoveUp, MoveDown, Open],
+        View::Runner => &[
+            MoveUp, MoveDown, PageUp, PageDown, Top, Bottom, NextPane, PrevPane, Copy, Rerun,
+            PasteBox,
+        ],
+        View::List => &[
+            MoveUp,
+            MoveDown,
+            PageUp,
+            PageDown,
+            Top,
+            Bottom,
+            ScrollLeft,
+            ScrollRight,
+            Open,
+            Filter,
+            Sort,
+            ReverseSort,
+            CopyName,
+            CopyYaml,
+            Rerun,
+            PasteBox,
+        ],
+        View::Doctor => &[MoveUp, MoveDown, PageUp, PageDown, Rerun, Copy, Demo],
     }
 }
 
@@ -247,7 +312,7 @@ impl App {
             command: None,
             flash: None,
             catalog: playbooks::registry(),
-            keymap: None,
+            keymap: Keymap::default(),
             namespace: None,
             contexts: Vec::new(),
             themes: Vec::new(),
@@ -311,55 +376,17 @@ impl App {
         self
     }
 
-    /// Reads keys through this keymap: a bound key does its action, an unbound key does
-    /// nothing (text input — the command line, filters, the paste box — reads keys as text).
+    /// Reads keys through this keymap (instead of the shipped default): a bound key does
+    /// its action, an unbound key does nothing (text input — the command line, filters,
+    /// the paste box — reads keys as text).
     pub fn with_keymap(mut self, keymap: Keymap) -> App {
-        self.keymap = Some(keymap);
+        self.keymap = keymap;
         self
     }
 
-    /// The keymap in use, if one was loaded.
-    pub fn keymap(&self) -> Option<&Keymap> {
-        self.keymap.as_ref()
-    }
-
-    /// The key the built-in handlers know for an action of the keymap, `None` for actions
-    /// this view does not have.
-    fn canonical_key(action: Action) -> Option<KeyEvent> {
-        let code = match action {
-            Action::Quit => KeyCode::Char('q'),
-            Action::Help => KeyCode::Char('?'),
-            Action::MoveUp => KeyCode::Up,
-            Action::MoveDown => KeyCode::Down,
-            Action::PageUp => KeyCode::PageUp,
-            Action::PageDown => KeyCode::PageDown,
-            Action::Top => KeyCode::Home,
-            Action::Bottom => KeyCode::End,
-            Action::NextPane => KeyCode::Tab,
-            Action::PrevPane => KeyCode::BackTab,
-            Action::FocusPane1 => KeyCode::Char('1'),
-            Action::FocusPane2 => KeyCode::Char('2'),
-            Action::FocusPane3 => KeyCode::Char('3'),
-            Action::FocusPane4 => KeyCode::Char('4'),
-            Action::Open => KeyCode::Enter,
-            Action::Back => KeyCode::Esc,
-            Action::CommandMode => KeyCode::Char(':'),
-            Action::Filter => KeyCode::Char('/'),
-            Action::PasteBox => KeyCode::Char('e'),
-            Action::Rerun => KeyCode::Char('r'),
-            Action::Copy | Action::CopyName => KeyCode::Char('y'),
-            Action::CopyYaml => KeyCode::Char('Y'),
-            Action::Sort => KeyCode::Char('s'),
-            Action::ReverseSort => KeyCode::Char('S'),
-            Action::ScrollLeft => KeyCode::Left,
-            Action::ScrollRight => KeyCode::Right,
-        };
-        let modifiers = if code == KeyCode::BackTab {
-            KeyModifiers::SHIFT
-        } else {
-            KeyModifiers::NONE
-        };
-        Some(KeyEvent::new(code, modifiers))
+    /// The keymap in use.
+    pub fn keymap(&self) -> &Keymap {
+        &self.keymap
     }
 
     /// Shows that text was copied (and how), or why not.
@@ -373,9 +400,13 @@ impl App {
     }
 
     /// Which keymap view the current screen reads its keys from.
-    fn keymap_view(&self) -> View {
+    pub fn keymap_view(&self) -> View {
+        if matches!(self.overlay, Overlay::Detail(_)) {
+            return View::Detail;
+        }
         match self.screens.last() {
             Some(Screen::Runner(_)) => View::Runner,
+            Some(Screen::Doctor(_)) => View::Doctor,
             Some(
                 Screen::Playbooks(_) | Screen::Matches(_) | Screen::Resources(_) | Screen::Fleet(_),
             ) => View::List,
@@ -513,6 +544,12 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Key(key) => return self.on_key(key),
+            Msg::Action(action) => {
+                if self.flash.take().is_some() {
+                    self.dirty = true;
+                }
+                return self.on_action(action);
+            }
             Msg::Resize(w, h) => {
                 self.size = (w, h);
                 self.dirty = true;
@@ -541,6 +578,28 @@ impl App {
                 {
                     return vec![Effect::RunPlaybook(id.to_string())];
                 }
+                let due = self.screens.iter_mut().any(|s| match s {
+                    Screen::Doctor(d) => d.tick(),
+                    _ => false,
+                });
+                if due {
+                    return vec![Effect::Recheck];
+                }
+            }
+            Msg::Examined(exam) => {
+                self.dirty = true;
+                let reachable = self.screens.iter_mut().any(|s| match s {
+                    Screen::Doctor(d) => d.examined((*exam).clone()).is_some(),
+                    _ => false,
+                });
+                if reachable {
+                    self.flash = Some("the cluster answers now: opening the Overview…".into());
+                    return vec![Effect::Connect];
+                }
+            }
+            Msg::Connected(_) => {
+                self.screens.retain(|s| !matches!(s, Screen::Doctor(_)));
+                self.dirty = true;
             }
             Msg::Train(records) => {
                 if let Some(t) = &mut self.training {
@@ -644,45 +703,43 @@ impl App {
                 _ => {}
             }
         }
-        let key = match &self.keymap {
-            Some(km) => match km
-                .action(self.keymap_view(), &key)
-                .and_then(Self::canonical_key)
-            {
-                Some(k) => k,
-                None => return Vec::new(),
-            },
-            None => key,
-        };
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if key.code == KeyCode::Char('q') && !ctrl {
+        match self.keymap.action(self.keymap_view(), &key) {
+            Some(action) => self.on_action(action),
+            None => Vec::new(),
+        }
+    }
+
+    /// What one action does on the screen shown. An action the screen does not handle
+    /// ([`actions`]) changes nothing.
+    fn on_action(&mut self, action: Action) -> Vec<Effect> {
+        if action == Action::Quit {
             return self.quit();
         }
-        if ctrl {
+        if !GLOBAL_ACTIONS.contains(&action) && !actions(self.keymap_view()).contains(&action) {
             return Vec::new();
         }
         let mut effects = Vec::new();
         let handled = match &mut self.overlay {
-            Overlay::Detail(detail) => match key.code {
-                KeyCode::Esc => {
+            Overlay::Detail(detail) => match action {
+                Action::Back => {
                     self.overlay = Overlay::None;
                     true
                 }
-                KeyCode::Down | KeyCode::Char('j') => {
+                Action::MoveDown => {
                     let max = detail.item.details.len() + detail.item.playbooks.len() + 6;
                     let max = u16::try_from(max).unwrap_or(u16::MAX);
                     detail.scroll = detail.scroll.saturating_add(1).min(max);
                     true
                 }
-                KeyCode::Up | KeyCode::Char('k') => {
+                Action::MoveUp => {
                     detail.scroll = detail.scroll.saturating_sub(1);
                     true
                 }
-                KeyCode::Char('?') => {
+                Action::Help => {
                     self.overlay = Overlay::Help;
                     true
                 }
-                KeyCode::Enter | KeyCode::Char('p') => {
+                Action::Open => {
                     // The finding that explains the item, or its candidates with their
                     // verdicts; the detail closes when either opens.
                     let item = detail.item.clone();
@@ -691,34 +748,34 @@ impl App {
                 }
                 _ => false,
             },
-            Overlay::Help => match key.code {
-                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Enter => {
+            Overlay::Help => match action {
+                Action::Back | Action::Help | Action::Open => {
                     self.overlay = Overlay::None;
                     true
                 }
                 _ => false,
             },
-            Overlay::None => match key.code {
-                KeyCode::Char(':') => {
+            Overlay::None => match action {
+                Action::CommandMode => {
                     self.command = Some(CommandLine::default());
                     true
                 }
-                KeyCode::Char('?') => {
+                Action::Help => {
                     self.overlay = Overlay::Help;
                     true
                 }
-                KeyCode::Char('e') if !matches!(self.screen(), Some(Screen::Matches(_))) => {
+                Action::PasteBox if !matches!(self.screen(), Some(Screen::Matches(_))) => {
                     self.open_paste_box();
                     true
                 }
                 _ => match self.screens.last() {
                     None => {
-                        let (handled, e) = self.on_overview_key(key.code);
+                        let (handled, e) = self.on_overview_action(action);
                         effects = e;
                         handled
                     }
                     Some(_) => {
-                        let (handled, e) = self.on_screen_key(key.code);
+                        let (handled, e) = self.on_screen_action(action);
                         effects = e;
                         handled
                     }
@@ -732,11 +789,11 @@ impl App {
         effects
     }
 
-    /// Keys of the screen on top of the Overview.
-    fn on_screen_key(&mut self, code: KeyCode) -> (bool, Vec<Effect>) {
+    /// Actions of the screen on top of the Overview.
+    fn on_screen_action(&mut self, action: Action) -> (bool, Vec<Effect>) {
         let rows = layout::list_rows(self.size.1).max(1);
         if let Some(Screen::Resources(list)) = self.screens.last_mut() {
-            return match on_resource_key(list, code, rows) {
+            return match on_resource_action(list, action, rows) {
                 ListKey::Handled(effects) => (true, effects),
                 ListKey::Close => {
                     self.screens.pop();
@@ -745,7 +802,7 @@ impl App {
                 ListKey::Ignored => (false, Vec::new()),
             };
         }
-        if code == KeyCode::Esc {
+        if action == Action::Back && !matches!(self.screens.last(), Some(Screen::Doctor(_))) {
             self.screens.pop();
             return (true, Vec::new());
         }
@@ -753,62 +810,57 @@ impl App {
             return (false, Vec::new());
         };
         match screen {
-            Screen::Runner(_) => return self.on_runner_key(code),
-            Screen::Fleet(view) => match code {
-                KeyCode::Enter => {
+            Screen::Runner(_) => return self.on_runner_action(action),
+            Screen::Doctor(_) => return self.on_doctor_action(action),
+            Screen::Fleet(view) => match action {
+                Action::Open => {
                     if let Some(context) = view.selected_context().map(str::to_string) {
                         self.screens.pop();
                         self.flash = Some(format!("switching to context {context}…"));
                         return (true, vec![Effect::SwitchContext(context)]);
                     }
                 }
-                KeyCode::Char('r') => {
+                Action::Rerun => {
                     view.rescan();
                     return (true, vec![Effect::ScanFleet(view.contexts())]);
                 }
                 _ => {
-                    let Some(delta) = list_delta(code, rows) else {
+                    let Some(m) = Move::of(action) else {
                         return (false, Vec::new());
                     };
-                    view.selected = step(view.selected, delta, view.lines.len());
-                    view.offset =
-                        layout::scroll_offset(view.offset, view.selected, view.lines.len(), rows);
+                    view.cursor.apply(m, view.lines.len(), rows);
                 }
             },
-            Screen::Playbooks(list) => match code {
-                KeyCode::Char('/') => {
+            Screen::Playbooks(list) => match action {
+                Action::Filter => {
                     list.filtering = true;
                 }
-                KeyCode::Enter => {
+                Action::Open => {
                     if let Some(pb) = list.selected() {
                         return (true, self.open_playbook(pb.id));
                     }
                 }
                 _ => {
-                    let Some(delta) = list_delta(code, rows) else {
+                    let Some(m) = Move::of(action) else {
                         return (false, Vec::new());
                     };
-                    list.selected = step(list.selected, delta, list.shown.len());
-                    list.offset =
-                        layout::scroll_offset(list.offset, list.selected, list.shown.len(), rows);
+                    list.cursor.apply(m, list.shown.len(), rows);
                 }
             },
-            Screen::Matches(list) => match code {
-                KeyCode::Enter => {
+            Screen::Matches(list) => match action {
+                Action::Open => {
                     if let Some(pb) = list.selected() {
                         return (true, self.open_playbook(pb.id));
                     }
                 }
-                KeyCode::Char('e') => {
+                Action::PasteBox => {
                     self.screens.pop();
                 }
                 _ => {
-                    let Some(delta) = list_delta(code, rows) else {
+                    let Some(m) = Move::of(action) else {
                         return (false, Vec::new());
                     };
-                    let len = list.matches.len();
-                    list.selected = step(list.selected, delta, len);
-                    list.offset = layout::scroll_offset(list.offset, list.selected, len, rows);
+                    list.cursor.apply(m, list.matches.len(), rows);
                 }
             },
             Screen::Paste(_) | Screen::Resources(_) => return (false, Vec::new()),
@@ -816,7 +868,7 @@ impl App {
         (true, Vec::new())
     }
 
-    fn on_runner_key(&mut self, code: KeyCode) -> (bool, Vec<Effect>) {
+    fn on_runner_action(&mut self, action: Action) -> (bool, Vec<Effect>) {
         let geometry = match self.runner() {
             Some(v) => runner_lines::geometry(v, &self.theme, self.size.0, self.size.1),
             None => return (false, Vec::new()),
@@ -829,14 +881,14 @@ impl App {
             RunnerFocus::Steps => geometry.steps_visible,
             RunnerFocus::Diagnosis => geometry.diagnosis_visible,
         }
-        .max(1) as isize;
+        .max(1);
         let scroll = |value: &mut u16, delta: isize, total: usize, visible: usize| {
             let max = total.saturating_sub(visible) as isize;
             let next = (*value as isize).saturating_add(delta).clamp(0, max.max(0));
             *value = u16::try_from(next).unwrap_or(u16::MAX);
         };
-        match code {
-            KeyCode::Char('y') => {
+        match action {
+            Action::Copy => {
                 return match v.selected_command() {
                     Some(cmd) => (true, vec![Effect::Copy(cmd.to_string())]),
                     None => {
@@ -845,24 +897,20 @@ impl App {
                     }
                 };
             }
-            KeyCode::Char('r') => {
+            Action::Rerun => {
                 v.state = RunState::Running;
                 v.steps_scroll = 0;
                 v.diagnosis_scroll = 0;
                 return (true, vec![Effect::RunPlaybook(v.playbook.id.to_string())]);
             }
-            KeyCode::Tab | KeyCode::BackTab => {
+            Action::NextPane | Action::PrevPane => {
                 v.focus = match v.focus {
                     RunnerFocus::Steps => RunnerFocus::Diagnosis,
                     RunnerFocus::Diagnosis => RunnerFocus::Steps,
                 };
             }
-            KeyCode::Down | KeyCode::Char('j') | KeyCode::Up | KeyCode::Char('k') => {
-                let delta: isize = if matches!(code, KeyCode::Down | KeyCode::Char('j')) {
-                    1
-                } else {
-                    -1
-                };
+            Action::MoveDown | Action::MoveUp => {
+                let delta: isize = if action == Action::MoveDown { 1 } else { -1 };
                 match v.focus {
                     RunnerFocus::Diagnosis if commands > 0 => {
                         // The first j/k with the selected command out of view brings it in
@@ -872,7 +920,7 @@ impl App {
                             row >= top && row < top + geometry.diagnosis_visible
                         });
                         if v.follow_selection || in_view {
-                            v.selected_command = step(v.selected_command, delta, commands);
+                            v.selected_command = cursor::step(v.selected_command, delta, commands);
                         }
                         v.follow_selection = true;
                     }
@@ -890,13 +938,8 @@ impl App {
                     ),
                 }
             }
-            KeyCode::PageDown | KeyCode::PageUp | KeyCode::Home | KeyCode::End => {
-                let delta = match code {
-                    KeyCode::PageDown => page,
-                    KeyCode::PageUp => -page,
-                    KeyCode::Home => isize::MIN / 2,
-                    _ => isize::MAX / 2,
-                };
+            Action::PageDown | Action::PageUp | Action::Top | Action::Bottom => {
+                let delta = Move::of(action).map_or(0, |m| m.delta(page));
                 match v.focus {
                     RunnerFocus::Diagnosis => {
                         v.follow_selection = false;
@@ -919,6 +962,48 @@ impl App {
         }
         self.clamp_runner();
         (true, Vec::new())
+    }
+
+    fn on_doctor_action(&mut self, action: Action) -> (bool, Vec<Effect>) {
+        use super::doctor::{Choice, Reply};
+        let below = self.screens.len() > 1;
+        let Some(Screen::Doctor(d)) = self.screens.last_mut() else {
+            return (false, Vec::new());
+        };
+        match d.action(action) {
+            Reply::Retry => (true, vec![Effect::Recheck]),
+            Reply::Done(Choice::Quit) if action == Action::Back && below => {
+                self.screens.pop();
+                (true, Vec::new())
+            }
+            Reply::Done(Choice::Quit) => (true, self.quit()),
+            Reply::Done(Choice::Demo) => {
+                self.flash = Some("starting the demo cluster…".into());
+                (true, vec![Effect::OpenDemo])
+            }
+            Reply::Done(Choice::Connected) => (true, vec![Effect::Connect]),
+            Reply::Copy(text) => (true, vec![Effect::Copy(text)]),
+            Reply::NothingToCopy => {
+                self.flash = Some("no fix command to copy".into());
+                (true, Vec::new())
+            }
+            Reply::Redraw => (true, Vec::new()),
+            Reply::Nothing => (false, Vec::new()),
+        }
+    }
+
+    /// Opens the connection doctor on this examination (the cluster cannot be used); it
+    /// checks again every `retry_every` seconds until the cluster answers.
+    pub fn open_doctor(&mut self, exam: super::doctor::Examination, retry_every: u32) {
+        let doctor = super::doctor::DoctorApp::new(exam).retrying_every(retry_every);
+        self.screens.push(Screen::Doctor(Box::new(doctor)));
+        self.overlay = Overlay::None;
+        self.dirty = true;
+    }
+
+    /// The connection doctor is open: the session has no cluster yet.
+    pub fn doctor_open(&self) -> bool {
+        self.screens.iter().any(|s| matches!(s, Screen::Doctor(_)))
     }
 
     /// Keeps the runner's scroll offsets inside their content and, when following, the
@@ -1066,8 +1151,7 @@ impl App {
             };
             self.screens.push(Screen::Matches(MatchList {
                 matches,
-                selected: 0,
-                offset: 0,
+                cursor: Cursor::default(),
                 about: None,
                 verdicts: Vec::new(),
                 pasted: Some(Box::new(pasted)),
@@ -1087,8 +1171,7 @@ impl App {
         }
         self.screens.push(Screen::Matches(MatchList {
             matches,
-            selected: 0,
-            offset: 0,
+            cursor: Cursor::default(),
             about: None,
             verdicts: Vec::new(),
             pasted: None,
@@ -1141,8 +1224,7 @@ impl App {
         self.overlay = Overlay::None;
         self.screens.push(Screen::Matches(MatchList {
             matches: rows.iter().map(|(pb, _)| (*pb, 1.0)).collect(),
-            selected: 0,
-            offset: 0,
+            cursor: Cursor::default(),
             about: Some(item.title.clone()),
             verdicts: rows.iter().map(|(_, v)| *v).collect(),
             pasted: None,
@@ -1171,8 +1253,8 @@ impl App {
                 list.filter.pop();
                 list.refilter();
             }
-            KeyCode::Down => list.selected = step(list.selected, 1, list.shown.len()),
-            KeyCode::Up => list.selected = step(list.selected, -1, list.shown.len()),
+            KeyCode::Down => list.cursor.step(1, list.shown.len()),
+            KeyCode::Up => list.cursor.step(-1, list.shown.len()),
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
                 list.filter.push(c);
                 list.refilter();
@@ -1181,7 +1263,7 @@ impl App {
         }
         let rows = layout::list_rows(self.size.1).max(1);
         if let Some(Screen::Playbooks(list)) = self.screens.last_mut() {
-            list.offset = layout::scroll_offset(list.offset, list.selected, list.shown.len(), rows);
+            list.cursor.scroll(list.shown.len(), rows);
         }
         Vec::new()
     }
@@ -1335,25 +1417,29 @@ impl App {
         });
     }
 
-    fn on_overview_key(&mut self, code: KeyCode) -> (bool, Vec<Effect>) {
+    fn on_overview_action(&mut self, action: Action) -> (bool, Vec<Effect>) {
         let has_findings = !self.model.findings.is_empty();
         if matches!(
-            code,
-            KeyCode::Tab | KeyCode::BackTab | KeyCode::Char('0'..='4')
+            action,
+            Action::NextPane
+                | Action::PrevPane
+                | Action::FocusFindings
+                | Action::FocusPane1
+                | Action::FocusPane2
+                | Action::FocusPane3
+                | Action::FocusPane4
         ) {
             self.focus_moved = true;
         }
         if self.findings_focus {
             let len = self.model.findings.len();
             let page = usize::from(layout::MAX_FINDING_ROWS);
-            if let Some(delta) = list_delta(code, page) {
-                let c = &mut self.findings_cursor;
-                c.selected = step(c.selected, delta, len);
-                c.offset = layout::scroll_offset(c.offset, c.selected, len, page);
+            if let Some(m) = Move::of(action) {
+                self.findings_cursor.apply(m, len, page);
                 return (true, Vec::new());
             }
-            match code {
-                KeyCode::Enter => {
+            match action {
+                Action::Open => {
                     let id = self
                         .model
                         .findings
@@ -1365,12 +1451,12 @@ impl App {
                         None => (false, Vec::new()),
                     };
                 }
-                KeyCode::Tab => {
+                Action::NextPane => {
                     self.findings_focus = false;
                     self.focus = Pane::ControlPlane;
                     return (true, Vec::new());
                 }
-                KeyCode::BackTab => {
+                Action::PrevPane => {
                     self.findings_focus = false;
                     self.focus = Pane::Restarts;
                     return (true, Vec::new());
@@ -1379,32 +1465,40 @@ impl App {
             }
         }
         let page = self.visible_rows()[self.focus.index()].max(1);
-        match code {
-            KeyCode::Char('0') if has_findings => self.findings_focus = true,
-            KeyCode::Char('0') => {
+        let pane = match action {
+            Action::FocusPane1 => Some(Pane::ControlPlane),
+            Action::FocusPane2 => Some(Pane::Nodes),
+            Action::FocusPane3 => Some(Pane::Addons),
+            Action::FocusPane4 => Some(Pane::Restarts),
+            _ => None,
+        };
+        if let Some(pane) = pane {
+            self.findings_focus = false;
+            self.focus = pane;
+            return (true, Vec::new());
+        }
+        match action {
+            Action::FocusFindings if has_findings => self.findings_focus = true,
+            Action::FocusFindings => {
                 self.flash = Some("no findings: every playbook ruled its cause out".into());
             }
-            KeyCode::Down | KeyCode::Char('j') => self.move_selection(1),
-            KeyCode::Up | KeyCode::Char('k') => self.move_selection(-1),
-            KeyCode::PageDown => self.move_selection(page as isize),
-            KeyCode::PageUp => self.move_selection(-(page as isize)),
-            KeyCode::Home | KeyCode::Char('g') => self.move_selection(isize::MIN),
-            KeyCode::End | KeyCode::Char('G') => self.move_selection(isize::MAX),
-            KeyCode::Tab if has_findings && self.focus == Pane::Restarts => {
+            Action::NextPane if has_findings && self.focus == Pane::Restarts => {
                 self.findings_focus = true;
             }
-            KeyCode::BackTab if has_findings && self.focus == Pane::ControlPlane => {
+            Action::PrevPane if has_findings && self.focus == Pane::ControlPlane => {
                 self.findings_focus = true;
             }
-            KeyCode::Tab => self.focus = self.focus.next(),
-            KeyCode::BackTab => self.focus = self.focus.prev(),
-            KeyCode::Char(c @ '1'..='4') => {
-                self.findings_focus = false;
-                self.focus = Pane::from_index(c as usize - '1' as usize);
-            }
-            KeyCode::Enter => return (self.open_detail(), Vec::new()),
-            KeyCode::Char('?') => self.overlay = Overlay::Help,
-            _ => return (false, Vec::new()),
+            Action::NextPane => self.focus = self.focus.next(),
+            Action::PrevPane => self.focus = self.focus.prev(),
+            Action::Open => return (self.open_detail(), Vec::new()),
+            _ => match Move::of(action) {
+                Some(m) => {
+                    let len = self.model.section(self.focus).len();
+                    // The offset follows in `rescroll`, which knows every pane's height.
+                    self.cursors[self.focus.index()].step(m.delta(page), len);
+                }
+                None => return (false, Vec::new()),
+            },
         }
         (true, Vec::new())
     }
@@ -1452,17 +1546,6 @@ impl App {
         }
         self.quit = true;
         vec![Effect::Quit]
-    }
-
-    fn move_selection(&mut self, delta: isize) {
-        let len = self.model.section(self.focus).len();
-        let cursor = &mut self.cursors[self.focus.index()];
-        if len == 0 {
-            cursor.selected = 0;
-            return;
-        }
-        let target = (cursor.selected as isize).saturating_add(delta);
-        cursor.selected = target.clamp(0, len as isize - 1) as usize;
     }
 
     fn open_detail(&mut self) -> bool {
@@ -1530,7 +1613,7 @@ impl App {
         let new = &model.findings;
         if new.is_empty() {
             self.findings_focus = false;
-            self.findings_cursor = PaneCursor::default();
+            self.findings_cursor = Cursor::default();
             return;
         }
         let old_id = self
@@ -1541,16 +1624,10 @@ impl App {
             .map(|(r, _)| r.playbook.id);
         let len = new.len();
         let c = &mut self.findings_cursor;
-        c.selected = old_id
-            .and_then(|id| new.iter().position(|(r, _)| r.playbook.id == id))
-            .unwrap_or(c.selected)
-            .min(len - 1);
-        c.offset = layout::scroll_offset(
-            c.offset,
-            c.selected,
-            len,
-            usize::from(layout::MAX_FINDING_ROWS),
-        );
+        c.keep(old_id, len, |id| {
+            new.iter().position(|(r, _)| r.playbook.id == *id)
+        });
+        c.scroll(len, usize::from(layout::MAX_FINDING_ROWS));
         if !self.focus_moved && new.level() > crate::findings::Level::Ok {
             self.findings_focus = true;
         }
@@ -1577,35 +1654,9 @@ impl App {
         let rows = self.visible_rows();
         for pane in Pane::ALL {
             let len = self.model.section(pane).len();
-            let cursor = &mut self.cursors[pane.index()];
-            cursor.offset =
-                layout::scroll_offset(cursor.offset, cursor.selected, len, rows[pane.index()]);
+            self.cursors[pane.index()].scroll(len, rows[pane.index()]);
         }
     }
-}
-
-/// A list movement for a key: `Some(delta)` (saturating at the ends), `None` if the key
-/// does not move.
-fn list_delta(code: KeyCode, page: usize) -> Option<isize> {
-    Some(match code {
-        KeyCode::Down | KeyCode::Char('j') => 1,
-        KeyCode::Up | KeyCode::Char('k') => -1,
-        KeyCode::PageDown => page as isize,
-        KeyCode::PageUp => -(page as isize),
-        KeyCode::Home | KeyCode::Char('g') => isize::MIN / 2,
-        KeyCode::End | KeyCode::Char('G') => isize::MAX / 2,
-        _ => return None,
-    })
-}
-
-/// `index + delta` clamped to `0..len`.
-fn step(index: usize, delta: isize, len: usize) -> usize {
-    if len == 0 {
-        return 0;
-    }
-    (index as isize)
-        .saturating_add(delta)
-        .clamp(0, len as isize - 1) as usize
 }
 
 /// Two items are the same across reports when they name the same object and title.
@@ -1641,40 +1692,40 @@ enum ListKey {
     Ignored,
 }
 
-/// Keys of a list view (and of its YAML detail) outside the filter line.
-fn on_resource_key(list: &mut ResourceList, code: KeyCode, rows: usize) -> ListKey {
+/// Actions of a list view (and of its YAML detail) outside the filter line.
+fn on_resource_action(list: &mut ResourceList, action: Action, rows: usize) -> ListKey {
     if let Some(detail) = &mut list.detail {
         let visible = rows;
         let max = detail.line_count().saturating_sub(visible);
-        match code {
-            KeyCode::Esc => list.detail = None,
-            KeyCode::Down | KeyCode::Char('j') => detail.scroll = (detail.scroll + 1).min(max),
-            KeyCode::Up | KeyCode::Char('k') => detail.scroll = detail.scroll.saturating_sub(1),
-            KeyCode::PageDown => detail.scroll = (detail.scroll + visible).min(max),
-            KeyCode::PageUp => detail.scroll = detail.scroll.saturating_sub(visible),
-            KeyCode::Home | KeyCode::Char('g') => detail.scroll = 0,
-            KeyCode::End | KeyCode::Char('G') => detail.scroll = max,
-            KeyCode::Char('y') => return ListKey::Handled(vec![Effect::Copy(detail.name.clone())]),
-            KeyCode::Char('Y') => return ListKey::Handled(vec![Effect::Copy(detail.yaml.clone())]),
+        match action {
+            Action::Back => list.detail = None,
+            Action::MoveDown => detail.scroll = (detail.scroll + 1).min(max),
+            Action::MoveUp => detail.scroll = detail.scroll.saturating_sub(1),
+            Action::PageDown => detail.scroll = (detail.scroll + visible).min(max),
+            Action::PageUp => detail.scroll = detail.scroll.saturating_sub(visible),
+            Action::Top => detail.scroll = 0,
+            Action::Bottom => detail.scroll = max,
+            Action::CopyName => return ListKey::Handled(vec![Effect::Copy(detail.name.clone())]),
+            Action::CopyYaml => return ListKey::Handled(vec![Effect::Copy(detail.yaml.clone())]),
             _ => return ListKey::Ignored,
         }
         return ListKey::Handled(Vec::new());
     }
-    match code {
-        KeyCode::Esc if !list.filter.is_empty() => list.set_filter(String::new()),
-        KeyCode::Esc => return ListKey::Close,
-        KeyCode::Char('/') => list.filtering = true,
-        KeyCode::Enter => {
+    match action {
+        Action::Back if !list.filter.is_empty() => list.set_filter(String::new()),
+        Action::Back => return ListKey::Close,
+        Action::Filter => list.filtering = true,
+        Action::Open => {
             return ListKey::Handled(list.open_detail().map(Effect::Fetch).into_iter().collect());
         }
-        KeyCode::Char('s') => list.sort_next(false),
-        KeyCode::Char('S') => list.sort_next(true),
-        KeyCode::Left => list.hscroll = list.hscroll.saturating_sub(8),
-        KeyCode::Right => list.hscroll = list.hscroll.saturating_add(8).min(400),
-        KeyCode::Char('y') => {
+        Action::Sort => list.sort_next(false),
+        Action::ReverseSort => list.sort_next(true),
+        Action::ScrollLeft => list.hscroll = list.hscroll.saturating_sub(8),
+        Action::ScrollRight => list.hscroll = list.hscroll.saturating_add(8).min(400),
+        Action::CopyName => {
             return ListKey::Handled(list.selected_name().map(Effect::Copy).into_iter().collect());
         }
-        KeyCode::Char('Y') => {
+        Action::CopyYaml => {
             let kind = list.kind;
             return ListKey::Handled(
                 list.selected_entry()
@@ -1684,19 +1735,22 @@ fn on_resource_key(list: &mut ResourceList, code: KeyCode, rows: usize) -> ListK
             );
         }
         _ => {
-            let Some(delta) = list_delta(code, rows) else {
+            let Some(m) = Move::of(action) else {
                 return ListKey::Ignored;
             };
-            list.selected = step(list.selected, delta, list.len());
+            let len = list.len();
+            list.cursor.step(m.delta(rows), len);
         }
     }
-    list.offset = layout::scroll_offset(list.offset, list.selected, list.len(), rows);
+    let len = list.len();
+    list.cursor.scroll(len, rows);
     ListKey::Handled(Vec::new())
 }
 
 /// Keys while the list's `/` filter line has the keyboard: the list narrows as you type;
 /// Enter keeps the filter, Esc drops it.
 fn on_resource_filter_key(list: &mut ResourceList, key: KeyEvent, rows: usize) {
+    let len = list.len();
     match key.code {
         KeyCode::Esc => {
             list.filtering = false;
@@ -1708,8 +1762,8 @@ fn on_resource_filter_key(list: &mut ResourceList, key: KeyEvent, rows: usize) {
             f.pop();
             list.set_filter(f);
         }
-        KeyCode::Down => list.selected = step(list.selected, 1, list.len()),
-        KeyCode::Up => list.selected = step(list.selected, -1, list.len()),
+        KeyCode::Down => list.cursor.step(1, len),
+        KeyCode::Up => list.cursor.step(-1, len),
         KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
             let mut f = list.filter.clone();
             f.push(c);
@@ -1717,7 +1771,8 @@ fn on_resource_filter_key(list: &mut ResourceList, key: KeyEvent, rows: usize) {
         }
         _ => {}
     }
-    list.offset = layout::scroll_offset(list.offset, list.selected, list.len(), rows);
+    let len = list.len();
+    list.cursor.scroll(len, rows);
 }
 
 #[cfg(test)]
@@ -1815,5 +1870,219 @@ mod tests {
         let mut app = App::new();
         app.update(key(KeyCode::Enter));
         assert_eq!(app.overlay(), &Overlay::None);
+    }
+}
+
+#[cfg(test)]
+mod keymap_tests {
+    use super::*;
+    use crate::config::keymap::{self, Key};
+
+    /// Every action a screen handles has a key in each shipped keymap, and no key is bound
+    /// twice in one view, so every key that worked before the keymap drove the app works.
+    #[test]
+    fn shipped_keymaps_bind_every_action_each_screen_handles() {
+        for (name, text) in keymap::SHIPPED {
+            let map = keymap::parse(name, text).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            for view in View::ALL.into_iter().filter(|v| *v != View::Global) {
+                for action in GLOBAL_ACTIONS.iter().chain(actions(view)) {
+                    assert!(
+                        !map.keys_for(view, *action).is_empty(),
+                        "{name}: [{}] has no key for {action}",
+                        view.name()
+                    );
+                }
+                let mut seen: Vec<Key> = Vec::new();
+                for b in map.bindings(view) {
+                    assert!(
+                        actions(view).contains(&b.action) || GLOBAL_ACTIONS.contains(&b.action),
+                        "{name}: [{}] binds {} which does nothing there",
+                        view.name(),
+                        b.action
+                    );
+                    for k in &b.keys {
+                        assert!(
+                            !seen.contains(k),
+                            "{name}: [{}] binds {k} twice",
+                            view.name()
+                        );
+                        seen.push(*k);
+                    }
+                }
+            }
+        }
+    }
+
+    fn press(app: &mut App, c: char) -> Vec<Effect> {
+        app.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )))
+    }
+
+    /// A user's keymap.toml (XDG_CONFIG_HOME) rebinds a key: the key does its new action
+    /// and the key it replaced no longer does anything in that view.
+    #[test]
+    fn a_user_rebinding_drives_the_app() {
+        let dir = tempfile::tempdir().unwrap();
+        let kt = dir.path().join("ktriage");
+        std::fs::create_dir_all(&kt).unwrap();
+        std::fs::write(
+            kt.join("keymap.toml"),
+            "[overview]\nkeymap = [\n  { on = \"x\", run = \"move_down\", desc = \"one row down\" },\n  { on = \"j\", run = \"bottom\", desc = \"to the end\" },\n]\n",
+        )
+        .unwrap();
+        let env = crate::config::EnvView {
+            xdg_config_home: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        };
+        let (map, warnings) = keymap::load(None, &env);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let mut app = App::new().with_keymap(map);
+        let mut m = Model::default();
+        m.report.nodes = ["a", "b", "c", "d"]
+            .iter()
+            .map(|n| HealthItem {
+                severity: Severity::Ok,
+                title: n.to_string(),
+                reason: "fine".into(),
+                object: Some(format!("Node/{n}")),
+                playbooks: vec![],
+                details: vec![],
+            })
+            .collect();
+        app.update(Msg::ModelChanged(Arc::new(m)));
+        press(&mut app, '2');
+        press(&mut app, 'x');
+        assert_eq!(app.cursor(Pane::Nodes).selected, 1, "x moves down one row");
+        press(&mut app, 'j');
+        assert_eq!(
+            app.cursor(Pane::Nodes).selected,
+            3,
+            "j now jumps to the end"
+        );
+        press(&mut app, 'k');
+        assert_eq!(app.cursor(Pane::Nodes).selected, 2, "k is untouched");
+    }
+
+    #[test]
+    fn keys_the_old_handlers_read_raw_work_through_the_default_keymap() {
+        let mut app = App::new();
+        // `0` on an Overview without findings says so.
+        press(&mut app, '0');
+        assert!(
+            app.notice().is_some_and(|n| n.contains("no findings")),
+            "{:?}",
+            app.notice()
+        );
+        // `e` opens the paste box; Esc leaves it.
+        press(&mut app, 'e');
+        assert!(matches!(app.screen(), Some(Screen::Paste(_))));
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+        assert!(app.screen().is_none());
+        // Actions sent directly do the same as their keys.
+        app.update(Msg::Action(Action::Help));
+        assert_eq!(app.overlay(), &Overlay::Help);
+        app.update(Msg::Action(Action::Back));
+        assert_eq!(app.overlay(), &Overlay::None);
+        assert_eq!(app.update(Msg::Action(Action::Quit)), vec![Effect::Quit]);
+    }
+}
+
+#[cfg(test)]
+mod doctor_tests {
+    use super::*;
+    use crate::app::doctor::Examination;
+    use crate::cluster::doctor::{Observation, Probe};
+
+    async fn refused() -> Examination {
+        let observation = Observation {
+            context: Some("prod".into()),
+            server: "https://127.0.0.1:6443".into(),
+            error: Some("dial tcp 127.0.0.1:6443: connect: connection refused".into()),
+            steps: vec![Probe {
+                step: "tcp".into(),
+                ok: false,
+                millis: 0,
+                detail: "127.0.0.1:6443: connection refused".into(),
+            }],
+            ..Default::default()
+        };
+        let runs = crate::playbooks::connection::diagnose(&observation, chrono::Utc::now()).await;
+        Examination {
+            observation,
+            runs,
+            at: "12:00:00 UTC".into(),
+        }
+    }
+
+    fn answers() -> Examination {
+        Examination {
+            observation: Observation {
+                server: "https://127.0.0.1:6443".into(),
+                ..Default::default()
+            },
+            runs: Vec::new(),
+            at: "12:00:05 UTC".into(),
+        }
+    }
+
+    fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+        app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    /// The doctor is a screen of the one app: its keys come from the keymap's [doctor]
+    /// view, it checks again by itself, and gives way to the Overview once connected.
+    #[tokio::test]
+    async fn the_doctor_screen_retries_by_itself_and_opens_the_overview() {
+        let mut app = App::new();
+        app.open_doctor(refused().await, 2);
+        assert_eq!(app.keymap_view(), View::Doctor);
+        assert!(app.doctor_open());
+        assert!(app.update(Msg::Tick).is_empty(), "one second: not yet");
+        assert_eq!(
+            app.update(Msg::Tick),
+            vec![Effect::Recheck],
+            "due after 2 s"
+        );
+        assert!(
+            press(&mut app, KeyCode::Char('r')).is_empty(),
+            "r while a check runs does nothing"
+        );
+        assert!(
+            app.update(Msg::Examined(Box::new(refused().await)))
+                .is_empty()
+        );
+        assert_eq!(press(&mut app, KeyCode::Char('r')), vec![Effect::Recheck]);
+        assert_eq!(
+            app.update(Msg::Examined(Box::new(answers()))),
+            vec![Effect::Connect],
+            "the cluster answers: connect"
+        );
+        app.update(Msg::Connected("prod".into()));
+        assert!(!app.doctor_open());
+        assert!(app.screen().is_none(), "the Overview");
+    }
+
+    #[tokio::test]
+    async fn y_copies_the_fix_and_q_or_esc_leave_without_a_cluster() {
+        let mut app = App::new();
+        let exam = refused().await;
+        let fix = exam.runs[0].finding.as_ref().unwrap().fix.commands.clone();
+        assert!(!fix.is_empty());
+        app.open_doctor(exam, 5);
+        match press(&mut app, KeyCode::Char('y')).as_slice() {
+            [Effect::Copy(text)] => assert_eq!(text.lines().count(), fix.len(), "{text}"),
+            other => panic!("y gave {other:?}"),
+        }
+        assert_eq!(press(&mut app, KeyCode::Char('d')), vec![Effect::OpenDemo]);
+        // Space scrolls the cause and fix (the [doctor] view binds it to page_down).
+        press(&mut app, KeyCode::Char(' '));
+        match app.screen() {
+            Some(Screen::Doctor(d)) => assert_eq!(d.scroll, 5),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(press(&mut app, KeyCode::Esc), vec![Effect::Quit]);
+        assert!(app.doctor_open(), "quit with no cluster: exit code 3");
     }
 }

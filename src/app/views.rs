@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use ratatui_textarea::TextArea;
 
+use super::cursor::Cursor;
 use crate::playbooks::engine::Run;
 use crate::playbooks::{Playbook, Query, Results};
 
@@ -115,10 +116,8 @@ pub struct PlaybookList {
     pub filter: String,
     /// `/` was pressed: typed characters go to the filter.
     pub filtering: bool,
-    /// Index into `shown`.
-    pub selected: usize,
-    /// First visible row.
-    pub offset: usize,
+    /// Selected row (an index into `shown`) and first visible row.
+    pub cursor: Cursor,
 }
 
 impl PlaybookList {
@@ -129,25 +128,25 @@ impl PlaybookList {
             shown,
             filter: String::new(),
             filtering: false,
-            selected: 0,
-            offset: 0,
+            cursor: Cursor::default(),
         }
     }
 
     /// Re-applies the filter; keeps the selection on the same playbook if it still shows.
     pub fn refilter(&mut self) {
-        let previous = self.shown.get(self.selected).copied();
+        let previous = self.shown.get(self.cursor.selected).copied();
         self.shown = (0..self.all.len())
             .filter(|&i| matches_filter(self.all[i], &self.filter))
             .collect();
-        self.selected = previous
-            .and_then(|p| self.shown.iter().position(|&i| i == p))
-            .unwrap_or(0);
+        self.cursor.selected = 0;
+        let shown = &self.shown;
+        self.cursor
+            .keep(previous, shown.len(), |p| shown.iter().position(|i| i == p));
     }
 
     /// The selected playbook, if any passes the filter.
     pub fn selected(&self) -> Option<&'static Playbook> {
-        self.shown.get(self.selected).map(|&i| self.all[i])
+        self.shown.get(self.cursor.selected).map(|&i| self.all[i])
     }
 
     /// The playbooks that pass the filter, in order.
@@ -186,8 +185,7 @@ impl Default for PasteBox {
 #[derive(Debug, Clone)]
 pub struct MatchList {
     pub matches: Vec<(&'static Playbook, f32)>,
-    pub selected: usize,
-    pub offset: usize,
+    pub cursor: Cursor,
     /// The health item the candidates are for (`None`: a pasted text).
     pub about: Option<String>,
     /// Each candidate's verdict in the last evaluation (`found`, `not present`, `could not
@@ -282,7 +280,7 @@ impl Pasted {
 
 impl MatchList {
     pub fn selected(&self) -> Option<&'static Playbook> {
-        self.matches.get(self.selected).map(|(pb, _)| *pb)
+        self.matches.get(self.cursor.selected).map(|(pb, _)| *pb)
     }
 }
 
@@ -297,6 +295,8 @@ pub enum Screen {
     Playbooks(PlaybookList),
     Paste(Box<PasteBox>),
     Matches(MatchList),
+    /// The connection doctor: the cluster cannot be used (the app opens on it).
+    Doctor(Box<super::doctor::DoctorApp>),
 }
 
 /// The names `:` completes, in the order Tab offers them.

@@ -1,5 +1,7 @@
 //! Keymaps (`keymaps/*.toml`, yazi-style): every [`Action`] of the TUI bindable by name, per
-//! [`View`]. Shipped: `default` (k9s-style, today's keys) and `vim`.
+//! [`View`]. Shipped: `default` (k9s-style, always loaded unless another is named) and `vim`.
+//! The app reads every key through the active keymap (text entry excepted) and the help
+//! is generated from it.
 //!
 //! ```toml
 //! [overview]
@@ -43,16 +45,28 @@ pub const SHIPPED: [(&str, &str); 2] = [
 pub enum View {
     /// Everywhere, unless the current view binds the key itself.
     Global,
-    /// The four-pane health Overview (and its detail popup).
+    /// The four-pane health Overview and its findings header.
     Overview,
     /// A playbook runner.
     Runner,
-    /// The list views (nodes, pods, leases, events).
+    /// The list views (nodes, pods, leases, events, playbooks, matches, fleet) and an
+    /// object's YAML.
     List,
+    /// The detail popup of an Overview item.
+    Detail,
+    /// The connection doctor (the cluster cannot be used).
+    Doctor,
 }
 
 impl View {
-    pub const ALL: [View; 4] = [View::Global, View::Overview, View::Runner, View::List];
+    pub const ALL: [View; 6] = [
+        View::Global,
+        View::Overview,
+        View::Detail,
+        View::Runner,
+        View::List,
+        View::Doctor,
+    ];
 
     /// The name of the view's table in keymap files.
     pub fn name(self) -> &'static str {
@@ -61,6 +75,8 @@ impl View {
             View::Overview => "overview",
             View::Runner => "runner",
             View::List => "list",
+            View::Detail => "detail",
+            View::Doctor => "doctor",
         }
     }
 
@@ -107,6 +123,7 @@ actions! {
     FocusPane2 => "focus_pane_2", "Focus pane 2 (Nodes)";
     FocusPane3 => "focus_pane_3", "Focus pane 3 (Add-ons)";
     FocusPane4 => "focus_pane_4", "Focus pane 4 (Restarts)";
+    FocusFindings => "focus_findings", "Focus the findings";
     Open => "open", "Open the selection";
     Back => "back", "Back / close";
     CommandMode => "command_mode", "Command mode";
@@ -120,6 +137,7 @@ actions! {
     ReverseSort => "reverse_sort", "Reverse the sort order";
     ScrollLeft => "scroll_left", "Scroll left";
     ScrollRight => "scroll_right", "Scroll right";
+    Demo => "demo", "Open the demo cluster instead";
 }
 
 impl Action {
@@ -311,11 +329,20 @@ impl Keymap {
             .map(|b| b.action)
     }
 
-    /// What `event` does in `view`: the view's own binding, else the global one.
+    /// What `event` does in `view`: the view's own binding, else the global one. An Alt key
+    /// bound nowhere does what the key without Alt does: terminals send Alt-x as `Esc x`,
+    /// which is also what an Esc typed just before a key looks like.
     pub fn action(&self, view: View, event: &KeyEvent) -> Option<Action> {
         let key = Key::from_event(event)?;
-        self.lookup(view, &key)
-            .or_else(|| self.lookup(View::Global, &key))
+        self.action_for_key(view, &key).or_else(|| {
+            key.modifiers
+                .contains(KeyModifiers::ALT)
+                .then(|| Key {
+                    modifiers: key.modifiers - KeyModifiers::ALT,
+                    ..key
+                })
+                .and_then(|plain| self.action_for_key(view, &plain))
+        })
     }
 
     /// The keys that do `action` in `view` (the view's, then unshadowed global ones), for
@@ -725,6 +752,11 @@ mod tests {
         let mut release = ev(KeyCode::Char('q'), KeyModifiers::NONE);
         release.kind = KeyEventKind::Release;
         assert_eq!(map.action(View::Overview, &release), None);
+        // Esc then q in one read arrives as Alt-q: it quits, as q does.
+        assert_eq!(
+            map.action(View::Runner, &ev(KeyCode::Char('q'), KeyModifiers::ALT)),
+            Some(Action::Quit)
+        );
     }
 
     #[test]

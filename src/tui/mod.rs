@@ -1,10 +1,9 @@
-//! The terminal loops, above `app` (state) and `ui` (drawing): the main loop sets the terminal up (raw mode, alternate screen, bracketed paste,
+//! The terminal loop, above `app` (state) and `ui` (drawing), the only one: the connection
+//! doctor is one of its screens. It sets the terminal up (raw mode, alternate screen, bracketed paste,
 //! mouse only on request), restores it on every exit path (a guard's `Drop`, a panic hook,
 //! SIGTERM/SIGHUP/SIGINT), and runs one `select!` over terminal input, model changes and a
 //! one-second tick. Every queued input is handled before a frame is drawn; frames are drawn
 //! only when something changed, at most `max_fps` a second.
-
-pub mod doctor;
 
 use std::io::{self, IsTerminal, Stdout};
 
@@ -47,8 +46,8 @@ pub struct RunOptions {
     pub queries: Option<Arc<dyn QuerySource>>,
     /// Colours by role (themes/*.toml after NO_COLOR and the terminal's colour support).
     pub theme: crate::config::palette::Theme,
-    /// Key bindings (keymaps/*.toml plus the user's); `None`: the built-in keys.
-    pub keymap: Option<crate::config::keymap::Keymap>,
+    /// Key bindings (keymaps/*.toml plus the user's; the shipped default unless told).
+    pub keymap: crate::config::keymap::Keymap,
     /// Connects to another kubeconfig context for `:ctx NAME`; `None`: this session
     /// watches one cluster only (a scenario).
     pub switcher: Option<Switcher>,
@@ -63,6 +62,43 @@ pub struct RunOptions {
     pub keep_alive: Option<Arc<dyn Send + Sync>>,
     /// An exercise of `ktriage train`: its panel, and the request log it reads.
     pub training: Option<crate::app::train::TrainingHooks>,
+    /// The cluster could not be used at start: the loop opens on the connection doctor's
+    /// screen, checks again every [`DOCTOR_RETRY_SECS`] (and on `r`), and connects when the
+    /// cluster answers.
+    pub doctor: Option<DoctorStart>,
+}
+
+/// Seconds between the doctor screen's automatic re-checks.
+pub const DOCTOR_RETRY_SECS: u32 = 5;
+
+/// Connects to a source: the new model channel and query source, or why not (one line).
+pub type Connector =
+    Arc<dyn Fn() -> futures::future::BoxFuture<'static, Result<Switched, String>> + Send + Sync>;
+
+/// Runs the connection doctor's checks again.
+pub type Recheck = Arc<
+    dyn Fn() -> futures::future::BoxFuture<'static, crate::app::doctor::Examination> + Send + Sync,
+>;
+
+/// What the doctor screen starts from and can do.
+#[derive(Clone)]
+pub struct DoctorStart {
+    /// The first examination (the one that found the cluster unusable).
+    pub first: crate::app::doctor::Examination,
+    pub recheck: Recheck,
+    /// Connects to the cluster once it answers.
+    pub connect: Connector,
+    /// Opens the embedded demo cluster instead (`d`); `None`: no demo offered.
+    pub demo: Option<Connector>,
+}
+
+/// How the session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The user quit (or the terminal closed) with a cluster on screen.
+    Quit,
+    /// The user quit from the doctor screen: no cluster could be used.
+    Unconnected,
 }
 
 /// Connects to the named context: the new model channel and query source, or why not (in
@@ -98,13 +134,14 @@ impl Default for RunOptions {
             max_fps: 30,
             queries: None,
             theme: crate::config::palette::Theme::default(),
-            keymap: None,
+            keymap: crate::config::keymap::Keymap::default(),
             switcher: None,
             contexts: Vec::new(),
             keep_alive: None,
             namespace: None,
             fleet: None,
             training: None,
+            doctor: None,
         }
     }
 }
@@ -223,7 +260,7 @@ impl Drop for TerminalGuard {
 pub async fn run(
     mut model_rx: watch::Receiver<Arc<Model>>,
     mut opts: RunOptions,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Ending> {
     let first_source = opts.keep_alive.take();
     if !io::stdout().is_terminal() {
         bail!(
@@ -255,7 +292,7 @@ async fn event_loop(
     opts: &RunOptions,
     first_source: Option<Arc<dyn Send + Sync>>,
     signals: &mut Signals,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Ending> {
     // Clear by escape sequence, not `Terminal::clear`: that one asks the terminal for the
     // cursor position first, and the answer can be lost (another input reader, a slow SSH
     // link), failing the start after two seconds.
@@ -272,11 +309,9 @@ async fn event_loop(
         .collect();
     let mut app = App::new()
         .with_theme(opts.theme.clone())
+        .with_keymap(opts.keymap.clone())
         .with_choices(opts.contexts.clone(), themes)
         .with_namespace(opts.namespace.clone());
-    if let Some(km) = &opts.keymap {
-        app = app.with_keymap(km.clone());
-    }
     if let Some(t) = &opts.training {
         app = app.with_training(crate::app::train::Training::new(
             t.exercise.clone(),
@@ -286,6 +321,16 @@ async fn event_loop(
     }
     app.update(Msg::Resize(size.width, size.height));
     app.update(Msg::ModelChanged(model_rx.borrow_and_update().clone()));
+    if let Some(doctor) = &opts.doctor {
+        app.open_doctor(doctor.first.clone(), DOCTOR_RETRY_SECS);
+    }
+    let ending = |app: &App| {
+        if app.doctor_open() {
+            Ending::Unconnected
+        } else {
+            Ending::Quit
+        }
+    };
 
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval_at(
@@ -332,7 +377,7 @@ async fn event_loop(
                     }
                 }
                 Some(Err(e)) => return Err(e).context("cannot read terminal input"),
-                None => return Ok(()),
+                None => return Ok(ending(&app)),
             },
             changed = model_rx.changed(), if source_open => match changed {
                 Ok(()) => msgs.push(Msg::ModelChanged(model_rx.borrow_and_update().clone())),
@@ -350,6 +395,7 @@ async fn event_loop(
                     keep_alive = Some(s.keep_alive);
                     app.notify(format!("context: {}", s.context));
                     msgs.push(Msg::ModelChanged(model_rx.borrow_and_update().clone()));
+                    msgs.push(Msg::Connected(s.context));
                 }
                 Err(why) => app.notify(why),
             },
@@ -360,7 +406,7 @@ async fn event_loop(
                 }
             }
             _ = tokio::time::sleep_until(next_frame), if frame_due => {}
-            _ = signals.recv() => return Ok(()),
+            _ = signals.recv() => return Ok(ending(&app)),
         }
 
         let mut quit = false;
@@ -434,6 +480,33 @@ async fn event_loop(
                             "this session watches one cluster (a scenario): start ktriage with a kubeconfig to switch contexts",
                         ),
                     },
+                    Effect::Recheck => match &opts.doctor {
+                        Some(doctor) => {
+                            let fut = (doctor.recheck)();
+                            let tx = results_tx.clone();
+                            tokio::spawn(async move {
+                                let _ = tx.send(Msg::Examined(Box::new(fut.await)));
+                            });
+                        }
+                        None => app.notify("no connection doctor in this session"),
+                    },
+                    Effect::Connect | Effect::OpenDemo => {
+                        let connector = match (&effect, &opts.doctor) {
+                            (Effect::Connect, Some(d)) => Some(d.connect.clone()),
+                            (_, Some(d)) => d.demo.clone(),
+                            _ => None,
+                        };
+                        match connector {
+                            Some(connect) => {
+                                let fut = connect();
+                                let tx = switch_tx.clone();
+                                tokio::spawn(async move {
+                                    let _ = tx.send(fut.await);
+                                });
+                            }
+                            None => app.notify("nothing to connect to in this session"),
+                        }
+                    }
                     Effect::Copy(text) => {
                         let env = crate::app::clipboard::ClipboardEnv::from_process();
                         let result = crate::app::clipboard::copy(&text, &env, terminal.backend_mut())
@@ -451,7 +524,7 @@ async fn event_loop(
                     t.publish(app.training_summary());
                 }
                 drop(keep_alive);
-                return Ok(());
+                return Ok(ending(&app));
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The doctor screen: why the cluster cannot be used, with the cause and the fix side by
 //! side, the evidence under the cause, the timed probes below, and the keys (`r` retry,
-//! `d` demo, `q` quit). Fits 80x24; every line is clipped, never wrapped past its pane.
+//! `d` demo, `q` quit; `?` lists them all, `y` copies the fix) and the countdown to the next
+//! automatic retry. Fits 80x24; every line is clipped, never wrapped past its pane.
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -13,18 +14,24 @@ use crate::config::palette::Theme;
 
 /// Draws the screen.
 pub fn draw(frame: &mut Frame, app: &DoctorApp) {
-    render(frame.area(), frame.buffer_mut(), app);
+    draw_screen(frame, app, None);
+}
+
+/// Draws the screen as one of the app's, with the app's notice (copied, why not…) in the
+/// footer; returns the footer's area (where the `:` line goes).
+pub fn draw_screen(frame: &mut Frame, app: &DoctorApp, notice: Option<&str>) -> Rect {
+    render(frame.area(), frame.buffer_mut(), app, notice)
 }
 
 /// Renders into a buffer of the given size (for tests).
 pub fn render_to_buffer(app: &DoctorApp, width: u16, height: u16) -> Buffer {
     let area = Rect::new(0, 0, width, height);
     let mut buf = Buffer::empty(area);
-    render(area, &mut buf, app);
+    render(area, &mut buf, app, None);
     buf
 }
 
-fn render(area: Rect, buf: &mut Buffer, app: &DoctorApp) {
+fn render(area: Rect, buf: &mut Buffer, app: &DoctorApp, notice: Option<&str>) -> Rect {
     use ratatui::widgets::Widget;
     let theme = Theme::default();
     let obs = &app.exam.observation;
@@ -147,10 +154,12 @@ fn render(area: Rect, buf: &mut Buffer, app: &DoctorApp) {
         )))
         .render(rows[3], buf);
 
-    let footer = if app.checking {
+    let footer = if let Some(notice) = notice {
+        Line::styled(format!(" {notice}"), theme.warning)
+    } else if app.checking {
         Line::styled(" checking again…", theme.warning)
     } else {
-        Line::from(vec![
+        let mut spans = vec![
             Span::styled(" r", theme.accent),
             Span::raw(" retry  "),
             Span::styled("d", theme.accent),
@@ -161,9 +170,17 @@ fn render(area: Rect, buf: &mut Buffer, app: &DoctorApp) {
             Span::raw(" scroll  "),
             Span::styled("q", theme.accent),
             Span::raw(" quit"),
-        ])
+        ];
+        if app.retry_every.is_some() {
+            spans.push(Span::styled(
+                format!("  next retry in {}s", app.next_retry),
+                theme.muted,
+            ));
+        }
+        Line::from(spans)
     };
     Paragraph::new(footer).render(rows[4], buf);
+    rows[4]
 }
 
 #[cfg(test)]

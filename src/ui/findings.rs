@@ -16,7 +16,7 @@ use crate::health::Severity;
 use crate::playbooks::FindingSeverity;
 
 use crate::api::printer::short_duration;
-use crate::app::layout::{self, ScreenLayout};
+use crate::app::layout::ScreenLayout;
 use crate::config::palette::Theme;
 use crate::text::{fit, pad, width};
 
@@ -169,8 +169,7 @@ fn draw_pane(buf: &mut Buffer, area: Rect, app: &App, model: &Model, cadence: &s
     let n = findings.len();
     let rows = usize::from(area.height.saturating_sub(2));
     let cursor = app.findings_cursor();
-    let selected = cursor.selected.min(n.saturating_sub(1));
-    let offset = layout::scroll_offset(cursor.offset, selected, n, rows);
+    let (selected, offset) = cursor.window(n, rows);
     let title_style = theme.pane_title(focused);
     let mut block = theme
         .pane_block(focused)

@@ -9,7 +9,6 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 use crate::app::fleet::{FleetStatus, FleetView};
 
 use super::lists::{bottom_line, hint_spans, split};
-use crate::app::layout;
 use crate::app::layout::list_rows;
 use crate::config::palette::Theme;
 use crate::text::{fit, pad_name, width};
@@ -23,7 +22,7 @@ pub fn draw_fleet(
 ) -> Rect {
     let (body, bottom) = split(frame.area());
     let rows = list_rows(frame.area().height);
-    let offset = layout::scroll_offset(view.offset, view.selected, view.lines.len(), rows);
+    let (_, offset) = view.cursor.window(view.lines.len(), rows);
     let checking = view
         .lines
         .iter()
@@ -66,7 +65,11 @@ pub fn draw_fleet(
         theme.muted,
     )];
     for (i, l) in view.lines.iter().enumerate().skip(offset).take(rows) {
-        let marker = if i == view.selected { "▶" } else { " " };
+        let marker = if i == view.cursor.selected {
+            "▶"
+        } else {
+            " "
+        };
         let current = if l.context == view.current { "*" } else { " " };
         let name = pad_name(&format!("{current}{}", l.context), ctx_w);
         let (text, style) = match &l.status {
@@ -101,7 +104,7 @@ pub fn draw_fleet(
                 },
             ),
         };
-        let style = if i == view.selected {
+        let style = if i == view.cursor.selected {
             theme.selection
         } else {
             style

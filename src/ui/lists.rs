@@ -5,7 +5,9 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Paragraph};
+use ratatui::widgets::{
+    Block, BorderType, Cell, HighlightSpacing, Paragraph, Row, Table, TableState,
+};
 
 use crate::app::{CommandLine, MatchList, PasteBox, PlaybookList};
 use crate::playbooks::{Access, Playbook};
@@ -69,7 +71,7 @@ pub(super) fn hint_spans(pairs: &[(&'static str, &'static str)], theme: &Theme) 
 }
 
 /// A table of playbooks: code, id, title, and a last column (access or match %).
-struct Table<'a> {
+struct PlaybookTable<'a> {
     title: String,
     last_header: &'static str,
     rows: Vec<(&'static Playbook, String)>,
@@ -79,7 +81,9 @@ struct Table<'a> {
     empty: &'a str,
 }
 
-fn draw_table(frame: &mut Frame, area: Rect, t: Table, theme: &Theme) {
+/// Draws a [`PlaybookTable`] as a ratatui `Table` over its visible rows, the selection
+/// marked `▶` (a `TableState` on the visible window the list's cursor chose).
+fn draw_table(frame: &mut Frame, area: Rect, t: PlaybookTable, theme: &Theme) {
     let block = Block::bordered()
         .border_type(BorderType::Double)
         .border_style(theme.accent)
@@ -108,31 +112,52 @@ fn draw_table(frame: &mut Frame, area: Rect, t: Table, theme: &Theme) {
         .min(cols / 3);
     let title_w = cols.saturating_sub(1 + code_w + 1 + id_w + 2 + 2 + last_w);
     let row = |code: &str, id: &str, title: &str, last: &str| {
-        format!(
-            " {} {}  {}  {}",
-            pad(code, code_w),
-            pad(id, id_w),
-            pad(title, title_w),
-            pad(last, last_w)
-        )
+        Row::new([
+            Cell::from(format!("{} ", pad(code, code_w))),
+            Cell::from(format!("{}  ", pad(id, id_w))),
+            Cell::from(format!("{}  ", pad(title, title_w))),
+            Cell::from(pad(last, last_w)),
+        ])
     };
-    let mut lines = vec![Line::styled(
-        row("CODE", "ID", "TITLE", t.last_header),
-        theme.muted,
-    )];
-    if t.rows.is_empty() {
-        lines.push(Line::styled(format!(" {}", t.empty), theme.muted));
-    }
-    for (i, (pb, last)) in t.rows.iter().enumerate() {
-        let selected = t.offset + i == t.selected;
-        let text = row(pb.code, pb.id, pb.title, last);
-        let marker = if selected { "▶" } else { " " };
-        let text = format!("{marker}{}", text.get(1..).unwrap_or(""));
-        lines.push(if selected {
-            Line::styled(text, theme.selection)
-        } else {
-            Line::styled(text, theme.text)
-        });
+    let widths = [code_w + 1, id_w + 2, title_w + 2, last_w]
+        .map(|w| Constraint::Length(u16::try_from(w).unwrap_or(u16::MAX)));
+    let selected = t
+        .selected
+        .checked_sub(t.offset)
+        .filter(|i| *i < t.rows.len());
+    let rows: Vec<Row> = t
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, (pb, last))| {
+            let style = if Some(i) == selected {
+                theme.selection
+            } else {
+                theme.text
+            };
+            row(pb.code, pb.id, pb.title, last).style(style)
+        })
+        .collect();
+    let table = Table::new(rows, widths)
+        .header(row("CODE", "ID", "TITLE", t.last_header).style(theme.muted))
+        .column_spacing(0)
+        .highlight_symbol("▶")
+        .highlight_spacing(HighlightSpacing::Always);
+    frame.render_stateful_widget(
+        table,
+        inner,
+        &mut TableState::default().with_selected(selected),
+    );
+    if t.rows.is_empty() && inner.height > 1 {
+        let below = Rect {
+            y: inner.y + 1,
+            height: 1,
+            ..inner
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(format!(" {}", t.empty), theme.muted)),
+            below,
+        );
     }
     if t.total > t.rows.len() && !t.rows.is_empty() {
         let block_area = Rect {
@@ -153,7 +178,6 @@ fn draw_table(frame: &mut Frame, area: Rect, t: Table, theme: &Theme) {
             },
         );
     }
-    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 pub(super) fn split(area: Rect) -> (Rect, Rect) {
@@ -170,7 +194,7 @@ pub fn draw_playbooks(
 ) -> Rect {
     let (body, bottom) = split(frame.area());
     let rows = layout::list_rows(frame.area().height);
-    let offset = layout::scroll_offset(list.offset, list.selected, list.shown.len(), rows);
+    let (_, offset) = list.cursor.window(list.shown.len(), rows);
     let visible: Vec<(&'static Playbook, String)> = list
         .visible()
         .skip(offset)
@@ -190,7 +214,7 @@ pub fn draw_playbooks(
     draw_table(
         frame,
         body,
-        Table {
+        PlaybookTable {
             title: format!(
                 " Playbooks ({}/{}){filter} ",
                 list.shown.len(),
@@ -198,7 +222,7 @@ pub fn draw_playbooks(
             ),
             last_header: "ACCESS",
             rows: visible,
-            selected: list.selected,
+            selected: list.cursor.selected,
             offset,
             total: list.shown.len(),
             empty,
@@ -260,7 +284,7 @@ pub fn draw_matches(
         _ => body,
     };
     let rows = usize::from(body.height.saturating_sub(3)).max(1);
-    let offset = layout::scroll_offset(list.offset, list.selected, list.matches.len(), rows);
+    let (_, offset) = list.cursor.window(list.matches.len(), rows);
     let visible = list
         .matches
         .iter()
@@ -300,11 +324,11 @@ pub fn draw_matches(
     draw_table(
         frame,
         body,
-        Table {
+        PlaybookTable {
             title,
             last_header,
             rows: visible,
-            selected: list.selected,
+            selected: list.cursor.selected,
             offset,
             total: list.matches.len(),
             empty: "no playbook matches",

@@ -71,6 +71,7 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model) {
         Some(Screen::Paste(paste)) => lists::draw_paste(frame, paste, theme, app.notice()),
         Some(Screen::Matches(list)) => lists::draw_matches(frame, list, theme, app.notice()),
         Some(Screen::Fleet(view)) => fleet::draw_fleet(frame, view, theme, app.notice()),
+        Some(Screen::Doctor(doctor)) => doctor::draw_screen(frame, doctor, app.notice()),
         Some(Screen::Resources(list)) => {
             resources::draw_resources(frame, list, app.namespace(), theme, app.notice())
         }
@@ -78,7 +79,7 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Model) {
     match app.overlay() {
         Overlay::None => {}
         Overlay::Detail(detail) => popup::draw_detail(frame, detail, &model.findings, theme),
-        Overlay::Help => popup::draw_help(frame, theme, app.keymap()),
+        Overlay::Help => popup::draw_help(frame, theme, app.keymap(), app.keymap_view()),
     }
     if let Some(t) = app.training() {
         train::draw_choices(frame, t, theme);
@@ -121,6 +122,69 @@ pub fn buffer_lines(buffer: &Buffer) -> Vec<String> {
 mod tests {
     use super::*;
     use ratatui::text::Line;
+
+    /// The help is generated from the active keymap: a key rebound in the user's
+    /// keymap.toml (XDG_CONFIG_HOME) shows with its new description, and the key it took
+    /// over is no longer listed for its old action.
+    #[test]
+    fn help_follows_a_user_rebinding() {
+        use crate::config::keymap;
+        use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+        let dir = tempfile::tempdir().unwrap();
+        let kt = dir.path().join("ktriage");
+        std::fs::create_dir_all(&kt).unwrap();
+        std::fs::write(
+            kt.join("keymap.toml"),
+            "[overview]\nkeymap = [\n  { on = \"x\", run = \"paste_box\", desc = \"explain an error (x)\" },\n  { on = \"e\", run = \"top\", desc = \"to the top (e)\" },\n]\n[global]\nkeymap = [\n  { on = \"<F1>\", run = \"help\", desc = \"keys, please\" },\n]\n",
+        )
+        .unwrap();
+        let env = crate::config::EnvView {
+            xdg_config_home: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        };
+        let (map, warnings) = keymap::load(None, &env);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let mut app = App::new().with_keymap(map);
+        let model = Model::default();
+        app.update(crate::app::Msg::Resize(100, 36));
+        app.update(crate::app::Msg::Key(KeyEvent::new(
+            KeyCode::F(1),
+            KeyModifiers::NONE,
+        )));
+        assert_eq!(app.overlay(), &Overlay::Help, "F1 opens the help");
+        let text = buffer_lines(&render_to_buffer(&app, &model, 100, 36)).join("\n");
+        assert!(
+            text.lines()
+                .any(|l| l.contains(" x ") && l.contains("explain an error (x)")),
+            "{text}"
+        );
+        assert!(
+            text.lines()
+                .any(|l| l.contains("<F1>") && l.contains("keys, please")),
+            "{text}"
+        );
+        assert!(
+            text.lines()
+                .any(|l| l.contains(" e ") && l.contains("to the top (e)")),
+            "{text}"
+        );
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.contains(" e ") && l.contains("paste an error") && !l.contains("in ")),
+            "e is still listed on the Overview:\n{text}"
+        );
+        // And x does what the help says.
+        app.update(crate::app::Msg::Key(KeyEvent::new(
+            KeyCode::Esc,
+            KeyModifiers::NONE,
+        )));
+        app.update(crate::app::Msg::Key(KeyEvent::new(
+            KeyCode::Char('x'),
+            KeyModifiers::NONE,
+        )));
+        assert!(matches!(app.screen(), Some(Screen::Paste(_))));
+    }
 
     #[test]
     fn buffer_lines_show_wide_characters_once() {

@@ -13,7 +13,7 @@ use ratatui::widgets::Widget;
 use crate::app::{App, Model, Pane};
 use crate::health::{HealthItem, Severity};
 
-use crate::app::layout::{self, ScreenLayout};
+use crate::app::layout::ScreenLayout;
 use crate::config::palette::Theme;
 use crate::text::{fit, pad, pad_name, width};
 
@@ -42,8 +42,7 @@ fn draw_pane(buf: &mut Buffer, area: Rect, app: &App, model: &Model, pane: Pane)
     let focused = app.focus() == pane && !app.findings_focused() && app.detail().is_none();
     let rows = usize::from(area.height.saturating_sub(2));
     let cursor = app.cursor(pane);
-    let selected = cursor.selected.min(items.len().saturating_sub(1));
-    let offset = layout::scroll_offset(cursor.offset, selected, items.len(), rows);
+    let (selected, offset) = cursor.window(items.len(), rows);
 
     let title_style = theme.pane_title(focused);
     let mut block = theme

@@ -1,7 +1,7 @@
 //! Things drawn over or instead of the Overview: the detail popup of an item, the help
 //! popup, and the "terminal too small" message.
 
-use crate::config::keymap::{Keymap, View};
+use crate::config::keymap::{Key, Keymap, View};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -202,51 +202,91 @@ pub fn draw_detail(frame: &mut Frame, detail: &Detail, findings: &Findings, them
     );
 }
 
-/// The keys, for the help popup.
-const KEYS: &[(&str, &str)] = &[
-    ("j/k ↓/↑", "next / previous item"),
-    ("PgDn PgUp g G", "page down / up, first / last"),
-    ("Tab 0-4", "next pane; 0 findings, 1-4 a pane"),
-    ("Enter", "details; again: its playbook"),
-    (":", "pods nodes events leases playbooks,"),
-    ("", "  fleet, playbook ID, ns/ctx/theme NAME, q"),
-    ("e", "paste an error, find its playbook (Ctrl-S)"),
-    ("/", "in lists: filter as you type (!text excludes)"),
-    ("Enter", "in lists: the object as YAML"),
-    ("s / S", "in lists: sort by next column / reverse"),
-    ("y / Y", "in lists: copy name / YAML"),
-    ("Tab", "in the runner: switch column"),
-    ("j/k y", "in the runner: pick a fix command, copy it"),
-    ("r", "in the runner: re-run the playbook"),
-    ("Esc", "close a popup, go back"),
-    ("?", "this help"),
-    ("q / Ctrl-C", "quit"),
-];
-
-/// Draws the help popup over the screen.
-pub fn draw_help(frame: &mut Frame, theme: &Theme, keymap: Option<&Keymap>) {
-    // With a keymap loaded, the help is generated from it (the Overview's keys and the
-    // global ones); otherwise it lists the built-in keys.
-    let rows: Vec<(String, String)> = match keymap {
-        Some(km) => {
-            let mut rows = km.help(View::Overview);
-            for (view, label) in [(View::Runner, "in the runner"), (View::List, "in lists")] {
-                for (k, what) in km.help(view) {
-                    if !rows
-                        .iter()
-                        .any(|(rk, w)| *rk == k && w.ends_with(what.as_str()))
-                    {
-                        rows.push((k, format!("{label}: {what}")));
-                    }
-                }
-            }
-            rows
+/// How a key reads in the help: arrows and page keys short, the rest as keymap files
+/// write them (`h`, `<S-Tab>`, `<C-c>`).
+fn help_key(key: &Key) -> String {
+    use crossterm::event::{KeyCode, KeyModifiers};
+    if key.modifiers == KeyModifiers::NONE {
+        let short = match key.code {
+            KeyCode::Up => "↑",
+            KeyCode::Down => "↓",
+            KeyCode::Left => "←",
+            KeyCode::Right => "→",
+            KeyCode::PageUp => "PgUp",
+            KeyCode::PageDown => "PgDn",
+            _ => "",
+        };
+        if !short.is_empty() {
+            return short.to_string();
         }
-        None => KEYS
-            .iter()
-            .map(|(k, w)| (k.to_string(), w.to_string()))
-            .collect(),
-    };
+    }
+    key.to_string()
+}
+
+/// What a view's rows are prefixed with when the help is opened on another screen.
+fn help_label(view: View) -> &'static str {
+    match view {
+        View::Global | View::Overview => "",
+        View::Detail => "in a detail: ",
+        View::Runner => "in the runner: ",
+        View::List => "in lists: ",
+        View::Doctor => "doctor: ",
+    }
+}
+
+/// The help of `view`, generated from the active keymap: (keys, what) rows, the view's own
+/// bindings first, then the global ones it does not shadow, then (labelled) what the other
+/// screens add. Bindings next to each other with the same description share a row
+/// (`j, ↓ / k, ↑`); a row already shown is not repeated. A key rebound by the user shows
+/// where it now acts, with its new description.
+pub fn help_rows(keymap: &Keymap, view: View) -> Vec<(String, String)> {
+    let mut sections = vec![(view, ""), (View::Global, "")];
+    if view != View::Doctor {
+        for other in [View::Overview, View::Detail, View::Runner, View::List] {
+            if other != view {
+                sections.push((other, help_label(other)));
+            }
+        }
+    }
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for (v, label) in sections {
+        // Global keys act where the help was opened.
+        let acting = if v == View::Global { view } else { v };
+        let mut merged: Vec<(Vec<String>, &str)> = Vec::new();
+        for b in keymap.bindings(v) {
+            let effective = keymap.keys_for(acting, b.action);
+            let keys: Vec<String> = b
+                .keys
+                .iter()
+                .filter(|k| effective.contains(k))
+                .map(help_key)
+                .collect();
+            if keys.is_empty() {
+                continue;
+            }
+            let keys = keys.join(", ");
+            match merged.last_mut() {
+                Some((k, d)) if *d == b.desc => k.push(keys),
+                _ => merged.push((vec![keys], &b.desc)),
+            }
+        }
+        for (keys, desc) in merged {
+            let row = (keys.join(" / "), desc.to_string());
+            if seen.contains(&row) {
+                continue;
+            }
+            rows.push((row.0.clone(), format!("{label}{desc}")));
+            seen.push(row);
+        }
+    }
+    rows
+}
+
+/// Draws the help popup over the screen: the keys of `view` (the screen it was opened on)
+/// from the active keymap.
+pub fn draw_help(frame: &mut Frame, theme: &Theme, keymap: &Keymap, view: View) {
+    let rows = help_rows(keymap, view);
     let key_w = rows.iter().map(|(k, _)| width(k)).max().unwrap_or(0) + 2;
     let row_w = rows
         .iter()

@@ -10,7 +10,6 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 use crate::app::resources::{Column, ResourceList, Tone, YamlSource};
 
 use super::lists::{bottom_line, draw_filter_line, hint_spans, split};
-use crate::app::layout;
 use crate::app::layout::list_rows;
 use crate::config::palette::Theme;
 use crate::text::{fit, pad, pad_name, width};
@@ -75,7 +74,7 @@ pub fn draw_resources(
     }
     let (body, bottom) = split(frame.area());
     let rows = list_rows(frame.area().height);
-    let offset = layout::scroll_offset(list.offset, list.selected, list.len(), rows);
+    let (_, offset) = list.cursor.window(list.len(), rows);
     let columns = list.kind.columns();
     let scope = if list.kind.namespaced() {
         format!("({})", namespace.unwrap_or("all"))
@@ -166,7 +165,7 @@ pub fn draw_resources(
             lines.push(Line::styled(why, theme.muted));
         }
         for (i, (row, tone)) in cells.iter().enumerate() {
-            let selected = offset + i == list.selected;
+            let selected = offset + i == list.cursor.selected;
             let mut text = line_of(row);
             if selected {
                 text = format!("▶{}", skip_columns(&text, 1));
@@ -185,7 +184,7 @@ pub fn draw_resources(
         }
         frame.render_widget(Paragraph::new(lines), inner);
         if list.len() > rows {
-            let pos = format!(" {}/{} ", list.selected + 1, list.len());
+            let pos = format!(" {}/{} ", list.cursor.selected + 1, list.len());
             let y = body.bottom().saturating_sub(1);
             let x = body
                 .right()

@@ -1,8 +1,9 @@
 //! Themes and keymaps in the real binary under tmux: NO_COLOR leaves no colour escapes on
 //! screen, the sixteen theme uses only 16-colour SGR codes, the vim keymap moves with
 //! h/j/k/l, and a keymap file with a conflict is reported with its file and line while
-//! ktriage still starts with the defaults; `:theme NAME` switches the colours of the running
-//! TUI.
+//! ktriage still starts with the defaults, and a key rebound in the user's keymap.toml (no
+//! `--keymap` given) works and shows in `?`; `:theme NAME` switches the colours of the
+//! running TUI.
 
 use crate::common;
 
@@ -153,6 +154,53 @@ fn keymap_conflict_is_reported_with_file_and_line_and_defaults_still_work() {
         stderr.lines().any(|l| l.contains(&format!("{path}:5"))),
         "conflict not reported with file and line:\n{stderr}"
     );
+}
+
+/// Without `--keymap`, the shipped default plus the user's keymap.toml drive the keys: `x`
+/// rebound to the paste box shows in the help with its description, and opens the box.
+#[test]
+fn a_user_rebinding_works_and_shows_in_the_help() {
+    let t = Tmux::start(120, 36, &[]);
+    let config = t.dir().join("config");
+    std::fs::create_dir_all(config.join("ktriage")).unwrap();
+    std::fs::write(
+        config.join("ktriage").join("keymap.toml"),
+        "[overview]\nkeymap = [\n  { on = \"x\", run = \"paste_box\", desc = \"explain a pasted error\" },\n  { on = \"e\", run = \"bottom\", desc = \"jump to the end\" },\n]\n",
+    )
+    .unwrap();
+    let log = t.dir().join("ktriage.log").display().to_string();
+    let cmd = format!(
+        "XDG_CONFIG_HOME={} {BIN} demo --log-file {log} 2>{}/stderr; echo $? > {}/exit-code",
+        config.display(),
+        t.dir().display(),
+        t.dir().display()
+    );
+    t.send_literal(&cmd);
+    t.send_keys(&["Enter"]);
+    t.wait_until("the Overview", Duration::from_secs(30), |s| {
+        s.contains("Control plane") && s.contains("worker-1")
+    });
+    t.send_keys(&["?"]);
+    let help = t.wait_until("the help with x", Duration::from_secs(5), |s| {
+        s.lines()
+            .any(|l| l.contains(" x ") && l.contains("explain a pasted error"))
+    });
+    assert!(
+        help.lines()
+            .any(|l| l.contains(" e ") && l.contains("jump to the end")),
+        "{help}"
+    );
+    t.send_keys(&["Escape"]);
+    t.wait_until("the help closed", Duration::from_secs(5), |s| {
+        !s.contains(" Help ")
+    });
+    t.send_keys(&["x"]);
+    t.wait_for("Ctrl-S", Duration::from_secs(5));
+    t.send_keys(&["Escape"]);
+    t.send_keys(&["q"]);
+    assert_eq!(t.exit_code(Duration::from_secs(10)), 0);
+    let stderr = std::fs::read_to_string(t.dir().join("stderr")).unwrap();
+    assert!(stderr.trim().is_empty(), "{stderr}");
 }
 
 #[test]
