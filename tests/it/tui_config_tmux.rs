@@ -110,11 +110,15 @@ fn vim_keymap_moves_with_hjkl() {
     t.wait_for("╔Control plane", Duration::from_secs(5));
     // `?` lists the active keymap's keys, so h and l appear with their actions.
     t.send_keys(&["?"]);
-    let help = t.wait_for(" Help ", Duration::from_secs(5));
-    assert!(
-        help.lines()
-            .any(|l| l.contains(" h, <S-Tab> ") && l.contains("Previous pane")),
-        "help does not show the vim keymap:\n{help}"
+    // Waits for the whole help (a capture can catch a frame half drawn).
+    t.wait_until(
+        "the help showing the vim keymap",
+        Duration::from_secs(5),
+        |s| {
+            s.contains(" Help ")
+                && s.lines()
+                    .any(|l| l.contains(" h, <S-Tab> ") && l.contains("Previous pane"))
+        },
     );
     t.send_keys(&["Escape"]);
     t.send_keys(&["q"]);

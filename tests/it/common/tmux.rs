@@ -136,6 +136,9 @@ impl Tmux {
 
     /// Polls the screen until `pred` holds; panics with the last screen after `timeout`.
     pub fn wait_until(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        // A deadline, not a pause: it returns as soon as the state shows. Never under 30 s, so
+        // a loaded machine (the suite beside a build, CI) does not fail a correct screen.
+        let timeout = timeout.max(Duration::from_secs(30));
         let start = Instant::now();
         loop {
             let screen = self.capture();
