@@ -402,12 +402,11 @@ pub fn react(store: &mut Store, facts: &Facts, touch: Touch) {
                     bind(&mut ctx, pvc);
                 }
             }
-            // Admission may now allow what it refused: the namespace's controllers retry.
+            // Admission may now allow what it refused: the controllers retry.
             "Namespace" | "ResourceQuota" | "LimitRange" => {
                 let ns = t
                     .after
                     .as_ref()
-                    .or(t.before.as_ref())
                     .map(|o| {
                         if kind == "Namespace" {
                             name_of(o).to_string()
@@ -416,29 +415,12 @@ pub fn react(store: &mut Store, facts: &Facts, touch: Touch) {
                         }
                     })
                     .unwrap_or_default();
-                if t.after.is_some() && !ns.is_empty() {
-                    let mut rolled = HashSet::new();
-                    for rs in ctx.list("ReplicaSet", Some(&ns)) {
-                        if (owned_pods(&ctx, &ns, "ReplicaSet", name_of(&rs)).len() as i64)
-                            >= replicas(&rs)
-                        {
-                            continue;
-                        }
-                        let owner = rs
-                            .pointer("/metadata/ownerReferences")
-                            .and_then(Value::as_array)
-                            .and_then(|r| r.iter().find(|r| s(r, "/kind") == "Deployment"))
-                            .map(|r| s(r, "/name").to_string());
-                        match owner.and_then(|d| ctx.get("Deployment", &ns, &d)) {
-                            Some(dep) => {
-                                if rolled.insert(name_of(&dep).to_string()) {
-                                    rollout(&mut ctx, &dep, false);
-                                }
-                            }
-                            None => replica_set(&mut ctx, &rs),
-                        }
-                    }
+                if !ns.is_empty() {
+                    retry_creates(&mut ctx, Some(&ns));
                 }
+            }
+            "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration" => {
+                retry_creates(&mut ctx, None);
             }
             "StorageClass" => {
                 for pvc in ctx.list("PersistentVolumeClaim", None) {
@@ -453,6 +435,31 @@ pub fn react(store: &mut Store, facts: &Facts, touch: Touch) {
                 reschedule_pending(&mut ctx, None);
             }
             _ => {}
+        }
+    }
+}
+
+/// ReplicaSets short of pods try again (their Deployment's rollout, when they have one),
+/// after a change that may let admission accept what it refused.
+fn retry_creates(ctx: &mut Ctx<'_>, ns: Option<&str>) {
+    let mut rolled = HashSet::new();
+    for rs in ctx.list("ReplicaSet", ns) {
+        let rs_ns = ns_of(&rs).to_string();
+        if (owned_pods(ctx, &rs_ns, "ReplicaSet", name_of(&rs)).len() as i64) >= replicas(&rs) {
+            continue;
+        }
+        let owner = rs
+            .pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+            .and_then(|r| r.iter().find(|r| s(r, "/kind") == "Deployment"))
+            .map(|r| s(r, "/name").to_string());
+        match owner.and_then(|d| ctx.get("Deployment", &rs_ns, &d)) {
+            Some(dep) => {
+                if rolled.insert((rs_ns.clone(), name_of(&dep).to_string())) {
+                    rollout(ctx, &dep, false);
+                }
+            }
+            None => replica_set(ctx, &rs),
         }
     }
 }
@@ -1152,8 +1159,8 @@ fn new_pod(
     if let Some(a) = template.pointer("/metadata/annotations") {
         pod["metadata"]["annotations"] = a.clone();
     }
-    if let Err(message) = admit_pod(ctx.store, &pod) {
-        create_failed(ctx, owner, &message);
+    if let Err(refused) = admit_pod(ctx.store, &pod) {
+        create_failed(ctx, owner, &refused.message);
         return None;
     }
     create_failed(ctx, owner, "");
@@ -1805,9 +1812,163 @@ fn pod_usage(pod: &Value, resource: &str) -> Option<f64> {
     )
 }
 
-/// Admission of a new Pod: Pod Security (the namespace's `enforce` label) and the
-/// namespace's ResourceQuotas. The Forbidden message when refused.
-pub fn admit_pod(store: &Store, pod: &Value) -> Result<(), String> {
+/// A label selector (matchLabels, matchExpressions) against labels.
+fn selector_matches(selector: Option<&Value>, labels: &Map<String, Value>) -> bool {
+    let Some(sel) = selector else {
+        return true;
+    };
+    let match_labels = sel
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .is_none_or(|m| m.iter().all(|(k, v)| labels.get(k) == Some(v)));
+    let exprs = sel
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .all(|e| {
+            let value = labels.get(s(e, "/key"));
+            let values: Vec<&Value> = e
+                .get("values")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .collect();
+            match s(e, "/operator") {
+                "In" => value.is_some_and(|v| values.contains(&v)),
+                "NotIn" => value.is_none_or(|v| !values.contains(&v)),
+                "Exists" => value.is_some(),
+                "DoesNotExist" => value.is_none(),
+                _ => false,
+            }
+        });
+    match_labels && exprs
+}
+
+/// Whether the list `field` of `rule` holds one of `want`.
+fn has(rule: &Value, field: &str, want: &[&str]) -> bool {
+    rule.get(field)
+        .and_then(Value::as_array)
+        .is_some_and(|l| l.iter().any(|x| want.contains(&x.as_str().unwrap_or(""))))
+}
+
+/// Admission webhooks that intercept pod creates and cannot be called: with failurePolicy
+/// Fail, the create fails as the API server reports it. (A webhook that can be called is
+/// taken to allow the pod: its decision is not modelled.)
+fn webhooks(store: &Store, pod: &Value, ns_labels: &Map<String, Value>) -> Result<(), String> {
+    let pod_labels = pod
+        .pointer("/metadata/labels")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for kind in [
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+    ] {
+        for cfg in list_in(store, kind, None) {
+            for wh in cfg
+                .get("webhooks")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let intercepts = wh
+                    .get("rules")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .any(|r| {
+                        has(r, "operations", &["CREATE", "*"])
+                            && has(r, "resources", &["pods", "*", "*/*"])
+                            && has(r, "apiGroups", &["", "*"])
+                    });
+                if !intercepts
+                    || !selector_matches(wh.get("namespaceSelector"), ns_labels)
+                    || !selector_matches(wh.get("objectSelector"), &pod_labels)
+                    || s(wh, "/failurePolicy") == "Ignore"
+                {
+                    continue;
+                }
+                let Some(svc) = wh.pointer("/clientConfig/service") else {
+                    continue;
+                };
+                let (svc_name, svc_ns) = (s(svc, "/name"), s(svc, "/namespace"));
+                let port = svc.get("port").and_then(Value::as_i64).unwrap_or(443);
+                let path = s(svc, "/path");
+                let timeout = wh
+                    .get("timeoutSeconds")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(10);
+                let get = |kind: &str| {
+                    store
+                        .resource_of_kind(kind)
+                        .and_then(|r| store.get(r, svc_ns, svc_name))
+                };
+                let why = if get("Service").is_none() {
+                    format!("service \"{svc_name}\" not found")
+                } else if !get("Endpoints").is_some_and(|ep| {
+                    ep.pointer("/subsets")
+                        .and_then(Value::as_array)
+                        .is_some_and(|ss| {
+                            ss.iter().any(|s| {
+                                s.get("addresses")
+                                    .is_some_and(|a| a.as_array().is_some_and(|a| !a.is_empty()))
+                            })
+                        })
+                }) {
+                    format!("no endpoints available for service \"{svc_name}\"")
+                } else {
+                    continue;
+                };
+                return Err(format!(
+                    "Internal error occurred: failed calling webhook \"{}\": failed to call webhook: Post \"https://{svc_name}.{svc_ns}.svc:{port}{path}?timeout={timeout}s\": {why}",
+                    s(wh, "/name")
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why admission refuses a new Pod: Pod Security (the namespace's `enforce` label), the
+/// namespace's ResourceQuotas (403 Forbidden), or a webhook that cannot be called (500).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub code: u16,
+    pub reason: &'static str,
+    pub message: String,
+}
+
+/// Admission of a new Pod (see [`Refused`]).
+pub fn admit_pod(store: &Store, pod: &Value) -> Result<(), Refused> {
+    let ns = ns_of(pod);
+    let namespace = store
+        .resource_of_kind("Namespace")
+        .and_then(|r| store.get(r, "", ns));
+    let mut ns_labels = namespace
+        .as_ref()
+        .and_then(|n| {
+            n.pointer("/metadata/labels")
+                .and_then(Value::as_object)
+                .cloned()
+        })
+        .unwrap_or_default();
+    ns_labels
+        .entry("kubernetes.io/metadata.name")
+        .or_insert(json!(ns));
+    webhooks(store, pod, &ns_labels).map_err(|message| Refused {
+        code: 500,
+        reason: "InternalError",
+        message,
+    })?;
+    admit_policy(store, pod).map_err(|message| Refused {
+        code: 403,
+        reason: "Forbidden",
+        message,
+    })
+}
+
+fn admit_policy(store: &Store, pod: &Value) -> Result<(), String> {
     let ns = ns_of(pod);
     let name = name_of(pod);
     let level = store

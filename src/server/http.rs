@@ -1,7 +1,8 @@
 //! Request handling: authentication, routing of Kubernetes REST paths, RBAC, faults,
-//! get/list/watch (JSON or Table), logs, node proxy and health endpoints, access reviews
-//! (the only bodies read, once authorized and within the size limit), the refusal of every
-//! write before its body is read, and the request log.
+//! get/list/watch (JSON or Table), scale, logs, node proxy, health and OpenAPI v3 endpoints,
+//! access reviews (bodies read only once authorized and within the size limit), the refusal
+//! of every write before its body is read — or, on a training server, the write itself
+//! (see `writes`) — and the request log.
 
 use std::convert::Infallible;
 use std::sync::Arc;

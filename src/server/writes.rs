@@ -492,11 +492,10 @@ fn create(
         m.remove("status");
     }
     if def.kind == "Pod"
-        && let Err(message) = controllers::admit_pod(store, &obj)
+        && let Err(refused) = controllers::admit_pod(store, &obj)
     {
-        return Err(
-            Failure::new(403, "Forbidden", message).details(json!({"name": name, "kind": "pods"}))
-        );
+        return Err(Failure::new(refused.code, refused.reason, refused.message)
+            .details(json!({"name": name, "kind": "pods"})));
     }
     if dry_run {
         return Ok(obj);

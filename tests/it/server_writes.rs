@@ -876,3 +876,39 @@ async fn pod_security_admission_refuses_until_the_namespace_allows() {
     assert_eq!(lines.len(), 2, "{running}");
     assert!(lines.iter().all(|l| l.contains("Running")), "{running}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_that_cannot_be_called_blocks_pods_until_it_may_fail_open() {
+    let server = training(common::scenario("admission-webhook-unavailable")).await;
+    let k = Kubectl::new(&server);
+    let pods = || async {
+        let out = k.ok(&["-n", "shop", "get", "pods", "--no-headers"]).await;
+        pod_lines(&out)
+            .iter()
+            .filter(|l| l.starts_with("cart-") && l.contains("Running"))
+            .count()
+    };
+    assert_eq!(pods().await, 2);
+    let run = k
+        .fails(&["-n", "shop", "run", "probe", "--image=nginx:1.27"])
+        .await;
+    assert!(
+        run.contains("failed calling webhook \"validate.kyverno.svc-fail\"")
+            && run.contains("service \"kyverno-svc\" not found"),
+        "{run}"
+    );
+    // The leftover configuration fails open: the third cart replica is created at once.
+    k.ok(&[
+        "patch",
+        "validatingwebhookconfiguration",
+        "kyverno-resource-validating-webhook-cfg",
+        "--type",
+        "json",
+        "-p",
+        r#"[{"op":"replace","path":"/webhooks/0/failurePolicy","value":"Ignore"}]"#,
+    ])
+    .await;
+    assert_eq!(pods().await, 3);
+    k.ok(&["-n", "shop", "run", "probe", "--image=nginx:1.27"])
+        .await;
+}
