@@ -62,40 +62,64 @@ fn kubectl(kubeconfig: &Path, script: &str) -> std::process::Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_suggested_fix_applied_with_kubectl_makes_the_exercise_fixed() {
-    // (scenario, its playbook, a write that is not the fix). Not yet here: rbac-forbidden (the
-    // exercise's user, jane, may not grant herself the role: an admin's kubeconfig is needed),
-    // quota-or-admission-blocked (the printed patch is half the fix: the per-container
-    // securityContext is a comment), pvc-pending-no-storageclass-or-pv (the training server
-    // binds a claim by its StorageClass, not to a PersistentVolume created for it).
+    // (scenario, its playbook, a write that is not the fix, the fix when the printed one is not
+    // pasted as is). Not yet here: rbac-forbidden (the exercise's user, jane, may not grant
+    // herself the role: an admin's kubeconfig is needed); quota-or-admission-blocked (after the
+    // namespace allows the pods, the playbook still reads the hour's FailedCreate events as
+    // the cause).
     let cases = [
         (
             "service-no-endpoints",
             "service-no-endpoints",
             "kubectl label namespace shop touched=yes",
+            None,
         ),
         (
             "service-port-mismatch",
             "service-port-mismatch",
             "kubectl annotate service cart -n shop note=looked",
+            None,
         ),
         (
             "component-rbac-forbidden",
             "component-rbac-forbidden",
             "kubectl label namespace kube-system touched=yes",
+            None,
         ),
         (
             "admission-webhook-unavailable",
             "admission-webhook-unavailable",
             "kubectl label namespace shop touched=yes",
+            None,
         ),
         (
             "running-not-ready",
             "running-not-ready",
             "kubectl annotate deployment reviews -n shop note=looked",
+            None,
+        ),
+        // Fixes whose printed command has a placeholder the trainee fills in, or that the
+        // finding gives as a choice: written out here as a trainee would type them.
+        (
+            "image-pull-failure",
+            "image-pull-failure",
+            // Another tag that does not exist is not a fix either.
+            "kubectl -n shop set image deployment/recommendations recommendations=ghcr.io/acme/shop-recommendations:v1.4.1",
+            Some(
+                "kubectl -n shop set image deployment/recommendations recommendations=ghcr.io/acme/shop-recommendations:1.4.0",
+            ),
+        ),
+        (
+            "pvc-pending-no-storageclass-or-pv",
+            "pvc-pending-no-storageclass-or-pv",
+            "kubectl label namespace shop touched=yes",
+            Some(
+                "kubectl apply -f - <<'EOF'\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: local-path\n  annotations:\n    storageclass.kubernetes.io/is-default-class: \"true\"\nprovisioner: rancher.io/local-path\nvolumeBindingMode: Immediate\nEOF",
+            ),
         ),
     ];
     let mut failures = Vec::new();
-    for (scenario, playbook, unrelated) in cases {
+    for (scenario, playbook, unrelated, typed) in cases {
         let handle = server::start(ServerConfig::training(common::scenario(scenario)))
             .await
             .expect("training server starts");
@@ -112,7 +136,10 @@ async fn the_suggested_fix_applied_with_kubectl_makes_the_exercise_fixed() {
             failures.push(format!("{scenario}: `{unrelated}` counted as a fix"));
             continue;
         }
-        let writes = kubectl_writes(&fix);
+        let writes = match typed {
+            Some(fix) => vec![fix.to_string()],
+            None => kubectl_writes(&fix),
+        };
         if writes.is_empty() {
             failures.push(format!("{scenario}: no kubectl write in the fix {fix:#?}"));
             continue;
