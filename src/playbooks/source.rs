@@ -573,7 +573,7 @@ where
         if let QueryKind::Watched { kind } = query.kind
             && let Some(objects) = self.stores.watched(kind)
         {
-            return Box::pin(async move { Outcome::Lean(objects) });
+            return Box::pin(async move { Outcome::Lean(objects.in_list_order()) });
         }
         self.inner.run(query)
     }

@@ -12,7 +12,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{
+use super::common::json::{
     CurrentRate, RestartCause, classify, container_statuses, current_rate, ev, event_count,
     events_all, events_for, human, i, is_addon_namespace, last_terminated, lifetime_rate, name,
     namespace, parse_time, pod_ref, pods_all, restarted_together, s, secs_since, workload_arg,

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{
+use super::common::json::{
     container_statuses, ev, events_all, events_for, name, namespace, owner_workload, pod_ref,
     pods_all, s, workload_arg,
 };

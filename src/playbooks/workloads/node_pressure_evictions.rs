@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{
+use super::common::json::{
     ev, event_count, events_all, events_for, human, name, namespace, nodes, pod_ref, pods_all, s,
     secs_since,
 };

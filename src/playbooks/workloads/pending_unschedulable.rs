@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{
+use super::common::json::{
     container_statuses, ev, events_all, events_for, human, name, namespace, nodes, pod_ref,
     pods_all, s, secs_since, workload_arg,
 };

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{ev, event_count, event_time, events_all, name, namespace, s};
+use super::common::json::{ev, event_count, event_time, events_all, name, namespace, s};
 use crate::playbooks::engine::q;
 use crate::playbooks::{
     Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{
+use super::common::json::{
     container_spec, container_statuses, ev, event_count, events_all, events_for, human,
     is_addon_namespace, name, namespace, pod_ref, pods_all, s, secs_since, workload_arg,
 };
