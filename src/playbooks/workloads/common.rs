@@ -449,37 +449,25 @@ pub fn classify(
     }
 }
 
-/// The JSON readers of the playbooks not yet moved to the typed queries.
-#[allow(dead_code)]
+/// The JSON readers `pending-unschedulable` still uses: it sums the resource requests of every
+/// pod of a node, which the lean model does not keep, so it reads the pods as JSON.
 pub mod json {
     use chrono::{DateTime, Utc};
     use serde_json::Value;
 
+    use crate::playbooks::Query;
     use crate::playbooks::engine::q;
-    pub use crate::playbooks::engine::q::nodes;
-    use crate::playbooks::{Query, Results};
-
-    pub use super::{
-        ADDON_NAMESPACES, CurrentRate, MIN_OBSERVATION_SECS, RestartCause, backoff_in_message,
-        error_line, human, is_addon_namespace, is_error_line, kubelet_backoff_secs, lifetime_rate,
-        pod_ref,
-    };
     use crate::playbooks::util::arr;
-    pub use crate::playbooks::util::{ev, name, namespace, obj, parse_time, s};
+    pub use crate::playbooks::util::{name, parse_time, s};
 
-    /// `kubectl get pods -A -o yaml`.
+    /// `kubectl get pods -A -o yaml` as JSON.
     pub fn pods_all() -> Query {
         q::core("pods", None)
     }
 
-    /// `kubectl get events -A -o yaml`.
+    /// `kubectl get events -A -o yaml` as JSON.
     pub fn events_all() -> Query {
         q::core("events", None)
-    }
-
-    /// An integer field, 0 when absent.
-    pub fn i(v: &Value, pointer: &str) -> i64 {
-        v.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
     }
 
     /// Seconds from `t` to `now` (negative when `t` is in the future).
@@ -492,19 +480,8 @@ pub mod json {
         arr(pod, "/status/containerStatuses")
     }
 
-    /// The container spec named `c` in a pod.
-    pub fn container_spec<'a>(pod: &'a Value, c: &str) -> Option<&'a Value> {
-        ["/spec/containers", "/spec/initContainers"]
-            .iter()
-            .filter_map(|p| pod.pointer(p).and_then(Value::as_array))
-            .flatten()
-            .find(|x| x.get("name").and_then(Value::as_str) == Some(c))
-    }
-
-    /// Events whose involvedObject is this kind/namespace/name, newest first (`ns` empty: any).
-    /// Kept apart from `identity_storage::common::events_for`, which orders by a different
-    /// timestamp precedence (see `event_time` here: the series before `eventTime`, then
-    /// `firstTimestamp`).
+    /// Events whose involvedObject is this kind/namespace/name, newest first (`ns` empty:
+    /// any), dated as [`super::event_time`] dates the typed ones.
     pub fn events_for<'a>(events: &'a [Value], kind: &str, ns: &str, nm: &str) -> Vec<&'a Value> {
         let mut out: Vec<&Value> = events
             .iter()
@@ -518,8 +495,8 @@ pub mod json {
         out
     }
 
-    /// The newest timestamp of an event (lastTimestamp, eventTime, series, firstTimestamp).
-    pub fn event_time(e: &Value) -> Option<DateTime<Utc>> {
+    /// The newest timestamp of an event (lastTimestamp, series, eventTime, firstTimestamp).
+    fn event_time(e: &Value) -> Option<DateTime<Utc>> {
         [
             "/lastTimestamp",
             "/series/lastObservedTime",
@@ -531,229 +508,28 @@ pub mod json {
         .find_map(|p| parse_time(s(e, p)))
     }
 
-    /// The event count (1 when absent).
-    pub fn event_count(e: &Value) -> i64 {
-        e.get("count")
-            .and_then(Value::as_i64)
-            .or_else(|| e.pointer("/series/count").and_then(Value::as_i64))
-            .unwrap_or(1)
-    }
-
-    /// The workload that owns a pod, as `(kind, name)`: a ReplicaSet's Deployment is derived
-    /// from the ReplicaSet name (its `pod-template-hash` suffix removed).
-    pub fn owner_workload(pod: &Value) -> Option<(String, String)> {
-        let owners = pod.pointer("/metadata/ownerReferences")?.as_array()?;
-        let o = owners
+    /// `deployment/cart` style reference for kubectl, or `pod/NAME` when unowned (see
+    /// [`super::workload_arg`]).
+    pub fn workload_arg(pod: &Value) -> String {
+        let owners = arr(pod, "/metadata/ownerReferences");
+        let Some(o) = owners
             .iter()
             .find(|o| o.get("controller").and_then(Value::as_bool) == Some(true))
-            .or_else(|| owners.first())?;
-        let kind = s(o, "/kind");
-        let nm = s(o, "/name");
+            .or_else(|| owners.first())
+        else {
+            return format!("pod/{}", name(pod));
+        };
+        let (kind, nm) = (s(o, "/kind"), s(o, "/name"));
         if kind == "ReplicaSet" {
             let hash = s(pod, "/metadata/labels/pod-template-hash");
             if !hash.is_empty()
                 && let Some(d) = nm.strip_suffix(&format!("-{hash}"))
             {
-                return Some(("Deployment".into(), d.into()));
+                return format!("deployment/{d}");
             }
-            return Some(("ReplicaSet".into(), nm.into()));
+            return format!("replicaset/{nm}");
         }
-        Some((kind.to_string(), nm.to_string()))
-    }
-
-    /// `deployment/cart` style reference for kubectl, or `pod/NAME` when unowned.
-    pub fn workload_arg(pod: &Value) -> String {
-        match owner_workload(pod) {
-            Some((k, n)) => format!("{}/{n}", k.to_lowercase()),
-            None => format!("pod/{}", name(pod)),
-        }
-    }
-
-    /// Pods of the results of `pods_all()` (or any pod list query).
-    pub fn pods<'a>(r: &'a Results, query: &Query) -> &'a [Value] {
-        r.objects(query)
-    }
-
-    /// The last termination of a container status: (reason, exitCode, finishedAt, message).
-    pub fn last_terminated(cs: &Value) -> Option<(&str, i64, &str, &str)> {
-        let t = cs.pointer("/lastState/terminated")?;
-        Some((
-            s(t, "/reason"),
-            i(t, "/exitCode"),
-            s(t, "/finishedAt"),
-            s(t, "/message"),
-        ))
-    }
-
-    /// The [`CurrentRate`] of container status `cs` at `now` (health's arithmetic over the JSON
-    /// fields): its last run (`lastState.terminated.startedAt`..`finishedAt`), the back-off it
-    /// waits or waited, and the time since it ended.
-    pub fn current_rate(cs: &Value, now: DateTime<Utc>) -> Option<CurrentRate> {
-        let rc = i(cs, "/restartCount");
-        let started = parse_time(s(cs, "/lastState/terminated/startedAt"))?;
-        let finished = parse_time(s(cs, "/lastState/terminated/finishedAt"))?;
-        let gap = if s(cs, "/state/waiting/reason") == "CrashLoopBackOff" {
-            backoff_in_message(s(cs, "/state/waiting/message"))
-                .unwrap_or_else(|| kubelet_backoff_secs(rc))
-        } else if let Some(r) = parse_time(s(cs, "/state/running/startedAt")) {
-            (r - finished).num_seconds()
-        } else {
-            kubelet_backoff_secs(rc)
-        };
-        crate::health::restart::current_rate(
-            rc,
-            (finished - started).num_seconds(),
-            gap,
-            (now - finished).num_seconds().max(0),
-        )
-    }
-
-    /// When a restarted container last restarted: its last termination, else when its current
-    /// run started.
-    pub fn last_restart_at(cs: &Value) -> Option<DateTime<Utc>> {
-        if i(cs, "/restartCount") <= 0 {
-            return None;
-        }
-        parse_time(s(cs, "/lastState/terminated/finishedAt"))
-            .or_else(|| parse_time(s(cs, "/state/running/startedAt")))
-    }
-
-    /// Pods of one node whose containers all restarted at one instant and run again: a host
-    /// reboot or a container-runtime restart, not each pod failing.
-    #[derive(Debug, Clone, PartialEq)]
-    pub struct RestartedTogether {
-        pub node: String,
-        pub at: DateTime<Utc>,
-        /// `(namespace, name)` of the pods.
-        pub pods: Vec<(String, String)>,
-    }
-
-    /// The [`RestartedTogether`] groups among `pods`, grouped by health's rule
-    /// (`health::restart::restarted_together`) per node.
-    pub fn restarted_together(pods: &[Value]) -> Vec<RestartedTogether> {
-        use crate::health::restart::RestartMark;
-        let mut by_node: std::collections::BTreeMap<&str, Vec<RestartMark<(String, String)>>> =
-            std::collections::BTreeMap::new();
-        for p in pods {
-            let node = s(p, "/spec/nodeName");
-            let restarted: Vec<&Value> = container_statuses(p)
-                .iter()
-                .filter(|c| i(c, "/restartCount") > 0)
-                .collect();
-            let running_again = restarted
-                .iter()
-                .all(|c| c.pointer("/state/running").is_some());
-            if node.is_empty() || restarted.is_empty() || !running_again {
-                continue;
-            }
-            if let Some(at) = restarted.iter().filter_map(|c| last_restart_at(c)).max() {
-                by_node.entry(node).or_default().push(RestartMark {
-                    key: (namespace(p).to_string(), name(p).to_string()),
-                    at,
-                    owner: workload_arg(p),
-                });
-            }
-        }
-        let mut out = Vec::new();
-        for (node, marks) in by_node {
-            let alive = |t: DateTime<Utc>| {
-                pods.iter()
-                    .filter(|p| s(p, "/spec/nodeName") == node)
-                    .filter(|p| !matches!(s(p, "/status/phase"), "Succeeded" | "Failed"))
-                    .filter(|p| {
-                        parse_time(s(p, "/status/startTime"))
-                            .or_else(|| parse_time(s(p, "/metadata/creationTimestamp")))
-                            .is_some_and(|st| st <= t)
-                    })
-                    .count()
-            };
-            for (at, pods) in crate::health::restart::restarted_together(&marks, alive) {
-                out.push(RestartedTogether {
-                    node: node.to_string(),
-                    at,
-                    pods,
-                });
-            }
-        }
-        out
-    }
-
-    /// Liveness-probe kill events of a pod's container (`Killing … failed liveness probe`,
-    /// `Unhealthy Liveness probe failed: …`): the most informative message.
-    pub fn liveness_message(events: &[&Value], container: &str) -> Option<String> {
-        let killed = events.iter().any(|e| {
-            s(e, "/reason") == "Killing"
-                && s(e, "/message").contains("failed liveness probe")
-                && (container.is_empty() || s(e, "/message").contains(container))
-        });
-        let unhealthy = events.iter().find(|e| {
-            s(e, "/reason") == "Unhealthy" && s(e, "/message").starts_with("Liveness probe failed")
-        });
-        match (killed, unhealthy) {
-            (_, Some(u)) => Some(s(u, "/message").to_string()),
-            (true, None) => Some(format!(
-                "Container {container} failed liveness probe, will be restarted"
-            )),
-            _ => None,
-        }
-    }
-
-    /// Classifies the restarts of container status `cs` of `pod`, with the pod's events and the
-    /// previous run's log when available.
-    pub fn classify(pod: &Value, cs: &Value, events: &[&Value], log: Option<&str>) -> RestartCause {
-        let cname = s(cs, "/name");
-        let (reason, exit, _, message) = last_terminated(cs).unwrap_or(("", 0, "", ""));
-        let limit = container_spec(pod, cname)
-            .and_then(|c| c.pointer("/resources/limits/memory"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if reason == "OOMKilled"
-            || (exit == 137 && limit.is_some() && liveness_message(events, cname).is_none())
-        {
-            return RestartCause::OomKilled { limit };
-        }
-        let exec_err = log
-            .and_then(|l| l.lines().find(|x| x.contains("exec format error")))
-            .or_else(|| message.contains("exec format error").then_some(message));
-        if exit == 127 || exit == 126 || exec_err.is_some() || reason == "ContainerCannotRun" {
-            let detail = exec_err
-                .map(str::to_string)
-                .or_else(|| (!message.is_empty()).then(|| message.to_string()))
-                .unwrap_or_else(|| match exit {
-                    127 => "exit code 127: command not found".into(),
-                    126 => "exit code 126: command not executable".into(),
-                    _ => format!("exit code {exit}"),
-                });
-            return RestartCause::BadCommand {
-                exit_code: exit,
-                detail: detail.trim().to_string(),
-            };
-        }
-        if let Some(m) = liveness_message(events, cname)
-            && (exit == 137
-                || exit == 143
-                || exit == 2
-                || exit == 0
-                || reason == "Error"
-                || reason == "Completed")
-        {
-            return RestartCause::LivenessKilled { message: m };
-        }
-        if exit != 0
-            && let Some(line) = log.and_then(error_line).or_else(|| {
-                let m = message.trim();
-                (!m.is_empty()).then_some(m)
-            })
-        {
-            return RestartCause::AppError {
-                exit_code: exit,
-                line: line.to_string(),
-            };
-        }
-        RestartCause::Unknown {
-            exit_code: exit,
-            reason: reason.to_string(),
-        }
+        format!("{}/{nm}", kind.to_lowercase())
     }
 }
 
@@ -788,6 +564,21 @@ pub mod testing {
             events_all(),
             Outcome::Lean(LeanObjects::decode(Watched::Events, events)),
         );
+    }
+
+    /// Answers the pod gets among `queries` (a playbook's next round) from `pods`: the
+    /// suspects read in full.
+    pub fn answer_gets(r: &mut Results, queries: Vec<crate::playbooks::Query>, pods: &[Value]) {
+        for q in queries {
+            if let crate::playbooks::QueryKind::Get { name, .. } = &q.kind {
+                let full = pods
+                    .iter()
+                    .find(|p| p["metadata"]["name"] == *name)
+                    .cloned();
+                r.by_query
+                    .insert(q, Outcome::Objects(full.into_iter().collect()));
+            }
+        }
     }
 
     /// One pod decoded into the lean model.
