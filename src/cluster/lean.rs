@@ -411,6 +411,24 @@ pub struct Container {
     pub image: Option<String>,
     #[serde(deserialize_with = "de::list")]
     pub ports: Vec<ContainerPort>,
+    /// `resources`, of which only `limits.memory` is kept (an OOM kill is judged against it).
+    #[serde(deserialize_with = "de::nullable")]
+    pub resources: Resources,
+}
+
+/// A container's `resources`: only `limits.memory`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Resources {
+    #[serde(deserialize_with = "de::nullable")]
+    pub limits: ResourceLimits,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResourceLimits {
+    #[serde(deserialize_with = "de::opt_string")]
+    pub memory: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -617,6 +635,20 @@ pub struct Event {
     pub source: EventSource,
     #[serde(alias = "reportingController")]
     pub reporting_component: Option<String>,
+    /// `series` of a repeated event (newer API servers count repeats there); boxed, most
+    /// events have none.
+    #[serde(deserialize_with = "de::nullable")]
+    pub series: Option<Box<EventSeries>>,
+}
+
+/// `series` of an event: how often it repeated and when it was last seen.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct EventSeries {
+    #[serde(deserialize_with = "de::opt_int")]
+    pub count: Option<i32>,
+    #[serde(deserialize_with = "de::time")]
+    pub last_observed_time: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -1122,6 +1154,7 @@ mod tests {
             "spec": {"nodeName": "cp-1", "containers": [{"name": "coredns",
                 "image": "registry.k8s.io/coredns/coredns:v1.11.1",
                 "ports": [{"containerPort": 53, "protocol": "UDP", "name": "dns"}],
+                "resources": {"limits": {"memory": "170Mi", "cpu": "1"}, "requests": {"cpu": "100m"}},
                 "livenessProbe": {"httpGet": {"path": "/health", "port": 8080}}}]},
             "status": {
                 "phase": "Running", "podIP": "10.244.0.3", "hostIP": "10.0.0.10",
@@ -1148,6 +1181,10 @@ mod tests {
         );
         assert_eq!(p.spec.node_name.as_deref(), Some("cp-1"));
         assert_eq!(p.spec.containers[0].ports[0].container_port, 53);
+        assert_eq!(
+            p.spec.containers[0].resources.limits.memory.as_deref(),
+            Some("170Mi")
+        );
         assert_eq!(p.status.pod_ip.as_deref(), Some("10.244.0.3"));
         assert!(p.status.start_time.is_some(), "fractional seconds parse");
         assert!(p.is_running() && p.is_ready());

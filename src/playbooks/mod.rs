@@ -98,6 +98,24 @@ impl LeanObjects {
         self.len() == 0
     }
 
+    /// The objects in the order a list returns them (by namespace, then name): a watch
+    /// store holds them in no order, and a playbook that names the first of several must
+    /// name the same one whatever answered.
+    pub fn in_list_order(mut self) -> LeanObjects {
+        fn sort<T: kube::Resource>(v: &mut [Arc<T>]) {
+            v.sort_by(|a, b| {
+                let (a, b) = (a.meta(), b.meta());
+                (a.namespace.as_deref(), a.name.as_deref())
+                    .cmp(&(b.namespace.as_deref(), b.name.as_deref()))
+            });
+        }
+        match &mut self {
+            LeanObjects::Pods(v) => sort(v),
+            LeanObjects::Events(v) => sort(v),
+        }
+        self
+    }
+
     /// Decodes API objects (a snapshot's, a list's) into the lean model; an object that does
     /// not decode is left out, as the health model leaves it out.
     pub fn decode(kind: Watched, objects: &[Value]) -> LeanObjects {

@@ -573,7 +573,7 @@ where
         if let QueryKind::Watched { kind } = query.kind
             && let Some(objects) = self.stores.watched(kind)
         {
-            return Box::pin(async move { Outcome::Lean(objects) });
+            return Box::pin(async move { Outcome::Lean(objects.in_list_order()) });
         }
         self.inner.run(query)
     }
@@ -1013,6 +1013,43 @@ impl QuerySource for SnapshotSource {
 #[cfg(test)]
 mod tests {
     use super::same_request;
+
+    /// A watch store holds its objects in no order; a store-backed answer comes in the order
+    /// a list returns them (namespace, then name), so a playbook that names the first of
+    /// several stuck pods names the same one live, from the TUI's stores and from a snapshot.
+    #[test]
+    fn store_backed_answers_come_in_list_order() {
+        use super::{QuerySource, StoreBacked, WatchedStores};
+        use crate::playbooks::{LeanObjects, Outcome, Watched, engine::q};
+        struct Shuffled;
+        impl WatchedStores for Shuffled {
+            fn watched(&self, kind: Watched) -> Option<LeanObjects> {
+                let pods: Vec<serde_json::Value> = [("shop", "b"), ("default", "z"), ("shop", "a")]
+                    .iter()
+                    .map(|(ns, n)| serde_json::json!({"metadata": {"namespace": ns, "name": n}}))
+                    .collect();
+                Some(LeanObjects::decode(kind, &pods))
+            }
+        }
+        let source = StoreBacked {
+            inner: Box::new(super::SnapshotSource {
+                snapshot: crate::snapshot::Snapshot::default(),
+            }),
+            stores: Shuffled,
+        };
+        let outcome = futures::executor::block_on(source.run(&q::watched(Watched::Pods)));
+        let Outcome::Lean(LeanObjects::Pods(pods)) = outcome else {
+            panic!("a lean answer: {outcome:?}");
+        };
+        let names: Vec<String> = pods
+            .iter()
+            .map(|p| {
+                use crate::cluster::lean::MetaExt;
+                format!("{}/{}", p.metadata.namespace_str(), p.metadata.name_str())
+            })
+            .collect();
+        assert_eq!(names, ["default/z", "shop/a", "shop/b"]);
+    }
 
     /// Pruning at decode drops only what no playbook reads: every playbook on every
     /// scenario finds the same, word for word, with the objects pruned as without.

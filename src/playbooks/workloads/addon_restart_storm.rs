@@ -9,14 +9,17 @@
 //! playbook owns (the API service VIP unreachable, control-plane probes, DNS loops, RBAC)
 //! are named and left to it at a lower severity.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use super::common::{
     CurrentRate, RestartCause, classify, container_statuses, current_rate, ev, event_count,
-    events_all, events_for, human, i, is_addon_namespace, last_terminated, lifetime_rate, name,
-    namespace, parse_time, pod_ref, pods_all, restarted_together, s, secs_since, workload_arg,
+    events_all, events_for, human, is_addon_namespace, last_terminated, lifetime_rate, name_of,
+    ns_of, pod_ref, pods_all, restarted_together, restarts, running_since, secs_since, st,
+    waiting_message, waiting_reason, workload_arg,
 };
+use crate::cluster::lean::{ContainerStatus, MetaExt, Pod};
 use crate::playbooks::engine::q;
 use crate::playbooks::{
     Access, Finding, FindingSeverity, Fix, Outcome, Playbook, Query, Results, Symptom,
@@ -69,18 +72,19 @@ const MAX_LOGS: usize = 5;
 const LOG_TAIL: i64 = 50;
 
 /// Add-on containers that restarted often enough to be worth a log read (no clock here).
-fn candidates(pods: &[Value]) -> Vec<(String, String, String, i64)> {
+fn candidates(pods: &[Arc<Pod>]) -> Vec<(String, String, String, i64)> {
     let mut out: Vec<(String, String, String, i64)> = pods
         .iter()
-        .filter(|p| is_addon_namespace(namespace(p)))
+        .map(|p| &**p)
+        .filter(|p| is_addon_namespace(ns_of(*p)))
         .flat_map(|p| {
             container_statuses(p).iter().filter_map(move |cs| {
-                let rc = i(cs, "/restartCount");
+                let rc = restarts(cs);
                 (rc >= MIN_RESTARTS).then(|| {
                     (
-                        namespace(p).to_string(),
-                        name(p).to_string(),
-                        s(cs, "/name").to_string(),
+                        ns_of(p).to_string(),
+                        name_of(p).to_string(),
+                        cs.name.clone(),
                         rc,
                     )
                 })
@@ -98,7 +102,7 @@ fn log_query(ns: &str, pod: &str, c: &str) -> Query {
 
 fn queries(r: &Results) -> Vec<Query> {
     let mut out = vec![pods_all(), events_all()];
-    for (ns, pod, c, _) in candidates(r.objects(&pods_all())) {
+    for (ns, pod, c, _) in candidates(r.pods()) {
         let prev = log_query(&ns, &pod, &c);
         // No previous log (rotated, or a snapshot without it): the current one.
         if matches!(r.outcome(&prev), Some(Outcome::Failed { .. })) {
@@ -115,8 +119,8 @@ fn current_log_query(ns: &str, pod: &str, c: &str) -> Query {
 
 /// One restarting add-on container, judged at `now`.
 struct Storm<'a> {
-    pod: &'a Value,
-    cs: &'a Value,
+    pod: &'a Pod,
+    cs: &'a ContainerStatus,
     restarts: i64,
     /// The honest rate: the larger of the lifetime and the current one (0 when neither).
     rate: f64,
@@ -151,34 +155,28 @@ impl Storm<'_> {
     }
 }
 
-fn storm<'a>(pod: &'a Value, cs: &'a Value, now: DateTime<Utc>) -> Option<Storm<'a>> {
-    let restarts = i(cs, "/restartCount");
+fn storm<'a>(pod: &'a Pod, cs: &'a ContainerStatus, now: DateTime<Utc>) -> Option<Storm<'a>> {
+    let restarts = restarts(cs);
     if restarts < MIN_RESTARTS {
         return None;
     }
-    let started = [
-        s(pod, "/status/startTime"),
-        s(pod, "/metadata/creationTimestamp"),
-    ]
-    .into_iter()
-    .find_map(|t| secs_since(t, now))?;
+    let started = secs_since(
+        pod.status.start_time.or_else(|| pod.metadata.created()),
+        now,
+    )?;
     let lifetime = lifetime_rate(restarts, started.max(0));
     let current = current_rate(cs, now);
     let rate = lifetime
         .unwrap_or(0.0)
         .max(current.map_or(0.0, |c| c.per_hour));
-    let crashloop = s(cs, "/state/waiting/reason") == "CrashLoopBackOff";
+    let crashloop = waiting_reason(cs) == "CrashLoopBackOff";
     let last_restart_ago = last_terminated(cs)
-        .and_then(|(_, _, finished, _)| secs_since(finished, now))
-        .or_else(|| secs_since(s(cs, "/state/running/startedAt"), now));
+        .and_then(|t| secs_since(t.finished_at, now))
+        .or_else(|| secs_since(running_since(cs), now));
     let recent = crashloop || last_restart_ago.is_some_and(|a| a <= RECENT_SECS);
     // Many restarts and a recent one, but the last run lasted hours: one restart after a long
     // healthy run, not a storm.
-    let last_run = [
-        s(cs, "/lastState/terminated/startedAt"),
-        s(cs, "/lastState/terminated/finishedAt"),
-    ]
-    .map(parse_time);
+    let last_run = last_terminated(cs).map_or([None, None], |t| [t.started_at, t.finished_at]);
     let last_run_long =
         matches!(last_run, [Some(a), Some(b)] if (b - a).num_seconds() >= LONG_RUN_SECS);
     let many = restarts >= HIGH_RESTARTS && (crashloop || !last_run_long);
@@ -196,14 +194,14 @@ fn storm<'a>(pod: &'a Value, cs: &'a Value, now: DateTime<Utc>) -> Option<Storm<
 }
 
 /// Another playbook that owns the cause, recognised from the log line or the pod.
-fn owned_elsewhere(pod: &Value, cause: &RestartCause) -> Option<(&'static str, &'static str)> {
+fn owned_elsewhere(pod: &Pod, cause: &RestartCause) -> Option<(&'static str, &'static str)> {
     let line = match cause {
         RestartCause::AppError { line, .. } => line.to_lowercase(),
         RestartCause::LivenessKilled { message } => message.to_lowercase(),
         _ => String::new(),
     };
-    let pod_name = name(pod);
-    let control_plane = s(pod, "/metadata/labels/tier") == "control-plane"
+    let pod_name = name_of(pod);
+    let control_plane = pod.label("tier") == Some("control-plane")
         || [
             "kube-apiserver-",
             "kube-controller-manager-",
@@ -271,20 +269,21 @@ fn owned_elsewhere(pod: &Value, cause: &RestartCause) -> Option<(&'static str, &
 }
 
 fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
-    let pods = r.objects(&pods_all());
-    let events = r.objects(&events_all());
+    let pods = r.pods();
+    let events = r.events();
     // A node's pods that all restarted at one instant and run again: a reboot, not a storm.
     let together = restarted_together(pods);
-    let rebooted = |p: &Value| {
+    let rebooted = |p: &Pod| {
         together.iter().any(|t| {
             t.pods
                 .iter()
-                .any(|(ns, n)| ns == namespace(p) && n == name(p))
+                .any(|(ns, n)| ns == ns_of(p) && n == name_of(p))
         })
     };
     let mut storms: Vec<Storm> = pods
         .iter()
-        .filter(|p| is_addon_namespace(namespace(p)) && !rebooted(p))
+        .map(|p| &**p)
+        .filter(|p| is_addon_namespace(ns_of(*p)) && !rebooted(p))
         .flat_map(|p| {
             container_statuses(p)
                 .iter()
@@ -301,7 +300,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             .then(b.restarts.cmp(&a.restarts))
     });
     let worst = &storms[0];
-    let (ns, pod_name, cname) = (namespace(worst.pod), name(worst.pod), s(worst.cs, "/name"));
+    let (ns, pod_name, cname) = (ns_of(worst.pod), name_of(worst.pod), worst.cs.name.as_str());
     let pod_events = events_for(events, "Pod", ns, pod_name);
     let log = r
         .text(&log_query(ns, pod_name, cname))
@@ -324,36 +323,34 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             format!("{} ago", human(a)),
         ));
     }
-    if let Some((reason, exit, _, _)) = last_terminated(worst.cs) {
+    if let Some(t) = last_terminated(worst.cs) {
         evidence.push(ev(
             &pref,
             format!("{cpath}.lastState.terminated"),
-            format!("reason={reason} exitCode={exit}"),
+            format!("reason={} exitCode={}", st(&t.reason), t.exit_code),
         ));
     }
     if worst.crashloop {
         evidence.push(ev(
             &pref,
             format!("{cpath}.state.waiting"),
-            format!(
-                "CrashLoopBackOff: {}",
-                s(worst.cs, "/state/waiting/message")
-            ),
+            format!("CrashLoopBackOff: {}", waiting_message(worst.cs)),
         ));
     }
-    if let Some(b) = pod_events.iter().find(|e| s(e, "/reason") == "BackOff") {
+    if let Some(b) = pod_events.iter().find(|e| st(&e.reason) == "BackOff") {
         evidence.push(ev(
-            format!("Event/{ns}/{}", name(b)),
+            format!("Event/{ns}/{}", name_of(*b)),
             "BackOff",
-            format!("{} (x{})", s(b, "/message"), event_count(b)),
+            format!("{} (x{})", st(&b.message), event_count(b)),
         ));
     }
     let image = worst
         .pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .and_then(|cs| cs.iter().find(|c| s(c, "/name") == cname))
-        .map(|c| s(c, "/image"))
+        .spec
+        .containers
+        .iter()
+        .find(|c| c.name == cname)
+        .map(|c| st(&c.image))
         .unwrap_or("");
     let wl = workload_arg(worst.pod);
     let others: Vec<String> = storms[1..]
@@ -361,8 +358,8 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         .map(|o| {
             format!(
                 "{}/{} ({} restarts, {}/h)",
-                namespace(o.pod),
-                name(o.pod),
+                ns_of(o.pod),
+                name_of(o.pod),
                 o.restarts,
                 per_hour(o.rate)
             )
@@ -422,7 +419,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 let usage = if pod_name.starts_with("metrics-server") {
                     format!(
                         "# on {}: sudo crictl stats --name {cname}   # the metrics API is down with it",
-                        s(worst.pod, "/spec/nodeName")
+                        st(&worst.pod.spec.node_name)
                     )
                 } else {
                     format!("kubectl top pod -n {ns} {pod_name} --containers")
@@ -571,9 +568,10 @@ fn double_quantity(q: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::common::testing::lean_results;
     use super::*;
     use crate::playbooks::Outcome;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn now() -> DateTime<Utc> {
         crate::playbooks::workloads::common::parse_time("2026-01-15T10:00:00Z").unwrap_or_default()
@@ -600,10 +598,7 @@ mod tests {
     }
 
     fn results(pods: Vec<Value>, events: Vec<Value>) -> Results {
-        let mut r = Results::default();
-        r.by_query.insert(pods_all(), Outcome::Objects(pods));
-        r.by_query.insert(events_all(), Outcome::Objects(events));
-        r
+        lean_results(&pods, &events)
     }
 
     #[test]

@@ -7,10 +7,15 @@
 //! (TLS-04) and a timeout towards a healthy backend the API server's egress (CP-01): named
 //! and left to them.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{ev, event_count, event_time, events_all, name, namespace, s};
+use super::common::{
+    ev, event_count, event_time, events_all, name, name_of, namespace, ns_of, s, st,
+};
+use crate::cluster::lean::Event;
 use crate::playbooks::engine::q;
 use crate::playbooks::{
     Access, Evidence, Finding, FindingSeverity, Fix, Outcome, Playbook, Query, Results, Symptom,
@@ -177,12 +182,13 @@ fn broken<'a>(r: &'a Results) -> Vec<Broken<'a>> {
 }
 
 /// FailedCreate (or other) events reporting a webhook call failure: (webhook name, event).
-fn call_failures(events: &[Value]) -> Vec<(String, &Value)> {
-    let mut out: Vec<(String, &Value)> = events
+fn call_failures(events: &[Arc<Event>]) -> Vec<(String, &Event)> {
+    let mut out: Vec<(String, &Event)> = events
         .iter()
-        .filter(|e| s(e, "/message").contains("failed calling webhook"))
+        .map(|e| &**e)
+        .filter(|e| st(&e.message).contains("failed calling webhook"))
         .map(|e| {
-            let hook = s(e, "/message")
+            let hook = st(&e.message)
                 .split("failed calling webhook \"")
                 .nth(1)
                 .and_then(|x| x.split('"').next())
@@ -196,8 +202,7 @@ fn call_failures(events: &[Value]) -> Vec<(String, &Value)> {
 }
 
 fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
-    let events = r.objects(&events_all());
-    let failures = call_failures(events);
+    let failures = call_failures(r.events());
     let broken = broken(r);
     // Prefer a broken webhook the events show failing, then broad ones, then Fail policy.
     let pick = broken.iter().max_by_key(|b| {
@@ -211,7 +216,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     let Some(b) = pick else {
         // No broken backend: a failure class another playbook owns, if events show one.
         let (hook, e) = failures.first()?;
-        let msg = s(e, "/message");
+        let msg = st(&e.message);
         let (code, why) = if msg.contains("x509") {
             (
                 "TLS-04",
@@ -230,8 +235,8 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             confidence: 0.5,
             summary: format!("Calls to admission webhook {hook} fail because {why}: see {code}."),
             evidence: vec![ev(
-                format!("Event/{}/{}", namespace(e), name(e)),
-                s(e, "/reason"),
+                format!("Event/{}/{}", ns_of(*e), name_of(*e)),
+                st(&e.reason),
                 msg,
             )],
             ruled_out: vec![
@@ -284,7 +289,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 .unwrap_or_default(),
         ),
     ];
-    let mine: Vec<&Value> = failures
+    let mine: Vec<&Event> = failures
         .iter()
         .filter(|(h, _)| h == hook_name)
         .map(|(_, e)| *e)
@@ -293,12 +298,12 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         evidence.push(ev(
             format!(
                 "{}/{}/{}",
-                s(e, "/involvedObject/kind"),
-                s(e, "/involvedObject/namespace"),
-                s(e, "/involvedObject/name")
+                st(&e.involved_object.kind),
+                st(&e.involved_object.namespace),
+                st(&e.involved_object.name)
             ),
-            s(e, "/reason"),
-            format!("{} (x{})", s(e, "/message"), event_count(e)),
+            st(&e.reason),
+            format!("{} (x{})", st(&e.message), event_count(e)),
         ));
     }
     let blocking = policy == "Fail";
@@ -366,6 +371,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::common::testing::set_events;
     use super::*;
     use crate::playbooks::Outcome;
     use serde_json::json;
@@ -383,7 +389,7 @@ mod tests {
         r.by_query.insert(mutating(), Outcome::Objects(vec![]));
         r.by_query.insert(services(), Outcome::Objects(svcs));
         r.by_query.insert(endpoints(), Outcome::Objects(eps));
-        r.by_query.insert(events_all(), Outcome::Objects(events));
+        set_events(&mut r, &events);
         r
     }
 

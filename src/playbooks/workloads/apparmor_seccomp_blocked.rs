@@ -12,9 +12,10 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    container_statuses, ev, events_all, events_for, name, namespace, nodes, pod_ref, pods_all, s,
-    workload_arg,
+    container_statuses, ev, events_all, events_for, name, name_of, nodes, ns_of, pod_detail,
+    pod_get, pod_ref, pods_all, s, st, waiting_message, waiting_reason, workload_arg,
 };
+use crate::cluster::lean::Pod;
 use crate::playbooks::{
     Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
 };
@@ -58,8 +59,20 @@ pub static PLAYBOOK: Playbook = Playbook {
     diagnose,
 };
 
-fn queries(_: &Results) -> Vec<Query> {
-    vec![pods_all(), events_all(), nodes()]
+fn queries(r: &Results) -> Vec<Query> {
+    let mut out = vec![pods_all(), events_all(), nodes()];
+    // The first blocked pod in full: the profiles its security contexts ask for.
+    let found: Vec<Blocked> = r.pods().iter().filter_map(|p| blocked(p)).collect();
+    if let Some(b) = first(&found) {
+        out.push(pod_get(ns_of(b.pod), name_of(b.pod)));
+    }
+    out
+}
+
+/// The blocked pod a finding is about: the first of the most telling kind.
+fn first<'a, 'b>(found: &'b [Blocked<'a>]) -> Option<&'b Blocked<'a>> {
+    let kind = found.iter().map(|b| b.kind).min()?;
+    found.iter().find(|b| b.kind == kind)
 }
 
 /// What kind of refusal a pod shows.
@@ -74,17 +87,17 @@ enum Block {
 }
 
 struct Blocked<'a> {
-    pod: &'a Value,
+    pod: &'a Pod,
     kind: Block,
     field: String,
     message: String,
 }
 
-fn blocked(pod: &Value) -> Option<Blocked<'_>> {
-    let reason = s(pod, "/status/reason");
-    let message = s(pod, "/status/message");
+fn blocked(pod: &Pod) -> Option<Blocked<'_>> {
+    let reason = st(&pod.status.reason);
+    let message = st(&pod.status.message);
     if reason == "AppArmor"
-        || (s(pod, "/status/phase") == "Failed" && message.contains("Cannot enforce AppArmor"))
+        || (st(&pod.status.phase) == "Failed" && message.contains("Cannot enforce AppArmor"))
     {
         return Some(Blocked {
             pod,
@@ -94,14 +107,14 @@ fn blocked(pod: &Value) -> Option<Blocked<'_>> {
         });
     }
     for cs in container_statuses(pod) {
-        let w = s(cs, "/state/waiting/reason");
+        let w = waiting_reason(cs);
         if !matches!(
             w,
             "CreateContainerError" | "RunContainerError" | "CreateContainerConfigError"
         ) {
             continue;
         }
-        let m = s(cs, "/state/waiting/message");
+        let m = waiting_message(cs);
         let lower = m.to_lowercase();
         let kind = if lower.contains("apparmor") {
             Block::AppArmorProfile
@@ -113,14 +126,14 @@ fn blocked(pod: &Value) -> Option<Blocked<'_>> {
         return Some(Blocked {
             pod,
             kind,
-            field: format!("status.containerStatuses[{}].state.waiting", s(cs, "/name")),
+            field: format!("status.containerStatuses[{}].state.waiting", cs.name),
             message: format!("{w}: {m}"),
         });
     }
     None
 }
 
-/// The AppArmor / seccomp profile a pod asks for, as `(where, value)`.
+/// The AppArmor / seccomp profile a pod (read in full) asks for, as `(where, value)`.
 fn profiles(pod: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Some(a) = pod
@@ -180,32 +193,26 @@ fn localhost_profile(pod: &Value) -> Option<String> {
 }
 
 fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
-    let pods = r.objects(&pods_all());
-    let events = r.objects(&events_all());
+    let pods = r.pods();
+    let events = r.events();
     let node_objs = r.objects(&nodes());
-    let found: Vec<Blocked> = pods.iter().filter_map(blocked).collect();
-    if found.is_empty() {
-        return None;
-    }
-    let kind = found
-        .iter()
-        .map(|b| b.kind)
-        .min()
-        .unwrap_or(Block::AppArmorHost);
+    let found: Vec<Blocked> = pods.iter().filter_map(|p| blocked(p)).collect();
+    let first = first(&found)?;
+    let kind = first.kind;
     let mut by_node: BTreeMap<&str, Vec<&Blocked>> = BTreeMap::new();
     for b in &found {
         by_node
-            .entry(s(b.pod, "/spec/nodeName"))
+            .entry(st(&b.pod.spec.node_name))
             .or_default()
             .push(b);
     }
-    let first = found.iter().find(|b| b.kind == kind).unwrap_or(&found[0]);
-    let (ns, pod_name) = (namespace(first.pod), name(first.pod));
+    let (ns, pod_name) = (ns_of(first.pod), name_of(first.pod));
+    let full = pod_detail(r, ns, pod_name).unwrap_or(&Value::Null);
     let wl = workload_arg(first.pod);
     let mut evidence: Vec<Evidence> = Vec::new();
     for b in found.iter().take(4) {
         evidence.push(ev(
-            pod_ref(namespace(b.pod), name(b.pod)),
+            pod_ref(ns_of(b.pod), name_of(b.pod)),
             b.field.clone(),
             b.message.clone(),
         ));
@@ -217,7 +224,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             format!("{} more", found.len() - 4),
         ));
     }
-    for (field, value) in profiles(first.pod) {
+    for (field, value) in profiles(full) {
         evidence.push(ev(pod_ref(ns, pod_name), field, value));
     }
     for (node, list) in &by_node {
@@ -241,21 +248,21 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     }
     if let Some(e) = events_for(events, "Pod", ns, pod_name)
         .into_iter()
-        .find(|e| s(e, "/type") == "Warning")
+        .find(|e| st(&e.type_) == "Warning")
     {
         evidence.push(ev(
-            format!("Event/{ns}/{}", name(e)),
-            s(e, "/reason"),
-            s(e, "/message"),
+            format!("Event/{ns}/{}", name_of(e)),
+            st(&e.reason),
+            st(&e.message),
         ));
     }
     // The same workload running elsewhere proves the profile works on other nodes.
     let owner = workload_arg(first.pod);
     let healthy_elsewhere: Vec<&str> = pods
         .iter()
-        .filter(|p| namespace(p) == ns && workload_arg(p) == owner && blocked(p).is_none())
-        .filter(|p| s(p, "/status/phase") == "Running")
-        .map(|p| s(p, "/spec/nodeName"))
+        .filter(|p| ns_of(&***p) == ns && workload_arg(p) == owner && blocked(p).is_none())
+        .filter(|p| st(&p.status.phase) == "Running")
+        .map(|p| st(&p.spec.node_name))
         .filter(|n| !by_node.contains_key(n))
         .collect();
     if !healthy_elsewhere.is_empty() {
@@ -267,7 +274,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     }
     let node_list: Vec<&str> = by_node.keys().copied().collect();
     let nodes_txt = node_list.join(", ");
-    let profile = localhost_profile(first.pod);
+    let profile = localhost_profile(full);
     let mut commands = Vec::new();
     let (summary, explanation, confidence);
     let mut ruled_out = Vec::new();
@@ -360,15 +367,18 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::common::testing::{answer_gets, set_events, set_pods};
     use super::*;
     use crate::playbooks::Outcome;
     use serde_json::json;
 
     fn results(pods: Vec<Value>) -> Results {
         let mut r = Results::default();
-        r.by_query.insert(pods_all(), Outcome::Objects(pods));
-        r.by_query.insert(events_all(), Outcome::Objects(vec![]));
+        set_pods(&mut r, &pods);
+        set_events(&mut r, &[]);
         r.by_query.insert(nodes(), Outcome::Objects(vec![json!({"kind": "Node", "metadata": {"name": "worker-3"}, "status": {"nodeInfo": {"osImage": "RHEL 9.4", "kernelVersion": "5.14.0"}}})]));
+        let next = queries(&r);
+        answer_gets(&mut r, next, &pods);
         r
     }
 

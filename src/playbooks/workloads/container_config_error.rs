@@ -8,9 +8,10 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    container_statuses, ev, events_all, events_for, name, namespace, owner_workload, pod_ref,
-    pods_all, s, workload_arg,
+    container_statuses, ev, events_all, events_for, name, name_of, ns_of, owner_workload,
+    pod_detail, pod_get, pod_ref, pods_all, s, st, waiting_message, waiting_reason, workload_arg,
 };
+use crate::cluster::lean::{ContainerStatus, Pod};
 use crate::playbooks::engine::q;
 use crate::playbooks::{
     Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
@@ -47,27 +48,27 @@ fn configmaps(ns: &str) -> Query {
     q::core("configmaps", Some(ns))
 }
 
-fn blocked(p: &Value) -> Option<(&Value, &str)> {
+fn blocked(p: &Pod) -> Option<(&ContainerStatus, &str)> {
     container_statuses(p)
         .iter()
-        .chain(
-            p.pointer("/status/initContainerStatuses")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten(),
-        )
-        .find(|cs| s(cs, "/state/waiting/reason") == "CreateContainerConfigError")
-        .map(|cs| (cs, s(cs, "/state/waiting/message")))
+        .chain(&p.status.init_container_statuses)
+        .find(|cs| waiting_reason(cs) == "CreateContainerConfigError")
+        .map(|cs| (cs, waiting_message(cs)))
 }
 
 fn queries(r: &Results) -> Vec<Query> {
     let mut out = vec![pods_all(), events_all()];
-    let mut nss: Vec<&str> = r
-        .objects(&pods_all())
+    let blocked_pods: Vec<&Pod> = r
+        .pods()
         .iter()
+        .map(|p| &**p)
         .filter(|p| blocked(p).is_some())
-        .map(namespace)
         .collect();
+    // The first blocked pod in full: where its spec references the missing object.
+    if let Some(p) = blocked_pods.first() {
+        out.push(pod_get(ns_of(*p), name_of(*p)));
+    }
+    let mut nss: Vec<&str> = blocked_pods.iter().map(|p| ns_of(*p)).collect();
     nss.sort();
     nss.dedup();
     out.extend(nss.into_iter().take(3).map(configmaps));
@@ -104,7 +105,7 @@ fn missing(message: &str) -> Option<(&'static str, String, Option<String>)> {
     None
 }
 
-/// Where the pod spec references `name` of `kind`: field paths.
+/// Where the pod spec (of the pod read in full) references `name` of `kind`: field paths.
 fn references(pod: &Value, kind: &str, obj: &str) -> Vec<String> {
     let (ref_key, src_key, vol_key, vol_name) = if kind == "Secret" {
         ("secretKeyRef", "secretRef", "secret", "secretName")
@@ -152,14 +153,14 @@ fn references(pod: &Value, kind: &str, obj: &str) -> Vec<String> {
 }
 
 fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
-    let pods = r.objects(&pods_all());
-    let events = r.objects(&events_all());
-    let found: Vec<(&Value, &Value, &str)> = pods
+    let pods = r.pods();
+    let events = r.events();
+    let found: Vec<(&Pod, &ContainerStatus, &str)> = pods
         .iter()
-        .filter_map(|p| blocked(p).map(|(cs, m)| (p, cs, m)))
+        .filter_map(|p| blocked(p).map(|(cs, m)| (&**p, cs, m)))
         .collect();
     let (pod, cs, message) = *found.first()?;
-    let (ns, pod_name, cname) = (namespace(pod), name(pod), s(cs, "/name"));
+    let (ns, pod_name, cname) = (ns_of(pod), name_of(pod), cs.name.as_str());
     let pref = pod_ref(ns, pod_name);
     let mut evidence: Vec<Evidence> = vec![ev(
         &pref,
@@ -168,12 +169,12 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     )];
     if let Some(e) = events_for(events, "Pod", ns, pod_name)
         .into_iter()
-        .find(|e| s(e, "/reason") == "Failed")
+        .find(|e| st(&e.reason) == "Failed")
     {
         evidence.push(ev(
-            format!("Event/{ns}/{}", name(e)),
+            format!("Event/{ns}/{}", name_of(e)),
             "Failed",
-            s(e, "/message"),
+            st(&e.message),
         ));
     }
     if found.len() > 1 {
@@ -183,7 +184,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             found[1..]
                 .iter()
                 .take(5)
-                .map(|(p, _, _)| format!("{}/{}", namespace(p), name(p)))
+                .map(|(p, _, _)| format!("{}/{}", ns_of(*p), name_of(*p)))
                 .collect::<Vec<_>>()
                 .join(", "),
         ));
@@ -202,7 +203,11 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             },
         });
     };
-    for f in references(pod, kind, &obj) {
+    for f in references(
+        pod_detail(r, ns, pod_name).unwrap_or(&Value::Null),
+        kind,
+        &obj,
+    ) {
         evidence.push(ev(&pref, f, format!("{kind} {obj}")));
     }
     let mut ruled_out = Vec::new();
@@ -282,6 +287,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::common::testing::{set_events, set_pods};
     use super::*;
     use crate::playbooks::Outcome;
     use serde_json::json;
@@ -296,8 +302,11 @@ mod tests {
 
     fn results(p: Value, cms: Vec<Value>) -> Results {
         let mut r = Results::default();
-        r.by_query.insert(pods_all(), Outcome::Objects(vec![p]));
-        r.by_query.insert(events_all(), Outcome::Objects(vec![]));
+        set_pods(&mut r, std::slice::from_ref(&p));
+        set_events(&mut r, &[]);
+        // The second round: the blocked pod in full.
+        let full = pod_get(s(&p, "/metadata/namespace"), s(&p, "/metadata/name"));
+        r.by_query.insert(full, Outcome::Objects(vec![p]));
         r.by_query.insert(configmaps("shop"), Outcome::Objects(cms));
         r
     }

@@ -5,13 +5,13 @@
 //! Add-on namespaces are left to `addon-restart-storm`, which rates restarts there.
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use super::common::{
-    RestartCause, classify, container_statuses, ev, event_count, events_all, events_for, human, i,
-    is_addon_namespace, last_terminated, name, namespace, pod_ref, pods_all, s, secs_since,
-    workload_arg,
+    RestartCause, all_ready, classify, container_statuses, ev, event_count, events_all, events_for,
+    human, is_addon_namespace, last_terminated, name_of, ns_of, pod_ref, pods_all, restarts,
+    secs_since, st, waiting_message, waiting_reason, workload_arg,
 };
+use crate::cluster::lean::{ContainerStatus, Pod};
 use crate::playbooks::engine::q;
 use crate::playbooks::{
     Access, Finding, FindingSeverity, Fix, Outcome, Playbook, Query, QueryKind, Results, Symptom,
@@ -47,10 +47,10 @@ pub static PLAYBOOK: Playbook = Playbook {
 const MAX_LOGS: usize = 5;
 const LOG_TAIL: i64 = 50;
 
-fn crashlooping(p: &Value) -> impl Iterator<Item = &Value> {
+fn crashlooping(p: &Pod) -> impl Iterator<Item = &ContainerStatus> {
     container_statuses(p)
         .iter()
-        .filter(|cs| s(cs, "/state/waiting/reason") == "CrashLoopBackOff")
+        .filter(|cs| waiting_reason(cs) == "CrashLoopBackOff")
 }
 
 fn log_query(ns: &str, pod: &str, c: &str) -> Query {
@@ -65,14 +65,14 @@ fn current_log_query(ns: &str, pod: &str, c: &str) -> Query {
 fn queries(r: &Results) -> Vec<Query> {
     let mut out = vec![pods_all(), events_all()];
     let mut logs: Vec<(i64, Query)> = r
-        .objects(&pods_all())
+        .pods()
         .iter()
-        .filter(|p| !is_addon_namespace(namespace(p)))
+        .filter(|p| !is_addon_namespace(ns_of(&***p)))
         .flat_map(|p| {
             crashlooping(p).map(move |cs| {
                 (
-                    i(cs, "/restartCount"),
-                    log_query(namespace(p), name(p), s(cs, "/name")),
+                    restarts(cs),
+                    log_query(ns_of(&**p), name_of(&**p), &cs.name),
                 )
             })
         })
@@ -101,19 +101,20 @@ fn queries(r: &Results) -> Vec<Query> {
 }
 
 fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
-    let pods = r.objects(&pods_all());
-    let events = r.objects(&events_all());
-    let mut found: Vec<(&Value, &Value)> = pods
+    let pods = r.pods();
+    let events = r.events();
+    let mut found: Vec<(&Pod, &ContainerStatus)> = pods
         .iter()
-        .filter(|p| !is_addon_namespace(namespace(p)))
+        .map(|p| &**p)
+        .filter(|p| !is_addon_namespace(ns_of(*p)))
         .flat_map(|p| crashlooping(p).map(move |cs| (p, cs)))
         .collect();
     if found.is_empty() {
         return None;
     }
-    found.sort_by_key(|x| std::cmp::Reverse(i(x.1, "/restartCount")));
+    found.sort_by_key(|x| std::cmp::Reverse(restarts(x.1)));
     let (pod, cs) = found[0];
-    let (ns, pod_name, cname) = (namespace(pod), name(pod), s(cs, "/name"));
+    let (ns, pod_name, cname) = (ns_of(pod), name_of(pod), cs.name.as_str());
     let pod_events = events_for(events, "Pod", ns, pod_name);
     let log = r
         .text(&log_query(ns, pod_name, cname))
@@ -121,45 +122,39 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     let cause = classify(pod, cs, &pod_events, log);
     let pref = pod_ref(ns, pod_name);
     let cpath = format!("status.containerStatuses[{cname}]");
-    let restarts = i(cs, "/restartCount");
+    let restarts = restarts(cs);
     let mut evidence = vec![
         ev(
             &pref,
             format!("{cpath}.state.waiting"),
-            format!("CrashLoopBackOff: {}", s(cs, "/state/waiting/message")),
+            format!("CrashLoopBackOff: {}", waiting_message(cs)),
         ),
         ev(&pref, format!("{cpath}.restartCount"), restarts.to_string()),
     ];
-    if let Some((reason, exit, finished, _)) = last_terminated(cs) {
-        let when = secs_since(finished, now)
+    if let Some(t) = last_terminated(cs) {
+        let when = secs_since(t.finished_at, now)
             .map(|a| format!(", {} ago", human(a)))
             .unwrap_or_default();
         evidence.push(ev(
             &pref,
             format!("{cpath}.lastState.terminated"),
-            format!("reason={reason} exitCode={exit}{when}"),
+            format!("reason={} exitCode={}{when}", st(&t.reason), t.exit_code),
         ));
     }
-    if let Some(b) = pod_events.iter().find(|e| s(e, "/reason") == "BackOff") {
+    if let Some(b) = pod_events.iter().find(|e| st(&e.reason) == "BackOff") {
         evidence.push(ev(
-            format!("Event/{ns}/{}", name(b)),
+            format!("Event/{ns}/{}", name_of(*b)),
             "BackOff",
-            format!("{} (x{})", s(b, "/message"), event_count(b)),
+            format!("{} (x{})", st(&b.message), event_count(b)),
         ));
     }
     let wl = workload_arg(pod);
-    let siblings: Vec<&Value> = pods
+    let siblings: Vec<&Pod> = pods
         .iter()
-        .filter(|p| namespace(p) == ns && workload_arg(p) == wl && name(p) != pod_name)
+        .map(|p| &**p)
+        .filter(|p| ns_of(*p) == ns && workload_arg(p) == wl && name_of(*p) != pod_name)
         .collect();
-    let ready_siblings = siblings
-        .iter()
-        .filter(|p| {
-            container_statuses(p)
-                .iter()
-                .all(|c| c.get("ready").and_then(Value::as_bool) == Some(true))
-        })
-        .count();
+    let ready_siblings = siblings.iter().filter(|p| all_ready(p, false)).count();
     if !siblings.is_empty() {
         evidence.push(ev(
             format!("{wl} in {ns}"),
@@ -171,7 +166,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         let others: Vec<String> = found[1..]
             .iter()
             .take(5)
-            .map(|(p, c)| format!("{}/{} ({})", namespace(p), name(p), s(c, "/name")))
+            .map(|(p, c)| format!("{}/{} ({})", ns_of(*p), name_of(*p), c.name))
             .collect();
         evidence.push(ev("Pod", "also in CrashLoopBackOff", others.join(", ")));
     }
@@ -288,9 +283,10 @@ fn short(line: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::common::testing::lean_results;
     use super::*;
     use crate::playbooks::Outcome;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn pod(ns: &str, name: &str, waiting: &str, last: (&str, i64, &str)) -> Value {
         json!({"kind": "Pod", "metadata": {"namespace": ns, "name": name, "labels": {"pod-template-hash": "h"},
@@ -302,10 +298,7 @@ mod tests {
     }
 
     fn results(pods: Vec<Value>) -> Results {
-        let mut r = Results::default();
-        r.by_query.insert(pods_all(), Outcome::Objects(pods));
-        r.by_query.insert(events_all(), Outcome::Objects(vec![]));
-        r
+        lean_results(&pods, &[])
     }
 
     fn now() -> DateTime<Utc> {

@@ -4,14 +4,19 @@
 //! `pull access denied` (missing or wrong imagePullSecret), `i/o timeout` / `proxyconnect` /
 //! `no such host` / x509 (the node cannot reach the registry: runtime proxy, NO_PROXY, DNS,
 //! firewall, registry CA), `toomanyrequests` (registry rate limit).
+//! The stuck pods are found in the typed pod list; the first few are read in full (`kubectl
+//! get pod`) for what the list does not keep: the image each container status reports, the
+//! pull secrets and the service account.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    container_statuses, ev, event_count, events_all, events_for, name, namespace, owner_workload,
-    pod_ref, pods_all, s, workload_arg,
+    all_ready, ev, event_count, events_all, events_for, name_of, ns_of, owner_workload, pod_detail,
+    pod_get, pod_ref, pods_all, s, st, waiting_message, waiting_reason, workload_arg,
 };
+use crate::cluster::lean::Pod;
+use crate::playbooks::util::arr;
 use crate::playbooks::{
     Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
 };
@@ -55,8 +60,19 @@ pub static PLAYBOOK: Playbook = Playbook {
     diagnose,
 };
 
-fn queries(_: &Results) -> Vec<Query> {
-    vec![pods_all(), events_all()]
+/// The stuck containers named in a finding (the first is its subject).
+const MAX_NAMED: usize = 6;
+
+fn queries(r: &Results) -> Vec<Query> {
+    let mut out = vec![pods_all(), events_all()];
+    let found: Vec<Stuck> = r.pods().iter().flat_map(|p| stuck(p)).collect();
+    for x in found.iter().take(MAX_NAMED) {
+        let q = pod_get(ns_of(x.pod), name_of(x.pod));
+        if !out.contains(&q) {
+            out.push(q);
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,33 +128,57 @@ fn classify(text: &str) -> PullCause {
 }
 
 struct Stuck<'a> {
-    pod: &'a Value,
+    pod: &'a Pod,
     container: String,
-    image: String,
+    /// Where its status is: `/status/initContainerStatuses` or `/status/containerStatuses`.
+    statuses: &'static str,
     reason: String,
     message: String,
 }
 
-fn stuck(p: &Value) -> Vec<Stuck<'_>> {
+impl Stuck<'_> {
+    /// The image its status reports, read from the full pod (the spec's image when the pod
+    /// could not be read).
+    fn image(&self, r: &Results) -> String {
+        match pod_detail(r, ns_of(self.pod), name_of(self.pod)) {
+            Some(full) => arr(full, self.statuses)
+                .iter()
+                .find(|c| s(c, "/name") == self.container)
+                .map(|c| s(c, "/image").to_string())
+                .unwrap_or_default(),
+            None => self
+                .pod
+                .spec
+                .containers
+                .iter()
+                .find(|c| c.name == self.container)
+                .map(|c| st(&c.image).to_string())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+fn stuck(p: &Pod) -> Vec<Stuck<'_>> {
     let mut out = Vec::new();
-    for key in ["/status/initContainerStatuses", "/status/containerStatuses"] {
-        for cs in p
-            .pointer(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let reason = s(cs, "/state/waiting/reason");
+    for (statuses, list) in [
+        (
+            "/status/initContainerStatuses",
+            &p.status.init_container_statuses,
+        ),
+        ("/status/containerStatuses", &p.status.container_statuses),
+    ] {
+        for cs in list {
+            let reason = waiting_reason(cs);
             if matches!(
                 reason,
                 "ErrImagePull" | "ImagePullBackOff" | "InvalidImageName"
             ) {
                 out.push(Stuck {
                     pod: p,
-                    container: s(cs, "/name").to_string(),
-                    image: s(cs, "/image").to_string(),
+                    container: cs.name.clone(),
+                    statuses,
                     reason: reason.to_string(),
-                    message: s(cs, "/state/waiting/message").to_string(),
+                    message: waiting_message(cs).to_string(),
                 });
             }
         }
@@ -156,20 +196,19 @@ fn registry_of(image: &str) -> String {
 }
 
 fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
-    let pods = r.objects(&pods_all());
-    let events = r.objects(&events_all());
-    let found: Vec<Stuck> = pods.iter().flat_map(stuck).collect();
+    let pods = r.pods();
+    let events = r.events();
+    let found: Vec<Stuck> = pods.iter().flat_map(|p| stuck(p)).collect();
     let first = found.first()?;
-    let (ns, pod_name) = (namespace(first.pod), name(first.pod));
+    let (ns, pod_name) = (ns_of(first.pod), name_of(first.pod));
+    let full = pod_detail(r, ns, pod_name).unwrap_or(&Value::Null);
     let pod_events = events_for(events, "Pod", ns, pod_name);
     let pull_error = pod_events
         .iter()
-        .find(|e| {
-            s(e, "/reason") == "Failed" && s(e, "/message").starts_with("Failed to pull image")
-        })
+        .find(|e| st(&e.reason) == "Failed" && st(&e.message).starts_with("Failed to pull image"))
         .copied();
     let detail = pull_error
-        .map(|e| s(e, "/message").to_string())
+        .map(|e| st(&e.message).to_string())
         .unwrap_or_else(|| first.message.clone());
     let cause = classify(&format!("{} {detail}", first.reason));
     let pref = pod_ref(ns, pod_name);
@@ -183,25 +222,25 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     )];
     if let Some(e) = pull_error {
         evidence.push(ev(
-            format!("Event/{ns}/{}", name(e)),
+            format!("Event/{ns}/{}", name_of(e)),
             "Failed",
-            format!("{} (x{})", s(e, "/message"), event_count(e)),
+            format!("{} (x{})", st(&e.message), event_count(e)),
         ));
     }
+    let image = &first.image(r);
     evidence.push(ev(
         &pref,
         format!("spec.containers[{}].image", first.container),
-        first.image.clone(),
+        image.clone(),
     ));
-    let secrets: Vec<&str> = first
-        .pod
+    let secrets: Vec<&str> = full
         .pointer("/spec/imagePullSecrets")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .map(|x| s(x, "/name"))
         .collect();
-    let sa = match s(first.pod, "/spec/serviceAccountName") {
+    let sa = match s(full, "/spec/serviceAccountName") {
         "" => "default",
         x => x,
     };
@@ -215,19 +254,9 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         },
     ));
     let wl = workload_arg(first.pod);
-    let siblings: Vec<&Value> = pods
+    let ready = pods
         .iter()
-        .filter(|p| namespace(p) == ns && workload_arg(p) == wl)
-        .collect();
-    let ready = siblings
-        .iter()
-        .filter(|p| {
-            let cs = container_statuses(p);
-            !cs.is_empty()
-                && cs
-                    .iter()
-                    .all(|c| c.get("ready").and_then(Value::as_bool) == Some(true))
-        })
+        .filter(|p| ns_of(&***p) == ns && workload_arg(p) == wl && all_ready(p, true))
         .count();
     let affected = found.len();
     if affected > 1 {
@@ -236,8 +265,8 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             "pods that cannot pull",
             found
                 .iter()
-                .take(6)
-                .map(|x| format!("{}/{} ({})", namespace(x.pod), name(x.pod), x.image))
+                .take(MAX_NAMED)
+                .map(|x| format!("{}/{} ({})", ns_of(x.pod), name_of(x.pod), x.image(r)))
                 .collect::<Vec<_>>()
                 .join(", "),
         ));
@@ -247,9 +276,8 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     } else {
         format!("{ns}/{pod_name}")
     };
-    let image = &first.image;
     let registry = registry_of(image);
-    let node = s(first.pod, "/spec/nodeName");
+    let node = st(&first.pod.spec.node_name);
     let describe = format!("kubectl describe pod -n {ns} {pod_name}");
     let mut ruled_out = Vec::new();
     let (summary, explanation, commands, confidence): (String, String, Vec<String>, f32) = match cause {
@@ -344,8 +372,9 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::common::testing::lean_results;
     use super::*;
-    use crate::playbooks::Outcome;
+    use crate::playbooks::{Outcome, QueryKind};
     use serde_json::json;
 
     fn pod(reason: &str) -> Value {
@@ -359,9 +388,18 @@ mod tests {
     fn results(pods: Vec<Value>, msg: &str) -> Results {
         let e = json!({"kind": "Event", "metadata": {"namespace": "shop", "name": "reco-h-1.1"}, "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "reco-h-1"},
             "reason": "Failed", "type": "Warning", "count": 6, "message": msg, "lastTimestamp": "2026-01-15T09:59:00Z"});
-        let mut r = Results::default();
-        r.by_query.insert(pods_all(), Outcome::Objects(pods));
-        r.by_query.insert(events_all(), Outcome::Objects(vec![e]));
+        let mut r = lean_results(&pods, &[e]);
+        // The second round: the stuck pods in full.
+        for q in queries(&r) {
+            if let QueryKind::Get { name, .. } = &q.kind {
+                let full = pods
+                    .iter()
+                    .find(|p| p["metadata"]["name"] == *name)
+                    .cloned();
+                r.by_query
+                    .insert(q, Outcome::Objects(full.into_iter().collect()));
+            }
+        }
         r
     }
 
@@ -374,6 +412,31 @@ mod tests {
             f.summary.contains("does not exist in ghcr.io"),
             "{}",
             f.summary
+        );
+        // The pull secret and the service account are read from the pod in full.
+        let mut with_secret = pod("ErrImagePull");
+        with_secret["spec"]["imagePullSecrets"] = json!([{"name": "ghcr"}]);
+        with_secret["spec"]["serviceAccountName"] = json!("reco");
+        let f = diagnose(
+            &results(
+                vec![with_secret],
+                "Failed to pull image \"ghcr.io/acme/reco:v1.4.0\": 401 Unauthorized",
+            ),
+            Utc::now(),
+        )
+        .unwrap();
+        assert!(
+            f.summary.contains("imagePullSecret ghcr rejected"),
+            "{}",
+            f.summary
+        );
+        assert!(
+            f.fix
+                .commands
+                .iter()
+                .any(|c| c.contains("patch serviceaccount reco")),
+            "{:#?}",
+            f.fix.commands
         );
         let auth = "Failed to pull image \"ghcr.io/acme/reco:v1.4.0\": failed to authorize: failed to fetch anonymous token: unexpected status from GET request to https://ghcr.io/token: 401 Unauthorized";
         let f = diagnose(&results(vec![pod("ErrImagePull")], auth), Utc::now()).unwrap();

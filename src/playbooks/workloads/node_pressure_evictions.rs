@@ -11,9 +11,10 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    ev, event_count, events_all, events_for, human, name, namespace, nodes, pod_ref, pods_all, s,
-    secs_since,
+    ev, event_count, events_all, events_for, human, name, name_of, nodes, ns_of, parse_time,
+    pod_ref, pods_all, s, secs_since, st,
 };
+use crate::cluster::lean::{Pod, condition};
 use crate::playbooks::engine::q;
 use crate::playbooks::{
     Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
@@ -86,19 +87,16 @@ fn queries(r: &Results) -> Vec<Query> {
     out
 }
 
-fn evicted(p: &Value) -> bool {
-    s(p, "/status/phase") == "Failed" && s(p, "/status/reason") == "Evicted"
+fn evicted(p: &Pod) -> bool {
+    st(&p.status.phase) == "Failed" && st(&p.status.reason) == "Evicted"
 }
 
 /// When the pod was evicted: its DisruptionTarget condition, else its start time.
-fn evicted_at(p: &Value) -> &str {
-    p.pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .find(|c| s(c, "/type") == "DisruptionTarget")
-        .map(|c| s(c, "/lastTransitionTime"))
-        .unwrap_or_else(|| s(p, "/status/startTime"))
+fn evicted_at(p: &Pod) -> Option<DateTime<Utc>> {
+    match condition(&p.status.conditions, "DisruptionTarget") {
+        Some(c) => c.last_transition_time,
+        None => p.status.start_time,
+    }
 }
 
 /// `The node was low on resource: ephemeral-storage. …` -> `ephemeral-storage`.
@@ -115,10 +113,10 @@ fn gib(bytes: f64) -> String {
 }
 
 fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
-    let pods = r.objects(&pods_all());
+    let pods = r.pods();
     let node_objs = r.objects(&nodes());
-    let events = r.objects(&events_all());
-    let ev_pods: Vec<&Value> = pods.iter().filter(|p| evicted(p)).collect();
+    let events = r.events();
+    let ev_pods: Vec<&Pod> = pods.iter().map(|p| &**p).filter(|p| evicted(p)).collect();
     let pressured: Vec<&Value> = node_objs
         .iter()
         .filter(|n| !pressures(n).is_empty())
@@ -126,9 +124,9 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     if ev_pods.is_empty() && pressured.is_empty() {
         return None;
     }
-    let mut by_node: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
+    let mut by_node: BTreeMap<&str, Vec<&Pod>> = BTreeMap::new();
     for p in &ev_pods {
-        by_node.entry(s(p, "/spec/nodeName")).or_default().push(p);
+        by_node.entry(st(&p.spec.node_name)).or_default().push(p);
     }
     // The worst node: under pressure and with the most evictions.
     let target = pressured
@@ -142,7 +140,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 .map(|(k, _)| k.to_string())
         })?;
     let node = node_objs.iter().find(|n| name(n) == target);
-    let here: Vec<&Value> = by_node.get(target.as_str()).cloned().unwrap_or_default();
+    let here: Vec<&Pod> = by_node.get(target.as_str()).cloned().unwrap_or_default();
     let newest = ev_pods
         .iter()
         .filter_map(|p| secs_since(evicted_at(p), now))
@@ -157,7 +155,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 format!("status.conditions[{t}]"),
                 format!(
                     "True since {} ago",
-                    secs_since(since, now)
+                    secs_since(parse_time(since), now)
                         .map(human)
                         .unwrap_or_else(|| since.to_string())
                 ),
@@ -181,9 +179,9 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     }
     for p in here.iter().take(4) {
         evidence.push(ev(
-            pod_ref(namespace(p), name(p)),
+            pod_ref(ns_of(*p), name_of(*p)),
             "status.reason/message",
-            format!("Evicted: {}", s(p, "/status/message")),
+            format!("Evicted: {}", st(&p.status.message)),
         ));
     }
     if here.len() > 4 {
@@ -195,7 +193,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     }
     let mut res: Vec<&str> = here
         .iter()
-        .map(|p| resource(s(p, "/status/message")))
+        .map(|p| resource(st(&p.status.message)))
         .filter(|x| !x.is_empty())
         .collect();
     res.sort();
@@ -204,16 +202,16 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         .into_iter()
         .filter(|e| {
             matches!(
-                s(e, "/reason"),
+                st(&e.reason),
                 "EvictionThresholdMet" | "ImageGCFailed" | "FreeDiskSpaceFailed" | "SystemOOM"
             )
         })
         .take(3)
     {
         evidence.push(ev(
-            format!("Event/{}/{}", namespace(e), name(e)),
-            s(e, "/reason"),
-            format!("{} (x{})", s(e, "/message"), event_count(e)),
+            format!("Event/{}/{}", ns_of(e), name_of(e)),
+            st(&e.reason),
+            format!("{} (x{})", st(&e.message), event_count(e)),
         ));
     }
     if let Some(body) = r.text(&summary_query(&target))
@@ -347,6 +345,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::common::testing::{set_events, set_pods};
     use super::*;
     use crate::playbooks::Outcome;
     use serde_json::json;
@@ -368,10 +367,10 @@ mod tests {
 
     fn results(pods: Vec<Value>, pressure: bool) -> Results {
         let mut r = Results::default();
-        r.by_query.insert(pods_all(), Outcome::Objects(pods));
+        set_pods(&mut r, &pods);
         r.by_query
             .insert(nodes(), Outcome::Objects(vec![node(pressure)]));
-        r.by_query.insert(events_all(), Outcome::Objects(vec![]));
+        set_events(&mut r, &[]);
         r
     }
 

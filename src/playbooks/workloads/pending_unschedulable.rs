@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{
-    container_statuses, ev, events_all, events_for, human, name, namespace, nodes, pod_ref,
-    pods_all, s, secs_since, workload_arg,
+use super::common::json::{
+    container_statuses, events_all, events_for, name, pods_all, s, secs_since, workload_arg,
 };
+use super::common::{ev, human, namespace, nodes, pod_ref};
 use crate::playbooks::engine::q;
 use crate::playbooks::{
     Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,

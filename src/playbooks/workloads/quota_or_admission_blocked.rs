@@ -8,7 +8,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{ev, event_count, event_time, events_all, name, namespace, s};
+use super::common::{
+    ev, event_count, event_time, events_all, name, name_of, namespace, ns_of, s, st,
+};
 use crate::playbooks::engine::q;
 use crate::playbooks::{
     Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
@@ -130,27 +132,23 @@ struct Refusal<'a> {
 }
 
 fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
-    let events = r.objects(&events_all());
+    let events = r.events();
     let mut refusals: Vec<(Option<DateTime<Utc>>, Refusal)> = Vec::new();
-    for e in events.iter().filter(|e| s(e, "/reason") == "FailedCreate") {
-        let msg = s(e, "/message");
+    for e in events.iter().filter(|e| st(&e.reason) == "FailedCreate") {
+        let msg = st(&e.message);
+        let o = &e.involved_object;
         let Some(g) = gate(msg) else { continue };
         refusals.push((
             event_time(e),
             Refusal {
-                object: format!(
-                    "{}/{}/{}",
-                    s(e, "/involvedObject/kind"),
-                    s(e, "/involvedObject/namespace"),
-                    s(e, "/involvedObject/name")
-                ),
-                ns: s(e, "/involvedObject/namespace"),
-                owner_name: s(e, "/involvedObject/name"),
-                owner_kind: s(e, "/involvedObject/kind"),
+                object: format!("{}/{}/{}", st(&o.kind), st(&o.namespace), st(&o.name)),
+                ns: st(&o.namespace),
+                owner_name: st(&o.name),
+                owner_kind: st(&o.kind),
                 message: msg,
                 count: event_count(e),
                 gate: g,
-                source: format!("Event/{}/{}", namespace(e), name(e)),
+                source: format!("Event/{}/{}", ns_of(&**e), name_of(&**e)),
             },
         ));
     }
@@ -386,6 +384,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::common::testing::set_events;
     use super::*;
     use crate::playbooks::Outcome;
     use serde_json::json;
@@ -398,7 +397,7 @@ mod tests {
         let ns = json!({"kind": "Namespace", "metadata": {"name": "shop", "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}});
         let quota = json!({"kind": "ResourceQuota", "metadata": {"namespace": "shop", "name": "shop-quota"}, "status": {"hard": {"requests.cpu": "1"}, "used": {"requests.cpu": "700m"}}});
         let mut r = Results::default();
-        r.by_query.insert(events_all(), Outcome::Objects(vec![e]));
+        set_events(&mut r, &[e]);
         r.by_query.insert(replicasets(), Outcome::Objects(vec![rs]));
         r.by_query.insert(namespaces(), Outcome::Objects(vec![ns]));
         r.by_query.insert(quotas(), Outcome::Objects(vec![quota]));

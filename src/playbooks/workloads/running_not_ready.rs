@@ -7,14 +7,19 @@
 //! Add-ons (kube-system, CNI, ingress namespaces) are left to their own playbooks: an unready
 //! calico-node is NET-06, an unready CoreDNS NET-12.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    container_spec, container_statuses, ev, event_count, events_all, events_for, human,
-    is_addon_namespace, name, namespace, pod_ref, pods_all, s, secs_since, workload_arg,
+    all_ready, container_statuses, ev, event_count, events_all, events_for, human,
+    is_addon_namespace, name, name_of, namespace, ns_of, pod_detail, pod_get, pod_ref, pods_all,
+    running_since, s, secs_since, st, workload_arg,
 };
+use crate::cluster::lean::{ContainerStatus, Event, Pod};
 use crate::playbooks::engine::q;
+use crate::playbooks::util::arr;
 use crate::playbooks::{
     Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
 };
@@ -49,34 +54,74 @@ fn endpoints_all() -> Query {
     q::core("endpoints", None)
 }
 
-fn queries(_: &Results) -> Vec<Query> {
-    vec![pods_all(), events_all(), endpoints_all()]
+/// At most this many suspect pods are read in full (their probes and ports).
+const MAX_SUSPECTS: usize = 10;
+
+fn queries(r: &Results) -> Vec<Query> {
+    let mut out = vec![pods_all(), events_all(), endpoints_all()];
+    for (p, _, _) in suspects(r.pods(), r.events()) {
+        let q = pod_get(ns_of(p), name_of(p));
+        if !out.contains(&q) && out.len() < 3 + MAX_SUSPECTS {
+            out.push(q);
+        }
+    }
+    out
 }
 
-/// Running, not ready containers with a readiness probe, past their start grace.
-fn unready(p: &Value, now: DateTime<Utc>) -> Vec<&Value> {
-    if s(p, "/status/phase") != "Running"
-        || p.pointer("/metadata/deletionTimestamp").is_some()
-        || is_addon_namespace(namespace(p))
-    {
-        return Vec::new();
-    }
-    container_statuses(p)
+/// Containers of running application pods that run but are not ready, with the pod's
+/// latest readiness-probe failure event: those whose failing probe the kubelet reported
+/// first. Their probes are judged on the pods read in full ([`unready`]).
+fn suspects<'a>(
+    pods: &'a [Arc<Pod>],
+    events: &'a [Arc<Event>],
+) -> Vec<(&'a Pod, &'a ContainerStatus, Option<&'a Event>)> {
+    let mut out: Vec<(&Pod, &ContainerStatus, Option<&Event>)> = pods
         .iter()
-        .filter(|cs| cs.get("ready").and_then(Value::as_bool) == Some(false))
-        .filter(|cs| {
-            secs_since(s(cs, "/state/running/startedAt"), now).is_some_and(|a| {
-                let delay = container_spec(p, s(cs, "/name"))
-                    .and_then(|c| c.pointer("/readinessProbe/initialDelaySeconds"))
-                    .and_then(Value::as_i64)
-                    .unwrap_or(0);
-                a > GRACE_SECS + delay
-            })
+        .map(|p| &**p)
+        .filter(|p| {
+            st(&p.status.phase) == "Running"
+                && p.metadata.deletion_timestamp.is_none()
+                && !is_addon_namespace(ns_of(*p))
         })
-        .filter(|cs| {
-            container_spec(p, s(cs, "/name")).is_some_and(|c| c.get("readinessProbe").is_some())
+        .flat_map(|p| {
+            container_statuses(p)
+                .iter()
+                .filter(|cs| !cs.ready && running_since(cs).is_some())
+                .map(move |cs| {
+                    let e = events_for(events, "Pod", ns_of(p), name_of(p))
+                        .into_iter()
+                        .find(|e| {
+                            st(&e.reason) == "Unhealthy"
+                                && st(&e.message).starts_with("Readiness probe failed")
+                        });
+                    (p, cs, e)
+                })
         })
-        .collect()
+        .collect();
+    out.sort_by_key(|x| x.2.is_none());
+    out
+}
+
+/// The container spec named `c` in a pod read in full.
+fn container_spec<'a>(pod: &'a Value, c: &str) -> Option<&'a Value> {
+    ["/spec/containers", "/spec/initContainers"]
+        .iter()
+        .flat_map(|p| arr(pod, p))
+        .find(|x| s(x, "/name") == c)
+}
+
+/// Whether the suspect has a readiness probe and has run unready past its grace (and the
+/// probe's initial delay), judged on its pod read in full.
+fn unready(full: &Value, cs: &ContainerStatus, now: DateTime<Utc>) -> bool {
+    let Some(ctr) = container_spec(full, &cs.name) else {
+        return false;
+    };
+    let delay = ctr
+        .pointer("/readinessProbe/initialDelaySeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    secs_since(running_since(cs), now).is_some_and(|a| a > GRACE_SECS + delay)
+        && ctr.get("readinessProbe").is_some()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,32 +176,19 @@ fn probe_port(ctr: &Value) -> Option<(String, bool)> {
 }
 
 fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
-    let pods = r.objects(&pods_all());
-    let events = r.objects(&events_all());
-    let found: Vec<(&Value, &Value, Option<&Value>)> = pods
-        .iter()
-        .flat_map(|p| {
-            unready(p, now).into_iter().map(move |cs| {
-                let e = events_for(events, "Pod", namespace(p), name(p))
-                    .into_iter()
-                    .find(|e| {
-                        s(e, "/reason") == "Unhealthy"
-                            && s(e, "/message").starts_with("Readiness probe failed")
-                    });
-                (p, cs, e)
-            })
-        })
-        .collect();
-    // Prefer pods whose failing probe the kubelet reported.
-    let (pod, cs, event) = *found
-        .iter()
-        .find(|f| f.2.is_some())
-        .or_else(|| found.first())?;
-    let (ns, pod_name, cname) = (namespace(pod), name(pod), s(cs, "/name"));
+    let pods = r.pods();
+    let (pod, cs, event, full) =
+        suspects(pods, r.events())
+            .into_iter()
+            .find_map(|(p, cs, e)| {
+                let full = pod_detail(r, ns_of(p), name_of(p))?;
+                unready(full, cs, now).then_some((p, cs, e, full))
+            })?;
+    let (ns, pod_name, cname) = (ns_of(pod), name_of(pod), cs.name.as_str());
     let pref = pod_ref(ns, pod_name);
-    let ctr = container_spec(pod, cname)?;
+    let ctr = container_spec(full, cname)?;
     let probe = ctr.get("readinessProbe")?;
-    let running_for = secs_since(s(cs, "/state/running/startedAt"), now).unwrap_or(0);
+    let running_for = secs_since(running_since(cs), now).unwrap_or(0);
     let mut evidence: Vec<Evidence> = vec![
         ev(
             &pref,
@@ -164,7 +196,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             format!(
                 "running for {}, ready=false, restartCount={}",
                 human(running_for),
-                cs.get("restartCount").and_then(Value::as_i64).unwrap_or(0)
+                cs.restart_count
             ),
         ),
         ev(
@@ -174,13 +206,13 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         ),
     ];
     let message = event
-        .map(|e| s(e, "/message").to_string())
+        .map(|e| st(&e.message).to_string())
         .unwrap_or_default();
     if let Some(e) = event {
         evidence.push(ev(
-            format!("Event/{ns}/{}", name(e)),
+            format!("Event/{ns}/{}", name_of(e)),
             "Unhealthy",
-            format!("{} (x{})", s(e, "/message"), event_count(e)),
+            format!("{} (x{})", st(&e.message), event_count(e)),
         ));
     }
     let port = probe_port(ctr);
@@ -214,19 +246,12 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         ));
     }
     let wl = workload_arg(pod);
-    let siblings: Vec<&Value> = pods
+    let siblings: Vec<&Pod> = pods
         .iter()
-        .filter(|p| namespace(p) == ns && workload_arg(p) == wl)
+        .map(|p| &**p)
+        .filter(|p| ns_of(*p) == ns && workload_arg(p) == wl)
         .collect();
-    let ready = siblings
-        .iter()
-        .filter(|p| {
-            let c = container_statuses(p);
-            !c.is_empty()
-                && c.iter()
-                    .all(|x| x.get("ready").and_then(Value::as_bool) == Some(true))
-        })
-        .count();
+    let ready = siblings.iter().filter(|p| all_ready(p, true)).count();
     evidence.push(ev(
         format!("{wl} in {ns}"),
         "ready pods",
@@ -318,7 +343,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     } else {
         FindingSeverity::Warning
     };
-    let idx = pod
+    let idx = full
         .pointer("/spec/containers")
         .and_then(Value::as_array)
         .and_then(|a| a.iter().position(|c| s(c, "/name") == cname))
@@ -379,8 +404,9 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::common::testing::lean_results;
     use super::*;
-    use crate::playbooks::Outcome;
+    use crate::playbooks::{Outcome, QueryKind};
     use serde_json::json;
 
     fn now() -> DateTime<Utc> {
@@ -403,11 +429,20 @@ mod tests {
                 "reason": "Unhealthy", "type": "Warning", "count": 120, "message": m, "lastTimestamp": "2026-01-15T09:59:50Z"}));
         }
         let ep = json!({"kind": "Endpoints", "metadata": {"namespace": "shop", "name": "reviews"}, "subsets": [{"notReadyAddresses": [{"ip": "10.244.3.5", "targetRef": {"kind": "Pod", "name": "reviews-h-1"}}]}]});
-        let mut r = Results::default();
-        r.by_query.insert(pods_all(), Outcome::Objects(pods));
-        r.by_query.insert(events_all(), Outcome::Objects(events));
+        let mut r = lean_results(&pods, &events);
         r.by_query
             .insert(endpoints_all(), Outcome::Objects(vec![ep]));
+        // The second round: the suspects in full.
+        for q in queries(&r) {
+            if let QueryKind::Get { name, .. } = &q.kind {
+                let full = pods
+                    .iter()
+                    .find(|p| p["metadata"]["name"] == *name)
+                    .cloned();
+                r.by_query
+                    .insert(q, Outcome::Objects(full.into_iter().collect()));
+            }
+        }
         r
     }
 
