@@ -406,6 +406,9 @@ pub struct PodSpec {
     /// ConfigMaps, Secrets…) are not kept, so most pods hold none.
     #[serde(deserialize_with = "de::claim_volumes")]
     pub volumes: Vec<Volume>,
+    /// `hostNetwork`: the pod has the node's IP, not one of the pod network.
+    #[serde(deserialize_with = "de::bool_or_false")]
+    pub host_network: bool,
 }
 
 /// A pod volume backed by a PersistentVolumeClaim.
@@ -1154,6 +1157,9 @@ mod tests {
         assert_eq!(claims, [("data", "data-db-0")]);
         let none: Pod = serde_json::from_value(json!({"spec": {"volumes": null}})).unwrap();
         assert!(none.spec.volumes.is_empty());
+        assert!(!none.spec.host_network);
+        let host: Pod = serde_json::from_value(json!({"spec": {"hostNetwork": true}})).unwrap();
+        assert!(host.spec.host_network);
     }
 
     #[test]
