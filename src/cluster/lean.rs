@@ -411,11 +411,10 @@ pub struct PodSpec {
     pub host_network: bool,
 }
 
-/// A pod volume backed by a PersistentVolumeClaim.
+/// A pod volume backed by a PersistentVolumeClaim (its name is not kept).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Volume {
-    pub name: String,
     #[serde(deserialize_with = "de::nullable")]
     pub persistent_volume_claim: Option<ClaimSource>,
 }
@@ -424,7 +423,8 @@ pub struct Volume {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ClaimSource {
-    pub claim_name: String,
+    #[serde(deserialize_with = "de::opt_string")]
+    pub claim_name: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -1143,18 +1143,13 @@ mod tests {
             {"name": "config", "configMap": {"name": "app"}},
             {"name": "data", "persistentVolumeClaim": {"claimName": "data-db-0", "readOnly": false}}]}}))
         .unwrap();
-        let claims: Vec<(&str, &str)> = p
+        let claims: Vec<&str> = p
             .spec
             .volumes
             .iter()
-            .filter_map(|v| {
-                Some((
-                    v.name.as_str(),
-                    v.persistent_volume_claim.as_ref()?.claim_name.as_str(),
-                ))
-            })
+            .filter_map(|v| v.persistent_volume_claim.as_ref()?.claim_name.as_deref())
             .collect();
-        assert_eq!(claims, [("data", "data-db-0")]);
+        assert_eq!(claims, ["data-db-0"]);
         let none: Pod = serde_json::from_value(json!({"spec": {"volumes": null}})).unwrap();
         assert!(none.spec.volumes.is_empty());
         assert!(!none.spec.host_network);

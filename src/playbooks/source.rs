@@ -538,8 +538,8 @@ impl WatchedStores for crate::cluster::state::ClusterState {
             Some(crate::cluster::SyncState::Synced)
         );
         (synced && self.fully_listed(resource)).then(|| match kind {
-            Watched::Pods => LeanObjects::Pods(self.pods.clone()),
-            Watched::Events => LeanObjects::Events(self.events.clone()),
+            Watched::Pods => LeanObjects::Pods(in_list_order(self.pods.clone())),
+            Watched::Events => LeanObjects::Events(in_list_order(self.events.clone())),
         })
     }
 }
@@ -548,10 +548,26 @@ impl WatchedStores for crate::cluster::state::ClusterState {
 impl WatchedStores for crate::cluster::watch::StateView {
     fn watched(&self, kind: Watched) -> Option<LeanObjects> {
         match kind {
-            Watched::Pods => self.synced_pods().map(LeanObjects::Pods),
-            Watched::Events => self.synced_events().map(LeanObjects::Events),
+            Watched::Pods => self
+                .synced_pods()
+                .map(|v| LeanObjects::Pods(in_list_order(v))),
+            Watched::Events => self
+                .synced_events()
+                .map(|v| LeanObjects::Events(in_list_order(v))),
         }
     }
+}
+
+/// A store's objects in the order the API server lists them (by namespace, then name): a
+/// store iterates in hash order, different on every run, and playbooks that read "the first
+/// pods of a component" must read the same ones live, from a list, and from a snapshot.
+fn in_list_order<T: kube::Resource>(mut objects: Vec<Arc<T>>) -> Vec<Arc<T>> {
+    objects.sort_by(|a, b| {
+        let (a, b) = (a.meta(), b.meta());
+        (a.namespace.as_deref(), a.name.as_deref())
+            .cmp(&(b.namespace.as_deref(), b.name.as_deref()))
+    });
+    objects
 }
 
 /// A source that answers [`QueryKind::Watched`] queries from the watch stores it was given
@@ -1013,6 +1029,46 @@ impl QuerySource for SnapshotSource {
 #[cfg(test)]
 mod tests {
     use super::same_request;
+
+    /// A watch store iterates in hash order; its watched answer comes in the API server's
+    /// list order, the same on every run (playbooks read "the first pods of a component").
+    #[test]
+    fn store_answers_come_in_list_order() {
+        use super::{QuerySource, StoreBacked, Watched};
+        use crate::cluster::lean::MetaExt;
+        use crate::playbooks::{LeanObjects, Outcome, engine::q};
+        let mut state = crate::cluster::state::ClusterState::default();
+        state.pods = [("b", "x"), ("a", "z"), ("a", "y")]
+            .iter()
+            .map(|(ns, n)| {
+                std::sync::Arc::new(
+                    serde_json::from_value(
+                        serde_json::json!({"metadata": {"namespace": ns, "name": n}}),
+                    )
+                    .unwrap(),
+                )
+            })
+            .collect();
+        state.sync = vec![crate::cluster::ResourceSync {
+            resource: "pods".into(),
+            state: crate::cluster::SyncState::Synced,
+        }];
+        let source = StoreBacked {
+            inner: Box::new(super::SnapshotSource {
+                snapshot: crate::snapshot::Snapshot::default(),
+            }),
+            stores: &state,
+        };
+        let out = futures::executor::block_on(source.run(&q::watched(Watched::Pods)));
+        let Outcome::Lean(LeanObjects::Pods(pods)) = out else {
+            panic!("a lean answer: {out:?}");
+        };
+        let names: Vec<String> = pods
+            .iter()
+            .map(|p| format!("{}/{}", p.metadata.namespace_str(), p.metadata.name_str()))
+            .collect();
+        assert_eq!(names, ["a/y", "a/z", "b/x"]);
+    }
 
     /// Pruning at decode drops only what no playbook reads: every playbook on every
     /// scenario finds the same, word for word, with the objects pruned as without.

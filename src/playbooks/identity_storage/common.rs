@@ -170,8 +170,7 @@ pub fn claims(p: &Pod) -> impl Iterator<Item = &str> {
     p.spec
         .volumes
         .iter()
-        .filter_map(|v| v.persistent_volume_claim.as_ref())
-        .map(|c| c.claim_name.as_str())
+        .filter_map(|v| v.persistent_volume_claim.as_ref()?.claim_name.as_deref())
 }
 
 /// Seconds since a pod was created (0 when its creationTimestamp is not captured).
