@@ -120,9 +120,28 @@ fn kubelet_journal() -> Query {
 fn queries(r: &Results) -> Vec<Query> {
     let mut out = vec![crbs(), cluster_roles(), pods(), kubelet_journal()];
     out.extend(component_pods(r).into_iter().map(log_of));
-    // The API server read whole: its --authorization-mode is in its command line.
-    out.extend(apiserver_pod(r).map(pod_detail));
+    // Once a log shows a denial, the API server read whole: its --authorization-mode is in
+    // its command line.
+    if logged_denial(r) {
+        out.extend(apiserver_pod(r).map(pod_detail));
+    }
     out
+}
+
+/// Whether a component's log or a kubelet's journal read so far shows an RBAC denial.
+fn logged_denial(r: &Results) -> bool {
+    let in_logs = component_pods(r).into_iter().any(|p| {
+        r.text(&log_of(p)).is_some_and(|t| {
+            t.lines()
+                .any(|l| denials(l).iter().any(|d| d.user.starts_with("system:")))
+        })
+    });
+    in_logs
+        || r.text(&kubelet_journal()).is_some_and(|t| {
+            journal_records(t)
+                .iter()
+                .any(|(_, line)| !denials(line).is_empty())
+        })
 }
 
 /// The kube-apiserver pod, whatever labels its installer gives it (kubeadm

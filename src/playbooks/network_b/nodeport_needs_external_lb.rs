@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::haproxy::{self, EXCLUDE_LABEL, is_exposed};
-use super::util::{MetaExt, Pod, arr, detail, ev, name, node_ready, obj, pod_detail, pod_obj, s};
+use super::util::{
+    MetaExt, Pod, arr, detail, ev, name, namespace, node_ready, obj, pod_detail, pod_obj, s,
+};
 use crate::playbooks::engine::q;
 use crate::playbooks::{
     Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom, Watched,
@@ -62,8 +64,20 @@ fn q_pods() -> Query {
     q::watched(Watched::Pods)
 }
 
+/// kubeadm's kube-controller-manager pods, whole (a first-round list other playbooks share).
+fn q_kcm() -> Query {
+    q::list(
+        "",
+        "pods",
+        Some("kube-system"),
+        Some("component=kube-controller-manager"),
+        None,
+    )
+}
+
 /// The kube-controller-manager pods (one per control-plane node; at most 10 read): whether
-/// one runs an in-tree cloud provider is in their command line, read per pod.
+/// one runs an in-tree cloud provider is in their command line. Those kubeadm's label list
+/// did not bring are read one by one.
 fn controller_managers(r: &Results) -> impl Iterator<Item = &Pod> {
     r.pods()
         .iter()
@@ -72,9 +86,30 @@ fn controller_managers(r: &Results) -> impl Iterator<Item = &Pod> {
         .take(10)
 }
 
+/// A kube-controller-manager pod whole: from the label list, else as read by itself.
+fn kcm_whole<'r>(r: &'r Results, p: &Pod) -> Option<&'r Value> {
+    r.objects(&q_kcm())
+        .iter()
+        .find(|w| namespace(w) == p.metadata.namespace_str() && name(w) == p.metadata.name_str())
+        .or_else(|| detail(r, p))
+}
+
 fn queries(r: &Results) -> Vec<Query> {
-    let mut out = vec![q_services(), q_nodes(), q_slices(), q_pods()];
-    out.extend(controller_managers(r).map(pod_detail));
+    let mut out = vec![q_services(), q_nodes(), q_slices(), q_pods(), q_kcm()];
+    // Only with a Service to report does the controller manager's provider matter.
+    let services = r.objects(&q_services());
+    if services.iter().any(is_exposed) && r.outcome(&q_kcm()).is_some() {
+        out.extend(
+            controller_managers(r)
+                .filter(|p| {
+                    !r.objects(&q_kcm()).iter().any(|w| {
+                        namespace(w) == p.metadata.namespace_str()
+                            && name(w) == p.metadata.name_str()
+                    })
+                })
+                .map(pod_detail),
+        );
+    }
     out
 }
 
@@ -97,7 +132,7 @@ fn lb_implementation(r: &Results, services: &[Value]) -> Option<String> {
     }) {
         return Some(format!("pod {}", pod_obj(p)));
     }
-    for p in controller_managers(r).filter_map(|p| detail(r, p)) {
+    for p in controller_managers(r).filter_map(|p| kcm_whole(r, p)) {
         for c in arr(p, "/spec/containers") {
             for a in arr(c, "/command").iter().chain(arr(c, "/args")) {
                 if let Some(v) = a.as_str().and_then(|a| a.strip_prefix("--cloud-provider="))
@@ -440,7 +475,17 @@ mod tests {
             "spec": {"containers": [{"name": "kube-controller-manager",
                 "command": ["kube-controller-manager", "--cloud-provider=aws"]}]}});
         let mut r = results(vec![guestbook("Local")], vec![slice()], vec![kcm.clone()]);
-        // The lean pod list names it; its command line comes from the pod itself.
+        // kubeadm's label list holds it whole: nothing more to read.
+        r.by_query
+            .insert(q_kcm(), Outcome::Objects(vec![kcm.clone()]));
+        assert!(
+            !queries(&r)
+                .iter()
+                .any(|q| matches!(q.kind, crate::playbooks::QueryKind::Get { .. }))
+        );
+        assert!(diagnose(&r, Utc::now()).is_none());
+        // Without that label (kops): the lean pod list names it, the pod itself is read.
+        r.by_query.insert(q_kcm(), Outcome::Objects(vec![]));
         let detail_query = queries(&r)
             .into_iter()
             .find(|q| q.kind == pod_detail(&r.pods()[0]).kind);

@@ -54,8 +54,8 @@ fn q_pods() -> Query {
 }
 
 /// How many pods are read whole to look for a loopback binding (their args and env are not
-/// in the pod list): the judged pods of the first Services.
-const LOOPBACK_SAMPLE: usize = 10;
+/// in the pod list): the judged pods of the first Services (one batch of requests).
+const LOOPBACK_SAMPLE: usize = 8;
 
 fn queries(r: &Results) -> Vec<Query> {
     let mut out = vec![q_services(), q_endpoints(), q_pods()];
