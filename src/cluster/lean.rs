@@ -402,6 +402,29 @@ pub struct PodSpec {
     pub node_name: Option<String>,
     #[serde(deserialize_with = "de::list")]
     pub containers: Vec<Container>,
+    /// The volumes that mount a PersistentVolumeClaim; the others (service-account tokens,
+    /// ConfigMaps, Secrets…) are not kept, so most pods hold none.
+    #[serde(deserialize_with = "de::claim_volumes")]
+    pub volumes: Vec<Volume>,
+    /// `hostNetwork`: the pod has the node's IP, not one of the pod network.
+    #[serde(deserialize_with = "de::bool_or_false")]
+    pub host_network: bool,
+}
+
+/// A pod volume backed by a PersistentVolumeClaim (its name is not kept).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Volume {
+    #[serde(deserialize_with = "de::nullable")]
+    pub persistent_volume_claim: Option<ClaimSource>,
+}
+
+/// `persistentVolumeClaim` of a pod volume.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ClaimSource {
+    #[serde(deserialize_with = "de::opt_string")]
+    pub claim_name: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -927,6 +950,14 @@ pub mod de {
         d.deserialize_any(TimeVisitor)
     }
 
+    /// A pod's volumes, keeping only those backed by a PersistentVolumeClaim.
+    pub fn claim_volumes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<super::Volume>, D::Error> {
+        let mut v: Vec<super::Volume> = list(d)?;
+        v.retain(|v| v.persistent_volume_claim.is_some());
+        v.shrink_to_fit();
+        Ok(v)
+    }
+
     /// An optional integer: accepts numbers and numeric strings; anything else reads as `None`.
     pub fn opt_int<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
     where
@@ -1135,6 +1166,27 @@ mod tests {
                 "state": {"running": {"startedAt": "2026-01-15T09:59:01Z"}}}]}}))
         .unwrap();
         assert!(p.last_termination().is_none());
+    }
+
+    #[test]
+    fn a_pod_keeps_only_its_claim_volumes() {
+        let p: Pod = serde_json::from_value(json!({"spec": {"volumes": [
+            {"name": "kube-api-access-x", "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]}},
+            {"name": "config", "configMap": {"name": "app"}},
+            {"name": "data", "persistentVolumeClaim": {"claimName": "data-db-0", "readOnly": false}}]}}))
+        .unwrap();
+        let claims: Vec<&str> = p
+            .spec
+            .volumes
+            .iter()
+            .filter_map(|v| v.persistent_volume_claim.as_ref()?.claim_name.as_deref())
+            .collect();
+        assert_eq!(claims, ["data-db-0"]);
+        let none: Pod = serde_json::from_value(json!({"spec": {"volumes": null}})).unwrap();
+        assert!(none.spec.volumes.is_empty());
+        assert!(!none.spec.host_network);
+        let host: Pod = serde_json::from_value(json!({"spec": {"hostNetwork": true}})).unwrap();
+        assert!(host.spec.host_network);
     }
 
     #[test]

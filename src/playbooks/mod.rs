@@ -132,6 +132,17 @@ impl LeanObjects {
     }
 }
 
+impl Results {
+    /// Tests: the answer to `q::watched(kind)` is these API objects, decoded as a source would.
+    #[cfg(test)]
+    pub fn set_watched(&mut self, kind: Watched, objects: &[Value]) {
+        self.by_query.insert(
+            engine::q::watched(kind),
+            Outcome::Lean(LeanObjects::decode(kind, objects)),
+        );
+    }
+}
+
 impl From<Vec<Arc<lean::Pod>>> for LeanObjects {
     fn from(v: Vec<Arc<lean::Pod>>) -> LeanObjects {
         LeanObjects::Pods(v)

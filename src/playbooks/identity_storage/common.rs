@@ -1,12 +1,17 @@
 //! Small pure helpers the identity and storage playbooks share: reading fields of JSON
-//! objects, naming objects in evidence, container flags, events about an object, ages, and
-//! parsing the API server's "forbidden" messages.
+//! objects and of the lean pods and events, naming objects in evidence, container flags,
+//! events about an object, ages, and parsing the API server's "forbidden" messages.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::playbooks::engine::q;
 use crate::playbooks::util::parse_time;
+use crate::playbooks::{Query, Results};
 
+pub use crate::cluster::lean::{Event, MetaExt, Pod};
 pub use crate::playbooks::util::{arr, ev, name, namespace, s};
 
 /// A timestamp field parsed as UTC.
@@ -62,52 +67,127 @@ pub fn flag<'a>(cmd: &'a [String], name: &str) -> Option<&'a str> {
 
 /// Events whose involvedObject is `kind`/`name` (and namespace, when given), newest first.
 /// Kept apart from `workloads::common::events_for`: this one dates an event by
-/// `lastTimestamp`, `eventTime`, then the series (see `event_time`), and counts only `count`.
+/// `lastTimestamp`, `eventTime`, then its creation (see `event_time`), and counts only `count`.
 pub fn events_for<'a>(
-    events: &'a [Value],
+    events: &'a [Arc<Event>],
     kind: &str,
     ns: Option<&str>,
     name: &str,
-) -> Vec<&'a Value> {
-    let mut out: Vec<&Value> = events
+) -> Vec<&'a Event> {
+    let mut out: Vec<&Event> = events
         .iter()
+        .map(|e| &**e)
         .filter(|e| {
-            s(e, "/involvedObject/kind") == kind
-                && s(e, "/involvedObject/name") == name
-                && ns.is_none_or(|n| s(e, "/involvedObject/namespace") == n)
+            let o = &e.involved_object;
+            o.kind.as_deref().unwrap_or_default() == kind
+                && o.name.as_deref().unwrap_or_default() == name
+                && ns.is_none_or(|n| o.namespace.as_deref().unwrap_or_default() == n)
         })
         .collect();
     out.sort_by_key(|e| std::cmp::Reverse(event_time(e)));
     out
 }
 
-/// The last time an event was seen.
-pub fn event_time(e: &Value) -> Option<DateTime<Utc>> {
-    time(e, "/lastTimestamp")
-        .or_else(|| time(e, "/eventTime"))
-        .or_else(|| time(e, "/series/lastObservedTime"))
-        .or_else(|| time(e, "/metadata/creationTimestamp"))
+/// The last time an event was seen: `lastTimestamp`, else `eventTime`, else its creation.
+pub fn event_time(e: &Event) -> Option<DateTime<Utc>> {
+    e.last_timestamp
+        .or(e.event_time)
+        .or_else(|| e.metadata.created())
 }
 
 /// `reason (xN): message` of an event, for evidence.
-pub fn event_text(e: &Value) -> String {
-    let count = e.get("count").and_then(Value::as_i64).unwrap_or(1);
+pub fn event_text(e: &Event) -> String {
+    let count = e.count.map_or(1, i64::from);
     let times = if count > 1 {
         format!(" (x{count})")
     } else {
         String::new()
     };
-    format!("{}{times}: {}", s(e, "/reason"), s(e, "/message"))
+    format!(
+        "{}{times}: {}",
+        e.reason.as_deref().unwrap_or_default(),
+        e.message.as_deref().unwrap_or_default()
+    )
 }
 
 /// `Event/ns/name` for evidence.
-pub fn event_ref(e: &Value) -> String {
-    format!("Event/{}/{}", namespace(e), name(e))
+pub fn event_ref(e: &Event) -> String {
+    format!(
+        "Event/{}/{}",
+        e.metadata.namespace_str(),
+        e.metadata.name_str()
+    )
 }
 
 /// Whether a pod's phase is Running.
-pub fn running(pod: &Value) -> bool {
-    s(pod, "/status/phase") == "Running"
+pub fn running(pod: &Pod) -> bool {
+    pod.status.phase.as_deref() == Some("Running")
+}
+
+/// Whether a pod's containers crashed before (restarts, a last termination, or waiting in
+/// CrashLoopBackOff): its previous log holds why. A capture may leave `restartCount` out.
+pub fn crashed(p: &Pod) -> bool {
+    p.status.container_statuses.iter().any(|c| {
+        c.restart_count > 0
+            || c.last_state.terminated.is_some()
+            || c.state.waiting.as_ref().and_then(|w| w.reason.as_deref())
+                == Some("CrashLoopBackOff")
+    })
+}
+
+/// The whole of one pod (`kubectl get pod NAME -n NS -o yaml`): what a playbook reads when it
+/// needs more of a suspect pod than the lean model keeps (container args, secret volumes).
+pub fn pod_detail(p: &Pod) -> Query {
+    q::get(
+        "",
+        "pods",
+        Some(p.metadata.namespace_str()),
+        p.metadata.name_str(),
+    )
+}
+
+/// The pod as [`pod_detail`] read it, when it answered.
+pub fn detail<'r>(r: &'r Results, p: &Pod) -> Option<&'r Value> {
+    r.objects(&pod_detail(p)).first()
+}
+
+/// Tests: every pod, in the pod list and each read whole ([`pod_detail`]), as the rounds of a
+/// run would answer them.
+#[cfg(test)]
+pub fn set_pods(r: &mut Results, pods: &[Value]) {
+    r.set_watched(crate::playbooks::Watched::Pods, pods);
+    for p in pods {
+        let lean: Pod = serde_json::from_value(p.clone()).expect("a pod");
+        r.by_query.insert(
+            pod_detail(&lean),
+            crate::playbooks::Outcome::Objects(vec![p.clone()]),
+        );
+    }
+}
+
+/// The claims a pod's volumes mount.
+pub fn claims(p: &Pod) -> impl Iterator<Item = &str> {
+    p.spec
+        .volumes
+        .iter()
+        .filter_map(|v| v.persistent_volume_claim.as_ref()?.claim_name.as_deref())
+}
+
+/// Seconds since a pod was created (0 when its creationTimestamp is not captured).
+pub fn pod_age_secs(p: &Pod, now: DateTime<Utc>) -> i64 {
+    p.metadata
+        .created()
+        .map(|t| (now - t).num_seconds())
+        .unwrap_or(0)
+}
+
+/// `Pod/ns/name` for evidence.
+pub fn pod_ref(p: &Pod) -> String {
+    format!(
+        "Pod/{}/{}",
+        p.metadata.namespace_str(),
+        p.metadata.name_str()
+    )
 }
 
 /// The signer a v1beta1 CSR without one was read with (`snapshot::normalize` fills it in).

@@ -10,11 +10,14 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{Denial, arr, denials, ev, flag, flags, journal_records, name, namespace, s};
+use super::common::{
+    Denial, MetaExt, Pod, arr, denials, detail, ev, flag, flags, journal_records, name, pod_detail,
+    pod_ref, running, s,
+};
 use crate::playbooks::engine::q;
 use crate::playbooks::{
     Access, Evidence, Finding, FindingSeverity, Fix, Outcome, Playbook, Query, QueryKind, Results,
-    Symptom,
+    Symptom, Watched,
 };
 
 pub static PLAYBOOK: Playbook = Playbook {
@@ -72,19 +75,20 @@ fn cluster_roles() -> Query {
     q::list(RBAC, "clusterroles", None, None, None)
 }
 fn pods() -> Query {
-    q::core("pods", None)
+    q::watched(Watched::Pods)
 }
 
-fn component_pods(r: &Results) -> Vec<&Value> {
+fn component_pods(r: &Results) -> Vec<&Pod> {
     let mut out = Vec::new();
     for (ns, prefix) in COMPONENTS {
         out.extend(
-            r.objects(&pods())
+            r.pods()
                 .iter()
+                .map(|p| &**p)
                 .filter(|p| {
-                    namespace(p) == *ns
-                        && name(p).starts_with(prefix)
-                        && s(p, "/status/phase") == "Running"
+                    p.metadata.namespace_str() == *ns
+                        && p.metadata.name_str().starts_with(prefix)
+                        && running(p)
                 })
                 .take(PER_COMPONENT),
         );
@@ -92,11 +96,16 @@ fn component_pods(r: &Results) -> Vec<&Value> {
     out
 }
 
-fn log_of(p: &Value) -> Query {
+/// A pod's first container.
+fn first_container(p: &Pod) -> Option<&crate::cluster::lean::Container> {
+    p.spec.containers.first()
+}
+
+fn log_of(p: &Pod) -> Query {
     q::logs(
-        namespace(p),
-        name(p),
-        Some(s(p, "/spec/containers/0/name")),
+        p.metadata.namespace_str(),
+        p.metadata.name_str(),
+        Some(first_container(p).map_or("", |c| c.name.as_str())),
         false,
         Some(200),
     )
@@ -111,24 +120,47 @@ fn kubelet_journal() -> Query {
 fn queries(r: &Results) -> Vec<Query> {
     let mut out = vec![crbs(), cluster_roles(), pods(), kubelet_journal()];
     out.extend(component_pods(r).into_iter().map(log_of));
+    // Once a log shows a denial, the API server read whole: its --authorization-mode is in
+    // its command line.
+    if logged_denial(r) {
+        out.extend(apiserver_pod(r).map(pod_detail));
+    }
     out
+}
+
+/// Whether a component's log or a kubelet's journal read so far shows an RBAC denial.
+fn logged_denial(r: &Results) -> bool {
+    let in_logs = component_pods(r).into_iter().any(|p| {
+        r.text(&log_of(p)).is_some_and(|t| {
+            t.lines()
+                .any(|l| denials(l).iter().any(|d| d.user.starts_with("system:")))
+        })
+    });
+    in_logs
+        || r.text(&kubelet_journal()).is_some_and(|t| {
+            journal_records(t)
+                .iter()
+                .any(|(_, line)| !denials(line).is_empty())
+        })
 }
 
 /// The kube-apiserver pod, whatever labels its installer gives it (kubeadm
 /// `component=kube-apiserver`, kops `k8s-app=kube-apiserver`, or only its name).
-fn apiserver_pod(r: &Results) -> Option<&Value> {
-    r.objects(&pods()).iter().find(|p| {
-        namespace(p) == "kube-system"
-            && (s(p, "/metadata/labels/component") == "kube-apiserver"
-                || s(p, "/metadata/labels/k8s-app") == "kube-apiserver"
-                || name(p).starts_with("kube-apiserver-")
-                || s(p, "/spec/containers/0/name") == "kube-apiserver")
+fn apiserver_pod(r: &Results) -> Option<&Pod> {
+    r.pods().iter().map(|p| &**p).find(|p| {
+        p.metadata.namespace_str() == "kube-system"
+            && (p.label("component") == Some("kube-apiserver")
+                || p.label("k8s-app") == Some("kube-apiserver")
+                || p.metadata.name_str().starts_with("kube-apiserver-")
+                || first_container(p).is_some_and(|c| c.name == "kube-apiserver"))
     })
 }
 
 /// `(major, minor)` of the image tag of a pod's first container (`…:v1.8.0` → `(1, 8)`).
-fn image_version(pod: &Value) -> Option<(u32, u32)> {
-    let image = s(pod, "/spec/containers/0/image");
+fn image_version(pod: &Pod) -> Option<(u32, u32)> {
+    let image = first_container(pod)
+        .and_then(|c| c.image.as_deref())
+        .unwrap_or_default();
     let tag = image.rsplit_once(':')?.1;
     let mut parts = tag.trim_start_matches('v').split('.');
     let major = parts.next()?.parse().ok()?;
@@ -371,11 +403,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 if !d.user.starts_with("system:") {
                     continue;
                 }
-                let evidence = ev(
-                    format!("Pod/{}/{}", namespace(p), name(p)),
-                    format!("log[{ctr}]"),
-                    line.trim(),
-                );
+                let evidence = ev(pod_ref(p), format!("log[{ctr}]"), line.trim());
                 record(&mut by_user, d, evidence);
             }
         }
@@ -405,7 +433,9 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     }
     let apiserver = apiserver_pod(r);
     let authz_mode = apiserver.and_then(|p| {
-        flag(&flags(p), "--authorization-mode").map(|m| (name(p).to_string(), m.to_string()))
+        let whole = detail(r, p)?;
+        flag(&flags(whole), "--authorization-mode")
+            .map(|m| (p.metadata.name_str().to_string(), m.to_string()))
     });
     let version = apiserver.and_then(image_version);
     // Whether the RBAC objects were read in full: only then can "allowed" be decided.
@@ -526,7 +556,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         confidence = confidence.min(0.85);
     }
     let cp = apiserver
-        .map(|p| s(p, "/spec/nodeName").to_string())
+        .map(|p| p.spec.node_name.clone().unwrap_or_default())
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "a control-plane node".into());
     if by_user
@@ -583,14 +613,14 @@ mod tests {
     }
     fn results(bindings: Vec<Value>) -> Results {
         let mut r = Results::default();
-        r.by_query.insert(pods(), Outcome::Objects(vec![pod()]));
+        super::super::common::set_pods(&mut r, &[pod()]);
         r.by_query.insert(crbs(), Outcome::Objects(bindings));
         r.by_query.insert(
             cluster_roles(),
             Outcome::Objects(vec![json!({"metadata": {"name": "system:node-proxier"}, "rules": [{"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["list", "watch"]}]})]),
         );
         r.by_query.insert(
-            log_of(&pod()),
+            log_of(&serde_json::from_value(pod()).unwrap()),
             Outcome::Text {
                 code: 200,
                 body: format!("{LINE}\n"),
@@ -628,7 +658,7 @@ mod tests {
         }
         let apiserver = json!({"metadata": {"name": "kube-apiserver-m1", "namespace": "kube-system", "labels": {"k8s-app": "kube-apiserver"}}, "spec": {"nodeName": "m1", "containers": [{"name": "kube-apiserver", "image": image, "command": cmd}]}, "status": {"phase": "Running"}});
         let mut r = Results::default();
-        r.by_query.insert(pods(), Outcome::Objects(vec![apiserver]));
+        super::super::common::set_pods(&mut r, &[apiserver]);
         r.by_query.insert(
             crbs(),
             Outcome::Objects(vec![json!({"metadata": {"name": "system:node"}, "roleRef": {"kind": "ClusterRole", "name": "system:node"}, "subjects": null})]),
@@ -692,7 +722,7 @@ mod tests {
         assert!(f.summary.contains("was emptied"), "{}", f.summary);
         // Without the API server's flags the cause is the likely one, said so.
         let mut r = kubelet_results(None, "k8s.gcr.io/kube-apiserver:v1.8.0");
-        r.by_query.insert(pods(), Outcome::Objects(vec![]));
+        r.set_watched(Watched::Pods, &[]);
         let f = diagnose(&r, Utc::now()).expect("finding");
         assert!(f.summary.contains("was not captured"), "{}", f.summary);
         assert!(f.confidence <= 0.85);

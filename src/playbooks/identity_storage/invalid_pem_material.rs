@@ -11,10 +11,13 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{arr, ev, event_ref, event_text, name, namespace, s};
+use super::common::{
+    MetaExt, Pod, arr, detail, ev, event_ref, event_text, name, namespace, pod_detail, pod_ref,
+    running, s,
+};
 use crate::playbooks::engine::q;
 use crate::playbooks::{
-    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
+    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom, Watched,
 };
 
 pub static PLAYBOOK: Playbook = Playbook {
@@ -78,10 +81,10 @@ fn apiservices() -> Query {
     q::list("apiregistration.k8s.io", "apiservices", None, None, None)
 }
 fn events() -> Query {
-    q::core("events", None)
+    q::watched(Watched::Events)
 }
 fn pods() -> Query {
-    q::core("pods", None)
+    q::watched(Watched::Pods)
 }
 
 fn mentions_pem_error(text: &str) -> bool {
@@ -117,18 +120,84 @@ fn secret_volumes(p: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Pods behind webhooks that mount a Secret (their serving certificate): at most 8.
-fn backend_pods(r: &Results) -> Vec<&Value> {
+/// How many running pods of the webhooks' namespaces are read whole to find those that mount
+/// a Secret (the pod list does not keep Secret volumes).
+const BACKEND_CANDIDATES: usize = 16;
+
+/// The running pods of the namespaces behind webhooks (not kube-system), read whole.
+fn backend_candidates(r: &Results) -> Vec<&Pod> {
     let nss = backend_namespaces(r);
-    r.objects(&pods())
+    r.pods()
         .iter()
+        .map(|p| &**p)
         .filter(|p| {
-            nss.contains(namespace(p))
-                && namespace(p) != "kube-system"
-                && s(p, "/status/phase") == "Running"
-                && !secret_volumes(p).is_empty()
+            let ns = p.metadata.namespace_str();
+            nss.contains(ns) && ns != "kube-system" && running(p)
         })
+        .take(BACKEND_CANDIDATES)
+        .collect()
+}
+
+/// Pods behind webhooks that mount a Secret (their serving certificate), as read whole: at
+/// most 8.
+fn backend_pods(r: &Results) -> Vec<&Value> {
+    backend_candidates(r)
+        .into_iter()
+        .filter_map(|p| detail(r, p))
+        .filter(|p| !secret_volumes(p).is_empty())
         .take(8)
+        .collect()
+}
+
+/// A container status message that shows a PEM error, with the field it is in.
+fn pem_status_messages(p: &Pod) -> Vec<(String, &str)> {
+    let mut out = Vec::new();
+    for cs in &p.status.container_statuses {
+        let messages = [
+            (
+                "/lastState/terminated/message",
+                cs.last_state
+                    .terminated
+                    .as_ref()
+                    .and_then(|t| t.message.as_deref()),
+            ),
+            (
+                "/state/waiting/message",
+                cs.state.waiting.as_ref().and_then(|w| w.message.as_deref()),
+            ),
+            (
+                "/state/terminated/message",
+                cs.state
+                    .terminated
+                    .as_ref()
+                    .and_then(|t| t.message.as_deref()),
+            ),
+        ];
+        for (st, m) in messages {
+            let m = m.unwrap_or_default();
+            if mentions_pem_error(m) {
+                out.push((
+                    format!(
+                        "status.containerStatuses[{}]{}",
+                        cs.name,
+                        st.replace('/', ".")
+                    ),
+                    m,
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Pods whose containers failed on PEM material (at most 10): read whole for the Secrets
+/// they mount.
+fn pem_failing_pods(r: &Results) -> Vec<&Pod> {
+    r.pods()
+        .iter()
+        .map(|p| &**p)
+        .filter(|p| !pem_status_messages(p).is_empty())
+        .take(10)
         .collect()
 }
 
@@ -138,15 +207,16 @@ fn pod_log(p: &Value) -> Query {
 }
 
 fn apiserver_logs(r: &Results) -> Vec<Query> {
-    r.objects(&pods())
+    r.pods()
         .iter()
         .filter(|p| {
-            namespace(p) == "kube-system" && s(p, "/metadata/labels/component") == "kube-apiserver"
+            p.metadata.namespace_str() == "kube-system"
+                && p.label("component") == Some("kube-apiserver")
         })
         .map(|p| {
             q::logs(
                 "kube-system",
-                name(p),
+                p.metadata.name_str(),
                 Some("kube-apiserver"),
                 false,
                 Some(300),
@@ -157,6 +227,8 @@ fn apiserver_logs(r: &Results) -> Vec<Query> {
 
 fn queries(r: &Results) -> Vec<Query> {
     let mut out = vec![vwc(), mwc(), apiservices(), events(), pods()];
+    out.extend(backend_candidates(r).into_iter().map(pod_detail));
+    out.extend(pem_failing_pods(r).into_iter().map(pod_detail));
     out.extend(backend_pods(r).into_iter().map(pod_log));
     out.extend(apiserver_logs(r));
     out
@@ -267,25 +339,24 @@ fn bundles(r: &Results) -> Vec<Bad> {
 fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     let bad = bundles(r);
     let mut said: Vec<Evidence> = Vec::new();
-    for e in r.objects(&events()) {
-        if mentions_pem_error(s(e, "/message")) {
-            let ns = s(e, "/involvedObject/namespace");
-            let obj = if ns.is_empty() {
-                format!(
-                    "{}/{}",
-                    s(e, "/involvedObject/kind"),
-                    s(e, "/involvedObject/name")
-                )
-            } else {
-                format!(
-                    "{}/{ns}/{}",
-                    s(e, "/involvedObject/kind"),
-                    s(e, "/involvedObject/name")
-                )
+    for e in r.events() {
+        if mentions_pem_error(e.message.as_deref().unwrap_or_default()) {
+            let o = &e.involved_object;
+            let (kind, name) = (
+                o.kind.as_deref().unwrap_or_default(),
+                o.name.as_deref().unwrap_or_default(),
+            );
+            let obj = match o.namespace.as_deref().unwrap_or_default() {
+                "" => format!("{kind}/{name}"),
+                ns => format!("{kind}/{ns}/{name}"),
             };
             said.push(ev(
                 obj,
-                format!("{} (reason {})", event_ref(e), s(e, "/reason")),
+                format!(
+                    "{} (reason {})",
+                    event_ref(e),
+                    e.reason.as_deref().unwrap_or_default()
+                ),
                 event_text(e),
             ));
         }
@@ -302,28 +373,11 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         }
     }
     let mut suspect_secrets: Vec<String> = Vec::new();
-    for p in r.objects(&pods()) {
-        for cs in arr(p, "/status/containerStatuses") {
-            for st in [
-                "/lastState/terminated/message",
-                "/state/waiting/message",
-                "/state/terminated/message",
-            ] {
-                let m = s(cs, st);
-                if mentions_pem_error(m) {
-                    said.push(ev(
-                        format!("Pod/{}/{}", namespace(p), name(p)),
-                        format!(
-                            "status.containerStatuses[{}]{}",
-                            s(cs, "/name"),
-                            st.replace('/', ".")
-                        ),
-                        m.trim(),
-                    ));
-                    for sec in secret_volumes(p) {
-                        suspect_secrets.push(format!("{}/{sec}", namespace(p)));
-                    }
-                }
+    for p in r.pods() {
+        for (field, m) in pem_status_messages(p) {
+            said.push(ev(pod_ref(p), field, m.trim()));
+            for sec in detail(r, p).map(secret_volumes).unwrap_or_default() {
+                suspect_secrets.push(format!("{}/{sec}", p.metadata.namespace_str()));
             }
         }
     }
@@ -351,10 +405,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 namespace: ns, pod, ..
             } = &qq.kind
                 && ns != "kube-system"
-                && let Some(p) = r
-                    .objects(&pods())
-                    .iter()
-                    .find(|p| namespace(p) == ns && name(p) == pod)
+                && let Some(p) = r.objects(&q::get("", "pods", Some(ns), pod)).first()
             {
                 for sec in secret_volumes(p) {
                     suspect_secrets.push(format!("{ns}/{sec}"));
@@ -484,9 +535,11 @@ mod tests {
     fn results(hooks: Vec<Value>) -> Results {
         let mut r = Results::default();
         r.by_query.insert(vwc(), Outcome::Objects(hooks));
-        for qq in [mwc(), apiservices(), events(), pods()] {
+        for qq in [mwc(), apiservices()] {
             r.by_query.insert(qq, Outcome::Objects(vec![]));
         }
+        r.set_watched(Watched::Events, &[]);
+        r.set_watched(Watched::Pods, &[]);
         r
     }
 
@@ -505,7 +558,7 @@ mod tests {
     #[test]
     fn double_encoded_cabundle_is_critical_with_a_patch() {
         let mut r = results(vec![webhook(&b64(b64(PEM.as_bytes()).as_bytes()))]);
-        r.by_query.insert(events(), Outcome::Objects(vec![json!({"metadata": {"name": "e1", "namespace": "shop"}, "involvedObject": {"kind": "ReplicaSet", "name": "reports-1"}, "reason": "FailedCreate", "message": "Error creating: Internal error occurred: failed calling webhook \"validate.policy.acme.io\": could not get REST client: unable to load root certificates: unable to parse bytes as PEM block", "count": 7})]));
+        r.set_watched(Watched::Events, &[json!({"metadata": {"name": "e1", "namespace": "shop"}, "involvedObject": {"kind": "ReplicaSet", "name": "reports-1"}, "reason": "FailedCreate", "message": "Error creating: Internal error occurred: failed calling webhook \"validate.policy.acme.io\": could not get REST client: unable to load root certificates: unable to parse bytes as PEM block", "count": 7})]);
         let f = diagnose(&r, Utc::now()).expect("finding");
         assert_eq!(f.severity, FindingSeverity::Critical);
         assert!(f.confidence > 0.95);

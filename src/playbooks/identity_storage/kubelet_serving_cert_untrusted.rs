@@ -10,11 +10,13 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    age_secs, arr, csr_signer, ev, flag, flags, human, name, namespace, running, s, status_message,
+    MetaExt, Pod, age_secs, arr, csr_signer, ev, flag, flags, human, name, pod_ref, running, s,
+    status_message,
 };
 use crate::playbooks::engine::q;
 use crate::playbooks::{
     Access, Evidence, Finding, FindingSeverity, Fix, Outcome, Playbook, Query, Results, Symptom,
+    Watched,
 };
 
 const SIGNER: &str = "kubernetes.io/kubelet-serving";
@@ -75,7 +77,7 @@ fn csrs() -> Query {
     )
 }
 fn pods() -> Query {
-    q::core("pods", None)
+    q::watched(Watched::Pods)
 }
 fn healthz(node: &str) -> Query {
     q::raw(&format!("/api/v1/nodes/{node}/proxy/healthz"))
@@ -87,19 +89,24 @@ fn configz(node: &str) -> Query {
 /// One running pod per node (first by namespace/name) whose log is probed.
 fn probe_pods(r: &Results) -> BTreeMap<String, (String, String, String)> {
     let mut out: BTreeMap<String, (String, String, String)> = BTreeMap::new();
-    let mut all: Vec<&Value> = r.objects(&pods()).iter().filter(|p| running(p)).collect();
-    all.sort_by_key(|p| (namespace(p).to_string(), name(p).to_string()));
+    let mut all: Vec<&Pod> = r
+        .pods()
+        .iter()
+        .map(|p| &**p)
+        .filter(|p| running(p))
+        .collect();
+    all.sort_by_key(|p| (p.metadata.namespace_str(), p.metadata.name_str()));
     for p in all {
-        let node = s(p, "/spec/nodeName");
-        let container = s(p, "/spec/containers/0/name");
+        let node = p.spec.node_name.as_deref().unwrap_or_default();
+        let container = p.spec.containers.first().map_or("", |c| c.name.as_str());
         if node.is_empty() || container.is_empty() || out.contains_key(node) {
             continue;
         }
         out.insert(
             node.to_string(),
             (
-                namespace(p).to_string(),
-                name(p).to_string(),
+                p.metadata.namespace_str().to_string(),
+                p.metadata.name_str().to_string(),
                 container.to_string(),
             ),
         );
@@ -120,10 +127,11 @@ fn log_probe(ns: &str, pod: &str, container: &str) -> Query {
     q::logs(ns, pod, Some(container), false, Some(1))
 }
 
-fn metrics_pods(r: &Results) -> Vec<&Value> {
-    r.objects(&pods())
+fn metrics_pods(r: &Results) -> Vec<&Pod> {
+    r.pods()
         .iter()
-        .filter(|p| s(p, "/metadata/labels/k8s-app") == "metrics-server" && running(p))
+        .map(|p| &**p)
+        .filter(|p| p.label("k8s-app") == Some("metrics-server") && running(p))
         .collect()
 }
 
@@ -141,8 +149,8 @@ fn queries(r: &Results) -> Vec<Query> {
     }
     for p in metrics_pods(r) {
         out.push(q::logs(
-            namespace(p),
-            name(p),
+            p.metadata.namespace_str(),
+            p.metadata.name_str(),
             Some("metrics-server"),
             false,
             Some(200),
@@ -243,8 +251,8 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     }
     for p in metrics_pods(r) {
         let qq = q::logs(
-            namespace(p),
-            name(p),
+            p.metadata.namespace_str(),
+            p.metadata.name_str(),
             Some("metrics-server"),
             false,
             Some(200),
@@ -257,11 +265,8 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 .rev()
                 .find(|l| l.contains(&marker) && is_tls_error(l) && l.contains("10250"))
             {
-                e.failures.push(ev(
-                    format!("Pod/{}/{}", namespace(p), name(p)),
-                    "log[metrics-server]",
-                    line.trim(),
-                ));
+                e.failures
+                    .push(ev(pod_ref(p), "log[metrics-server]", line.trim()));
             }
         }
     }
@@ -459,12 +464,12 @@ mod tests {
                 node("worker-2", "10.0.0.22"),
             ]),
         );
-        r.by_query.insert(
-            pods(),
-            Outcome::Objects(vec![
+        r.set_watched(
+            Watched::Pods,
+            &[
                 pod("shop", "web-1", "worker-2"),
                 pod("shop", "web-0", "cp-1"),
-            ]),
+            ],
         );
         r.by_query.insert(csrs(), Outcome::Objects(vec![]));
         for n in ["cp-1", "worker-2"] {

@@ -9,11 +9,12 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    age_secs, arr, ev, event_ref, event_text, events_for, flag, flags, human, name, namespace, s,
+    MetaExt, Pod, age_secs, arr, ev, event_ref, event_text, events_for, flag, flags, human, name,
+    namespace, running, s,
 };
 use crate::playbooks::engine::q;
 use crate::playbooks::{
-    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
+    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom, Watched,
 };
 
 pub static PLAYBOOK: Playbook = Playbook {
@@ -71,10 +72,10 @@ fn kcm() -> Query {
     )
 }
 fn pods() -> Query {
-    q::core("pods", None)
+    q::watched(Watched::Pods)
 }
 fn events() -> Query {
-    q::core("events", None)
+    q::watched(Watched::Events)
 }
 fn kcm_log(pod: &str) -> Query {
     q::logs(
@@ -104,20 +105,23 @@ fn pending_lbs(r: &Results, now: DateTime<Utc>) -> Vec<&Value> {
         .collect()
 }
 
-fn running_named<'a>(r: &'a Results, frags: &[&str]) -> Vec<&'a Value> {
-    r.objects(&pods())
+fn running_named<'a>(r: &'a Results, frags: &[&str]) -> Vec<&'a Pod> {
+    r.pods()
         .iter()
-        .filter(|p| s(p, "/status/phase") == "Running" && frags.iter().any(|f| name(p).contains(f)))
+        .map(|p| &**p)
+        .filter(|p| running(p) && frags.iter().any(|f| p.metadata.name_str().contains(f)))
         .collect()
 }
 
-pub(crate) fn ccm_pods(r: &Results) -> Vec<&Value> {
-    r.objects(&pods())
+pub(crate) fn ccm_pods(r: &Results) -> Vec<&Pod> {
+    r.pods()
         .iter()
+        .map(|p| &**p)
         .filter(|p| {
-            name(p).contains("cloud-controller-manager")
-                || s(p, "/metadata/labels/component") == "cloud-controller-manager"
-                || s(p, "/metadata/labels/k8s-app").contains("cloud-controller-manager")
+            p.metadata.name_str().contains("cloud-controller-manager")
+                || p.label("component") == Some("cloud-controller-manager")
+                || p.label("k8s-app")
+                    .is_some_and(|a| a.contains("cloud-controller-manager"))
         })
         .collect()
 }
@@ -139,7 +143,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         return None; // an in-tree provider is configured: its errors are a different case
     }
     let ccm = ccm_pods(r);
-    let ccm_running = ccm.iter().any(|p| s(p, "/status/phase") == "Running");
+    let ccm_running = ccm.iter().any(|p| running(p));
     if ccm_running {
         return None;
     }
@@ -165,16 +169,12 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 ports.join(", ")
             ),
         ));
-        let evs = events_for(
-            r.objects(&events()),
-            "Service",
-            Some(namespace(svc)),
-            name(svc),
-        );
-        match evs
-            .iter()
-            .find(|e| s(e, "/reason").contains("LoadBalancer"))
-        {
+        let evs = events_for(r.events(), "Service", Some(namespace(svc)), name(svc));
+        match evs.iter().find(|e| {
+            e.reason
+                .as_deref()
+                .is_some_and(|r| r.contains("LoadBalancer"))
+        }) {
             Some(e) => evidence.push(ev(
                 event_ref(e),
                 format!("Service/{}/{} event", namespace(svc), name(svc)),
@@ -227,7 +227,10 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         } else {
             format!(
                 "{} not running",
-                ccm.iter().map(|p| name(p)).collect::<Vec<_>>().join(", ")
+                ccm.iter()
+                    .map(|p| p.metadata.name_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         },
     ));
@@ -340,9 +343,9 @@ mod tests {
         r.by_query.insert(services(), Outcome::Objects(vec![json!({"metadata": {"name": "frontend-public", "namespace": "shop", "creationTimestamp": "2026-01-12T10:00:00Z"}, "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "nodePort": 31380, "protocol": "TCP"}]}, "status": {"loadBalancer": {}}})]));
         let kcm_pod = json!({"metadata": {"name": "kube-controller-manager-cp-1", "namespace": "kube-system"}, "spec": {"containers": [{"command": kcm_cmd}]}, "status": {"phase": "Running"}});
         r.by_query.insert(kcm(), Outcome::Objects(vec![kcm_pod]));
-        r.by_query.insert(pods(), Outcome::Objects(extra_pods));
+        r.set_watched(Watched::Pods, &extra_pods);
         r.by_query.insert(q::nodes(), Outcome::Objects(vec![json!({"metadata": {"name": "worker-1", "labels": {}}, "spec": {}, "status": {"addresses": [{"type": "InternalIP", "address": "10.0.0.21"}]}})]));
-        r.by_query.insert(events(), Outcome::Objects(vec![]));
+        r.set_watched(Watched::Events, &[]);
         r.by_query.insert(kcm_log("kube-controller-manager-cp-1"), Outcome::Text { code: 200, body: "W0109 10:00:03.000000       1 core.go:105] no cloud provider provided, services of type LoadBalancer will fail\n".into() });
         r
     }

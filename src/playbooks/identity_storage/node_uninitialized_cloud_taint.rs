@@ -4,14 +4,20 @@
 //! the `alpha.kubernetes.io/provided-node-ip` annotation) and no cloud-controller-manager is
 //! running to initialise them (set providerID, addresses, zone) and lift the taint.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{age_secs, arr, ev, event_ref, event_text, human, name, namespace, s};
+use super::common::{
+    Event, MetaExt, Pod, age_secs, arr, crashed, detail, ev, event_ref, event_text, human, name,
+    pod_detail, pod_ref, running, s,
+};
 use super::loadbalancer_pending_no_cloud_provider::ccm_pods;
 use crate::playbooks::engine::q;
 use crate::playbooks::{
     Access, Evidence, Finding, FindingSeverity, Fix, Outcome, Playbook, Query, Results, Symptom,
+    Watched,
 };
 
 pub static PLAYBOOK: Playbook = Playbook {
@@ -40,29 +46,19 @@ pub static PLAYBOOK: Playbook = Playbook {
 const TAINT: &str = "node.cloudprovider.kubernetes.io/uninitialized";
 
 fn pods() -> Query {
-    q::core("pods", None)
+    q::watched(Watched::Pods)
 }
 fn events() -> Query {
-    q::core("events", None)
+    q::watched(Watched::Events)
 }
-fn ccm_log(p: &Value, previous: bool) -> Query {
+fn ccm_log(p: &Pod, previous: bool) -> Query {
     q::logs(
-        namespace(p),
-        name(p),
-        Some(s(p, "/spec/containers/0/name")),
+        p.metadata.namespace_str(),
+        p.metadata.name_str(),
+        Some(p.spec.containers.first().map_or("", |c| c.name.as_str())),
         previous,
         Some(100),
     )
-}
-
-/// Whether a pod's containers crashed before (restarts, a last termination, or waiting in
-/// CrashLoopBackOff): its previous log holds why. A capture may leave `restartCount` out.
-fn crashed(p: &Value) -> bool {
-    arr(p, "/status/containerStatuses").iter().any(|c| {
-        c.get("restartCount").and_then(Value::as_i64).unwrap_or(0) > 0
-            || c.pointer("/lastState/terminated").is_some()
-            || s(c, "/state/waiting/reason") == "CrashLoopBackOff"
-    })
 }
 
 fn queries(r: &Results) -> Vec<Query> {
@@ -73,6 +69,8 @@ fn queries(r: &Results) -> Vec<Query> {
             out.push(ccm_log(p, true));
         }
     }
+    // The first crashing controller read whole: its --cloud-config is in its args.
+    out.extend(ccm_pods(r).into_iter().find(|p| crashed(p)).map(pod_detail));
     out
 }
 
@@ -114,14 +112,11 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     if tainted.is_empty() {
         return None;
     }
-    let pods_listed = matches!(r.outcome(&pods()), Some(Outcome::Objects(_)));
+    let pods_listed = matches!(r.outcome(&pods()), Some(Outcome::Lean(_)));
     let ccm = ccm_pods(r);
-    let healthy_ccm = ccm.iter().any(|p| {
-        s(p, "/status/phase") == "Running"
-            && arr(p, "/status/containerStatuses")
-                .iter()
-                .all(|c| c.get("ready") == Some(&Value::Bool(true)))
-    });
+    let healthy_ccm = ccm
+        .iter()
+        .any(|p| running(p) && p.status.container_statuses.iter().all(|c| c.ready));
     let mut evidence: Vec<Evidence> = Vec::new();
     for n in &tainted {
         evidence.push(ev(
@@ -166,13 +161,16 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 .map(|p| {
                     format!(
                         "{}/{} {}",
-                        namespace(p),
-                        name(p),
-                        arr(p, "/status/containerStatuses")
+                        p.metadata.namespace_str(),
+                        p.metadata.name_str(),
+                        p.status
+                            .container_statuses
                             .first()
-                            .map(|c| s(c, "/state/waiting/reason").to_string())
+                            .and_then(|c| c.state.waiting.as_ref())
+                            .and_then(|w| w.reason.as_deref())
                             .filter(|x| !x.is_empty())
-                            .unwrap_or_else(|| s(p, "/status/phase").to_string())
+                            .or(p.status.phase.as_deref())
+                            .unwrap_or_default()
                     )
                 })
                 .collect::<Vec<_>>()
@@ -188,7 +186,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 && let Some(line) = failure_line(text)
             {
                 evidence.push(ev(
-                    format!("Pod/{}/{}", namespace(p), name(p)),
+                    pod_ref(p),
                     if previous { "log (previous)" } else { "log" },
                     line,
                 ));
@@ -198,18 +196,21 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         }
     }
     let ccm_crashing = ccm.iter().any(|p| crashed(p));
-    let blocked: Vec<&Value> = r
-        .objects(&events())
+    let blocked: Vec<&Arc<Event>> = r
+        .events()
         .iter()
-        .filter(|e| s(e, "/reason") == "FailedScheduling" && s(e, "/message").contains(TAINT))
+        .filter(|e| {
+            e.reason.as_deref() == Some("FailedScheduling")
+                && e.message.as_deref().is_some_and(|m| m.contains(TAINT))
+        })
         .collect();
     for e in blocked.iter().take(3) {
         evidence.push(ev(
             event_ref(e),
             format!(
                 "Pod/{}/{} event",
-                s(e, "/involvedObject/namespace"),
-                s(e, "/involvedObject/name")
+                e.involved_object.namespace.as_deref().unwrap_or_default(),
+                e.involved_object.name.as_deref().unwrap_or_default()
             ),
             event_text(e),
         ));
@@ -217,20 +218,26 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     let names: Vec<&str> = tainted.iter().map(|n| name(n)).collect();
     let mut commands = Vec::new();
     if let Some(p) = ccm.iter().find(|p| crashed(p)) {
-        let config = arr(p, "/spec/containers/0/command")
-            .iter()
-            .chain(arr(p, "/spec/containers/0/args"))
+        let whole = detail(r, p);
+        let config = whole
+            .map(|w| {
+                arr(w, "/spec/containers/0/command")
+                    .iter()
+                    .chain(arr(w, "/spec/containers/0/args"))
+            })
+            .into_iter()
+            .flatten()
             .filter_map(Value::as_str)
             .find_map(|a| a.strip_prefix("--cloud-config="))
             .unwrap_or("its --cloud-config file");
         commands.push(format!(
             "kubectl -n {} logs {} --previous | tail -20   # why it exits",
-            namespace(p),
-            name(p)
+            p.metadata.namespace_str(),
+            p.metadata.name_str()
         ));
         commands.push(format!(
             "# on {}: fix what the log names in {config} (an auth URL the node cannot resolve or reach, credentials), then restart the controller; it initialises the nodes and removes the taint itself (do not remove the taint by hand: providerID and addresses would stay unset)",
-            s(p, "/spec/nodeName")
+            p.spec.node_name.as_deref().unwrap_or_default()
         ));
     }
     commands.push("# in a cloud: deploy the provider's cloud-controller-manager (it initialises the nodes and removes the taint), e.g.".to_string());
@@ -312,8 +319,8 @@ mod tests {
         }
         let mut r = Results::default();
         r.by_query.insert(q::nodes(), Outcome::Objects(vec![n]));
-        r.by_query.insert(pods(), Outcome::Objects(ccm));
-        r.by_query.insert(events(), Outcome::Objects(vec![json!({"metadata": {"name": "e", "namespace": "shop"}, "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "frontend-x"}, "reason": "FailedScheduling", "message": "0/6 nodes are available: 1 node(s) had untolerated taint {node.cloudprovider.kubernetes.io/uninitialized: true}, 2 Insufficient cpu."})]));
+        super::super::common::set_pods(&mut r, &ccm);
+        r.set_watched(Watched::Events, &[json!({"metadata": {"name": "e", "namespace": "shop"}, "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "frontend-x"}, "reason": "FailedScheduling", "message": "0/6 nodes are available: 1 node(s) had untolerated taint {node.cloudprovider.kubernetes.io/uninitialized: true}, 2 Insufficient cpu."})]);
         r
     }
     fn now() -> DateTime<Utc> {
@@ -345,8 +352,8 @@ mod tests {
             "status": {"phase": "Running", "containerStatuses": [{"name": "occm", "ready": false, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}});
         let mut r = Results::default();
         r.by_query.insert(q::nodes(), Outcome::Objects(vec![n]));
-        r.by_query
-            .insert(pods(), Outcome::Objects(vec![ccm.clone()]));
+        super::super::common::set_pods(&mut r, std::slice::from_ref(&ccm));
+        let ccm: Pod = serde_json::from_value(ccm).unwrap();
         r.by_query.insert(
             events(),
             Outcome::Failed {

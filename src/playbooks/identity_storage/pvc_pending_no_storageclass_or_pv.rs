@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::common::{age_secs, ev, event_ref, event_text, events_for, human, name, namespace, s};
+use super::common::{
+    MetaExt, age_secs, ev, event_ref, event_text, events_for, human, name, namespace, s,
+};
 use super::storage::{
     claim_events, classes, consumers, default_class, events, pending_claims, pods, pv_mismatch,
     pvcs, pvs,
@@ -98,10 +100,11 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                     .unwrap_or_default()
             ),
         ));
-        if let Some(e) = claim_events(r, claim)
-            .into_iter()
-            .find(|e| s(e, "/message").contains("no persistent volumes available"))
-        {
+        if let Some(e) = claim_events(r, claim).into_iter().find(|e| {
+            e.message
+                .as_deref()
+                .is_some_and(|m| m.contains("no persistent volumes available"))
+        }) {
             evidence.push(ev(event_ref(e), format!("{obj} event"), event_text(e)));
             any_event = true;
         }
@@ -113,16 +116,16 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             ));
         }
         for p in consumers(r, claim) {
-            if s(p, "/status/phase") == "Pending" {
-                blocked.push(format!("{}/{}", namespace(p), name(p)));
-                if let Some(e) =
-                    events_for(r.objects(&events()), "Pod", Some(namespace(p)), name(p))
-                        .into_iter()
-                        .find(|e| s(e, "/reason") == "FailedScheduling")
+            if p.status.phase.as_deref() == Some("Pending") {
+                let (pns, pname) = (p.metadata.namespace_str(), p.metadata.name_str());
+                blocked.push(format!("{pns}/{pname}"));
+                if let Some(e) = events_for(r.events(), "Pod", Some(pns), pname)
+                    .into_iter()
+                    .find(|e| e.reason.as_deref() == Some("FailedScheduling"))
                 {
                     evidence.push(ev(
                         event_ref(e),
-                        format!("Pod/{}/{} event", namespace(p), name(p)),
+                        format!("Pod/{pns}/{pname} event"),
                         event_text(e),
                     ));
                 }
@@ -198,7 +201,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::playbooks::Outcome;
+    use crate::playbooks::{Outcome, Watched};
     use serde_json::{Value, json};
 
     fn claim(class: Option<&str>) -> Value {
@@ -213,8 +216,8 @@ mod tests {
         r.by_query.insert(pvcs(), Outcome::Objects(claims));
         r.by_query.insert(pvs(), Outcome::Objects(pvs_));
         r.by_query.insert(classes(), Outcome::Objects(classes_));
-        r.by_query.insert(events(), Outcome::Objects(vec![json!({"metadata": {"name": "e", "namespace": "shop"}, "involvedObject": {"kind": "PersistentVolumeClaim", "namespace": "shop", "name": "data-postgres-0"}, "reason": "FailedBinding", "message": "no persistent volumes available for this claim and no storage class is set", "count": 180})]));
-        r.by_query.insert(pods(), Outcome::Objects(vec![json!({"metadata": {"name": "postgres-0", "namespace": "shop"}, "spec": {"volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data-postgres-0"}}]}, "status": {"phase": "Pending"}})]));
+        r.set_watched(Watched::Events, &[json!({"metadata": {"name": "e", "namespace": "shop"}, "involvedObject": {"kind": "PersistentVolumeClaim", "namespace": "shop", "name": "data-postgres-0"}, "reason": "FailedBinding", "message": "no persistent volumes available for this claim and no storage class is set", "count": 180})]);
+        r.set_watched(Watched::Pods, &[json!({"metadata": {"name": "postgres-0", "namespace": "shop"}, "spec": {"volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data-postgres-0"}}]}, "status": {"phase": "Pending"}})]);
         r
     }
     fn now() -> DateTime<Utc> {

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    age_secs, arr, ev, event_ref, event_text, flag, flags, human, name, namespace, s,
+    Event, MetaExt, Pod, age_secs, arr, detail, ev, event_ref, event_text, flag, flags, human,
+    name, namespace, pod_detail, running, s,
 };
 use super::storage::{claim_events, classes, consumers, default_class, events, pods, pvcs};
 use crate::playbooks::engine::q;
@@ -59,8 +60,8 @@ fn kcm() -> Query {
     )
 }
 
-fn queries(_r: &Results) -> Vec<Query> {
-    vec![
+fn queries(r: &Results) -> Vec<Query> {
+    let mut out = vec![
         pvcs(),
         classes(),
         events(),
@@ -68,29 +69,80 @@ fn queries(_r: &Results) -> Vec<Query> {
         csidrivers(),
         csinodes(),
         kcm(),
-    ]
+    ];
+    // With a claim waiting, the possible provisioner controllers are read whole (their args
+    // name the provisioner they serve).
+    if r.objects(&pvcs())
+        .iter()
+        .any(|c| s(c, "/status/phase") == "Pending")
+    {
+        out.extend(candidates(r).0.into_iter().map(pod_detail));
+    }
+    out
+}
+
+/// How many possible provisioner controllers are read whole.
+const CANDIDATES: usize = 10;
+
+/// The running pods that may be a provisioner's controller, read whole in the second round:
+/// those with a `csi-provisioner` sidecar first, then those whose name or an image names CSI
+/// or a provisioner. At most [`CANDIDATES`]; `true` when there were more.
+fn candidates(r: &Results) -> (Vec<&Pod>, bool) {
+    let looks = |p: &Pod, what: &str| {
+        p.metadata.name_str().contains(what)
+            || p.spec
+                .containers
+                .iter()
+                .any(|c| c.image.as_deref().is_some_and(|i| i.contains(what)))
+    };
+    let running: Vec<&Pod> = r
+        .pods()
+        .iter()
+        .map(|p| &**p)
+        .filter(|p| running(p))
+        .collect();
+    let mut out: Vec<&Pod> = running
+        .iter()
+        .copied()
+        .filter(|p| looks(p, "csi-provisioner"))
+        .collect();
+    for p in &running {
+        if (looks(p, "csi") || looks(p, "provisioner")) && !out.iter().any(|o| std::ptr::eq(*o, *p))
+        {
+            out.push(p);
+        }
+    }
+    let capped = out.len() > CANDIDATES;
+    out.truncate(CANDIDATES);
+    (out, capped)
 }
 
 /// Running pods that look like the provisioner's controller: a `csi-provisioner` sidecar, or
-/// a name/argument naming the provisioner.
-fn controllers<'a>(r: &'a Results, provisioner: &str) -> Vec<&'a Value> {
+/// a name/argument naming the provisioner (read whole). `true` when not every possible
+/// controller was read.
+fn controllers<'a>(r: &'a Results, provisioner: &str) -> (Vec<&'a Pod>, bool) {
     let short = provisioner
         .split(['.', '/'])
         .find(|p| !p.is_empty())
         .unwrap_or(provisioner);
-    r.objects(&pods())
-        .iter()
-        .filter(|p| s(p, "/status/phase") == "Running")
+    let (candidates, capped) = candidates(r);
+    let found = candidates
+        .into_iter()
         .filter(|p| {
-            arr(p, "/spec/containers").iter().any(|c| {
-                let image = s(c, "/image");
-                let args = c.to_string();
-                (image.contains("csi-provisioner") && args.contains(provisioner))
-                    || args.contains(&format!("={provisioner}"))
-                    || args.contains(&format!("\"{provisioner}\""))
-            }) || (short.len() > 3 && name(p).contains(short) && name(p).contains("provisioner"))
+            let n = p.metadata.name_str();
+            let by_args = detail(r, p).is_some_and(|whole| {
+                arr(whole, "/spec/containers").iter().any(|c| {
+                    let image = s(c, "/image");
+                    let args = c.to_string();
+                    (image.contains("csi-provisioner") && args.contains(provisioner))
+                        || args.contains(&format!("={provisioner}"))
+                        || args.contains(&format!("\"{provisioner}\""))
+                })
+            });
+            by_args || (short.len() > 3 && n.contains(short) && n.contains("provisioner"))
         })
-        .collect()
+        .collect();
+    (found, capped)
 }
 
 fn install_hint(p: &str) -> Vec<String> {
@@ -111,7 +163,7 @@ fn install_hint(p: &str) -> Vec<String> {
 /// Whether a query answered with objects (a list that was captured), not a failure or
 /// "not captured": only then does absence in it mean anything.
 fn listed(r: &Results, q: &Query) -> bool {
-    matches!(r.outcome(q), Some(Outcome::Objects(_)))
+    matches!(r.outcome(q), Some(Outcome::Objects(_) | Outcome::Lean(_)))
 }
 
 /// The provisioner the PV controller handed the claim to: its `storage-provisioner`
@@ -203,13 +255,13 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             claim,
             "/metadata/annotations/volume.kubernetes.io~1selected-node",
         );
-        let failed: Vec<&&Value> = evs
+        let failed: Vec<&&Event> = evs
             .iter()
-            .filter(|e| s(e, "/reason") == "ProvisioningFailed")
+            .filter(|e| e.reason.as_deref() == Some("ProvisioningFailed"))
             .collect();
-        let waiting: Vec<&&Value> = evs
+        let waiting: Vec<&&Event> = evs
             .iter()
-            .filter(|e| s(e, "/reason") == "ExternalProvisioning")
+            .filter(|e| e.reason.as_deref() == Some("ExternalProvisioning"))
             .collect();
         // Past WaitForFirstConsumer: a node was selected, or the PV controller already
         // handed the claim to a provisioner (its events, its storage-provisioner annotation).
@@ -286,7 +338,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                     Some(e) => (
                         format!(
                             "the in-tree provisioner kubernetes.io/{rest} fails: {}",
-                            s(e, "/message")
+                            e.message.as_deref().unwrap_or_default()
                         ),
                         false,
                         1,
@@ -311,7 +363,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                     Some(e) => (
                         format!(
                             "the in-tree provisioner (cloud provider {c}) fails: {}",
-                            s(e, "/message")
+                            e.message.as_deref().unwrap_or_default()
                         ),
                         false,
                         1,
@@ -324,7 +376,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 .objects(&csidrivers())
                 .iter()
                 .any(|d| name(d) == provisioner);
-            let ctrls = controllers(r, &provisioner);
+            let (ctrls, capped) = controllers(r, &provisioner);
             let nodes_with: Vec<&str> = r
                 .objects(&csinodes())
                 .iter()
@@ -367,7 +419,9 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 } else {
                     ctrls
                         .iter()
-                        .map(|p| format!("{}/{}", namespace(p), name(p)))
+                        .map(|p| {
+                            format!("{}/{}", p.metadata.namespace_str(), p.metadata.name_str())
+                        })
                         .collect::<Vec<_>>()
                         .join(", ")
                 },
@@ -375,7 +429,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             // Absence counts only where it was looked at: a captured CSIDriver list without
             // the driver, a captured pod list without its controller.
             let no_driver = drivers_listed && !driver;
-            let no_ctrl = pods_listed && ctrls.is_empty();
+            let no_ctrl = pods_listed && ctrls.is_empty() && !capped;
             let proofs = usize::from(no_driver) + usize::from(no_ctrl);
             if ctrls.is_empty()
                 && proofs > 0
@@ -397,7 +451,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 (
                     format!(
                         "provisioner {provisioner} runs but fails: {}",
-                        s(e, "/message")
+                        e.message.as_deref().unwrap_or_default()
                     ),
                     false,
                     1,
@@ -422,8 +476,12 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
     let mut blocked = Vec::new();
     for h in &hits {
         for p in consumers(r, h.claim) {
-            if s(p, "/status/phase") == "Pending" {
-                blocked.push(format!("{}/{}", namespace(p), name(p)));
+            if p.status.phase.as_deref() == Some("Pending") {
+                blocked.push(format!(
+                    "{}/{}",
+                    p.metadata.namespace_str(),
+                    p.metadata.name_str()
+                ));
             }
         }
     }
@@ -490,7 +548,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::playbooks::Outcome;
+    use crate::playbooks::{Outcome, Watched};
     use serde_json::json;
 
     fn results(mode: &str, annotated: bool, objects_ctrl: Vec<Value>, reason: &str) -> Results {
@@ -502,8 +560,8 @@ mod tests {
         let mut r = Results::default();
         r.by_query.insert(pvcs(), Outcome::Objects(vec![claim]));
         r.by_query.insert(classes(), Outcome::Objects(vec![json!({"metadata": {"name": "gp3"}, "provisioner": "ebs.csi.aws.com", "volumeBindingMode": mode})]));
-        r.by_query.insert(events(), Outcome::Objects(vec![json!({"metadata": {"name": "e", "namespace": "shop"}, "involvedObject": {"kind": "PersistentVolumeClaim", "namespace": "shop", "name": "data-redis-0"}, "reason": reason, "message": "waiting for a volume to be created, either by external provisioner \"ebs.csi.aws.com\" or manually created by system administrator", "count": 120})]));
-        r.by_query.insert(pods(), Outcome::Objects(objects_ctrl));
+        r.set_watched(Watched::Events, &[json!({"metadata": {"name": "e", "namespace": "shop"}, "involvedObject": {"kind": "PersistentVolumeClaim", "namespace": "shop", "name": "data-redis-0"}, "reason": reason, "message": "waiting for a volume to be created, either by external provisioner \"ebs.csi.aws.com\" or manually created by system administrator", "count": 120})]);
+        super::super::common::set_pods(&mut r, &objects_ctrl);
         for qq in [csidrivers(), csinodes(), kcm()] {
             r.by_query.insert(qq, Outcome::Objects(vec![]));
         }
@@ -548,8 +606,13 @@ mod tests {
         let mut r = Results::default();
         r.by_query.insert(pvcs(), Outcome::Objects(vec![claim]));
         r.by_query.insert(classes(), Outcome::Objects(vec![json!({"metadata": {"name": "gp2"}, "provisioner": "kubernetes.io/aws-ebs", "volumeBindingMode": "WaitForFirstConsumer"})]));
-        r.by_query.insert(events(), Outcome::Objects(vec![json!({"metadata": {"name": "e", "namespace": "cost"}, "involvedObject": {"kind": "PersistentVolumeClaim", "namespace": "cost", "name": "data"}, "reason": "ExternalProvisioning", "message": "waiting for a volume to be created, either by external provisioner \"ebs.csi.aws.com\" or manually created by system administrator", "count": 2222})]));
-        r.by_query.insert(pods(), pods_);
+        r.set_watched(Watched::Events, &[json!({"metadata": {"name": "e", "namespace": "cost"}, "involvedObject": {"kind": "PersistentVolumeClaim", "namespace": "cost", "name": "data"}, "reason": "ExternalProvisioning", "message": "waiting for a volume to be created, either by external provisioner \"ebs.csi.aws.com\" or manually created by system administrator", "count": 2222})]);
+        match pods_ {
+            Outcome::Objects(v) => super::super::common::set_pods(&mut r, &v),
+            other => {
+                r.by_query.insert(pods(), other);
+            }
+        }
         r.by_query.insert(csidrivers(), drivers);
         r.by_query.insert(csinodes(), not_captured());
         r.by_query.insert(kcm(), Outcome::Objects(vec![]));

@@ -5,9 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{age_secs, arr, events_for, name, namespace, s};
+use super::common::{Event, MetaExt, Pod, age_secs, arr, claims, events_for, name, namespace, s};
 use crate::playbooks::engine::q;
-use crate::playbooks::{Query, Results};
+use crate::playbooks::{Query, Results, Watched};
 
 pub fn pvcs() -> Query {
     q::core("persistentvolumeclaims", None)
@@ -19,10 +19,10 @@ pub fn classes() -> Query {
     q::list("storage.k8s.io", "storageclasses", None, None, None)
 }
 pub fn events() -> Query {
-    q::core("events", None)
+    q::watched(Watched::Events)
 }
 pub fn pods() -> Query {
-    q::core("pods", None)
+    q::watched(Watched::Pods)
 }
 
 /// A quantity (`10Gi`, `500M`, `1T`) in bytes; `None` when unparsable.
@@ -126,22 +126,20 @@ pub fn pv_mismatch(pv: &Value, claim: &Value, class: &str) -> Option<String> {
 }
 
 /// Pods that mount the claim.
-pub fn consumers<'a>(r: &'a Results, claim: &Value) -> Vec<&'a Value> {
-    r.objects(&pods())
+pub fn consumers<'a>(r: &'a Results, claim: &Value) -> Vec<&'a Pod> {
+    r.pods()
         .iter()
+        .map(|p| &**p)
         .filter(|p| {
-            namespace(p) == namespace(claim)
-                && arr(p, "/spec/volumes")
-                    .iter()
-                    .any(|v| s(v, "/persistentVolumeClaim/claimName") == name(claim))
+            p.metadata.namespace_str() == namespace(claim) && claims(p).any(|c| c == name(claim))
         })
         .collect()
 }
 
 /// The claim's events, newest first.
-pub fn claim_events<'a>(r: &'a Results, claim: &Value) -> Vec<&'a Value> {
+pub fn claim_events<'a>(r: &'a Results, claim: &Value) -> Vec<&'a Event> {
     events_for(
-        r.objects(&events()),
+        r.events(),
         "PersistentVolumeClaim",
         Some(namespace(claim)),
         name(claim),

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    age_secs, arr, ev, event_ref, event_text, events_for, human, name, namespace, s,
+    Event, MetaExt, Pod, arr, claims, ev, event_ref, event_text, events_for, human, name,
+    namespace, pod_age_secs, s,
 };
 use super::storage::{events, pods, pvcs, pvs};
 use crate::playbooks::engine::q;
@@ -70,15 +71,18 @@ fn queries(_r: &Results) -> Vec<Query> {
     ]
 }
 
-fn creating(p: &Value) -> bool {
-    !s(p, "/spec/nodeName").is_empty()
-        && s(p, "/status/phase") == "Pending"
-        && arr(p, "/status/containerStatuses")
+fn creating(p: &Pod) -> bool {
+    p.spec.node_name.as_deref().is_some_and(|n| !n.is_empty())
+        && p.status.phase.as_deref() == Some("Pending")
+        && p.status
+            .container_statuses
             .iter()
-            .chain(arr(p, "/status/initContainerStatuses"))
+            .chain(&p.status.init_container_statuses)
             .any(|c| {
-                s(c, "/state/waiting/reason") == "ContainerCreating"
-                    || s(c, "/state/waiting/reason") == "PodInitializing"
+                matches!(
+                    c.state.waiting.as_ref().and_then(|w| w.reason.as_deref()),
+                    Some("ContainerCreating" | "PodInitializing")
+                )
             })
 }
 
@@ -100,21 +104,29 @@ fn zone_of<'a>(r: &'a Results, node: &str) -> &'a str {
 }
 
 fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
-    let stuck: Vec<&Value> = r
-        .objects(&pods())
+    let stuck: Vec<&Pod> = r
+        .pods()
         .iter()
-        .filter(|p| creating(p) && age_secs(p, now) > 120)
+        .map(|p| &**p)
+        .filter(|p| creating(p) && pod_age_secs(p, now) > 120)
         .collect();
     let mut evidence: Vec<Evidence> = Vec::new();
     let mut causes: Vec<String> = Vec::new();
     let mut commands: Vec<String> = Vec::new();
     let mut confidence: f32 = 0.0;
     for p in stuck {
-        let (ns, pn, node) = (namespace(p), name(p), s(p, "/spec/nodeName"));
-        let evs = events_for(r.objects(&events()), "Pod", Some(ns), pn);
-        let volume_evs: Vec<&&Value> = evs
+        let (ns, pn) = (p.metadata.namespace_str(), p.metadata.name_str());
+        let node = p.spec.node_name.as_deref().unwrap_or_default();
+        let evs = events_for(r.events(), "Pod", Some(ns), pn);
+        let volume_evs: Vec<&Event> = evs
             .iter()
-            .filter(|e| matches!(s(e, "/reason"), "FailedAttachVolume" | "FailedMount"))
+            .copied()
+            .filter(|e| {
+                matches!(
+                    e.reason.as_deref(),
+                    Some("FailedAttachVolume" | "FailedMount")
+                )
+            })
             .collect();
         if volume_evs.is_empty() {
             continue;
@@ -125,19 +137,15 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             "status.containerStatuses[*].state.waiting.reason",
             format!(
                 "ContainerCreating on {node} for {}",
-                human(age_secs(p, now))
+                human(pod_age_secs(p, now))
             ),
         ));
         for e in volume_evs.iter().take(2) {
             evidence.push(ev(event_ref(e), format!("{obj} event"), event_text(e)));
         }
-        let claims: Vec<&str> = arr(p, "/spec/volumes")
-            .iter()
-            .map(|v| s(v, "/persistentVolumeClaim/claimName"))
-            .filter(|c| !c.is_empty())
-            .collect();
+        let mounted: Vec<&str> = claims(p).filter(|c| !c.is_empty()).collect();
         let mut explained = false;
-        for claim in claims {
+        for claim in mounted {
             let Some(pv) = claim_pv(r, ns, claim) else {
                 continue;
             };
@@ -169,43 +177,42 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                             .join(",")
                     ),
                 ));
-                let holders: Vec<&Value> = r
-                    .objects(&pods())
+                let holders: Vec<&Pod> = r
+                    .pods()
                     .iter()
+                    .map(|o| &**o)
                     .filter(|o| {
-                        namespace(o) == ns
-                            && name(o) != pn
-                            && s(o, "/spec/nodeName") == other_node
-                            && arr(o, "/spec/volumes")
-                                .iter()
-                                .any(|v| s(v, "/persistentVolumeClaim/claimName") == claim)
+                        o.metadata.namespace_str() == ns
+                            && o.metadata.name_str() != pn
+                            && o.spec.node_name.as_deref().unwrap_or_default() == other_node
+                            && claims(o).any(|c| c == claim)
                     })
                     .collect();
                 for h in &holders {
                     evidence.push(ev(
-                        format!("Pod/{ns}/{}", name(h)),
+                        format!("Pod/{ns}/{}", h.metadata.name_str()),
                         "spec.nodeName / status.phase",
                         format!(
                             "{other_node} / {}: still uses claim {claim}",
-                            s(h, "/status/phase")
+                            h.status.phase.as_deref().unwrap_or_default()
                         ),
                     ));
                 }
-                let owner = |x: &Value| s(x, "/metadata/ownerReferences/0/name").to_string();
-                let rs_new = owner(p);
+                let first_owner = p.metadata.owner_references.as_ref().and_then(|o| o.first());
+                let rs_new = first_owner.map(|o| o.name.clone()).unwrap_or_default();
                 let deployment = rs_new
                     .rsplit_once('-')
                     .map(|(d, _)| d.to_string())
-                    .filter(|_| s(p, "/metadata/ownerReferences/0/kind") == "ReplicaSet");
+                    .filter(|_| first_owner.is_some_and(|o| o.kind == "ReplicaSet"));
                 causes.push(format!(
                     "{pv_name} is ReadWriteOnce and still attached to {other_node}{}, so it cannot be attached to {node} (Multi-Attach)",
-                    if holders.is_empty() { String::new() } else { format!(" for pod {}", holders.iter().map(|h| name(h)).collect::<Vec<_>>().join(", ")) }
+                    if holders.is_empty() { String::new() } else { format!(" for pod {}", holders.iter().map(|h| h.metadata.name_str()).collect::<Vec<_>>().join(", ")) }
                 ));
                 if let Some(d) = &deployment {
                     commands.push(format!("kubectl patch deployment {d} -n {ns} --type=merge -p '{{\"spec\":{{\"strategy\":{{\"type\":\"Recreate\",\"rollingUpdate\":null}}}}}}'   # a RWO volume cannot be shared by old and new pods"));
                 }
                 for h in &holders {
-                    commands.push(format!("kubectl delete pod -n {ns} {}   # frees the volume; the attach to {node} follows", name(h)));
+                    commands.push(format!("kubectl delete pod -n {ns} {}   # frees the volume; the attach to {node} follows", h.metadata.name_str()));
                 }
                 if holders.is_empty() {
                     commands.push(format!("# on {other_node}: make sure nothing uses the volume any more, then remove the stale attachment"));
@@ -273,7 +280,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         if !explained {
             let msg = volume_evs
                 .first()
-                .map(|e| s(e, "/message").to_string())
+                .map(|e| e.message.clone().unwrap_or_default())
                 .unwrap_or_default();
             causes.push(format!(
                 "the kubelet on {node} cannot mount a volume of {pn}: {}",
@@ -282,7 +289,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
             commands.push(format!(
                 "# on {node}: the kubelet's own account of the mount"
             ));
-            commands.push(format!("sudo journalctl -u kubelet --since '-30 min' | grep -e {} -e 'MountVolume' | tail -20", s(p, "/metadata/uid")));
+            commands.push(format!("sudo journalctl -u kubelet --since '-30 min' | grep -e {} -e 'MountVolume' | tail -20", p.metadata.uid.as_deref().unwrap_or_default()));
             commands.push("findmnt -t nfs,nfs4,ext4,xfs | tail -20; dmesg | tail -20".into());
             confidence = confidence.max(0.6);
         }
@@ -316,7 +323,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::playbooks::Outcome;
+    use crate::playbooks::{Outcome, Watched};
     use serde_json::json;
 
     fn pod(name: &str, node: &str, phase: &str, waiting: bool) -> Value {
@@ -329,14 +336,14 @@ mod tests {
     }
     fn results(attached_elsewhere: bool) -> Results {
         let mut r = Results::default();
-        r.by_query.insert(
-            pods(),
-            Outcome::Objects(vec![
+        r.set_watched(
+            Watched::Pods,
+            &[
                 pod("orders-db-new", "worker-2", "Pending", true),
                 pod("orders-db-old", "worker-1", "Running", false),
-            ]),
+            ],
         );
-        r.by_query.insert(events(), Outcome::Objects(vec![json!({"metadata": {"name": "e", "namespace": "shop"}, "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "orders-db-new"}, "reason": "FailedAttachVolume", "message": "Multi-Attach error for volume \"pvc-1\" Volume is already used by pod(s) orders-db-old", "lastTimestamp": "2026-01-15T09:59:00Z"})]));
+        r.set_watched(Watched::Events, &[json!({"metadata": {"name": "e", "namespace": "shop"}, "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "orders-db-new"}, "reason": "FailedAttachVolume", "message": "Multi-Attach error for volume \"pvc-1\" Volume is already used by pod(s) orders-db-old", "lastTimestamp": "2026-01-15T09:59:00Z"})]);
         let node = if attached_elsewhere {
             "worker-1"
         } else {
@@ -378,9 +385,9 @@ mod tests {
     #[test]
     fn running_pods_are_not_this_and_unknown_mount_errors_are_a_node_check() {
         let mut r = results(false);
-        r.by_query.insert(
-            pods(),
-            Outcome::Objects(vec![pod("orders-db-old", "worker-1", "Running", false)]),
+        r.set_watched(
+            Watched::Pods,
+            &[pod("orders-db-old", "worker-1", "Running", false)],
         );
         assert!(diagnose(&r, now()).is_none());
         let f = diagnose(&results(false), now()).expect("finding");

@@ -5,6 +5,9 @@
 //! flannel crash-loops with `pod cidr not assigned`; pods there fail with `open
 //! /run/flannel/subnet.env: no such file or directory`.
 
+use std::sync::Arc;
+
+use crate::cluster::lean::Event;
 use crate::playbooks::util::pod_restarts;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -16,6 +19,7 @@ use super::common::{
 use crate::playbooks::engine::q;
 use crate::playbooks::{
     Access, Evidence, Finding, FindingSeverity, Fix, Outcome, Playbook, Query, Results, Symptom,
+    Watched,
 };
 
 pub static PLAYBOOK: Playbook = Playbook {
@@ -68,13 +72,7 @@ fn agent_logs(pod: &Value, previous: bool) -> Option<Query> {
     ))
 }
 fn sandbox_events() -> Query {
-    q::list(
-        "",
-        "events",
-        None,
-        None,
-        Some("reason=FailedCreatePodSandBox"),
-    )
+    q::watched(Watched::Events)
 }
 
 /// The CNI agents that read `spec.podCIDR`: flannel with `--kube-subnet-mgr`, Canal; from
@@ -263,31 +261,25 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             n.clone(),
         ));
     }
-    let sandbox: Vec<&Value> = r
-        .objects(&sandbox_events())
+    let sandbox: Vec<&Arc<Event>> = r
+        .events()
         .iter()
         .filter(|e| {
-            e.get("message")
-                .and_then(Value::as_str)
-                .is_some_and(|m| m.contains("/run/flannel/subnet.env"))
+            e.reason.as_deref() == Some("FailedCreatePodSandBox")
+                && e.message
+                    .as_deref()
+                    .is_some_and(|m| m.contains("/run/flannel/subnet.env"))
         })
         .collect();
     if let Some(e) = sandbox.first() {
         evidence.push(ev(
             format!(
                 "Pod/{}/{}",
-                e.pointer("/involvedObject/namespace")
-                    .and_then(Value::as_str)
-                    .unwrap_or(""),
-                e.pointer("/involvedObject/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
+                e.involved_object.namespace.as_deref().unwrap_or(""),
+                e.involved_object.name.as_deref().unwrap_or("")
             ),
             "events[FailedCreatePodSandBox].message",
-            e.get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
+            e.message.clone().unwrap_or_default(),
         ));
     }
     if not_allocating != Some(true) && !mismatch && !agent_found && sandbox.is_empty() {
@@ -417,6 +409,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
 mod tests {
     use super::super::common::ds_pods as agent_pods;
     use super::*;
+    use crate::playbooks::LeanObjects;
     use serde_json::json;
 
     fn node(n: &str, cidr: Option<&str>) -> Value {
@@ -446,8 +439,10 @@ mod tests {
         r.by_query
             .insert(controller_managers(), Outcome::Objects(vec![kcm(flags)]));
         r.by_query.insert(q::kubeadm_config(), Outcome::Objects(vec![json!({"data": {"ClusterConfiguration": "networking:\n  serviceSubnet: 10.96.0.0/12\n"}})]));
-        r.by_query
-            .insert(sandbox_events(), Outcome::Objects(vec![]));
+        r.by_query.insert(
+            sandbox_events(),
+            Outcome::Lean(LeanObjects::empty(Watched::Events)),
+        );
         r.by_query.insert(flannel_cfg("kube-flannel"), Outcome::Objects(vec![json!({"data": {"net-conf.json": "{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"vxlan\"}}"}})]));
         let p = json!({"metadata": {"name": "kube-flannel-ds-x", "namespace": "kube-flannel"}, "spec": {"nodeName": "worker-3", "containers": [{"name": "kube-flannel"}]}, "status": {"containerStatuses": [{"name": "kube-flannel", "restartCount": 14}]}});
         r.by_query.insert(
@@ -536,10 +531,7 @@ mod tests {
         r.by_query
             .insert(q::nodes(), Outcome::Objects(vec![node("k1", None)]));
         r.by_query.insert(q::daemonsets(), not_captured());
-        r.by_query.insert(
-            super::super::common::all_pods(),
-            Outcome::Objects(vec![pod.clone()]),
-        );
+        super::super::common::set_pods(&mut r, std::slice::from_ref(&pod));
         r.by_query
             .insert(controller_managers(), Outcome::Objects(vec![]));
         r.by_query.insert(q::kubeadm_config(), not_captured());

@@ -1,6 +1,8 @@
 //! Helpers the `network_a` playbooks share: reading names, conditions and addresses from
-//! objects as the API returns them, recognising CNI DaemonSets, IPv4 CIDR arithmetic, the
-//! kubeadm ClusterConfiguration, and version comparison. All pure, none panics on odd input.
+//! objects as the API returns them, recognising CNI DaemonSets and their agent pods (found in
+//! the lean pod list, read whole when their DaemonSet was not captured), IPv4 CIDR arithmetic,
+//! the kubeadm ClusterConfiguration, and version comparison. All pure, none panics on odd
+//! input.
 
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -8,8 +10,9 @@ use std::net::Ipv4Addr;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use serde_json::Value;
 
+pub use crate::cluster::lean::{MetaExt, Pod};
 use crate::playbooks::engine::q;
-use crate::playbooks::{Query, Results};
+use crate::playbooks::{Query, Results, Watched};
 
 pub use crate::playbooks::util::{
     condition, ev, internal_ip, is_control_plane, name, namespace, obj_as as obj,
@@ -140,7 +143,11 @@ pub const CNI_DAEMONSETS: &[CniDaemonSet] = &[
 /// The CNI plugin a DaemonSet belongs to, by its name (`cilium-envoy` and `cilium-operator`
 /// are not agents; only the agent DaemonSet counts).
 pub fn cni_plugin(ds: &Value) -> Option<&'static str> {
-    let n = name(ds);
+    cni_plugin_named(name(ds))
+}
+
+/// The CNI plugin whose agent DaemonSet has this name.
+fn cni_plugin_named(n: &str) -> Option<&'static str> {
     if n.starts_with("cilium-") {
         return None;
     }
@@ -150,9 +157,18 @@ pub fn cni_plugin(ds: &Value) -> Option<&'static str> {
         .map(|c| c.plugin)
 }
 
-/// Every pod (one list per run, shared with the other playbooks through the cache).
+/// Every pod in the lean model (one list per run, shared with the other playbooks and the
+/// watchers).
 pub fn all_pods() -> Query {
-    q::core("pods", None)
+    q::watched(Watched::Pods)
+}
+
+/// `Pod/namespace/name`, as evidence names a pod.
+pub fn pod_obj(p: &Pod) -> String {
+    match p.metadata.namespace_str() {
+        "" => format!("Pod/{}", p.metadata.name_str()),
+        ns => format!("Pod/{ns}/{}", p.metadata.name_str()),
+    }
 }
 
 /// The pods of a DaemonSet, by its selector's matchLabels.
@@ -167,19 +183,72 @@ pub fn ds_pods(ds: &Value) -> Option<Query> {
 
 /// The CNI plugin whose agent a pod is: by its owning DaemonSet's name, else (a pod
 /// captured without its owner reference) by its own name minus the generated suffix.
-pub fn agent_pod_plugin(pod: &Value) -> Option<&'static str> {
-    let owner = crate::playbooks::util::arr(pod, "/metadata/ownerReferences")
+pub fn agent_pod_plugin(pod: &Pod) -> Option<&'static str> {
+    let owner = pod
+        .metadata
+        .owner_references
         .iter()
-        .find(|o| o.get("kind").and_then(Value::as_str) == Some("DaemonSet"))
-        .and_then(|o| o.get("name").and_then(Value::as_str))
-        .map(str::to_string);
-    let ds_name = owner.unwrap_or_else(|| {
-        name(pod)
-            .rsplit_once('-')
-            .map_or(name(pod), |(head, _)| head)
-            .to_string()
-    });
-    cni_plugin(&serde_json::json!({"metadata": {"name": ds_name}}))
+        .flatten()
+        .find(|o| o.kind == "DaemonSet")
+        .map(|o| o.name.as_str());
+    let name = pod.metadata.name_str();
+    cni_plugin_named(owner.unwrap_or_else(|| name.rsplit_once('-').map_or(name, |(head, _)| head)))
+}
+
+/// How many agent pods found without their DaemonSet are read whole, per plugin and
+/// namespace (only when the DaemonSets were not listed: a partial capture, a pasted pod list).
+const LONE_AGENTS: usize = 20;
+
+/// The agent pods whose DaemonSet the capture does not hold, by plugin and namespace, at
+/// most [`LONE_AGENTS`] each: the pod list finds them, their containers are read whole.
+fn lone_agent_pods(r: &Results) -> Vec<(&'static str, &Pod)> {
+    let dss = r.objects(&q::daemonsets());
+    let mut out: Vec<(&'static str, &Pod)> = Vec::new();
+    for p in r.pods() {
+        let Some(plugin) = agent_pod_plugin(p) else {
+            continue;
+        };
+        let ns = p.metadata.namespace_str();
+        if dss
+            .iter()
+            .any(|d| cni_plugin(d) == Some(plugin) && namespace(d) == ns)
+        {
+            continue;
+        }
+        let same = out
+            .iter()
+            .filter(|(pl, o)| *pl == plugin && o.metadata.namespace_str() == ns)
+            .count();
+        if same < LONE_AGENTS {
+            out.push((plugin, p));
+        }
+    }
+    out
+}
+
+/// The whole of one pod (`kubectl get pod NAME -n NS -o yaml`): what a playbook reads when it
+/// needs more of a pod than the lean model keeps (its containers' command, args and env).
+pub fn pod_detail(p: &Pod) -> Query {
+    q::get(
+        "",
+        "pods",
+        Some(p.metadata.namespace_str()),
+        p.metadata.name_str(),
+    )
+}
+
+/// Tests: every pod, in the pod list and each read whole ([`pod_detail`]), as the rounds of a
+/// run would answer them.
+#[cfg(test)]
+pub fn set_pods(r: &mut Results, pods: &[Value]) {
+    r.set_watched(Watched::Pods, pods);
+    for p in pods {
+        let lean: Pod = serde_json::from_value(p.clone()).expect("a pod");
+        r.by_query.insert(
+            pod_detail(&lean),
+            crate::playbooks::Outcome::Objects(vec![p.clone()]),
+        );
+    }
 }
 
 /// A CNI plugin's agents in one namespace: its DaemonSet when the capture holds it, and
@@ -216,7 +285,8 @@ impl CniAgents<'_> {
     }
 }
 
-/// The queries `cni_agents` reads: the DaemonSets, every pod, and each CNI DaemonSet's pods.
+/// The queries `cni_agents` reads: the DaemonSets, every pod, each CNI DaemonSet's pods, and
+/// the agent pods found without their DaemonSet, whole.
 pub fn cni_agent_queries(r: &Results) -> Vec<Query> {
     let mut out = vec![q::daemonsets(), all_pods()];
     out.extend(
@@ -225,12 +295,14 @@ pub fn cni_agent_queries(r: &Results) -> Vec<Query> {
             .filter(|d| cni_plugin(d).is_some())
             .filter_map(ds_pods),
     );
+    out.extend(lone_agent_pods(r).into_iter().map(|(_, p)| pod_detail(p)));
     out
 }
 
 /// The CNI agents the capture shows: one per CNI DaemonSet, plus one per plugin and
 /// namespace for agent pods whose DaemonSet was not captured (a partial capture, a pasted
-/// pod list): absence of the DaemonSet is not absence of the CNI.
+/// pod list; each such pod as read whole, at most 20 per plugin and namespace): absence of
+/// the DaemonSet is not absence of the CNI.
 pub fn cni_agents(r: &Results) -> Vec<CniAgents<'_>> {
     let mut out: Vec<CniAgents> = r
         .objects(&q::daemonsets())
@@ -247,17 +319,11 @@ pub fn cni_agents(r: &Results) -> Vec<CniAgents<'_>> {
             })
         })
         .collect();
-    for p in r.objects(&all_pods()) {
-        let Some(plugin) = agent_pod_plugin(p) else {
+    for (plugin, lean) in lone_agent_pods(r) {
+        let Some(p) = r.objects(&pod_detail(lean)).first() else {
             continue;
         };
-        let ns = namespace(p);
-        if out
-            .iter()
-            .any(|a| a.ds.is_some() && a.plugin == plugin && a.namespace == ns)
-        {
-            continue;
-        }
+        let ns = lean.metadata.namespace_str();
         match out
             .iter_mut()
             .find(|a| a.ds.is_none() && a.plugin == plugin && a.namespace == ns)
@@ -492,10 +558,17 @@ mod tests {
         let other = json!({"metadata": {"name": "calico-kube-controllers-5d8f-abcde", "namespace": "kube-system"}});
         let operator =
             json!({"metadata": {"name": "cilium-operator-6d9c-qwert", "namespace": "kube-system"}});
-        r.by_query.insert(
-            all_pods(),
-            Outcome::Objects(vec![flannel, calico, other, operator]),
-        );
+        set_pods(&mut r, &[flannel, calico, other, operator]);
+        // The agents found in the pod list are read whole; the others are not.
+        let asked = cni_agent_queries(&r);
+        let details: Vec<&str> = asked
+            .iter()
+            .filter_map(|q| match &q.kind {
+                crate::playbooks::QueryKind::Get { name, .. } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(details, ["kube-flannel-ds-x7k2p", "calico-node-gcsmd"]);
         let agents = cni_agents(&r);
         let found: Vec<(&str, usize, bool)> = agents
             .iter()

@@ -14,7 +14,9 @@ use super::common::{
     and_list, cni_plugin, ev, image_tag, name, namespace, obj, version, version_lt,
 };
 use crate::playbooks::engine::q;
-use crate::playbooks::{Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom};
+use crate::playbooks::{
+    Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom, Watched,
+};
 
 pub static PLAYBOOK: Playbook = Playbook {
     id: "forward-policy-drop",
@@ -48,7 +50,7 @@ pub static PLAYBOOK: Playbook = Playbook {
 };
 
 fn pods() -> Query {
-    q::core("pods", None)
+    q::watched(Watched::Pods)
 }
 fn ingress_pods() -> Query {
     q::list(
@@ -143,15 +145,11 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     })?;
 
     // Where traffic fails: the ingress controller's upstreams, by the node of the pod.
-    let all_pods = r.objects(&pods());
-    let ip_node: BTreeMap<&str, (&str, &Value)> = all_pods
+    let ip_node: BTreeMap<&str, &str> = r
+        .pods()
         .iter()
-        .filter(|p| p.pointer("/spec/hostNetwork").and_then(Value::as_bool) != Some(true))
-        .filter_map(|p| {
-            let ip = p.pointer("/status/podIP").and_then(Value::as_str)?;
-            let node = p.pointer("/spec/nodeName").and_then(Value::as_str)?;
-            Some((ip, (node, p)))
-        })
+        .filter(|p| !p.spec.host_network)
+        .filter_map(|p| Some((p.status.pod_ip.as_deref()?, p.spec.node_name.as_deref()?)))
         .collect();
     let mut cross_fail: Vec<(String, Upstream, String)> = Vec::new();
     let mut same_ok: Vec<(String, Upstream)> = Vec::new();
@@ -164,7 +162,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
             continue;
         };
         for u in upstreams(log) {
-            let Some((to, _)) = ip_node.get(u.ip.as_str()) else {
+            let Some(to) = ip_node.get(u.ip.as_str()) else {
                 continue;
             };
             match (u.ok, *to == from) {
@@ -313,9 +311,9 @@ mod tests {
         );
         r.by_query
             .insert(q::daemonsets(), Outcome::Objects(vec![flannel(tag)]));
-        r.by_query.insert(
-            pods(),
-            Outcome::Objects(vec![
+        r.set_watched(
+            Watched::Pods,
+            &[
                 pod(
                     "ingress-nginx",
                     "ingress-nginx-controller-a",
@@ -324,7 +322,7 @@ mod tests {
                 ),
                 pod("shop", "frontend-a", "worker-1", "10.244.3.5"),
                 pod("shop", "frontend-b", "worker-2", "10.244.4.7"),
-            ]),
+            ],
         );
         r.by_query.insert(
             ingress_pods(),

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::common::{
-    and_list, command_line, containers, ev, flag, internal_ip, klog_time, name, node_ready, obj,
+    MetaExt, Pod, and_list, command_line, containers, ev, flag, internal_ip, klog_time, name,
+    node_ready, obj, pod_obj,
 };
 use crate::playbooks::engine::q;
 use crate::playbooks::{
@@ -97,12 +98,12 @@ fn probed_nodes(r: &Results) -> Vec<&Value> {
 /// A pod's log: the API server fetches it from the pod's kubelet on :10250, so a failed
 /// fetch names the dial error like the node proxy does (`kubectl logs` is how most people
 /// meet this failure, and what a capture records).
-fn log_probe(pod: &Value) -> Option<Query> {
-    let c = containers(pod).first()?.get("name")?.as_str()?.to_string();
+fn log_probe(pod: &Pod) -> Option<Query> {
+    let c = &pod.spec.containers.first()?.name;
     Some(q::logs(
-        super::common::namespace(pod),
-        name(pod),
-        Some(&c),
+        pod.metadata.namespace_str(),
+        pod.metadata.name_str(),
+        Some(c),
         false,
         Some(1),
     ))
@@ -110,8 +111,8 @@ fn log_probe(pod: &Value) -> Option<Query> {
 
 /// For each Ready node whose proxy did not answer `ok` (unknown or failed): one pod there
 /// to probe through its log, a kube-system one first.
-fn probes(r: &Results) -> Vec<(String, &Value)> {
-    let pods = r.objects(&super::common::all_pods());
+fn probes(r: &Results) -> Vec<(String, &Pod)> {
+    let pods: Vec<&Pod> = r.pods().iter().map(|p| &**p).collect();
     probed_nodes(r)
         .into_iter()
         .filter(|n| node_ready(n))
@@ -119,15 +120,13 @@ fn probes(r: &Results) -> Vec<(String, &Value)> {
             !matches!(r.outcome(&healthz(name(n))), Some(Outcome::Text { code: 200, body }) if body.trim() == "ok")
         })
         .filter_map(|n| {
-            let on_node = |p: &&Value| {
-                p.pointer("/spec/nodeName").and_then(Value::as_str) == Some(name(n))
-            };
+            let on_node = |p: &&&Pod| p.spec.node_name.as_deref() == Some(name(n));
             let pod = pods
                 .iter()
                 .filter(on_node)
-                .find(|p| super::common::namespace(p) == "kube-system")
+                .find(|p| p.metadata.namespace_str() == "kube-system")
                 .or_else(|| pods.iter().find(on_node))?;
-            Some((name(n).to_string(), pod))
+            Some((name(n).to_string(), *pod))
         })
         .take(MAX_LOG_PROBES)
         .collect()
@@ -284,7 +283,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
                 node,
                 dialed: host,
                 error,
-                object: obj("Pod", pod),
+                object: pod_obj(pod),
                 field: format!("{} (kubectl logs)", lq.request()),
                 text: msg,
             });
@@ -583,9 +582,10 @@ mod tests {
         let mut r = base_without_proxy_answers();
         let pod = json!({"kind": "Pod", "metadata": {"name": "kube-proxy-w2", "namespace": "kube-system"}, "spec": {"nodeName": "worker-2", "containers": [{"name": "kube-proxy"}]}});
         let app = json!({"kind": "Pod", "metadata": {"name": "web-1", "namespace": "shop"}, "spec": {"nodeName": "cp-1", "containers": [{"name": "web"}]}});
-        r.by_query.insert(
-            super::super::common::all_pods(),
-            Outcome::Objects(vec![app.clone(), pod.clone()]),
+        r.set_watched(crate::playbooks::Watched::Pods, &[app.clone(), pod.clone()]);
+        let (pod, app): (Pod, Pod) = (
+            serde_json::from_value(pod).unwrap(),
+            serde_json::from_value(app).unwrap(),
         );
         let wanted = queries(&r);
         let probe = log_probe(&pod).unwrap();

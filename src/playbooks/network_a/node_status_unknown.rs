@@ -16,7 +16,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::common::{cond_str, condition, ev, internal_ip, is_control_plane, name, pod_ready};
+use super::common::{MetaExt, Pod, cond_str, condition, ev, internal_ip, is_control_plane, name};
 use crate::playbooks::engine::q;
 use crate::playbooks::util::parse_time;
 use crate::playbooks::{
@@ -305,22 +305,22 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         ));
     }
     // The node's pods.
-    let on_node: Vec<&Value> = r
-        .objects(&pods())
+    let on_node: Vec<&Pod> = r
+        .pods()
         .iter()
-        .filter(|p| p.pointer("/spec/nodeName").and_then(Value::as_str) == Some(node))
+        .map(|p| &**p)
+        .filter(|p| p.spec.node_name.as_deref() == Some(node))
         .collect();
     if !on_node.is_empty() {
-        let not_ready = on_node.iter().filter(|p| !pod_ready(p)).count();
+        let not_ready = on_node.iter().filter(|p| !p.is_ready()).count();
         let daemons = on_node
             .iter()
             .filter(|p| {
-                p.pointer("/metadata/ownerReferences")
-                    .and_then(Value::as_array)
-                    .is_some_and(|o| {
-                        o.iter()
-                            .any(|o| o.get("kind").and_then(Value::as_str) == Some("DaemonSet"))
-                    })
+                p.metadata
+                    .owner_references
+                    .iter()
+                    .flatten()
+                    .any(|o| o.kind == "DaemonSet")
             })
             .count();
         evidence.push(ev(
@@ -333,7 +333,7 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
         ));
         let mut names: Vec<String> = on_node
             .iter()
-            .map(|p| format!("{}/{}", super::common::namespace(p), name(p)))
+            .map(|p| format!("{}/{}", p.metadata.namespace_str(), p.metadata.name_str()))
             .collect();
         names.sort();
         evidence.push(ev("Pod", format!("on {node}"), names.join(", ")));
@@ -510,11 +510,11 @@ mod tests {
             node_leases(),
             Outcome::Objects(vec![lease("worker-1", 4), lease("worker-2", w2_lease_ago)]),
         );
-        r.by_query.insert(
-            pods(),
-            Outcome::Objects(vec![
+        r.set_watched(
+            crate::playbooks::Watched::Pods,
+            &[
                 json!({"metadata": {"name": "web-1", "namespace": "shop"}, "spec": {"nodeName": "worker-2"}, "status": {"conditions": [{"type": "Ready", "status": "False"}]}}),
-            ]),
+            ],
         );
         r
     }

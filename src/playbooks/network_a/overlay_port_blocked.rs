@@ -700,12 +700,12 @@ mod tests {
                 message: "not captured".into(),
             },
         );
-        r.by_query.insert(
-            super::super::common::all_pods(),
-            Outcome::Objects(vec![
+        super::super::common::set_pods(
+            &mut r,
+            &[
                 pod("calico-node-a", "cp-1", true),
                 pod("calico-node-c", "worker-1", false),
-            ]),
+            ],
         );
         let f = diagnose(&r, Utc::now()).expect("finding");
         assert!(

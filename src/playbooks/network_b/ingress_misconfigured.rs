@@ -7,10 +7,12 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::util::{arr, endpoint_counts, ev, name, namespace, obj, pod_ready, s};
+use super::util::{
+    Pod, arr, detail, endpoint_counts, ev, name, namespace, obj, pod_detail, pod_ready, s,
+};
 use crate::playbooks::engine::q;
 use crate::playbooks::{
-    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
+    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom, Watched,
 };
 
 pub static PLAYBOOK: Playbook = Playbook {
@@ -63,33 +65,57 @@ fn q_endpoints() -> Query {
     q::core("endpoints", None)
 }
 fn q_pods() -> Query {
-    q::core("pods", None)
+    q::watched(Watched::Pods)
 }
 fn q_log(ns: &str, pod: &str) -> Query {
     q::logs(ns, pod, None, false, Some(200))
 }
 
-/// Whether a pod is an ingress controller (of any class): its args carry a controller or
-/// ingress class flag, or it is labelled as an ingress-nginx/traefik/haproxy controller.
-fn is_controller(p: &Value) -> bool {
-    let labels = p.pointer("/metadata/labels");
-    let label = |k: &str| {
-        labels
-            .and_then(|l| l.get(k))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-    };
-    if label("app.kubernetes.io/component") == "controller"
+/// Whether a pod is labelled as an ingress-nginx/traefik/haproxy controller.
+fn labelled_controller(p: &Pod) -> bool {
+    p.label("app.kubernetes.io/component") == Some("controller")
         && [
             "ingress-nginx",
             "traefik",
             "haproxy-ingress",
             "kubernetes-ingress",
         ]
-        .contains(&label("app.kubernetes.io/name"))
-    {
-        return true;
-    }
+        .contains(&p.label("app.kubernetes.io/name").unwrap_or_default())
+}
+
+/// How many possible controller pods are read whole (their args are not in the pod list).
+const CANDIDATES: usize = 10;
+
+/// The pods that may be ingress controllers, read whole in the second round: labelled as
+/// one, or running an image or container with `ingress` in its name (the controllers whose
+/// args carry `--controller-class`/`--ingress-class` do).
+fn candidates(r: &Results) -> impl Iterator<Item = &Pod> {
+    r.pods()
+        .iter()
+        .map(|p| &**p)
+        .filter(|p| {
+            labelled_controller(p)
+                || p.spec.containers.iter().any(|c| {
+                    c.name.contains("ingress")
+                        || c.image.as_deref().is_some_and(|i| i.contains("ingress"))
+                })
+        })
+        .take(CANDIDATES)
+}
+
+/// The ingress controller pods (of any class), as read whole: labelled as one, or their
+/// args carry a controller or ingress class flag.
+fn controllers(r: &Results) -> Vec<&Value> {
+    candidates(r)
+        .filter_map(|p| {
+            let whole = detail(r, p)?;
+            (labelled_controller(p) || has_class_flag(whole)).then_some(whole)
+        })
+        .collect()
+}
+
+/// Whether a pod's args carry a controller or ingress class flag.
+fn has_class_flag(p: &Value) -> bool {
     arr(p, "/spec/containers").iter().any(|c| {
         arr(c, "/args").iter().chain(arr(c, "/command")).any(|a| {
             a.as_str().is_some_and(|a| {
@@ -125,13 +151,9 @@ fn queries(r: &Results) -> Vec<Query> {
         q_endpoints(),
         q_pods(),
     ];
+    out.extend(candidates(r).map(pod_detail));
     if !r.objects(&q_ingresses()).is_empty() {
-        for p in r
-            .objects(&q_pods())
-            .iter()
-            .filter(|p| is_controller(p))
-            .take(2)
-        {
+        for p in controllers(r).into_iter().take(2) {
             out.push(q_log(namespace(p), name(p)));
         }
     }
@@ -294,8 +316,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     let classes = r.objects(&q_classes());
     let services = r.objects(&q_services());
     let endpoints = r.objects(&q_endpoints());
-    let pods = r.objects(&q_pods());
-    let controllers: Vec<&Value> = pods.iter().filter(|p| is_controller(p)).collect();
+    let controllers = controllers(r);
     let logs: Vec<(String, String)> = controllers
         .iter()
         .filter_map(|p| {
@@ -401,8 +422,10 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 namespace(v) == namespace(p)
                     && s(v, "/spec/type") == "LoadBalancer"
                     && arr(v, "/status/loadBalancer/ingress").is_empty()
-                    && v.pointer("/spec/selector")
-                        .is_some_and(|sel| super::util::labels_match(sel, p))
+                    && v.pointer("/spec/selector").is_some_and(|sel| {
+                        <Pod as serde::Deserialize>::deserialize(**p)
+                            .is_ok_and(|p| super::util::labels_match(sel, &p))
+                    })
             });
             if let Some(v) = pending {
                 problems.push(Problem {
@@ -568,7 +591,7 @@ mod tests {
             ]),
         );
         r.by_query.insert(q_endpoints(), Outcome::Objects(vec![json!({"kind": "Endpoints", "metadata": {"namespace": "shop", "name": "frontend"}, "subsets": [{"addresses": [{"ip": "10.244.3.3"}]}]})]));
-        r.by_query.insert(q_pods(), Outcome::Objects(pods));
+        super::super::util::set_pods(&mut r, &pods);
         r
     }
 

@@ -5,12 +5,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Utc};
-use serde_json::Value;
-
-use super::util::{arr, ev, name, namespace, obj, s};
+use super::util::{
+    Event, MetaExt, Pod, ev, event_obj, name, obj, phase, pod_obj, s, waiting_reason,
+};
 use crate::playbooks::engine::q;
-use crate::playbooks::{Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom};
+use crate::playbooks::{
+    Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom, Watched,
+};
+use chrono::{DateTime, Utc};
 
 pub static PLAYBOOK: Playbook = Playbook {
     id: "ipv6-disabled-cni-sandbox",
@@ -44,23 +46,17 @@ pub static PLAYBOOK: Playbook = Playbook {
 };
 
 fn q_events() -> Query {
-    q::list(
-        "",
-        "events",
-        None,
-        None,
-        Some("reason=FailedCreatePodSandBox"),
-    )
+    q::watched(Watched::Events)
 }
-fn q_pending() -> Query {
-    q::list("", "pods", None, None, Some("status.phase=Pending"))
+fn q_pods() -> Query {
+    q::watched(Watched::Pods)
 }
 fn q_nodes() -> Query {
     q::core("nodes", None)
 }
 
 fn queries(_: &Results) -> Vec<Query> {
-    vec![q_events(), q_pending(), q_nodes()]
+    vec![q_events(), q_pods(), q_nodes()]
 }
 
 /// The message says the CNI could not open an IPv6 sysctl because the tree is absent.
@@ -83,30 +79,36 @@ fn sysctl_path(msg: &str) -> &str {
 }
 
 #[derive(Default)]
-struct NodeGroup {
+struct NodeGroup<'a> {
     pods: BTreeSet<(String, String)>,
     count: i64,
-    example: Option<Value>,
+    example: Option<&'a Event>,
 }
 
 fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
-    let events = r.objects(&q_events());
-    let pending = r.objects(&q_pending());
+    let events = r.events();
+    let pending: Vec<&Pod> = r
+        .pods()
+        .iter()
+        .map(|p| &**p)
+        .filter(|p| phase(p) == "Pending")
+        .collect();
     let nodes = r.objects(&q_nodes());
     let pod_node = |ns: &str, pod: &str| -> String {
         pending
             .iter()
-            .find(|p| namespace(p) == ns && name(p) == pod)
-            .map(|p| s(p, "/spec/nodeName").to_string())
+            .find(|p| p.metadata.namespace_str() == ns && p.metadata.name_str() == pod)
+            .and_then(|p| p.spec.node_name.clone())
             .unwrap_or_default()
     };
     let mut groups: BTreeMap<String, NodeGroup> = BTreeMap::new();
     for e in events.iter().filter(|e| {
-        s(e, "/reason") == "FailedCreatePodSandBox" && is_ipv6_sysctl_error(s(e, "/message"))
+        e.reason.as_deref() == Some("FailedCreatePodSandBox")
+            && is_ipv6_sysctl_error(e.message.as_deref().unwrap_or_default())
     }) {
-        let pod_ns = s(e, "/involvedObject/namespace");
-        let pod = s(e, "/involvedObject/name");
-        let mut node = s(e, "/source/host").to_string();
+        let pod_ns = e.involved_object.namespace.as_deref().unwrap_or_default();
+        let pod = e.involved_object.name.as_deref().unwrap_or_default();
+        let mut node = e.source.host.clone().unwrap_or_default();
         if node.is_empty() {
             node = pod_node(pod_ns, pod);
         }
@@ -115,32 +117,35 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         }
         let g = groups.entry(node).or_default();
         g.pods.insert((pod_ns.to_string(), pod.to_string()));
-        g.count += e.get("count").and_then(Value::as_i64).unwrap_or(1);
+        g.count += e.count.map_or(1, i64::from);
         if g.example.is_none() {
-            g.example = Some(e.clone());
+            g.example = Some(e);
         }
     }
     if groups.is_empty() {
         return None;
     }
     // Pods of those nodes still waiting for their sandbox now.
-    let stuck: Vec<&Value> = pending
+    let stuck: Vec<&Pod> = pending
         .iter()
-        .filter(|p| groups.contains_key(s(p, "/spec/nodeName")))
+        .copied()
+        .filter(|p| groups.contains_key(p.spec.node_name.as_deref().unwrap_or_default()))
         .filter(|p| {
-            groups
-                .values()
-                .any(|g| g.pods.contains(&(namespace(p).into(), name(p).into())))
+            let key = (
+                p.metadata.namespace_str().to_string(),
+                p.metadata.name_str().to_string(),
+            );
+            groups.values().any(|g| g.pods.contains(&key))
         })
         .collect();
     let node_names: Vec<&str> = groups.keys().map(String::as_str).collect();
     let mut evidence = Vec::new();
     let mut plugin = None;
     for (node, g) in &groups {
-        if let Some(e) = &g.example {
-            let msg = s(e, "/message");
+        if let Some(e) = g.example {
+            let msg = e.message.as_deref().unwrap_or_default();
             plugin = plugin.or_else(|| plugin_type(msg).map(str::to_string));
-            evidence.push(ev(obj(e), "message", msg));
+            evidence.push(ev(event_obj(e), "message", msg));
             evidence.push(ev(
                 format!("Node/{node}"),
                 "events[reason=FailedCreatePodSandBox]",
@@ -170,20 +175,17 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         }
     }
     for p in stuck.iter().take(5) {
-        let waiting = arr(p, "/status/containerStatuses")
-            .iter()
-            .find_map(|c| c.pointer("/state/waiting/reason").and_then(Value::as_str))
-            .unwrap_or("Pending");
+        let waiting = waiting_reason(p).unwrap_or("Pending");
         evidence.push(ev(
-            obj(p),
+            pod_obj(p),
             "status.containerStatuses[*].state.waiting.reason",
             waiting,
         ));
     }
     let path = groups
         .values()
-        .find_map(|g| g.example.as_ref())
-        .map(|e| sysctl_path(s(e, "/message")).to_string())
+        .find_map(|g| g.example)
+        .map(|e| sysctl_path(e.message.as_deref().unwrap_or_default()).to_string())
         .unwrap_or_default();
     let plugin = plugin.unwrap_or_else(|| "the CNI".into());
     let healthy_nodes: Vec<&str> = nodes
@@ -265,14 +267,15 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
 mod tests {
     use super::*;
     use crate::playbooks::Outcome;
+    use serde_json::Value;
     use serde_json::json;
 
     const MSG: &str = "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox \"4f1c\": plugin type=\"flannel\" failed (add): failed to delegate add: open /proc/sys/net/ipv6/conf/eth0/accept_dad: no such file or directory";
 
     fn results(events: Vec<Value>, pending: Vec<Value>) -> Results {
         let mut r = Results::default();
-        r.by_query.insert(q_events(), Outcome::Objects(events));
-        r.by_query.insert(q_pending(), Outcome::Objects(pending));
+        r.set_watched(Watched::Events, &events);
+        r.set_watched(Watched::Pods, &pending);
         r.by_query.insert(
             q_nodes(),
             Outcome::Objects(vec![

@@ -8,9 +8,13 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::haproxy::{self, EXCLUDE_LABEL, is_exposed};
-use super::util::{arr, ev, name, node_ready, obj, s};
+use super::util::{
+    MetaExt, Pod, arr, detail, ev, name, namespace, node_ready, obj, pod_detail, pod_obj, s,
+};
 use crate::playbooks::engine::q;
-use crate::playbooks::{Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom};
+use crate::playbooks::{
+    Access, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom, Watched,
+};
 
 pub static PLAYBOOK: Playbook = Playbook {
     id: "nodeport-needs-external-lb",
@@ -57,11 +61,56 @@ fn q_slices() -> Query {
     q::list("discovery.k8s.io", "endpointslices", None, None, None)
 }
 fn q_pods() -> Query {
-    q::core("pods", None)
+    q::watched(Watched::Pods)
 }
 
-fn queries(_: &Results) -> Vec<Query> {
-    vec![q_services(), q_nodes(), q_slices(), q_pods()]
+/// kubeadm's kube-controller-manager pods, whole (a first-round list other playbooks share).
+fn q_kcm() -> Query {
+    q::list(
+        "",
+        "pods",
+        Some("kube-system"),
+        Some("component=kube-controller-manager"),
+        None,
+    )
+}
+
+/// The kube-controller-manager pods (one per control-plane node; at most 10 read): whether
+/// one runs an in-tree cloud provider is in their command line. Those kubeadm's label list
+/// did not bring are read one by one.
+fn controller_managers(r: &Results) -> impl Iterator<Item = &Pod> {
+    r.pods()
+        .iter()
+        .map(|p| &**p)
+        .filter(|p| p.metadata.name_str().starts_with("kube-controller-manager"))
+        .take(10)
+}
+
+/// A kube-controller-manager pod whole: from the label list, else as read by itself.
+fn kcm_whole<'r>(r: &'r Results, p: &Pod) -> Option<&'r Value> {
+    r.objects(&q_kcm())
+        .iter()
+        .find(|w| namespace(w) == p.metadata.namespace_str() && name(w) == p.metadata.name_str())
+        .or_else(|| detail(r, p))
+}
+
+fn queries(r: &Results) -> Vec<Query> {
+    let mut out = vec![q_services(), q_nodes(), q_slices(), q_pods(), q_kcm()];
+    // Only with a Service to report does the controller manager's provider matter.
+    let services = r.objects(&q_services());
+    if services.iter().any(is_exposed) && r.outcome(&q_kcm()).is_some() {
+        out.extend(
+            controller_managers(r)
+                .filter(|p| {
+                    !r.objects(&q_kcm()).iter().any(|w| {
+                        namespace(w) == p.metadata.namespace_str()
+                            && name(w) == p.metadata.name_str()
+                    })
+                })
+                .map(pod_detail),
+        );
+    }
+    out
 }
 
 /// Pod name fragments of load-balancer implementations.
@@ -76,17 +125,14 @@ const LB_PODS: &[&str] = &[
 ];
 
 /// What implements LoadBalancer Services here, if anything.
-fn lb_implementation(pods: &[Value], services: &[Value]) -> Option<String> {
-    if let Some(p) = pods.iter().find(|p| {
-        let n = name(p);
+fn lb_implementation(r: &Results, services: &[Value]) -> Option<String> {
+    if let Some(p) = r.pods().iter().find(|p| {
+        let n = p.metadata.name_str();
         LB_PODS.iter().any(|f| n.contains(f))
     }) {
-        return Some(format!("pod {}", obj(p)));
+        return Some(format!("pod {}", pod_obj(p)));
     }
-    for p in pods
-        .iter()
-        .filter(|p| name(p).starts_with("kube-controller-manager"))
-    {
+    for p in controller_managers(r).filter_map(|p| kcm_whole(r, p)) {
         for c in arr(p, "/spec/containers") {
             for a in arr(c, "/command").iter().chain(arr(c, "/args")) {
                 if let Some(v) = a.as_str().and_then(|a| a.strip_prefix("--cloud-provider="))
@@ -127,8 +173,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     let services = r.objects(&q_services());
     let nodes = r.objects(&q_nodes());
     let slices = r.objects(&q_slices());
-    let pods = r.objects(&q_pods());
-    if lb_implementation(pods, services).is_some() {
+    if lb_implementation(r, services).is_some() {
         return None;
     }
     let (frontends, skipped) = haproxy::frontends(services, nodes, slices);
@@ -349,7 +394,7 @@ mod tests {
             ]),
         );
         r.by_query.insert(q_slices(), Outcome::Objects(slices));
-        r.by_query.insert(q_pods(), Outcome::Objects(pods));
+        r.set_watched(Watched::Pods, &pods);
         r
     }
 
@@ -422,6 +467,35 @@ mod tests {
         assert!(diagnose(&r, Utc::now()).is_none());
         let clusterip = json!({"kind": "Service", "metadata": {"namespace": "a", "name": "c"}, "spec": {"type": "ClusterIP", "ports": [{"port": 80}]}});
         assert!(diagnose(&results(vec![clusterip], vec![], vec![]), Utc::now()).is_none());
+    }
+
+    #[test]
+    fn an_in_tree_cloud_provider_is_read_from_the_controller_manager_pod() {
+        let kcm = json!({"kind": "Pod", "metadata": {"namespace": "kube-system", "name": "kube-controller-manager-cp-1"},
+            "spec": {"containers": [{"name": "kube-controller-manager",
+                "command": ["kube-controller-manager", "--cloud-provider=aws"]}]}});
+        let mut r = results(vec![guestbook("Local")], vec![slice()], vec![kcm.clone()]);
+        // kubeadm's label list holds it whole: nothing more to read.
+        r.by_query
+            .insert(q_kcm(), Outcome::Objects(vec![kcm.clone()]));
+        assert!(
+            !queries(&r)
+                .iter()
+                .any(|q| matches!(q.kind, crate::playbooks::QueryKind::Get { .. }))
+        );
+        assert!(diagnose(&r, Utc::now()).is_none());
+        // Without that label (kops): the lean pod list names it, the pod itself is read.
+        r.by_query.insert(q_kcm(), Outcome::Objects(vec![]));
+        let detail_query = queries(&r)
+            .into_iter()
+            .find(|q| q.kind == pod_detail(&r.pods()[0]).kind);
+        let detail_query = detail_query.expect("the controller manager pod is read whole");
+        assert!(
+            diagnose(&r, Utc::now()).is_some(),
+            "not read yet: no proof of a provider"
+        );
+        r.by_query.insert(detail_query, Outcome::Objects(vec![kcm]));
+        assert!(diagnose(&r, Utc::now()).is_none());
     }
 
     #[test]

@@ -3,15 +3,19 @@
 //! another namespace, a workload scaled to zero) or the matching pods are not ready
 //! (`notReadyAddresses`). Clients get `connection refused` (kube-proxy rejects) or 503s.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::util::{
-    arr, endpoint_counts, ev, labels_match, name, namespace, obj, pod_ready, s, selector_string,
+    MetaExt, Pod, endpoint_counts, ev, labels_match, name, namespace, obj, phase, s,
+    selector_string, waiting_reason,
 };
+use crate::cluster::lean::condition;
 use crate::playbooks::engine::q;
 use crate::playbooks::{
-    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
+    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom, Watched,
 };
 
 pub static PLAYBOOK: Playbook = Playbook {
@@ -48,7 +52,7 @@ fn q_endpoints() -> Query {
     q::core("endpoints", None)
 }
 fn q_pods() -> Query {
-    q::core("pods", None)
+    q::watched(Watched::Pods)
 }
 fn q_deployments() -> Query {
     q::list("apps", "deployments", None, None, None)
@@ -115,20 +119,13 @@ impl Case<'_> {
     }
 }
 
-fn waiting_or_ready(p: &Value) -> String {
-    arr(p, "/status/containerStatuses")
-        .iter()
-        .find_map(|c| c.pointer("/state/waiting/reason").and_then(Value::as_str))
-        .map(str::to_string)
-        .unwrap_or_else(|| {
-            let msg = arr(p, "/status/conditions")
-                .iter()
-                .find(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))
-                .and_then(|c| c.get("message"))
-                .and_then(Value::as_str)
-                .unwrap_or("not ready");
-            format!("{} ({msg})", s(p, "/status/phase"))
-        })
+fn waiting_or_ready(p: &Pod) -> String {
+    waiting_reason(p).map(str::to_string).unwrap_or_else(|| {
+        let msg = condition(&p.status.conditions, "Ready")
+            .and_then(|c| c.message.as_deref())
+            .unwrap_or("not ready");
+        format!("{} ({msg})", phase(p))
+    })
 }
 
 fn template_matches(selector: &Value, w: &Value) -> bool {
@@ -142,21 +139,21 @@ fn template_matches(selector: &Value, w: &Value) -> bool {
             .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
 }
 
-fn classify<'a>(svc: &'a Value, pods: &[Value], workloads: &[&Value]) -> Option<Case<'a>> {
+fn classify<'a>(svc: &'a Value, pods: &[Arc<Pod>], workloads: &[&Value]) -> Option<Case<'a>> {
     let ns = namespace(svc);
     let selector = svc.pointer("/spec/selector")?;
     let sel = selector.as_object()?;
     if sel.is_empty() {
         return None;
     }
-    let live = |p: &&Value| !matches!(s(p, "/status/phase"), "Succeeded" | "Failed");
-    let matching: Vec<&Value> = pods
+    let live = |p: &&Arc<Pod>| !matches!(phase(p), "Succeeded" | "Failed");
+    let matching: Vec<&Arc<Pod>> = pods
         .iter()
         .filter(live)
-        .filter(|p| namespace(p) == ns && labels_match(selector, p))
+        .filter(|p| p.metadata.namespace_str() == ns && labels_match(selector, p))
         .collect();
     if !matching.is_empty() {
-        if matching.iter().any(|p| pod_ready(p)) {
+        if matching.iter().any(|p| p.is_ready()) {
             // Endpoints lag behind or were built by hand; not this cause.
             return None;
         }
@@ -165,9 +162,9 @@ fn classify<'a>(svc: &'a Value, pods: &[Value], workloads: &[&Value]) -> Option<
             cause: Cause::NotReady(
                 matching
                     .iter()
-                    .map(|p| (name(p).to_string(), waiting_or_ready(p)))
+                    .map(|p| (p.metadata.name_str().to_string(), waiting_or_ready(p)))
                     .collect(),
-                matching.iter().all(|p| s(p, "/status/phase") == "Pending"),
+                matching.iter().all(|p| phase(p) == "Pending"),
             ),
         });
     }
@@ -183,15 +180,16 @@ fn classify<'a>(svc: &'a Value, pods: &[Value], workloads: &[&Value]) -> Option<
     }
     // A pod in the namespace whose labels differ from the selector by one small edit.
     let mut near: Option<(usize, String, String, String)> = None;
-    for p in pods.iter().filter(live).filter(|p| namespace(p) == ns) {
-        let Some(labels) = p.pointer("/metadata/labels").and_then(Value::as_object) else {
-            continue;
-        };
+    for p in pods
+        .iter()
+        .filter(live)
+        .filter(|p| p.metadata.namespace_str() == ns)
+    {
         let mut diff = None;
         let mut others_ok = true;
         for (k, want) in sel {
             let want = want.as_str().unwrap_or_default();
-            match labels.get(k).and_then(Value::as_str) {
+            match p.label(k) {
                 Some(have) if have == want => {}
                 Some(have) if diff.is_none() => {
                     diff = Some((k.clone(), have.to_string(), levenshtein(want, have)))
@@ -203,14 +201,14 @@ fn classify<'a>(svc: &'a Value, pods: &[Value], workloads: &[&Value]) -> Option<
             && d <= 3
             && near.as_ref().is_none_or(|n| d < n.0)
         {
-            near = Some((d, k, have, name(p).to_string()));
+            near = Some((d, k, have, p.metadata.name_str().to_string()));
         }
     }
     let elsewhere = pods
         .iter()
         .filter(live)
-        .find(|p| namespace(p) != ns && labels_match(selector, p))
-        .map(|p| format!("{}/{}", namespace(p), name(p)));
+        .find(|p| p.metadata.namespace_str() != ns && labels_match(selector, p))
+        .map(|p| format!("{}/{}", p.metadata.namespace_str(), p.metadata.name_str()));
     Some(Case {
         svc,
         cause: Cause::NoMatch {
@@ -223,7 +221,7 @@ fn classify<'a>(svc: &'a Value, pods: &[Value], workloads: &[&Value]) -> Option<
 fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     let services = r.objects(&q_services());
     let endpoints = r.objects(&q_endpoints());
-    let pods = r.objects(&q_pods());
+    let pods = r.pods();
     let workloads: Vec<&Value> = r
         .objects(&q_deployments())
         .iter()
@@ -411,7 +409,7 @@ mod tests {
         let mut r = Results::default();
         r.by_query.insert(q_services(), Outcome::Objects(services));
         r.by_query.insert(q_endpoints(), Outcome::Objects(eps));
-        r.by_query.insert(q_pods(), Outcome::Objects(pods));
+        r.set_watched(Watched::Pods, &pods);
         r.by_query.insert(q_deployments(), Outcome::Objects(deps));
         r.by_query
             .insert(q_statefulsets(), Outcome::Objects(vec![]));

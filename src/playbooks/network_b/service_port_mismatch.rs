@@ -2,13 +2,18 @@
 //! port the selected containers expose (a number no container declares, or a port name no
 //! container has), so connections to the Service are refused or time out (popeye 1106).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::util::{arr, endpoint_counts, ev, labels_match, name, namespace, obj, s};
+use super::util::{
+    MetaExt, Pod, arr, detail, endpoint_counts, ev, labels_match, name, namespace, obj, phase,
+    pod_detail, pod_obj, s,
+};
 use crate::playbooks::engine::q;
 use crate::playbooks::{
-    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
+    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom, Watched,
 };
 
 pub static PLAYBOOK: Playbook = Playbook {
@@ -45,11 +50,54 @@ fn q_endpoints() -> Query {
     q::core("endpoints", None)
 }
 fn q_pods() -> Query {
-    q::core("pods", None)
+    q::watched(Watched::Pods)
 }
 
-fn queries(_: &Results) -> Vec<Query> {
-    vec![q_services(), q_endpoints(), q_pods()]
+/// How many pods are read whole to look for a loopback binding (their args and env are not
+/// in the pod list): the judged pods of the first Services (one batch of requests).
+const LOOPBACK_SAMPLE: usize = 8;
+
+fn queries(r: &Results) -> Vec<Query> {
+    let mut out = vec![q_services(), q_endpoints(), q_pods()];
+    out.extend(
+        judged_pods(r)
+            .into_iter()
+            .take(LOOPBACK_SAMPLE)
+            .map(pod_detail),
+    );
+    out
+}
+
+/// The pods the Services are judged on, each once, in the Services' order.
+fn judged_pods(r: &Results) -> Vec<&Pod> {
+    let mut judged: Vec<&Pod> = Vec::new();
+    for svc in r.objects(&q_services()) {
+        if let Some(p) = judged_pod(svc, r.pods())
+            && !judged.iter().any(|j| std::ptr::eq(*j, p))
+        {
+            judged.push(p);
+        }
+    }
+    judged
+}
+
+/// The running pods of the Service's namespace its selector matches.
+fn selected<'a>(svc: &Value, pods: &'a [Arc<Pod>]) -> Vec<&'a Pod> {
+    let Some(selector) = svc.pointer("/spec/selector") else {
+        return Vec::new();
+    };
+    pods.iter()
+        .map(|p| &**p)
+        .filter(|p| phase(p) == "Running")
+        .filter(|p| p.metadata.namespace_str() == namespace(svc) && labels_match(selector, p))
+        .collect()
+}
+
+/// The pod a Service's ports are judged on: the first selected pod that declares ports.
+fn judged_pod<'a>(svc: &Value, pods: &'a [Arc<Pod>]) -> Option<&'a Pod> {
+    selected(svc, pods)
+        .into_iter()
+        .find(|p| !container_ports(p).is_empty())
 }
 
 /// A container port: container, number, name, protocol.
@@ -60,19 +108,15 @@ struct CPort {
     protocol: String,
 }
 
-fn container_ports(pod: &Value) -> Vec<CPort> {
+fn container_ports(pod: &Pod) -> Vec<CPort> {
     let mut out = Vec::new();
-    for c in arr(pod, "/spec/containers") {
-        for p in arr(c, "/ports") {
+    for c in &pod.spec.containers {
+        for p in &c.ports {
             out.push(CPort {
-                container: s(c, "/name").to_string(),
-                number: p.get("containerPort").and_then(Value::as_i64).unwrap_or(0),
-                name: s(p, "/name").to_string(),
-                protocol: p
-                    .get("protocol")
-                    .and_then(Value::as_str)
-                    .unwrap_or("TCP")
-                    .to_string(),
+                container: c.name.clone(),
+                number: i64::from(p.container_port),
+                name: p.name.clone().unwrap_or_default(),
+                protocol: p.protocol.clone().unwrap_or_else(|| "TCP".into()),
             });
         }
     }
@@ -145,18 +189,10 @@ fn loopback_binding(pod: &Value, container: &str) -> Option<String> {
 fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
     let services = r.objects(&q_services());
     let endpoints = r.objects(&q_endpoints());
-    let pods = r.objects(&q_pods());
     let mut found: Vec<Mismatch> = Vec::new();
     for svc in services {
-        let Some(selector) = svc.pointer("/spec/selector") else {
-            continue;
-        };
         let (ns, sname) = (namespace(svc), name(svc));
-        let selected: Vec<&Value> = pods
-            .iter()
-            .filter(|p| s(p, "/status/phase") == "Running")
-            .filter(|p| namespace(p) == ns && labels_match(selector, p))
-            .collect();
+        let selected = selected(svc, r.pods());
         if selected.is_empty() {
             continue; // NET-08's case.
         }
@@ -208,7 +244,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                     })
                     .map(|p| p.container.clone())
                     .unwrap_or_default();
-                if let Some(b) = loopback_binding(pod, &serving) {
+                if let Some(b) = detail(r, pod).and_then(|d| loopback_binding(d, &serving)) {
                     found.push(Mismatch {
                         ns: ns.to_string(),
                         svc: sname.to_string(),
@@ -216,7 +252,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                         port_index: i,
                         port_label: label,
                         target: tstr,
-                        pod: obj(pod),
+                        pod: pod_obj(pod),
                         declared: describe(&ports),
                         suggestion: None,
                         named,
@@ -242,7 +278,7 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 port_index: i,
                 port_label: label,
                 target: tstr,
-                pod: obj(pod),
+                pod: pod_obj(pod),
                 declared: describe(&ports),
                 suggestion,
                 named,
@@ -342,6 +378,23 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
                 .unwrap_or_else(|| m.target.clone())
         ));
     }
+    let mut ruled_out = vec![
+        "No endpoints (NET-08): the selector matches running pods and the Endpoints list their addresses.".to_string(),
+        "A network policy or CNI fault: the traffic reaches the pod IP and is refused there (RST), which is the port, not the path.".into(),
+    ];
+    let judged = judged_pods(r);
+    if judged.len() > LOOPBACK_SAMPLE {
+        ruled_out.push(format!(
+            "Loopback bindings were looked for on {LOOPBACK_SAMPLE} of the {} judged pods only ({}…): read the others' args with `kubectl get pod NAME -o yaml`.",
+            judged.len(),
+            judged
+                .iter()
+                .take(3)
+                .map(|p| pod_obj(p))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     let any_named = found.iter().any(|m| m.named && m.loopback.is_none());
     let only_loopback = found.iter().all(|m| m.loopback.is_some());
     Some(Finding {
@@ -353,12 +406,12 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
         } else {
             0.85
         },
-        summary: format!("{}: connections reach the pods on a port nothing listens on and are refused.", parts.join("; ")),
+        summary: format!(
+            "{}: connections reach the pods on a port nothing listens on and are refused.",
+            parts.join("; ")
+        ),
         evidence,
-        ruled_out: vec![
-            "No endpoints (NET-08): the selector matches running pods and the Endpoints list their addresses.".into(),
-            "A network policy or CNI fault: the traffic reaches the pod IP and is refused there (RST), which is the port, not the path.".into(),
-        ],
+        ruled_out,
         fix: Fix {
             explanation: format!(
                 "kube-proxy forwards Service port → pod IP:targetPort. The targetPort must be a port the container listens on (declared containerPorts document it; a named targetPort must match a declared port name). Point targetPort at the container's port{}, or change the app/containerPort. If the port is right and `ss -ltn` shows 127.0.0.1:PORT, the app listens on loopback only: make it bind 0.0.0.0. After the fix, `kubectl get endpoints` shows the container port and the port-forward test answers.",
@@ -388,7 +441,7 @@ mod tests {
         r.by_query.insert(q_services(), Outcome::Objects(svcs));
         r.by_query.insert(q_endpoints(), Outcome::Objects(vec![json!({"kind": "Endpoints", "metadata": {"namespace": "shop", "name": "cart"},
             "subsets": [{"addresses": [{"ip": "10.244.3.4"}], "ports": [{"name": "http", "port": 80}]}]})]));
-        r.by_query.insert(q_pods(), Outcome::Objects(pods));
+        super::super::util::set_pods(&mut r, &pods);
         r
     }
     fn http8080() -> Value {

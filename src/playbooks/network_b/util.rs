@@ -1,29 +1,100 @@
 //! Small readers over the JSON objects the `network_b` playbooks look at (names, node
-//! readiness and addresses, events, service ports, endpoints), so each playbook reads them
-//! the same way and never panics on partial objects.
+//! readiness and addresses, events, service ports, endpoints) and over the lean pods they
+//! scan (selector matching, phase, waiting reason), so each playbook reads them the same way
+//! and never panics on partial objects.
 
 use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+pub use crate::cluster::lean::{Event, MetaExt, Pod};
+use crate::playbooks::engine::q;
 pub use crate::playbooks::util::{
     arr, ev, internal_ip, name, namespace, obj, ready as node_ready, ready as pod_ready, s,
 };
+use crate::playbooks::{Query, Results};
 
-/// Whether the labels of `v` (at `/metadata/labels`) satisfy an equality selector map.
-pub fn labels_match(selector: &Value, v: &Value) -> bool {
+/// Whether a pod's labels satisfy an equality selector map (an empty selector matches
+/// nothing; a number or bool in the selector compares as the label text it stands for).
+pub fn labels_match(selector: &Value, p: &Pod) -> bool {
     let Some(sel) = selector.as_object() else {
         return false;
     };
     if sel.is_empty() {
         return false;
     }
-    let labels = v.pointer("/metadata/labels");
     sel.iter().all(|(k, want)| {
-        labels
-            .and_then(|l| l.get(k))
-            .is_some_and(|have| have == want)
+        p.label(k)
+            .is_some_and(|have| label_value(want).as_deref() == Some(have))
     })
+}
+
+/// A selector value as label text (`"web"`, `1`, `true`); `None` for null or a nested value.
+fn label_value(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(_) | Value::Bool(_) => Some(v.to_string()),
+        _ => None,
+    }
+}
+
+/// A pod's `status.phase`, `""` when absent.
+pub fn phase(p: &Pod) -> &str {
+    p.status.phase.as_deref().unwrap_or_default()
+}
+
+/// `Pod/namespace/name`, as evidence names a pod.
+pub fn pod_obj(p: &Pod) -> String {
+    match p.metadata.namespace_str() {
+        "" => format!("Pod/{}", p.metadata.name_str()),
+        ns => format!("Pod/{ns}/{}", p.metadata.name_str()),
+    }
+}
+
+/// The whole of one pod (`kubectl get pod NAME -n NS -o yaml`): what a playbook reads when it
+/// needs more of a suspect pod than the lean model keeps (container args, env).
+pub fn pod_detail(p: &Pod) -> Query {
+    q::get(
+        "",
+        "pods",
+        Some(p.metadata.namespace_str()),
+        p.metadata.name_str(),
+    )
+}
+
+/// The pod as [`pod_detail`] read it, when it answered.
+pub fn detail<'r>(r: &'r Results, p: &Pod) -> Option<&'r Value> {
+    r.objects(&pod_detail(p)).first()
+}
+
+/// Tests: every pod, in the pod list and each read whole ([`pod_detail`]), as the rounds of a
+/// run would answer them.
+#[cfg(test)]
+pub fn set_pods(r: &mut Results, pods: &[Value]) {
+    r.set_watched(crate::playbooks::Watched::Pods, pods);
+    for p in pods {
+        let lean: Pod = serde_json::from_value(p.clone()).expect("a pod");
+        r.by_query.insert(
+            pod_detail(&lean),
+            crate::playbooks::Outcome::Objects(vec![p.clone()]),
+        );
+    }
+}
+
+/// `Event/namespace/name`, as evidence names an event.
+pub fn event_obj(e: &Event) -> String {
+    match e.metadata.namespace_str() {
+        "" => format!("Event/{}", e.metadata.name_str()),
+        ns => format!("Event/{ns}/{}", e.metadata.name_str()),
+    }
+}
+
+/// The first waiting reason of a pod's containers (`ContainerCreating`, `CrashLoopBackOff`).
+pub fn waiting_reason(p: &Pod) -> Option<&str> {
+    p.status
+        .container_statuses
+        .iter()
+        .find_map(|c| c.state.waiting.as_ref().and_then(|w| w.reason.as_deref()))
 }
 
 /// Node names that hold a ready endpoint of a Service, from its EndpointSlices (label
@@ -124,9 +195,11 @@ mod tests {
 
     #[test]
     fn empty_selector_matches_nothing() {
-        let pod = json!({"metadata": {"labels": {"app": "x"}}});
+        let pod: Pod =
+            serde_json::from_value(json!({"metadata": {"labels": {"app": "x", "v": 1}}})).unwrap();
         assert!(!labels_match(&json!({}), &pod));
         assert!(labels_match(&json!({"app": "x"}), &pod));
         assert!(!labels_match(&json!({"app": "y"}), &pod));
+        assert!(labels_match(&json!({"app": "x", "v": 1}), &pod));
     }
 }
