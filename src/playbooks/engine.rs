@@ -327,8 +327,10 @@ pub async fn check_these(
 }
 
 /// How many queries are asked at once: the first rounds of every playbook, and a round's
-/// unanswered queries (over a 300 ms link, one after another did not fit in `--timeout`).
-const PREFETCH: usize = 8;
+/// unanswered queries (over a 300 ms link, one after another did not fit in `--timeout`;
+/// 8 at a time took 9.9 s of a 10 s `check` once playbooks read suspect pods one by one in a
+/// later round, 16 take 8.4 s).
+const PREFETCH: usize = 16;
 
 /// Fetches what every playbook asks first (each query once), a few at a time, into the
 /// cache: the lists of pods, events and nodes arrive side by side instead of one after
