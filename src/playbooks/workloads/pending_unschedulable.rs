@@ -17,7 +17,7 @@ use super::common::json::{
 use super::common::{ev, human, namespace, nodes, pod_ref};
 use crate::playbooks::engine::q;
 use crate::playbooks::{
-    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom,
+    Access, Evidence, Finding, FindingSeverity, Fix, Playbook, Query, Results, Symptom, Watched,
 };
 
 pub static PLAYBOOK: Playbook = Playbook {
@@ -62,8 +62,19 @@ fn pvcs() -> Query {
     q::core("persistentvolumeclaims", None)
 }
 
-fn queries(_: &Results) -> Vec<Query> {
-    vec![pods_all(), events_all(), nodes(), pvcs()]
+/// First every pod in the lean model (the watch stores' own); the pods and events as JSON
+/// (what the diagnosis reads: requests of every container on every node) only when a pod
+/// waits unscheduled, so a cluster without one never lists its pods twice.
+fn queries(r: &Results) -> Vec<Query> {
+    let mut qs = vec![q::watched(Watched::Pods), nodes(), pvcs()];
+    let unscheduled = r.pods().iter().any(|p| {
+        p.status.phase.as_deref() == Some("Pending")
+            && p.spec.node_name.as_deref().unwrap_or("").is_empty()
+    });
+    if unscheduled {
+        qs.extend([pods_all(), events_all()]);
+    }
+    qs
 }
 
 /// The scheduler's message: condition message, else the newest FailedScheduling event.
