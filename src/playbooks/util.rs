@@ -14,7 +14,39 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::playbooks::Evidence;
+use crate::cluster::lean::{MetaExt, Pod};
+use crate::playbooks::engine::q;
+use crate::playbooks::{Evidence, Query, Results};
+
+/// The whole of one pod (`kubectl get pod NAME -n NS -o yaml`): what a playbook reads when it
+/// needs more of a suspect pod than the lean model keeps (container args, env, volumes).
+pub fn pod_detail(p: &Pod) -> Query {
+    q::get(
+        "",
+        "pods",
+        Some(p.metadata.namespace_str()),
+        p.metadata.name_str(),
+    )
+}
+
+/// The pod as [`pod_detail`] read it, when it answered.
+pub fn detail<'r>(r: &'r Results, p: &Pod) -> Option<&'r Value> {
+    r.objects(&pod_detail(p)).first()
+}
+
+/// Tests: every pod, in the pod list and each read whole ([`pod_detail`]), as the rounds of a
+/// run would answer them.
+#[cfg(test)]
+pub fn set_pods(r: &mut Results, pods: &[Value]) {
+    r.set_watched(crate::playbooks::Watched::Pods, pods);
+    for p in pods {
+        let lean: Pod = serde_json::from_value(p.clone()).expect("a pod");
+        r.by_query.insert(
+            pod_detail(&lean),
+            crate::playbooks::Outcome::Objects(vec![p.clone()]),
+        );
+    }
+}
 
 /// The string at a JSON pointer, `""` when absent or not a string.
 pub fn s<'a>(v: &'a Value, ptr: &str) -> &'a str {

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::playbooks::engine::q;
 use crate::playbooks::util::parse_time;
-use crate::playbooks::{Query, Results};
 
 pub use crate::cluster::lean::{Event, MetaExt, Pod};
 pub use crate::playbooks::util::{arr, ev, name, namespace, s};
@@ -135,35 +133,9 @@ pub fn crashed(p: &Pod) -> bool {
     })
 }
 
-/// The whole of one pod (`kubectl get pod NAME -n NS -o yaml`): what a playbook reads when it
-/// needs more of a suspect pod than the lean model keeps (container args, secret volumes).
-pub fn pod_detail(p: &Pod) -> Query {
-    q::get(
-        "",
-        "pods",
-        Some(p.metadata.namespace_str()),
-        p.metadata.name_str(),
-    )
-}
-
-/// The pod as [`pod_detail`] read it, when it answered.
-pub fn detail<'r>(r: &'r Results, p: &Pod) -> Option<&'r Value> {
-    r.objects(&pod_detail(p)).first()
-}
-
-/// Tests: every pod, in the pod list and each read whole ([`pod_detail`]), as the rounds of a
-/// run would answer them.
 #[cfg(test)]
-pub fn set_pods(r: &mut Results, pods: &[Value]) {
-    r.set_watched(crate::playbooks::Watched::Pods, pods);
-    for p in pods {
-        let lean: Pod = serde_json::from_value(p.clone()).expect("a pod");
-        r.by_query.insert(
-            pod_detail(&lean),
-            crate::playbooks::Outcome::Objects(vec![p.clone()]),
-        );
-    }
-}
+pub use crate::playbooks::util::set_pods;
+pub use crate::playbooks::util::{detail, pod_detail};
 
 /// The claims a pod's volumes mount.
 pub fn claims(p: &Pod) -> impl Iterator<Item = &str> {

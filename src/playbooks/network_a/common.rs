@@ -226,30 +226,9 @@ fn lone_agent_pods(r: &Results) -> Vec<(&'static str, &Pod)> {
     out
 }
 
-/// The whole of one pod (`kubectl get pod NAME -n NS -o yaml`): what a playbook reads when it
-/// needs more of a pod than the lean model keeps (its containers' command, args and env).
-pub fn pod_detail(p: &Pod) -> Query {
-    q::get(
-        "",
-        "pods",
-        Some(p.metadata.namespace_str()),
-        p.metadata.name_str(),
-    )
-}
-
-/// Tests: every pod, in the pod list and each read whole ([`pod_detail`]), as the rounds of a
-/// run would answer them.
+pub use crate::playbooks::util::pod_detail;
 #[cfg(test)]
-pub fn set_pods(r: &mut Results, pods: &[Value]) {
-    r.set_watched(Watched::Pods, pods);
-    for p in pods {
-        let lean: Pod = serde_json::from_value(p.clone()).expect("a pod");
-        r.by_query.insert(
-            pod_detail(&lean),
-            crate::playbooks::Outcome::Objects(vec![p.clone()]),
-        );
-    }
-}
+pub use crate::playbooks::util::set_pods;
 
 /// A CNI plugin's agents in one namespace: its DaemonSet when the capture holds it, and
 /// its pods (the DaemonSet's, or those recognised by name when only pods were captured).

@@ -8,11 +8,9 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 pub use crate::cluster::lean::{Event, MetaExt, Pod};
-use crate::playbooks::engine::q;
 pub use crate::playbooks::util::{
     arr, ev, internal_ip, name, namespace, obj, ready as node_ready, ready as pod_ready, s,
 };
-use crate::playbooks::{Query, Results};
 
 /// Whether a pod's labels satisfy an equality selector map (an empty selector matches
 /// nothing; a number or bool in the selector compares as the label text it stands for).
@@ -51,35 +49,9 @@ pub fn pod_obj(p: &Pod) -> String {
     }
 }
 
-/// The whole of one pod (`kubectl get pod NAME -n NS -o yaml`): what a playbook reads when it
-/// needs more of a suspect pod than the lean model keeps (container args, env).
-pub fn pod_detail(p: &Pod) -> Query {
-    q::get(
-        "",
-        "pods",
-        Some(p.metadata.namespace_str()),
-        p.metadata.name_str(),
-    )
-}
-
-/// The pod as [`pod_detail`] read it, when it answered.
-pub fn detail<'r>(r: &'r Results, p: &Pod) -> Option<&'r Value> {
-    r.objects(&pod_detail(p)).first()
-}
-
-/// Tests: every pod, in the pod list and each read whole ([`pod_detail`]), as the rounds of a
-/// run would answer them.
 #[cfg(test)]
-pub fn set_pods(r: &mut Results, pods: &[Value]) {
-    r.set_watched(crate::playbooks::Watched::Pods, pods);
-    for p in pods {
-        let lean: Pod = serde_json::from_value(p.clone()).expect("a pod");
-        r.by_query.insert(
-            pod_detail(&lean),
-            crate::playbooks::Outcome::Objects(vec![p.clone()]),
-        );
-    }
-}
+pub use crate::playbooks::util::set_pods;
+pub use crate::playbooks::util::{detail, pod_detail};
 
 /// `Event/namespace/name`, as evidence names an event.
 pub fn event_obj(e: &Event) -> String {
