@@ -372,9 +372,9 @@ fn diagnose(r: &Results, _now: DateTime<Utc>) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::testing::lean_results;
+    use super::super::common::testing::{answer_gets, lean_results};
     use super::*;
-    use crate::playbooks::{Outcome, QueryKind};
+
     use serde_json::json;
 
     fn pod(reason: &str) -> Value {
@@ -390,16 +390,8 @@ mod tests {
             "reason": "Failed", "type": "Warning", "count": 6, "message": msg, "lastTimestamp": "2026-01-15T09:59:00Z"});
         let mut r = lean_results(&pods, &[e]);
         // The second round: the stuck pods in full.
-        for q in queries(&r) {
-            if let QueryKind::Get { name, .. } = &q.kind {
-                let full = pods
-                    .iter()
-                    .find(|p| p["metadata"]["name"] == *name)
-                    .cloned();
-                r.by_query
-                    .insert(q, Outcome::Objects(full.into_iter().collect()));
-            }
-        }
+        let next = queries(&r);
+        answer_gets(&mut r, next, &pods);
         r
     }
 

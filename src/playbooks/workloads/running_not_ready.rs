@@ -404,9 +404,9 @@ fn diagnose(r: &Results, now: DateTime<Utc>) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::testing::lean_results;
+    use super::super::common::testing::{answer_gets, lean_results};
     use super::*;
-    use crate::playbooks::{Outcome, QueryKind};
+    use crate::playbooks::Outcome;
     use serde_json::json;
 
     fn now() -> DateTime<Utc> {
@@ -433,16 +433,8 @@ mod tests {
         r.by_query
             .insert(endpoints_all(), Outcome::Objects(vec![ep]));
         // The second round: the suspects in full.
-        for q in queries(&r) {
-            if let QueryKind::Get { name, .. } = &q.kind {
-                let full = pods
-                    .iter()
-                    .find(|p| p["metadata"]["name"] == *name)
-                    .cloned();
-                r.by_query
-                    .insert(q, Outcome::Objects(full.into_iter().collect()));
-            }
-        }
+        let next = queries(&r);
+        answer_gets(&mut r, next, &pods);
         r
     }
 
